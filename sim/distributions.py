@@ -1,0 +1,231 @@
+"""Probability distributions usable from scenario files.
+
+Every distribution turns uniforms in [0, 1) into values by its inverse
+cumulative distribution function. The model draws one uniform per client and
+per kind of draw, so two scenarios run with the same seed share those uniforms
+(common random numbers): changing a distribution's parameters moves each
+client's value monotonically instead of reshuffling everybody's luck.
+
+In YAML a distribution is a mapping with a ``dist`` key, for example
+``{dist: triangular, low: 6, mode: 9, high: 12}``; a bare number means a fixed
+value. All durations are in months.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from scipy import special
+
+
+class _Distribution(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Values for uniforms ``u`` (inverse cumulative distribution function)."""
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+
+class Fixed(_Distribution):
+    """Always the same value."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float = Field(ge=0)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value, dtype=float)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+
+class Uniform(_Distribution):
+    """Equally likely anywhere between ``low`` and ``high``."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.low > self.high:
+            raise ValueError(f"low must not exceed high, got low={self.low} > high={self.high}")
+        return self
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class Triangular(_Distribution):
+    """Between ``low`` and ``high``, most often near ``mode``."""
+
+    dist: Literal["triangular"]
+    low: float = Field(ge=0)
+    mode: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Triangular":
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                "must satisfy low <= mode <= high, "
+                f"got low={self.low}, mode={self.mode}, high={self.high}"
+            )
+        return self
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=float)
+        low, mode, high = self.low, self.mode, self.high
+        width = high - low
+        if width == 0:
+            return np.full(u.shape, low)
+        split = (mode - low) / width
+        left = low + np.sqrt(u * width * (mode - low))
+        right = high - np.sqrt((1 - u) * width * (high - mode))
+        return np.where(u < split, left, right)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+
+class Exponential(_Distribution):
+    """Memoryless waiting time with the given ``mean``."""
+
+    dist: Literal["exponential"]
+    mean_: float = Field(gt=0, alias="mean")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Gamma(_Distribution):
+    """Right-skewed, given by its ``mean`` and standard deviation ``sd``."""
+
+    dist: Literal["gamma"]
+    mean_: float = Field(gt=0, alias="mean")
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        shape = (self.mean_ / self.sd) ** 2
+        scale = self.sd**2 / self.mean_
+        return scale * special.gammaincinv(shape, np.asarray(u, dtype=float))
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Lognormal(_Distribution):
+    """Right-skewed with a long tail, given by its ``mean`` and ``sd``."""
+
+    dist: Literal["lognormal"]
+    mean_: float = Field(gt=0, alias="mean")
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        mu = math.log(self.mean_) - sigma2 / 2
+        return np.exp(mu + math.sqrt(sigma2) * special.ndtri(np.asarray(u, dtype=float)))
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+
+class TruncatedNormal(_Distribution):
+    """A normal distribution (``mean``, ``sd`` before truncation) cut off at zero,
+    because durations cannot be negative."""
+
+    dist: Literal["truncated_normal"]
+    mean_: float = Field(alias="mean")
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        below_zero = special.ndtr(-self.mean_ / self.sd)
+        p = below_zero + np.asarray(u, dtype=float) * (1 - below_zero)
+        return np.maximum(self.mean_ + self.sd * special.ndtri(p), 0.0)
+
+    @property
+    def mean(self) -> float:
+        alpha = -self.mean_ / self.sd
+        return self.mean_ + self.sd * _std_normal_pdf(alpha) / (1 - special.ndtr(alpha))
+
+
+class Empirical(_Distribution):
+    """One of the listed ``values``, each as likely as its weight."""
+
+    dist: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    weights: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> "Empirical":
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights must have one entry per value, got {len(self.weights)} "
+                    f"weights for {len(self.values)} values"
+                )
+            if sum(self.weights) <= 0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+    def _cumulative(self) -> np.ndarray:
+        weights = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
+        cumulative = np.cumsum(weights)
+        return cumulative / cumulative[-1]
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        index = np.searchsorted(self._cumulative(), np.asarray(u, dtype=float), side="right")
+        return np.asarray(self.values, dtype=float)[np.minimum(index, len(self.values) - 1)]
+
+    @property
+    def mean(self) -> float:
+        probabilities = np.diff(self._cumulative(), prepend=0.0)
+        return float(np.dot(probabilities, self.values))
+
+
+def _std_normal_pdf(x: float) -> float:
+    return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+
+def _number_means_fixed(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    return value
+
+
+Distribution = Annotated[
+    Union[Fixed, Uniform, Triangular, Exponential, Gamma, Lognormal, TruncatedNormal, Empirical],
+    Field(discriminator="dist"),
+    BeforeValidator(_number_means_fixed),
+]
+"""Any registered distribution, chosen by its ``dist`` key."""
+
+DISTRIBUTION_NAMES = ("fixed", "uniform", "triangular", "exponential", "gamma", "lognormal",
+                      "truncated_normal", "empirical")

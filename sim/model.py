@@ -1,0 +1,389 @@
+"""One replication of a training-to-work programme, simulated with SimPy.
+
+The path of a person: referred -> accepted at intake (or not) -> waiting list
+(turned away when full, may give up) -> one or more stages, each with a
+number of places, a duration and a chance of dropping out -> routed to the
+next stage, a job, back to ordinary assistance, or out of scope. What happens
+in a job (part-time or not, how long it lasts) does not compete for anything,
+so it is worked out after the simulation from each person's own draws.
+
+Everything random is drawn up front, one uniform per client per kind of draw
+(see ``sim.streams``), and turned into values by inverse transform. The event
+loop is SimPy's; events carry the client number and call back into this
+module, which keeps the cost per person low without hiding the flow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from sim.scenario import Scenario, Stage
+from sim.streams import RandomStreams
+
+# Where a completed stage can send someone, besides another stage (>= 0).
+JOB, BENEFIT, EXIT = -1, -2, -3
+_DESTINATION_CODES = {"job": JOB, "benefit": BENEFIT, "exit": EXIT}
+
+#: How each referred person stands at the horizon: exactly one of these.
+FINAL_STATES = (
+    "not_accepted",      # refused at intake, stays on ordinary assistance
+    "turned_away",       # waiting list was full
+    "reneged",           # gave up waiting
+    "waiting",           # still on the waiting list
+    "in_programme",      # in a stage, or waiting between stages
+    "dropped_out",       # left a stage early, back on assistance
+    "completed_no_job",  # finished, routed back to ordinary assistance
+    "exited",            # finished, left the scope (moved, other benefit)
+    "employed",          # placed and still in work
+    "job_lost",          # placed, lost the job, back on assistance
+)
+_CODE = {name: code for code, name in enumerate(FINAL_STATES)}
+_PLACED = -1  # interim mark: has a job; employed or job_lost is decided afterwards
+_STILL_IN = -2
+
+
+@dataclass(frozen=True)
+class ReplicationRecords:
+    """Who did what, when, in one replication. Times are months since month 0.
+
+    ``clients`` has one entry per referred person (people the lifetime cap kept
+    from being referred are not in it); ``visits`` one entry per stage visit;
+    ``between_stages`` one entry per wait for a place in a later stage.
+    A time of ``inf`` means "not before the horizon".
+    """
+
+    horizon: float
+    stage_names: tuple[str, ...]
+    stage_slots: tuple[int | None, ...]
+    clients: dict[str, np.ndarray]
+    visits: dict[str, np.ndarray]
+    between_stages: dict[str, np.ndarray]
+
+
+def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationRecords:
+    """Run replication number ``replication`` of ``scenario`` with root ``seed``."""
+    streams = RandomStreams(seed, replication)
+    referral_times = draw_referral_times(scenario, streams)
+    return _ProgrammeRun(scenario, streams, referral_times).run()
+
+
+def draw_referral_times(scenario: Scenario, streams: RandomStreams) -> np.ndarray:
+    """Times at which candidates are referred, within the intake window."""
+    referrals = scenario.referrals
+    start, until = referrals.from_month, scenario.intake_until_month
+    if referrals.process == "poisson":
+        rate = referrals.rate_per_month
+        expected = rate * max(until - start, 0.0)
+        count = int(expected + 6 * math.sqrt(expected) + 10)
+        while True:
+            gaps = -np.log1p(-streams.uniforms("referral_gaps", count)) / rate
+            times = start + np.cumsum(gaps)
+            if times[-1] >= until:
+                return times[times < until]
+            count *= 2
+    if referrals.process == "cohorts":
+        cohort_starts = np.arange(start, until, referrals.every_months)
+        return np.repeat(cohort_starts, referrals.cohort_size)
+    months = np.array([entry.month for entry in referrals.schedule], dtype=float)
+    counts = np.array([entry.count for entry in referrals.schedule], dtype=int)
+    times = np.sort(np.repeat(months, counts))
+    return times[times < scenario.horizon_months]
+
+
+@dataclass(frozen=True)
+class _StagePlan:
+    """For one stage and one visit number: each client's time in the stage if
+    they start it, whether that ends in dropout, and where they go next."""
+
+    time_in_stage: list[float]
+    dropped: list[bool]
+    destination: list[int]
+
+
+class _ProgrammeRun:
+    def __init__(self, scenario: Scenario, streams: RandomStreams, referral_times: np.ndarray):
+        self.scenario = scenario
+        self.streams = streams
+        self.env = simpy.Environment()
+        self.stage_names = tuple(scenario.stages)
+        self.stages = tuple(scenario.stages.values())
+        self.stage_index = {name: index for index, name in enumerate(self.stage_names)}
+        self.entry_stage = self.stage_index[scenario.first_stage]
+
+        n = len(referral_times)
+        self.n = n
+        self.referral_time = referral_times
+        segments = list(scenario.segments.values())
+        cumulative_shares = np.cumsum([segment.share for segment in segments])
+        self.segment = np.minimum(
+            np.searchsorted(cumulative_shares / cumulative_shares[-1], streams.uniforms("segment", n), side="right"),
+            len(segments) - 1,
+        )
+        self.placement_factor = np.array([s.placement_factor for s in segments])[self.segment]
+        self.dropout_factor = np.array([s.dropout_factor for s in segments])[self.segment]
+        self.accepted = (streams.uniforms("intake", n) < scenario.referrals.acceptance).tolist()
+        patience = scenario.referrals.patience
+        self.patience = (
+            patience.ppf(streams.uniforms("patience", n)).tolist() if patience is not None else None
+        )
+        self.plans: dict[tuple[int, int], _StagePlan] = {}
+
+        self.outcome = [_STILL_IN] * n
+        self.start_time = [math.nan] * n      # first start in the entry stage
+        self.exit_time = [math.inf] * n       # left the programme (job, assistance, exit)
+        self.visits_made = [dict() for _ in range(n)] if n else []
+        self.waiting_since: dict[int, float] = {}  # entry list, by client, in arrival order
+
+        self.occupied = [0] * len(self.stages)
+        self.queues: list[deque] = [deque() for _ in self.stages]
+        self.started = 0
+        self.cap = scenario.referrals.max_participants
+        self.list_limit = scenario.referrals.waiting_list_limit
+        self.referred = [False] * n
+
+        self.visit_client: list[int] = []
+        self.visit_stage: list[int] = []
+        self.visit_start: list[float] = []
+        self.visit_end: list[float] = []
+        self.visit_dropped: list[bool] = []
+        self.between_client: list[int] = []
+        self.between_stage: list[int] = []
+        self.between_start: list[float] = []
+        self.between_end: list[float] = []
+
+    # --- events --------------------------------------------------------------
+
+    def run(self) -> ReplicationRecords:
+        env = self.env
+        for client, time in enumerate(self.referral_time.tolist()):
+            env.timeout(time, value=client).callbacks.append(self._on_referral)
+        env.run(until=self.scenario.horizon_months)
+        return self._records()
+
+    def _on_referral(self, event: simpy.Event) -> None:
+        client = event.value
+        if self.cap is not None and self.started + len(self.waiting_since) >= self.cap:
+            return  # the pilot is full: the municipality stops referring
+        self.referred[client] = True
+        if not self.accepted[client]:
+            self._leave(client, _CODE["not_accepted"])
+            return
+        stage = self.entry_stage
+        if self._has_free_place(stage):
+            self._start(client, stage, queued_at=self.env.now)
+        elif self.list_limit is not None and len(self.waiting_since) >= self.list_limit:
+            self._leave(client, _CODE["turned_away"])
+        else:
+            self.waiting_since[client] = self.env.now
+            if self.patience is not None:
+                self.env.timeout(self.patience[client], value=client).callbacks.append(self._on_patience_over)
+
+    def _on_patience_over(self, event: simpy.Event) -> None:
+        client = event.value
+        if self.waiting_since.pop(client, None) is not None:
+            self._leave(client, _CODE["reneged"])
+
+    def _on_stage_end(self, event: simpy.Event) -> None:
+        client, stage, visit = event.value
+        now = self.env.now
+        self.visit_end[visit] = now
+        self.occupied[stage] -= 1
+        self._fill_free_place(stage)
+        if self.visit_dropped[visit]:
+            self._leave(client, _CODE["dropped_out"])
+            return
+        destination = self._plan(stage, self.visits_made[client][stage] - 1).destination[client]
+        if destination >= 0:
+            self._enter_later_stage(client, destination)
+        elif destination == JOB:
+            self._leave(client, _PLACED)
+        elif destination == BENEFIT:
+            self._leave(client, _CODE["completed_no_job"])
+        else:
+            self._leave(client, _CODE["exited"])
+
+    # --- moves ---------------------------------------------------------------
+
+    def _has_free_place(self, stage: int) -> bool:
+        slots = self.stages[stage].slots
+        return slots is None or (self.occupied[stage] < slots and not self._someone_waiting(stage))
+
+    def _someone_waiting(self, stage: int) -> bool:
+        return bool(self.queues[stage]) or (stage == self.entry_stage and bool(self.waiting_since))
+
+    def _fill_free_place(self, stage: int) -> None:
+        """A place came free: people moving on from an earlier stage go first,
+        then the waiting list in order of arrival."""
+        queue = self.queues[stage]
+        if queue:
+            client, queued_at, wait = queue.popleft()
+            self.between_end[wait] = self.env.now
+            self._start(client, stage, queued_at)
+        elif stage == self.entry_stage and self.waiting_since:
+            client = next(iter(self.waiting_since))
+            self._start(client, stage, self.waiting_since.pop(client))
+
+    def _enter_later_stage(self, client: int, stage: int) -> None:
+        if self._has_free_place(stage):
+            self._start(client, stage, queued_at=self.env.now)
+            return
+        self.queues[stage].append((client, self.env.now, len(self.between_client)))
+        self.between_client.append(client)
+        self.between_stage.append(stage)
+        self.between_start.append(self.env.now)
+        self.between_end.append(math.inf)
+
+    def _start(self, client: int, stage: int, queued_at: float) -> None:
+        visits = self.visits_made[client]
+        visit_number = visits.get(stage, 0)
+        visits[stage] = visit_number + 1
+        if stage == self.entry_stage and visit_number == 0 and math.isnan(self.start_time[client]):
+            self.start_time[client] = self.env.now
+            self.started += 1
+        plan = self._plan(stage, visit_number)
+        self.occupied[stage] += 1
+        visit = len(self.visit_client)
+        self.visit_client.append(client)
+        self.visit_stage.append(stage)
+        self.visit_start.append(self.env.now)
+        self.visit_end.append(math.inf)
+        self.visit_dropped.append(plan.dropped[client])
+        self.env.timeout(plan.time_in_stage[client], value=(client, stage, visit)).callbacks.append(
+            self._on_stage_end
+        )
+
+    def _leave(self, client: int, outcome: int) -> None:
+        self.outcome[client] = outcome
+        self.exit_time[client] = self.env.now
+
+    # --- draws ---------------------------------------------------------------
+
+    def _plan(self, stage: int, visit_number: int) -> _StagePlan:
+        """Every client's draws for visit ``visit_number`` of ``stage``, made
+        the first time anyone needs them (vectorised over all clients)."""
+        key = (stage, visit_number)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self._make_plan(self.stage_names[stage], self.stages[stage], visit_number)
+            self.plans[key] = plan
+        return plan
+
+    def _make_plan(self, name: str, stage: Stage, visit_number: int) -> _StagePlan:
+        n, draw = self.n, self.streams.uniforms
+        stream = f"stage:{name}:{visit_number}"
+        duration = stage.duration.ppf(draw(f"{stream}:duration", n))
+        dropout = stage.dropout
+        if dropout is None or not dropout.possible:
+            dropped = np.zeros(n, dtype=bool)
+            time_in_stage = duration
+        elif dropout.probability is not None:
+            chance = np.minimum(dropout.probability * self.dropout_factor, 1.0)
+            dropped = draw(f"{stream}:dropout", n) < chance
+            time_in_stage = np.where(dropped, duration * draw(f"{stream}:dropout_time", n), duration)
+        else:
+            hazard = dropout.hazard_per_month * self.dropout_factor
+            with np.errstate(divide="ignore"):
+                time_to_dropout = -np.log1p(-draw(f"{stream}:dropout", n)) / hazard
+            dropped = time_to_dropout < duration
+            time_in_stage = np.minimum(duration, time_to_dropout)
+        destination = self._route(stage, draw(f"{stream}:route", n))
+        return _StagePlan(time_in_stage.tolist(), dropped.tolist(), destination.tolist())
+
+    def _route(self, stage: Stage, uniforms: np.ndarray) -> np.ndarray:
+        """Destination codes; the placement factor of a client's segment scales
+        the chance of a job, the other routes share what is left pro rata."""
+        names = list(stage.routes)
+        base = np.array([stage.routes[name] for name in names])
+        codes = np.array([_DESTINATION_CODES.get(name, self.stage_index.get(name)) for name in names])
+        if "job" not in names or np.all(self.placement_factor == 1.0):
+            cumulative = np.cumsum(base)
+            choice = np.searchsorted(cumulative / cumulative[-1], uniforms, side="right")
+            return codes[np.minimum(choice, len(names) - 1)]
+        if "benefit" not in names:
+            names.append("benefit")
+            base = np.append(base, 0.0)
+            codes = np.append(codes, BENEFIT)
+        job = names.index("job")
+        job_chance = np.minimum(base[job] * self.placement_factor, 1.0)
+        others = base.copy()
+        others[job] = 0.0
+        others_total = others.sum()
+        if others_total == 0:
+            others[names.index("benefit")] = 1.0
+            others_total = 1.0
+        probabilities = np.outer(1 - job_chance, others / others_total)
+        probabilities[:, job] = job_chance
+        cumulative = np.cumsum(probabilities, axis=1)
+        choice = (uniforms[:, None] >= cumulative).sum(axis=1)
+        return codes[np.minimum(choice, len(names) - 1)]
+
+    # --- records -------------------------------------------------------------
+
+    def _records(self) -> ReplicationRecords:
+        referred = np.array(self.referred, dtype=bool)
+        outcome = np.array(self.outcome, dtype=np.int64)
+        outcome[outcome == _STILL_IN] = _CODE["in_programme"]
+        for client in self.waiting_since:
+            outcome[client] = _CODE["waiting"]
+        job_start = np.where(outcome == _PLACED, np.array(self.exit_time), np.inf)
+        part_time, job_end = self._jobs(job_start)
+        outcome[outcome == _PLACED] = np.where(job_end[outcome == _PLACED] <= self.scenario.horizon_months,
+                                               _CODE["job_lost"], _CODE["employed"])
+        list_leave = np.array(self.start_time)
+        gave_up = outcome == _CODE["reneged"]
+        list_leave[gave_up] = np.array(self.exit_time)[gave_up]
+        list_leave[np.isnan(list_leave)] = np.inf
+        accepted = np.array(self.accepted, dtype=bool) if self.n else np.zeros(0, dtype=bool)
+        clients = {
+            "client": np.arange(self.n)[referred],
+            "segment": self.segment[referred],
+            "referral_time": self.referral_time[referred],
+            "accepted": accepted[referred],
+            "waiting_list_until": np.where(accepted & (outcome != _CODE["turned_away"]), list_leave, self.referral_time)[referred],
+            "start_time": np.array(self.start_time)[referred],
+            "exit_time": np.array(self.exit_time)[referred],
+            "final_state": outcome[referred],
+            "job_start": job_start[referred],
+            "job_end": job_end[referred],
+            "part_time": part_time[referred],
+        }
+        visits = {
+            "client": np.array(self.visit_client, dtype=np.int64),
+            "stage": np.array(self.visit_stage, dtype=np.int64),
+            "start": np.array(self.visit_start),
+            "end": np.array(self.visit_end),
+            "dropped": np.array(self.visit_dropped, dtype=bool),
+        }
+        between = {
+            "client": np.array(self.between_client, dtype=np.int64),
+            "stage": np.array(self.between_stage, dtype=np.int64),
+            "start": np.array(self.between_start),
+            "end": np.array(self.between_end),
+        }
+        return ReplicationRecords(
+            horizon=self.scenario.horizon_months,
+            stage_names=self.stage_names,
+            stage_slots=tuple(stage.slots for stage in self.stages),
+            clients=clients,
+            visits=visits,
+            between_stages=between,
+        )
+
+    def _jobs(self, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Part-time or not, and when the job ends, for everyone placed."""
+        employment = self.scenario.employment
+        n, draw = self.n, self.streams.uniforms
+        part_time_factor = np.array([s.part_time_factor for s in self.scenario.segments.values()])[self.segment]
+        part_time = draw("job_type", n) < np.minimum(employment.part_time_share * part_time_factor, 1.0)
+        hazard = employment.job_loss_hazard_per_month
+        if hazard > 0:
+            job_length = -np.log1p(-draw("job_loss", n)) / hazard
+        else:
+            job_length = np.full(n, np.inf)
+        placed = np.isfinite(job_start)
+        return part_time & placed, np.where(placed, job_start + job_length, np.inf)

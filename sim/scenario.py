@@ -1,0 +1,257 @@
+"""The typed description of one training-to-work programme.
+
+A Scenario is plain, frozen data: the model reads it, experiments build new
+ones from it, nothing changes it in place. Every duration is in months, every
+probability in [0, 1]. Unknown keys are errors, so a typo never silently falls
+back to a default. ``docs/scenarios.md`` documents each field.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sim.distributions import Distribution
+
+#: Where a stage can send someone who completes it, besides another stage.
+TERMINAL_DESTINATIONS = ("job", "benefit", "exit")
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+Months = Annotated[float, Field(ge=0)]
+_SHARE_TOLERANCE = 1e-6
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Frozen):
+    """What the programme promises, used to report the chance of reaching it."""
+
+    placed: Annotated[int, Field(ge=0)] | None = None
+
+
+class Segment(_Frozen):
+    """A target group with its own share of referrals and its own odds."""
+
+    share: Annotated[float, Field(gt=0, le=1)]
+    placement_factor: Annotated[float, Field(ge=0)] = 1.0
+    dropout_factor: Annotated[float, Field(ge=0)] = 1.0
+    part_time_factor: Annotated[float, Field(ge=0)] = 1.0
+    description: str | None = None
+
+
+class ScheduledReferral(_Frozen):
+    month: Months
+    count: Annotated[int, Field(ge=0)]
+
+
+class Referrals(_Frozen):
+    """How people arrive, who is accepted, and how the waiting list behaves."""
+
+    process: Literal["poisson", "cohorts", "schedule"] = "poisson"
+    rate_per_month: Annotated[float, Field(gt=0)] | None = None
+    from_month: Months = 0.0
+    until_month: Months | None = None
+    every_months: Annotated[float, Field(gt=0)] | None = None
+    cohort_size: Annotated[int, Field(ge=1)] | None = None
+    schedule: list[ScheduledReferral] | None = None
+    max_participants: Annotated[int, Field(ge=1)] | None = None
+    acceptance: Probability = 1.0
+    patience: Distribution | None = None
+    waiting_list_limit: Annotated[int, Field(ge=0)] | None = None
+    first_stage: str | None = None
+
+    @model_validator(mode="after")
+    def _process_has_its_fields(self) -> "Referrals":
+        needed = {
+            "poisson": ["rate_per_month"],
+            "cohorts": ["every_months", "cohort_size"],
+            "schedule": ["schedule"],
+        }[self.process]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(
+                f"process '{self.process}' needs {' and '.join(missing)}, got none"
+            )
+        if self.until_month is not None and self.until_month < self.from_month:
+            raise ValueError(
+                "until_month must not be before from_month, "
+                f"got from_month={self.from_month} > until_month={self.until_month}"
+            )
+        return self
+
+    @field_validator("first_stage")
+    @classmethod
+    def _first_stage_exists(cls, name: str | None, info: ValidationInfo) -> str | None:
+        stage_names = (info.context or {}).get("stage_names")
+        if name is not None and stage_names is not None and name not in stage_names:
+            raise ValueError(f"unknown stage '{name}' (expected one of: {', '.join(stage_names)})")
+        return name
+
+
+class Dropout(_Frozen):
+    """Leaving a stage early: a chance over the whole stage, or a monthly hazard
+    that competes with finishing (whichever comes first wins)."""
+
+    probability: Probability | None = None
+    hazard_per_month: Annotated[float, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "Dropout":
+        if (self.probability is None) == (self.hazard_per_month is None):
+            raise ValueError("give exactly one of probability or hazard_per_month")
+        return self
+
+    @property
+    def possible(self) -> bool:
+        return bool(self.probability or self.hazard_per_month)
+
+
+def _known_destination(name: str, info: ValidationInfo) -> str:
+    stage_names = (info.context or {}).get("stage_names")
+    if stage_names is not None and name not in TERMINAL_DESTINATIONS and name not in stage_names:
+        expected = ", ".join([*TERMINAL_DESTINATIONS, *stage_names])
+        raise ValueError(f"unknown destination '{name}' (expected one of: {expected})")
+    return name
+
+
+class Stage(_Frozen):
+    """One step of the programme: training, a work placement, job search."""
+
+    slots: Annotated[int, Field(ge=1)] | None = None
+    duration: Distribution
+    dropout: Dropout | None = None
+    on_benefit: bool = True
+    next: str | None = None
+    outcomes: dict[str, Probability] | None = None
+    description: str | None = None
+
+    @field_validator("next")
+    @classmethod
+    def _next_exists(cls, name: str | None, info: ValidationInfo) -> str | None:
+        return None if name is None else _known_destination(name, info)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes_exist_and_sum_to_one(
+        cls, outcomes: dict[str, float] | None, info: ValidationInfo
+    ) -> dict[str, float] | None:
+        if outcomes is None:
+            return None
+        for name in outcomes:
+            _known_destination(name, info)
+        total = sum(outcomes.values())
+        if abs(total - 1) > _SHARE_TOLERANCE:
+            raise ValueError(f"probabilities must sum to 1, got {total:g}")
+        return outcomes
+
+    @model_validator(mode="after")
+    def _one_way_out(self) -> "Stage":
+        if (self.next is None) == (self.outcomes is None):
+            raise ValueError("give exactly one of next or outcomes")
+        return self
+
+    @property
+    def routes(self) -> dict[str, float]:
+        """Destination -> probability after completing this stage."""
+        return {self.next: 1.0} if self.next is not None else dict(self.outcomes or {})
+
+
+class Employment(_Frozen):
+    """What happens after placement."""
+
+    part_time_share: Probability = 0.0
+    job_loss_hazard_per_month: Annotated[float, Field(ge=0)] = 0.0
+    sustained_months: Annotated[float, Field(gt=0)] = 6.0
+
+
+class Scenario(_Frozen):
+    """One programme, as read from a scenario file."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    title: str | None = None
+    description: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    horizon_months: Annotated[float, Field(gt=0)]
+    replications: Annotated[int, Field(ge=1)] = 1000
+    seed: Annotated[int, Field(ge=0)] = 0
+    target: Target = Field(default_factory=Target)
+    segments: dict[str, Segment] = Field(default_factory=lambda: {"general": Segment(share=1.0)})
+    referrals: Referrals
+    stages: dict[str, Stage] = Field(min_length=1)
+    employment: Employment = Field(default_factory=Employment)
+
+    @field_validator("segments")
+    @classmethod
+    def _shares_sum_to_one(cls, segments: dict[str, Segment]) -> dict[str, Segment]:
+        if not segments:
+            raise ValueError("at least one segment is needed when the section is given")
+        total = math.fsum(segment.share for segment in segments.values())
+        if abs(total - 1) > _SHARE_TOLERANCE:
+            raise ValueError(f"shares must sum to 1, got {total:g}")
+        return segments
+
+    @field_validator("stages")
+    @classmethod
+    def _every_path_can_end(cls, stages: dict[str, Stage]) -> dict[str, Stage]:
+        endless = stages_that_never_end(stages)
+        if endless:
+            raise ValueError(
+                f"routing among {', '.join(endless)} can never end: none of these stages "
+                "has dropout or a route to job, benefit or exit"
+            )
+        return stages
+
+    @model_validator(mode="after")
+    def _first_stage_exists(self) -> "Scenario":
+        first = self.referrals.first_stage
+        if first is not None and first not in self.stages:
+            raise ValueError(
+                f"referrals.first_stage: unknown stage '{first}' "
+                f"(expected one of: {', '.join(self.stages)})"
+            )
+        return self
+
+    @property
+    def first_stage(self) -> str:
+        return self.referrals.first_stage or next(iter(self.stages))
+
+    @property
+    def intake_until_month(self) -> float:
+        until = self.referrals.until_month
+        return self.horizon_months if until is None else min(until, self.horizon_months)
+
+
+def stages_that_never_end(stages: dict[str, Stage]) -> list[str]:
+    """Stages from which no route (or dropout) ever leads out of the programme.
+
+    A stage can end if it has dropout, routes to a terminal destination with
+    positive probability, or routes to a stage that can end. Whatever is left
+    after that fixpoint loops for ever.
+    """
+    can_end = {
+        name
+        for name, stage in stages.items()
+        if (stage.dropout is not None and stage.dropout.possible)
+        or any(dest in TERMINAL_DESTINATIONS and p > 0 for dest, p in stage.routes.items())
+    }
+    grew = True
+    while grew:
+        grew = False
+        for name, stage in stages.items():
+            if name not in can_end and any(
+                p > 0 and dest in can_end for dest, p in stage.routes.items()
+            ):
+                can_end.add(name)
+                grew = True
+    return [name for name in stages if name not in can_end]

@@ -1,0 +1,346 @@
+"""Reading scenario files: YAML 1.2 with positions, ``extends:``, overrides.
+
+The flow is: parse each file safely with ruamel.yaml (duplicate keys are
+errors) while remembering where every value stood; merge ``extends:`` chains
+child over parent; validate the result into a :class:`Scenario`; turn every
+validation error into a :class:`Problem` that points at the file, line and
+column the offending value came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario import Scenario
+
+FieldPath = tuple[Any, ...]
+Position = tuple[str, int, int]  # file, line, column (1-based)
+
+#: Mappings under these keys describe one value; a child file replaces them
+#: whole instead of merging key by key (mixing two routings would be nonsense).
+_REPLACED_WHOLE = {"outcomes", "dropout", "patience", "duration", "schedule"}
+
+
+class _Located:
+    """Plain data plus, for each field path, where it was written."""
+
+    def __init__(self, data: dict, positions: dict[FieldPath, Position], file: str):
+        self.data = data
+        self.positions = positions
+        self.file = file
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, merge and validate a scenario file; raise ScenarioError on any problem."""
+    located = _read_with_extends(Path(path), chain=())
+    if overrides:
+        _apply_overrides(located, overrides)
+    return _validate(located)
+
+
+def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
+    """Validate plain data (for example a scenario built in a notebook)."""
+    return _validate(_Located(data, {}, source))
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The scenario as YAML, every default filled in, ready to be read back."""
+    stream = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False
+    yaml.dump(scenario.model_dump(mode="json", by_alias=True, exclude_none=True), stream)
+    return stream.getvalue()
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p.name) for p in (*chain, resolved))
+        raise ScenarioError([Problem(str(path), None, None, "extends", f"cycle: {cycle}")])
+    located = _read_one(path)
+    parent_name = located.data.pop("extends", None)
+    if parent_name is None:
+        return located
+    extends_position = located.positions.pop(("extends",), None)
+    if not isinstance(parent_name, str):
+        raise _single_problem(located.file, extends_position, "extends",
+                              f"must be a file name, got {parent_name!r}")
+    parent_path = path.parent / parent_name
+    if not parent_path.is_file():
+        raise _single_problem(located.file, extends_position, "extends",
+                              f"file not found: {parent_path}")
+    parent = _read_with_extends(parent_path, chain=(*chain, resolved))
+    return _merge(parent, located)
+
+
+def _read_one(path: Path) -> _Located:
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError([Problem(file, None, None, "", f"cannot be read: {error}")]) from None
+    yaml = YAML(typ="rt")  # round-trip keeps line numbers; it builds no Python objects
+    yaml.allow_duplicate_keys = False
+    try:
+        document = yaml.load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        message = " ".join(str(error.problem or error.context or "invalid YAML").split())
+        if "duplicate key" in message:
+            message = _duplicate_key_message(error)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ScenarioError([Problem(file, line, column, "", message)]) from None
+    except YAMLError as error:
+        raise ScenarioError([Problem(file, None, None, "", f"invalid YAML: {error}")]) from None
+    if not isinstance(document, CommentedMap):
+        got = "an empty file" if document is None else type(document).__name__
+        raise ScenarioError([Problem(file, 1, 1, "", f"expected a mapping of fields, got {got}")])
+    positions: dict[FieldPath, Position] = {}
+    data = _plain(document, (), positions, file)
+    return _Located(data, positions, file)
+
+
+def _duplicate_key_message(error: MarkedYAMLError) -> str:
+    first = error.context_mark
+    key = str(error.problem).split('"')[1] if '"' in str(error.problem) else "?"
+    where = f" (first given on line {first.line + 1})" if first else ""
+    return f"duplicate key '{key}'{where}"
+
+
+def _plain(node: Any, path: FieldPath, positions: dict[FieldPath, Position], file: str) -> Any:
+    """ruamel's round-trip nodes as plain Python, recording each value's position."""
+    if isinstance(node, CommentedMap):
+        result = {}
+        for key in node:
+            line, column = node.lc.value(key) if key in node.lc.data else node.lc.key(key)
+            positions[(*path, key)] = (file, line + 1, column + 1)
+            result[str(key)] = _plain(node[key], (*path, key), positions, file)
+        return result
+    if isinstance(node, CommentedSeq):
+        result = []
+        for index, item in enumerate(node):
+            line, column = node.lc.item(index)
+            positions[(*path, index)] = (file, line + 1, column + 1)
+            result.append(_plain(item, (*path, index), positions, file))
+        return result
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return str(node)
+
+
+def _merge(parent: _Located, child: _Located) -> _Located:
+    positions = dict(parent.positions)
+
+    def merge(base: Any, over: Any, path: FieldPath) -> Any:
+        if (
+            isinstance(base, dict)
+            and isinstance(over, dict)
+            and not (path and path[-1] in _REPLACED_WHOLE)
+        ):
+            merged = dict(base)
+            for key, value in over.items():
+                merged[key] = merge(base.get(key), value, (*path, key))
+            return merged
+        for stale in [p for p in positions if p[: len(path)] == path and len(p) > len(path)]:
+            del positions[stale]
+        return over
+
+    data = merge(parent.data, child.data, ())
+    positions.update(child.positions)
+    return _Located(data, positions, child.file)
+
+
+def _apply_overrides(located: _Located, overrides: dict[str, Any]) -> None:
+    for dotted, value in overrides.items():
+        keys = dotted.split(".")
+        node = located.data
+        for key in keys[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[keys[-1]] = value
+        located.positions[tuple(keys)] = (f"--set {dotted}", 0, 0)
+
+
+def _single_problem(file: str, position: Position | None, field: str, message: str) -> ScenarioError:
+    line, column = (position[1], position[2]) if position else (None, None)
+    return ScenarioError([Problem(file, line, column, field, message)])
+
+
+# --- validation --------------------------------------------------------------
+
+
+def _validate(located: _Located) -> Scenario:
+    stages = located.data.get("stages")
+    context = {"stage_names": list(stages) if isinstance(stages, dict) else None}
+    try:
+        return Scenario.model_validate(located.data, context=context)
+    except ValidationError as error:
+        problems = [_problem(located, detail) for detail in error.errors(include_url=False)]
+        raise ScenarioError(_unique(problems)) from None
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for problem in problems:
+        seen.setdefault(str(problem), problem)
+    return sorted(seen.values(), key=lambda p: (p.file, p.line or 0, p.column or 0))
+
+
+def _problem(located: _Located, detail: dict) -> Problem:
+    data_path, model_path = _split_location(located.data, tuple(detail["loc"]))
+    kind = detail["type"]
+    shown = data_path + ((detail["loc"][-1],) if kind == "missing" else ())
+    position = _nearest_position(located.positions, data_path)
+    file, line, column = position if position else (located.file, None, None)
+    if file.startswith("--set"):
+        line = column = None
+    return Problem(file, line, column, ".".join(str(p) for p in shown), _message(detail, model_path))
+
+
+def _split_location(data: Any, loc: FieldPath) -> tuple[FieldPath, FieldPath]:
+    """Pydantic's error location has union tags and validator names in it; keep
+    only the steps that exist in the data (for positions and display), and the
+    full location for looking up which model the error is about."""
+    data_path: list[Any] = []
+    node = data
+    for step in loc:
+        if isinstance(node, dict) and step in node:
+            data_path.append(step)
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            data_path.append(step)
+            node = node[step]
+    return tuple(data_path), loc
+
+
+def _nearest_position(positions: dict[FieldPath, Position], path: FieldPath) -> Position | None:
+    for length in range(len(path), 0, -1):
+        if path[:length] in positions:
+            return positions[path[:length]]
+    return None
+
+
+def _message(detail: dict, loc: FieldPath) -> str:
+    kind, ctx, value = detail["type"], detail.get("ctx", {}), detail.get("input")
+    got = f", got {_show(value)}" if not isinstance(value, (dict, list)) else ""
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(loc[:-1])
+        suggestion = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
+        listed = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+        return f"unknown field{listed}{hint}"
+    if kind == "union_tag_invalid":
+        return f"unknown distribution {_show(ctx.get('tag'))} (expected one of: {ctx.get('expected_tags')})"
+    if kind == "union_tag_not_found":
+        return "a distribution needs a 'dist' key, or give a plain number for a fixed value"
+    if kind == "value_error":
+        return str(ctx.get("error", detail["msg"]))
+    phrases = {
+        "greater_than": "must be greater than {gt}",
+        "greater_than_equal": "must be at least {ge}",
+        "less_than": "must be less than {lt}",
+        "less_than_equal": "must be at most {le}",
+        "int_type": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "int_parsing": "must be a whole number",
+        "float_type": "must be a number",
+        "float_parsing": "must be a number",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "string_type": "must be text",
+        "dict_type": "must be a mapping of fields",
+        "model_type": "must be a mapping of fields",
+        "list_type": "must be a list",
+        "literal_error": "must be one of {expected}",
+        "string_pattern_mismatch": "must be lower-case letters, digits, '-', '_' or '.'",
+        "too_short": "must have at least {min_length} entries",
+    }
+    if kind in phrases:
+        return phrases[kind].format(**ctx) + got
+    return detail["msg"][0].lower() + detail["msg"][1:] + got
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) or value is None else str(value)
+
+
+def _allowed_fields(loc: FieldPath) -> list[str]:
+    """Field names of the model that the location points into, if it is one."""
+    annotation: Any = Scenario
+    for step in loc:
+        annotation = _step_into(annotation, step)
+        if annotation is None:
+            return []
+    model = _as_model(annotation, None)
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _step_into(annotation: Any, step: Any) -> Any:
+    model = _as_model(annotation, step)
+    if model is not None:
+        if model is not annotation and step == _tag_of(model):
+            return model
+        for name, field in model.model_fields.items():
+            if step in (name, field.alias):
+                return field.annotation
+        return None
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _step_into(args[0], step)
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            found = _step_into(option, step)
+            if found is not None:
+                return found
+        return None
+    if origin is dict and isinstance(step, str):
+        return args[1]
+    if origin is list and isinstance(step, int):
+        return args[0]
+    return None
+
+
+def _as_model(annotation: Any, tag: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _as_model(args[0], tag)
+    if origin in (typing.Union, types.UnionType):
+        models = [m for m in (_as_model(a, tag) for a in args) if m is not None]
+        tagged = [m for m in models if _tag_of(m) == tag]
+        if tagged:
+            return tagged[0]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _tag_of(model: type[BaseModel]) -> Any:
+    field = model.model_fields.get("dist")
+    return typing.get_args(field.annotation)[0] if field is not None else None
