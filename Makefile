@@ -1,0 +1,27 @@
+# Two commands on a fresh machine with Python 3.11+ and make:
+#   make run    install into .venv, run the reference pilot, write results/
+#   make test   install into .venv (with test tools) and run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test benchmark clean
+
+run: $(INSTALLED)
+	$(BIN)/pilotsim run
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+benchmark: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_reference.py
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(INSTALLED)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,162 @@
+"""The ``pilotsim`` command: a thin shell over the Python API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim import shipped
+from sim.errors import ScenarioError
+from sim.scenario import Scenario
+from sim.scenario_file import load_scenario
+
+app = typer.Typer(
+    help="Simulate training-to-work programmes for people on social assistance.\n\n"
+    "A scenario file describes a programme; pilotsim runs it many times and "
+    "shows the spread of outcomes.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console()
+err = Console(stderr=True)
+
+#: Outcomes shown in the table after a run, with how to print them.
+_HEADLINE = {
+    "referred": ("Referred", "{:.0f}"),
+    "started": ("Started a place", "{:.0f}"),
+    "mean_wait_months": ("Mean wait (months)", "{:.2f}"),
+    "dropped_out": ("Dropped out", "{:.0f}"),
+    "placed": ("Placed in paid work", "{:.0f}"),
+    "placed_part_time": ("  of whom part-time", "{:.0f}"),
+    "sustained": ("In work for the sustained period", "{:.0f}"),
+    "back_on_benefit": ("Lost the job again", "{:.0f}"),
+    "slot_utilisation": ("Places in use (share)", "{:.0%}"),
+}
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        Optional[str],
+        typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: {shipped.REFERENCE}."),
+    ] = None,
+    replications: Annotated[
+        Optional[int], typer.Option("-n", "--replications", min=1, help="Replications (default: the scenario's).")
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Results folder (default: results/<scenario name>).")
+    ] = None,
+    keep_clients: Annotated[
+        bool, typer.Option("--keep-clients", help="Also write clients.parquet, one row per client.")
+    ] = False,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
+    ] = None,
+) -> None:
+    """Run a scenario many times and write tables, a summary and plots."""
+    from sim.results import default_folder, write_results
+    from sim.runner import run as run_replications
+    from sim.statistics import summarise, target_chance
+
+    loaded = _load_or_exit(scenario or shipped.REFERENCE)
+    count = replications or loaded.replications
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"{loaded.name}", total=count)
+            result = run_replications(
+                loaded, count, seed=seed, workers=workers, keep_clients=keep_clients,
+                on_progress=lambda done: progress.advance(task, done),
+            )
+        folder = write_results(result, out_dir or default_folder(result), command=["pilotsim", *sys.argv[1:]])
+    except KeyboardInterrupt:
+        err.print("Interrupted: no results were written.")
+        raise typer.Exit(130) from None
+
+    summary = summarise(result.outcomes)
+    table = Table(title=f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}")
+    table.add_column("outcome")
+    table.add_column("mean", justify="right")
+    table.add_column("90 % of runs", justify="right")
+    table.add_column("95 % CI of mean", justify="right")
+    for outcome, (label, style) in _HEADLINE.items():
+        row = summary.loc[outcome]
+        table.add_row(
+            label,
+            style.format(row["mean"]),
+            f"{style.format(row['q05'])} to {style.format(row['q95'])}",
+            f"{row['ci95_low']:.3g} to {row['ci95_high']:.3g}",
+        )
+    out.print(table)
+    target = loaded.target.placed
+    if target is not None:
+        chance = target_chance(result.outcomes["placed"].to_numpy(), "placed", target)
+        out.print(
+            f"Chance of placing {target} or more: {chance.probability:.0%} "
+            f"(95 % interval {chance.low:.0%} to {chance.high:.0%})"
+        )
+    out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).")
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped scenario names.")],
+) -> None:
+    """Check scenario files and report every problem, one line each."""
+    failed = False
+    for name in scenarios:
+        try:
+            scenario = load_scenario(shipped.resolve(name))
+        except ScenarioError as error:
+            failed = True
+            for problem in error.problems:
+                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        else:
+            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command("list")
+def list_scenarios() -> None:
+    """List the shipped scenarios."""
+    table = Table(title="Shipped scenarios (run one with: pilotsim run NAME)")
+    table.add_column("name")
+    table.add_column("description")
+    for path in shipped.shipped_scenarios():
+        table.add_row(path.stem, shipped.one_line_description(path))
+    out.print(table)
+
+
+def _load_or_exit(name: str) -> Scenario:
+    try:
+        return load_scenario(shipped.resolve(name))
+    except ScenarioError as error:
+        for problem in error.problems:
+            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replications"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,133 @@
+"""Writing a run's results folder, all or nothing.
+
+Files go to a hidden folder beside the destination, which is renamed into
+place only when everything is written: an interrupted or failed run leaves
+the previous results as they were and no half-written folder behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import plots
+from sim.runner import RunResult
+from sim.scenario_file import dump_scenario
+from sim.statistics import summarise, target_chance
+
+_VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
+
+
+def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
+    return root / result.scenario.name
+
+
+def write_results(result: RunResult, folder: Path, command: list[str] | None = None) -> Path:
+    """Write every output of ``result`` to ``folder`` (replacing it) and return it."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    try:
+        _write_all(result, staging, command)
+        _swap_into_place(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> None:
+    result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.6g")
+    timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
+    if result.clients is not None:
+        result.clients.to_parquet(folder / "clients.parquet", index=False)
+    summary = summarise(result.outcomes)
+    summary.to_csv(folder / "summary.csv", float_format="%.6g")
+    (folder / "summary.json").write_text(json.dumps(summary_document(result, summary), indent=2) + "\n")
+    (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
+    plots.save_all(result, folder / "plots")
+    files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+    manifest = _manifest(result, command, [*files, "manifest.json"])
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def timeseries_table(result: RunResult) -> pd.DataFrame:
+    """One row per replication and month, one column per state."""
+    replications, month_count, _ = result.monthly.shape
+    table = pd.DataFrame(result.monthly.reshape(replications * month_count, -1), columns=list(result.states))
+    table.insert(0, "month", np.tile(result.months, replications))
+    table.insert(0, "replication", np.repeat(np.arange(replications), month_count))
+    return table
+
+
+def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
+    document: dict = {
+        "scenario": result.scenario.name,
+        "replications": result.replications,
+        "seed": result.seed,
+        "outcomes": {
+            outcome: {key: _json_number(value) for key, value in row.items()}
+            for outcome, row in summary.to_dict(orient="index").items()
+        },
+    }
+    target = result.scenario.target.placed
+    if target is not None:
+        chance = target_chance(result.outcomes["placed"].to_numpy(), "placed", target)
+        document["target"] = {
+            "outcome": "placed",
+            "at_least": target,
+            "probability": chance.probability,
+            "ci95_low": chance.low,
+            "ci95_high": chance.high,
+        }
+    return document
+
+
+def _json_number(value) -> float | int | None:
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def _manifest(result: RunResult, command: list[str] | None, files: list[str]) -> dict:
+    versions = {}
+    for package in _VERSIONED:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "replications": result.replications,
+        "workers": result.workers,
+        "run_seconds": round(result.seconds, 3),
+        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command if command is not None else sys.argv,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "files": files,
+    }
+
+
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    if folder.exists():
+        retired = folder.with_name(f".{folder.name}.replaced")
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(folder, retired)
+        os.replace(staging, folder)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, folder)

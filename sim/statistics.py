@@ -1,0 +1,66 @@
+"""Summaries of Monte Carlo output: spread, confidence intervals, target odds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Quantiles drawn in fan charts: 90 % band, 50 % band and the median.
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome: mean, sd, 5/50/95 % quantiles and the 95 % confidence
+    interval of the mean (Student t; replications are independent)."""
+    rows = {}
+    for column in outcomes.columns:
+        if column == "replication":
+            continue
+        values = outcomes[column].to_numpy(dtype=float)
+        values = values[~np.isnan(values)]
+        n = len(values)
+        mean = values.mean() if n else np.nan
+        sd = values.std(ddof=1) if n > 1 else np.nan
+        half_width = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+        q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95]) if n else (np.nan,) * 3
+        rows[column] = {
+            "mean": mean,
+            "sd": sd,
+            "q05": q05,
+            "q50": q50,
+            "q95": q95,
+            "ci95_low": mean - half_width,
+            "ci95_high": mean + half_width,
+            "n": n,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome")
+
+
+@dataclass(frozen=True)
+class TargetChance:
+    """How often an outcome reached its target, with a 95 % Wilson interval."""
+
+    outcome: str
+    target: float
+    hits: int
+    replications: int
+    low: float
+    high: float
+
+    @property
+    def probability(self) -> float:
+        return self.hits / self.replications
+
+
+def target_chance(values: np.ndarray, outcome: str, target: float) -> TargetChance:
+    hits = int(np.count_nonzero(np.asarray(values) >= target))
+    interval = stats.binomtest(hits, len(values)).proportion_ci(confidence_level=0.95, method="wilson")
+    return TargetChance(outcome, target, hits, len(values), float(interval.low), float(interval.high))
+
+
+def fan(values: np.ndarray) -> np.ndarray:
+    """Quantiles over replications (axis 0) for fan charts: FAN_QUANTILES first."""
+    return np.quantile(values, FAN_QUANTILES, axis=0)
