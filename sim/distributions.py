@@ -195,19 +195,24 @@ class Empirical(_Distribution):
                 raise ValueError("weights must not all be zero")
         return self
 
-    def _cumulative(self) -> np.ndarray:
-        weights = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
-        cumulative = np.cumsum(weights)
-        return cumulative / cumulative[-1]
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values in increasing order with their cumulative probabilities; sorted
+        so that a larger uniform never gives a smaller value."""
+        values = np.asarray(self.values, dtype=float)
+        weights = np.ones(len(values)) if self.weights is None else np.asarray(self.weights, dtype=float)
+        order = np.argsort(values, kind="stable")
+        cumulative = np.cumsum(weights[order])
+        return values[order], cumulative / cumulative[-1]
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        index = np.searchsorted(self._cumulative(), np.asarray(u, dtype=float), side="right")
-        return np.asarray(self.values, dtype=float)[np.minimum(index, len(self.values) - 1)]
+        values, cumulative = self._sorted()
+        index = np.searchsorted(cumulative, np.asarray(u, dtype=float), side="right")
+        return values[np.minimum(index, len(values) - 1)]
 
     @property
     def mean(self) -> float:
-        probabilities = np.diff(self._cumulative(), prepend=0.0)
-        return float(np.dot(probabilities, self.values))
+        values, cumulative = self._sorted()
+        return float(np.dot(np.diff(cumulative, prepend=0.0), values))
 
 
 def _std_normal_pdf(x: float) -> float:

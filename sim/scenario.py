@@ -206,10 +206,7 @@ class Scenario(_Frozen):
     def _every_path_can_end(cls, stages: dict[str, Stage]) -> dict[str, Stage]:
         endless = stages_that_never_end(stages)
         if endless:
-            raise ValueError(
-                f"routing among {', '.join(endless)} can never end: none of these stages "
-                "has dropout or a route to job, benefit or exit"
-            )
+            raise ValueError(endless_message(endless))
         return stages
 
     @model_validator(mode="after")
@@ -232,26 +229,35 @@ class Scenario(_Frozen):
         return self.horizon_months if until is None else min(until, self.horizon_months)
 
 
-def stages_that_never_end(stages: dict[str, Stage]) -> list[str]:
-    """Stages from which no route (or dropout) ever leads out of the programme.
+def endless_message(endless: list[str]) -> str:
+    return (
+        f"routing among {', '.join(endless)} can never end: none of these stages "
+        "has dropout or a route to job, benefit or exit"
+    )
 
-    A stage can end if it has dropout, routes to a terminal destination with
+
+def stages_that_never_end(stages: dict[str, Stage]) -> list[str]:
+    """Stages from which no route (or dropout) ever leads out of the programme."""
+    return endless_stages(
+        {name: stage.routes for name, stage in stages.items()},
+        {name for name, stage in stages.items() if stage.dropout is not None and stage.dropout.possible},
+    )
+
+
+def endless_stages(routes: dict[str, dict[str, float]], with_dropout: set[str]) -> list[str]:
+    """A stage can end if it has dropout, routes to a terminal destination with
     positive probability, or routes to a stage that can end. Whatever is left
-    after that fixpoint loops for ever.
-    """
-    can_end = {
-        name
-        for name, stage in stages.items()
-        if (stage.dropout is not None and stage.dropout.possible)
-        or any(dest in TERMINAL_DESTINATIONS and p > 0 for dest, p in stage.routes.items())
+    after that fixpoint loops for ever. Works on plain data too, so a file
+    with other errors still gets this one reported."""
+    can_end = set(with_dropout) | {
+        name for name, out in routes.items()
+        if any(dest in TERMINAL_DESTINATIONS and p > 0 for dest, p in out.items())
     }
     grew = True
     while grew:
         grew = False
-        for name, stage in stages.items():
-            if name not in can_end and any(
-                p > 0 and dest in can_end for dest, p in stage.routes.items()
-            ):
+        for name, out in routes.items():
+            if name not in can_end and any(p > 0 and dest in can_end for dest, p in out.items()):
                 can_end.add(name)
                 grew = True
-    return [name for name in stages if name not in can_end]
+    return [name for name in routes if name not in can_end]

@@ -22,7 +22,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario import Scenario
+from sim.scenario import Scenario, endless_message, endless_stages
 
 FieldPath = tuple[Any, ...]
 Position = tuple[str, int, int]  # file, line, column (1-based)
@@ -69,9 +69,6 @@ def dump_scenario(scenario: Scenario) -> str:
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
     resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(str(p.name) for p in (*chain, resolved))
-        raise ScenarioError([Problem(str(path), None, None, "extends", f"cycle: {cycle}")])
     located = _read_one(path)
     parent_name = located.data.pop("extends", None)
     if parent_name is None:
@@ -84,6 +81,10 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
     if not parent_path.is_file():
         raise _single_problem(located.file, extends_position, "extends",
                               f"file not found: {parent_path}")
+    if parent_path.resolve() in (*chain, resolved):
+        cycle = " -> ".join(p.name for p in (*chain, resolved, parent_path.resolve()))
+        raise _single_problem(located.file, extends_position, "extends",
+                              f"files extend each other in a cycle: {cycle}")
     parent = _read_with_extends(parent_path, chain=(*chain, resolved))
     return _merge(parent, located)
 
@@ -118,10 +119,8 @@ def _read_one(path: Path) -> _Located:
 
 
 def _duplicate_key_message(error: MarkedYAMLError) -> str:
-    first = error.context_mark
     key = str(error.problem).split('"')[1] if '"' in str(error.problem) else "?"
-    where = f" (first given on line {first.line + 1})" if first else ""
-    return f"duplicate key '{key}'{where}"
+    return f"duplicate key '{key}': each key may be given only once in a mapping"
 
 
 def _plain(node: Any, path: FieldPath, positions: dict[FieldPath, Position], file: str) -> Any:
@@ -198,7 +197,31 @@ def _validate(located: _Located) -> Scenario:
         return Scenario.model_validate(located.data, context=context)
     except ValidationError as error:
         problems = [_problem(located, detail) for detail in error.errors(include_url=False)]
-        raise ScenarioError(_unique(problems)) from None
+        raise ScenarioError(_unique(problems + _endless_routing(located))) from None
+
+
+def _endless_routing(located: _Located) -> list[Problem]:
+    """The routing check on the raw data: pydantic skips it when any single
+    stage is invalid, but the user should hear of every problem at once."""
+    stages = located.data.get("stages")
+    if not isinstance(stages, dict) or not all(isinstance(s, dict) for s in stages.values()):
+        return []
+    routes, with_dropout = {}, set()
+    for name, stage in stages.items():
+        outcomes = stage.get("outcomes")
+        if isinstance(outcomes, dict):
+            routes[name] = {k: v for k, v in outcomes.items() if isinstance(v, (int, float))}
+        else:
+            routes[name] = {str(stage.get("next")): 1.0}
+        dropout = stage.get("dropout")
+        if isinstance(dropout, dict) and any(v for v in dropout.values() if isinstance(v, (int, float))):
+            with_dropout.add(name)
+    endless = endless_stages(routes, with_dropout)
+    if not endless:
+        return []
+    position = located.positions.get(("stages",))
+    file, line, column = position if position else (located.file, None, None)
+    return [Problem(file, line, column, "stages", endless_message(endless))]
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
@@ -213,7 +236,9 @@ def _problem(located: _Located, detail: dict) -> Problem:
     kind = detail["type"]
     shown = data_path + ((detail["loc"][-1],) if kind == "missing" else ())
     position = _nearest_position(located.positions, data_path)
-    file, line, column = position if position else (located.file, None, None)
+    if position is None:  # a missing top-level field: point at the top of the file
+        position = (located.file, 1, 1) if located.positions else (located.file, None, None)
+    file, line, column = position
     if file.startswith("--set"):
         line = column = None
     return Problem(file, line, column, ".".join(str(p) for p in shown), _message(detail, model_path))
