@@ -287,7 +287,7 @@ class _ProgrammeRun:
             time_in_stage = np.where(dropped, duration * draw(f"{stream}:dropout_time", n), duration)
         else:
             hazard = dropout.hazard_per_month * self.dropout_factor
-            with np.errstate(divide="ignore"):
+            with np.errstate(divide="ignore", over="ignore"):  # no hazard: never
                 time_to_dropout = -np.log1p(-draw(f"{stream}:dropout", n)) / hazard
             dropped = time_to_dropout < duration
             time_in_stage = np.minimum(duration, time_to_dropout)
@@ -382,7 +382,8 @@ class _ProgrammeRun:
         part_time = draw("job_type", n) < np.minimum(employment.part_time_share * part_time_factor, 1.0)
         hazard = employment.job_loss_hazard_per_month
         if hazard > 0:
-            job_length = -np.log1p(-draw("job_loss", n)) / hazard
+            with np.errstate(over="ignore"):  # a tiny hazard: the job outlasts any horizon
+                job_length = -np.log1p(-draw("job_loss", n)) / hazard
         else:
             job_length = np.full(n, np.inf)
         placed = np.isfinite(job_start)

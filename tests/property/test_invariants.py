@@ -1,0 +1,145 @@
+"""Invariants that must hold for any valid scenario, checked on random ones."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.model import FINAL_STATES, simulate
+from sim.outcomes import monthly_counts, replication_outcomes
+from sim.scenario_file import scenario_from_dict
+
+durations = st.one_of(
+    st.floats(0, 6),
+    st.builds(lambda low, extra: {"dist": "uniform", "low": low, "high": low + extra}, st.floats(0, 4), st.floats(0, 4)),
+    st.builds(lambda mean: {"dist": "exponential", "mean": mean}, st.floats(0.1, 6)),
+    st.builds(lambda m: {"dist": "empirical", "values": [0, m, 2 * m]}, st.floats(0, 4)),
+)
+dropouts = st.one_of(
+    st.none(),
+    st.builds(lambda p: {"probability": p}, st.floats(0, 1)),
+    st.builds(lambda h: {"hazard_per_month": h}, st.floats(0, 1)),
+)
+probability = st.floats(0, 1)
+
+
+@st.composite
+def scenarios(draw):
+    stage_count = draw(st.integers(1, 3))
+    names = [f"stage_{index}" for index in range(stage_count)]
+    stages = {}
+    for index, name in enumerate(names):
+        # Later stages may send people back to earlier ones, but every stage
+        # keeps a route out, so no loop is endless.
+        job = draw(st.floats(0.05, 1))
+        rest = 1 - job
+        onward = names[index + 1] if index + 1 < stage_count else "benefit"
+        back = names[draw(st.integers(0, index))]
+        split = draw(probability)
+        outcomes = {"job": job}
+        for destination, share in ((onward, rest * split), (back, rest * (1 - split) / 2), ("exit", rest * (1 - split) / 2)):
+            outcomes[destination] = outcomes.get(destination, 0) + share
+        stages[name] = {
+            "slots": draw(st.one_of(st.none(), st.integers(1, 8))),
+            "duration": draw(durations),
+            "dropout": draw(dropouts),
+            "outcomes": outcomes,
+        }
+    process = draw(st.sampled_from(["poisson", "cohorts", "schedule"]))
+    referrals = {
+        "process": process,
+        "acceptance": draw(probability),
+        "max_participants": draw(st.one_of(st.none(), st.integers(1, 40))),
+        "waiting_list_limit": draw(st.one_of(st.none(), st.integers(0, 10))),
+        "patience": draw(st.one_of(st.none(), durations)),
+        "until_month": draw(st.floats(1, 20)),
+    }
+    if process == "poisson":
+        referrals["rate_per_month"] = draw(st.floats(0.1, 6))
+    elif process == "cohorts":
+        referrals.update(every_months=draw(st.floats(0.5, 10)), cohort_size=draw(st.integers(1, 15)))
+    else:
+        referrals["schedule"] = draw(st.lists(
+            st.fixed_dictionaries({"month": st.floats(0, 30), "count": st.integers(0, 10)}), min_size=1, max_size=4))
+    share = draw(st.floats(0.1, 0.9))
+    return scenario_from_dict({
+        "name": "random",
+        "horizon_months": draw(st.floats(1, 40)),
+        "segments": {"a": {"share": share, "dropout_factor": draw(st.floats(0, 2))},
+                     "b": {"share": 1 - share, "placement_factor": draw(st.floats(0, 2)),
+                           "part_time_factor": draw(st.floats(0, 3))}},
+        "referrals": referrals,
+        "stages": stages,
+        "employment": {"part_time_share": draw(probability),
+                       "job_loss_hazard_per_month": draw(st.floats(0, 0.5))},
+    })
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(scenario=scenarios(), replication=st.integers(0, 1000))
+def test_every_referred_person_ends_in_exactly_one_final_state(scenario, replication):
+    records = simulate(scenario, 11, replication)
+    final = records.clients["final_state"]
+    assert np.all((final >= 0) & (final < len(FINAL_STATES)))
+    result = replication_outcomes(scenario, records)
+    counted = (result["not_accepted"] + result["turned_away"] + result["reneged"] + result["waiting_at_horizon"]
+               + result["in_programme_at_horizon"] + result["dropped_out"] + result["completed"])
+    assert counted == result["referred"] == len(final)
+    assert result["started"] <= (scenario.referrals.max_participants or np.inf)
+
+
+@SETTINGS
+@given(scenario=scenarios(), replication=st.integers(0, 1000))
+def test_places_are_never_over_used(scenario, replication):
+    records = simulate(scenario, 11, replication)
+    visits = records.visits
+    for stage, slots in enumerate(records.stage_slots):
+        if slots is None:
+            continue
+        mine = visits["stage"] == stage
+        # At equal times a place is released before it is taken again.
+        times = np.concatenate([visits["end"][mine], visits["start"][mine]])
+        change = np.concatenate([-np.ones(mine.sum()), np.ones(mine.sum())])
+        order = np.lexsort((change, times))
+        assert np.cumsum(change[order]).max(initial=0) <= slots
+
+
+@SETTINGS
+@given(scenario=scenarios(), replication=st.integers(0, 1000))
+def test_nobody_starts_before_referral_or_works_before_finishing(scenario, replication):
+    records = simulate(scenario, 11, replication)
+    clients, visits = records.clients, records.visits
+    referral = dict(zip(clients["client"].tolist(), clients["referral_time"].tolist()))
+    assert all(start >= referral[client] for client, start in zip(visits["client"].tolist(), visits["start"].tolist()))
+    assert np.all(visits["end"] >= visits["start"])
+    started = np.isfinite(clients["start_time"])
+    assert np.all(clients["start_time"][started] >= clients["referral_time"][started])
+    placed = np.isfinite(clients["job_start"])
+    last_end = {}
+    for client, end in zip(visits["client"].tolist(), visits["end"].tolist()):
+        last_end[client] = max(end, last_end.get(client, -np.inf))
+    for client, job_start in zip(clients["client"][placed].tolist(), clients["job_start"][placed].tolist()):
+        assert job_start == last_end[client]
+    assert np.all(clients["job_end"][placed] >= clients["job_start"][placed])
+
+
+@SETTINGS
+@given(scenario=scenarios(), replication=st.integers(0, 1000))
+def test_monthly_counts_account_for_everyone_referred(scenario, replication):
+    records = simulate(scenario, 11, replication)
+    counts = monthly_counts(scenario, records)
+    grid = np.arange(counts.shape[0])
+    referred_by = np.searchsorted(np.sort(records.clients["referral_time"]), grid, side="right")
+    np.testing.assert_array_equal(counts.sum(axis=1), referred_by)
+    assert counts.min() >= 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenario=scenarios(), replication=st.integers(0, 1000))
+def test_the_same_seed_gives_the_same_replication(scenario, replication):
+    first, second = simulate(scenario, 5, replication), simulate(scenario, 5, replication)
+    for table in ("clients", "visits", "between_stages"):
+        for column, values in getattr(first, table).items():
+            np.testing.assert_array_equal(values, getattr(second, table)[column])
