@@ -103,7 +103,7 @@ def run(
             f"Chance of placing {target} or more: {chance.probability:.0%} "
             f"(95 % interval {chance.low:.0%} to {chance.high:.0%})"
         )
-    out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).")
+    out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
 
 
 @app.command()
@@ -120,7 +120,7 @@ def validate(
             for problem in error.problems:
                 err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         else:
-            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)", highlight=False)
+            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 

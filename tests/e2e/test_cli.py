@@ -1,0 +1,161 @@
+"""The pilotsim command as a user meets it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.runner import run
+from sim.scenario_file import load_scenario
+from tests.conftest import PROJECT, REFERENCE
+
+cli = CliRunner()
+REQUIRED_COLUMNS = ["referred", "turned_away", "reneged", "started", "mean_wait_months", "dropped_out", "completed",
+                    "placed", "placed_part_time", "sustained", "back_on_benefit", "in_programme_at_horizon",
+                    "slot_utilisation"]
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "reference"
+    result = cli.invoke(app, ["run", "-n", "60", "--out", str(out), "--keep-clients", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_run_writes_the_documented_results_folder(reference_run):
+    out, _ = reference_run
+    expected = {"replications.csv", "timeseries.parquet", "clients.parquet", "summary.csv", "summary.json",
+                "scenario.yaml", "manifest.json", "plots/placements.png", "plots/states_over_time.png",
+                "plots/waiting_list.png", "plots/place_utilisation.png"}
+    written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert written == expected
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_replications_table_has_the_required_outcomes(reference_run):
+    table = pd.read_csv(reference_run[0] / "replications.csv")
+    assert len(table) == 60
+    assert set(REQUIRED_COLUMNS) <= set(table.columns)
+    assert (table["started"] <= 130).all()
+
+
+def test_summary_gives_spread_and_confidence_of_the_mean(reference_run):
+    summary = pd.read_csv(reference_run[0] / "summary.csv", index_col="outcome")
+    placed = pd.read_csv(reference_run[0] / "replications.csv")["placed"]
+    row = summary.loc["placed"]
+    assert row["mean"] == pytest.approx(placed.mean())
+    assert row["q05"] <= row["q50"] <= row["q95"]
+    half_width = 2.0010 * placed.std(ddof=1) / np.sqrt(60)  # t(0.975, 59) = 2.0010
+    assert row["ci95_high"] - row["mean"] == pytest.approx(half_width, rel=1e-3)
+    document = json.loads((reference_run[0] / "summary.json").read_text())
+    assert document["target"]["at_least"] == 78
+    assert document["target"]["probability"] == pytest.approx((placed >= 78).mean())
+
+
+def test_timeseries_and_clients_tables_are_consistent(reference_run):
+    out = reference_run[0]
+    timeseries = pd.read_parquet(out / "timeseries.parquet")
+    clients = pd.read_parquet(out / "clients.parquet")
+    replications = pd.read_csv(out / "replications.csv")
+    assert len(timeseries) == 60 * 49
+    per_rep = clients.groupby("replication").size()
+    np.testing.assert_array_equal(per_rep.to_numpy(), replications["referred"].to_numpy())
+    last = timeseries[timeseries["month"] == 48].drop(columns=["replication", "month"]).sum(axis=1)
+    np.testing.assert_array_equal(last.to_numpy(), replications["referred"].to_numpy())
+
+
+def test_manifest_records_how_to_reproduce_the_run(reference_run):
+    manifest = json.loads((reference_run[0] / "manifest.json").read_text())
+    assert manifest["seed"] == 20211101 and manifest["replications"] == 60
+    assert manifest["versions"]["simpy"] and manifest["command"][0] == "pilotsim"
+    assert load_scenario(reference_run[0] / "scenario.yaml") == load_scenario(REFERENCE)
+
+
+def test_run_prints_the_key_outcomes_and_where_the_files_are(reference_run):
+    out, output = reference_run
+    assert "Placed in paid work" in output and "Chance of placing 78 or more" in output
+    assert str(out) in output.replace("\n", "")
+
+
+def test_results_do_not_depend_on_the_number_of_workers():
+    scenario = load_scenario(REFERENCE)
+    one = run(scenario, 120, workers=1)
+    two = run(scenario, 120, workers=2)
+    pd.testing.assert_frame_equal(one.outcomes, two.outcomes, check_exact=True)
+    np.testing.assert_array_equal(one.monthly, two.monthly)
+
+
+BAD_INPUTS = {
+    "duplicate.yaml": ("name: x\nname: y\n", ":2:1: duplicate key 'name'"),
+    "types.yaml": (REFERENCE.read_text().replace("slots: 50", "slots: fifty"),
+                   "stages.training.slots: must be a whole number, got 'fifty'"),
+    "negative.yaml": (REFERENCE.read_text().replace("slots: 50", "slots: -3"),
+                      "stages.training.slots: must be at least 1, got -3"),
+    "shares.yaml": (REFERENCE.read_text().replace("share: 0.55", "share: 0.65"),
+                    "segments: shares must sum to 1, got 1.1"),
+    "probability.yaml": (REFERENCE.read_text().replace("acceptance: 0.9", "acceptance: 1.9"),
+                         "referrals.acceptance: must be at most 1.0, got 1.9"),
+    "order.yaml": (REFERENCE.read_text().replace("low: 6, mode: 9", "low: 10, mode: 9"),
+                   "stages.training.duration: must satisfy low <= mode <= high"),
+    "distribution.yaml": (REFERENCE.read_text().replace("dist: exponential, mean: 3", "dist: poisson, mean: 3"),
+                          "stages.job_search.duration: unknown distribution 'poisson'"),
+    "route.yaml": (REFERENCE.read_text().replace("next: job_search", "next: job_hunt"),
+                   "stages.training.next: unknown destination 'job_hunt'"),
+    "cycle.yaml": (REFERENCE.read_text().replace("outcomes: {job: 0.74, benefit: 0.26}", "next: training")
+                   .replace("dropout: {probability: 0.15}", "dropout: {probability: 0.0}"),
+                   "stages: routing among training, job_search can never end"),
+    "extends.yaml": ("extends: extends.yaml\nname: x\n", "extends: files extend each other in a cycle"),
+    "unknown.yaml": (REFERENCE.read_text().replace("acceptance:", "acceptence:"),
+                     "did you mean 'acceptance'?"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_is_one_line_per_problem_exit_2_and_nothing_written(tmp_path, name):
+    text, expected = BAD_INPUTS[name]
+    path = tmp_path / name
+    path.write_text(text)
+    out = tmp_path / "results"
+    completed = subprocess.run([sys.executable, "-m", "sim", "run", str(path), "-n", "5", "--out", str(out)],
+                               capture_output=True, text=True, cwd=tmp_path)
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:") and expected in lines[0], completed.stderr
+    assert "Traceback" not in completed.stderr + completed.stdout
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_validate_reports_good_and_bad_files(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_INPUTS["negative.yaml"][0].replace("acceptance: 0.9", "acceptance: 2"))
+    result = cli.invoke(app, ["validate", str(REFERENCE), str(bad)])
+    assert result.exit_code == 2
+    assert "valid (brunssum_logistics_2021" in result.stdout
+    assert len([line for line in result.stderr.splitlines() if line.startswith(str(bad))]) == 2
+
+
+def test_shipped_scenarios_are_listed_and_valid():
+    result = cli.invoke(app, ["list"])
+    assert result.exit_code == 0 and "brunssum_logistics_2021" in result.stdout
+    for path in (PROJECT / "scenarios").glob("*.yaml"):
+        assert cli.invoke(app, ["validate", str(path)]).exit_code == 0, path
+
+
+def test_help_and_python_dash_m_work():
+    completed = subprocess.run([sys.executable, "-m", "sim", "--help"], capture_output=True, text=True)
+    assert completed.returncode == 0 and "run" in completed.stdout and "validate" in completed.stdout
+    assert cli.invoke(app, ["run", "--help"]).exit_code == 0
+
+
+def test_a_missing_scenario_file_is_reported_without_traceback(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "sim", "run", str(tmp_path / "none.yaml")],
+                               capture_output=True, text=True, cwd=tmp_path, env={**os.environ})
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == f"{tmp_path / 'none.yaml'}: file not found"
