@@ -45,6 +45,7 @@ FINAL_STATES = (
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 _PLACED = -1  # interim mark: has a job; employed or job_lost is decided afterwards
 _STILL_IN = -2
+_TERMINAL_OUTCOME = {JOB: _PLACED, BENEFIT: _CODE["completed_no_job"], EXIT: _CODE["exited"]}
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class _ProgrammeRun:
             return
         stage = self.entry_stage
         if self._has_free_place(stage):
-            self._start(client, stage, queued_at=self.env.now)
+            self._start(client, stage)
         elif self.list_limit is not None and len(self.waiting_since) >= self.list_limit:
             self._leave(client, _CODE["turned_away"])
         else:
@@ -200,12 +201,8 @@ class _ProgrammeRun:
         destination = self._plan(stage, self.visits_made[client][stage] - 1).destination[client]
         if destination >= 0:
             self._enter_later_stage(client, destination)
-        elif destination == JOB:
-            self._leave(client, _PLACED)
-        elif destination == BENEFIT:
-            self._leave(client, _CODE["completed_no_job"])
         else:
-            self._leave(client, _CODE["exited"])
+            self._leave(client, _TERMINAL_OUTCOME[destination])
 
     # --- moves ---------------------------------------------------------------
 
@@ -221,24 +218,25 @@ class _ProgrammeRun:
         then the waiting list in order of arrival."""
         queue = self.queues[stage]
         if queue:
-            client, queued_at, wait = queue.popleft()
+            client, wait = queue.popleft()
             self.between_end[wait] = self.env.now
-            self._start(client, stage, queued_at)
+            self._start(client, stage)
         elif stage == self.entry_stage and self.waiting_since:
             client = next(iter(self.waiting_since))
-            self._start(client, stage, self.waiting_since.pop(client))
+            del self.waiting_since[client]
+            self._start(client, stage)
 
     def _enter_later_stage(self, client: int, stage: int) -> None:
         if self._has_free_place(stage):
-            self._start(client, stage, queued_at=self.env.now)
+            self._start(client, stage)
             return
-        self.queues[stage].append((client, self.env.now, len(self.between_client)))
+        self.queues[stage].append((client, len(self.between_client)))
         self.between_client.append(client)
         self.between_stage.append(stage)
         self.between_start.append(self.env.now)
         self.between_end.append(math.inf)
 
-    def _start(self, client: int, stage: int, queued_at: float) -> None:
+    def _start(self, client: int, stage: int) -> None:
         visits = self.visits_made[client]
         visit_number = visits.get(stage, 0)
         visits[stage] = visit_number + 1
@@ -246,20 +244,32 @@ class _ProgrammeRun:
             self.start_time[client] = self.env.now
             self.started += 1
         plan = self._plan(stage, visit_number)
-        self.occupied[stage] += 1
+        now = self.env.now
+        dropped = plan.dropped[client]
         visit = len(self.visit_client)
         self.visit_client.append(client)
         self.visit_stage.append(stage)
-        self.visit_start.append(self.env.now)
+        self.visit_start.append(now)
+        self.visit_dropped.append(dropped)
+        destination = plan.destination[client]
+        if self.stages[stage].slots is None and (dropped or destination < 0):
+            # Nothing competes for an unlimited place and the person leaves the
+            # programme afterwards, so the end is known now: no event needed.
+            # Ends past the horizon are undone in _records.
+            end = now + plan.time_in_stage[client]
+            self.visit_end.append(end)
+            outcome = _CODE["dropped_out"] if dropped else _TERMINAL_OUTCOME[destination]
+            self._leave(client, outcome, at=end)
+            return
         self.visit_end.append(math.inf)
-        self.visit_dropped.append(plan.dropped[client])
+        self.occupied[stage] += 1
         self.env.timeout(plan.time_in_stage[client], value=(client, stage, visit)).callbacks.append(
             self._on_stage_end
         )
 
-    def _leave(self, client: int, outcome: int) -> None:
+    def _leave(self, client: int, outcome: int, at: float | None = None) -> None:
         self.outcome[client] = outcome
-        self.exit_time[client] = self.env.now
+        self.exit_time[client] = self.env.now if at is None else at
 
     # --- draws ---------------------------------------------------------------
 
@@ -325,18 +335,24 @@ class _ProgrammeRun:
     # --- records -------------------------------------------------------------
 
     def _records(self) -> ReplicationRecords:
+        horizon = self.scenario.horizon_months
         referred = np.array(self.referred, dtype=bool)
         outcome = np.array(self.outcome, dtype=np.int64)
+        exit_time = np.array(self.exit_time)
+        outcome[exit_time > horizon] = _STILL_IN  # known ends past the horizon have not happened
+        exit_time[exit_time > horizon] = np.inf
+        visit_end = np.array(self.visit_end)
+        visit_end[visit_end > horizon] = np.inf
         outcome[outcome == _STILL_IN] = _CODE["in_programme"]
         for client in self.waiting_since:
             outcome[client] = _CODE["waiting"]
-        job_start = np.where(outcome == _PLACED, np.array(self.exit_time), np.inf)
+        job_start = np.where(outcome == _PLACED, exit_time, np.inf)
         part_time, job_end = self._jobs(job_start)
-        outcome[outcome == _PLACED] = np.where(job_end[outcome == _PLACED] <= self.scenario.horizon_months,
+        outcome[outcome == _PLACED] = np.where(job_end[outcome == _PLACED] <= horizon,
                                                _CODE["job_lost"], _CODE["employed"])
         list_leave = np.array(self.start_time)
         gave_up = outcome == _CODE["reneged"]
-        list_leave[gave_up] = np.array(self.exit_time)[gave_up]
+        list_leave[gave_up] = exit_time[gave_up]
         list_leave[np.isnan(list_leave)] = np.inf
         accepted = np.array(self.accepted, dtype=bool) if self.n else np.zeros(0, dtype=bool)
         clients = {
@@ -346,7 +362,7 @@ class _ProgrammeRun:
             "accepted": accepted[referred],
             "waiting_list_until": np.where(accepted & (outcome != _CODE["turned_away"]), list_leave, self.referral_time)[referred],
             "start_time": np.array(self.start_time)[referred],
-            "exit_time": np.array(self.exit_time)[referred],
+            "exit_time": exit_time[referred],
             "final_state": outcome[referred],
             "job_start": job_start[referred],
             "job_end": job_end[referred],
@@ -356,7 +372,7 @@ class _ProgrammeRun:
             "client": np.array(self.visit_client, dtype=np.int64),
             "stage": np.array(self.visit_stage, dtype=np.int64),
             "start": np.array(self.visit_start),
-            "end": np.array(self.visit_end),
+            "end": visit_end,
             "dropped": np.array(self.visit_dropped, dtype=bool),
         }
         between = {
