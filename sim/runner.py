@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -121,8 +122,19 @@ def _run_chunks(
         for first, stop in bounds:
             yield run_chunk(scenario, seed, first, stop, keep_clients)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
+    try:
         yield from _gather(pool, scenario, seed, bounds, keep_clients)
+    finally:
+        # On Ctrl-C (or any error) drop the chunks not yet started; the ones
+        # running finish within about half a second.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process in the terminal's group; workers ignore it
+    so the parent alone decides how to stop, and says so once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _gather(

@@ -159,3 +159,22 @@ def test_a_missing_scenario_file_is_reported_without_traceback(tmp_path):
                                capture_output=True, text=True, cwd=tmp_path, env={**os.environ})
     assert completed.returncode == 2
     assert completed.stderr.strip() == f"{tmp_path / 'none.yaml'}: file not found"
+
+
+def test_ctrl_c_stops_every_process_and_writes_nothing(tmp_path):
+    import signal
+    import time
+
+    # As a terminal does: SIGINT to the whole process group, workers included.
+    out = tmp_path / "results"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", "-n", "200000", "--workers", "2", "--out", str(out)],
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(4)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stderr.strip() == "Interrupted: no results were written."
+    assert list(tmp_path.iterdir()) == []
