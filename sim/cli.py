@@ -28,17 +28,19 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-#: Outcomes shown in the table after a run, with how to print them.
+#: Outcomes shown after a run: label, then formats for the mean and
+#: confidence interval, and for the spread over runs (whole people there).
+_COUNT = ("{:.1f}", "{:.0f}")
 _HEADLINE = {
-    "referred": ("Referred", "{:.0f}"),
-    "started": ("Started a place", "{:.0f}"),
-    "mean_wait_months": ("Mean wait (months)", "{:.2f}"),
-    "dropped_out": ("Dropped out", "{:.0f}"),
-    "placed": ("Placed in paid work", "{:.0f}"),
-    "placed_part_time": ("  of whom part-time", "{:.0f}"),
-    "sustained": ("In work for the sustained period", "{:.0f}"),
-    "back_on_benefit": ("Lost the job again", "{:.0f}"),
-    "slot_utilisation": ("Places in use (share)", "{:.0%}"),
+    "referred": ("Referred", *_COUNT),
+    "started": ("Started a place", *_COUNT),
+    "mean_wait_months": ("Mean wait (months)", "{:.2f}", "{:.2f}"),
+    "dropped_out": ("Dropped out", *_COUNT),
+    "placed": ("Placed in paid work", *_COUNT),
+    "placed_part_time": ("  of whom part-time", *_COUNT),
+    "sustained": ("In work for the sustained period", *_COUNT),
+    "back_on_benefit": ("Lost the job again", *_COUNT),
+    "slot_utilisation": ("Places in use", "{:.1%}", "{:.0%}"),
 }
 
 
@@ -87,13 +89,13 @@ def run(
     table.add_column("mean", justify="right")
     table.add_column("90 % of runs", justify="right")
     table.add_column("95 % CI of mean", justify="right")
-    for outcome, (label, style) in _HEADLINE.items():
+    for outcome, (label, precise, rough) in _HEADLINE.items():
         row = summary.loc[outcome]
         table.add_row(
             label,
-            style.format(row["mean"]),
-            f"{style.format(row['q05'])} to {style.format(row['q95'])}",
-            f"{row['ci95_low']:.3g} to {row['ci95_high']:.3g}",
+            precise.format(row["mean"]),
+            f"{rough.format(row['q05'])} to {rough.format(row['q95'])}",
+            f"{precise.format(row['ci95_low'])} to {precise.format(row['ci95_high'])}",
         )
     out.print(table)
     target = loaded.target.placed
