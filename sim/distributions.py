@@ -22,7 +22,9 @@ from scipy import special
 
 
 class _Distribution(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ``mean`` is a parameter in YAML and a property here; fields spell it
+    # ``mean_`` with the alias "mean".
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Values for uniforms ``u`` (inverse cumulative distribution function)."""
@@ -107,8 +109,6 @@ class Exponential(_Distribution):
     dist: Literal["exponential"]
     mean_: float = Field(gt=0, alias="mean")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
 
@@ -117,42 +117,35 @@ class Exponential(_Distribution):
         return self.mean_
 
 
-class Gamma(_Distribution):
-    """Right-skewed, given by its ``mean`` and standard deviation ``sd``."""
-
-    dist: Literal["gamma"]
+class _ByMeanAndSd(_Distribution):
     mean_: float = Field(gt=0, alias="mean")
     sd: float = Field(gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Gamma(_ByMeanAndSd):
+    """Right-skewed, given by its ``mean`` and standard deviation ``sd``."""
+
+    dist: Literal["gamma"]
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         shape = (self.mean_ / self.sd) ** 2
         scale = self.sd**2 / self.mean_
         return scale * special.gammaincinv(shape, np.asarray(u, dtype=float))
 
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
-
-class Lognormal(_Distribution):
+class Lognormal(_ByMeanAndSd):
     """Right-skewed with a long tail, given by its ``mean`` and ``sd``."""
 
     dist: Literal["lognormal"]
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(gt=0)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         sigma2 = math.log1p((self.sd / self.mean_) ** 2)
         mu = math.log(self.mean_) - sigma2 / 2
         return np.exp(mu + math.sqrt(sigma2) * special.ndtri(np.asarray(u, dtype=float)))
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
 
 class TruncatedNormal(_Distribution):
@@ -162,8 +155,6 @@ class TruncatedNormal(_Distribution):
     dist: Literal["truncated_normal"]
     mean_: float = Field(alias="mean")
     sd: float = Field(gt=0)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         below_zero = special.ndtr(-self.mean_ / self.sd)

@@ -138,7 +138,7 @@ class _ProgrammeRun:
         self.start_time = [math.nan] * n      # first start in the entry stage
         self.exit_time = [math.inf] * n       # left the programme (job, assistance, exit)
         self.visits_made = [dict() for _ in range(n)] if n else []
-        self.waiting_since: dict[int, float] = {}  # entry list, by client, in arrival order
+        self.waiting_list: dict[int, float] = {}  # client -> month joined, in order of arrival
 
         self.occupied = [0] * len(self.stages)
         self.queues: list[deque] = [deque() for _ in self.stages]
@@ -168,7 +168,7 @@ class _ProgrammeRun:
 
     def _on_referral(self, event: simpy.Event) -> None:
         client = event.value
-        if self.cap is not None and self.started + len(self.waiting_since) >= self.cap:
+        if self.cap is not None and self.started + len(self.waiting_list) >= self.cap:
             return  # the pilot is full: the municipality stops referring
         self.referred[client] = True
         if not self.accepted[client]:
@@ -177,16 +177,16 @@ class _ProgrammeRun:
         stage = self.entry_stage
         if self._has_free_place(stage):
             self._start(client, stage)
-        elif self.list_limit is not None and len(self.waiting_since) >= self.list_limit:
+        elif self.list_limit is not None and len(self.waiting_list) >= self.list_limit:
             self._leave(client, _CODE["turned_away"])
         else:
-            self.waiting_since[client] = self.env.now
+            self.waiting_list[client] = self.env.now
             if self.patience is not None:
                 self.env.timeout(self.patience[client], value=client).callbacks.append(self._on_patience_over)
 
     def _on_patience_over(self, event: simpy.Event) -> None:
         client = event.value
-        if self.waiting_since.pop(client, None) is not None:
+        if self.waiting_list.pop(client, None) is not None:
             self._leave(client, _CODE["reneged"])
 
     def _on_stage_end(self, event: simpy.Event) -> None:
@@ -211,7 +211,7 @@ class _ProgrammeRun:
         return slots is None or (self.occupied[stage] < slots and not self._someone_waiting(stage))
 
     def _someone_waiting(self, stage: int) -> bool:
-        return bool(self.queues[stage]) or (stage == self.entry_stage and bool(self.waiting_since))
+        return bool(self.queues[stage]) or (stage == self.entry_stage and bool(self.waiting_list))
 
     def _fill_free_place(self, stage: int) -> None:
         """A place came free: people moving on from an earlier stage go first,
@@ -221,9 +221,9 @@ class _ProgrammeRun:
             client, wait = queue.popleft()
             self.between_end[wait] = self.env.now
             self._start(client, stage)
-        elif stage == self.entry_stage and self.waiting_since:
-            client = next(iter(self.waiting_since))
-            del self.waiting_since[client]
+        elif stage == self.entry_stage and self.waiting_list:
+            client = next(iter(self.waiting_list))
+            del self.waiting_list[client]
             self._start(client, stage)
 
     def _enter_later_stage(self, client: int, stage: int) -> None:
@@ -344,7 +344,7 @@ class _ProgrammeRun:
         visit_end = np.array(self.visit_end)
         visit_end[visit_end > horizon] = np.inf
         outcome[outcome == _STILL_IN] = _CODE["in_programme"]
-        for client in self.waiting_since:
+        for client in self.waiting_list:
             outcome[client] = _CODE["waiting"]
         job_start = np.where(outcome == _PLACED, exit_time, np.inf)
         part_time, job_end = self._jobs(job_start)
