@@ -10,7 +10,6 @@ generous to this model.
 
 from __future__ import annotations
 
-import math
 import random
 
 import simpy

@@ -122,7 +122,8 @@ def validate(
             for problem in error.problems:
                 err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         else:
-            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)", highlight=False, soft_wrap=True)
+            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)",
+                      highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 

@@ -355,12 +355,13 @@ class _ProgrammeRun:
         list_leave[gave_up] = exit_time[gave_up]
         list_leave[np.isnan(list_leave)] = np.inf
         accepted = np.array(self.accepted, dtype=bool) if self.n else np.zeros(0, dtype=bool)
+        joined_list = accepted & (outcome != _CODE["turned_away"])  # those who started at once: zero wait
         clients = {
             "client": np.arange(self.n)[referred],
             "segment": self.segment[referred],
             "referral_time": self.referral_time[referred],
             "accepted": accepted[referred],
-            "waiting_list_until": np.where(accepted & (outcome != _CODE["turned_away"]), list_leave, self.referral_time)[referred],
+            "waiting_list_until": np.where(joined_list, list_leave, self.referral_time)[referred],
             "start_time": np.array(self.start_time)[referred],
             "exit_time": exit_time[referred],
             "final_state": outcome[referred],

@@ -8,6 +8,7 @@ goes where and this module about what is counted. Definitions are in
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from sim.model import FINAL_STATES, ReplicationRecords
 from sim.scenario import Scenario
@@ -136,3 +137,46 @@ def monthly_counts(scenario: Scenario, records: ReplicationRecords) -> np.ndarra
 
 
 _BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
+
+
+def client_table(scenario: Scenario, records: ReplicationRecords, replication: int) -> pd.DataFrame:
+    """One row per referred client: their path through the programme.
+
+    Stage columns give the first start and last end in each stage and the
+    number of visits; ``dropped_out_of`` names the stage left early, if any.
+    """
+    clients, visits = records.clients, records.visits
+    segment_names = np.array(list(scenario.segments))
+    table = pd.DataFrame(
+        {
+            "replication": replication,
+            "client": clients["client"],
+            "segment": pd.Categorical(segment_names[clients["segment"]], categories=list(scenario.segments)),
+            "referral_time": clients["referral_time"],
+            "accepted": clients["accepted"],
+            "waiting_list_until": clients["waiting_list_until"],
+            "start_time": clients["start_time"],
+            "exit_time": clients["exit_time"],
+            "final_state": pd.Categorical.from_codes(clients["final_state"], categories=list(FINAL_STATES)),
+            "job_start": clients["job_start"],
+            "job_end": clients["job_end"],
+            "part_time": clients["part_time"],
+        }
+    )
+    row_of = pd.Series(np.arange(len(table)), index=clients["client"])
+    dropped_stage = np.full(len(table), None, dtype=object)
+    for stage, name in enumerate(records.stage_names):
+        in_stage = visits["stage"] == stage
+        rows = row_of[visits["client"][in_stage]].to_numpy()
+        first_start = np.full(len(table), np.nan)
+        last_end = np.full(len(table), np.nan)
+        count = np.zeros(len(table), dtype=np.int64)
+        np.fmin.at(first_start, rows, visits["start"][in_stage])
+        np.fmax.at(last_end, rows, visits["end"][in_stage])
+        np.add.at(count, rows, 1)
+        table[f"{name}_start"] = first_start
+        table[f"{name}_end"] = last_end
+        table[f"{name}_visits"] = count
+        dropped_stage[rows[visits["dropped"][in_stage]]] = name
+    table["dropped_out_of"] = dropped_stage
+    return table.replace([np.inf], np.nan)

@@ -41,12 +41,9 @@ class _Located:
         self.file = file
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(path: str | Path) -> Scenario:
     """Read, merge and validate a scenario file; raise ScenarioError on any problem."""
-    located = _read_with_extends(Path(path), chain=())
-    if overrides:
-        _apply_overrides(located, overrides)
-    return _validate(located)
+    return _validate(_read_with_extends(Path(path), chain=()))
 
 
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
@@ -170,18 +167,6 @@ def _merge(parent: _Located, child: _Located) -> _Located:
     return _Located(data, positions, child.file)
 
 
-def _apply_overrides(located: _Located, overrides: dict[str, Any]) -> None:
-    for dotted, value in overrides.items():
-        keys = dotted.split(".")
-        node = located.data
-        for key in keys[:-1]:
-            if not isinstance(node.get(key), dict):
-                node[key] = {}
-            node = node[key]
-        node[keys[-1]] = value
-        located.positions[tuple(keys)] = (f"--set {dotted}", 0, 0)
-
-
 def _single_problem(file: str, position: Position | None, field: str, message: str) -> ScenarioError:
     line, column = (position[1], position[2]) if position else (None, None)
     return ScenarioError([Problem(file, line, column, field, message)])
@@ -232,22 +217,19 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def _problem(located: _Located, detail: dict) -> Problem:
-    data_path, model_path = _split_location(located.data, tuple(detail["loc"]))
+    data_path = _path_in_data(located.data, tuple(detail["loc"]))
     kind = detail["type"]
     shown = data_path + ((detail["loc"][-1],) if kind == "missing" else ())
     position = _nearest_position(located.positions, data_path)
     if position is None:  # a missing top-level field: point at the top of the file
         position = (located.file, 1, 1) if located.positions else (located.file, None, None)
     file, line, column = position
-    if file.startswith("--set"):
-        line = column = None
-    return Problem(file, line, column, ".".join(str(p) for p in shown), _message(detail, model_path))
+    return Problem(file, line, column, ".".join(str(p) for p in shown), _message(detail, tuple(detail["loc"])))
 
 
-def _split_location(data: Any, loc: FieldPath) -> tuple[FieldPath, FieldPath]:
+def _path_in_data(data: Any, loc: FieldPath) -> FieldPath:
     """Pydantic's error location has union tags and validator names in it; keep
-    only the steps that exist in the data (for positions and display), and the
-    full location for looking up which model the error is about."""
+    only the steps that exist in the data (for positions and display)."""
     data_path: list[Any] = []
     node = data
     for step in loc:
@@ -257,7 +239,7 @@ def _split_location(data: Any, loc: FieldPath) -> tuple[FieldPath, FieldPath]:
         elif isinstance(node, list) and isinstance(step, int) and step < len(node):
             data_path.append(step)
             node = node[step]
-    return tuple(data_path), loc
+    return tuple(data_path)
 
 
 def _nearest_position(positions: dict[FieldPath, Position], path: FieldPath) -> Position | None:
@@ -310,7 +292,11 @@ def _message(detail: dict, loc: FieldPath) -> str:
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) or value is None else str(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()  # as YAML writes them: true, false, null
+    return str(value)
 
 
 def _allowed_fields(loc: FieldPath) -> list[str]:

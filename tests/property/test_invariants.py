@@ -10,7 +10,8 @@ from sim.scenario_file import scenario_from_dict
 
 durations = st.one_of(
     st.floats(0, 6),
-    st.builds(lambda low, extra: {"dist": "uniform", "low": low, "high": low + extra}, st.floats(0, 4), st.floats(0, 4)),
+    st.builds(lambda low, extra: {"dist": "uniform", "low": low, "high": low + extra},
+              st.floats(0, 4), st.floats(0, 4)),
     st.builds(lambda mean: {"dist": "exponential", "mean": mean}, st.floats(0.1, 6)),
     st.builds(lambda m: {"dist": "empirical", "values": [0, m, 2 * m]}, st.floats(0, 4)),
 )
@@ -36,7 +37,8 @@ def scenarios(draw):
         back = names[draw(st.integers(0, index))]
         split = draw(probability)
         outcomes = {"job": job}
-        for destination, share in ((onward, rest * split), (back, rest * (1 - split) / 2), ("exit", rest * (1 - split) / 2)):
+        shares = ((onward, rest * split), (back, rest * (1 - split) / 2), ("exit", rest * (1 - split) / 2))
+        for destination, share in shares:
             outcomes[destination] = outcomes.get(destination, 0) + share
         stages[name] = {
             "slots": draw(st.one_of(st.none(), st.integers(1, 8))),

@@ -1,4 +1,5 @@
 import pytest
+from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario_file import dump_scenario, load_scenario
@@ -132,5 +133,5 @@ def test_the_resolved_scenario_reads_back_the_same(write_yaml):
 
 def test_scenario_is_frozen():
     scenario = load_scenario(REFERENCE)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         scenario.horizon_months = 12
