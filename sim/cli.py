@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -91,6 +92,9 @@ def run(
     table.add_column("95 % CI of mean", justify="right")
     for outcome, (label, precise, rough) in _HEADLINE.items():
         row = summary.loc[outcome]
+        if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
+            table.add_row(label, "n/a", "n/a", "n/a")
+            continue
         table.add_row(
             label,
             precise.format(row["mean"]),

@@ -100,10 +100,11 @@ def waiting_list(result: RunResult) -> Figure:
     limit = result.scenario.referrals.waiting_list_limit
     if limit is not None:
         axes.axhline(limit, color=_TARGET_COLOUR, linestyle="--", label=f"list limit: {limit}")
+        axes.set_ylim(top=max(axes.get_ylim()[1], limit * 1.1))
     axes.set_title("Waiting list for a first place (median, 50 % and 90 % bands)")
     axes.set_xlabel("months since start of pilot")
     axes.set_ylabel("people waiting")
-    axes.legend(loc="upper right")
+    axes.legend(loc="center right")  # the list fills the middle months; the limit runs along the top
     _note_replications(axes, result)
     return figure
 

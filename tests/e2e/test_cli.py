@@ -178,3 +178,17 @@ def test_ctrl_c_stops_every_process_and_writes_nothing(tmp_path):
     assert process.returncode == 130
     assert stderr.strip() == "Interrupted: no results were written."
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_minimal_scenario_runs_without_target_segments_or_place_limits(tmp_path):
+    path = tmp_path / "minimal.yaml"
+    path.write_text("name: minimal\nhorizon_months: 12\n"
+                    "referrals: {process: cohorts, every_months: 3, cohort_size: 5}\n"
+                    "stages:\n  course: {duration: 2, outcomes: {job: 0.5, benefit: 0.5}}\n")
+    out = tmp_path / "out"
+    result = cli.invoke(app, ["run", str(path), "-n", "30", "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Places in use" in result.stdout and "n/a" in result.stdout and "Chance of" not in result.stdout
+    assert sorted(p.name for p in (out / "plots").iterdir()) == [
+        "placements.png", "states_over_time.png", "waiting_list.png"]
+    assert pd.read_csv(out / "replications.csv")["referred"].eq(20).all()  # cohorts at 0, 3, 6, 9
