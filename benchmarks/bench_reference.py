@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from plain_simpy import run_plain  # noqa: E402
 
-from sim.runner import run_chunk  # noqa: E402
+from sim.worker import run_chunk  # noqa: E402
 from sim.scenario_file import load_scenario  # noqa: E402
 from sim.shipped import resolve  # noqa: E402
 

@@ -32,6 +32,13 @@ def _replication(scenario: Scenario, rng: random.Random) -> dict:
               "turned_away": 0, "part_time": 0, "lost_job": 0}
 
     def draw(distribution) -> float:
+        # Python's own scalar samplers, as a hand-written model would use them.
+        if distribution.dist == "triangular":
+            return rng.triangular(distribution.low, distribution.high, distribution.mode)
+        if distribution.dist == "exponential":
+            return rng.expovariate(1 / distribution.mean)
+        if distribution.dist == "fixed":
+            return distribution.value
         return float(distribution.ppf(rng.random()))
 
     def person():

@@ -15,6 +15,7 @@ module, which keeps the cost per person low without hiding the flow.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -46,6 +47,11 @@ _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 _PLACED = -1  # interim mark: has a job; employed or job_lost is decided afterwards
 _STILL_IN = -2
 _TERMINAL_OUTCOME = {JOB: _PLACED, BENEFIT: _CODE["completed_no_job"], EXIT: _CODE["exited"]}
+
+# The columns of the per-client random blocks (see sim.streams). Append new
+# kinds at the end: the order fixes which uniform each kind gets.
+CLIENT_DRAWS = ("segment", "intake", "patience", "job_type", "job_loss")
+STAGE_DRAWS = ("duration", "dropout", "dropout_time", "route")
 
 
 @dataclass(frozen=True)
@@ -113,32 +119,33 @@ class _ProgrammeRun:
         self.env = simpy.Environment()
         self.stage_names = tuple(scenario.stages)
         self.stages = tuple(scenario.stages.values())
+        self.slots = [stage.slots for stage in self.stages]  # read on every start; plain list is quickest
         self.stage_index = {name: index for index, name in enumerate(self.stage_names)}
         self.entry_stage = self.stage_index[scenario.first_stage]
 
         n = len(referral_times)
         self.n = n
         self.referral_time = referral_times
+        self.draws = streams.per_client("client", CLIENT_DRAWS, n)
         segments = list(scenario.segments.values())
         cumulative_shares = np.cumsum([segment.share for segment in segments])
         self.segment = np.minimum(
-            np.searchsorted(cumulative_shares / cumulative_shares[-1], streams.uniforms("segment", n), side="right"),
+            np.searchsorted(cumulative_shares / cumulative_shares[-1], self.draws["segment"], side="right"),
             len(segments) - 1,
         )
         self.placement_factor = np.array([s.placement_factor for s in segments])[self.segment]
         self.dropout_factor = np.array([s.dropout_factor for s in segments])[self.segment]
-        self.accepted = (streams.uniforms("intake", n) < scenario.referrals.acceptance).tolist()
+        self.accepted = (self.draws["intake"] < scenario.referrals.acceptance).tolist()
         patience = scenario.referrals.patience
-        self.patience = (
-            patience.ppf(streams.uniforms("patience", n)).tolist() if patience is not None else None
-        )
-        self.plans: dict[tuple[int, int], _StagePlan] = {}
+        self.patience = patience.ppf(self.draws["patience"]).tolist() if patience is not None else None
+        self.plans: list[list[_StagePlan]] = [[] for _ in self.stages]  # by stage, then visit number
 
         self.outcome = [_STILL_IN] * n
         self.start_time = [math.nan] * n      # first start in the entry stage
         self.exit_time = [math.inf] * n       # left the programme (job, assistance, exit)
-        self.visits_made = [dict() for _ in range(n)] if n else []
+        self.visits_made = [[0] * n for _ in self.stages]  # by stage, then client
         self.waiting_list: dict[int, float] = {}  # client -> month joined, in order of arrival
+        self.patience_runs_out: list[tuple[float, int]] = []  # heap of (month, client)
 
         self.occupied = [0] * len(self.stages)
         self.queues: list[deque] = [deque() for _ in self.stages]
@@ -164,10 +171,13 @@ class _ProgrammeRun:
         for client, time in enumerate(self.referral_time.tolist()):
             env.timeout(time, value=client).callbacks.append(self._on_referral)
         env.run(until=self.scenario.horizon_months)
+        # Events at the horizon itself do not happen; patience likewise.
+        self._drop_the_impatient(up_to=self.scenario.horizon_months, inclusive=False)
         return self._records()
 
     def _on_referral(self, event: simpy.Event) -> None:
         client = event.value
+        self._drop_the_impatient(up_to=self.env.now)
         if self.cap is not None and self.started + len(self.waiting_list) >= self.cap:
             return  # the pilot is full: the municipality stops referring
         self.referred[client] = True
@@ -180,25 +190,38 @@ class _ProgrammeRun:
         elif self.list_limit is not None and len(self.waiting_list) >= self.list_limit:
             self._leave(client, _CODE["turned_away"])
         else:
-            self.waiting_list[client] = self.env.now
+            now = self.env.now
+            self.waiting_list[client] = now
             if self.patience is not None:
-                self.env.timeout(self.patience[client], value=client).callbacks.append(self._on_patience_over)
+                heapq.heappush(self.patience_runs_out, (now + self.patience[client], client))
 
-    def _on_patience_over(self, event: simpy.Event) -> None:
-        client = event.value
-        if self.waiting_list.pop(client, None) is not None:
-            self._leave(client, _CODE["reneged"])
+    def _drop_the_impatient(self, up_to: float, inclusive: bool = True) -> None:
+        """Take off the waiting list everyone whose patience ran out by ``up_to``,
+        as of the moment it ran out.
+
+        Only events look at the list, so instead of an event per person (most
+        of whom get a place first) the list is brought up to date whenever an
+        event is about to look at it. Patience running out at the same moment
+        a place comes free counts as gone.
+        """
+        runs_out = self.patience_runs_out
+        while runs_out and (runs_out[0][0] <= up_to if inclusive else runs_out[0][0] < up_to):
+            moment, client = heapq.heappop(runs_out)
+            if self.waiting_list.pop(client, None) is not None:
+                self.outcome[client] = _CODE["reneged"]
+                self.exit_time[client] = moment
 
     def _on_stage_end(self, event: simpy.Event) -> None:
         client, stage, visit = event.value
         now = self.env.now
+        self._drop_the_impatient(up_to=now)
         self.visit_end[visit] = now
         self.occupied[stage] -= 1
         self._fill_free_place(stage)
         if self.visit_dropped[visit]:
             self._leave(client, _CODE["dropped_out"])
             return
-        destination = self._plan(stage, self.visits_made[client][stage] - 1).destination[client]
+        destination = self._plan(stage, self.visits_made[stage][client] - 1).destination[client]
         if destination >= 0:
             self._enter_later_stage(client, destination)
         else:
@@ -207,7 +230,7 @@ class _ProgrammeRun:
     # --- moves ---------------------------------------------------------------
 
     def _has_free_place(self, stage: int) -> bool:
-        slots = self.stages[stage].slots
+        slots = self.slots[stage]
         return slots is None or (self.occupied[stage] < slots and not self._someone_waiting(stage))
 
     def _someone_waiting(self, stage: int) -> bool:
@@ -237,14 +260,14 @@ class _ProgrammeRun:
         self.between_end.append(math.inf)
 
     def _start(self, client: int, stage: int) -> None:
-        visits = self.visits_made[client]
-        visit_number = visits.get(stage, 0)
-        visits[stage] = visit_number + 1
-        if stage == self.entry_stage and visit_number == 0 and math.isnan(self.start_time[client]):
-            self.start_time[client] = self.env.now
+        now = self.env.now
+        visits_made = self.visits_made[stage]
+        visit_number = visits_made[client]
+        visits_made[client] = visit_number + 1
+        if visit_number == 0 and stage == self.entry_stage:
+            self.start_time[client] = now
             self.started += 1
         plan = self._plan(stage, visit_number)
-        now = self.env.now
         dropped = plan.dropped[client]
         visit = len(self.visit_client)
         self.visit_client.append(client)
@@ -252,14 +275,14 @@ class _ProgrammeRun:
         self.visit_start.append(now)
         self.visit_dropped.append(dropped)
         destination = plan.destination[client]
-        if self.stages[stage].slots is None and (dropped or destination < 0):
+        if self.slots[stage] is None and (dropped or destination < 0):
             # Nothing competes for an unlimited place and the person leaves the
             # programme afterwards, so the end is known now: no event needed.
             # Ends past the horizon are undone in _records.
             end = now + plan.time_in_stage[client]
             self.visit_end.append(end)
-            outcome = _CODE["dropped_out"] if dropped else _TERMINAL_OUTCOME[destination]
-            self._leave(client, outcome, at=end)
+            self.outcome[client] = _CODE["dropped_out"] if dropped else _TERMINAL_OUTCOME[destination]
+            self.exit_time[client] = end
             return
         self.visit_end.append(math.inf)
         self.occupied[stage] += 1
@@ -267,41 +290,38 @@ class _ProgrammeRun:
             self._on_stage_end
         )
 
-    def _leave(self, client: int, outcome: int, at: float | None = None) -> None:
+    def _leave(self, client: int, outcome: int) -> None:
         self.outcome[client] = outcome
-        self.exit_time[client] = self.env.now if at is None else at
+        self.exit_time[client] = self.env.now
 
     # --- draws ---------------------------------------------------------------
 
     def _plan(self, stage: int, visit_number: int) -> _StagePlan:
         """Every client's draws for visit ``visit_number`` of ``stage``, made
         the first time anyone needs them (vectorised over all clients)."""
-        key = (stage, visit_number)
-        plan = self.plans.get(key)
-        if plan is None:
-            plan = self._make_plan(self.stage_names[stage], self.stages[stage], visit_number)
-            self.plans[key] = plan
-        return plan
+        plans = self.plans[stage]
+        while len(plans) <= visit_number:  # visits are numbered 0, 1, 2... so this adds one
+            plans.append(self._make_plan(self.stage_names[stage], self.stages[stage], len(plans)))
+        return plans[visit_number]
 
     def _make_plan(self, name: str, stage: Stage, visit_number: int) -> _StagePlan:
-        n, draw = self.n, self.streams.uniforms
-        stream = f"stage:{name}:{visit_number}"
-        duration = stage.duration.ppf(draw(f"{stream}:duration", n))
+        draws = self.streams.per_client(f"stage:{name}:{visit_number}", STAGE_DRAWS, self.n)
+        duration = stage.duration.ppf(draws["duration"])
         dropout = stage.dropout
         if dropout is None or not dropout.possible:
-            dropped = np.zeros(n, dtype=bool)
+            dropped = np.zeros(self.n, dtype=bool)
             time_in_stage = duration
         elif dropout.probability is not None:
             chance = np.minimum(dropout.probability * self.dropout_factor, 1.0)
-            dropped = draw(f"{stream}:dropout", n) < chance
-            time_in_stage = np.where(dropped, duration * draw(f"{stream}:dropout_time", n), duration)
+            dropped = draws["dropout"] < chance
+            time_in_stage = np.where(dropped, duration * draws["dropout_time"], duration)
         else:
             hazard = dropout.hazard_per_month * self.dropout_factor
             with np.errstate(divide="ignore", over="ignore"):  # no hazard: never
-                time_to_dropout = -np.log1p(-draw(f"{stream}:dropout", n)) / hazard
+                time_to_dropout = -np.log1p(-draws["dropout"]) / hazard
             dropped = time_to_dropout < duration
             time_in_stage = np.minimum(duration, time_to_dropout)
-        destination = self._route(stage, draw(f"{stream}:route", n))
+        destination = self._route(stage, draws["route"])
         return _StagePlan(time_in_stage.tolist(), dropped.tolist(), destination.tolist())
 
     def _route(self, stage: Stage, uniforms: np.ndarray) -> np.ndarray:
@@ -348,6 +368,7 @@ class _ProgrammeRun:
             outcome[client] = _CODE["waiting"]
         job_start = np.where(outcome == _PLACED, exit_time, np.inf)
         part_time, job_end = self._jobs(job_start)
+        job_end[job_end > horizon] = np.inf  # still in work at the horizon
         outcome[outcome == _PLACED] = np.where(job_end[outcome == _PLACED] <= horizon,
                                                _CODE["job_lost"], _CODE["employed"])
         list_leave = np.array(self.start_time)
@@ -394,14 +415,13 @@ class _ProgrammeRun:
     def _jobs(self, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Part-time or not, and when the job ends, for everyone placed."""
         employment = self.scenario.employment
-        n, draw = self.n, self.streams.uniforms
         part_time_factor = np.array([s.part_time_factor for s in self.scenario.segments.values()])[self.segment]
-        part_time = draw("job_type", n) < np.minimum(employment.part_time_share * part_time_factor, 1.0)
+        part_time = self.draws["job_type"] < np.minimum(employment.part_time_share * part_time_factor, 1.0)
         hazard = employment.job_loss_hazard_per_month
         if hazard > 0:
             with np.errstate(over="ignore"):  # a tiny hazard: the job outlasts any horizon
-                job_length = -np.log1p(-draw("job_loss", n)) / hazard
+                job_length = -np.log1p(-self.draws["job_loss"]) / hazard
         else:
-            job_length = np.full(n, np.inf)
+            job_length = np.full(self.n, np.inf)
         placed = np.isfinite(job_start)
         return part_time & placed, np.where(placed, job_start + job_length, np.inf)

@@ -8,7 +8,6 @@ goes where and this module about what is counted. Definitions are in
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sim.model import FINAL_STATES, ReplicationRecords
 from sim.scenario import Scenario
@@ -128,55 +127,49 @@ def monthly_counts(scenario: Scenario, records: ReplicationRecords) -> np.ndarra
         (back_since, np.full(len(final), np.inf)),
         (exited_since, np.full(len(final), np.inf)),
     ]
-    counts = np.empty((len(grid), len(spells)), dtype=np.int32)
-    for column, (starts, ends) in enumerate(spells):
-        counts[:, column] = np.searchsorted(np.sort(starts), grid, side="right") - np.searchsorted(
-            np.sort(ends), grid, side="right"
-        )
-    return counts
+    state = np.repeat(np.arange(len(spells)), [len(starts) for starts, _ in spells])
+    entered = _reached_by_month(np.concatenate([starts for starts, _ in spells]), state, len(spells), len(grid))
+    left = _reached_by_month(np.concatenate([ends for _, ends in spells]), state, len(spells), len(grid))
+    return (entered - left).astype(np.int32)
+
+
+def _reached_by_month(times: np.ndarray, state: np.ndarray, states: int, months: int) -> np.ndarray:
+    """[month, state]: how many of ``times`` of each state are at or before
+    each month boundary. A time is at or before boundary m exactly when its
+    ceiling is, so one histogram of ceilings and a running sum do it for all
+    states at once (times past the last boundary, inf included, fall outside)."""
+    first_boundary = np.minimum(np.ceil(times), months).astype(np.int64)
+    histogram = np.bincount(state * (months + 1) + first_boundary, minlength=states * (months + 1))
+    return histogram.reshape(states, months + 1)[:, :months].cumsum(axis=1).T
 
 
 _BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
 
 
-def client_table(scenario: Scenario, records: ReplicationRecords, replication: int) -> pd.DataFrame:
-    """One row per referred client: their path through the programme.
+def client_columns(records: ReplicationRecords, replication: int) -> dict[str, np.ndarray]:
+    """One entry per referred client: their path through the programme, as
+    numpy columns (the parent process turns them into a table).
 
-    Stage columns give the first start and last end in each stage and the
-    number of visits; ``dropped_out_of`` names the stage left early, if any.
+    Codes stay codes here: ``segment`` indexes the scenario's segments,
+    ``final_state`` indexes FINAL_STATES and ``dropped_out_of`` the stages
+    (-1: none). Per stage: first start, last end and number of visits.
+    Times not reached by the horizon are NaN.
     """
     clients, visits = records.clients, records.visits
-    segment_names = np.array(list(scenario.segments))
-    table = pd.DataFrame(
-        {
-            "replication": replication,
-            "client": clients["client"],
-            "segment": pd.Categorical(segment_names[clients["segment"]], categories=list(scenario.segments)),
-            "referral_time": clients["referral_time"],
-            "accepted": clients["accepted"],
-            "waiting_list_until": clients["waiting_list_until"],
-            "start_time": clients["start_time"],
-            "exit_time": clients["exit_time"],
-            "final_state": pd.Categorical.from_codes(clients["final_state"], categories=list(FINAL_STATES)),
-            "job_start": clients["job_start"],
-            "job_end": clients["job_end"],
-            "part_time": clients["part_time"],
-        }
-    )
-    row_of = pd.Series(np.arange(len(table)), index=clients["client"])
-    dropped_stage = np.full(len(table), None, dtype=object)
+    count = len(clients["client"])
+    columns = {"replication": np.full(count, replication), **clients}
+    # Client numbers are increasing, so a visit's row is found by bisection.
+    rows = np.searchsorted(clients["client"], visits["client"])
+    dropped_out_of = np.full(count, -1)
     for stage, name in enumerate(records.stage_names):
         in_stage = visits["stage"] == stage
-        rows = row_of[visits["client"][in_stage]].to_numpy()
-        first_start = np.full(len(table), np.nan)
-        last_end = np.full(len(table), np.nan)
-        count = np.zeros(len(table), dtype=np.int64)
-        np.fmin.at(first_start, rows, visits["start"][in_stage])
-        np.fmax.at(last_end, rows, visits["end"][in_stage])
-        np.add.at(count, rows, 1)
-        table[f"{name}_start"] = first_start
-        table[f"{name}_end"] = last_end
-        table[f"{name}_visits"] = count
-        dropped_stage[rows[visits["dropped"][in_stage]]] = name
-    table["dropped_out_of"] = dropped_stage
-    return table.replace([np.inf], np.nan)
+        first_start, last_end = np.full(count, np.nan), np.full(count, np.nan)
+        np.fmin.at(first_start, rows[in_stage], visits["start"][in_stage])
+        np.fmax.at(last_end, rows[in_stage], visits["end"][in_stage])
+        columns[f"{name}_start"] = first_start
+        columns[f"{name}_end"] = last_end
+        columns[f"{name}_visits"] = np.bincount(rows[in_stage], minlength=count)
+        dropped_out_of[rows[in_stage & visits["dropped"]]] = stage
+    columns["dropped_out_of"] = dropped_out_of
+    return {name: np.where(np.isinf(values), np.nan, values) if values.dtype.kind == "f" else values
+            for name, values in columns.items()}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -21,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.model import simulate
-from sim.outcomes import OUTCOMES, client_table, monthly_counts, months, replication_outcomes, state_names
+from sim.model import FINAL_STATES
+from sim.outcomes import OUTCOMES, months, state_names
 from sim.scenario import Scenario
+from sim.worker import Chunk, leave_interrupts_to_the_parent, run_chunk
 
 #: Replications per chunk at most: about half a second of work on the
 #: reference scenario, small enough for a smooth progress bar.
@@ -47,14 +47,6 @@ class RunResult:
     @property
     def replications(self) -> int:
         return len(self.outcomes)
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    first: int
-    outcomes: np.ndarray
-    monthly: np.ndarray
-    clients: pd.DataFrame | None
 
 
 def run(
@@ -81,7 +73,7 @@ def run(
     grid, states = months(scenario), state_names(scenario)
     outcomes = np.empty((replications, len(OUTCOMES)))
     monthly = np.empty((replications, len(grid), len(states)), dtype=np.int32)
-    client_tables: dict[int, pd.DataFrame] = {}
+    client_chunks: dict[int, dict[str, np.ndarray]] = {}
     started = time.perf_counter()
     used_workers = 1 if len(bounds) == 1 else min(workers, len(bounds))
     for result in _run_chunks(scenario, seed, bounds, used_workers, keep_clients):
@@ -89,7 +81,7 @@ def run(
         outcomes[result.first:stop] = result.outcomes
         monthly[result.first:stop] = result.monthly
         if result.clients is not None:
-            client_tables[result.first] = result.clients
+            client_chunks[result.first] = result.clients
         if on_progress is not None:
             on_progress(len(result.outcomes))
     table = pd.DataFrame(outcomes, columns=list(OUTCOMES))
@@ -97,11 +89,9 @@ def run(
     for column in OUTCOMES:
         if column not in ("mean_wait_months", "slot_utilisation"):
             table[column] = table[column].astype(np.int64)
-    clients = (
-        pd.concat([client_tables[first] for first in sorted(client_tables)], ignore_index=True)
-        if keep_clients
-        else None
-    )
+    clients = None
+    if keep_clients:
+        clients = _client_table(scenario, [client_chunks[first] for first in sorted(client_chunks)])
     return RunResult(
         scenario=scenario,
         seed=seed,
@@ -117,12 +107,12 @@ def run(
 
 def _run_chunks(
     scenario: Scenario, seed: int, bounds: list[tuple[int, int]], workers: int, keep_clients: bool
-) -> Iterator[_Chunk]:
+) -> Iterator[Chunk]:
     if workers == 1:
         for first, stop in bounds:
             yield run_chunk(scenario, seed, first, stop, keep_clients)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_leave_interrupts_to_the_parent)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=leave_interrupts_to_the_parent)
     try:
         yield from _gather(pool, scenario, seed, bounds, keep_clients)
     finally:
@@ -131,15 +121,9 @@ def _run_chunks(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Ctrl-C reaches every process in the terminal's group; workers ignore it
-    so the parent alone decides how to stop, and says so once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _gather(
     pool: Executor, scenario: Scenario, seed: int, bounds: list[tuple[int, int]], keep_clients: bool
-) -> Iterator[_Chunk]:
+) -> Iterator[Chunk]:
     futures = [pool.submit(run_chunk, scenario, seed, first, stop, keep_clients) for first, stop in bounds]
     try:
         for future in as_completed(futures):
@@ -149,19 +133,10 @@ def _gather(
             future.cancel()
 
 
-def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool) -> _Chunk:
-    """Replications ``first`` to ``stop - 1``, reduced to what the parent keeps."""
-    outcomes, monthly, tables = [], [], []
-    for replication in range(first, stop):
-        records = simulate(scenario, seed, replication)
-        row = replication_outcomes(scenario, records)
-        outcomes.append([row[name] for name in OUTCOMES])
-        monthly.append(monthly_counts(scenario, records))
-        if keep_clients:
-            tables.append(client_table(scenario, records, replication))
-    return _Chunk(
-        first=first,
-        outcomes=np.array(outcomes, dtype=float),
-        monthly=np.stack(monthly),
-        clients=pd.concat(tables, ignore_index=True) if keep_clients else None,
-    )
+def _client_table(scenario: Scenario, chunks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The workers' client columns as one table, codes replaced by names."""
+    table = pd.DataFrame({name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]})
+    table["segment"] = pd.Categorical.from_codes(table["segment"], categories=list(scenario.segments))
+    table["final_state"] = pd.Categorical.from_codes(table["final_state"], categories=list(FINAL_STATES))
+    table["dropped_out_of"] = pd.Categorical.from_codes(table["dropped_out_of"], categories=list(scenario.stages))
+    return table

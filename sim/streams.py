@@ -1,14 +1,18 @@
 """Named random streams for one replication (common random numbers).
 
 Replication ``r`` of a run with root seed ``s`` owns the seed sequence
-``SeedSequence(s, spawn_key=(r,))``; each kind of draw (referral gaps, intake,
-patience, each stage's durations...) is a child of it keyed by a stable hash
-of the stream's name. Client ``i`` always takes the ``i``-th uniform of each
-stream, so:
+``SeedSequence(s, spawn_key=(r,))``; each stream is a child of it keyed by a
+stable hash of the stream's name. Per-client streams are blocks with one row
+per client and one column per kind of draw (intake, patience, a stage's
+duration, dropout, route...): client ``i`` always takes row ``i``, and each
+kind of draw has its own column, so:
 
 - a replication can be recomputed alone, on any worker, in any order;
 - two scenarios run with the same seed give the same client the same luck,
   and changing one parameter moves only the values that parameter governs.
+
+Columns rather than one stream per kind because seeding a generator costs
+about 15 microseconds, a quarter of a replication when each kind had its own.
 """
 
 from __future__ import annotations
@@ -40,6 +44,15 @@ class RandomStreams:
             return drawn[:count]
         self._drawn[name] = drawn
         return drawn
+
+    def per_client(self, name: str, kinds: tuple[str, ...], count: int) -> dict[str, np.ndarray]:
+        """For each of ``kinds``, one uniform for each of ``count`` clients.
+
+        Rows are filled one client at a time, so client ``i``'s draws never
+        depend on how many clients there are.
+        """
+        block = self.uniforms(name, count * len(kinds)).reshape(count, len(kinds))
+        return {kind: block[:, column] for column, kind in enumerate(kinds)}
 
     def _generator(self, name: str) -> np.random.Generator:
         generator = self._generators.get(name)

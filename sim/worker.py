@@ -1,0 +1,50 @@
+"""What a worker process does: simulate a chunk of replications and reduce
+each to what the parent keeps (outcome row, monthly counts, optionally the
+client columns).
+
+This module imports only what the simulation needs, not pandas or
+matplotlib, so each worker process stays small (about 60 MB).
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model import simulate
+from sim.outcomes import OUTCOMES, client_columns, monthly_counts, replication_outcomes
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Chunk:
+    first: int                    # number of the chunk's first replication
+    outcomes: np.ndarray          # [replication, outcome] as OUTCOMES
+    monthly: np.ndarray           # [replication, month, state]
+    clients: dict[str, np.ndarray] | None
+
+
+def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool) -> Chunk:
+    """Replications ``first`` to ``stop - 1``."""
+    outcomes, monthly, clients = [], [], []
+    for replication in range(first, stop):
+        records = simulate(scenario, seed, replication)
+        row = replication_outcomes(scenario, records)
+        outcomes.append([row[name] for name in OUTCOMES])
+        monthly.append(monthly_counts(scenario, records))
+        if keep_clients:
+            clients.append(client_columns(records, replication))
+    return Chunk(
+        first=first,
+        outcomes=np.array(outcomes, dtype=float),
+        monthly=np.stack(monthly),
+        clients={name: np.concatenate([c[name] for c in clients]) for name in clients[0]} if keep_clients else None,
+    )
+
+
+def leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process in the terminal's group; workers ignore it
+    so the parent alone decides how to stop, and says so once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
