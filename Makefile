@@ -1,7 +1,7 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
 #   make run    install into .venv, run the reference pilot, write results/
 #   make test   install into .venv (with test tools) and run the test suite
-PYTHON ?= python3
+PYTHON ?= $(shell command -v python3 || command -v python)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
