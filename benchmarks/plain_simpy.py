@@ -10,6 +10,7 @@ generous to this model.
 
 from __future__ import annotations
 
+import math
 import random
 
 import simpy
@@ -29,7 +30,13 @@ def _replication(scenario: Scenario, rng: random.Random) -> dict:
     places = simpy.Resource(env, capacity=training.slots)
     segments = list(scenario.segments.values())
     counts = {"referred": 0, "started": 0, "waiting": 0, "placed": 0, "dropped_out": 0, "reneged": 0,
-              "turned_away": 0, "part_time": 0, "lost_job": 0}
+              "turned_away": 0, "part_time": 0, "lost_job": 0, "own_job": 0}
+    own_hazard = scenario.counterfactual.own_job_hazard_per_month
+
+    def own_job_after(lock_in: float = 0.0) -> float:
+        # Memoryless: a fresh draw per phase is the same as one running total.
+        rate = own_hazard * (1 - lock_in)
+        return rng.expovariate(rate) if rate > 0 else math.inf
 
     def draw(distribution) -> float:
         # Python's own scalar samplers, as a hand-written model would use them.
@@ -52,19 +59,31 @@ def _replication(scenario: Scenario, rng: random.Random) -> dict:
         counts["waiting"] += 1
         with places.request() as request:
             patience = env.timeout(draw(referrals.patience))
-            result = yield request | patience
+            own_job = env.timeout(own_job_after())
+            result = yield request | patience | own_job
             counts["waiting"] -= 1
             if request not in result:
-                counts["reneged"] += 1
+                counts["own_job" if own_job in result else "reneged"] += 1
                 return
             counts["started"] += 1
             length = draw(training.duration)
+            own = own_job_after(training.lock_in)
             if rng.random() < min(training.dropout.probability * segment.dropout_factor, 1.0):
-                yield env.timeout(length * rng.random())
-                counts["dropped_out"] += 1
+                length *= rng.random()
+                if own >= length:
+                    yield env.timeout(length)
+                    counts["dropped_out"] += 1
+                    return
+            if own < length:
+                yield env.timeout(own)
+                counts["own_job"] += 1
                 return
             yield env.timeout(length)
-        yield env.timeout(draw(job_search.duration))
+        length, own = draw(job_search.duration), own_job_after(job_search.lock_in)
+        yield env.timeout(min(length, own))
+        if own < length:
+            counts["own_job"] += 1
+            return
         if rng.random() < min(job_search.outcomes["job"] * segment.placement_factor, 1.0):
             counts["placed"] += 1
             employment = scenario.employment

@@ -41,6 +41,9 @@ _HEADLINE = {
     "placed_part_time": ("  of whom part-time", *_COUNT),
     "sustained": ("In work for the sustained period", *_COUNT),
     "back_on_benefit": ("Lost the job again", *_COUNT),
+    "found_work_on_own": ("Found work on their own", *_COUNT),
+    "found_work_without_programme": ("  the same, without the programme", *_COUNT),
+    "net_into_work": ("Net into work, due to the programme", *_COUNT),
     "slot_utilisation": ("Places in use", "{:.1%}", "{:.0%}"),
 }
 

@@ -42,11 +42,21 @@ FINAL_STATES = (
     "exited",            # finished, left the scope (moved, other benefit)
     "employed",          # placed and still in work
     "job_lost",          # placed, lost the job, back on assistance
+    "found_work_on_own", # found work without the programme's help while waiting or in a stage
 )
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 _PLACED = -1  # interim mark: has a job; employed or job_lost is decided afterwards
 _STILL_IN = -2
 _TERMINAL_OUTCOME = {JOB: _PLACED, BENEFIT: _CODE["completed_no_job"], EXIT: _CODE["exited"]}
+#: Final states of people back on ordinary assistance after the programme,
+#: where their own chance of finding work goes on.
+BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
+_BACK_ON_ASSISTANCE = tuple(_CODE[name] for name in BACK_ON_ASSISTANCE)
+
+# How a stay in a stage ends.
+_COMPLETED, _DROPPED, _FOUND_WORK = 0, 1, 2
+# Why someone leaves a wait before getting a place.
+_PATIENCE, _OWN_JOB = 0, 1
 
 # The columns of the per-client random blocks (see sim.streams). Append new
 # kinds at the end: the order fixes which uniform each kind gets.
@@ -145,7 +155,24 @@ class _ProgrammeRun:
         self.exit_time = [math.inf] * n       # left the programme (job, assistance, exit)
         self.visits_made = [[0] * n for _ in self.stages]  # by stage, then client
         self.waiting_list: dict[int, float] = {}  # client -> month joined, in order of arrival
-        self.patience_runs_out: list[tuple[float, int]] = []  # heap of (month, client)
+        # Heap of (month, client, why, wait): when someone waiting would leave
+        # (patience or own job), settled lazily; wait is -1 for the waiting
+        # list, else the number of the wait between stages it belongs to.
+        self.leaving_waits: list[tuple[float, int, int, int]] = []
+        self.waiting_between = [-1] * n  # number of the client's current wait between stages
+
+        # The own chance of finding work (counterfactual section). Each person
+        # finds work on their own once the hazard they have been exposed to
+        # reaches a unit exponential draw: without the programme at the full
+        # rate from referral; in it, less in stages with lock-in, and not at
+        # all once placed. Same draw in both worlds: common random numbers.
+        self.own_hazard = scenario.counterfactual.own_job_hazard_per_month
+        self.lock_in = [stage.lock_in for stage in self.stages]
+        if self.own_hazard > 0:
+            self.own_chance = -np.log1p(-streams.uniforms("own_job", n))
+            self.own_chance_left = self.own_chance.tolist()
+            self.exposed_since = referral_times.tolist()
+            self.exposure_rate = [self.own_hazard] * n
 
         self.occupied = [0] * len(self.stages)
         self.queues: list[deque] = [deque() for _ in self.stages]
@@ -158,7 +185,7 @@ class _ProgrammeRun:
         self.visit_stage: list[int] = []
         self.visit_start: list[float] = []
         self.visit_end: list[float] = []
-        self.visit_dropped: list[bool] = []
+        self.visit_ended_by: list[int] = []
         self.between_client: list[int] = []
         self.between_stage: list[int] = []
         self.between_start: list[float] = []
@@ -171,13 +198,13 @@ class _ProgrammeRun:
         for client, time in enumerate(self.referral_time.tolist()):
             env.timeout(time, value=client).callbacks.append(self._on_referral)
         env.run(until=self.scenario.horizon_months)
-        # Events at the horizon itself do not happen; patience likewise.
-        self._drop_the_impatient(up_to=self.scenario.horizon_months, inclusive=False)
+        # Events at the horizon itself do not happen; leaving a wait likewise.
+        self._settle_waits(up_to=self.scenario.horizon_months, inclusive=False)
         return self._records()
 
     def _on_referral(self, event: simpy.Event) -> None:
         client = event.value
-        self._drop_the_impatient(up_to=self.env.now)
+        self._settle_waits(up_to=self.env.now)
         if self.cap is not None and self.started + len(self.waiting_list) >= self.cap:
             return  # the pilot is full: the municipality stops referring
         self.referred[client] = True
@@ -193,33 +220,56 @@ class _ProgrammeRun:
             now = self.env.now
             self.waiting_list[client] = now
             if self.patience is not None:
-                heapq.heappush(self.patience_runs_out, (now + self.patience[client], client))
+                heapq.heappush(self.leaving_waits, (now + self.patience[client], client, _PATIENCE, -1))
+            self._watch_for_own_job(client, wait=-1)
 
-    def _drop_the_impatient(self, up_to: float, inclusive: bool = True) -> None:
-        """Take off the waiting list everyone whose patience ran out by ``up_to``,
-        as of the moment it ran out.
+    def _watch_for_own_job(self, client: int, wait: int) -> None:
+        if self.own_hazard > 0:
+            moment = self.env.now + self.own_chance_left[client] / self.own_hazard
+            heapq.heappush(self.leaving_waits, (moment, client, _OWN_JOB, wait))
 
-        Only events look at the list, so instead of an event per person (most
-        of whom get a place first) the list is brought up to date whenever an
-        event is about to look at it. Patience running out at the same moment
-        a place comes free counts as gone.
+    def _settle_waits(self, up_to: float, inclusive: bool = True) -> None:
+        """Take out of every wait the people who left it by ``up_to`` (patience
+        ran out, or they found work on their own), as of the moment they left.
+
+        Only events look at the waits, so instead of an event per person (most
+        of whom get a place first) the waits are brought up to date whenever an
+        event is about to look at them. Leaving at the very moment a place
+        comes free counts as gone.
         """
-        runs_out = self.patience_runs_out
-        while runs_out and (runs_out[0][0] <= up_to if inclusive else runs_out[0][0] < up_to):
-            moment, client = heapq.heappop(runs_out)
-            if self.waiting_list.pop(client, None) is not None:
-                self.outcome[client] = _CODE["reneged"]
-                self.exit_time[client] = moment
+        leaving = self.leaving_waits
+        while leaving and (leaving[0][0] <= up_to if inclusive else leaving[0][0] < up_to):
+            moment, client, why, wait = heapq.heappop(leaving)
+            if wait < 0:
+                if self.waiting_list.pop(client, None) is None:
+                    continue  # got a place, or left the list already
+            elif self.waiting_between[client] == wait:
+                self.waiting_between[client] = -1  # the queue skips them from now on
+                self.between_end[wait] = moment
+            else:
+                continue
+            self.outcome[client] = _CODE["reneged"] if why == _PATIENCE else _CODE["found_work_on_own"]
+            self.exit_time[client] = moment
+
+    def _expose(self, client: int, rate: float) -> None:
+        """From now on the client's own chance of finding work runs at ``rate``."""
+        now = self.env.now
+        self.own_chance_left[client] -= self.exposure_rate[client] * (now - self.exposed_since[client])
+        self.exposed_since[client] = now
+        self.exposure_rate[client] = rate
 
     def _on_stage_end(self, event: simpy.Event) -> None:
         client, stage, visit = event.value
         now = self.env.now
-        self._drop_the_impatient(up_to=now)
+        self._settle_waits(up_to=now)
         self.visit_end[visit] = now
         self.occupied[stage] -= 1
         self._fill_free_place(stage)
-        if self.visit_dropped[visit]:
-            self._leave(client, _CODE["dropped_out"])
+        if self.own_hazard > 0:
+            self._expose(client, self.own_hazard)  # out of the stage: the full own chance again
+        ended_by = self.visit_ended_by[visit]
+        if ended_by != _COMPLETED:
+            self._leave(client, _CODE["dropped_out"] if ended_by == _DROPPED else _CODE["found_work_on_own"])
             return
         destination = self._plan(stage, self.visits_made[stage][client] - 1).destination[client]
         if destination >= 0:
@@ -234,14 +284,22 @@ class _ProgrammeRun:
         return slots is None or (self.occupied[stage] < slots and not self._someone_waiting(stage))
 
     def _someone_waiting(self, stage: int) -> bool:
-        return bool(self.queues[stage]) or (stage == self.entry_stage and bool(self.waiting_list))
+        return bool(self._first_in_queue(stage)) or (stage == self.entry_stage and bool(self.waiting_list))
+
+    def _first_in_queue(self, stage: int) -> deque:
+        """The queue between stages, without those at its head who already left it."""
+        queue = self.queues[stage]
+        while queue and self.waiting_between[queue[0][0]] != queue[0][1]:
+            queue.popleft()
+        return queue
 
     def _fill_free_place(self, stage: int) -> None:
         """A place came free: people moving on from an earlier stage go first,
         then the waiting list in order of arrival."""
-        queue = self.queues[stage]
+        queue = self._first_in_queue(stage)
         if queue:
             client, wait = queue.popleft()
+            self.waiting_between[client] = -1
             self.between_end[wait] = self.env.now
             self._start(client, stage)
         elif stage == self.entry_stage and self.waiting_list:
@@ -253,7 +311,10 @@ class _ProgrammeRun:
         if self._has_free_place(stage):
             self._start(client, stage)
             return
-        self.queues[stage].append((client, len(self.between_client)))
+        wait = len(self.between_client)
+        self.queues[stage].append((client, wait))
+        self.waiting_between[client] = wait
+        self._watch_for_own_job(client, wait)
         self.between_client.append(client)
         self.between_stage.append(stage)
         self.between_start.append(self.env.now)
@@ -268,27 +329,34 @@ class _ProgrammeRun:
             self.start_time[client] = now
             self.started += 1
         plan = self._plan(stage, visit_number)
-        dropped = plan.dropped[client]
+        stay = plan.time_in_stage[client]
+        ended_by = _DROPPED if plan.dropped[client] else _COMPLETED
+        if self.own_hazard > 0:
+            # Finding work on one's own competes with finishing and dropout.
+            rate = self.own_hazard * (1 - self.lock_in[stage])
+            self._expose(client, rate)
+            if rate > 0 and self.own_chance_left[client] / rate < stay:
+                stay, ended_by = self.own_chance_left[client] / rate, _FOUND_WORK
         visit = len(self.visit_client)
         self.visit_client.append(client)
         self.visit_stage.append(stage)
         self.visit_start.append(now)
-        self.visit_dropped.append(dropped)
+        self.visit_ended_by.append(ended_by)
         destination = plan.destination[client]
-        if self.slots[stage] is None and (dropped or destination < 0):
+        if self.slots[stage] is None and (ended_by != _COMPLETED or destination < 0):
             # Nothing competes for an unlimited place and the person leaves the
             # programme afterwards, so the end is known now: no event needed.
             # Ends past the horizon are undone in _records.
-            end = now + plan.time_in_stage[client]
+            end = now + stay
             self.visit_end.append(end)
-            self.outcome[client] = _CODE["dropped_out"] if dropped else _TERMINAL_OUTCOME[destination]
+            self.outcome[client] = (_TERMINAL_OUTCOME[destination] if ended_by == _COMPLETED
+                                    else _CODE["dropped_out"] if ended_by == _DROPPED
+                                    else _CODE["found_work_on_own"])
             self.exit_time[client] = end
             return
         self.visit_end.append(math.inf)
         self.occupied[stage] += 1
-        self.env.timeout(plan.time_in_stage[client], value=(client, stage, visit)).callbacks.append(
-            self._on_stage_end
-        )
+        self.env.timeout(stay, value=(client, stage, visit)).callbacks.append(self._on_stage_end)
 
     def _leave(self, client: int, outcome: int) -> None:
         self.outcome[client] = outcome
@@ -367,13 +435,16 @@ class _ProgrammeRun:
         for client in self.waiting_list:
             outcome[client] = _CODE["waiting"]
         job_start = np.where(outcome == _PLACED, exit_time, np.inf)
-        part_time, job_end = self._jobs(job_start)
-        job_end[job_end > horizon] = np.inf  # still in work at the horizon
+        part_time, job_end = self._job_course(job_start)
+        own_job_start, counterfactual_job_start = self._own_jobs(outcome, exit_time)
+        own_part_time, own_job_end = self._job_course(own_job_start)
+        counterfactual_part_time, counterfactual_job_end = self._job_course(counterfactual_job_start)
         outcome[outcome == _PLACED] = np.where(job_end[outcome == _PLACED] <= horizon,
                                                _CODE["job_lost"], _CODE["employed"])
         list_leave = np.array(self.start_time)
-        gave_up = outcome == _CODE["reneged"]
-        list_leave[gave_up] = exit_time[gave_up]
+        never_started = np.isnan(list_leave)
+        left_the_list = (outcome == _CODE["reneged"]) | ((outcome == _CODE["found_work_on_own"]) & never_started)
+        list_leave[left_the_list] = exit_time[left_the_list]
         list_leave[np.isnan(list_leave)] = np.inf
         accepted = np.array(self.accepted, dtype=bool) if self.n else np.zeros(0, dtype=bool)
         joined_list = accepted & (outcome != _CODE["turned_away"])  # those who started at once: zero wait
@@ -389,13 +460,20 @@ class _ProgrammeRun:
             "job_start": job_start[referred],
             "job_end": job_end[referred],
             "part_time": part_time[referred],
+            "own_job_start": own_job_start[referred],
+            "own_job_end": own_job_end[referred],
+            "own_part_time": own_part_time[referred],
+            "counterfactual_job_start": counterfactual_job_start[referred],
+            "counterfactual_job_end": counterfactual_job_end[referred],
+            "counterfactual_part_time": counterfactual_part_time[referred],
         }
         visits = {
             "client": np.array(self.visit_client, dtype=np.int64),
             "stage": np.array(self.visit_stage, dtype=np.int64),
             "start": np.array(self.visit_start),
             "end": visit_end,
-            "dropped": np.array(self.visit_dropped, dtype=bool),
+            "dropped": np.array(self.visit_ended_by, dtype=np.int64) == _DROPPED,
+            "found_work": np.array(self.visit_ended_by, dtype=np.int64) == _FOUND_WORK,
         }
         between = {
             "client": np.array(self.between_client, dtype=np.int64),
@@ -412,8 +490,33 @@ class _ProgrammeRun:
             between_stages=between,
         )
 
-    def _jobs(self, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Part-time or not, and when the job ends, for everyone placed."""
+    def _own_jobs(self, outcome: np.ndarray, exit_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """When people find work on their own (inf: not before the horizon),
+        with the programme and, on the same draws, without it."""
+        horizon = self.scenario.horizon_months
+        if self.own_hazard == 0:
+            return np.full(self.n, np.inf), np.full(self.n, np.inf)
+        # Without the programme: the full own chance from referral on.
+        without = self.referral_time + self.own_chance / self.own_hazard
+        # With it: those who left while waiting or in a stage found work then;
+        # those back on assistance go on from what they had left when they
+        # left the programme (the chance they used up so far is subtracted).
+        # (For those still in the programme exit_time is inf and the result,
+        # nan or inf, is not used.)
+        with np.errstate(invalid="ignore"):
+            used = np.array(self.exposure_rate) * (exit_time - np.array(self.exposed_since))
+            after_leaving = exit_time + (np.array(self.own_chance_left) - used) / self.own_hazard
+        with_programme = np.where(
+            outcome == _CODE["found_work_on_own"], exit_time,
+            np.where(np.isin(outcome, _BACK_ON_ASSISTANCE), after_leaving, np.inf),
+        )
+        return (np.where(with_programme > horizon, np.inf, with_programme),
+                np.where(without > horizon, np.inf, without))
+
+    def _job_course(self, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Part-time or not, and when the job ends (inf: still in work at the
+        horizon), for jobs starting at ``job_start`` (inf: no job). A person
+        has one job draw, whichever way the job was found."""
         employment = self.scenario.employment
         part_time_factor = np.array([s.part_time_factor for s in self.scenario.segments.values()])[self.segment]
         part_time = self.draws["job_type"] < np.minimum(employment.part_time_share * part_time_factor, 1.0)
@@ -424,4 +527,5 @@ class _ProgrammeRun:
         else:
             job_length = np.full(self.n, np.inf)
         placed = np.isfinite(job_start)
-        return part_time & placed, np.where(placed, job_start + job_length, np.inf)
+        job_end = np.where(placed, job_start + job_length, np.inf)
+        return part_time & placed, np.where(job_end > self.scenario.horizon_months, np.inf, job_end)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model import FINAL_STATES, ReplicationRecords
+from sim.model import BACK_ON_ASSISTANCE, FINAL_STATES, ReplicationRecords
 from sim.scenario import Scenario
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
@@ -26,8 +26,12 @@ OUTCOMES = (
     "completed",                # went through the programme to its end
     "completed_no_job",         # completed, back to ordinary assistance
     "exited",                   # completed, left the scope (moved, other benefit)
+    "left_for_own_job",         # left while waiting or in a stage: found work on their own
     "placed",                   # found a job by the horizon
     "placed_part_time",         # of whom part-time
+    "found_work_on_own",        # found work without the programme's help (while waiting, in a stage or after)
+    "found_work_without_programme",  # the same people without the programme: found work on their own
+    "net_into_work",            # placed + found_work_on_own - found_work_without_programme
     "sustained",                # in work for at least employment.sustained_months
     "back_on_benefit",          # placed, then lost the job before the horizon
     "employed_at_horizon",      # placed and still in work at the horizon
@@ -45,6 +49,7 @@ def state_names(scenario: Scenario) -> tuple[str, ...]:
         "between_stages",
         "employed_full_time",
         "employed_part_time",
+        "in_work_found_on_own",
         "back_on_assistance",
         "exited",
     )
@@ -64,6 +69,8 @@ def replication_outcomes(scenario: Scenario, records: ReplicationRecords) -> dic
     sustained_months = scenario.employment.sustained_months
     time_in_work = np.minimum(clients["job_end"], records.horizon) - clients["job_start"]
     counts = {name: int(np.count_nonzero(final == code)) for name, code in _CODE.items()}
+    found_on_own = int(np.isfinite(clients["own_job_start"]).sum())
+    found_without = int(np.isfinite(clients["counterfactual_job_start"]).sum())
     return {
         "referred": len(final),
         "not_accepted": counts["not_accepted"],
@@ -75,8 +82,12 @@ def replication_outcomes(scenario: Scenario, records: ReplicationRecords) -> dic
         "completed": counts["completed_no_job"] + counts["exited"] + counts["employed"] + counts["job_lost"],
         "completed_no_job": counts["completed_no_job"],
         "exited": counts["exited"],
+        "left_for_own_job": counts["found_work_on_own"],
         "placed": int(placed.sum()),
         "placed_part_time": int(clients["part_time"].sum()),
+        "found_work_on_own": found_on_own,
+        "found_work_without_programme": found_without,
+        "net_into_work": int(placed.sum()) + found_on_own - found_without,
         "sustained": int(np.count_nonzero(placed & (time_in_work >= sustained_months))),
         "back_on_benefit": counts["job_lost"],
         "employed_at_horizon": counts["employed"],
@@ -110,11 +121,13 @@ def monthly_counts(scenario: Scenario, records: ReplicationRecords) -> np.ndarra
     final, exit_time = clients["final_state"], clients["exit_time"]
     placed = np.isfinite(clients["job_start"])
     part_time = clients["part_time"]
-    back_since = np.where(
-        final == _CODE["job_lost"],
-        clients["job_end"],
-        np.where(np.isin(final, [_CODE[s] for s in _BACK_ON_ASSISTANCE]), exit_time, np.inf),
-    )
+    own_job_start, own_job_end = clients["own_job_start"], clients["own_job_end"]
+    # Back on ordinary assistance: after leaving without a job until any job
+    # found on one's own, and after losing a job (either kind) for good.
+    after_programme = np.isin(final, [_CODE[s] for s in BACK_ON_ASSISTANCE])
+    back_from = np.concatenate([np.where(after_programme, exit_time, np.inf), clients["job_end"], own_job_end])
+    back_until = np.concatenate([np.where(after_programme, own_job_start, np.inf), np.full(2 * len(final), np.inf)])
+    own = np.isfinite(own_job_start)
     exited_since = np.where(final == _CODE["exited"], exit_time, np.inf)
     spells = [(clients["referral_time"], clients["waiting_list_until"])]
     for stage in range(len(records.stage_names)):
@@ -124,7 +137,8 @@ def monthly_counts(scenario: Scenario, records: ReplicationRecords) -> np.ndarra
         (between["start"], between["end"]),
         (clients["job_start"][placed & ~part_time], clients["job_end"][placed & ~part_time]),
         (clients["job_start"][placed & part_time], clients["job_end"][placed & part_time]),
-        (back_since, np.full(len(final), np.inf)),
+        (own_job_start[own], own_job_end[own]),
+        (back_from, back_until),
         (exited_since, np.full(len(final), np.inf)),
     ]
     state = np.repeat(np.arange(len(spells)), [len(starts) for starts, _ in spells])
@@ -142,8 +156,6 @@ def _reached_by_month(times: np.ndarray, state: np.ndarray, states: int, months:
     histogram = np.bincount(state * (months + 1) + first_boundary, minlength=states * (months + 1))
     return histogram.reshape(states, months + 1)[:, :months].cumsum(axis=1).T
 
-
-_BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
 
 
 def client_columns(records: ReplicationRecords, replication: int) -> dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ _STATE_LABELS = {
     "between_stages": "Waiting between stages",
     "employed_full_time": "In work, full-time",
     "employed_part_time": "In work, part-time",
+    "in_work_found_on_own": "In work, found on own",
     "back_on_assistance": "Back on ordinary assistance",
     "exited": "Left scope (moved, other benefit)",
 }

@@ -131,6 +131,7 @@ class Stage(_Frozen):
     slots: Annotated[int, Field(ge=1)] | None = None
     duration: Distribution
     dropout: Dropout | None = None
+    lock_in: Probability = 0.0
     on_benefit: bool = True
     next: str | None = None
     outcomes: dict[str, Probability] | None = None
@@ -167,6 +168,18 @@ class Stage(_Frozen):
         return {self.next: 1.0} if self.next is not None else dict(self.outcomes or {})
 
 
+class Counterfactual(_Frozen):
+    """What would have happened without the programme: people find work on
+    their own at this chance, and in the programme they keep it while waiting,
+    after leaving without a job, and in a stage less its ``lock_in``."""
+
+    own_job_chance_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.0
+
+    @property
+    def own_job_hazard_per_month(self) -> float:
+        return -math.log1p(-self.own_job_chance_per_year) / 12
+
+
 class Employment(_Frozen):
     """What happens after placement."""
 
@@ -190,6 +203,7 @@ class Scenario(_Frozen):
     referrals: Referrals
     stages: dict[str, Stage] = Field(min_length=1)
     employment: Employment = Field(default_factory=Employment)
+    counterfactual: Counterfactual = Field(default_factory=Counterfactual)
 
     @field_validator("segments")
     @classmethod

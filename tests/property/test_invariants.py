@@ -41,6 +41,7 @@ def scenarios(draw):
         for destination, share in shares:
             outcomes[destination] = outcomes.get(destination, 0) + share
         stages[name] = {
+            "lock_in": draw(probability),
             "slots": draw(st.one_of(st.none(), st.integers(1, 8))),
             "duration": draw(durations),
             "dropout": draw(dropouts),
@@ -73,6 +74,7 @@ def scenarios(draw):
         "stages": stages,
         "employment": {"part_time_share": draw(probability),
                        "job_loss_hazard_per_month": draw(st.floats(0, 0.5))},
+        "counterfactual": {"own_job_chance_per_year": draw(st.sampled_from([0.0, 0.08, 0.5, 0.95]))},
     })
 
 
@@ -87,7 +89,8 @@ def test_every_referred_person_ends_in_exactly_one_final_state(scenario, replica
     assert np.all((final >= 0) & (final < len(FINAL_STATES)))
     result = replication_outcomes(scenario, records)
     counted = (result["not_accepted"] + result["turned_away"] + result["reneged"] + result["waiting_at_horizon"]
-               + result["in_programme_at_horizon"] + result["dropped_out"] + result["completed"])
+               + result["in_programme_at_horizon"] + result["dropped_out"] + result["completed"]
+               + result["left_for_own_job"])
     assert counted == result["referred"] == len(final)
     assert result["started"] <= (scenario.referrals.max_participants or np.inf)
 
@@ -125,6 +128,13 @@ def test_nobody_starts_before_referral_or_works_before_finishing(scenario, repli
     for client, job_start in zip(clients["client"][placed].tolist(), clients["job_start"][placed].tolist()):
         assert job_start == last_end[client]
     assert np.all(clients["job_end"][placed] >= clients["job_start"][placed])
+    # One job at most, found after referral, and only by people the programme did not place.
+    own = np.isfinite(clients["own_job_start"])
+    assert not np.any(own & placed)
+    assert np.all(clients["own_job_start"][own] >= clients["referral_time"][own])
+    assert np.all(clients["own_job_end"][own] >= clients["own_job_start"][own])
+    without = np.isfinite(clients["counterfactual_job_start"])
+    assert np.all(clients["counterfactual_job_start"][without] >= clients["referral_time"][without])
 
 
 @SETTINGS

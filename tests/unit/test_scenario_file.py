@@ -57,7 +57,7 @@ BAD = [
     ("outcomes not summing to one", VALID.replace("job: 0.7", "job: 0.8"),
      "FILE:13:15: stages.job_search.outcomes: probabilities must sum to 1, got 1.1"),
     ("unknown key", VALID.replace("slots: 5", "slotz: 5"),
-     "FILE:7:12: stages.training.slotz: unknown field (expected one of: slots, duration, dropout, on_benefit, "
+     "FILE:7:12: stages.training.slotz: unknown field (expected one of: slots, duration, dropout, lock_in, on_benefit, "
      "next, outcomes, description); did you mean 'slots'?"),
     ("missing field", VALID.replace("horizon_months: 24\n", ""),
      "FILE:1:1: horizon_months: required field is missing"),
