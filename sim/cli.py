@@ -43,9 +43,20 @@ _HEADLINE = {
     "back_on_benefit": ("Lost the job again", *_COUNT),
     "found_work_on_own": ("Found work on their own", *_COUNT),
     "found_work_without_programme": ("  the same, without the programme", *_COUNT),
-    "net_into_work": ("Net into work, due to the programme", *_COUNT),
+    "net_into_work": ("Net into work (programme effect)", *_COUNT),
     "slot_utilisation": ("Places in use", "{:.1%}", "{:.0%}"),
 }
+_THOUSANDS = ("{:,.0f}k", "{:,.0f}k")  # euros, shown in thousands
+_MONEY_HEADLINE = {
+    "gross_savings": ("Gross benefit savings (EUR)", *_THOUSANDS),
+    "net_savings": ("Net benefit savings (EUR)", *_THOUSANDS),
+    "total_costs": ("Programme costs (EUR)", *_THOUSANDS),
+    "npv": ("Net present value (EUR)", *_THOUSANDS),
+    "benefit_cost_ratio": ("Benefit-cost ratio", "{:.2f}", "{:.2f}"),
+    "cost_per_net_placement": ("Cost per net placement (EUR)", *_THOUSANDS),
+    "break_even_month": ("Break-even month", "{:.1f}", "{:.0f}"),
+}
+_IN_THOUSANDS = {name for name, (_, precise, _) in _MONEY_HEADLINE.items() if precise == _THOUSANDS[0]}
 
 
 @app.command()
@@ -62,8 +73,11 @@ def run(
         Optional[Path], typer.Option("--out", help="Results folder (default: results/<scenario name>).")
     ] = None,
     keep_clients: Annotated[
-        bool, typer.Option("--keep-clients", help="Also write clients.parquet, one row per client.")
-    ] = False,
+        Optional[bool],
+        typer.Option("--keep-clients/--no-keep-clients",
+                     help="Write clients.parquet, one row per client (default: when the scenario has a budget, "
+                          "so `pilotsim budget` can recompute the money).", show_default=False),
+    ] = None,
     workers: Annotated[
         Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
     ] = None,
@@ -75,6 +89,8 @@ def run(
 
     loaded = _load_or_exit(scenario or shipped.REFERENCE)
     count = replications or loaded.replications
+    if keep_clients is None:
+        keep_clients = loaded.budget is not None
     try:
         with _progress() as progress:
             task = progress.add_task(f"{loaded.name}", total=count)
@@ -93,8 +109,9 @@ def run(
     table.add_column("mean", justify="right")
     table.add_column("90 % of runs", justify="right")
     table.add_column("95 % CI of mean", justify="right")
-    for outcome, (label, precise, rough) in _HEADLINE.items():
-        row = summary.loc[outcome]
+    headline = _HEADLINE | (_MONEY_HEADLINE if loaded.budget is not None else {})
+    for outcome, (label, precise, rough) in headline.items():
+        row = summary.loc[outcome] / (1000 if outcome in _IN_THOUSANDS else 1)
         if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
             table.add_row(label, "n/a", "n/a", "n/a")
             continue
@@ -111,6 +128,12 @@ def run(
         out.print(
             f"Chance of placing {target} or more: {chance.probability:.0%} "
             f"(95 % interval {chance.low:.0%} to {chance.high:.0%})"
+        )
+    if loaded.budget is not None:
+        chance = target_chance(result.outcomes["npv"].to_numpy(), "npv", 1e-9)
+        out.print(
+            f"Chance the programme pays for itself by month {loaded.horizon_months:g}: {chance.probability:.0%} "
+            f"(95 % interval {chance.low:.0%} to {chance.high:.0%})", soft_wrap=True
         )
     out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
 

@@ -164,7 +164,8 @@ def client_columns(records: ReplicationRecords, replication: int) -> dict[str, n
 
     Codes stay codes here: ``segment`` indexes the scenario's segments,
     ``final_state`` indexes FINAL_STATES and ``dropped_out_of`` the stages
-    (-1: none). Per stage: first start, last end and number of visits.
+    (-1: none). Per stage: first start, last end, number of visits and the
+    months spent in it up to the horizon.
     Times not reached by the horizon are NaN.
     """
     clients, visits = records.clients, records.visits
@@ -178,9 +179,11 @@ def client_columns(records: ReplicationRecords, replication: int) -> dict[str, n
         first_start, last_end = np.full(count, np.nan), np.full(count, np.nan)
         np.fmin.at(first_start, rows[in_stage], visits["start"][in_stage])
         np.fmax.at(last_end, rows[in_stage], visits["end"][in_stage])
+        stay = np.minimum(visits["end"][in_stage], records.horizon) - visits["start"][in_stage]
         columns[f"{name}_start"] = first_start
         columns[f"{name}_end"] = last_end
         columns[f"{name}_visits"] = np.bincount(rows[in_stage], minlength=count)
+        columns[f"{name}_months"] = np.bincount(rows[in_stage], weights=stay, minlength=count)
         dropped_out_of[rows[in_stage & visits["dropped"]]] = stage
     columns["dropped_out_of"] = dropped_out_of
     return {name: np.where(np.isinf(values), np.nan, values) if values.dtype.kind == "f" else values

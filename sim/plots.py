@@ -37,6 +37,9 @@ def save_all(result: RunResult, folder: Path) -> list[Path]:
         "waiting_list.png": waiting_list(result),
         "place_utilisation.png": place_utilisation(result),
     }
+    if result.cashflow is not None:
+        figures |= {"npv.png": npv(result), "cumulative_net_saving.png": cumulative_net_saving(result),
+                    "waterfall.png": waterfall(result)}
     paths = []
     for name, figure in figures.items():
         if figure is None:
@@ -146,3 +149,82 @@ def _label(state: str) -> str:
 def _note_replications(axes, result: RunResult) -> None:
     axes.annotate(f"{result.replications} replications, seed {result.seed}", xy=(1, -0.16),
                   xycoords="axes fraction", ha="right", fontsize="small", color="grey")
+
+
+# --- money (scenarios with a budget) ----------------------------------------
+
+
+def npv(result: RunResult) -> Figure:
+    """Net present value over replications and the chance the programme pays
+    for itself within the horizon."""
+    values = result.outcomes["npv"].to_numpy() / 1000
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    axes.hist(values, bins=40, weights=np.full(len(values), 100 / len(values)), color=_BAND_COLOUR, alpha=0.85)
+    axes.axvline(0, color=_TARGET_COLOUR, linewidth=2, label="break-even")
+    chance = target_chance(values, "npv", 1e-9)
+    axes.set_title(f"Net present value by month {result.scenario.horizon_months:g}\n"
+                   f"Chance the programme pays for itself: {chance.probability:.0%} "
+                   f"(95 % interval {chance.low:.0%} to {chance.high:.0%})")
+    axes.set_xlabel("net present value (EUR thousand; savings net of what would have happened anyway, minus costs)")
+    axes.set_ylabel("share of replications (%)")
+    axes.legend(loc="upper left")
+    _note_replications(axes, result)
+    return figure
+
+
+def cumulative_net_saving(result: RunResult) -> Figure:
+    """Discounted savings minus costs, added up month by month, with the
+    months in which the programme breaks even."""
+    cumulative = np.cumsum(result.cashflow[:, :, -1], axis=1) / 1000
+    months = np.arange(1, cumulative.shape[1] + 1)
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    _fan_chart(axes, months, cumulative)
+    axes.set_ylim(auto=True)
+    axes.relim()
+    axes.autoscale()
+    axes.axhline(0, color="black", linewidth=1)
+    break_even = result.outcomes["break_even_month"].to_numpy()
+    reached = break_even[np.isfinite(break_even)]
+    if len(reached):
+        low, high = np.quantile(reached, [0.05, 0.95])
+        axes.axvspan(low + 1, high + 1, color=_TARGET_COLOUR, alpha=0.12,
+                     label=f"break-even, 90 % of runs that reach it ({len(reached) / len(break_even):.0%} do)")
+    axes.set_title("Cumulative discounted net saving (median, 50 % and 90 % bands)")
+    axes.set_xlabel("months since start of pilot")
+    axes.set_ylabel("savings minus costs (EUR thousand)")
+    axes.legend(loc="upper left", fontsize="small")
+    _note_replications(axes, result)
+    return figure
+
+
+def waterfall(result: RunResult) -> Figure:
+    """Where the money goes, averaged over replications (undiscounted)."""
+    mean = result.outcomes.mean() / 1000
+    steps = [
+        ("Gross savings\n(benefit not paid\nto those placed)", mean["gross_savings"]),
+        ("Would have\nhappened anyway\n(and lock-in)", mean["net_savings"] - mean["gross_savings"]),
+        ("Net savings", None),
+        ("Programme costs", -mean["total_costs"]),
+        ("Net result", None),
+    ]
+    figure, axes = plt.subplots(figsize=(9, 5))
+    level, lowest, highest = 0.0, 0.0, 0.0
+    for position, (_, change) in enumerate(steps):
+        if change is None:  # a subtotal bar from zero
+            axes.bar(position, level, color="#555555")
+            axes.annotate(f"{level:,.0f}", (position, level), ha="center", va="bottom" if level >= 0 else "top")
+            continue
+        colour = "#2a9d8f" if change >= 0 else _TARGET_COLOUR
+        axes.bar(position, change, bottom=level, color=colour)
+        axes.annotate(f"{change:+,.0f}", (position, level + change), ha="center",
+                      va="bottom" if change >= 0 else "top")
+        level += change
+        lowest, highest = min(lowest, level, level - change), max(highest, level, level - change)
+    axes.set_ylim(lowest * 1.15, highest * 1.15)  # room for the labels
+    axes.axhline(0, color="black", linewidth=1)
+    axes.set_xticks(range(len(steps)), [label for label, _ in steps])
+    axes.set_ylabel("EUR thousand (mean over replications, undiscounted)")
+    axes.set_title(f"Where the money goes, months 0 to {result.scenario.horizon_months:g} "
+                   f"(net present value {mean['npv']:,.0f} thousand)")
+    _note_replications(axes, result)
+    return figure

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim import plots
+from sim.accounting import CASHFLOW, calendar_years
 from sim.runner import RunResult
 from sim.scenario_file import dump_scenario
 from sim.statistics import summarise, target_chance
@@ -51,6 +52,9 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> No
     timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
     if result.clients is not None:
         result.clients.to_parquet(folder / "clients.parquet", index=False)
+    if result.cashflow is not None:
+        cashflow_table(result).to_parquet(folder / "cashflow.parquet", index=False)
+        money_per_year(result).to_csv(folder / "money_per_year.csv", float_format="%.0f")
     summary = summarise(result.outcomes)
     summary.to_csv(folder / "summary.csv", float_format="%.6g")
     (folder / "summary.json").write_text(json.dumps(summary_document(result, summary), indent=2) + "\n")
@@ -68,6 +72,32 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
     table.insert(0, "month", np.tile(result.months, replications))
     table.insert(0, "replication", np.repeat(np.arange(replications), month_count))
     return table
+
+
+def cashflow_table(result: RunResult) -> pd.DataFrame:
+    """Euros per replication and month (month m covers [m, m + 1))."""
+    replications, month_count, _ = result.cashflow.shape
+    table = pd.DataFrame(result.cashflow.reshape(replications * month_count, -1), columns=list(CASHFLOW))
+    table.insert(0, "year", np.tile(calendar_years(result.scenario), replications))
+    table.insert(0, "month", np.tile(np.arange(month_count), replications))
+    table.insert(0, "replication", np.repeat(np.arange(replications), month_count))
+    return table
+
+
+def money_per_year(result: RunResult) -> pd.DataFrame:
+    """Per calendar year: mean and 90 % interval over replications of each
+    cashflow item (undiscounted, except discounted_net)."""
+    years = calendar_years(result.scenario)
+    rows = {}
+    for year in np.unique(years):
+        per_replication = result.cashflow[:, years == year, :].sum(axis=1)
+        row = {}
+        for column, name in enumerate(CASHFLOW):
+            values = per_replication[:, column]
+            row |= {f"{name}_mean": values.mean(), f"{name}_q05": np.quantile(values, 0.05),
+                    f"{name}_q95": np.quantile(values, 0.95)}
+        rows[int(year)] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("year")
 
 
 def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:

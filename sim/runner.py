@@ -23,7 +23,8 @@ import pandas as pd
 from sim.model import FINAL_STATES
 from sim.outcomes import OUTCOMES, months, state_names
 from sim.scenario import Scenario
-from sim.worker import Chunk, leave_interrupts_to_the_parent, run_chunk
+from sim.accounting import CASHFLOW
+from sim.worker import Chunk, leave_interrupts_to_the_parent, outcome_names, run_chunk
 
 #: Replications per chunk at most: about half a second of work on the
 #: reference scenario, small enough for a smooth progress bar.
@@ -38,6 +39,7 @@ class RunResult:
     seed: int
     outcomes: pd.DataFrame          # one row per replication, OUTCOMES as columns
     monthly: np.ndarray             # [replication, month, state] people per state
+    cashflow: np.ndarray | None     # [replication, month, CASHFLOW] euros, with a budget
     months: np.ndarray
     states: tuple[str, ...]
     clients: pd.DataFrame | None    # one row per client, when asked for
@@ -70,9 +72,11 @@ def run(
     chunk = max(1, min(MAX_CHUNK, math.ceil(replications / (4 * workers))))
     bounds = [(first, min(first + chunk, replications)) for first in range(0, replications, chunk)]
 
-    grid, states = months(scenario), state_names(scenario)
-    outcomes = np.empty((replications, len(OUTCOMES)))
+    grid, states, columns = months(scenario), state_names(scenario), outcome_names(scenario)
+    outcomes = np.empty((replications, len(columns)))
     monthly = np.empty((replications, len(grid), len(states)), dtype=np.int32)
+    cashflow = (np.empty((replications, math.ceil(scenario.horizon_months), len(CASHFLOW)))
+                if scenario.budget is not None else None)
     client_chunks: dict[int, dict[str, np.ndarray]] = {}
     started = time.perf_counter()
     used_workers = 1 if len(bounds) == 1 else min(workers, len(bounds))
@@ -80,13 +84,15 @@ def run(
         stop = result.first + len(result.outcomes)
         outcomes[result.first:stop] = result.outcomes
         monthly[result.first:stop] = result.monthly
+        if cashflow is not None:
+            cashflow[result.first:stop] = result.cashflow
         if result.clients is not None:
             client_chunks[result.first] = result.clients
         if on_progress is not None:
             on_progress(len(result.outcomes))
-    table = pd.DataFrame(outcomes, columns=list(OUTCOMES))
+    table = pd.DataFrame(outcomes, columns=list(columns))
     table.insert(0, "replication", np.arange(replications))
-    for column in OUTCOMES:
+    for column in OUTCOMES:  # counts of people; the rest are months, shares and euros
         if column not in ("mean_wait_months", "slot_utilisation"):
             table[column] = table[column].astype(np.int64)
     clients = None
@@ -97,6 +103,7 @@ def run(
         seed=seed,
         outcomes=table,
         monthly=monthly,
+        cashflow=cashflow,
         months=grid,
         states=states,
         clients=clients,

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.budget import Budget
 from sim.distributions import Distribution
 
 #: Where a stage can send someone who completes it, besides another stage.
@@ -204,6 +205,7 @@ class Scenario(_Frozen):
     stages: dict[str, Stage] = Field(min_length=1)
     employment: Employment = Field(default_factory=Employment)
     counterfactual: Counterfactual = Field(default_factory=Counterfactual)
+    budget: Budget | None = None
 
     @field_validator("segments")
     @classmethod
@@ -231,6 +233,17 @@ class Scenario(_Frozen):
                 f"referrals.first_stage: unknown stage '{first}' "
                 f"(expected one of: {', '.join(self.stages)})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _costed_stages_exist(self) -> "Scenario":
+        if self.budget is not None:
+            unknown = [name for name in self.budget.costs.per_stage_month if name not in self.stages]
+            if unknown:
+                raise ValueError(
+                    f"budget.costs.per_stage_month: unknown stage '{unknown[0]}' "
+                    f"(expected one of: {', '.join(self.stages)})"
+                )
         return self
 
     @property

@@ -1,6 +1,6 @@
 """What a worker process does: simulate a chunk of replications and reduce
-each to what the parent keeps (outcome row, monthly counts, optionally the
-client columns).
+each to what the parent keeps (outcome row, monthly counts, with a budget
+the money and monthly cashflow, optionally the client columns).
 
 This module imports only what the simulation needs, not pandas or
 matplotlib, so each worker process stays small (about 60 MB).
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.accounting import MONEY_OUTCOMES, account
 from sim.model import simulate
 from sim.outcomes import OUTCOMES, client_columns, monthly_counts, replication_outcomes
 from sim.scenario import Scenario
@@ -23,25 +24,37 @@ class Chunk:
     first: int                    # number of the chunk's first replication
     outcomes: np.ndarray          # [replication, outcome] as OUTCOMES
     monthly: np.ndarray           # [replication, month, state]
+    cashflow: np.ndarray | None   # [replication, month, CASHFLOW], with a budget
     clients: dict[str, np.ndarray] | None
 
 
 def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool) -> Chunk:
     """Replications ``first`` to ``stop - 1``."""
-    outcomes, monthly, clients = [], [], []
+    outcomes, monthly, cashflow, clients = [], [], [], []
     for replication in range(first, stop):
         records = simulate(scenario, seed, replication)
         row = replication_outcomes(scenario, records)
-        outcomes.append([row[name] for name in OUTCOMES])
         monthly.append(monthly_counts(scenario, records))
+        columns = client_columns(records, replication) if keep_clients or scenario.budget else None
+        if scenario.budget is not None:
+            money, flow = account(scenario, columns)
+            row |= money
+            cashflow.append(flow)
+        outcomes.append([row[name] for name in outcome_names(scenario)])
         if keep_clients:
-            clients.append(client_columns(records, replication))
+            clients.append(columns)
     return Chunk(
         first=first,
         outcomes=np.array(outcomes, dtype=float),
         monthly=np.stack(monthly),
+        cashflow=np.stack(cashflow) if cashflow else None,
         clients={name: np.concatenate([c[name] for c in clients]) for name in clients[0]} if keep_clients else None,
     )
+
+
+def outcome_names(scenario: Scenario) -> tuple[str, ...]:
+    """The columns of replications.csv for this scenario."""
+    return OUTCOMES + (MONEY_OUTCOMES if scenario.budget is not None else ())
 
 
 def leave_interrupts_to_the_parent() -> None:

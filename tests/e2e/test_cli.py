@@ -34,7 +34,10 @@ def test_run_writes_the_documented_results_folder(reference_run):
     out, _ = reference_run
     expected = {"replications.csv", "timeseries.parquet", "clients.parquet", "summary.csv", "summary.json",
                 "scenario.yaml", "manifest.json", "plots/placements.png", "plots/states_over_time.png",
-                "plots/waiting_list.png", "plots/place_utilisation.png"}
+                "plots/waiting_list.png", "plots/place_utilisation.png",
+                # The reference has a budget: money, and the client records it is computed from.
+                "cashflow.parquet", "money_per_year.csv", "plots/npv.png", "plots/cumulative_net_saving.png",
+                "plots/waterfall.png"}
     written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert written == expected
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left behind

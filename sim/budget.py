@@ -1,0 +1,108 @@
+"""The ``budget`` section of a scenario: what benefits and the programme cost.
+
+Amounts are euros per person per month unless a field says otherwise. The
+accounting itself (``sim.accounting``) works from client records after the
+simulation, so these figures can change without rerunning it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Euros = Annotated[float, Field(ge=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+
+#: Net social assistance norm per month including holiday allowance, on
+#: 1 January: (single or single parent, couple). Municipal norm tables and
+#: Rijksoverheid; see CALIBRATION.md.
+NORMS = {2018: (992.0, 1417.0), 2021: (1075.0, 1536.0), 2023: (1196.0, 1708.0), 2025: (1345.0, 1922.0)}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Benefit(_Frozen):
+    """Benefit paid per recipient: one amount, or the norm by household type
+    mixed by the share of couples."""
+
+    norm_year: int = 2021
+    single_per_month: Euros | None = None
+    couple_per_month: Euros | None = None
+    couple_share: Share = 0.0
+    per_month: Euros | None = None
+    administration_per_month: Euros = 0.0
+    indexation_per_year: Annotated[float, Field(ge=-0.5, le=0.5)] = 0.0
+
+    @field_validator("norm_year")
+    @classmethod
+    def _known_norm_year(cls, year: int) -> int:
+        if year not in NORMS:
+            raise ValueError(f"norms are known for {', '.join(map(str, NORMS))}, got {year}")
+        return year
+
+    @property
+    def mean_per_month(self) -> float:
+        """Average benefit per recipient in the norm year, before indexation."""
+        if self.per_month is not None:
+            return self.per_month
+        single_norm, couple_norm = NORMS[self.norm_year]
+        single = single_norm if self.single_per_month is None else self.single_per_month
+        couple = couple_norm if self.couple_per_month is None else self.couple_per_month
+        return (1 - self.couple_share) * single + self.couple_share * couple
+
+
+class PartTimeWork(_Frozen):
+    """How much benefit a part-time worker keeps: a share of it, or the
+    benefit less their earnings above the earnings exemption."""
+
+    benefit_kept: Share | None = None  # 0.5 when neither this nor earnings is given
+    earnings_per_month: Euros | None = None
+    exemption_share: Share = 0.25
+    exemption_cap_per_month: Euros = 264.0
+    exemption_months: Annotated[float, Field(ge=0)] = 6.0
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "PartTimeWork":
+        if self.earnings_per_month is not None and self.benefit_kept is not None:
+            raise ValueError("give benefit_kept or earnings_per_month, not both")
+        return self
+
+    @property
+    def kept_share(self) -> float:
+        """The share of benefit kept, under the share rule."""
+        return 0.5 if self.benefit_kept is None else self.benefit_kept
+
+
+class Costs(_Frozen):
+    """What the programme costs. Places and fixed costs are paid while the
+    programme runs, whether used or not."""
+
+    per_participant: Euros = 0.0
+    per_place_per_month: Euros = 0.0
+    per_stage_month: dict[str, Euros] = Field(default_factory=dict)
+    per_placement: Euros = 0.0
+    wage_subsidy_per_month: Euros = 0.0
+    wage_subsidy_months: Annotated[float, Field(ge=0)] = 0.0
+    fixed_per_month: Euros = 0.0
+
+
+class Budget(_Frozen):
+    start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = "2021-01"
+    benefit: Benefit = Field(default_factory=Benefit)
+    part_time_work: PartTimeWork = Field(default_factory=PartTimeWork)
+    costs: Costs = Field(default_factory=Costs)
+    programme_until_month: Annotated[float, Field(gt=0)] | None = None
+    discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.0225
+
+    @property
+    def start_year(self) -> int:
+        return int(self.start[:4])
+
+    @property
+    def start_month_of_year(self) -> int:
+        """1 for January ... 12 for December."""
+        return int(re.split("-", self.start)[1])
