@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Euros = Annotated[float, Field(ge=0)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -88,6 +88,15 @@ class Costs(_Frozen):
     wage_subsidy_per_month: Euros = 0.0
     wage_subsidy_months: Annotated[float, Field(ge=0)] = 0.0
     fixed_per_month: Euros = 0.0
+
+    @field_validator("per_stage_month")
+    @classmethod
+    def _stages_exist(cls, costs: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        stage_names = (info.context or {}).get("stage_names")
+        unknown = [name for name in costs if stage_names is not None and name not in stage_names]
+        if unknown:
+            raise ValueError(f"unknown stage '{unknown[0]}' (expected one of: {', '.join(stage_names)})")
+        return costs
 
 
 class Budget(_Frozen):

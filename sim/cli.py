@@ -104,24 +104,9 @@ def run(
         raise typer.Exit(130) from None
 
     summary = summarise(result.outcomes)
-    table = Table(title=f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}")
-    table.add_column("outcome")
-    table.add_column("mean", justify="right")
-    table.add_column("90 % of runs", justify="right")
-    table.add_column("95 % CI of mean", justify="right")
     headline = _HEADLINE | (_MONEY_HEADLINE if loaded.budget is not None else {})
-    for outcome, (label, precise, rough) in headline.items():
-        row = summary.loc[outcome] / (1000 if outcome in _IN_THOUSANDS else 1)
-        if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
-            table.add_row(label, "n/a", "n/a", "n/a")
-            continue
-        table.add_row(
-            label,
-            precise.format(row["mean"]),
-            f"{rough.format(row['q05'])} to {rough.format(row['q95'])}",
-            f"{precise.format(row['ci95_low'])} to {precise.format(row['ci95_high'])}",
-        )
-    out.print(table)
+    title = f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}"
+    out.print(_headline_table(loaded, summary, headline, title))
     target = loaded.target.placed
     if target is not None:
         chance = target_chance(result.outcomes["placed"].to_numpy(), "placed", target)
@@ -139,6 +124,32 @@ def run(
 
 
 @app.command()
+def budget(
+    results_dir: Annotated[Path, typer.Argument(help="A results folder written by pilotsim run.")],
+    overrides: Annotated[
+        Optional[list[str]],
+        typer.Option("--set", help="Change a budget field, e.g. --set budget.discount_rate=0.03 (repeatable)."),
+    ] = None,
+) -> None:
+    """Recompute the money of a run from its client records, without simulating again."""
+    from sim.results import recompute_budget
+    from sim.scenario_file import parse_overrides
+    from sim.statistics import summarise
+
+    try:
+        result = recompute_budget(results_dir, parse_overrides(overrides or []),
+                                  command=["pilotsim", *sys.argv[1:]])
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+    summary = summarise(result.outcomes)
+    out.print(_headline_table(result.scenario, summary, _MONEY_HEADLINE,
+                              f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
+                              f"replications, discount rate {result.scenario.budget.discount_rate:.2%}"))
+    out.print(f"Results rewritten in {results_dir}/", soft_wrap=True)
+
+
+@app.command()
 def validate(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped scenario names.")],
 ) -> None:
@@ -149,8 +160,7 @@ def validate(
             scenario = load_scenario(shipped.resolve(name))
         except ScenarioError as error:
             failed = True
-            for problem in error.problems:
-                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            _print_problems(error)
         else:
             out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)",
                       highlight=False, soft_wrap=True)
@@ -173,9 +183,34 @@ def _load_or_exit(name: str) -> Scenario:
     try:
         return load_scenario(shipped.resolve(name))
     except ScenarioError as error:
-        for problem in error.problems:
-            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        _print_problems(error)
         raise typer.Exit(2) from None
+
+
+def _print_problems(error: ScenarioError) -> None:
+    for problem in error.problems:
+        err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+
+
+def _headline_table(scenario: Scenario, summary, rows: dict, title: str) -> Table:
+    """Mean, spread and confidence interval of the chosen outcomes."""
+    table = Table(title=title)
+    table.add_column("outcome")
+    table.add_column("mean", justify="right")
+    table.add_column("90 % of runs", justify="right")
+    table.add_column("95 % CI of mean", justify="right")
+    for outcome, (label, precise, rough) in rows.items():
+        row = summary.loc[outcome] / (1000 if outcome in _IN_THOUSANDS else 1)
+        if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
+            table.add_row(label, "n/a", "n/a", "n/a")
+            continue
+        table.add_row(
+            label,
+            precise.format(row["mean"]),
+            f"{rough.format(row['q05'])} to {rough.format(row['q95'])}",
+            f"{precise.format(row['ci95_low'])} to {precise.format(row['ci95_high'])}",
+        )
+    return table
 
 
 def _progress() -> Progress:

@@ -16,14 +16,16 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim import plots
-from sim.accounting import CASHFLOW, calendar_years
+from sim.accounting import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
+from sim.errors import Problem, ScenarioError
 from sim.runner import RunResult
-from sim.scenario_file import dump_scenario
+from sim.scenario_file import dump_scenario, load_scenario
 from sim.statistics import summarise, target_chance
 
 _VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
@@ -48,7 +50,7 @@ def write_results(result: RunResult, folder: Path, command: list[str] | None = N
 
 
 def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> None:
-    result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.6g")
+    result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
     timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
     if result.clients is not None:
         result.clients.to_parquet(folder / "clients.parquet", index=False)
@@ -63,6 +65,62 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> No
     files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
     manifest = _manifest(result, command, [*files, "manifest.json"])
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def recompute_budget(folder: Path, overrides: dict[str, Any], command: list[str] | None = None) -> RunResult:
+    """The money of a finished run again, from its client records, with the
+    budget as overridden; every other figure stays as it was. The folder is
+    rewritten as a whole, like a run's."""
+    folder = Path(folder)
+    not_budget = [path for path in overrides if not path.startswith("budget.")]
+    if not_budget:
+        message = "only budget.* fields change without simulating again; change the scenario and run it"
+        raise ScenarioError([Problem(f"--set {path}", None, None, "", message) for path in not_budget])
+    for needed in ("scenario.yaml", "replications.csv", "timeseries.parquet", "manifest.json"):
+        if not (folder / needed).is_file():
+            raise ScenarioError([Problem(str(folder), None, None, "", f"not a pilotsim results folder: no {needed}")])
+    if not (folder / "clients.parquet").is_file():
+        raise ScenarioError([Problem(str(folder), None, None, "",
+                                     "no clients.parquet: run the scenario again with --keep-clients")])
+    scenario = load_scenario(folder / "scenario.yaml", overrides)
+    if scenario.budget is None:
+        raise ScenarioError([Problem(str(folder / "scenario.yaml"), None, None, "budget",
+                                     "the scenario has no budget section; add one with --set budget.*")])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    clients = pd.read_parquet(folder / "clients.parquet")
+    outcomes = pd.read_csv(folder / "replications.csv")
+    outcomes = outcomes[[column for column in outcomes.columns if column not in MONEY_OUTCOMES]]
+    money_rows, cashflow = [], []
+    for _, one in clients.groupby("replication", sort=True):
+        money, flow = account(scenario, client_columns_of(one))
+        money_rows.append(money)
+        cashflow.append(flow)
+    outcomes = pd.concat([outcomes, pd.DataFrame(money_rows, columns=list(MONEY_OUTCOMES))], axis=1)
+    timeseries = pd.read_parquet(folder / "timeseries.parquet")
+    states = tuple(column for column in timeseries.columns if column not in ("replication", "month"))
+    months = np.sort(timeseries["month"].unique())
+    result = RunResult(
+        scenario=scenario,
+        seed=manifest["seed"],
+        outcomes=outcomes,
+        monthly=timeseries[list(states)].to_numpy(dtype=np.int32).reshape(len(outcomes), len(months), -1),
+        cashflow=np.stack(cashflow),
+        months=months.astype(float),
+        states=states,
+        clients=clients,
+        workers=manifest["workers"],
+        seconds=manifest["run_seconds"],
+    )
+    write_results(result, folder, command)
+    return result
+
+
+def client_columns_of(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A saved client table as the columns the accounting reads, names back to codes."""
+    return {
+        column: (values.cat.codes.to_numpy() if isinstance(values.dtype, pd.CategoricalDtype) else values.to_numpy())
+        for column, values in table.items()
+    }
 
 
 def timeseries_table(result: RunResult) -> pd.DataFrame:

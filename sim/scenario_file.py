@@ -41,9 +41,32 @@ class _Located:
         self.file = file
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge and validate a scenario file; raise ScenarioError on any problem."""
-    return _validate(_read_with_extends(Path(path), chain=()))
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, merge and validate a scenario file, with ``overrides`` (dotted
+    field path -> value) applied last; raise ScenarioError on any problem."""
+    located = _read_with_extends(Path(path), chain=())
+    for dotted, value in (overrides or {}).items():
+        _override(located, dotted, value)
+    return _validate(located)
+
+
+def parse_overrides(assignments: list[str]) -> dict[str, Any]:
+    """``path.to.field=value`` pairs as given on the command line; each value
+    is read as YAML, so numbers, true/false, null and [lists] work."""
+    overrides, problems = {}, []
+    for assignment in assignments:
+        dotted, equals, text = assignment.partition("=")
+        if not equals or not dotted.strip() or any(not key for key in dotted.strip().split(".")):
+            problems.append(Problem(f"--set {assignment}", None, None, "", "expected path.to.field=value"))
+            continue
+        try:
+            value = YAML(typ="safe", pure=True).load(text) if text.strip() else None
+        except YAMLError:
+            value = text
+        overrides[dotted.strip()] = value
+    if problems:
+        raise ScenarioError(problems)
+    return overrides
 
 
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
@@ -165,6 +188,21 @@ def _merge(parent: _Located, child: _Located) -> _Located:
     data = merge(parent.data, child.data, ())
     positions.update(child.positions)
     return _Located(data, positions, child.file)
+
+
+def _override(located: _Located, dotted: str, value: Any) -> None:
+    keys = tuple(dotted.split("."))
+    node = located.data
+    for depth, key in enumerate(keys[:-1]):
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+            located.positions.pop(keys[: depth + 1], None)
+        node = node[key]
+    node[keys[-1]] = value
+    for stale in [p for p in located.positions if p[: len(keys)] == keys]:
+        del located.positions[stale]
+    # Problems with the value are reported against the option that gave it.
+    located.positions[keys] = (f"--set {dotted}={value}", None, None)
 
 
 def _single_problem(file: str, position: Position | None, field: str, message: str) -> ScenarioError:

@@ -197,3 +197,45 @@ def test_a_minimal_scenario_runs_without_target_segments_or_place_limits(tmp_pat
     assert sorted(p.name for p in (out / "plots").iterdir()) == [
         "placements.png", "states_over_time.png", "waiting_list.png"]
     assert pd.read_csv(out / "replications.csv")["referred"].eq(20).all()  # cohorts at 0, 3, 6, 9
+
+
+def test_budget_recomputes_the_money_without_simulating_again(reference_run, tmp_path):
+    import shutil
+    folder = tmp_path / "copy"
+    shutil.copytree(reference_run[0], folder)
+    before = pd.read_csv(folder / "replications.csv")
+    # Unchanged budget: the same figures as the run itself.
+    assert cli.invoke(app, ["budget", str(folder)]).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "replications.csv"), before)
+    # A higher discount rate: lower present values, the same people and undiscounted euros.
+    result = cli.invoke(app, ["budget", str(folder), "--set", "budget.discount_rate=0.06"])
+    assert result.exit_code == 0, result.output
+    after = pd.read_csv(folder / "replications.csv")
+    assert (after["npv"] < before["npv"]).all()
+    pd.testing.assert_frame_equal(after[["placed", "net_savings", "total_costs"]],
+                                  before[["placed", "net_savings", "total_costs"]])
+    assert load_scenario(folder / "scenario.yaml").budget.discount_rate == 0.06
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("budget.discount_rate=lots",
+     "--set budget.discount_rate=lots: budget.discount_rate: must be a number, got 'lots'"),
+    ("stages.training.slots=5", "--set stages.training.slots: only budget.* fields change without simulating again"),
+    ("budget.costs.per_stage_month.cooking=5", "unknown stage 'cooking'"),
+])
+def test_budget_refuses_bad_settings_and_leaves_the_folder_alone(reference_run, setting, expected):
+    folder = reference_run[0]
+    before = {p.name: p.stat().st_mtime_ns for p in folder.rglob("*")}
+    completed = subprocess.run([sys.executable, "-m", "sim", "budget", str(folder), "--set", setting],
+                               capture_output=True, text=True)
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], completed.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in folder.rglob("*")} == before
+
+
+def test_budget_needs_the_client_records(tmp_path):
+    out = tmp_path / "lean"
+    assert cli.invoke(app, ["run", "-n", "5", "--out", str(out), "--no-keep-clients"]).exit_code == 0
+    result = cli.invoke(app, ["budget", str(out)])
+    assert result.exit_code == 2 and "run the scenario again with --keep-clients" in result.stderr
