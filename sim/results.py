@@ -24,7 +24,7 @@ import pandas as pd
 from sim import plots
 from sim.accounting import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
 from sim.errors import Problem, ScenarioError
-from sim.runner import RunResult
+from sim.runner import ClientRecords, RunResult
 from sim.scenario_file import dump_scenario, load_scenario
 from sim.statistics import summarise, target_chance
 
@@ -53,7 +53,7 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> No
     result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
     timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
     if result.clients is not None:
-        result.clients.to_parquet(folder / "clients.parquet", index=False)
+        shutil.copyfile(result.clients.path, folder / "clients.parquet")
     if result.cashflow is not None:
         cashflow_table(result).to_parquet(folder / "cashflow.parquet", index=False)
         money_per_year(result).to_csv(folder / "money_per_year.csv", float_format="%.0f")
@@ -87,11 +87,11 @@ def recompute_budget(folder: Path, overrides: dict[str, Any], command: list[str]
         raise ScenarioError([Problem(str(folder / "scenario.yaml"), None, None, "budget",
                                      "the scenario has no budget section; add one with --set budget.*")])
     manifest = json.loads((folder / "manifest.json").read_text())
-    clients = pd.read_parquet(folder / "clients.parquet")
+    clients = ClientRecords(folder / "clients.parquet", scenario)
     outcomes = pd.read_csv(folder / "replications.csv")
     outcomes = outcomes[[column for column in outcomes.columns if column not in MONEY_OUTCOMES]]
     money_rows, cashflow = [], []
-    for _, one in clients.groupby("replication", sort=True):
+    for one in clients.by_replication():
         money, flow = account(scenario, client_columns_of(one))
         money_rows.append(money)
         cashflow.append(flow)

@@ -5,20 +5,25 @@ Replication ``i`` depends only on the scenario, the root seed and ``i`` (see
 a free core, and put back in place by number: the result is bit for bit the
 same whatever the number of workers or the order chunks finish in. Each
 chunk reduces its replications to outcome rows and monthly counts before
-sending them back, so memory grows with replications, not with clients.
+sending them back, so memory grows with replications, not with clients;
+client records, when kept, go to disk as they arrive.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from sim.model import FINAL_STATES
 from sim.outcomes import OUTCOMES, months, state_names
@@ -42,7 +47,7 @@ class RunResult:
     cashflow: np.ndarray | None     # [replication, month, CASHFLOW] euros, with a budget
     months: np.ndarray
     states: tuple[str, ...]
-    clients: pd.DataFrame | None    # one row per client, when asked for
+    clients: ClientRecords | None   # one row per client, on disk, when asked for
     workers: int
     seconds: float
 
@@ -77,7 +82,7 @@ def run(
     monthly = np.empty((replications, len(grid), len(states)), dtype=np.int32)
     cashflow = (np.empty((replications, math.ceil(scenario.horizon_months), len(CASHFLOW)))
                 if scenario.budget is not None else None)
-    client_chunks: dict[int, dict[str, np.ndarray]] = {}
+    clients = ClientRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
     used_workers = 1 if len(bounds) == 1 else min(workers, len(bounds))
     for result in _run_chunks(scenario, seed, bounds, used_workers, keep_clients):
@@ -86,8 +91,8 @@ def run(
         monthly[result.first:stop] = result.monthly
         if cashflow is not None:
             cashflow[result.first:stop] = result.cashflow
-        if result.clients is not None:
-            client_chunks[result.first] = result.clients
+        if clients is not None:
+            clients.add_chunk(result.first, result.clients)
         if on_progress is not None:
             on_progress(len(result.outcomes))
     table = pd.DataFrame(outcomes, columns=list(columns))
@@ -95,9 +100,8 @@ def run(
     for column in OUTCOMES:  # counts of people; the rest are months, shares and euros
         if column not in ("mean_wait_months", "slot_utilisation"):
             table[column] = table[column].astype(np.int64)
-    clients = None
-    if keep_clients:
-        clients = _client_table(scenario, [client_chunks[first] for first in sorted(client_chunks)])
+    if clients is not None:
+        clients.finish()
     return RunResult(
         scenario=scenario,
         seed=seed,
@@ -121,7 +125,7 @@ def _run_chunks(
         return
     pool = ProcessPoolExecutor(max_workers=workers, initializer=leave_interrupts_to_the_parent)
     try:
-        yield from _gather(pool, scenario, seed, bounds, keep_clients)
+        yield from _gather(pool, workers, scenario, seed, bounds, keep_clients)
     finally:
         # On Ctrl-C (or any error) drop the chunks not yet started; the ones
         # running finish within about half a second.
@@ -129,21 +133,86 @@ def _run_chunks(
 
 
 def _gather(
-    pool: Executor, scenario: Scenario, seed: int, bounds: list[tuple[int, int]], keep_clients: bool
+    pool: Executor, workers: int, scenario: Scenario, seed: int, bounds: list[tuple[int, int]], keep_clients: bool
 ) -> Iterator[Chunk]:
-    futures = [pool.submit(run_chunk, scenario, seed, first, stop, keep_clients) for first, stop in bounds]
+    """Chunks as they finish. Two per worker are in flight at a time, and each
+    is let go once used: a finished future holds its whole chunk, so
+    submitting everything at once would keep every chunk until the end."""
+    waiting = deque(bounds)
+    running: set[Future] = set()
+
+    def submit_next() -> None:
+        first, stop = waiting.popleft()
+        running.add(pool.submit(run_chunk, scenario, seed, first, stop, keep_clients))
+
     try:
-        for future in as_completed(futures):
-            yield future.result()
+        while waiting and len(running) < 2 * workers:
+            submit_next()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                running.remove(future)
+                if waiting:
+                    submit_next()
+                yield future.result()
     finally:
-        for future in futures:
+        for future in running:
             future.cancel()
 
 
-def _client_table(scenario: Scenario, chunks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
-    """The workers' client columns as one table, codes replaced by names."""
-    table = pd.DataFrame({name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]})
-    table["segment"] = pd.Categorical.from_codes(table["segment"], categories=list(scenario.segments))
-    table["final_state"] = pd.Categorical.from_codes(table["final_state"], categories=list(FINAL_STATES))
-    table["dropped_out_of"] = pd.Categorical.from_codes(table["dropped_out_of"], categories=list(scenario.stages))
-    return table
+class ClientRecords:
+    """A run's client records (one row per referred person, see
+    ``sim.outcomes.client_columns``) in a Parquet file, one row group per
+    chunk of replications, in replication order.
+
+    While a run is going, chunks arrive in any order and each is written to
+    a part file at once; ``finish`` joins the parts in order, one at a time,
+    so client records never need to fit in memory together.
+    """
+
+    def __init__(self, path: Path, scenario: Scenario, folder: tempfile.TemporaryDirectory | None = None):
+        self.path = Path(path)
+        self._scenario = scenario
+        self._folder = folder  # the temporary folder, removed with this object
+        self._parts: dict[int, Path] = {}
+
+    @classmethod
+    def being_written(cls, scenario: Scenario) -> "ClientRecords":
+        folder = tempfile.TemporaryDirectory(prefix="pilotsim-clients-")
+        return cls(Path(folder.name) / "clients.parquet", scenario, folder)
+
+    def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
+        part = self.path.with_name(f"part-{first:012d}.parquet")
+        self._named(columns).to_parquet(part, index=False)
+        self._parts[first] = part
+
+    def finish(self) -> None:
+        writer = None
+        for first in sorted(self._parts):
+            table = pq.read_table(self._parts[first])
+            writer = writer or pq.ParquetWriter(self.path, table.schema)
+            writer.write_table(table)
+            self._parts[first].unlink()
+        if writer is not None:
+            writer.close()
+        self._parts.clear()
+
+    def table(self) -> pd.DataFrame:
+        """All records at once (for analysis of runs that fit in memory)."""
+        return pd.read_parquet(self.path)
+
+    def by_replication(self) -> Iterator[pd.DataFrame]:
+        """Records one replication at a time, reading one row group at a time."""
+        file = pq.ParquetFile(self.path)
+        for group in range(file.num_row_groups):
+            for _, one in file.read_row_group(group).to_pandas().groupby("replication", sort=True):
+                yield one
+
+    def _named(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+        """Codes replaced by names."""
+        scenario = self._scenario
+        table = pd.DataFrame(columns)
+        table["segment"] = pd.Categorical.from_codes(table["segment"], categories=list(scenario.segments))
+        table["final_state"] = pd.Categorical.from_codes(table["final_state"], categories=list(FINAL_STATES))
+        table["dropped_out_of"] = pd.Categorical.from_codes(table["dropped_out_of"], categories=list(scenario.stages))
+        return table
