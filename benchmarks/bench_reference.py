@@ -3,9 +3,11 @@ model side by side with a plain SimPy model of the same scenario.
 
     .venv/bin/python benchmarks/bench_reference.py [--replications N] [--rounds R]
 
-Rounds alternate between the two models so that both see the same machine
-load. pilotsim's figure includes everything a run computes per replication
-(outcomes and monthly state counts); the plain model counts outcomes only.
+Rounds alternate between the models so that all see the same machine load.
+pilotsim is timed twice: on the same work as the plain model (the scenario
+without its budget: outcomes, plus monthly state counts the plain model does
+not make), and with the money of the budget section added (client records
+and accounting per replication), which the plain model does not do at all.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from plain_simpy import run_plain  # noqa: E402
 
+from sim.outcomes import OUTCOMES  # noqa: E402
 from sim.worker import run_chunk  # noqa: E402
 from sim.scenario_file import load_scenario  # noqa: E402
 from sim.shipped import resolve  # noqa: E402
@@ -33,25 +36,35 @@ def main() -> None:
     args = parser.parse_args()
     scenario = load_scenario(resolve(args.scenario))
 
-    pilotsim_rates, plain_rates = [], []
+    without_money = scenario.model_copy(update={"budget": None})
+    rates: dict[str, list[float]] = {"pilotsim": [], "pilotsim with money": [], "plain SimPy": []}
     for round_number in range(args.rounds):
         seed = 1000 + round_number
         started = time.perf_counter()
-        chunk = run_chunk(scenario, seed, 0, args.replications, keep_clients=False)
-        pilotsim_rates.append(args.replications / (time.perf_counter() - started))
+        chunk = run_chunk(without_money, seed, 0, args.replications, keep_clients=False)
+        rates["pilotsim"].append(args.replications / (time.perf_counter() - started))
+        if scenario.budget is not None:
+            started = time.perf_counter()
+            run_chunk(scenario, seed, 0, args.replications, keep_clients=False)
+            rates["pilotsim with money"].append(args.replications / (time.perf_counter() - started))
         started = time.perf_counter()
         plain = run_plain(scenario, args.replications, seed)
-        plain_rates.append(args.replications / (time.perf_counter() - started))
+        rates["plain SimPy"].append(args.replications / (time.perf_counter() - started))
 
-    placed_column = list(__import__("sim.outcomes", fromlist=["OUTCOMES"]).OUTCOMES).index("placed")
-    pilotsim_placed = chunk.outcomes[:, placed_column].mean()
-    plain_placed = statistics.mean(counts["placed"] for counts in plain)
-    pilotsim_rate, plain_rate = statistics.median(pilotsim_rates), statistics.median(plain_rates)
+    placed = {"pilotsim": chunk.outcomes[:, OUTCOMES.index("placed")].mean(),
+              "plain SimPy": statistics.mean(counts["placed"] for counts in plain)}
+    plain_rate = statistics.median(rates["plain SimPy"])
     print(f"scenario: {scenario.name}, {args.replications} replications x {args.rounds} rounds, one core")
-    print(f"pilotsim     {pilotsim_rate:8.0f} replications/s   mean placed {pilotsim_placed:.1f}")
-    print(f"plain SimPy  {plain_rate:8.0f} replications/s   mean placed {plain_placed:.1f}")
-    print(f"ratio        {pilotsim_rate / plain_rate:8.2f} x (median of rounds; per round: "
-          + ", ".join(f"{a / b:.2f}" for a, b in zip(pilotsim_rates, plain_rates)) + ")")
+    for name, measured in rates.items():
+        if not measured:
+            continue
+        rate = statistics.median(measured)
+        mean_placed = f"   mean placed {placed[name]:.1f}" if name in placed else ""
+        print(f"{name:20s} {rate:7.0f} replications/s{mean_placed}")
+    for name in ("pilotsim", "pilotsim with money"):
+        if rates[name]:
+            per_round = ", ".join(f"{a / b:.2f}" for a, b in zip(rates[name], rates["plain SimPy"]))
+            print(f"ratio, {name:13s} {statistics.median(rates[name]) / plain_rate:5.2f} x  (per round: {per_round})")
 
 
 if __name__ == "__main__":

@@ -201,13 +201,15 @@ def _months_in(edges: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                weights: np.ndarray | None = None) -> np.ndarray:
     """Summed length of the intervals [start, end) falling in each month,
     each interval counted ``weights`` times (default once)."""
-    starts, ends = np.broadcast_arrays(np.asarray(starts, dtype=float), np.asarray(ends, dtype=float))
-    weights = np.ones(len(starts)) if weights is None else np.broadcast_to(weights, starts.shape)
+    starts = np.asarray(starts, dtype=float)
+    ends = np.broadcast_to(np.asarray(ends, dtype=float), starts.shape)
     valid = np.isfinite(starts) & (ends > starts)
-    starts, ends, weights = starts[valid], ends[valid], weights[valid]
+    starts, ends = starts[valid], ends[valid]
     # Time covered up to each edge, summed over intervals; its differences are the months.
-    covered = np.clip(np.minimum(edges[None, :], ends[:, None]) - starts[:, None], 0, None)
-    return np.diff(weights @ covered)
+    covered = np.minimum(edges, ends[:, None]) - starts[:, None]
+    np.maximum(covered, 0, out=covered)
+    totals = covered.sum(axis=0) if weights is None else np.asarray(weights)[valid] @ covered
+    return totals[1:] - totals[:-1]
 
 
 def _months_spread(edges: np.ndarray, first: np.ndarray, last: np.ndarray, total: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Invariants that must hold for any valid scenario, checked on random ones."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,3 +156,28 @@ def test_the_same_seed_gives_the_same_replication(scenario, replication):
     for table in ("clients", "visits", "between_stages"):
         for column, values in getattr(first, table).items():
             np.testing.assert_array_equal(values, getattr(second, table)[column])
+
+
+@SETTINGS
+@given(scenario=scenarios(), replication=st.integers(0, 1000), couples=probability, kept=probability)
+def test_money_is_consistent_for_any_programme(scenario, replication, couples, kept):
+    from sim.accounting import account
+    from sim.outcomes import client_columns
+
+    budget = {"benefit": {"couple_share": couples}, "part_time_work": {"benefit_kept": kept},
+              "costs": {"per_participant": 100, "per_placement": 50, "fixed_per_month": 10}}
+    scenario = scenario.model_copy(update={"budget": scenario_from_dict(
+        {"name": "b", "horizon_months": 1, "referrals": {"rate_per_month": 1},
+         "stages": {"s": {"duration": 1, "next": "job"}}, "budget": budget}).budget})
+    clients = client_columns(simulate(scenario, 11, replication), replication)
+    money, cashflow = account(scenario, clients)
+    # Nobody is paid for more than every month from referral to the horizon.
+    exposure = np.sum(scenario.horizon_months - clients["referral_time"])
+    for world in ("with", "without"):
+        assert -1e-9 <= money[f"benefit_months_{world}"] <= exposure + 1e-9
+    assert money["total_costs"] >= 0 and np.all(np.isfinite(cashflow))
+    assert money["net_savings"] == pytest.approx(cashflow[:, 2].sum(), abs=1e-6)
+    # Without placements or lock-in, the programme changes no one's benefit.
+    if not np.isfinite(clients["job_start"]).any() and all(s.lock_in == 0 for s in scenario.stages.values()) \
+            and not (clients["final_state"] == FINAL_STATES.index("exited")).any():
+        assert money["net_savings"] == pytest.approx(0, abs=1e-6)
