@@ -3,9 +3,12 @@
 The path of a person: referred -> accepted at intake (or not) -> waiting list
 (turned away when full, may give up) -> one or more stages, each with a
 number of places, a duration and a chance of dropping out -> routed to the
-next stage, a job, back to ordinary assistance, or out of scope. What happens
-in a job (part-time or not, how long it lasts) does not compete for anything,
-so it is worked out after the simulation from each person's own draws.
+next stage, a job, back to ordinary assistance, or out of scope. Throughout,
+people may find work on their own (the counterfactual section), which takes
+them off the list or out of their place. What happens in a job (part-time or
+not, how long it lasts) does not compete for anything, so it is worked out
+after the simulation from each person's own draws, as is the same person's
+course without the programme.
 
 Everything random is drawn up front, one uniform per client per kind of draw
 (see ``sim.streams``), and turned into values by inverse transform. The event
