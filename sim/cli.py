@@ -15,7 +15,7 @@ from rich.table import Table
 from sim import shipped
 from sim.errors import ScenarioError
 from sim.scenario import Scenario
-from sim.scenario_file import load_scenario
+from sim.scenario_file import load_scenario, parse_overrides
 
 app = typer.Typer(
     help="Simulate training-to-work programmes for people on social assistance.\n\n"
@@ -28,6 +28,13 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+#: The --set option, shared by every command that reads a scenario.
+SetOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", metavar="PATH=VALUE",
+                 help="Change a field of the scenario, e.g. --set stages.training.slots=60 (repeatable)."),
+]
 
 #: Outcomes shown after a run: label, then formats for the mean and
 #: confidence interval, and for the spread over runs (whole people there).
@@ -81,13 +88,14 @@ def run(
     workers: Annotated[
         Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
     ] = None,
+    overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
     from sim.results import default_folder, write_results
     from sim.runner import run as run_replications
     from sim.statistics import summarise, target_chance
 
-    loaded = _load_or_exit(scenario or shipped.REFERENCE)
+    loaded = _load_or_exit(scenario or shipped.REFERENCE, overrides)
     count = replications or loaded.replications
     if keep_clients is None:
         keep_clients = loaded.budget is not None
@@ -128,12 +136,12 @@ def budget(
     results_dir: Annotated[Path, typer.Argument(help="A results folder written by pilotsim run.")],
     overrides: Annotated[
         Optional[list[str]],
-        typer.Option("--set", help="Change a budget field, e.g. --set budget.discount_rate=0.03 (repeatable)."),
+        typer.Option("--set", metavar="PATH=VALUE",
+                     help="Change a budget field, e.g. --set budget.discount_rate=0.03 (repeatable)."),
     ] = None,
 ) -> None:
     """Recompute the money of a run from its client records, without simulating again."""
     from sim.results import recompute_budget
-    from sim.scenario_file import parse_overrides
     from sim.statistics import summarise
 
     try:
@@ -150,14 +158,77 @@ def budget(
 
 
 @app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Two or more scenarios; the first is the baseline.")],
+    replications: Annotated[
+        Optional[int], typer.Option("-n", "--replications", min=2, help="Replications (default: the first's).")
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the first's).")] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Results folder (default: results/compare_<first>_<second>...).")
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
+    ] = None,
+    overrides: SetOption = None,
+) -> None:
+    """Compare scenarios on the same random numbers: paired differences, their
+    confidence intervals, and the chance each beats the first."""
+    from sim.compare import compare as compare_scenarios
+    from sim.compare import write_comparison
+
+    if len(scenarios) < 2:
+        err.print("compare needs at least two scenarios")
+        raise typer.Exit(2)
+    loaded = [_load_or_exit(name, overrides) for name in scenarios]
+    names = [scenario.name for scenario in loaded]
+    if len(set(names)) < len(names):
+        err.print(f"scenarios must have different names, got {', '.join(names)}")
+        raise typer.Exit(2)
+    count = replications or loaded[0].replications
+    try:
+        with _progress() as progress:
+            task = progress.add_task("comparing", total=count * len(loaded))
+            comparison = compare_scenarios(loaded, count, seed=seed, workers=workers,
+                                           on_progress=lambda done: progress.advance(task, done))
+        folder = write_comparison(comparison, out_dir or Path("results") / ("compare_" + "_".join(names)),
+                                  command=["pilotsim", *sys.argv[1:]])
+    except KeyboardInterrupt:
+        err.print("Interrupted: no results were written.")
+        raise typer.Exit(130) from None
+    summary = comparison.summary()
+    for alternative in comparison.alternatives:
+        rows = summary[summary["scenario"] == alternative.scenario.name].drop(columns="scenario").set_index("outcome")
+        table = Table(title=f"{alternative.scenario.name} against {names[0]}: {count} paired replications, "
+                            f"seed {comparison.baseline.seed}")
+        for column, justify in (("outcome", "left"), (names[0], "right"), (alternative.scenario.name, "right"),
+                                ("difference (95 % CI)", "right"), ("chance better", "right")):
+            table.add_column(column, justify=justify)
+        for outcome, (label, precise, _) in (_HEADLINE | _MONEY_HEADLINE).items():
+            if outcome not in rows.index or math.isnan(rows.loc[outcome, "difference"]):
+                continue
+            row = rows.loc[outcome] / (1000 if outcome in _IN_THOUSANDS else 1)
+            chance = rows.loc[outcome, "chance_better"]
+            table.add_row(
+                label, precise.format(row["baseline_mean"]), precise.format(row["alternative_mean"]),
+                f"{precise.format(row['difference'])} ({precise.format(row['ci95_low'])} to "
+                f"{precise.format(row['ci95_high'])})",
+                "" if math.isnan(chance) else f"{chance:.0%}",
+            )
+        out.print(table)
+    out.print(f"Results written to {folder}/", soft_wrap=True)
+
+
+@app.command()
 def validate(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped scenario names.")],
+    overrides: SetOption = None,
 ) -> None:
     """Check scenario files and report every problem, one line each."""
     failed = False
     for name in scenarios:
         try:
-            scenario = load_scenario(shipped.resolve(name))
+            scenario = load_scenario(shipped.resolve(name), parse_overrides(overrides or []))
         except ScenarioError as error:
             failed = True
             _print_problems(error)
@@ -179,9 +250,9 @@ def list_scenarios() -> None:
     out.print(table)
 
 
-def _load_or_exit(name: str) -> Scenario:
+def _load_or_exit(name: str, overrides: list[str] | None = None) -> Scenario:
     try:
-        return load_scenario(shipped.resolve(name))
+        return load_scenario(shipped.resolve(name), parse_overrides(overrides or []))
     except ScenarioError as error:
         _print_problems(error)
         raise typer.Exit(2) from None

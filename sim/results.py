@@ -15,6 +15,7 @@ import sys
 import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +38,17 @@ def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
 
 def write_results(result: RunResult, folder: Path, command: list[str] | None = None) -> Path:
     """Write every output of ``result`` to ``folder`` (replacing it) and return it."""
+    return write_atomically(folder, lambda staging: _write_all(result, staging, command))
+
+
+def write_atomically(folder: Path, write: Callable[[Path], None]) -> Path:
+    """Let ``write`` fill a hidden folder beside ``folder``, then put it in
+    place of ``folder`` in one rename; on any error or interrupt, nothing."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
     try:
-        _write_all(result, staging, command)
+        write(staging)
         _swap_into_place(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -188,13 +195,18 @@ def _json_number(value) -> float | int | None:
     return None if np.isnan(value) else value
 
 
-def _manifest(result: RunResult, command: list[str] | None, files: list[str]) -> dict:
+def package_versions() -> dict[str, str | None]:
     versions = {}
     for package in _VERSIONED:
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
+    return versions
+
+
+def _manifest(result: RunResult, command: list[str] | None, files: list[str]) -> dict:
+    versions = package_versions()
     return {
         "scenario": result.scenario.name,
         "seed": result.seed,

@@ -239,3 +239,37 @@ def test_budget_needs_the_client_records(tmp_path):
     assert cli.invoke(app, ["run", "-n", "5", "--out", str(out), "--no-keep-clients"]).exit_code == 0
     result = cli.invoke(app, ["budget", str(out)])
     assert result.exit_code == 2 and "run the scenario again with --keep-clients" in result.stderr
+
+
+def test_set_changes_a_run_and_is_validated_like_the_file(tmp_path):
+    out = tmp_path / "more_places"
+    result = cli.invoke(app, ["run", "-n", "10", "--workers", "1", "--out", str(out),
+                              "--set", "stages.training.slots=70", "--set", "name=more_places"])
+    assert result.exit_code == 0, result.output
+    assert load_scenario(out / "scenario.yaml").stages["training"].slots == 70
+    completed = subprocess.run([sys.executable, "-m", "sim", "run", "--set", "stages.training.slots=-3",
+                                "--set", "referrals.acceptance=2", "--out", str(tmp_path / "no")],
+                               capture_output=True, text=True)
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr
+    assert completed.stderr.strip().splitlines() == [
+        "--set referrals.acceptance=2: referrals.acceptance: must be at most 1.0, got 2",
+        "--set stages.training.slots=-3: stages.training.slots: must be at least 1, got -3",
+    ]
+    assert not (tmp_path / "no").exists()
+    assert cli.invoke(app, ["validate", "brunssum_logistics_2021", "--set", "stages.training.next=nowhere"]
+                      ).exit_code == 2
+
+
+def test_compare_writes_paired_differences(tmp_path):
+    alternative = tmp_path / "more_places.yaml"
+    alternative.write_text(f"extends: {REFERENCE}\nname: more_places\nstages:\n  training:\n    slots: 70\n")
+    out = tmp_path / "comparison"
+    result = cli.invoke(app, ["compare", "brunssum_logistics_2021", str(alternative), "-n", "20",
+                              "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "more_places against brunssum_logistics_2021" in result.stdout.replace("\n", " ")
+    written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert {"comparison.csv", "differences.csv", "plots/differences.png", "manifest.json",
+            "scenarios/more_places.yaml", "replications_more_places.csv"} <= written
+    summary = pd.read_csv(out / "comparison.csv")
+    assert set(summary["scenario"]) == {"more_places"} and "unpaired_half_width" in summary

@@ -1,0 +1,177 @@
+"""Is scenario B really better than A? Paired comparison on common random numbers.
+
+All scenarios run with the same seed, so replication ``i`` of each sees the
+same people with the same luck (see ``sim.streams``): the difference between
+them in that replication is the effect of what the scenarios change, and the
+spread of the paired differences is far smaller than that of two independent
+runs. For each outcome this module gives the mean paired difference with its
+95 % confidence interval, the interval an unpaired comparison of the same
+runs would give (to show what the pairing buys), and the chance that the
+alternative does better than the baseline in a replication.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim.runner import RunResult, run  # noqa: E402
+from sim.scenario import Scenario  # noqa: E402
+from sim.scenario_file import dump_scenario  # noqa: E402
+
+#: Which way is better: +1 more is better, -1 less is better. Outcomes not
+#: listed (such as counts of people referred) have no better direction.
+BETTER = {
+    "started": +1, "mean_wait_months": -1, "turned_away": -1, "reneged": -1, "dropped_out": -1,
+    "completed": +1, "placed": +1, "sustained": +1, "back_on_benefit": -1, "net_into_work": +1,
+    "slot_utilisation": +1, "waiting_at_horizon": -1,
+    "net_savings": +1, "gross_savings": +1, "total_costs": -1, "npv": +1, "benefit_cost_ratio": +1,
+    "cost_per_net_placement": -1, "break_even_month": -1,
+}
+
+#: Outcomes drawn in the comparison plot, when the scenarios have them.
+PLOTTED = ("placed", "net_into_work", "sustained", "mean_wait_months", "npv")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    baseline: RunResult
+    alternatives: tuple[RunResult, ...]
+
+    def differences(self) -> pd.DataFrame:
+        """Alternative minus baseline, per alternative, replication and outcome."""
+        base = self.baseline.outcomes.set_index("replication")
+        tables = []
+        for alternative in self.alternatives:
+            other = alternative.outcomes.set_index("replication")
+            shared = [column for column in base.columns if column in other.columns]
+            difference = (other[shared] - base[shared]).reset_index()
+            difference.insert(0, "scenario", alternative.scenario.name)
+            tables.append(difference)
+        return pd.concat(tables, ignore_index=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Per alternative and outcome: both means, the mean paired difference
+        with its 95 % interval, the unpaired interval's half-width for the same
+        runs, and the chance the alternative does better (ties count half)."""
+        base = self.baseline.outcomes
+        rows = []
+        for alternative in self.alternatives:
+            other = alternative.outcomes
+            for outcome in base.columns:
+                if outcome == "replication" or outcome not in other.columns:
+                    continue
+                a, b = base[outcome].to_numpy(dtype=float), other[outcome].to_numpy(dtype=float)
+                both = ~(np.isnan(a) | np.isnan(b))
+                rows.append({"scenario": alternative.scenario.name, "outcome": outcome,
+                             **_paired(a[both], b[both], BETTER.get(outcome))})
+        return pd.DataFrame(rows)
+
+
+def _paired(a: np.ndarray, b: np.ndarray, better: int | None) -> dict:
+    n = len(a)
+    difference = b - a
+    t = stats.t.ppf(0.975, n - 1) if n > 1 else math.nan
+    paired_half = t * difference.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
+    unpaired_half = t * math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / n) if n > 1 else math.nan
+    mean = difference.mean() if n else math.nan
+    if better is None or n == 0:
+        chance = math.nan
+    else:
+        wins = np.count_nonzero(better * difference > 0) + 0.5 * np.count_nonzero(difference == 0)
+        chance = wins / n
+    return {
+        "baseline_mean": a.mean() if n else math.nan,
+        "alternative_mean": b.mean() if n else math.nan,
+        "difference": mean,
+        "ci95_low": mean - paired_half,
+        "ci95_high": mean + paired_half,
+        "paired_half_width": paired_half,
+        "unpaired_half_width": unpaired_half,
+        "chance_better": chance,
+        "replications": n,
+    }
+
+
+def compare(scenarios: list[Scenario], replications: int | None = None, seed: int | None = None,
+            workers: int | None = None, on_progress=None) -> Comparison:
+    """Run every scenario on the same random numbers; the first is the baseline."""
+    if len(scenarios) < 2:
+        raise ValueError("compare needs at least two scenarios")
+    replications = replications or scenarios[0].replications
+    seed = scenarios[0].seed if seed is None else seed
+    results = [run(scenario, replications, seed=seed, workers=workers, on_progress=on_progress)
+               for scenario in scenarios]
+    return Comparison(results[0], tuple(results[1:]))
+
+
+def write_comparison(comparison: Comparison, folder: Path, command: list[str] | None = None) -> Path:
+    from sim.results import package_versions, write_atomically
+
+    def write(staging: Path) -> None:
+        comparison.summary().to_csv(staging / "comparison.csv", index=False, float_format="%.6g")
+        comparison.differences().to_csv(staging / "differences.csv", index=False, float_format="%.10g")
+        (staging / "scenarios").mkdir()
+        for result in (comparison.baseline, *comparison.alternatives):
+            (staging / "scenarios" / f"{result.scenario.name}.yaml").write_text(dump_scenario(result.scenario))
+            result.outcomes.to_csv(staging / f"replications_{result.scenario.name}.csv", index=False,
+                                   float_format="%.10g")
+        (staging / "plots").mkdir()
+        figure = plot(comparison)
+        figure.savefig(staging / "plots" / "differences.png", dpi=120, bbox_inches="tight")
+        plt.close(figure)
+        manifest = {
+            "baseline": comparison.baseline.scenario.name,
+            "alternatives": [result.scenario.name for result in comparison.alternatives],
+            "seed": comparison.baseline.seed,
+            "replications": comparison.baseline.replications,
+            "command": command,
+            "versions": package_versions(),
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+    return write_atomically(folder, write)
+
+
+_UNITS = {"placed": "people", "net_into_work": "people", "sustained": "people", "mean_wait_months": "months",
+          "npv": "EUR"}
+
+
+def plot(comparison: Comparison) -> plt.Figure:
+    """Mean paired difference with its 95 % interval per outcome, and, thin,
+    the interval the same runs would give without pairing."""
+    summary = comparison.summary()
+    outcomes = [outcome for outcome in PLOTTED if outcome in set(summary["outcome"])]
+    names = [result.scenario.name for result in comparison.alternatives]
+    baseline = comparison.baseline.scenario.name
+    figure, axes_column = plt.subplots(len(outcomes), 1, figsize=(9, 0.9 + (0.9 + 0.35 * len(names)) * len(outcomes)),
+                                       squeeze=False)
+    for axes, outcome in zip(axes_column[:, 0], outcomes):
+        rows = summary[summary["outcome"] == outcome].set_index("scenario").loc[names]
+        positions = np.arange(len(names))
+        axes.errorbar(rows["difference"], positions, xerr=rows["unpaired_half_width"], fmt="none",
+                      ecolor="#aaaaaa", elinewidth=1, capsize=4, label="95 % interval without pairing")
+        axes.errorbar(rows["difference"], positions, xerr=rows["paired_half_width"], fmt="o", color="#2a6f97",
+                      elinewidth=4, capsize=0, label="95 % interval, paired")
+        axes.axvline(0, color="black", linewidth=1)
+        axes.set_yticks(positions, names)
+        axes.set_ylim(-0.7, len(names) - 0.3)
+        axes.set_title(f"{outcome.replace('_', ' ')}: difference from {baseline} ({_UNITS[outcome]})",
+                       loc="left", fontsize="medium")
+        axes.grid(axis="x", alpha=0.3)
+    axes_column[0, 0].legend(loc="lower right", fontsize="small", bbox_to_anchor=(1, 1.25), ncol=2)
+    figure.suptitle(f"Paired differences on common random numbers: {comparison.baseline.replications} "
+                    f"replications, seed {comparison.baseline.seed}", x=0.02, ha="left")
+    figure.tight_layout()
+    return figure
