@@ -220,6 +220,105 @@ def compare(
 
 
 @app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
+    vary: Annotated[
+        list[str],
+        typer.Option("--vary", metavar="PATH=SPEC",
+                     help="A field and its values: low:high:step (ends included) or v1,v2,... (repeatable)."),
+    ],
+    design: Annotated[
+        str, typer.Option("--design", help="grid: every combination; lhs: a Latin hypercube of --points points.")
+    ] = "grid",
+    points: Annotated[int, typer.Option("--points", min=2, help="Points of a Latin hypercube.")] = 20,
+    replications: Annotated[
+        Optional[int], typer.Option("-n", "--replications", min=2, help="Replications per point.")
+    ] = 200,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")] = None,
+    target: Annotated[
+        Optional[str], typer.Option("--target", metavar="OUTCOME>=VALUE",
+                                    help="Target for the chance charts (default: the scenario's target.placed).")
+    ] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Results folder (default: results/sweep_<scenario name>).")
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
+    ] = None,
+    overrides: SetOption = None,
+) -> None:
+    """Run a scenario at many values of some of its fields, on the same random
+    numbers. Interrupted sweeps continue where they stopped when run again."""
+    from sim import sweep as sweeping
+
+    base = _load_or_exit(scenario, overrides)
+    if design not in ("grid", "lhs"):
+        err.print(f"--design: expected grid or lhs, got {design!r}")
+        raise typer.Exit(2)
+    try:
+        varied = [sweeping.parse_vary(text, base) for text in vary]
+        chosen_target = sweeping.parse_target(target) if target else (
+            ("placed", float(base.target.placed)) if base.target.placed is not None else None)
+        seed = base.seed if seed is None else seed
+        grid_points = (sweeping.grid(varied) if design == "grid"
+                       else sweeping.latin_hypercube(varied, points, seed))
+        for point in grid_points:  # every point must make a valid scenario before anything runs
+            sweeping.scenario_at(base, point, varied)
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+    folder = out_dir or Path("results") / f"sweep_{base.name}"
+    work = folder.with_name(f".{folder.name}.work")
+    done_points = 0
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"{len(grid_points)} points", total=len(grid_points) * replications)
+
+            def on_point(done: int, total: int, resumed: bool) -> None:
+                nonlocal done_points
+                done_points = done
+
+            result = sweeping.sweep(base, varied, grid_points, replications, seed, work, workers=workers,
+                                    on_point=on_point, on_progress=lambda n: progress.advance(task, n))
+        summary = sweeping.point_summary(result, chosen_target)
+        sweeping.write_sweep(result, summary, chosen_target, folder, ["pilotsim", *sys.argv[1:]], design)
+    except KeyboardInterrupt:
+        err.print(f"Interrupted after {done_points} of {len(grid_points)} points; the finished points are kept: "
+                  "run the same command again to continue.", soft_wrap=True)
+        raise typer.Exit(130) from None
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    _print_sweep_table(summary, varied, chosen_target)
+    out.print(f"Results written to {folder}/", soft_wrap=True)
+
+
+def _print_sweep_table(summary, varied, target) -> None:
+    table = Table(title="Per point: median (90 % of runs)")
+    shown = [o for o in ("placed", "mean_wait_months", "net_into_work", "npv") if o in set(summary["outcome"])]
+    for v in varied:
+        table.add_column(v.path.split(".")[-1], justify="right")
+    for outcome in shown:
+        table.add_column(outcome.replace("_", " "), justify="right")
+    if target is not None:
+        table.add_column(f"chance {target[0]} >= {target[1]:g}", justify="right")
+    for _, rows in summary.groupby("point", sort=True):
+        rows = rows.set_index("outcome")
+        first = rows.iloc[0]
+        cells = [f"{first[v.path]:g}" for v in varied]
+        for outcome in shown:
+            row = rows.loc[outcome]
+            scale = 1000 if outcome == "npv" else 1
+            style = "{:,.0f}k" if outcome == "npv" else "{:.2f}" if outcome == "mean_wait_months" else "{:.0f}"
+            cells.append(f"{style.format(row['q50'] / scale)} ({style.format(row['q05'] / scale)}-"
+                         f"{style.format(row['q95'] / scale)})")
+        if target is not None:
+            cells.append(f"{first['target_chance']:.0%}")
+        table.add_row(*cells)
+    out.print(table)
+
+
+@app.command()
 def validate(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped scenario names.")],
     overrides: SetOption = None,

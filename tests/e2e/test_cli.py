@@ -273,3 +273,28 @@ def test_compare_writes_paired_differences(tmp_path):
             "scenarios/more_places.yaml", "replications_more_places.csv"} <= written
     summary = pd.read_csv(out / "comparison.csv")
     assert set(summary["scenario"]) == {"more_places"} and "unpaired_half_width" in summary
+
+
+def test_sweep_ctrl_c_keeps_finished_points_and_the_rerun_finishes(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "sim", "sweep", "brunssum_logistics_2021", "--vary",
+               "stages.training.slots=30:70:10", "-n", "400", "--workers", "1", "--out", str(out)]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    work = tmp_path / ".sweep.work"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(work.glob("point-*.parquet"))) < 2:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and "run the same command again to continue" in stderr
+    assert not out.exists()
+    kept = len(list(work.glob("point-*.parquet")))
+    assert kept >= 2
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert len(pd.read_csv(out / "points.csv")) == 5 and not work.exists()
+    assert (out / "plots" / "against_stages_training_slots.png").is_file()
