@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim import shipped
-from sim.errors import ScenarioError
+from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario
 from sim.scenario_file import load_scenario, parse_overrides
 
@@ -291,6 +291,92 @@ def sweep(
     shutil.rmtree(work, ignore_errors=True)
     _print_sweep_table(summary, varied, chosen_target)
     out.print(f"Results written to {folder}/", soft_wrap=True)
+
+
+@app.command()
+def size(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
+    vary: Annotated[str, typer.Option("--vary", metavar="PATH=LOW:HIGH",
+                                      help="The whole-number field to size and the range to search.")],
+    target: Annotated[Optional[str], typer.Option("--target", metavar="OUTCOME>=VALUE",
+                                                  help="Default: the scenario's target.placed.")] = None,
+    confidence: Annotated[float, typer.Option("--confidence", min=0.01, max=0.99,
+                                              help="Required chance of reaching the target.")] = 0.8,
+    by_month: Annotated[Optional[float], typer.Option("--by-month", min=1,
+                                                      help="Count the target by this month.")] = None,
+    minimise: Annotated[Optional[str], typer.Option("--minimise", metavar="OUTCOME",
+                                                    help="Among values reaching the target, the one with the "
+                                                         "lowest mean of this outcome (e.g. total_costs).")] = None,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=20,
+                                              help="Replications of a value's first round.")] = 200,
+    max_replications: Annotated[int, typer.Option("--max-replications", min=20,
+                                                  help="Replications of a value at most.")] = 6400,
+    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Default: results/size_<scenario name>.")] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
+    ] = None,
+    overrides: SetOption = None,
+) -> None:
+    """Find the smallest value of a field (places, intake...) that reaches a
+    target with the stated certainty, spending replications where the answer
+    is decided."""
+    from sim import sizing
+    from sim import sweep as sweeping
+
+    base = _load_or_exit(scenario, overrides)
+    path, _, spec = vary.partition("=")
+    try:
+        low, high = (int(part) for part in spec.split(":"))
+        if not 0 <= low < high:
+            raise ValueError
+    except ValueError:
+        err.print(f"--vary {vary}: expected PATH=LOW:HIGH with whole numbers, LOW < HIGH")
+        raise typer.Exit(2) from None
+    try:
+        varied = sweeping.parse_vary(f"{path}={low}:{high}:1", base)
+        chosen_target = sweeping.parse_target(target) if target else (
+            ("placed", float(base.target.placed)) if base.target.placed is not None else None)
+        if chosen_target is None:
+            raise ScenarioError([Problem("--target", None, None, "", "give a target, e.g. placed>=78")])
+        sweeping.scenario_at(base, {path: low}, [varied])
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+    try:
+        with err.status("searching...") as status:
+            result = sizing.size(
+                base, varied, chosen_target, confidence, seed=base.seed if seed is None else seed,
+                by_month=by_month, start_replications=replications, max_replications=max_replications,
+                workers=workers, minimise=minimise,
+                on_probe=lambda p: status.update(f"{path} = {p.value}: chance {p.chance.probability:.0%} "
+                                                 f"({p.replications} replications)"))
+        folder = sizing.write_sizing(result, base, out_dir or Path("results") / f"size_{base.name}",
+                                     ["pilotsim", *sys.argv[1:]])
+    except KeyboardInterrupt:
+        err.print("Interrupted: no results were written.")
+        raise typer.Exit(130) from None
+    outcome, level = chosen_target
+    when = f" by month {by_month:g}" if by_month else ""
+    if result.answer is None:
+        out.print(f"Not reached: even at {path} = {high}, the chance of {outcome} >= {level:g}{when} is "
+                  f"{result.probes[high].chance.probability:.0%}, below {confidence:.0%}.", soft_wrap=True)
+    else:
+        out.print(f"Smallest {path} with {outcome} >= {level:g}{when} in at least {confidence:.0%} of runs: "
+                  f"[bold]{result.answer}[/bold]", soft_wrap=True)
+    table = Table(title="Probes next to the answer")
+    for column in ("value", "chance", "95 % interval", "replications"):
+        table.add_column(column, justify="right")
+    for probe in result.neighbourhood():
+        table.add_row(str(probe.value), f"{probe.chance.probability:.1%}",
+                      f"{probe.chance.low:.1%} to {probe.chance.high:.1%}", str(probe.replications))
+    out.print(table)
+    if result.minimised is not None:
+        out.print(f"Lowest mean {result.minimised[0]} among values reaching the target: "
+                  f"{path} = {result.minimised[1]}", soft_wrap=True)
+    total = sum(probe.replications for probe in result.probes.values())
+    out.print(f"{len(result.probes)} values probed, {total} replications. Results written to {folder}/",
+              soft_wrap=True)
 
 
 def _print_sweep_table(summary, varied, target) -> None:

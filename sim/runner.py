@@ -63,8 +63,10 @@ def run(
     workers: int | None = None,
     keep_clients: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    first_replication: int = 0,
 ) -> RunResult:
-    """Run ``replications`` (default: the scenario's) replications of ``scenario``.
+    """Run ``replications`` (default: the scenario's) replications of ``scenario``,
+    numbered from ``first_replication`` (to add replications to earlier ones).
 
     ``workers`` defaults to every core; ``on_progress`` is called in this
     process with the number of replications just finished.
@@ -75,7 +77,8 @@ def run(
     seed = scenario.seed if seed is None else seed
     workers = max(1, workers or os.cpu_count() or 1)
     chunk = max(1, min(MAX_CHUNK, math.ceil(replications / (4 * workers))))
-    bounds = [(first, min(first + chunk, replications)) for first in range(0, replications, chunk)]
+    end = first_replication + replications
+    bounds = [(first, min(first + chunk, end)) for first in range(first_replication, end, chunk)]
 
     grid, states, columns = months(scenario), state_names(scenario), outcome_names(scenario)
     outcomes = np.empty((replications, len(columns)))
@@ -86,17 +89,18 @@ def run(
     started = time.perf_counter()
     used_workers = 1 if len(bounds) == 1 else min(workers, len(bounds))
     for result in _run_chunks(scenario, seed, bounds, used_workers, keep_clients):
-        stop = result.first + len(result.outcomes)
-        outcomes[result.first:stop] = result.outcomes
-        monthly[result.first:stop] = result.monthly
+        start = result.first - first_replication
+        stop = start + len(result.outcomes)
+        outcomes[start:stop] = result.outcomes
+        monthly[start:stop] = result.monthly
         if cashflow is not None:
-            cashflow[result.first:stop] = result.cashflow
+            cashflow[start:stop] = result.cashflow
         if clients is not None:
             clients.add_chunk(result.first, result.clients)
         if on_progress is not None:
             on_progress(len(result.outcomes))
     table = pd.DataFrame(outcomes, columns=list(columns))
-    table.insert(0, "replication", np.arange(replications))
+    table.insert(0, "replication", np.arange(first_replication, end))
     for column in OUTCOMES:  # counts of people; the rest are months, shares and euros
         if column not in ("mean_wait_months", "slot_utilisation"):
             table[column] = table[column].astype(np.int64)

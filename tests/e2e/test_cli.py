@@ -298,3 +298,20 @@ def test_sweep_ctrl_c_keeps_finished_points_and_the_rerun_finishes(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert len(pd.read_csv(out / "points.csv")) == 5 and not work.exists()
     assert (out / "plots" / "against_stages_training_slots.png").is_file()
+
+
+def test_size_reports_the_smallest_value_and_its_neighbours(tmp_path):
+    scenario = tmp_path / "cohort.yaml"
+    scenario.write_text("name: cohort\nhorizon_months: 6\n"
+                        "referrals: {process: cohorts, every_months: 100, cohort_size: 20}\n"
+                        "stages:\n  course: {duration: 1, outcomes: {job: 0.6, benefit: 0.4}}\n")
+    out = tmp_path / "sized"
+    result = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=20:80",
+                              "--target", "placed>=20", "--confidence", "0.8", "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "with placed >= 20 in at least 80% of runs: 37" in result.stdout.replace("\n", " ")
+    probes = pd.read_csv(out / "probes.csv").set_index("value")
+    assert bool(probes.loc[37, "reaches"]) and not bool(probes.loc[36, "reaches"])
+    assert (out / "plots" / "target_chance.png").is_file()
+    bad = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=80:20", "--target", "placed>=20"])
+    assert bad.exit_code == 2 and "LOW < HIGH" in bad.stderr

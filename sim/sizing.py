@@ -1,0 +1,176 @@
+"""Sizing: the smallest value of a field (places, intake, participants...)
+at which a target is reached with a stated certainty.
+
+The chance of reaching the target is taken to grow with the field. A
+bisection over whole values finds the smallest value whose chance is at
+least the confidence asked for. Each value probed gets replications in
+rounds, doubling, only until the 95 % interval of its chance lies on one
+side of the confidence (or a maximum is reached), so replications go where
+the answer is decided rather than to a full grid. All values run on the same
+random numbers, and further rounds continue the replication numbers, so
+every probe is a comparison of like with like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from sim.runner import run
+from sim.scenario import Scenario
+from sim.statistics import TargetChance, target_chance
+from sim.sweep import Varied, scenario_at
+
+
+@dataclass
+class Probe:
+    value: int
+    chance: TargetChance | None
+    outcomes: list[pd.DataFrame] = field(default_factory=list)  # per round, the outcome tables
+
+    @property
+    def replications(self) -> int:
+        return sum(len(table) for table in self.outcomes)
+
+    def mean(self, outcome: str) -> float:
+        return float(pd.concat(self.outcomes)[outcome].mean())
+
+
+@dataclass(frozen=True)
+class SizingResult:
+    path: str
+    target: tuple[str, float]
+    confidence: float
+    low: int
+    high: int
+    answer: int | None          # smallest value reaching the target with the confidence; None: not in range
+    probes: dict[int, Probe]
+    minimised: tuple[str, int] | None = None  # (outcome, value) chosen by --minimise
+    by_month: float | None = None             # the target counted by this month, else by the horizon
+
+    def neighbourhood(self) -> list[Probe]:
+        """The probes at the answer and next to it, where the answer is decided."""
+        if self.answer is None:
+            return [self.probes[self.high]]
+        return [self.probes[v] for v in (self.answer - 1, self.answer, self.answer + 1) if v in self.probes]
+
+
+def size(base: Scenario, varied: Varied, target: tuple[str, float], confidence: float, seed: int,
+         by_month: float | None = None, start_replications: int = 200, max_replications: int = 6400,
+         workers: int | None = None, minimise: str | None = None,
+         on_probe: Callable[[Probe], None] | None = None) -> SizingResult:
+    if by_month is not None:  # the target counts what has happened by that month
+        base = base.model_copy(update={"horizon_months": float(by_month)})
+    low, high = int(varied.low), int(varied.high)
+    probes: dict[int, Probe] = {}
+    outcome, level = target
+
+    def probe(value: int) -> Probe:
+        found = probes.get(value)
+        if found is None:
+            found = probes[value] = Probe(value, None)
+        scenario = scenario_at(base, {varied.path: value}, [varied])
+        done = found.replications
+        while True:
+            decided = found.chance is not None and (found.chance.low >= confidence or found.chance.high < confidence)
+            if decided or done >= max_replications:
+                break
+            more = start_replications if done == 0 else min(done, max_replications - done)
+            found.outcomes.append(run(scenario, more, seed=seed, workers=workers, first_replication=done).outcomes)
+            done += more
+            values = pd.concat(found.outcomes)[outcome].to_numpy()
+            found.chance = target_chance(values, outcome, level)
+        if on_probe is not None:
+            on_probe(found)
+        return found
+
+    def reaches(value: int) -> bool:
+        return probe(value).chance.probability >= confidence
+
+    if not reaches(high):
+        answer = None
+    elif reaches(low):
+        answer = low
+    else:
+        failing, passing = low, high
+        while passing - failing > 1:
+            middle = (failing + passing) // 2
+            if reaches(middle):
+                passing = middle
+            else:
+                failing = middle
+        answer = passing
+    if answer is not None:
+        for neighbour in (answer - 1, answer + 1):
+            if low <= neighbour <= high:
+                probe(neighbour)
+    minimised = None
+    if minimise is not None and answer is not None:
+        # Among values reaching the target, the one with the lowest mean of
+        # the outcome: probe up to 12 values spread over [answer, high].
+        step = max(1, (high - answer) // 11)
+        candidates = [v for v in range(answer, high + 1, step) if reaches(v)]
+        best = min(candidates, key=lambda v: probes[v].mean(minimise))
+        minimised = (minimise, best)
+    return SizingResult(varied.path, target, confidence, low, high, answer, probes, minimised, by_month)
+
+
+def probes_table(result: SizingResult) -> pd.DataFrame:
+    rows = []
+    for value in sorted(result.probes):
+        probe = result.probes[value]
+        outcomes = pd.concat(probe.outcomes)
+        rows.append({"value": value, "replications": probe.replications, "chance": probe.chance.probability,
+                     "chance_low": probe.chance.low, "chance_high": probe.chance.high,
+                     "reaches": probe.chance.probability >= result.confidence,
+                     **{f"mean_{name}": outcomes[name].mean() for name in
+                        ("placed", "mean_wait_months", "waiting_at_horizon", "total_costs", "npv")
+                        if name in outcomes}})
+    return pd.DataFrame(rows)
+
+
+def write_sizing(result: SizingResult, base: Scenario, folder, command: list[str] | None):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.results import package_versions, write_atomically
+    from sim.scenario_file import dump_scenario
+
+    table = probes_table(result)
+
+    def write(staging) -> None:
+        table.to_csv(staging / "probes.csv", index=False, float_format="%.6g")
+        (staging / "scenario.yaml").write_text(dump_scenario(base))
+        (staging / "plots").mkdir()
+        figure, axes = plt.subplots(figsize=(8, 4.5))
+        axes.errorbar(table["value"], table["chance"] * 100,
+                      yerr=[(table["chance"] - table["chance_low"]) * 100,
+                            (table["chance_high"] - table["chance"]) * 100],
+                      fmt="o", color="#2a6f97", capsize=3, label="chance at a probed value (95 % interval)")
+        axes.axhline(result.confidence * 100, color="#c1121f", linestyle="--",
+                     label=f"required certainty: {result.confidence:.0%}")
+        if result.answer is not None:
+            axes.axvline(result.answer, color="grey", linestyle=":", label=f"smallest value: {result.answer}")
+        outcome, level = result.target
+        when = f" by month {result.by_month:g}" if result.by_month else ""
+        axes.set_title(f"Chance of {outcome} >= {level:g}{when} against {result.path}")
+        axes.set_xlabel(result.path)
+        axes.set_ylabel("chance of reaching the target (%)")
+        axes.set_ylim(-3, 103)
+        axes.grid(alpha=0.3)
+        axes.legend(loc="lower right", fontsize="small")
+        figure.savefig(staging / "plots" / "target_chance.png", dpi=110, bbox_inches="tight")
+        plt.close(figure)
+        manifest = {"scenario": base.name, "varied": result.path, "range": [result.low, result.high],
+                    "target": {"outcome": outcome, "at_least": level}, "confidence": result.confidence,
+                    "answer": result.answer, "minimised": result.minimised, "command": command,
+                    "versions": package_versions()}
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+    return write_atomically(folder, write)
