@@ -36,6 +36,11 @@ SetOption = Annotated[
                  help="Change a field of the scenario, e.g. --set stages.training.slots=60 (repeatable)."),
 ]
 
+WorkersOption = Annotated[
+    Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
+]
+SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")]
+
 #: Outcomes shown after a run: label, then formats for the mean and
 #: confidence interval, and for the spread over runs (whole people there).
 _COUNT = ("{:.1f}", "{:.0f}")
@@ -75,7 +80,7 @@ def run(
     replications: Annotated[
         Optional[int], typer.Option("-n", "--replications", min=1, help="Replications (default: the scenario's).")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")] = None,
+    seed: SeedOption = None,
     out_dir: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder (default: results/<scenario name>).")
     ] = None,
@@ -85,9 +90,7 @@ def run(
                      help="Write clients.parquet, one row per client (default: when the scenario has a budget, "
                           "so `pilotsim budget` can recompute the money).", show_default=False),
     ] = None,
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
-    ] = None,
+    workers: WorkersOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
@@ -167,9 +170,7 @@ def compare(
     out_dir: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder (default: results/compare_<first>_<second>...).")
     ] = None,
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
-    ] = None,
+    workers: WorkersOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Compare scenarios on the same random numbers: paired differences, their
@@ -234,7 +235,7 @@ def sweep(
     replications: Annotated[
         Optional[int], typer.Option("-n", "--replications", min=2, help="Replications per point.")
     ] = 200,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")] = None,
+    seed: SeedOption = None,
     target: Annotated[
         Optional[str], typer.Option("--target", metavar="OUTCOME>=VALUE",
                                     help="Target for the chance charts (default: the scenario's target.placed).")
@@ -242,9 +243,7 @@ def sweep(
     out_dir: Annotated[
         Optional[Path], typer.Option("--out", help="Results folder (default: results/sweep_<scenario name>).")
     ] = None,
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
-    ] = None,
+    workers: WorkersOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario at many values of some of its fields, on the same random
@@ -311,11 +310,9 @@ def size(
                                               help="Replications of a value's first round.")] = 200,
     max_replications: Annotated[int, typer.Option("--max-replications", min=20,
                                                   help="Replications of a value at most.")] = 6400,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")] = None,
+    seed: SeedOption = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Default: results/size_<scenario name>.")] = None,
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
-    ] = None,
+    workers: WorkersOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Find the smallest value of a field (places, intake...) that reaches a
