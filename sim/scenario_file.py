@@ -50,6 +50,18 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     return _validate(located)
 
 
+def load_observed(path: str | Path):
+    """Read and check an observed-figures file (see ``sim.backtest``)."""
+    from sim.backtest import Observed
+
+    located = _read_one(Path(path))
+    try:
+        return Observed.model_validate(located.data)
+    except ValidationError as error:
+        raise ScenarioError(_unique([_problem(located, detail, Observed)
+                                     for detail in error.errors(include_url=False)])) from None
+
+
 def parse_overrides(assignments: list[str]) -> dict[str, Any]:
     """``path.to.field=value`` pairs as given on the command line; each value
     is read as YAML, so numbers, true/false, null and [lists] work."""
@@ -254,7 +266,7 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return sorted(seen.values(), key=lambda p: (p.file, p.line or 0, p.column or 0))
 
 
-def _problem(located: _Located, detail: dict) -> Problem:
+def _problem(located: _Located, detail: dict, model: type[BaseModel] = Scenario) -> Problem:
     data_path = _path_in_data(located.data, tuple(detail["loc"]))
     kind = detail["type"]
     shown = data_path + ((detail["loc"][-1],) if kind == "missing" else ())
@@ -262,7 +274,7 @@ def _problem(located: _Located, detail: dict) -> Problem:
     if position is None:  # a missing top-level field: point at the top of the file
         position = (located.file, 1, 1) if located.positions else (located.file, None, None)
     file, line, column = position
-    return Problem(file, line, column, ".".join(str(p) for p in shown), _message(detail, tuple(detail["loc"])))
+    return Problem(file, line, column, ".".join(str(p) for p in shown), _message(detail, tuple(detail["loc"]), model))
 
 
 def _path_in_data(data: Any, loc: FieldPath) -> FieldPath:
@@ -287,13 +299,13 @@ def _nearest_position(positions: dict[FieldPath, Position], path: FieldPath) -> 
     return None
 
 
-def _message(detail: dict, loc: FieldPath) -> str:
+def _message(detail: dict, loc: FieldPath, model: type[BaseModel] = Scenario) -> str:
     kind, ctx, value = detail["type"], detail.get("ctx", {}), detail.get("input")
     got = f", got {_show(value)}" if not isinstance(value, (dict, list)) else ""
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        allowed = _allowed_fields(loc[:-1])
+        allowed = _allowed_fields(loc[:-1], model)
         suggestion = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
         listed = f" (expected one of: {', '.join(allowed)})" if allowed else ""
@@ -337,9 +349,9 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _allowed_fields(loc: FieldPath) -> list[str]:
+def _allowed_fields(loc: FieldPath, root: type[BaseModel] = Scenario) -> list[str]:
     """Field names of the model that the location points into, if it is one."""
-    annotation: Any = Scenario
+    annotation: Any = root
     for step in loc:
         annotation = _step_into(annotation, step)
         if annotation is None:

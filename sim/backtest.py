@@ -1,0 +1,67 @@
+"""Back-tests: does a scenario reproduce what its programme reported?
+
+An observed-figures file (``scenarios/observed/<scenario>.yaml``) lists
+published figures, each an outcome at a month. The scenario is run up to each
+of those months, and each figure is set beside the simulated median and 90 %
+interval of that outcome.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sim.outcomes import OUTCOMES
+from sim.runner import run
+from sim.scenario import Scenario
+
+
+class Observation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcome: str
+    month: Annotated[float, Field(gt=0)]
+    value: float
+    note: str | None = None
+
+    @field_validator("outcome")
+    @classmethod
+    def _known_outcome(cls, outcome: str) -> str:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome '{outcome}' (expected one of: {', '.join(OUTCOMES)})")
+        return outcome
+
+
+class Observed(BaseModel):
+    """Published figures for one scenario."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str
+    source: str
+    observations: list[Observation] = Field(min_length=1)
+
+
+def observed_folder() -> Path:
+    from sim.shipped import scenarios_folder
+    return scenarios_folder() / "observed"
+
+
+def backtest(scenario: Scenario, observed: Observed, replications: int = 400,
+             workers: int | None = None) -> pd.DataFrame:
+    """One row per published figure: the figure, the simulated median and 90 %
+    interval at its month, and whether the figure lies in that interval."""
+    rows = []
+    for month in sorted({observation.month for observation in observed.observations}):
+        outcomes = run(scenario.model_copy(update={"horizon_months": month}), replications, workers=workers).outcomes
+        for observation in (o for o in observed.observations if o.month == month):
+            values = outcomes[observation.outcome].to_numpy(dtype=float)
+            low, median, high = np.quantile(values, [0.05, 0.5, 0.95])
+            rows.append({"outcome": observation.outcome, "month": month, "published": observation.value,
+                         "simulated_median": median, "simulated_q05": low, "simulated_q95": high,
+                         "within_90": bool(low <= observation.value <= high), "note": observation.note})
+    return pd.DataFrame(rows)
