@@ -376,6 +376,66 @@ def size(
               soft_wrap=True)
 
 
+@app.command()
+def calibrate(
+    scenario: Annotated[str, typer.Argument(help="Scenario with a free: section, file or shipped name.")],
+    observed: Annotated[Optional[Path], typer.Option(
+        "--observed", help="Published figures (default: scenarios/observed/<scenario name>.yaml).")] = None,
+    samples: Annotated[int, typer.Option("--samples", min=10, help="Candidate parameter sets.")] = 60,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=10,
+                                              help="Replications per candidate.")] = 100,
+    accept: Annotated[float, typer.Option("--accept", min=0.01, max=0.5,
+                                          help="Share of candidates kept as plausible.")] = 0.1,
+    seed: SeedOption = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Default: results/calibrate_<scenario name>.")
+                       ] = None,
+    workers: WorkersOption = None,
+    overrides: SetOption = None,
+) -> None:
+    """Fit the scenario's free parameters to published figures (approximate
+    Bayesian computation) and write the fitted scenario."""
+    from sim import calibration
+    from sim.backtest import observed_folder
+    from sim.scenario_file import load_observed
+
+    path = shipped.resolve(scenario)
+    base = _load_or_exit(scenario, overrides)
+    try:
+        figures = load_observed(observed or observed_folder() / f"{base.name}.yaml")
+        if not base.free:
+            raise ScenarioError([Problem(str(path), None, None, "free",
+                                         "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
+                                         "{low: 5, high: 15}}")])
+        with _progress() as progress:
+            task = progress.add_task("candidates", total=samples)
+            result = calibration.calibrate(base, figures, samples, replications, accept, seed, workers,
+                                           on_candidate=lambda done, total: progress.update(task, completed=done))
+        folder, check = calibration.write_calibration(result, str(path),
+                                                      out_dir or Path("results") / f"calibrate_{base.name}",
+                                                      ["pilotsim", *sys.argv[1:]], workers=workers)
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("Interrupted: no results were written.")
+        raise typer.Exit(130) from None
+    table = Table(title=f"{base.name}: fitted parameters ({samples} candidates, best {len(result.accepted)} kept)")
+    for column in ("parameter", "best", "plausible (5-95 %)", "searched"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for row in result.ranges().itertuples():
+        table.add_row(row.parameter, f"{row.best:.4g}", f"{row.plausible_low:.4g} to {row.plausible_high:.4g}",
+                      f"{row.prior_low:g} to {row.prior_high:g}")
+    out.print(table)
+    fit = Table(title="Published figures against the fitted scenario (90 % of runs)")
+    for column in ("figure", "published", "simulated median", "90 % of runs"):
+        fit.add_column(column, justify="left" if column == "figure" else "right")
+    for row in check.itertuples():
+        fit.add_row(f"{row.outcome} at month {row.month:g}", f"{row.published:g}", f"{row.simulated_median:g}",
+                    f"{row.simulated_q05:g} to {row.simulated_q95:g}")
+    out.print(fit)
+    out.print(f"Fitted scenario and results written to {folder}/", soft_wrap=True)
+
+
 def _print_sweep_table(summary, varied, target) -> None:
     table = Table(title="Per point: median (90 % of runs)")
     shown = [o for o in ("placed", "mean_wait_months", "net_into_work", "npv") if o in set(summary["outcome"])]

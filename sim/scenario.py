@@ -189,6 +189,21 @@ class Employment(_Frozen):
     sustained_months: Annotated[float, Field(gt=0)] = 6.0
 
 
+class FreeParameter(_Frozen):
+    """A field calibration may fit, within [low, high]. ``complement`` names a
+    field set to 1 minus this one (the other route of a two-way split)."""
+
+    low: float
+    high: float
+    complement: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "FreeParameter":
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got low={self.low}, high={self.high}")
+        return self
+
+
 class Scenario(_Frozen):
     """One programme, as read from a scenario file."""
 
@@ -206,6 +221,7 @@ class Scenario(_Frozen):
     employment: Employment = Field(default_factory=Employment)
     counterfactual: Counterfactual = Field(default_factory=Counterfactual)
     budget: Budget | None = None
+    free: dict[str, FreeParameter] = Field(default_factory=dict)
 
     @field_validator("segments")
     @classmethod

@@ -315,3 +315,18 @@ def test_size_reports_the_smallest_value_and_its_neighbours(tmp_path):
     assert (out / "plots" / "target_chance.png").is_file()
     bad = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=80:20", "--target", "placed>=20"])
     assert bad.exit_code == 2 and "LOW < HIGH" in bad.stderr
+
+
+def test_calibrate_writes_a_fitted_scenario_that_extends_the_original(tmp_path):
+    out = tmp_path / "fit"
+    result = cli.invoke(app, ["calibrate", "brunssum_innovation_2017", "--samples", "12", "-n", "20",
+                              "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    fitted = out / "brunssum_innovation_2017_calibrated.yaml"
+    assert fitted.read_text().count("extends: ") == 1
+    scenario = load_scenario(fitted)
+    parameters = pd.read_csv(out / "parameters.csv").set_index("parameter")
+    assert scenario.referrals.rate_per_month == pytest.approx(parameters.loc["referrals.rate_per_month", "best"])
+    assert {"candidates.csv", "fit.csv", "plots"} <= {p.name for p in out.iterdir()}
+    missing = cli.invoke(app, ["calibrate", "brunssum_logistics_2021", "--samples", "10"])
+    assert missing.exit_code == 2  # no observed figures shipped for it, and no free parameters
