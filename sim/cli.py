@@ -463,12 +463,26 @@ def _print_sweep_table(summary, varied, target) -> None:
 
 @app.command()
 def validate(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped scenario names.")],
+    scenarios: Annotated[Optional[list[str]], typer.Argument(help="Scenario files or shipped scenario names.")
+                         ] = None,
     overrides: SetOption = None,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also run the back-tests and the checks against exact results and write the report.")
+    ] = False,
+    report_file: Annotated[Path, typer.Option("--report-file", help="Where the report goes.")
+                           ] = Path("docs/validation.md"),
+    replications: Annotated[int, typer.Option("-n", "--replications", min=20,
+                                              help="Replications per back-test.")] = 1000,
 ) -> None:
-    """Check scenario files and report every problem, one line each."""
+    """Check scenario files and report every problem, one line each; with
+    --report, also validate the model and write docs/validation.md."""
+    if not scenarios and not report:
+        err.print("give scenario files to check, or --report")
+        raise typer.Exit(2)
+    if report:
+        _write_validation_report(report_file, replications)
     failed = False
-    for name in scenarios:
+    for name in scenarios or []:
         try:
             scenario = load_scenario(shipped.resolve(name), parse_overrides(overrides or []))
         except ScenarioError as error:
@@ -490,6 +504,31 @@ def list_scenarios() -> None:
     for path in shipped.shipped_scenarios():
         table.add_row(path.stem, shipped.one_line_description(path))
     out.print(table)
+
+
+def _write_validation_report(path: Path, replications: int) -> None:
+    from sim import validation
+    from sim.backtest import backtest, observed_folder
+    from sim.scenario_file import load_observed
+
+    backtests = []
+    with err.status("back-tests...") as status:
+        for observed_path in sorted(observed_folder().glob("*.yaml")):
+            observed = load_observed(observed_path)
+            status.update(f"back-test: {observed.scenario}")
+            table = backtest(load_scenario(shipped.resolve(observed.scenario)), observed, replications)
+            backtests.append((observed, table))
+        status.update("checks against exact results...")
+        binomial, chi_square_p = validation.binomial_checks()
+        checks = [*binomial, validation.erlang_c_check(), *validation.littles_law_checks()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(validation.report(backtests, checks, chi_square_p, replications))
+    partial.replace(path)
+    outside = sum(int((~table["within_90"]).sum()) for _, table in backtests)
+    failed = sum(not check.passed for check in checks)
+    out.print(f"{sum(len(t) for _, t in backtests)} published figures, {outside} outside the simulated 90 %; "
+              f"{len(checks)} exact checks, {failed} failed. Report written to {path}", soft_wrap=True)
 
 
 def _load_or_exit(name: str, overrides: list[str] | None = None) -> Scenario:

@@ -330,3 +330,14 @@ def test_calibrate_writes_a_fitted_scenario_that_extends_the_original(tmp_path):
     assert {"candidates.csv", "fit.csv", "plots"} <= {p.name for p in out.iterdir()}
     missing = cli.invoke(app, ["calibrate", "brunssum_logistics_2021", "--samples", "10"])
     assert missing.exit_code == 2  # no observed figures shipped for it, and no free parameters
+
+
+def test_validate_report_writes_every_back_test_and_exact_check(tmp_path):
+    report = tmp_path / "validation.md"
+    result = cli.invoke(app, ["validate", "--report", "--report-file", str(report), "-n", "60"])
+    assert result.exit_code == 0, result.output
+    text = report.read_text()
+    for expected in ("### brunssum_innovation_2017", "### groningen_1000_banen_2018", "Erlang C",
+                     "Little's law", "chi-square"):
+        assert expected in text
+    assert "| NO |" not in text
