@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sim.errors import Problem, ScenarioError
 from sim.outcomes import OUTCOMES
 from sim.runner import run
 from sim.scenario import Scenario
@@ -31,7 +32,9 @@ class Observation(BaseModel):
     @field_validator("outcome")
     @classmethod
     def _known_outcome(cls, outcome: str) -> str:
-        if outcome not in OUTCOMES:
+        # Per-stage outcomes (entered_<stage>, placed_from_<stage>) are checked
+        # against the scenario's stages when the back-test runs.
+        if outcome not in OUTCOMES and not outcome.startswith(("entered_", "placed_from_")):
             raise ValueError(f"unknown outcome '{outcome}' (expected one of: {', '.join(OUTCOMES)})")
         return outcome
 
@@ -59,6 +62,9 @@ def backtest(scenario: Scenario, observed: Observed, replications: int = 400,
     for month in sorted({observation.month for observation in observed.observations}):
         outcomes = run(scenario.model_copy(update={"horizon_months": month}), replications, workers=workers).outcomes
         for observation in (o for o in observed.observations if o.month == month):
+            if observation.outcome not in outcomes.columns:
+                raise ScenarioError([Problem(observed.scenario, None, None, "observations",
+                                             f"scenario {scenario.name} has no outcome '{observation.outcome}'")])
             values = outcomes[observation.outcome].to_numpy(dtype=float)
             low, median, high = np.quantile(values, [0.05, 0.5, 0.95])
             rows.append({"outcome": observation.outcome, "month": month, "published": observation.value,

@@ -154,6 +154,7 @@ class _ProgrammeRun:
         self.plans: list[list[_StagePlan]] = [[] for _ in self.stages]  # by stage, then visit number
 
         self.outcome = [_STILL_IN] * n
+        self.placed_from = [-1] * n           # the stage whose route led to the job
         self.start_time = [math.nan] * n      # first start in the entry stage
         self.exit_time = [math.inf] * n       # left the programme (job, assistance, exit)
         self.visits_made = [[0] * n for _ in self.stages]  # by stage, then client
@@ -279,6 +280,8 @@ class _ProgrammeRun:
             self._enter_later_stage(client, destination)
         else:
             self._leave(client, _TERMINAL_OUTCOME[destination])
+            if destination == JOB:
+                self.placed_from[client] = stage
 
     # --- moves ---------------------------------------------------------------
 
@@ -356,6 +359,8 @@ class _ProgrammeRun:
                                     else _CODE["dropped_out"] if ended_by == _DROPPED
                                     else _CODE["found_work_on_own"])
             self.exit_time[client] = end
+            if ended_by == _COMPLETED and destination == JOB:
+                self.placed_from[client] = stage
             return
         self.visit_end.append(math.inf)
         self.occupied[stage] += 1
@@ -461,6 +466,7 @@ class _ProgrammeRun:
             "exit_time": exit_time[referred],
             "final_state": outcome[referred],
             "job_start": job_start[referred],
+            "placed_from": np.where(np.isfinite(job_start), np.array(self.placed_from, dtype=np.int64), -1)[referred],
             "job_end": job_end[referred],
             "part_time": part_time[referred],
             "own_job_start": own_job_start[referred],

@@ -41,6 +41,12 @@ OUTCOMES = (
 )
 
 
+def stage_outcome_names(scenario: Scenario) -> tuple[str, ...]:
+    """Per stage: people who entered it by the horizon, and placements routed
+    from it (columns of replications.csv after OUTCOMES)."""
+    return tuple(name for stage in scenario.stages for name in (f"entered_{stage}", f"placed_from_{stage}"))
+
+
 def state_names(scenario: Scenario) -> tuple[str, ...]:
     """The states counted each month, in display order."""
     return (
@@ -71,7 +77,16 @@ def replication_outcomes(scenario: Scenario, records: ReplicationRecords) -> dic
     counts = {name: int(np.count_nonzero(final == code)) for name, code in _CODE.items()}
     found_on_own = int(np.isfinite(clients["own_job_start"]).sum())
     found_without = int(np.isfinite(clients["counterfactual_job_start"]).sum())
-    return {
+    entered = np.unique(np.column_stack([visits["stage"], visits["client"]]), axis=0)[:, 0] if len(
+        visits["stage"]) else np.zeros(0, dtype=np.int64)
+    stages = len(records.stage_names)
+    entered_counts = np.bincount(entered, minlength=stages)
+    placed_counts = np.bincount(clients["placed_from"][placed], minlength=stages)
+    per_stage = {}
+    for index, stage in enumerate(records.stage_names):
+        per_stage[f"entered_{stage}"] = int(entered_counts[index])
+        per_stage[f"placed_from_{stage}"] = int(placed_counts[index])
+    return per_stage | {
         "referred": len(final),
         "not_accepted": counts["not_accepted"],
         "turned_away": counts["turned_away"],

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.model import FINAL_STATES
-from sim.outcomes import OUTCOMES, months, state_names
+from sim.outcomes import OUTCOMES, months, stage_outcome_names, state_names
 from sim.scenario import Scenario
 from sim.accounting import CASHFLOW
 from sim.worker import Chunk, leave_interrupts_to_the_parent, outcome_names, run_chunk
@@ -101,7 +101,7 @@ def run(
             on_progress(len(result.outcomes))
     table = pd.DataFrame(outcomes, columns=list(columns))
     table.insert(0, "replication", np.arange(first_replication, end))
-    for column in OUTCOMES:  # counts of people; the rest are months, shares and euros
+    for column in OUTCOMES + stage_outcome_names(scenario):  # counts of people; the rest are months, shares, euros
         if column not in ("mean_wait_months", "slot_utilisation"):
             table[column] = table[column].astype(np.int64)
     if clients is not None:
@@ -219,4 +219,5 @@ class ClientRecords:
         table["segment"] = pd.Categorical.from_codes(table["segment"], categories=list(scenario.segments))
         table["final_state"] = pd.Categorical.from_codes(table["final_state"], categories=list(FINAL_STATES))
         table["dropped_out_of"] = pd.Categorical.from_codes(table["dropped_out_of"], categories=list(scenario.stages))
+        table["placed_from"] = pd.Categorical.from_codes(table["placed_from"], categories=list(scenario.stages))
         return table

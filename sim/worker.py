@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.accounting import MONEY_OUTCOMES, account
 from sim.model import simulate
-from sim.outcomes import OUTCOMES, client_columns, monthly_counts, replication_outcomes
+from sim.outcomes import OUTCOMES, client_columns, monthly_counts, replication_outcomes, stage_outcome_names
 from sim.scenario import Scenario
 
 
@@ -54,7 +54,7 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
 
 def outcome_names(scenario: Scenario) -> tuple[str, ...]:
     """The columns of replications.csv for this scenario."""
-    return OUTCOMES + (MONEY_OUTCOMES if scenario.budget is not None else ())
+    return OUTCOMES + stage_outcome_names(scenario) + (MONEY_OUTCOMES if scenario.budget is not None else ())
 
 
 def leave_interrupts_to_the_parent() -> None:

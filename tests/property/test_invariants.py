@@ -94,6 +94,10 @@ def test_every_referred_person_ends_in_exactly_one_final_state(scenario, replica
                + result["left_for_own_job"])
     assert counted == result["referred"] == len(final)
     assert result["started"] <= (scenario.referrals.max_participants or np.inf)
+    # Per stage: every placement came from exactly one stage's route, and
+    # everyone who started entered the first stage.
+    assert sum(result[f"placed_from_{stage}"] for stage in scenario.stages) == result["placed"]
+    assert result[f"entered_{scenario.first_stage}"] == result["started"]
 
 
 @SETTINGS
