@@ -19,6 +19,8 @@ from sim.errors import Problem, ScenarioError
 from sim.outcomes import OUTCOMES
 from sim.runner import run
 from sim.scenario import Scenario
+from sim.scenario_file import read_model
+from sim.shipped import scenarios_folder
 
 
 class Observation(BaseModel):
@@ -50,8 +52,12 @@ class Observed(BaseModel):
 
 
 def observed_folder() -> Path:
-    from sim.shipped import scenarios_folder
     return scenarios_folder() / "observed"
+
+
+def load_observed(path: str | Path) -> Observed:
+    """Read and check an observed-figures file."""
+    return read_model(path, Observed)
 
 
 def backtest(scenario: Scenario, observed: Observed, replications: int = 400,

@@ -15,18 +15,26 @@ parameter.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from sim.backtest import Observed
-from sim.errors import Problem, ScenarioError
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.scenario_file import scenario_from_dict
+matplotlib.use("Agg")  # files only
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.backtest import Observed, backtest  # noqa: E402
+from sim.errors import Problem, ScenarioError  # noqa: E402
+from sim.plots import save_figure  # noqa: E402
+from sim.results import write_atomically, write_manifest  # noqa: E402
+from sim.runner import run  # noqa: E402
+from sim.scenario import Scenario  # noqa: E402
+from sim.scenario_file import scenario_from_dict  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -144,18 +152,6 @@ def write_calibration(result: CalibrationResult, original: str, folder, command:
                       check_replications: int = 400, workers: int | None = None):
     """The fitted scenario (extending ``original``), the candidates, the
     plausible ranges, and published figures against the fitted scenario."""
-    import json
-    import os
-    from pathlib import Path
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from sim.backtest import backtest
-    from sim.results import package_versions, write_atomically
-
     folder = Path(folder)
     check = backtest(with_values(result.scenario, result.best), result.observed, check_replications, workers)
 
@@ -166,7 +162,6 @@ def write_calibration(result: CalibrationResult, original: str, folder, command:
                                                          float_format="%.6g")
         result.ranges().to_csv(staging / "parameters.csv", index=False, float_format="%.6g")
         check.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
-        (staging / "plots").mkdir()
         figure, axes = plt.subplots(figsize=(8, 0.9 + 0.55 * len(check)))
         labels = [f"{row.outcome} at month {row.month:g}" for row in check.itertuples()]
         positions = np.arange(len(check))
@@ -182,12 +177,11 @@ def write_calibration(result: CalibrationResult, original: str, folder, command:
         axes.set_title(f"{result.scenario.name}: published figures against the fitted scenario")
         axes.grid(axis="x", alpha=0.3)
         axes.legend(loc="upper center", fontsize="small", bbox_to_anchor=(0.5, -0.35 - 0.6 / len(check)), ncol=2)
-        figure.savefig(staging / "plots" / "fit.png", dpi=110, bbox_inches="tight")
-        plt.close(figure)
-        manifest = {"scenario": result.scenario.name, "observed": result.observed.source,
-                    "candidates": len(result.candidates), "accepted": len(result.accepted),
-                    "replications": result.replications, "seed": result.seed, "best": result.best,
-                    "command": command, "versions": package_versions()}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        save_figure(figure, staging / "plots" / "fit.png")
+        write_manifest(staging, {
+            "scenario": result.scenario.name, "observed": result.observed.source,
+            "candidates": len(result.candidates), "accepted": len(result.accepted),
+            "replications": result.replications, "seed": result.seed, "best": result.best,
+        }, command)
 
     return write_atomically(folder, write), check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -285,8 +286,6 @@ def sweep(
         err.print(f"Interrupted after {done_points} of {len(grid_points)} points; the finished points are kept: "
                   "run the same command again to continue.", soft_wrap=True)
         raise typer.Exit(130) from None
-    import shutil
-
     shutil.rmtree(work, ignore_errors=True)
     _print_sweep_table(summary, varied, chosen_target)
     out.print(f"Results written to {folder}/", soft_wrap=True)
@@ -395,8 +394,7 @@ def calibrate(
     """Fit the scenario's free parameters to published figures (approximate
     Bayesian computation) and write the fitted scenario."""
     from sim import calibration
-    from sim.backtest import observed_folder
-    from sim.scenario_file import load_observed
+    from sim.backtest import load_observed, observed_folder
 
     path = shipped.resolve(scenario)
     base = _load_or_exit(scenario, overrides)
@@ -508,8 +506,7 @@ def list_scenarios() -> None:
 
 def _write_validation_report(path: Path, replications: int) -> None:
     from sim import validation
-    from sim.backtest import backtest, observed_folder
-    from sim.scenario_file import load_observed
+    from sim.backtest import backtest, load_observed, observed_folder
 
     backtests = []
     with err.status("back-tests...") as status:

@@ -12,7 +12,6 @@ alternative does better than the baseline in a replication.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from sim.plots import save_figure  # noqa: E402
+from sim.results import write_atomically, write_manifest  # noqa: E402
 from sim.runner import RunResult, run  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 from sim.scenario_file import dump_scenario  # noqa: E402
@@ -117,8 +118,6 @@ def compare(scenarios: list[Scenario], replications: int | None = None, seed: in
 
 
 def write_comparison(comparison: Comparison, folder: Path, command: list[str] | None = None) -> Path:
-    from sim.results import package_versions, write_atomically
-
     def write(staging: Path) -> None:
         comparison.summary().to_csv(staging / "comparison.csv", index=False, float_format="%.6g")
         comparison.differences().to_csv(staging / "differences.csv", index=False, float_format="%.10g")
@@ -127,19 +126,13 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
             (staging / "scenarios" / f"{result.scenario.name}.yaml").write_text(dump_scenario(result.scenario))
             result.outcomes.to_csv(staging / f"replications_{result.scenario.name}.csv", index=False,
                                    float_format="%.10g")
-        (staging / "plots").mkdir()
-        figure = plot(comparison)
-        figure.savefig(staging / "plots" / "differences.png", dpi=120, bbox_inches="tight")
-        plt.close(figure)
-        manifest = {
+        save_figure(plot(comparison), staging / "plots" / "differences.png")
+        write_manifest(staging, {
             "baseline": comparison.baseline.scenario.name,
             "alternatives": [result.scenario.name for result in comparison.alternatives],
             "seed": comparison.baseline.seed,
             "replications": comparison.baseline.replications,
-            "command": command,
-            "versions": package_versions(),
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        }, command)
 
     return write_atomically(folder, write)
 

@@ -42,13 +42,17 @@ def save_all(result: RunResult, folder: Path) -> list[Path]:
                     "waterfall.png": waterfall(result)}
     paths = []
     for name, figure in figures.items():
-        if figure is None:
-            continue
-        path = folder / name
-        figure.savefig(path, dpi=120, bbox_inches="tight")
-        plt.close(figure)
-        paths.append(path)
+        if figure is not None:
+            paths.append(save_figure(figure, folder / name))
     return paths
+
+
+def save_figure(figure: Figure, path: Path) -> Path:
+    """Write a figure as PNG and free it (pyplot keeps figures until closed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return path
 
 
 def placements(result: RunResult) -> Figure:

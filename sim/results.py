@@ -70,8 +70,14 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> No
     (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
     plots.save_all(result, folder / "plots")
     files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
-    manifest = _manifest(result, command, [*files, "manifest.json"])
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_manifest(folder, {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "replications": result.replications,
+        "workers": result.workers,
+        "run_seconds": round(result.seconds, 3),
+        "files": [*files, "manifest.json"],
+    }, command)
 
 
 def recompute_budget(folder: Path, overrides: dict[str, Any], command: list[str] | None = None) -> RunResult:
@@ -205,21 +211,18 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def _manifest(result: RunResult, command: list[str] | None, files: list[str]) -> dict:
-    versions = package_versions()
-    return {
-        "scenario": result.scenario.name,
-        "seed": result.seed,
-        "replications": result.replications,
-        "workers": result.workers,
-        "run_seconds": round(result.seconds, 3),
+def write_manifest(folder: Path, fields: dict, command: list[str] | None) -> None:
+    """manifest.json: what was run, the command that runs it again, and the
+    versions it ran with."""
+    manifest = {
+        **fields,
         "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command if command is not None else sys.argv,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "versions": versions,
-        "files": files,
+        "versions": package_versions(),
     }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def _swap_into_place(staging: Path, folder: Path) -> None:

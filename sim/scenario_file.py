@@ -14,7 +14,7 @@ import io
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -25,6 +25,7 @@ from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario, endless_message, endless_stages
 
 FieldPath = tuple[Any, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 Position = tuple[str, int, int]  # file, line, column (1-based)
 
 #: Mappings under these keys describe one value; a child file replaces them
@@ -50,15 +51,14 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     return _validate(located)
 
 
-def load_observed(path: str | Path):
-    """Read and check an observed-figures file (see ``sim.backtest``)."""
-    from sim.backtest import Observed
-
+def read_model(path: str | Path, model: type[ModelT]) -> ModelT:
+    """Read a YAML file (no ``extends:``) into ``model``, problems reported
+    like a scenario file's: one line each, with file, line and field."""
     located = _read_one(Path(path))
     try:
-        return Observed.model_validate(located.data)
+        return model.model_validate(located.data)
     except ValidationError as error:
-        raise ScenarioError(_unique([_problem(located, detail, Observed)
+        raise ScenarioError(_unique([_problem(located, detail, model)
                                      for detail in error.errors(include_url=False)])) from None
 
 

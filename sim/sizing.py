@@ -14,14 +14,22 @@ every probe is a comparison of like with like.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
+import matplotlib
 import pandas as pd
 
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.statistics import TargetChance, target_chance
-from sim.sweep import Varied, scenario_at
+matplotlib.use("Agg")  # files only
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.plots import save_figure  # noqa: E402
+from sim.results import write_atomically, write_manifest  # noqa: E402
+from sim.runner import run  # noqa: E402
+from sim.scenario import Scenario  # noqa: E402
+from sim.scenario_file import dump_scenario  # noqa: E402
+from sim.statistics import TargetChance, target_chance  # noqa: E402
+from sim.sweep import Varied, scenario_at  # noqa: E402
 
 
 @dataclass
@@ -131,23 +139,12 @@ def probes_table(result: SizingResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_sizing(result: SizingResult, base: Scenario, folder, command: list[str] | None):
-    import json
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from sim.results import package_versions, write_atomically
-    from sim.scenario_file import dump_scenario
-
+def write_sizing(result: SizingResult, base: Scenario, folder: Path, command: list[str] | None) -> Path:
     table = probes_table(result)
 
-    def write(staging) -> None:
+    def write(staging: Path) -> None:
         table.to_csv(staging / "probes.csv", index=False, float_format="%.6g")
         (staging / "scenario.yaml").write_text(dump_scenario(base))
-        (staging / "plots").mkdir()
         figure, axes = plt.subplots(figsize=(8, 4.5))
         axes.errorbar(table["value"], table["chance"] * 100,
                       yerr=[(table["chance"] - table["chance_low"]) * 100,
@@ -165,12 +162,11 @@ def write_sizing(result: SizingResult, base: Scenario, folder, command: list[str
         axes.set_ylim(-3, 103)
         axes.grid(alpha=0.3)
         axes.legend(loc="lower right", fontsize="small")
-        figure.savefig(staging / "plots" / "target_chance.png", dpi=110, bbox_inches="tight")
-        plt.close(figure)
-        manifest = {"scenario": base.name, "varied": result.path, "range": [result.low, result.high],
-                    "target": {"outcome": outcome, "at_least": level}, "confidence": result.confidence,
-                    "answer": result.answer, "minimised": result.minimised, "command": command,
-                    "versions": package_versions()}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        save_figure(figure, staging / "plots" / "target_chance.png")
+        write_manifest(staging, {
+            "scenario": base.name, "varied": result.path, "range": [result.low, result.high],
+            "target": {"outcome": outcome, "at_least": level}, "confidence": result.confidence,
+            "answer": result.answer, "minimised": result.minimised,
+        }, command)
 
     return write_atomically(folder, write)

@@ -31,6 +31,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError
+from sim.plots import save_figure
+from sim.results import write_atomically, write_manifest
 from sim.runner import run
 from sim.scenario import Scenario
 from sim.scenario_file import dump_scenario, scenario_from_dict
@@ -181,22 +183,18 @@ def parse_target(text: str) -> tuple[str, float]:
 
 def write_sweep(result: SweepResult, summary: pd.DataFrame, target: tuple[str, float] | None, folder: Path,
                 command: list[str] | None, design: str) -> Path:
-    from sim.results import package_versions, write_atomically
-
     def write(staging: Path) -> None:
         result.points.to_csv(staging / "points.csv", index=False)
         result.outcomes.to_csv(staging / "replications.csv", index=False, float_format="%.10g")
         summary.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
         (staging / "scenario.yaml").write_text(dump_scenario(result.base))
-        (staging / "plots").mkdir()
         for name, figure in sweep_plots(result, target, design).items():
-            figure.savefig(staging / "plots" / name, dpi=110, bbox_inches="tight")
-            plt.close(figure)
-        manifest = {"scenario": result.base.name, "varied": [v.path for v in result.varied], "design": design,
-                    "points": len(result.points), "replications": result.replications, "seed": result.seed,
-                    "target": None if target is None else {"outcome": target[0], "at_least": target[1]},
-                    "command": command, "versions": package_versions()}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+            save_figure(figure, staging / "plots" / name)
+        write_manifest(staging, {
+            "scenario": result.base.name, "varied": [v.path for v in result.varied], "design": design,
+            "points": len(result.points), "replications": result.replications, "seed": result.seed,
+            "target": None if target is None else {"outcome": target[0], "at_least": target[1]},
+        }, command)
 
     return write_atomically(folder, write)
 

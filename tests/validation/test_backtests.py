@@ -8,9 +8,9 @@ a percentile at that number of replications.
 
 import pytest
 
-from sim.backtest import backtest, observed_folder
+from sim.backtest import backtest, load_observed, observed_folder
 from sim.errors import ScenarioError
-from sim.scenario_file import load_observed, load_scenario
+from sim.scenario_file import load_scenario
 from sim.shipped import resolve
 
 OBSERVED = sorted(observed_folder().glob("*.yaml"))
