@@ -16,6 +16,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sim.errors import Problem, ScenarioError
+from sim.accounting import MONEY_OUTCOMES
+from sim.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES
 from sim.outcomes import OUTCOMES
 from sim.runner import run
 from sim.scenario import Scenario
@@ -34,10 +36,12 @@ class Observation(BaseModel):
     @field_validator("outcome")
     @classmethod
     def _known_outcome(cls, outcome: str) -> str:
-        # Per-stage outcomes (entered_<stage>, placed_from_<stage>) are checked
-        # against the scenario's stages when the back-test runs.
-        if outcome not in OUTCOMES and not outcome.startswith(("entered_", "placed_from_")):
-            raise ValueError(f"unknown outcome '{outcome}' (expected one of: {', '.join(OUTCOMES)})")
+        # Per-stage outcomes (entered_<stage>, placed_from_<stage>), and whether
+        # the scenario has the budget or caseload an outcome needs, are checked
+        # against the scenario when the back-test runs.
+        known = OUTCOMES + MONEY_OUTCOMES + CASELOAD_OUTCOMES + CASELOAD_MONEY_OUTCOMES
+        if outcome not in known and not outcome.startswith(("entered_", "placed_from_")):
+            raise ValueError(f"unknown outcome '{outcome}' (expected one of: {', '.join(known)})")
         return outcome
 
 

@@ -69,7 +69,15 @@ _MONEY_HEADLINE = {
     "cost_per_net_placement": ("Cost per net placement (EUR)", *_THOUSANDS),
     "break_even_month": ("Break-even month", "{:.1f}", "{:.0f}"),
 }
-_IN_THOUSANDS = {name for name, (_, precise, _) in _MONEY_HEADLINE.items() if precise == _THOUSANDS[0]}
+_CASELOAD_HEADLINE = {
+    "left_assistance": ("Off assistance at the horizon", *_COUNT),
+    "caseload_inflow": ("New recipients (caseload)", *_COUNT),
+    "caseload_other_outflow": ("Left for other reasons (caseload)", *_COUNT),
+    "fewer_recipients": ("Net fewer recipients", *_COUNT),
+    "caseload_savings_per_year": ("  their benefit a year (EUR)", *_THOUSANDS),
+}
+_IN_THOUSANDS = {name for name, (_, precise, _) in (_MONEY_HEADLINE | _CASELOAD_HEADLINE).items()
+                 if precise == _THOUSANDS[0]}
 
 
 @app.command()
@@ -117,6 +125,8 @@ def run(
 
     summary = summarise(result.outcomes)
     headline = _HEADLINE | (_MONEY_HEADLINE if loaded.budget is not None else {})
+    if loaded.caseload is not None:
+        headline |= {name: row for name, row in _CASELOAD_HEADLINE.items() if name in summary.index}
     title = f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}"
     out.print(_headline_table(loaded, summary, headline, title))
     target = loaded.target.placed
@@ -206,7 +216,7 @@ def compare(
         for column, justify in (("outcome", "left"), (names[0], "right"), (alternative.scenario.name, "right"),
                                 ("difference (95 % CI)", "right"), ("chance better", "right")):
             table.add_column(column, justify=justify)
-        for outcome, (label, precise, _) in (_HEADLINE | _MONEY_HEADLINE).items():
+        for outcome, (label, precise, _) in (_HEADLINE | _MONEY_HEADLINE | _CASELOAD_HEADLINE).items():
             if outcome not in rows.index or math.isnan(rows.loc[outcome, "difference"]):
                 continue
             row = rows.loc[outcome] / (1000 if outcome in _IN_THOUSANDS else 1)
@@ -428,8 +438,8 @@ def calibrate(
     for column in ("figure", "published", "simulated median", "90 % of runs"):
         fit.add_column(column, justify="left" if column == "figure" else "right")
     for row in check.itertuples():
-        fit.add_row(f"{row.outcome} at month {row.month:g}", f"{row.published:g}", f"{row.simulated_median:g}",
-                    f"{row.simulated_q05:g} to {row.simulated_q95:g}")
+        fit.add_row(f"{row.outcome} at month {row.month:g}", _figure(row.published), _figure(row.simulated_median),
+                    f"{_figure(row.simulated_q05)} to {_figure(row.simulated_q95)}")
     out.print(fit)
     out.print(f"Fitted scenario and results written to {folder}/", soft_wrap=True)
 
@@ -539,6 +549,13 @@ def _load_or_exit(name: str, overrides: list[str] | None = None) -> Scenario:
 def _print_problems(error: ScenarioError) -> None:
     for problem in error.problems:
         err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+
+
+def _figure(value: float) -> str:
+    """A published or simulated count or amount as people read it: 1,023 or 3.84 M."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f} M"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _headline_table(scenario: Scenario, summary, rows: dict, title: str) -> Table:

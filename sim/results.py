@@ -24,10 +24,12 @@ import pandas as pd
 
 from sim import plots
 from sim.accounting import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
+from sim.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
 from sim.errors import Problem, ScenarioError
 from sim.runner import ClientRecords, RunResult
 from sim.scenario_file import dump_scenario, load_scenario
 from sim.statistics import summarise, target_chance
+from sim.worker import outcome_names
 
 _VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
 
@@ -102,13 +104,16 @@ def recompute_budget(folder: Path, overrides: dict[str, Any], command: list[str]
     manifest = json.loads((folder / "manifest.json").read_text())
     clients = ClientRecords(folder / "clients.parquet", scenario)
     outcomes = pd.read_csv(folder / "replications.csv")
-    outcomes = outcomes[[column for column in outcomes.columns if column not in MONEY_OUTCOMES]]
     money_rows, cashflow = [], []
     for one in clients.by_replication():
         money, flow = account(scenario, client_columns_of(one))
         money_rows.append(money)
         cashflow.append(flow)
-    outcomes = pd.concat([outcomes, pd.DataFrame(money_rows, columns=list(MONEY_OUTCOMES))], axis=1)
+    outcomes[list(MONEY_OUTCOMES)] = pd.DataFrame(money_rows, columns=list(MONEY_OUTCOMES))
+    if scenario.caseload is not None:
+        outcomes[list(CASELOAD_MONEY_OUTCOMES)] = [[caseload_savings_per_year(scenario, fewer)]
+                                                   for fewer in outcomes["fewer_recipients"]]
+    outcomes = outcomes[["replication", *outcome_names(scenario)]]
     timeseries = pd.read_parquet(folder / "timeseries.parquet")
     states = tuple(column for column in timeseries.columns if column not in ("replication", "month"))
     months = np.sort(timeseries["month"].unique())

@@ -181,6 +181,17 @@ class Counterfactual(_Frozen):
         return -math.log1p(-self.own_job_chance_per_year) / 12
 
 
+class Caseload(_Frozen):
+    """The rest of the municipality's caseload, for the net change in the
+    number of recipients that councils and the press report: people who come
+    onto assistance each month, and people who leave it for reasons the
+    stages do not describe (moving away, retirement, a partner's income,
+    work found outside the programme). Each is a Poisson count per month."""
+
+    inflow_per_month: Annotated[float, Field(ge=0)]
+    other_outflow_per_month: Annotated[float, Field(ge=0)] = 0.0
+
+
 class Employment(_Frozen):
     """What happens after placement."""
 
@@ -221,6 +232,7 @@ class Scenario(_Frozen):
     employment: Employment = Field(default_factory=Employment)
     counterfactual: Counterfactual = Field(default_factory=Counterfactual)
     budget: Budget | None = None
+    caseload: Caseload | None = None
     free: dict[str, FreeParameter] = Field(default_factory=dict)
 
     @field_validator("segments")

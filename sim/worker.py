@@ -1,6 +1,7 @@
 """What a worker process does: simulate a chunk of replications and reduce
 each to what the parent keeps (outcome row, monthly counts, with a budget
-the money and monthly cashflow, optionally the client columns).
+the money and monthly cashflow, with a caseload section the net change in
+recipients, optionally the client columns).
 
 This module imports only what the simulation needs, not pandas or
 matplotlib, so each worker process stays small (about 60 MB).
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.accounting import MONEY_OUTCOMES, account
+from sim.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
 from sim.model import simulate
 from sim.outcomes import OUTCOMES, client_columns, monthly_counts, replication_outcomes, stage_outcome_names
 from sim.scenario import Scenario
@@ -40,6 +42,8 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
             money, flow = account(scenario, columns)
             row |= money
             cashflow.append(flow)
+        if scenario.caseload is not None:
+            row |= caseload_outcomes(scenario, records, seed, replication)
         outcomes.append([row[name] for name in outcome_names(scenario)])
         if keep_clients:
             clients.append(columns)
@@ -54,7 +58,10 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
 
 def outcome_names(scenario: Scenario) -> tuple[str, ...]:
     """The columns of replications.csv for this scenario."""
-    return OUTCOMES + stage_outcome_names(scenario) + (MONEY_OUTCOMES if scenario.budget is not None else ())
+    money = MONEY_OUTCOMES if scenario.budget is not None else ()
+    caseload = CASELOAD_OUTCOMES if scenario.caseload is not None else ()
+    caseload_money = CASELOAD_MONEY_OUTCOMES if scenario.caseload is not None and scenario.budget is not None else ()
+    return OUTCOMES + stage_outcome_names(scenario) + money + caseload + caseload_money
 
 
 def leave_interrupts_to_the_parent() -> None:
