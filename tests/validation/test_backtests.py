@@ -17,8 +17,8 @@ OBSERVED = sorted(observed_folder().glob("*.yaml"))
 
 
 def test_there_are_observed_figures_to_test():
-    assert {path.stem for path in OBSERVED} >= {"brunssum_innovation_2017", "groningen_1000_banen_2018",
-                                                 "heerlen_2018"}
+    assert {path.stem for path in OBSERVED} >= {"brunssum_logistics_2021", "brunssum_innovation_2017",
+                                                 "groningen_1000_banen_2018", "heerlen_2018"}
 
 
 @pytest.mark.parametrize("path", OBSERVED, ids=[path.stem for path in OBSERVED])
