@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
 #   make run    install into .venv, run the reference pilot, write results/
 #   make test   install into .venv (with test tools) and run the test suite
+# The install includes the dask extra, so the cluster executor is tested too.
 PYTHON ?= $(shell command -v python3 || command -v python)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +21,7 @@ benchmark: $(INSTALLED)
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(INSTALLED)
 
 clean:

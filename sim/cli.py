@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import shipped
+from sim import executors, shipped
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario
 from sim.scenario_file import load_scenario, parse_overrides
@@ -39,6 +41,15 @@ SetOption = Annotated[
 
 WorkersOption = Annotated[
     Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
+]
+ExecutorOption = Annotated[
+    str, typer.Option("--executor", envvar="PILOTSIM_EXECUTOR",
+                      help="Where replications run: processes (this machine) or dask (a cluster; needs the "
+                           "dask extra).", show_envvar=False),
+]
+SchedulerOption = Annotated[
+    Optional[str], typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: the "
+                                                    "DASK_SCHEDULER_ADDRESS setting, else a local cluster).")
 ]
 SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")]
 
@@ -100,6 +111,8 @@ def run(
                           "so `pilotsim budget` can recompute the money).", show_default=False),
     ] = None,
     workers: WorkersOption = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
@@ -112,7 +125,7 @@ def run(
     if keep_clients is None:
         keep_clients = loaded.budget is not None
     try:
-        with _progress() as progress:
+        with _executor(executor, workers, scheduler), _progress() as progress:
             task = progress.add_task(f"{loaded.name}", total=count)
             result = run_replications(
                 loaded, count, seed=seed, workers=workers, keep_clients=keep_clients,
@@ -182,6 +195,8 @@ def compare(
         Optional[Path], typer.Option("--out", help="Results folder (default: results/compare_<first>_<second>...).")
     ] = None,
     workers: WorkersOption = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Compare scenarios on the same random numbers: paired differences, their
@@ -199,7 +214,7 @@ def compare(
         raise typer.Exit(2)
     count = replications or loaded[0].replications
     try:
-        with _progress() as progress:
+        with _executor(executor, workers, scheduler), _progress() as progress:
             task = progress.add_task("comparing", total=count * len(loaded))
             comparison = compare_scenarios(loaded, count, seed=seed, workers=workers,
                                            on_progress=lambda done: progress.advance(task, done))
@@ -255,6 +270,8 @@ def sweep(
         Optional[Path], typer.Option("--out", help="Results folder (default: results/sweep_<scenario name>).")
     ] = None,
     workers: WorkersOption = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario at many values of some of its fields, on the same random
@@ -281,7 +298,7 @@ def sweep(
     work = folder.with_name(f".{folder.name}.work")
     done_points = 0
     try:
-        with _progress() as progress:
+        with _executor(executor, workers, scheduler), _progress() as progress:
             task = progress.add_task(f"{len(grid_points)} points", total=len(grid_points) * replications)
 
             def on_point(done: int, total: int, resumed: bool) -> None:
@@ -322,6 +339,8 @@ def size(
     seed: SeedOption = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Default: results/size_<scenario name>.")] = None,
     workers: WorkersOption = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Find the smallest value of a field (places, intake...) that reaches a
@@ -350,7 +369,7 @@ def size(
         _print_problems(error)
         raise typer.Exit(2) from None
     try:
-        with err.status("searching...") as status:
+        with _executor(executor, workers, scheduler), err.status("searching...") as status:
             result = sizing.size(
                 base, varied, chosen_target, confidence, seed=base.seed if seed is None else seed,
                 by_month=by_month, start_replications=replications, max_replications=max_replications,
@@ -399,6 +418,8 @@ def calibrate(
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Default: results/calibrate_<scenario name>.")
                        ] = None,
     workers: WorkersOption = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Fit the scenario's free parameters to published figures (approximate
@@ -414,13 +435,14 @@ def calibrate(
             raise ScenarioError([Problem(str(path), None, None, "free",
                                          "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
                                          "{low: 5, high: 15}}")])
-        with _progress() as progress:
-            task = progress.add_task("candidates", total=samples)
-            result = calibration.calibrate(base, figures, samples, replications, accept, seed, workers,
-                                           on_candidate=lambda done, total: progress.update(task, completed=done))
-        folder, check = calibration.write_calibration(result, str(path),
-                                                      out_dir or Path("results") / f"calibrate_{base.name}",
-                                                      ["pilotsim", *sys.argv[1:]], workers=workers)
+        with _executor(executor, workers, scheduler):
+            with _progress() as progress:
+                task = progress.add_task("candidates", total=samples)
+                result = calibration.calibrate(base, figures, samples, replications, accept, seed, workers,
+                                               on_candidate=lambda done, total: progress.update(task, completed=done))
+            folder, check = calibration.write_calibration(result, str(path),
+                                                          out_dir or Path("results") / f"calibrate_{base.name}",
+                                                          ["pilotsim", *sys.argv[1:]], workers=workers)
     except ScenarioError as error:
         _print_problems(error)
         raise typer.Exit(2) from None
@@ -556,6 +578,17 @@ def _figure(value: float) -> str:
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.2f} M"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+@contextmanager
+def _executor(kind: str, workers: int | None, scheduler: str | None) -> Iterator[None]:
+    """One executor for every run of the command; one line and exit 2 when it cannot be had."""
+    try:
+        with executors.using(kind, workers, scheduler):
+            yield
+    except executors.ExecutorUnavailable as error:
+        err.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _headline_table(scenario: Scenario, summary, rows: dict, title: str) -> Table:

@@ -12,12 +12,11 @@ client records, when kept, go to disk as they arrive.
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +24,20 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from sim import executors
 from sim.model import FINAL_STATES
 from sim.outcomes import OUTCOMES, months, stage_outcome_names, state_names
 from sim.scenario import Scenario
 from sim.accounting import CASHFLOW
-from sim.worker import Chunk, leave_interrupts_to_the_parent, outcome_names, run_chunk
+from sim.worker import Chunk, outcome_names, run_chunk
 
-#: Replications per chunk at most: about half a second of work on the
-#: reference scenario, small enough for a smooth progress bar.
-MAX_CHUNK = 250
+#: Seconds of work a chunk aims at: long enough that sending it to a worker
+#: and back costs little, short enough for a smooth progress bar and a prompt
+#: stop on Ctrl-C.
+CHUNK_SECONDS = 0.5
+
+#: Replications run first, in this process, to time one replication.
+PROBE_REPLICATIONS = 4
 
 
 @dataclass(frozen=True)
@@ -64,21 +68,24 @@ def run(
     keep_clients: bool = False,
     on_progress: Callable[[int], None] | None = None,
     first_replication: int = 0,
+    chunk_size: int | None = None,
 ) -> RunResult:
     """Run ``replications`` (default: the scenario's) replications of ``scenario``,
     numbered from ``first_replication`` (to add replications to earlier ones).
 
-    ``workers`` defaults to every core; ``on_progress`` is called in this
-    process with the number of replications just finished.
+    ``workers`` defaults to every core, unless an executor opened with
+    ``sim.executors.using`` is in force, which then runs the chunks.
+    ``chunk_size`` defaults to about CHUNK_SECONDS of work, timed on the first
+    replications. ``on_progress`` is called in this process with the number
+    of replications just finished.
     """
     replications = scenario.replications if replications is None else replications
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
     seed = scenario.seed if seed is None else seed
-    workers = max(1, workers or os.cpu_count() or 1)
-    chunk = max(1, min(MAX_CHUNK, math.ceil(replications / (4 * workers))))
+    shared = executors.current()
+    slots = shared.slots if shared is not None else max(1, workers or executors.cores())
     end = first_replication + replications
-    bounds = [(first, min(first + chunk, end)) for first in range(first_replication, end, chunk)]
 
     grid, states, columns = months(scenario), state_names(scenario), outcome_names(scenario)
     outcomes = np.empty((replications, len(columns)))
@@ -87,8 +94,8 @@ def run(
                 if scenario.budget is not None else None)
     clients = ClientRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
-    used_workers = 1 if len(bounds) == 1 else min(workers, len(bounds))
-    for result in _run_chunks(scenario, seed, bounds, used_workers, keep_clients):
+    chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size)
+    for result in chunks:
         start = result.first - first_replication
         stop = start + len(result.outcomes)
         outcomes[start:stop] = result.outcomes
@@ -115,25 +122,47 @@ def run(
         months=grid,
         states=states,
         clients=clients,
-        workers=used_workers,
+        workers=chunks.workers_used,
         seconds=time.perf_counter() - started,
     )
 
 
-def _run_chunks(
-    scenario: Scenario, seed: int, bounds: list[tuple[int, int]], workers: int, keep_clients: bool
-) -> Iterator[Chunk]:
-    if workers == 1:
-        for first, stop in bounds:
-            yield run_chunk(scenario, seed, first, stop, keep_clients)
-        return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=leave_interrupts_to_the_parent)
-    try:
-        yield from _gather(pool, workers, scenario, seed, bounds, keep_clients)
-    finally:
-        # On Ctrl-C (or any error) drop the chunks not yet started; the ones
-        # running finish within about half a second.
-        pool.shutdown(wait=True, cancel_futures=True)
+class _Chunks:
+    """The chunks of replications ``first`` to ``end - 1``, as they finish.
+
+    Unless a chunk size is given, the first few replications run here first
+    to time one, and the rest go out in chunks of about CHUNK_SECONDS, at
+    least four per worker so that none waits long for the last.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, first: int, end: int, slots: int, keep_clients: bool,
+                 chunk_size: int | None):
+        self.scenario, self.seed, self.first, self.end = scenario, seed, first, end
+        self.slots, self.keep_clients, self.chunk_size = slots, keep_clients, chunk_size
+        self.workers_used = 1
+
+    def __iter__(self) -> Iterator[Chunk]:
+        first, chunk_size = self.first, self.chunk_size
+        if chunk_size is None:
+            probe_end = min(self.end, first + PROBE_REPLICATIONS)
+            started = time.perf_counter()
+            yield run_chunk(self.scenario, self.seed, first, probe_end, self.keep_clients)
+            seconds_each = (time.perf_counter() - started) / (probe_end - first)
+            first = probe_end
+            balanced = math.ceil((self.end - first) / (4 * self.slots))
+            chunk_size = max(1, min(balanced, round(CHUNK_SECONDS / max(seconds_each, 1e-6))))
+        bounds = [(start, min(start + chunk_size, self.end)) for start in range(first, self.end, chunk_size)]
+        shared = executors.current()
+        if shared is not None and shared.executor is not None:
+            self.workers_used = shared.slots
+            yield from _gather(shared.executor, shared.slots, self.scenario, self.seed, bounds, self.keep_clients)
+        elif self.slots == 1 or len(bounds) <= 1:
+            for start, stop in bounds:
+                yield run_chunk(self.scenario, self.seed, start, stop, self.keep_clients)
+        else:
+            with executors.process_pool(min(self.slots, len(bounds))) as pool:
+                self.workers_used = pool.slots
+                yield from _gather(pool.executor, pool.slots, self.scenario, self.seed, bounds, self.keep_clients)
 
 
 def _gather(

@@ -1,0 +1,105 @@
+"""Where chunks of replications run: local processes, or a Dask cluster.
+
+A run cuts its replications into chunks (``sim.runner``) and hands them to an
+executor. Without anything said, each run opens a pool of local processes
+and closes it when done. A command that makes many runs (a sweep, a sizing,
+a calibration) opens one executor for all of them with ``using``, so that
+processes start once, or so that every run goes to a Dask cluster:
+
+    with using("dask", scheduler="tcp://host:8786"):
+        sweep(...)
+
+Results do not depend on the executor: replication ``i`` depends only on the
+scenario, the seed and ``i``, and chunks are put back in place by number.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+#: The executors a user can name.
+KINDS = ("processes", "dask")
+
+
+@dataclass(frozen=True)
+class OpenExecutor:
+    """An executor for chunks and how many it runs at once."""
+
+    executor: Executor | None  # None: run chunks in this process, one after another
+    slots: int
+    kind: str
+
+
+_current: ContextVar[OpenExecutor | None] = ContextVar("pilotsim_executor", default=None)
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The executor asked for cannot be used here (not installed, not reachable)."""
+
+
+def current() -> OpenExecutor | None:
+    """The executor opened by ``using`` around this call, if any."""
+    return _current.get()
+
+
+def cores() -> int:
+    return os.cpu_count() or 1
+
+
+@contextmanager
+def process_pool(workers: int) -> Iterator[OpenExecutor]:
+    """``workers`` local processes (none beyond this one when 1)."""
+    # Imported here: the worker module is what each process loads, and this
+    # module is imported by the CLI before any process exists.
+    from sim.worker import leave_interrupts_to_the_parent
+
+    if workers <= 1:
+        yield OpenExecutor(None, 1, "processes")
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=leave_interrupts_to_the_parent)
+    try:
+        yield OpenExecutor(pool, workers, "processes")
+    finally:
+        # On Ctrl-C (or any error) drop the chunks not yet started; the ones
+        # running finish within about half a second.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def dask_cluster(scheduler: str | None = None) -> Iterator[OpenExecutor]:
+    """The Dask cluster at ``scheduler`` (default: the DASK_SCHEDULER_ADDRESS
+    setting; with neither, a local cluster of this machine's cores)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ExecutorUnavailable("the dask executor needs the dask extra: pip install 'pilotsim[dask]'") from None
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    try:
+        client = Client(address, timeout="10s") if address else Client(processes=True, dashboard_address=None)
+    except OSError as error:
+        raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    try:
+        # pure=False: a chunk is a computation to run, not a value to cache by its arguments.
+        executor = client.get_executor(pure=False)
+        yield OpenExecutor(executor, max(1, sum(client.nthreads().values())), "dask")
+    finally:
+        client.close()
+
+
+@contextmanager
+def using(kind: str = "processes", workers: int | None = None, scheduler: str | None = None) -> Iterator[OpenExecutor]:
+    """Open one executor for every run made inside the block."""
+    if kind not in KINDS:
+        raise ExecutorUnavailable(f"unknown executor '{kind}' (expected one of: {', '.join(KINDS)})")
+    opened = dask_cluster(scheduler) if kind == "dask" else process_pool(workers or cores())
+    with opened as open_executor:
+        token = _current.set(open_executor)
+        try:
+            yield open_executor
+        finally:
+            _current.reset(token)
