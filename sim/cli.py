@@ -53,6 +53,10 @@ SchedulerOption = Annotated[
 ]
 SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")]
 
+#: Runs larger than this keep distributions rather than every replication
+#: (100,000 replications of the reference keep about 2 GB per replication).
+SUMMARY_ONLY_ABOVE = 100_000
+
 #: Outcomes shown after a run: label, then formats for the mean and
 #: confidence interval, and for the spread over runs (whole people there).
 _COUNT = ("{:.1f}", "{:.0f}")
@@ -110,6 +114,14 @@ def run(
                      help="Write clients.parquet, one row per client (default: when the scenario has a budget, "
                           "so `pilotsim budget` can recompute the money).", show_default=False),
     ] = None,
+    per_replication: Annotated[
+        Optional[bool],
+        typer.Option("--per-replication/--summary-only",
+                     help="Keep every replication's monthly counts and cashflow (timeseries.parquet, "
+                          "cashflow.parquet, replications.csv), or only their distributions "
+                          f"(timeseries_summary.csv, replications.parquet; memory stays flat). Default: per "
+                          f"replication up to {SUMMARY_ONLY_ABOVE:,} replications.", show_default=False),
+    ] = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -118,25 +130,26 @@ def run(
     """Run a scenario many times and write tables, a summary and plots."""
     from sim.results import default_folder, write_results
     from sim.runner import run as run_replications
-    from sim.statistics import summarise, target_chance
 
     loaded = _load_or_exit(scenario or shipped.REFERENCE, overrides)
     count = replications or loaded.replications
+    if per_replication is None:
+        per_replication = count <= SUMMARY_ONLY_ABOVE
     if keep_clients is None:
-        keep_clients = loaded.budget is not None
+        keep_clients = loaded.budget is not None and per_replication
     try:
         with _executor(executor, workers, scheduler), _progress() as progress:
             task = progress.add_task(f"{loaded.name}", total=count)
             result = run_replications(
                 loaded, count, seed=seed, workers=workers, keep_clients=keep_clients,
-                on_progress=lambda done: progress.advance(task, done),
+                keep_replications=per_replication, on_progress=lambda done: progress.advance(task, done),
             )
         folder = write_results(result, out_dir or default_folder(result), command=["pilotsim", *sys.argv[1:]])
     except KeyboardInterrupt:
         err.print("Interrupted: no results were written.")
         raise typer.Exit(130) from None
 
-    summary = summarise(result.outcomes)
+    summary = result.summary()
     headline = _HEADLINE | (_MONEY_HEADLINE if loaded.budget is not None else {})
     if loaded.caseload is not None:
         headline |= {name: row for name, row in _CASELOAD_HEADLINE.items() if name in summary.index}
@@ -144,13 +157,13 @@ def run(
     out.print(_headline_table(loaded, summary, headline, title))
     target = loaded.target.placed
     if target is not None:
-        chance = target_chance(result.outcomes["placed"].to_numpy(), "placed", target)
+        chance = result.chance("placed", target)
         out.print(
             f"Chance of placing {target} or more: {chance.probability:.0%} "
             f"(95 % interval {chance.low:.0%} to {chance.high:.0%})"
         )
     if loaded.budget is not None:
-        chance = target_chance(result.outcomes["npv"].to_numpy(), "npv", 1e-9)
+        chance = result.chance("npv", 1e-9)
         out.print(
             f"Chance the programme pays for itself by month {loaded.horizon_months:g}: {chance.probability:.0%} "
             f"(95 % interval {chance.low:.0%} to {chance.high:.0%})", soft_wrap=True
@@ -169,7 +182,6 @@ def budget(
 ) -> None:
     """Recompute the money of a run from its client records, without simulating again."""
     from sim.results import recompute_budget
-    from sim.statistics import summarise
 
     try:
         result = recompute_budget(results_dir, parse_overrides(overrides or []),
@@ -177,7 +189,7 @@ def budget(
     except ScenarioError as error:
         _print_problems(error)
         raise typer.Exit(2) from None
-    summary = summarise(result.outcomes)
+    summary = result.summary()
     out.print(_headline_table(result.scenario, summary, _MONEY_HEADLINE,
                               f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
                               f"replications, discount rate {result.scenario.budget.discount_rate:.2%}"))

@@ -81,7 +81,7 @@ def dask_cluster(scheduler: str | None = None) -> Iterator[OpenExecutor]:
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     try:
         client = Client(address, timeout="10s") if address else Client(processes=True, dashboard_address=None)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # unreachable, or not an address
         raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {address}: {error}") from None
     try:
         # pure=False: a chunk is a computation to run, not a value to cache by its arguments.

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.runner import RunResult  # noqa: E402
-from sim.statistics import fan, target_chance  # noqa: E402
+from sim.statistics import FAN_QUANTILES  # noqa: E402
 
 _BAND_COLOUR = "#2a6f97"
 _TARGET_COLOUR = "#c1121f"
@@ -37,7 +37,7 @@ def save_all(result: RunResult, folder: Path) -> list[Path]:
         "waiting_list.png": waiting_list(result),
         "place_utilisation.png": place_utilisation(result),
     }
-    if result.cashflow is not None:
+    if result.scenario.budget is not None:
         figures |= {"npv.png": npv(result), "cumulative_net_saving.png": cumulative_net_saving(result),
                     "waterfall.png": waterfall(result)}
     paths = []
@@ -58,16 +58,13 @@ def save_figure(figure: Figure, path: Path) -> Path:
 def placements(result: RunResult) -> Figure:
     """How many people find work: the spread over replications, the target, and
     the chance of reaching it."""
-    placed = result.outcomes["placed"].to_numpy()
     horizon = result.scenario.horizon_months
     figure, axes = plt.subplots(figsize=(8, 4.5))
-    bins = np.arange(placed.min(), placed.max() + 2) - 0.5
-    axes.hist(placed, bins=bins, weights=np.full(len(placed), 100 / len(placed)),
-              color=_BAND_COLOUR, alpha=0.85)
+    _histogram(axes, result, "placed")
     title = f"People placed in paid work by month {horizon:g}"
     target = result.scenario.target.placed
     if target is not None:
-        chance = target_chance(placed, "placed", target)
+        chance = result.chance("placed", target)
         axes.axvline(target - 0.5, color=_TARGET_COLOUR, linewidth=2,
                      label=f"target: {target} or more")
         title += (f"\nChance of reaching {target}: {chance.probability:.0%} "
@@ -82,12 +79,12 @@ def placements(result: RunResult) -> Figure:
 
 def states_over_time(result: RunResult) -> Figure:
     """Where people are, month by month: median and 50 %/90 % bands per state."""
-    shown = [index for index, _ in enumerate(result.states) if result.monthly[:, :, index].max() > 0]
+    shown = [index for index, _ in enumerate(result.states) if result.aggregates.state_peak(index) > 0]
     columns = 3
     rows = max(1, -(-len(shown) // columns))
     figure, axes_grid = plt.subplots(rows, columns, figsize=(12, 3.2 * rows), sharex=True, squeeze=False)
     for axes, index in zip(axes_grid.flat, shown):
-        _fan_chart(axes, result.months, result.monthly[:, :, index])
+        _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
         axes.set_title(_label(result.states[index]))
         axes.set_ylabel("people")
     for axes in list(axes_grid.flat)[len(shown):]:
@@ -104,7 +101,7 @@ def states_over_time(result: RunResult) -> Figure:
 def waiting_list(result: RunResult) -> Figure:
     index = result.states.index("waiting_list")
     figure, axes = plt.subplots(figsize=(8, 4.5))
-    _fan_chart(axes, result.months, result.monthly[:, :, index])
+    _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
     limit = result.scenario.referrals.waiting_list_limit
     if limit is not None:
         axes.axhline(limit, color=_TARGET_COLOUR, linestyle="--", label=f"list limit: {limit}")
@@ -124,7 +121,7 @@ def place_utilisation(result: RunResult) -> Figure | None:
         return None
     figure, axes_row = plt.subplots(1, len(limited), figsize=(8 * len(limited) ** 0.5, 4.5), squeeze=False)
     for axes, (name, slots) in zip(axes_row[0], limited):
-        in_use = 100 * result.monthly[:, :, result.states.index(name)] / slots
+        in_use = 100 * result.aggregates.state_fan(result.states.index(name), FAN_QUANTILES) / slots
         _fan_chart(axes, result.months, in_use)
         axes.axhline(100, color=_TARGET_COLOUR, linestyle="--", label=f"all {slots} places")
         axes.set_ylim(0, 110)
@@ -137,13 +134,33 @@ def place_utilisation(result: RunResult) -> Figure | None:
     return figure
 
 
-def _fan_chart(axes, months: np.ndarray, values: np.ndarray) -> None:
-    q05, q25, q50, q75, q95 = fan(values)
+def _fan_chart(axes, months: np.ndarray, quantiles: np.ndarray) -> None:
+    """Bands from [FAN_QUANTILES, month]."""
+    q05, q25, q50, q75, q95 = quantiles
     axes.fill_between(months, q05, q95, color=_BAND_COLOUR, alpha=0.18, linewidth=0, label="90 % band")
     axes.fill_between(months, q25, q75, color=_BAND_COLOUR, alpha=0.35, linewidth=0, label="50 % band")
     axes.plot(months, q50, color=_BAND_COLOUR, linewidth=2, label="median")
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
+
+
+def _histogram(axes, result: RunResult, outcome: str, scale: float = 1.0, bins: int | None = None) -> None:
+    """Share of replications per value of ``outcome`` (whole numbers: one bar
+    each; otherwise ``bins`` bars)."""
+    if result.outcomes is not None:
+        values = result.outcomes[outcome].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        weights = np.full(len(values), 100 / len(values))
+        edges = np.arange(values.min(), values.max() + 2) - 0.5 if bins is None else bins
+    else:
+        stored_edges, counts = result.aggregates.outcomes.histogram(outcome)
+        weights = 100 * counts / counts.sum()
+        if bins is None:  # unit bins of whole numbers: each bin holds its left edge
+            values, edges = stored_edges[:-1], stored_edges - 0.5
+        else:
+            values, edges = (stored_edges[:-1] + stored_edges[1:]) / 2, bins
+    axes.hist(values / scale, bins=edges if bins is not None else edges / scale, weights=weights,
+              color=_BAND_COLOUR, alpha=0.85)
 
 
 def _label(state: str) -> str:
@@ -161,11 +178,10 @@ def _note_replications(axes, result: RunResult) -> None:
 def npv(result: RunResult) -> Figure:
     """Net present value over replications and the chance the programme pays
     for itself within the horizon."""
-    values = result.outcomes["npv"].to_numpy() / 1000
     figure, axes = plt.subplots(figsize=(8, 4.5))
-    axes.hist(values, bins=40, weights=np.full(len(values), 100 / len(values)), color=_BAND_COLOUR, alpha=0.85)
+    _histogram(axes, result, "npv", scale=1000, bins=40)
     axes.axvline(0, color=_TARGET_COLOUR, linewidth=2, label="break-even")
-    chance = target_chance(values, "npv", 1e-9)
+    chance = result.chance("npv", 1e-9)
     axes.set_title(f"Net present value by month {result.scenario.horizon_months:g}\n"
                    f"Chance the programme pays for itself: {chance.probability:.0%} "
                    f"(95 % interval {chance.low:.0%} to {chance.high:.0%})")
@@ -179,7 +195,7 @@ def npv(result: RunResult) -> Figure:
 def cumulative_net_saving(result: RunResult) -> Figure:
     """Discounted savings minus costs, added up month by month, with the
     months in which the programme breaks even."""
-    cumulative = np.cumsum(result.cashflow[:, :, -1], axis=1) / 1000
+    cumulative = result.aggregates.cumulative_net_fan(FAN_QUANTILES) / 1000
     months = np.arange(1, cumulative.shape[1] + 1)
     figure, axes = plt.subplots(figsize=(8, 4.5))
     _fan_chart(axes, months, cumulative)
@@ -187,12 +203,10 @@ def cumulative_net_saving(result: RunResult) -> Figure:
     axes.relim()
     axes.autoscale()
     axes.axhline(0, color="black", linewidth=1)
-    break_even = result.outcomes["break_even_month"].to_numpy()
-    reached = break_even[np.isfinite(break_even)]
-    if len(reached):
-        low, high = np.quantile(reached, [0.05, 0.95])
-        axes.axvspan(low + 1, high + 1, color=_TARGET_COLOUR, alpha=0.12,
-                     label=f"break-even, 90 % of runs that reach it ({len(reached) / len(break_even):.0%} do)")
+    break_even = result.summary().loc["break_even_month"]
+    if break_even["n"] > 0:
+        axes.axvspan(break_even["q05"] + 1, break_even["q95"] + 1, color=_TARGET_COLOUR, alpha=0.12,
+                     label=f"break-even, 90 % of runs that reach it ({break_even['n'] / result.replications:.0%} do)")
     axes.set_title("Cumulative discounted net saving (median, 50 % and 90 % bands)")
     axes.set_xlabel("months since start of pilot")
     axes.set_ylabel("savings minus costs (EUR thousand)")
@@ -203,7 +217,7 @@ def cumulative_net_saving(result: RunResult) -> Figure:
 
 def waterfall(result: RunResult) -> Figure:
     """Where the money goes, averaged over replications (undiscounted)."""
-    mean = result.outcomes.mean() / 1000
+    mean = result.summary()["mean"] / 1000
     steps = [
         ("Gross savings\n(benefit not paid\nto those placed)", mean["gross_savings"]),
         ("Would have\nhappened anyway\n(and lock-in)", mean["net_savings"] - mean["gross_savings"]),

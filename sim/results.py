@@ -28,7 +28,7 @@ from sim.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
 from sim.errors import Problem, ScenarioError
 from sim.runner import ClientRecords, RunResult
 from sim.scenario_file import dump_scenario, load_scenario
-from sim.statistics import summarise, target_chance
+from sim.statistics import FAN_QUANTILES
 from sim.worker import outcome_names
 
 _VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
@@ -59,14 +59,20 @@ def write_atomically(folder: Path, write: Callable[[Path], None]) -> Path:
 
 
 def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> None:
-    result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
-    timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
+    if result.outcomes is not None:
+        result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
+        timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
+    else:
+        # Too many rows for a spreadsheet: the rows as Parquet, the months as distributions.
+        shutil.copyfile(result.replication_rows.path, folder / "replications.parquet")
+        timeseries_summary(result).to_csv(folder / "timeseries_summary.csv", index=False, float_format="%.6g")
     if result.clients is not None:
         shutil.copyfile(result.clients.path, folder / "clients.parquet")
     if result.cashflow is not None:
         cashflow_table(result).to_parquet(folder / "cashflow.parquet", index=False)
+    if result.scenario.budget is not None:
         money_per_year(result).to_csv(folder / "money_per_year.csv", float_format="%.0f")
-    summary = summarise(result.outcomes)
+    summary = result.summary()
     summary.to_csv(folder / "summary.csv", float_format="%.6g")
     (folder / "summary.json").write_text(json.dumps(summary_document(result, summary), indent=2) + "\n")
     (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
@@ -116,14 +122,16 @@ def recompute_budget(folder: Path, overrides: dict[str, Any], command: list[str]
     outcomes = outcomes[["replication", *outcome_names(scenario)]]
     timeseries = pd.read_parquet(folder / "timeseries.parquet")
     states = tuple(column for column in timeseries.columns if column not in ("replication", "month"))
-    months = np.sort(timeseries["month"].unique())
+    months = np.sort(timeseries["month"].unique()).astype(float)
+    monthly = timeseries[list(states)].to_numpy(dtype=np.int32).reshape(len(outcomes), len(months), -1)
+    cashflow = np.stack(cashflow)
     result = RunResult(
         scenario=scenario,
         seed=manifest["seed"],
         outcomes=outcomes,
-        monthly=timeseries[list(states)].to_numpy(dtype=np.int32).reshape(len(outcomes), len(months), -1),
-        cashflow=np.stack(cashflow),
-        months=months.astype(float),
+        monthly=monthly,
+        cashflow=cashflow,
+        months=months,
         states=states,
         clients=clients,
         workers=manifest["workers"],
@@ -150,6 +158,22 @@ def timeseries_table(result: RunResult) -> pd.DataFrame:
     return table
 
 
+def timeseries_summary(result: RunResult) -> pd.DataFrame:
+    """One row per month and state: mean, sd and the fan-chart quantiles over replications."""
+    binned = result.aggregates.monthly
+    sd = binned.sd()
+    quantiles = binned.quantiles(FAN_QUANTILES)
+    table = pd.DataFrame({
+        "month": np.repeat(result.months, len(result.states)),
+        "state": np.tile(result.states, len(result.months)),
+        "mean": binned.mean,
+        "sd": sd,
+    })
+    for row, q in enumerate(FAN_QUANTILES):
+        table[f"q{round(q * 100):02d}"] = quantiles[row]
+    return table
+
+
 def cashflow_table(result: RunResult) -> pd.DataFrame:
     """Euros per replication and month (month m covers [m, m + 1))."""
     replications, month_count, _ = result.cashflow.shape
@@ -163,6 +187,8 @@ def cashflow_table(result: RunResult) -> pd.DataFrame:
 def money_per_year(result: RunResult) -> pd.DataFrame:
     """Per calendar year: mean and 90 % interval over replications of each
     cashflow item (undiscounted, except discounted_net)."""
+    if result.cashflow is None:
+        return result.aggregates.money_per_year()
     years = calendar_years(result.scenario)
     rows = {}
     for year in np.unique(years):
@@ -188,7 +214,7 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
     }
     target = result.scenario.target.placed
     if target is not None:
-        chance = target_chance(result.outcomes["placed"].to_numpy(), "placed", target)
+        chance = result.chance("placed", target)
         document["target"] = {
             "outcome": "placed",
             "at_least": target,

@@ -15,26 +15,33 @@ import math
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import executors
+from sim.accounting import calendar_years
+from sim.aggregate import Aggregates
+from sim.accounting import CASHFLOW
 from sim.model import FINAL_STATES
 from sim.outcomes import OUTCOMES, months, stage_outcome_names, state_names
 from sim.scenario import Scenario
-from sim.accounting import CASHFLOW
+from sim.statistics import TargetChance, chance_from_count, summarise, target_chance
 from sim.worker import Chunk, outcome_names, run_chunk
 
 #: Seconds of work a chunk aims at: long enough that sending it to a worker
 #: and back costs little, short enough for a smooth progress bar and a prompt
 #: stop on Ctrl-C.
 CHUNK_SECONDS = 0.5
+
+#: Replications turned into distributions at a time, to bound the memory it takes.
+_AGGREGATE_SLICE = 5000
 
 #: Replications run first, in this process, to time one replication.
 PROBE_REPLICATIONS = 4
@@ -46,18 +53,50 @@ class RunResult:
 
     scenario: Scenario
     seed: int
-    outcomes: pd.DataFrame          # one row per replication, OUTCOMES as columns
-    monthly: np.ndarray             # [replication, month, state] people per state
-    cashflow: np.ndarray | None     # [replication, month, CASHFLOW] euros, with a budget
+    outcomes: pd.DataFrame | None   # one row per replication, outcome_names as columns (None: not kept)
+    monthly: np.ndarray | None      # [replication, month, state] people per state (None: not kept)
+    cashflow: np.ndarray | None     # [replication, month, CASHFLOW] euros, with a budget, when kept
     months: np.ndarray
     states: tuple[str, ...]
     clients: ClientRecords | None   # one row per client, on disk, when asked for
     workers: int
     seconds: float
+    streamed: Aggregates | None = None  # distributions gathered as chunks arrived, when rows were not kept
+    replication_rows: ReplicationRows | None = None  # outcome rows on disk, when not kept in memory
+
+    @cached_property
+    def aggregates(self) -> Aggregates:
+        """Distributions over replications (for plots and large runs): as
+        gathered during the run, or from the kept rows on first use."""
+        if self.streamed is not None:
+            return self.streamed
+        scenario = self.scenario
+        columns = outcome_names(scenario)
+        aggregates = Aggregates(columns, self.states, self.months, CASHFLOW,
+                                calendar_years(scenario) if scenario.budget is not None else None)
+        values = self.outcomes[list(columns)].to_numpy(dtype=float)
+        for start in range(0, len(values), _AGGREGATE_SLICE):
+            stop = start + _AGGREGATE_SLICE
+            aggregates.add(values[start:stop], self.monthly[start:stop],
+                           None if self.cashflow is None else self.cashflow[start:stop])
+        return aggregates
 
     @property
     def replications(self) -> int:
-        return len(self.outcomes)
+        return len(self.outcomes) if self.outcomes is not None else self.aggregates.replications
+
+    def summary(self) -> pd.DataFrame:
+        """Per outcome: mean, sd, quantiles, confidence interval of the mean
+        (exact from the rows when kept, else from the distributions)."""
+        return summarise(self.outcomes) if self.outcomes is not None else self.aggregates.outcomes.summary()
+
+    def chance(self, outcome: str, target: float) -> TargetChance:
+        """How often ``outcome`` reached ``target``, with its 95 % interval."""
+        if self.outcomes is not None:
+            return target_chance(self.outcomes[outcome].to_numpy(), outcome, target)
+        binned = self.aggregates.outcomes
+        present = int(binned.n[binned.index(outcome)])
+        return chance_from_count(binned.at_least(outcome, target), present, outcome, target)
 
 
 def run(
@@ -69,6 +108,7 @@ def run(
     on_progress: Callable[[int], None] | None = None,
     first_replication: int = 0,
     chunk_size: int | None = None,
+    keep_replications: bool = True,
 ) -> RunResult:
     """Run ``replications`` (default: the scenario's) replications of ``scenario``,
     numbered from ``first_replication`` (to add replications to earlier ones).
@@ -78,6 +118,12 @@ def run(
     ``chunk_size`` defaults to about CHUNK_SECONDS of work, timed on the first
     replications. ``on_progress`` is called in this process with the number
     of replications just finished.
+
+    Distributions over replications are always gathered as chunks arrive
+    (``RunResult.aggregates``). With ``keep_replications=False`` nothing per
+    replication stays in memory: outcome rows go to a Parquet file as they
+    arrive, and monthly counts and cashflow are kept only as distributions,
+    so a million replications fit in a few hundred MB.
     """
     replications = scenario.replications if replications is None else replications
     if replications < 1:
@@ -88,35 +134,44 @@ def run(
     end = first_replication + replications
 
     grid, states, columns = months(scenario), state_names(scenario), outcome_names(scenario)
-    outcomes = np.empty((replications, len(columns)))
-    monthly = np.empty((replications, len(grid), len(states)), dtype=np.int32)
-    cashflow = (np.empty((replications, math.ceil(scenario.horizon_months), len(CASHFLOW)))
-                if scenario.budget is not None else None)
+    cashflow_months = math.ceil(scenario.horizon_months)
+    aggregates = None
+    if keep_replications:
+        outcomes = np.empty((replications, len(columns)))
+        monthly = np.empty((replications, len(grid), len(states)), dtype=np.int32)
+        cashflow = np.empty((replications, cashflow_months, len(CASHFLOW))) if scenario.budget is not None else None
+        rows = None
+    else:
+        outcomes = monthly = cashflow = None
+        rows = ReplicationRows.being_written(scenario)
+        aggregates = Aggregates(columns, states, grid, CASHFLOW,
+                                calendar_years(scenario) if scenario.budget is not None else None)
     clients = ClientRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
     chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size)
     for result in chunks:
-        start = result.first - first_replication
-        stop = start + len(result.outcomes)
-        outcomes[start:stop] = result.outcomes
-        monthly[start:stop] = result.monthly
-        if cashflow is not None:
-            cashflow[start:stop] = result.cashflow
+        if keep_replications:
+            start = result.first - first_replication
+            stop = start + len(result.outcomes)
+            outcomes[start:stop] = result.outcomes
+            monthly[start:stop] = result.monthly
+            if cashflow is not None:
+                cashflow[start:stop] = result.cashflow
+        else:
+            aggregates.add(result.outcomes, result.monthly, result.cashflow)
+            rows.add_chunk(result.first, result.outcomes)
         if clients is not None:
             clients.add_chunk(result.first, result.clients)
         if on_progress is not None:
             on_progress(len(result.outcomes))
-    table = pd.DataFrame(outcomes, columns=list(columns))
-    table.insert(0, "replication", np.arange(first_replication, end))
-    for column in OUTCOMES + stage_outcome_names(scenario):  # counts of people; the rest are months, shares, euros
-        if column not in ("mean_wait_months", "slot_utilisation"):
-            table[column] = table[column].astype(np.int64)
     if clients is not None:
         clients.finish()
+    if rows is not None:
+        rows.finish()
     return RunResult(
         scenario=scenario,
         seed=seed,
-        outcomes=table,
+        outcomes=None if outcomes is None else outcome_table(scenario, outcomes, first_replication),
         monthly=monthly,
         cashflow=cashflow,
         months=grid,
@@ -124,84 +179,136 @@ def run(
         clients=clients,
         workers=chunks.workers_used,
         seconds=time.perf_counter() - started,
+        streamed=aggregates,
+        replication_rows=rows,
     )
+
+
+def outcome_table(scenario: Scenario, outcomes: np.ndarray, first_replication: int) -> pd.DataFrame:
+    """Outcome rows as replications.csv has them: numbered, counts of people as integers."""
+    columns = outcome_names(scenario)
+    counts = set(OUTCOMES + stage_outcome_names(scenario)) - {"mean_wait_months", "slot_utilisation"}
+    table = {"replication": np.arange(first_replication, first_replication + len(outcomes))}
+    for index, column in enumerate(columns):  # the rest are months, shares, euros
+        table[column] = outcomes[:, index].astype(np.int64) if column in counts else outcomes[:, index]
+    return pd.DataFrame(table)
 
 
 class _Chunks:
     """The chunks of replications ``first`` to ``end - 1``, as they finish.
 
-    Unless a chunk size is given, the first few replications run here first
-    to time one, and the rest go out in chunks of about CHUNK_SECONDS, at
-    least four per worker so that none waits long for the last.
+    Unless a chunk size is given, the first few replications run here to
+    time one, and the rest go out in chunks of about CHUNK_SECONDS of a
+    worker's time, re-estimated from each finished chunk (a worker is often
+    faster than this process, which holds more and also gathers results),
+    and at most a quarter of what is left per worker, so that none waits
+    long for the last.
     """
 
     def __init__(self, scenario: Scenario, seed: int, first: int, end: int, slots: int, keep_clients: bool,
                  chunk_size: int | None):
         self.scenario, self.seed, self.first, self.end = scenario, seed, first, end
-        self.slots, self.keep_clients, self.chunk_size = slots, keep_clients, chunk_size
+        self.slots, self.keep_clients, self.fixed_size = slots, keep_clients, chunk_size
         self.workers_used = 1
+        self.sizes: list[int] = []
+        self._next = first
+        self._seconds = self._timed = 0.0
 
     def __iter__(self) -> Iterator[Chunk]:
-        first, chunk_size = self.first, self.chunk_size
-        if chunk_size is None:
-            probe_end = min(self.end, first + PROBE_REPLICATIONS)
-            started = time.perf_counter()
-            yield run_chunk(self.scenario, self.seed, first, probe_end, self.keep_clients)
-            seconds_each = (time.perf_counter() - started) / (probe_end - first)
-            first = probe_end
-            balanced = math.ceil((self.end - first) / (4 * self.slots))
-            chunk_size = max(1, min(balanced, round(CHUNK_SECONDS / max(seconds_each, 1e-6))))
-        bounds = [(start, min(start + chunk_size, self.end)) for start in range(first, self.end, chunk_size)]
+        if self.fixed_size is None:
+            # The first replication pays for imports and warm caches; the
+            # next ones are timed.
+            yield self._here(self._next, self._next + 1)
+            yield from self._timed_here(min(self.end, self._next + PROBE_REPLICATIONS - 1))
+        if self._next >= self.end:
+            return
         shared = executors.current()
         if shared is not None and shared.executor is not None:
             self.workers_used = shared.slots
-            yield from _gather(shared.executor, shared.slots, self.scenario, self.seed, bounds, self.keep_clients)
-        elif self.slots == 1 or len(bounds) <= 1:
-            for start, stop in bounds:
-                yield run_chunk(self.scenario, self.seed, start, stop, self.keep_clients)
+            yield from _gather(shared.executor, shared.slots, self)
+        elif self.slots == 1 or self.end - self._next <= self._size():
+            while self._next < self.end:
+                yield from self._timed_here(self._next + self._size())
         else:
-            with executors.process_pool(min(self.slots, len(bounds))) as pool:
+            with executors.process_pool(self.slots) as pool:
                 self.workers_used = pool.slots
-                yield from _gather(pool.executor, pool.slots, self.scenario, self.seed, bounds, self.keep_clients)
+                yield from _gather(pool.executor, pool.slots, self)
+
+    def next_bounds(self) -> tuple[int, int] | None:
+        """The next chunk to hand out, or None when all are out."""
+        if self._next >= self.end:
+            return None
+        start, stop = self._next, min(self.end, self._next + self._size())
+        self._next = stop
+        self.sizes.append(stop - start)
+        return start, stop
+
+    def learn(self, chunk: Chunk) -> None:
+        self._seconds += chunk.seconds
+        self._timed += len(chunk.outcomes)
+
+    def _size(self) -> int:
+        if self.fixed_size is not None:
+            return self.fixed_size
+        seconds_each = self._seconds / self._timed if self._timed else CHUNK_SECONDS
+        per_worker = math.ceil((self.end - self._next) / (4 * self.slots))
+        return max(1, min(per_worker, round(CHUNK_SECONDS / max(seconds_each, 1e-6))))
+
+    def _here(self, start: int, stop: int) -> Chunk:
+        self._next = stop
+        return run_chunk(self.scenario, self.seed, start, stop, self.keep_clients)
+
+    def _timed_here(self, stop: int) -> Iterator[Chunk]:
+        stop = min(stop, self.end)
+        if stop > self._next:
+            chunk = self._here(self._next, stop)
+            self.learn(chunk)
+            yield chunk
 
 
-def _gather(
-    pool: Executor, workers: int, scenario: Scenario, seed: int, bounds: list[tuple[int, int]], keep_clients: bool
-) -> Iterator[Chunk]:
+def _gather(pool: Executor, workers: int, chunks: _Chunks) -> Iterator[Chunk]:
     """Chunks as they finish. Two per worker are in flight at a time, and each
     is let go once used: a finished future holds its whole chunk, so
     submitting everything at once would keep every chunk until the end."""
-    waiting = deque(bounds)
     running: set[Future] = set()
 
     def submit_next() -> None:
-        first, stop = waiting.popleft()
-        running.add(pool.submit(run_chunk, scenario, seed, first, stop, keep_clients))
+        bounds = chunks.next_bounds()
+        if bounds is not None:
+            running.add(pool.submit(run_chunk, chunks.scenario, chunks.seed, *bounds, chunks.keep_clients))
 
     try:
-        while waiting and len(running) < 2 * workers:
+        for _ in range(2 * workers):
             submit_next()
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 running.remove(future)
-                if waiting:
-                    submit_next()
-                yield future.result()
+                chunk = future.result()
+                chunks.learn(chunk)
+                submit_next()
+                yield chunk
     finally:
         for future in running:
             future.cancel()
 
 
-class ClientRecords:
-    """A run's client records (one row per referred person, see
-    ``sim.outcomes.client_columns``) in a Parquet file, one row group per
-    chunk of replications, in replication order.
+#: Rows per row group of a joined Parquet file (whole chunks, so a
+#: replication never spans two row groups).
+ROW_GROUP_ROWS = 65_536
+
+
+class _ChunkedParquet:
+    """A table written chunk by chunk to a Parquet file, in replication order,
+    a replication never split between row groups.
 
     While a run is going, chunks arrive in any order and each is written to
     a part file at once; ``finish`` joins the parts in order, one at a time,
-    so client records never need to fit in memory together.
+    so the rows never need to fit in memory together.
     """
+
+    #: Name of the joined file in its temporary folder.
+    file_name = "table.parquet"
 
     def __init__(self, path: Path, scenario: Scenario, folder: tempfile.TemporaryDirectory | None = None):
         self.path = Path(path)
@@ -210,35 +317,74 @@ class ClientRecords:
         self._parts: dict[int, Path] = {}
 
     @classmethod
-    def being_written(cls, scenario: Scenario) -> "ClientRecords":
-        folder = tempfile.TemporaryDirectory(prefix="pilotsim-clients-")
-        return cls(Path(folder.name) / "clients.parquet", scenario, folder)
+    def being_written(cls, scenario: Scenario):
+        """An empty table in a temporary folder, removed with the object."""
+        folder = tempfile.TemporaryDirectory(prefix=f"pilotsim-{Path(cls.file_name).stem}-")
+        return cls(Path(folder.name) / cls.file_name, scenario, folder)
 
-    def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
+    def add_table(self, first: int, table: pd.DataFrame) -> None:
         part = self.path.with_name(f"part-{first:012d}.parquet")
-        self._named(columns).to_parquet(part, index=False)
+        table.to_parquet(part, index=False)
         self._parts[first] = part
 
     def finish(self) -> None:
-        writer = None
+        # Parts are joined into row groups of about ROW_GROUP_ROWS: the file
+        # keeps metadata per row group, which for a row group per chunk of a
+        # million-replication run came to hundreds of MB.
+        writer, pending, pending_rows = None, [], 0
         for first in sorted(self._parts):
             table = pq.read_table(self._parts[first])
-            writer = writer or pq.ParquetWriter(self.path, table.schema)
-            writer.write_table(table)
             self._parts[first].unlink()
+            pending.append(table)
+            pending_rows += table.num_rows
+            if pending_rows >= ROW_GROUP_ROWS:
+                writer = self._write(writer, pending)
+                pending, pending_rows = [], 0
+        if pending:
+            writer = self._write(writer, pending)
         if writer is not None:
             writer.close()
         self._parts.clear()
 
+    def _write(self, writer: pq.ParquetWriter | None, tables: list[pa.Table]) -> pq.ParquetWriter:
+        joined = pa.concat_tables(tables)
+        writer = writer or pq.ParquetWriter(self.path, joined.schema)
+        writer.write_table(joined, row_group_size=joined.num_rows)
+        return writer
+
     def table(self) -> pd.DataFrame:
-        """All records at once (for analysis of runs that fit in memory)."""
+        """All rows at once (for analysis of runs that fit in memory)."""
         return pd.read_parquet(self.path)
+
+    def row_groups(self) -> Iterator[pd.DataFrame]:
+        """The rows one row group (whole replications) at a time."""
+        file = pq.ParquetFile(self.path)
+        for group in range(file.num_row_groups):
+            yield file.read_row_group(group).to_pandas()
+
+
+class ReplicationRows(_ChunkedParquet):
+    """Outcome rows of a run that does not keep them in memory."""
+
+    file_name = "replications.parquet"
+
+    def add_chunk(self, first: int, outcomes: np.ndarray) -> None:
+        self.add_table(first, outcome_table(self._scenario, outcomes, first))
+
+
+class ClientRecords(_ChunkedParquet):
+    """A run's client records (one row per referred person, see
+    ``sim.outcomes.client_columns``)."""
+
+    file_name = "clients.parquet"
+
+    def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
+        self.add_table(first, self._named(columns))
 
     def by_replication(self) -> Iterator[pd.DataFrame]:
         """Records one replication at a time, reading one row group at a time."""
-        file = pq.ParquetFile(self.path)
-        for group in range(file.num_row_groups):
-            for _, one in file.read_row_group(group).to_pandas().groupby("replication", sort=True):
+        for rows in self.row_groups():
+            for _, one in rows.groupby("replication", sort=True):
                 yield one
 
     def _named(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -56,9 +56,12 @@ class TargetChance:
 
 
 def target_chance(values: np.ndarray, outcome: str, target: float) -> TargetChance:
-    hits = int(np.count_nonzero(np.asarray(values) >= target))
-    interval = stats.binomtest(hits, len(values)).proportion_ci(confidence_level=0.95, method="wilson")
-    return TargetChance(outcome, target, hits, len(values), float(interval.low), float(interval.high))
+    return chance_from_count(int(np.count_nonzero(np.asarray(values) >= target)), len(values), outcome, target)
+
+
+def chance_from_count(hits: int, replications: int, outcome: str, target: float) -> TargetChance:
+    interval = stats.binomtest(hits, replications).proportion_ci(confidence_level=0.95, method="wilson")
+    return TargetChance(outcome, target, hits, replications, float(interval.low), float(interval.high))
 
 
 def fan(values: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ matplotlib, so each worker process stays small (about 60 MB).
 from __future__ import annotations
 
 import signal
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,10 +29,12 @@ class Chunk:
     monthly: np.ndarray           # [replication, month, state]
     cashflow: np.ndarray | None   # [replication, month, CASHFLOW], with a budget
     clients: dict[str, np.ndarray] | None
+    seconds: float                # time the worker spent on it
 
 
 def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool) -> Chunk:
     """Replications ``first`` to ``stop - 1``."""
+    started = time.perf_counter()
     outcomes, monthly, cashflow, clients = [], [], [], []
     for replication in range(first, stop):
         records = simulate(scenario, seed, replication)
@@ -53,6 +56,7 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
         monthly=np.stack(monthly),
         cashflow=np.stack(cashflow) if cashflow else None,
         clients={name: np.concatenate([c[name] for c in clients]) for name in clients[0]} if keep_clients else None,
+        seconds=time.perf_counter() - started,
     )
 
 
