@@ -53,9 +53,11 @@ class Binned:
         present = ~np.isnan(values)
         self.missing += (~present).sum(axis=0)
         self._add_moments(values, present)
-        self._fit_ranges(values, present)
-        self.lowest = np.fmin(self.lowest, np.nanmin(np.where(present, values, np.inf), axis=0))
-        self.highest = np.fmax(self.highest, np.nanmax(np.where(present, values, -np.inf), axis=0))
+        # Per series, the batch's extremes (inf and -inf where it has no value).
+        low = np.where(present, values, np.inf).min(axis=0)
+        high = np.where(present, values, -np.inf).max(axis=0)
+        self.lowest, self.highest = np.fmin(self.lowest, low), np.fmax(self.highest, high)
+        self._fit_ranges(values, present, low, high)
         offsets = np.floor((values - self.origin) / self.width)
         offsets = np.clip(np.nan_to_num(offsets, nan=0), 0, BINS - 1).astype(np.int64)
         flat = (np.arange(len(self.names)) * BINS + offsets)[present]
@@ -73,14 +75,11 @@ class Binned:
             self.m2 = self.m2 + batch_m2 + delta ** 2 * self.n * share
         self.n = total
 
-    def _fit_ranges(self, values: np.ndarray, present: np.ndarray) -> None:
-        """Make every series' bins cover its new values, widening them if needed."""
+    def _fit_ranges(self, values: np.ndarray, present: np.ndarray, low: np.ndarray, high: np.ndarray) -> None:
+        """Make every series' bins cover its new values (``low`` to ``high``), widening them if needed."""
         seen = present.any(axis=0)
         if not seen.any():
             return
-        with np.errstate(invalid="ignore"):
-            low = np.where(seen, np.nanmin(np.where(present, values, np.inf), axis=0), np.nan)
-            high = np.where(seen, np.nanmax(np.where(present, values, -np.inf), axis=0), np.nan)
         self.whole &= np.all(~present | (values == np.round(values)), axis=0)
         for series in np.flatnonzero(seen & np.isnan(self.origin)):
             if self.whole[series] and high[series] - low[series] < BINS // 2:

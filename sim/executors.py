@@ -32,7 +32,6 @@ class OpenExecutor:
 
     executor: Executor | None  # None: run chunks in this process, one after another
     slots: int
-    kind: str
 
 
 _current: ContextVar[OpenExecutor | None] = ContextVar("pilotsim_executor", default=None)
@@ -59,11 +58,11 @@ def process_pool(workers: int) -> Iterator[OpenExecutor]:
     from sim.worker import leave_interrupts_to_the_parent
 
     if workers <= 1:
-        yield OpenExecutor(None, 1, "processes")
+        yield OpenExecutor(None, 1)
         return
     pool = ProcessPoolExecutor(max_workers=workers, initializer=leave_interrupts_to_the_parent)
     try:
-        yield OpenExecutor(pool, workers, "processes")
+        yield OpenExecutor(pool, workers)
     finally:
         # On Ctrl-C (or any error) drop the chunks not yet started; the ones
         # running finish within about half a second.
@@ -86,7 +85,7 @@ def dask_cluster(scheduler: str | None = None) -> Iterator[OpenExecutor]:
     try:
         # pure=False: a chunk is a computation to run, not a value to cache by its arguments.
         executor = client.get_executor(pure=False)
-        yield OpenExecutor(executor, max(1, sum(client.nthreads().values())), "dask")
+        yield OpenExecutor(executor, max(1, sum(client.nthreads().values())))
     finally:
         client.close()
 

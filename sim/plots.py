@@ -151,16 +151,14 @@ def _histogram(axes, result: RunResult, outcome: str, scale: float = 1.0, bins: 
         values = result.outcomes[outcome].to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         weights = np.full(len(values), 100 / len(values))
-        edges = np.arange(values.min(), values.max() + 2) - 0.5 if bins is None else bins
     else:
         stored_edges, counts = result.aggregates.outcomes.histogram(outcome)
         weights = 100 * counts / counts.sum()
-        if bins is None:  # unit bins of whole numbers: each bin holds its left edge
-            values, edges = stored_edges[:-1], stored_edges - 0.5
-        else:
-            values, edges = (stored_edges[:-1] + stored_edges[1:]) / 2, bins
-    axes.hist(values / scale, bins=edges if bins is not None else edges / scale, weights=weights,
-              color=_BAND_COLOUR, alpha=0.85)
+        # Unit bins of whole numbers hold their left edge; other bins, their middle.
+        values = stored_edges[:-1] if bins is None else (stored_edges[:-1] + stored_edges[1:]) / 2
+    values = values / scale
+    edges = np.arange(values.min(), values.max() + 2) - 0.5 if bins is None else bins
+    axes.hist(values, bins=edges, weights=weights, color=_BAND_COLOUR, alpha=0.85)
 
 
 def _label(state: str) -> str:

@@ -210,7 +210,6 @@ class _Chunks:
         self.scenario, self.seed, self.first, self.end = scenario, seed, first, end
         self.slots, self.keep_clients, self.fixed_size = slots, keep_clients, chunk_size
         self.workers_used = 1
-        self.sizes: list[int] = []
         self._next = first
         self._seconds = self._timed = 0.0
 
@@ -240,7 +239,6 @@ class _Chunks:
             return None
         start, stop = self._next, min(self.end, self._next + self._size())
         self._next = stop
-        self.sizes.append(stop - start)
         return start, stop
 
     def learn(self, chunk: Chunk) -> None:
