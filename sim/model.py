@@ -12,8 +12,11 @@ course without the programme.
 
 Everything random is drawn up front, one uniform per client per kind of draw
 (see ``sim.streams``), and turned into values by inverse transform. The event
-loop is SimPy's; events carry the client number and call back into this
-module, which keeps the cost per person low without hiding the flow.
+loop is SimPy's, but only moments when people compete for something are
+events: a place coming free while someone waits for it, and someone reaching
+a stage with limited places. Between them, referrals and the paths of people
+who compete for nothing are worked out directly, in time order (see "events"
+below); that keeps the cost per person low without hiding the flow.
 """
 
 from __future__ import annotations
@@ -54,7 +57,9 @@ _TERMINAL_OUTCOME = {JOB: _PLACED, BENEFIT: _CODE["completed_no_job"], EXIT: _CO
 #: Final states of people back on ordinary assistance after the programme,
 #: where their own chance of finding work goes on.
 BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
-_BACK_ON_ASSISTANCE = tuple(_CODE[name] for name in BACK_ON_ASSISTANCE)
+# By outcome code, the interim marks (negative) included.
+_IS_BACK_ON_ASSISTANCE = np.zeros(len(FINAL_STATES) + 2, dtype=bool)
+_IS_BACK_ON_ASSISTANCE[[_CODE[name] for name in BACK_ON_ASSISTANCE]] = True
 
 # How a stay in a stage ends.
 _COMPLETED, _DROPPED, _FOUND_WORK = 0, 1, 2
@@ -130,6 +135,7 @@ class _ProgrammeRun:
         self.scenario = scenario
         self.streams = streams
         self.env = simpy.Environment()
+        self.horizon = scenario.horizon_months
         self.stage_names = tuple(scenario.stages)
         self.stages = tuple(scenario.stages.values())
         self.slots = [stage.slots for stage in self.stages]  # read on every start; plain list is quickest
@@ -139,6 +145,8 @@ class _ProgrammeRun:
         n = len(referral_times)
         self.n = n
         self.referral_time = referral_times
+        self.referrals_due = referral_times.tolist()
+        self.next_referral = 0  # the number of the first referral not yet taken
         self.draws = streams.per_client("client", CLIENT_DRAWS, n)
         segments = list(scenario.segments.values())
         cumulative_shares = np.cumsum([segment.share for segment in segments])
@@ -178,7 +186,12 @@ class _ProgrammeRun:
             self.exposed_since = referral_times.tolist()
             self.exposure_rate = [self.own_hazard] * n
 
-        self.occupied = [0] * len(self.stages)
+        # Per limited stage, a heap of the moments its stays end: the places
+        # taken are the stays not yet over. A place coming free matters only
+        # to someone waiting for it, so there is an event for it only then.
+        self.job_draws: tuple[np.ndarray, np.ndarray] | None = None  # see _job_course
+        self.stay_ends: list[list[float]] = [[] for _ in self.stages]
+        self.look_again_at = [math.inf] * len(self.stages)  # earliest event due for the stage
         self.queues: list[deque] = [deque() for _ in self.stages]
         self.started = 0
         self.cap = scenario.referrals.max_participants
@@ -190,56 +203,107 @@ class _ProgrammeRun:
         self.visit_start: list[float] = []
         self.visit_end: list[float] = []
         self.visit_ended_by: list[int] = []
+        self.visit_number: list[int] = []     # 0 for a person's first visit to the stage
         self.between_client: list[int] = []
         self.between_stage: list[int] = []
         self.between_start: list[float] = []
         self.between_end: list[float] = []
 
     # --- events --------------------------------------------------------------
+    #
+    # Only two things happen at a moment of their own, as SimPy events: a place
+    # comes free while someone waits for it, and someone who finished a stage
+    # reaches a later stage with limited places. Everything else is worked out
+    # at the moment it is decided: a referral is taken as soon as no event lies
+    # before it, a person's path is followed for as long as it competes for
+    # nothing, and people leaving a wait are settled when someone next looks.
+    # Events pass their exact month along: the model's clock is ``time``, not
+    # SimPy's, which may differ from it in the last digit.
 
     def run(self) -> ReplicationRecords:
-        env = self.env
-        for client, time in enumerate(self.referral_time.tolist()):
-            env.timeout(time, value=client).callbacks.append(self._on_referral)
-        env.run(until=self.scenario.horizon_months)
+        self._take_referrals_before_next_event()
+        self.env.run(until=self.horizon)
         # Events at the horizon itself do not happen; leaving a wait likewise.
-        self._settle_waits(up_to=self.scenario.horizon_months, inclusive=False)
+        self._settle_waits(up_to=self.horizon, inclusive=False)
         return self._records()
 
-    def _on_referral(self, event: simpy.Event) -> None:
-        client = event.value
-        self._settle_waits(up_to=self.env.now)
+    def _take_referrals_before_next_event(self) -> None:
+        """Take the referrals due before the next event, in order. Nothing but
+        referrals changes the programme until then, so taking one before SimPy's
+        clock reaches it decides the same as an event of its own would."""
+        due, peek = self.referrals_due, self.env.peek
+        while self.next_referral < len(due):
+            time = due[self.next_referral]
+            if time >= self.horizon or time > peek():
+                return
+            self.next_referral += 1
+            self._refer(self.next_referral - 1, time)
+
+    def _refer(self, client: int, time: float) -> None:
+        if self.leaving_waits and self.leaving_waits[0][0] <= time:
+            self._settle_waits(up_to=time)
         if self.cap is not None and self.started + len(self.waiting_list) >= self.cap:
+            if self.started >= self.cap:
+                self.next_referral = len(self.referrals_due)  # for good: nobody else is referred
             return  # the pilot is full: the municipality stops referring
         self.referred[client] = True
         if not self.accepted[client]:
-            self._leave(client, _CODE["not_accepted"])
+            self._leave(client, _CODE["not_accepted"], time)
             return
         stage = self.entry_stage
-        if self._has_free_place(stage):
-            self._start(client, stage)
+        if self._has_free_place(stage, time):
+            self._start(client, stage, time)
         elif self.list_limit is not None and len(self.waiting_list) >= self.list_limit:
-            self._leave(client, _CODE["turned_away"])
+            self._leave(client, _CODE["turned_away"], time)
         else:
-            now = self.env.now
-            self.waiting_list[client] = now
+            self.waiting_list[client] = time
             if self.patience is not None:
-                heapq.heappush(self.leaving_waits, (now + self.patience[client], client, _PATIENCE, -1))
-            self._watch_for_own_job(client, wait=-1)
+                heapq.heappush(self.leaving_waits, (time + self.patience[client], client, _PATIENCE, -1))
+            self._watch_for_own_job(client, -1, time)
+            self._look_again_when_a_place_frees(stage)
 
-    def _watch_for_own_job(self, client: int, wait: int) -> None:
+    def _on_place_free(self, event: simpy.Event) -> None:
+        stage, time = event.value
+        if time == self.look_again_at[stage]:
+            self.look_again_at[stage] = math.inf
+        self._settle_waits(up_to=time)
+        self._fill_free_places(stage, time)
+        if self._someone_waiting(stage):
+            self._look_again_when_a_place_frees(stage)
+        self._take_referrals_before_next_event()
+
+    def _on_reaching_stage(self, event: simpy.Event) -> None:
+        client, stage, time = event.value
+        self._settle_waits(up_to=time)
+        self._enter_later_stage(client, stage, time)
+        self._take_referrals_before_next_event()
+
+    def _at(self, time: float, callback, value: tuple) -> None:
+        # SimPy's clock may be a rounding step past ``time``; never schedule back.
+        event = self.env.timeout(max(time - self.env.now, 0.0), value=value)
+        event.callbacks.append(callback)
+
+    def _look_again_when_a_place_frees(self, stage: int) -> None:
+        """Someone waits for ``stage``: see that an event looks at it when the
+        first stay in it ends."""
+        ends = self.stay_ends[stage]
+        if ends and ends[0] < self.look_again_at[stage]:
+            self.look_again_at[stage] = ends[0]
+            self._at(ends[0], self._on_place_free, (stage, ends[0]))
+
+    def _watch_for_own_job(self, client: int, wait: int, time: float) -> None:
         if self.own_hazard > 0:
-            moment = self.env.now + self.own_chance_left[client] / self.own_hazard
+            moment = time + self.own_chance_left[client] / self.own_hazard
             heapq.heappush(self.leaving_waits, (moment, client, _OWN_JOB, wait))
 
     def _settle_waits(self, up_to: float, inclusive: bool = True) -> None:
         """Take out of every wait the people who left it by ``up_to`` (patience
         ran out, or they found work on their own), as of the moment they left.
 
-        Only events look at the waits, so instead of an event per person (most
-        of whom get a place first) the waits are brought up to date whenever an
-        event is about to look at them. Leaving at the very moment a place
-        comes free counts as gone.
+        Only decisions look at the waits, so instead of an event per person
+        (most of whom get a place first) the waits are brought up to date
+        whenever a decision is about to look at them. Leaving at the very
+        moment a place comes free counts as gone.
         """
         leaving = self.leaving_waits
         while leaving and (leaving[0][0] <= up_to if inclusive else leaving[0][0] < up_to):
@@ -255,39 +319,19 @@ class _ProgrammeRun:
             self.outcome[client] = _CODE["reneged"] if why == _PATIENCE else _CODE["found_work_on_own"]
             self.exit_time[client] = moment
 
-    def _expose(self, client: int, rate: float) -> None:
-        """From now on the client's own chance of finding work runs at ``rate``."""
-        now = self.env.now
-        self.own_chance_left[client] -= self.exposure_rate[client] * (now - self.exposed_since[client])
-        self.exposed_since[client] = now
-        self.exposure_rate[client] = rate
-
-    def _on_stage_end(self, event: simpy.Event) -> None:
-        client, stage, visit = event.value
-        now = self.env.now
-        self._settle_waits(up_to=now)
-        self.visit_end[visit] = now
-        self.occupied[stage] -= 1
-        self._fill_free_place(stage)
-        if self.own_hazard > 0:
-            self._expose(client, self.own_hazard)  # out of the stage: the full own chance again
-        ended_by = self.visit_ended_by[visit]
-        if ended_by != _COMPLETED:
-            self._leave(client, _CODE["dropped_out"] if ended_by == _DROPPED else _CODE["found_work_on_own"])
-            return
-        destination = self._plan(stage, self.visits_made[stage][client] - 1).destination[client]
-        if destination >= 0:
-            self._enter_later_stage(client, destination)
-        else:
-            self._leave(client, _TERMINAL_OUTCOME[destination])
-            if destination == JOB:
-                self.placed_from[client] = stage
-
     # --- moves ---------------------------------------------------------------
 
-    def _has_free_place(self, stage: int) -> bool:
+    def _places_taken(self, stage: int, time: float) -> int:
+        """Stays in ``stage`` not over at ``time`` (a place that comes free at
+        that very moment is free)."""
+        ends = self.stay_ends[stage]
+        while ends and ends[0] <= time:
+            heapq.heappop(ends)
+        return len(ends)
+
+    def _has_free_place(self, stage: int, time: float) -> bool:
         slots = self.slots[stage]
-        return slots is None or (self.occupied[stage] < slots and not self._someone_waiting(stage))
+        return slots is None or (self._places_taken(stage, time) < slots and not self._someone_waiting(stage))
 
     def _someone_waiting(self, stage: int) -> bool:
         return bool(self._first_in_queue(stage)) or (stage == self.entry_stage and bool(self.waiting_list))
@@ -299,76 +343,97 @@ class _ProgrammeRun:
             queue.popleft()
         return queue
 
-    def _fill_free_place(self, stage: int) -> None:
-        """A place came free: people moving on from an earlier stage go first,
+    def _fill_free_places(self, stage: int, time: float) -> None:
+        """Places came free: people moving on from an earlier stage go first,
         then the waiting list in order of arrival."""
-        queue = self._first_in_queue(stage)
-        if queue:
-            client, wait = queue.popleft()
-            self.waiting_between[client] = -1
-            self.between_end[wait] = self.env.now
-            self._start(client, stage)
-        elif stage == self.entry_stage and self.waiting_list:
-            client = next(iter(self.waiting_list))
-            del self.waiting_list[client]
-            self._start(client, stage)
+        while self._places_taken(stage, time) < self.slots[stage]:
+            queue = self._first_in_queue(stage)
+            if queue:
+                client, wait = queue.popleft()
+                self.waiting_between[client] = -1
+                self.between_end[wait] = time
+            elif stage == self.entry_stage and self.waiting_list:
+                client = next(iter(self.waiting_list))
+                del self.waiting_list[client]
+            else:
+                return
+            self._start(client, stage, time)
 
-    def _enter_later_stage(self, client: int, stage: int) -> None:
-        if self._has_free_place(stage):
-            self._start(client, stage)
+    def _enter_later_stage(self, client: int, stage: int, time: float) -> None:
+        if self._has_free_place(stage, time):
+            self._start(client, stage, time)
             return
         wait = len(self.between_client)
         self.queues[stage].append((client, wait))
         self.waiting_between[client] = wait
-        self._watch_for_own_job(client, wait)
+        self._watch_for_own_job(client, wait, time)
         self.between_client.append(client)
         self.between_stage.append(stage)
-        self.between_start.append(self.env.now)
+        self.between_start.append(time)
         self.between_end.append(math.inf)
+        self._look_again_when_a_place_frees(stage)
 
-    def _start(self, client: int, stage: int) -> None:
-        now = self.env.now
-        visits_made = self.visits_made[stage]
-        visit_number = visits_made[client]
-        visits_made[client] = visit_number + 1
-        if visit_number == 0 and stage == self.entry_stage:
-            self.start_time[client] = now
-            self.started += 1
-        plan = self._plan(stage, visit_number)
-        stay = plan.time_in_stage[client]
-        ended_by = _DROPPED if plan.dropped[client] else _COMPLETED
-        if self.own_hazard > 0:
-            # Finding work on one's own competes with finishing and dropout.
-            rate = self.own_hazard * (1 - self.lock_in[stage])
-            self._expose(client, rate)
-            if rate > 0 and self.own_chance_left[client] / rate < stay:
-                stay, ended_by = self.own_chance_left[client] / rate, _FOUND_WORK
-        visit = len(self.visit_client)
-        self.visit_client.append(client)
-        self.visit_stage.append(stage)
-        self.visit_start.append(now)
-        self.visit_ended_by.append(ended_by)
-        destination = plan.destination[client]
-        if self.slots[stage] is None and (ended_by != _COMPLETED or destination < 0):
-            # Nothing competes for an unlimited place and the person leaves the
-            # programme afterwards, so the end is known now: no event needed.
-            # Ends past the horizon are undone in _records.
-            end = now + stay
+    def _start(self, client: int, stage: int, time: float) -> None:
+        """``client`` takes a place in ``stage`` at ``time``. What follows for
+        them competes for nothing until they leave the programme or reach a
+        stage with limited places, so it is followed now, stay by stay; ends
+        past the horizon are undone in _records."""
+        own_hazard = self.own_hazard
+        while True:
+            visits_made = self.visits_made[stage]
+            visit_number = visits_made[client]
+            visits_made[client] = visit_number + 1
+            if visit_number == 0 and stage == self.entry_stage:
+                self.start_time[client] = time
+                self.started += 1
+            plans = self.plans[stage]
+            plan = plans[visit_number] if visit_number < len(plans) else self._plan(stage, visit_number)
+            stay = plan.time_in_stage[client]
+            ended_by = _DROPPED if plan.dropped[client] else _COMPLETED
+            if own_hazard > 0:
+                # Finding work on one's own competes with finishing and
+                # dropout; in the stage it runs at the lock-in rate, after it
+                # at the full rate again.
+                chance_left = (self.own_chance_left[client]
+                               - self.exposure_rate[client] * (time - self.exposed_since[client]))
+                rate = own_hazard * (1 - self.lock_in[stage])
+                if rate > 0 and chance_left / rate < stay:
+                    stay, ended_by = chance_left / rate, _FOUND_WORK
+                end = time + stay
+                self.own_chance_left[client] = chance_left - rate * (end - time)
+                self.exposed_since[client] = end
+                self.exposure_rate[client] = own_hazard
+            else:
+                end = time + stay
+            self.visit_client.append(client)
+            self.visit_stage.append(stage)
+            self.visit_start.append(time)
             self.visit_end.append(end)
-            self.outcome[client] = (_TERMINAL_OUTCOME[destination] if ended_by == _COMPLETED
-                                    else _CODE["dropped_out"] if ended_by == _DROPPED
-                                    else _CODE["found_work_on_own"])
-            self.exit_time[client] = end
-            if ended_by == _COMPLETED and destination == JOB:
-                self.placed_from[client] = stage
-            return
-        self.visit_end.append(math.inf)
-        self.occupied[stage] += 1
-        self.env.timeout(stay, value=(client, stage, visit)).callbacks.append(self._on_stage_end)
+            self.visit_ended_by.append(ended_by)
+            self.visit_number.append(visit_number)
+            if self.slots[stage] is not None:
+                heapq.heappush(self.stay_ends[stage], end)
+            if ended_by != _COMPLETED:
+                self.outcome[client] = _CODE["dropped_out"] if ended_by == _DROPPED else _CODE["found_work_on_own"]
+                self.exit_time[client] = end
+                return
+            destination = plan.destination[client]
+            if destination < 0:
+                self.outcome[client] = _TERMINAL_OUTCOME[destination]
+                self.exit_time[client] = end
+                if destination == JOB:
+                    self.placed_from[client] = stage
+                return
+            if end >= self.horizon:
+                return  # still in the programme at the horizon
+            if self.slots[destination] is not None:
+                self._at(end, self._on_reaching_stage, (client, destination, end))
+                return
+            stage, time = destination, end
 
-    def _leave(self, client: int, outcome: int) -> None:
+    def _leave(self, client: int, outcome: int, time: float) -> None:
         self.outcome[client] = outcome
-        self.exit_time[client] = self.env.now
+        self.exit_time[client] = time
 
     # --- draws ---------------------------------------------------------------
 
@@ -431,69 +496,74 @@ class _ProgrammeRun:
     # --- records -------------------------------------------------------------
 
     def _records(self) -> ReplicationRecords:
-        horizon = self.scenario.horizon_months
-        referred = np.array(self.referred, dtype=bool)
-        outcome = np.array(self.outcome, dtype=np.int64)
-        exit_time = np.array(self.exit_time)
-        outcome[exit_time > horizon] = _STILL_IN  # known ends past the horizon have not happened
-        exit_time[exit_time > horizon] = np.inf
-        visit_end = np.array(self.visit_end)
-        visit_end[visit_end > horizon] = np.inf
+        # Few, wide numpy calls: at this size each call costs more than its work.
+        horizon = self.horizon
+        outcome, placed_from, referred, accepted = np.array(
+            [self.outcome, self.placed_from, self.referred, self.accepted], dtype=np.int64).reshape(4, self.n)
+        referred, accepted = referred.astype(bool), accepted.astype(bool)
+        exit_time, start_time = np.array([self.exit_time, self.start_time], dtype=float).reshape(2, self.n)
+        beyond = exit_time > horizon
+        outcome[beyond] = _STILL_IN  # known ends past the horizon have not happened
+        exit_time[beyond] = np.inf
         outcome[outcome == _STILL_IN] = _CODE["in_programme"]
-        for client in self.waiting_list:
-            outcome[client] = _CODE["waiting"]
+        outcome[list(self.waiting_list)] = _CODE["waiting"]
         job_start = np.where(outcome == _PLACED, exit_time, np.inf)
         part_time, job_end = self._job_course(job_start)
         own_job_start, counterfactual_job_start = self._own_jobs(outcome, exit_time)
         own_part_time, own_job_end = self._job_course(own_job_start)
         counterfactual_part_time, counterfactual_job_end = self._job_course(counterfactual_job_start)
-        outcome[outcome == _PLACED] = np.where(job_end[outcome == _PLACED] <= horizon,
-                                               _CODE["job_lost"], _CODE["employed"])
-        list_leave = np.array(self.start_time)
-        never_started = np.isnan(list_leave)
+        placed = job_start < np.inf
+        outcome[placed] = np.where(job_end[placed] <= horizon, _CODE["job_lost"], _CODE["employed"])
+        never_started = np.isnan(start_time)
         left_the_list = (outcome == _CODE["reneged"]) | ((outcome == _CODE["found_work_on_own"]) & never_started)
-        list_leave[left_the_list] = exit_time[left_the_list]
-        list_leave[np.isnan(list_leave)] = np.inf
-        accepted = np.array(self.accepted, dtype=bool) if self.n else np.zeros(0, dtype=bool)
+        list_leave = np.where(left_the_list, exit_time, np.where(never_started, np.inf, start_time))
         joined_list = accepted & (outcome != _CODE["turned_away"])  # those who started at once: zero wait
+        times = np.array([
+            self.referral_time, np.where(joined_list, list_leave, self.referral_time), start_time, exit_time,
+            job_start, job_end, own_job_start, own_job_end, counterfactual_job_start, counterfactual_job_end,
+        ]).reshape(10, self.n)
+        codes = np.array([
+            np.arange(self.n), self.segment, outcome, np.where(placed, placed_from, -1),
+        ]).reshape(4, self.n)
+        flags = np.array([accepted, part_time, own_part_time, counterfactual_part_time]).reshape(4, self.n)
+        if not referred.all():
+            times, codes, flags = times[:, referred], codes[:, referred], flags[:, referred]
         clients = {
-            "client": np.arange(self.n)[referred],
-            "segment": self.segment[referred],
-            "referral_time": self.referral_time[referred],
-            "accepted": accepted[referred],
-            "waiting_list_until": np.where(joined_list, list_leave, self.referral_time)[referred],
-            "start_time": np.array(self.start_time)[referred],
-            "exit_time": exit_time[referred],
-            "final_state": outcome[referred],
-            "job_start": job_start[referred],
-            "placed_from": np.where(np.isfinite(job_start), np.array(self.placed_from, dtype=np.int64), -1)[referred],
-            "job_end": job_end[referred],
-            "part_time": part_time[referred],
-            "own_job_start": own_job_start[referred],
-            "own_job_end": own_job_end[referred],
-            "own_part_time": own_part_time[referred],
-            "counterfactual_job_start": counterfactual_job_start[referred],
-            "counterfactual_job_end": counterfactual_job_end[referred],
-            "counterfactual_part_time": counterfactual_part_time[referred],
+            "client": codes[0],
+            "segment": codes[1],
+            "referral_time": times[0],
+            "accepted": flags[0],
+            "waiting_list_until": times[1],
+            "start_time": times[2],
+            "exit_time": times[3],
+            "final_state": codes[2],
+            "job_start": times[4],
+            "placed_from": codes[3],
+            "job_end": times[5],
+            "part_time": flags[1],
+            "own_job_start": times[6],
+            "own_job_end": times[7],
+            "own_part_time": flags[2],
+            "counterfactual_job_start": times[8],
+            "counterfactual_job_end": times[9],
+            "counterfactual_part_time": flags[3],
         }
-        visits = {
-            "client": np.array(self.visit_client, dtype=np.int64),
-            "stage": np.array(self.visit_stage, dtype=np.int64),
-            "start": np.array(self.visit_start),
-            "end": visit_end,
-            "dropped": np.array(self.visit_ended_by, dtype=np.int64) == _DROPPED,
-            "found_work": np.array(self.visit_ended_by, dtype=np.int64) == _FOUND_WORK,
-        }
-        between = {
-            "client": np.array(self.between_client, dtype=np.int64),
-            "stage": np.array(self.between_stage, dtype=np.int64),
-            "start": np.array(self.between_start),
-            "end": np.array(self.between_end),
-        }
+        visit_count = len(self.visit_client)
+        client, stage, ended_by, number = np.array(
+            [self.visit_client, self.visit_stage, self.visit_ended_by, self.visit_number], dtype=np.int64,
+        ).reshape(4, visit_count)
+        start, end = np.array([self.visit_start, self.visit_end]).reshape(2, visit_count)
+        end[end > horizon] = np.inf
+        visits = {"client": client, "stage": stage, "start": start, "end": end,
+                  "dropped": ended_by == _DROPPED, "found_work": ended_by == _FOUND_WORK, "first": number == 0}
+        wait_count = len(self.between_client)
+        client, stage = np.array([self.between_client, self.between_stage], dtype=np.int64).reshape(2, wait_count)
+        start, end = np.array([self.between_start, self.between_end], dtype=float).reshape(2, wait_count)
+        between = {"client": client, "stage": stage, "start": start, "end": end}
         return ReplicationRecords(
-            horizon=self.scenario.horizon_months,
+            horizon=horizon,
             stage_names=self.stage_names,
-            stage_slots=tuple(stage.slots for stage in self.stages),
+            stage_slots=tuple(self.slots),
             clients=clients,
             visits=visits,
             between_stages=between,
@@ -502,7 +572,7 @@ class _ProgrammeRun:
     def _own_jobs(self, outcome: np.ndarray, exit_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """When people find work on their own (inf: not before the horizon),
         with the programme and, on the same draws, without it."""
-        horizon = self.scenario.horizon_months
+        horizon = self.horizon
         if self.own_hazard == 0:
             return np.full(self.n, np.inf), np.full(self.n, np.inf)
         # Without the programme: the full own chance from referral on.
@@ -512,12 +582,13 @@ class _ProgrammeRun:
         # left the programme (the chance they used up so far is subtracted).
         # (For those still in the programme exit_time is inf and the result,
         # nan or inf, is not used.)
+        rate, since, chance_left = np.array(
+            [self.exposure_rate, self.exposed_since, self.own_chance_left]).reshape(3, self.n)
         with np.errstate(invalid="ignore"):
-            used = np.array(self.exposure_rate) * (exit_time - np.array(self.exposed_since))
-            after_leaving = exit_time + (np.array(self.own_chance_left) - used) / self.own_hazard
+            after_leaving = exit_time + (chance_left - rate * (exit_time - since)) / self.own_hazard
         with_programme = np.where(
             outcome == _CODE["found_work_on_own"], exit_time,
-            np.where(np.isin(outcome, _BACK_ON_ASSISTANCE), after_leaving, np.inf),
+            np.where(_IS_BACK_ON_ASSISTANCE[outcome], after_leaving, np.inf),
         )
         return (np.where(with_programme > horizon, np.inf, with_programme),
                 np.where(without > horizon, np.inf, without))
@@ -526,15 +597,18 @@ class _ProgrammeRun:
         """Part-time or not, and when the job ends (inf: still in work at the
         horizon), for jobs starting at ``job_start`` (inf: no job). A person
         has one job draw, whichever way the job was found."""
-        employment = self.scenario.employment
-        part_time_factor = np.array([s.part_time_factor for s in self.scenario.segments.values()])[self.segment]
-        part_time = self.draws["job_type"] < np.minimum(employment.part_time_share * part_time_factor, 1.0)
-        hazard = employment.job_loss_hazard_per_month
-        if hazard > 0:
-            with np.errstate(over="ignore"):  # a tiny hazard: the job outlasts any horizon
-                job_length = -np.log1p(-self.draws["job_loss"]) / hazard
-        else:
-            job_length = np.full(self.n, np.inf)
-        placed = np.isfinite(job_start)
-        job_end = np.where(placed, job_start + job_length, np.inf)
-        return part_time & placed, np.where(job_end > self.scenario.horizon_months, np.inf, job_end)
+        if self.job_draws is None:
+            employment = self.scenario.employment
+            part_time_factor = np.array([s.part_time_factor for s in self.scenario.segments.values()])[self.segment]
+            part_time = self.draws["job_type"] < np.minimum(employment.part_time_share * part_time_factor, 1.0)
+            hazard = employment.job_loss_hazard_per_month
+            if hazard > 0:
+                with np.errstate(over="ignore"):  # a tiny hazard: the job outlasts any horizon
+                    job_length = -np.log1p(-self.draws["job_loss"]) / hazard
+            else:
+                job_length = np.full(self.n, np.inf)
+            self.job_draws = part_time, job_length
+        part_time, job_length = self.job_draws
+        placed = job_start < np.inf
+        job_end = job_start + job_length  # inf where there is no job
+        return part_time & placed, np.where(job_end > self.horizon, np.inf, job_end)
