@@ -7,6 +7,8 @@ goes where and this module about what is counted. Definitions are in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.model import BACK_ON_ASSISTANCE, FINAL_STATES, ReplicationRecords
@@ -67,112 +69,191 @@ def months(scenario: Scenario) -> np.ndarray:
 
 
 def replication_outcomes(scenario: Scenario, records: ReplicationRecords) -> dict[str, float]:
-    clients, visits = records.clients, records.visits
+    """The outcomes of one replication, by name (see ``outcome_rows``)."""
+    names = OUTCOMES + stage_outcome_names(scenario)
+    return dict(zip(names, outcome_rows(scenario, stack([records]))[0].tolist()))
+
+
+def monthly_counts(scenario: Scenario, records: ReplicationRecords) -> np.ndarray:
+    """People in each state at each month boundary, for one replication (see
+    ``monthly_count_rows``)."""
+    return monthly_count_rows(scenario, stack([records]))[0]
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """Several replications' records end to end (see ``stack``)."""
+
+    records: list[ReplicationRecords]
+    clients: _StackedPart
+    visits: _StackedPart
+    between_stages: _StackedPart
+
+
+def stack(batch: list[ReplicationRecords]) -> Stacked:
+    """The records of ``batch`` end to end, each row with the replication it
+    belongs to, so that counting is done once for all of them: for one
+    replication, the fixed cost of each numpy call outweighs the counting."""
+    return Stacked(batch, *(_StackedPart(batch, part) for part in ("clients", "visits", "between_stages")))
+
+
+class _StackedPart:
+    """One part (clients, visits or waits between stages) of stacked records."""
+
+    def __init__(self, batch: list[ReplicationRecords], part: str):
+        self.parts = [getattr(records, part) for records in batch]
+        self.replications = len(batch)
+        lengths = [len(columns["client"]) for columns in self.parts]
+        self.replication = np.repeat(np.arange(len(batch)), lengths)
+        self._columns: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if column not in self._columns:
+            self._columns[column] = np.concatenate([columns[column] for columns in self.parts])
+        return self._columns[column]
+
+    def count(self, where: np.ndarray, kinds: int = 1, kind: np.ndarray | int = 0) -> np.ndarray:
+        """[replication, kind]: rows where ``where`` holds."""
+        key = self.replication[where] * kinds + (kind[where] if isinstance(kind, np.ndarray) else kind)
+        return np.bincount(key, minlength=self.replications * kinds).reshape(self.replications, kinds)
+
+    def total(self, values: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Per replication: the sum of ``values`` where ``where`` holds."""
+        return np.bincount(self.replication[where], weights=values[where], minlength=self.replications)
+
+
+def outcome_rows(scenario: Scenario, stacked: Stacked) -> np.ndarray:
+    """[replication, outcome]: the columns of replications.csv (OUTCOMES, then
+    ``stage_outcome_names``) for each stacked replication."""
+    clients, visits = stacked.clients, stacked.visits
+    everyone = np.ones(len(clients.replication), dtype=bool)
     final = clients["final_state"]
-    started = np.isfinite(clients["start_time"])
-    placed = np.isfinite(clients["job_start"])
-    wait = clients["start_time"][started] - clients["referral_time"][started]
-    sustained_months = scenario.employment.sustained_months
-    time_in_work = np.minimum(clients["job_end"], records.horizon) - clients["job_start"]
-    counts = {name: int(np.count_nonzero(final == code)) for name, code in _CODE.items()}
-    found_on_own = int(np.isfinite(clients["own_job_start"]).sum())
-    found_without = int(np.isfinite(clients["counterfactual_job_start"]).sum())
-    # Distinct (stage, client) pairs, as one integer each: np.unique on rows
-    # is several times slower.
-    width = int(visits["client"].max()) + 1 if len(visits["client"]) else 1
-    entered = np.unique(visits["stage"] * width + visits["client"]) // width
-    stages = len(records.stage_names)
-    entered_counts = np.bincount(entered, minlength=stages)
-    placed_counts = np.bincount(clients["placed_from"][placed], minlength=stages)
-    per_stage = {}
-    for index, stage in enumerate(records.stage_names):
-        per_stage[f"entered_{stage}"] = int(entered_counts[index])
-        per_stage[f"placed_from_{stage}"] = int(placed_counts[index])
-    return per_stage | {
-        "referred": len(final),
+    start_time, referral_time = clients["start_time"], clients["referral_time"]
+    job_start, job_end = clients["job_start"], clients["job_end"]
+    horizon = scenario.horizon_months
+    started = np.isfinite(start_time)
+    placed = np.isfinite(job_start)
+    time_in_work = np.minimum(job_end, horizon) - job_start
+    in_state = clients.count(everyone, len(FINAL_STATES), final)
+    counts = {name: in_state[:, code] for name, code in _CODE.items()}
+    started_count = clients.count(started)[:, 0]
+    placed_count = clients.count(placed)[:, 0]
+    with np.errstate(invalid="ignore"):  # nobody started: no mean wait
+        mean_wait = clients.total(start_time - referral_time, started) / started_count
+    found_on_own = clients.count(np.isfinite(clients["own_job_start"]))[:, 0]
+    found_without = clients.count(np.isfinite(clients["counterfactual_job_start"]))[:, 0]
+    stages = len(scenario.stages)
+    columns = {
+        "referred": clients.count(everyone)[:, 0],
         "not_accepted": counts["not_accepted"],
         "turned_away": counts["turned_away"],
         "reneged": counts["reneged"],
-        "started": int(started.sum()),
-        "mean_wait_months": float(wait.mean()) if len(wait) else float("nan"),
+        "started": started_count,
+        "mean_wait_months": mean_wait,
         "dropped_out": counts["dropped_out"],
         "completed": counts["completed_no_job"] + counts["exited"] + counts["employed"] + counts["job_lost"],
         "completed_no_job": counts["completed_no_job"],
         "exited": counts["exited"],
         "left_for_own_job": counts["found_work_on_own"],
-        "placed": int(placed.sum()),
-        "placed_part_time": int(clients["part_time"].sum()),
+        "placed": placed_count,
+        "placed_part_time": clients.count(clients["part_time"])[:, 0],
         "found_work_on_own": found_on_own,
         "found_work_without_programme": found_without,
-        "net_into_work": int(placed.sum()) + found_on_own - found_without,
-        "sustained": int(np.count_nonzero(placed & (time_in_work >= sustained_months))),
+        "net_into_work": placed_count + found_on_own - found_without,
+        "sustained": clients.count(placed & (time_in_work >= scenario.employment.sustained_months))[:, 0],
         "back_on_benefit": counts["job_lost"],
         "employed_at_horizon": counts["employed"],
         "waiting_at_horizon": counts["waiting"],
         "in_programme_at_horizon": counts["in_programme"],
-        "slot_utilisation": _slot_utilisation(scenario, records, visits),
+        "slot_utilisation": _slot_utilisation(scenario, visits),
     }
+    entered = visits.count(visits["first"], stages, visits["stage"])  # first visits: distinct people
+    placed_from = clients.count(placed, stages, clients["placed_from"])
+    for index, stage in enumerate(scenario.stages):
+        columns[f"entered_{stage}"] = entered[:, index]
+        columns[f"placed_from_{stage}"] = placed_from[:, index]
+    return np.column_stack([columns[name] for name in OUTCOMES + stage_outcome_names(scenario)]).astype(float)
 
 
-def _slot_utilisation(scenario: Scenario, records: ReplicationRecords, visits: dict) -> float:
-    """Place-months used over place-months offered, summed over stages with a
-    limited number of places. A stage offers its places from the start of
-    intake until the last person leaves it (or the horizon)."""
-    used = offered = 0.0
-    for stage, slots in enumerate(records.stage_slots):
-        in_stage = visits["stage"] == stage
-        if slots is None or not in_stage.any():
+def _slot_utilisation(scenario: Scenario, visits: _StackedPart) -> np.ndarray:
+    """Per replication: place-months used over place-months offered, summed
+    over stages with a limited number of places. A stage offers its places
+    from the start of intake until the last person leaves it (or the horizon)."""
+    used = np.zeros(visits.replications)
+    offered = np.zeros(visits.replications)
+    visit_stage, start, end = visits["stage"], visits["start"], np.minimum(visits["end"], scenario.horizon_months)
+    for index, stage in enumerate(scenario.stages.values()):
+        slots = stage.slots
+        if slots is None:
             continue
-        ends = np.minimum(visits["end"][in_stage], records.horizon)
-        used += float(np.sum(ends - visits["start"][in_stage]))
-        offered += slots * (float(ends.max()) - scenario.referrals.from_month)
-    return used / offered if offered > 0 else float("nan")
+        in_stage = visit_stage == index
+        used += visits.total(end - start, in_stage)
+        # Visits come replication by replication, so each replication's last
+        # end is the maximum over its own run of rows.
+        rows = visits.count(in_stage)[:, 0]
+        some = rows > 0
+        first_row = np.cumsum(rows) - rows
+        last_end = np.zeros(visits.replications)
+        last_end[some] = np.maximum.reduceat(end[in_stage], first_row[some])
+        offered += np.where(some, slots * (last_end - scenario.referrals.from_month), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(offered > 0, used / np.where(offered > 0, offered, 1.0), np.nan)
 
 
-def monthly_counts(scenario: Scenario, records: ReplicationRecords) -> np.ndarray:
-    """People in each state (columns, as ``state_names``) at each month boundary
-    (rows, as ``months``). A person counts in a state at month m when they
-    entered it at or before m and left it after m."""
+def monthly_count_rows(scenario: Scenario, stacked: Stacked) -> np.ndarray:
+    """[replication, month, state]: people in each state (as ``state_names``)
+    at each month boundary (as ``months``). A person counts in a state at month
+    m when they entered it at or before m and left it after m."""
     grid = months(scenario)
-    clients, visits, between = records.clients, records.visits, records.between_stages
+    clients, visits, between = stacked.clients, stacked.visits, stacked.between_stages
     final, exit_time = clients["final_state"], clients["exit_time"]
-    placed = np.isfinite(clients["job_start"])
+    job_start, job_end = clients["job_start"], clients["job_end"]
+    placed = np.isfinite(job_start)
     part_time = clients["part_time"]
     own_job_start, own_job_end = clients["own_job_start"], clients["own_job_end"]
+    never = np.full(len(final), np.inf)
     # Back on ordinary assistance: after leaving without a job until any job
     # found on one's own, and after losing a job (either kind) for good.
     after_programme = np.isin(final, [_CODE[s] for s in BACK_ON_ASSISTANCE])
-    back_from = np.concatenate([np.where(after_programme, exit_time, np.inf), clients["job_end"], own_job_end])
-    back_until = np.concatenate([np.where(after_programme, own_job_start, np.inf), np.full(2 * len(final), np.inf)])
     own = np.isfinite(own_job_start)
-    exited_since = np.where(final == _CODE["exited"], exit_time, np.inf)
-    spells = [(clients["referral_time"], clients["waiting_list_until"])]
-    for stage in range(len(records.stage_names)):
-        in_stage = visits["stage"] == stage
-        spells.append((visits["start"][in_stage], visits["end"][in_stage]))
+    visit_stage, visit_start, visit_end = visits["stage"], visits["start"], visits["end"]
+    # (replication of each row, entered, left) per state, in state_names order.
+    spells = [(clients.replication, clients["referral_time"], clients["waiting_list_until"])]
+    for stage in range(len(scenario.stages)):
+        in_stage = visit_stage == stage
+        spells.append((visits.replication[in_stage], visit_start[in_stage], visit_end[in_stage]))
+    spells.append((between.replication, between["start"], between["end"]))
+    full_time = placed & ~part_time
+    part_time = placed & part_time
     spells += [
-        (between["start"], between["end"]),
-        (clients["job_start"][placed & ~part_time], clients["job_end"][placed & ~part_time]),
-        (clients["job_start"][placed & part_time], clients["job_end"][placed & part_time]),
-        (own_job_start[own], own_job_end[own]),
-        (back_from, back_until),
-        (exited_since, np.full(len(final), np.inf)),
+        (clients.replication[full_time], job_start[full_time], job_end[full_time]),
+        (clients.replication[part_time], job_start[part_time], job_end[part_time]),
+        (clients.replication[own], own_job_start[own], own_job_end[own]),
+        (np.tile(clients.replication, 3),
+         np.concatenate([np.where(after_programme, exit_time, np.inf), job_end, own_job_end]),
+         np.concatenate([np.where(after_programme, own_job_start, np.inf), never, never])),
+        (clients.replication, np.where(final == _CODE["exited"], exit_time, np.inf), never),
     ]
-    state = np.repeat(np.arange(len(spells)), [len(starts) for starts, _ in spells])
-    entered = _reached_by_month(np.concatenate([starts for starts, _ in spells]), state, len(spells), len(grid))
-    left = _reached_by_month(np.concatenate([ends for _, ends in spells]), state, len(spells), len(grid))
+    state = np.repeat(np.arange(len(spells)), [len(replication) for replication, _, _ in spells])
+    replication = np.concatenate([replication for replication, _, _ in spells])
+    shape = (len(stacked.records), len(spells), len(grid))
+    entered = _reached_by_month(np.concatenate([starts for _, starts, _ in spells]), replication, state, shape)
+    left = _reached_by_month(np.concatenate([ends for _, _, ends in spells]), replication, state, shape)
     return (entered - left).astype(np.int32)
 
 
-def _reached_by_month(times: np.ndarray, state: np.ndarray, states: int, months: int) -> np.ndarray:
-    """[month, state]: how many of ``times`` of each state are at or before
-    each month boundary. A time is at or before boundary m exactly when its
-    ceiling is, so one histogram of ceilings and a running sum do it for all
-    states at once (times past the last boundary, inf included, fall outside)."""
+def _reached_by_month(times: np.ndarray, replication: np.ndarray, state: np.ndarray,
+                      shape: tuple[int, int, int]) -> np.ndarray:
+    """[replication, month, state]: how many of ``times`` of each replication
+    and state are at or before each month boundary. A time is at or before
+    boundary m exactly when its ceiling is, so one histogram of ceilings and a
+    running sum do it for all at once (times past the last boundary, inf
+    included, fall outside)."""
+    replications, states, months = shape
     first_boundary = np.minimum(np.ceil(times), months).astype(np.int64)
-    histogram = np.bincount(state * (months + 1) + first_boundary, minlength=states * (months + 1))
-    return histogram.reshape(states, months + 1)[:, :months].cumsum(axis=1).T
-
+    key = (replication * states + state) * (months + 1) + first_boundary
+    histogram = np.bincount(key, minlength=replications * states * (months + 1))
+    return histogram.reshape(replications, states, months + 1)[:, :, :months].cumsum(axis=2).transpose(0, 2, 1)
 
 
 def client_columns(records: ReplicationRecords, replication: int) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ import numpy as np
 from sim.accounting import MONEY_OUTCOMES, account
 from sim.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
 from sim.model import simulate
-from sim.outcomes import OUTCOMES, client_columns, monthly_counts, replication_outcomes, stage_outcome_names
+from sim.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stack, stage_outcome_names
 from sim.scenario import Scenario
 
 
@@ -35,11 +35,14 @@ class Chunk:
 def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool) -> Chunk:
     """Replications ``first`` to ``stop - 1``."""
     started = time.perf_counter()
-    outcomes, monthly, cashflow, clients = [], [], [], []
-    for replication in range(first, stop):
-        records = simulate(scenario, seed, replication)
-        row = replication_outcomes(scenario, records)
-        monthly.append(monthly_counts(scenario, records))
+    batch = [simulate(scenario, seed, replication) for replication in range(first, stop)]
+    stacked = stack(batch)  # outcomes and monthly counts: counted for the whole chunk at once
+    counted = outcome_rows(scenario, stacked)
+    names = outcome_names(scenario)
+    money_and_caseload = names[counted.shape[1]:]
+    extra, cashflow, clients = [], [], []
+    for replication, records in enumerate(batch, start=first):
+        row = {}
         columns = client_columns(records, replication) if keep_clients or scenario.budget else None
         if scenario.budget is not None:
             money, flow = account(scenario, columns)
@@ -47,13 +50,13 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
             cashflow.append(flow)
         if scenario.caseload is not None:
             row |= caseload_outcomes(scenario, records, seed, replication)
-        outcomes.append([row[name] for name in outcome_names(scenario)])
+        extra.append([row[name] for name in money_and_caseload])
         if keep_clients:
             clients.append(columns)
     return Chunk(
         first=first,
-        outcomes=np.array(outcomes, dtype=float),
-        monthly=np.stack(monthly),
+        outcomes=np.hstack([counted, np.array(extra, dtype=float).reshape(len(batch), -1)]),
+        monthly=monthly_count_rows(scenario, stacked),
         cashflow=np.stack(cashflow) if cashflow else None,
         clients={name: np.concatenate([c[name] for c in clients]) for name in clients[0]} if keep_clients else None,
         seconds=time.perf_counter() - started,

@@ -175,3 +175,37 @@ def test_final_states_name_every_client():
     records = simulate(make_scenario({"stages": {"training": {"slots": 4}}, "referrals": {"patience": 2}}), 1, 0)
     names = {FINAL_STATES[code] for code in records.clients["final_state"]}
     assert names == {"employed", "reneged"}
+
+
+def test_a_place_that_comes_free_as_someone_arrives_is_theirs():
+    # Cohorts of 4 every 3 months, 4 places of exactly 3 months, no waiting
+    # list at all: each cohort takes the places the one before leaves at that
+    # very moment, so nobody is turned away.
+    scenario = make_scenario({"referrals": {"every_months": 3, "cohort_size": 4, "until_month": 9,
+                                            "waiting_list_limit": 0},
+                              "stages": {"training": {"slots": 4}}})
+    result = outcomes_of(scenario)
+    assert (result["referred"], result["started"], result["turned_away"]) == (12, 12, 0)
+    assert result["mean_wait_months"] == 0
+
+
+def test_counting_several_replications_at_once_matches_counting_each():
+    from sim.outcomes import monthly_count_rows, outcome_rows, stack, stage_outcome_names, OUTCOMES
+
+    scenario = make_scenario({
+        "referrals": {"=process": "poisson", "rate_per_month": 3, "until_month": 12, "patience": 3},
+        "stages": {"training": {"slots": 5, "duration": {"dist": "exponential", "mean": 4},
+                                "dropout": {"probability": 0.2}, "outcomes": None, "next": "search"},
+                   "search": {"duration": 2, "slots": 2, "outcomes": {"job": 0.6, "benefit": 0.4}}},
+        "employment": {"job_loss_hazard_per_month": 0.05, "part_time_share": 0.3},
+    })
+    batch = [simulate(scenario, 9, replication) for replication in range(12)]
+    stacked = stack(batch)
+    rows, monthly = outcome_rows(scenario, stacked), monthly_count_rows(scenario, stacked)
+    names = OUTCOMES + stage_outcome_names(scenario)
+    for replication, records in enumerate(batch):
+        alone = replication_outcomes(scenario, records)
+        np.testing.assert_allclose(rows[replication], [alone[name] for name in names], rtol=1e-12)
+        np.testing.assert_array_equal(monthly[replication], monthly_counts(scenario, records))
+    # Different replications differ, so a mix-up between them would show.
+    assert len({tuple(row) for row in rows[:, :6].tolist()}) > 1
