@@ -21,20 +21,18 @@ below); that keeps the cost per person low without hiding the flow.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from sim.scenario import Scenario, Stage
-from sim.streams import RandomStreams
-
-# Where a completed stage can send someone, besides another stage (>= 0).
-JOB, BENEFIT, EXIT = -1, -2, -3
-_DESTINATION_CODES = {"job": JOB, "benefit": BENEFIT, "exit": EXIT}
+from sim.draws import BENEFIT, EXIT, JOB, ChunkDraws, StagePlan
+from sim.scenario import Scenario
 
 #: How each referred person stands at the horizon: exactly one of these.
 FINAL_STATES = (
@@ -66,11 +64,6 @@ _COMPLETED, _DROPPED, _FOUND_WORK = 0, 1, 2
 # Why someone leaves a wait before getting a place.
 _PATIENCE, _OWN_JOB = 0, 1
 
-# The columns of the per-client random blocks (see sim.streams). Append new
-# kinds at the end: the order fixes which uniform each kind gets.
-CLIENT_DRAWS = ("segment", "intake", "patience", "job_type", "job_loss")
-STAGE_DRAWS = ("duration", "dropout", "dropout_time", "route")
-
 
 @dataclass(frozen=True)
 class ReplicationRecords:
@@ -90,76 +83,110 @@ class ReplicationRecords:
     between_stages: dict[str, np.ndarray]
 
 
-def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationRecords:
-    """Run replication number ``replication`` of ``scenario`` with root ``seed``."""
-    streams = RandomStreams(seed, replication)
-    referral_times = draw_referral_times(scenario, streams)
-    return _ProgrammeRun(scenario, streams, referral_times).run()
-
-
-def draw_referral_times(scenario: Scenario, streams: RandomStreams) -> np.ndarray:
-    """Times at which candidates are referred, within the intake window."""
-    referrals = scenario.referrals
-    start, until = referrals.from_month, scenario.intake_until_month
-    if referrals.process == "poisson":
-        rate = referrals.rate_per_month
-        expected = rate * max(until - start, 0.0)
-        count = int(expected + 6 * math.sqrt(expected) + 10)
-        while True:
-            gaps = -np.log1p(-streams.uniforms("referral_gaps", count)) / rate
-            times = start + np.cumsum(gaps)
-            if times[-1] >= until:
-                return times[times < until]
-            count *= 2
-    if referrals.process == "cohorts":
-        cohort_starts = np.arange(start, until, referrals.every_months)
-        return np.repeat(cohort_starts, referrals.cohort_size)
-    months = np.array([entry.month for entry in referrals.schedule], dtype=float)
-    counts = np.array([entry.count for entry in referrals.schedule], dtype=int)
-    times = np.sort(np.repeat(months, counts))
-    return times[times < scenario.horizon_months]
+_PARTS = ("clients", "visits", "between_stages")
 
 
 @dataclass(frozen=True)
-class _StagePlan:
-    """For one stage and one visit number: each client's time in the stage if
-    they start it, whether that ends in dropout, and where they go next."""
+class ChunkRecords:
+    """The records of consecutive replications, each part end to end: rows
+    ``row_offsets[part][i]`` to ``row_offsets[part][i + 1] - 1`` belong to the
+    chunk's replication ``i``. Counting works on the whole chunk at once."""
 
-    time_in_stage: list[float]
-    dropped: list[bool]
-    destination: list[int]
+    horizon: float
+    stage_names: tuple[str, ...]
+    stage_slots: tuple[int | None, ...]
+    clients: dict[str, np.ndarray]
+    visits: dict[str, np.ndarray]
+    between_stages: dict[str, np.ndarray]
+    row_offsets: dict[str, np.ndarray]
+
+    @property
+    def replications(self) -> int:
+        return len(self.row_offsets["clients"]) - 1
+
+    def replication_of(self, part: str) -> np.ndarray:
+        """For each row of ``part``: the number of its replication in the chunk."""
+        return np.repeat(np.arange(self.replications), np.diff(self.row_offsets[part]))
+
+    def replication(self, position: int) -> ReplicationRecords:
+        """The records of the chunk's replication ``position``."""
+        parts = {}
+        for part in _PARTS:
+            start, stop = self.row_offsets[part][position], self.row_offsets[part][position + 1]
+            parts[part] = {name: values[start:stop] for name, values in getattr(self, part).items()}
+        return ReplicationRecords(self.horizon, self.stage_names, self.stage_slots, **parts)
+
+
+def stack_records(batch: list[ReplicationRecords]) -> ChunkRecords:
+    """Replications' records end to end, as ``simulate_chunk`` gives them."""
+    parts = {part: [getattr(records, part) for records in batch] for part in _PARTS}
+    return ChunkRecords(
+        horizon=batch[0].horizon,
+        stage_names=batch[0].stage_names,
+        stage_slots=batch[0].stage_slots,
+        **{part: {name: np.concatenate([columns[name] for columns in parts[part]]) for name in parts[part][0]}
+           for part in _PARTS},
+        row_offsets={part: np.cumsum([0] + [len(columns["client"]) for columns in parts[part]])
+                     for part in _PARTS},
+    )
+
+
+def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationRecords:
+    """Run replication number ``replication`` of ``scenario`` with root ``seed``."""
+    return simulate_chunk(scenario, seed, replication, replication + 1).replication(0)
+
+
+def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> ChunkRecords:
+    """Run replications ``first`` to ``stop - 1``. Each has its own random
+    streams and its own run, so its records are the same in any chunk; the
+    numpy work on either side of the runs (drawing, and turning what happened
+    into records) is done for the whole chunk at once."""
+    with _cycle_collector_paused():
+        draws = ChunkDraws(scenario, seed, first, stop)
+        runs = [_ProgrammeRun(scenario, draws, position) for position in range(stop - first)]
+        for position in range(len(runs)):
+            runs[position].run()
+        records = _chunk_records(scenario, draws, runs)
+        del runs  # freed before the collector is back on, so it has nothing to walk
+    return records
+
+
+@contextmanager
+def _cycle_collector_paused():
+    """The runs make many small objects that live until the chunk is done;
+    Python's cycle collector would walk them again and again (a fifth of the
+    time). They hold no cycles, so they are freed as soon as they are let go
+    (SimPy's environments do hold a few, collected once it is back on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _ProgrammeRun:
-    def __init__(self, scenario: Scenario, streams: RandomStreams, referral_times: np.ndarray):
+    """One replication: who gets a place when, and how each stay ends."""
+
+    def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int):
         self.scenario = scenario
-        self.streams = streams
+        self.draws = draws
+        self.position = position
         self.env = simpy.Environment()
         self.horizon = scenario.horizon_months
-        self.stage_names = tuple(scenario.stages)
         self.stages = tuple(scenario.stages.values())
         self.slots = [stage.slots for stage in self.stages]  # read on every start; plain list is quickest
-        self.stage_index = {name: index for index, name in enumerate(self.stage_names)}
-        self.entry_stage = self.stage_index[scenario.first_stage]
+        self.entry_stage = tuple(scenario.stages).index(scenario.first_stage)
 
-        n = len(referral_times)
-        self.n = n
-        self.referral_time = referral_times
-        self.referrals_due = referral_times.tolist()
+        # This replication's people, numbered from 0, in order of referral.
+        first, stop = draws.offsets[position], draws.offsets[position + 1]
+        n = stop - first
+        self.referrals_due = draws.referral_times[first:stop]
         self.next_referral = 0  # the number of the first referral not yet taken
-        self.draws = streams.per_client("client", CLIENT_DRAWS, n)
-        segments = list(scenario.segments.values())
-        cumulative_shares = np.cumsum([segment.share for segment in segments])
-        self.segment = np.minimum(
-            np.searchsorted(cumulative_shares / cumulative_shares[-1], self.draws["segment"], side="right"),
-            len(segments) - 1,
-        )
-        self.placement_factor = np.array([s.placement_factor for s in segments])[self.segment]
-        self.dropout_factor = np.array([s.dropout_factor for s in segments])[self.segment]
-        self.accepted = (self.draws["intake"] < scenario.referrals.acceptance).tolist()
-        patience = scenario.referrals.patience
-        self.patience = patience.ppf(self.draws["patience"]).tolist() if patience is not None else None
-        self.plans: list[list[_StagePlan]] = [[] for _ in self.stages]  # by stage, then visit number
+        self.accepted = draws.accepted[first:stop]
+        self.patience = draws.patience[first:stop] if draws.patience is not None else None
+        self.plans: list[list[StagePlan]] = [[] for _ in self.stages]  # by stage, then visit number
 
         self.outcome = [_STILL_IN] * n
         self.placed_from = [-1] * n           # the stage whose route led to the job
@@ -180,16 +207,13 @@ class _ProgrammeRun:
         # all once placed. Same draw in both worlds: common random numbers.
         self.own_hazard = scenario.counterfactual.own_job_hazard_per_month
         self.lock_in = [stage.lock_in for stage in self.stages]
-        if self.own_hazard > 0:
-            self.own_chance = -np.log1p(-streams.uniforms("own_job", n))
-            self.own_chance_left = self.own_chance.tolist()
-            self.exposed_since = referral_times.tolist()
-            self.exposure_rate = [self.own_hazard] * n
+        self.own_chance_left = draws.own_chances[first:stop]
+        self.exposed_since = list(self.referrals_due)
+        self.exposure_rate = [self.own_hazard] * n
 
         # Per limited stage, a heap of the moments its stays end: the places
         # taken are the stays not yet over. A place coming free matters only
         # to someone waiting for it, so there is an event for it only then.
-        self.job_draws: tuple[np.ndarray, np.ndarray] | None = None  # see _job_course
         self.stay_ends: list[list[float]] = [[] for _ in self.stages]
         self.look_again_at = [math.inf] * len(self.stages)  # earliest event due for the stage
         self.queues: list[deque] = [deque() for _ in self.stages]
@@ -220,12 +244,11 @@ class _ProgrammeRun:
     # Events pass their exact month along: the model's clock is ``time``, not
     # SimPy's, which may differ from it in the last digit.
 
-    def run(self) -> ReplicationRecords:
+    def run(self) -> None:
         self._take_referrals_before_next_event()
         self.env.run(until=self.horizon)
         # Events at the horizon itself do not happen; leaving a wait likewise.
         self._settle_waits(up_to=self.horizon, inclusive=False)
-        return self._records()
 
     def _take_referrals_before_next_event(self) -> None:
         """Take the referrals due before the next event, in order. Nothing but
@@ -279,6 +302,8 @@ class _ProgrammeRun:
         self._take_referrals_before_next_event()
 
     def _at(self, time: float, callback, value: tuple) -> None:
+        if time >= self.horizon:
+            return  # would not happen; left pending, it would keep this run alive in a cycle
         # SimPy's clock may be a rounding step past ``time``; never schedule back.
         event = self.env.timeout(max(time - self.env.now, 0.0), value=value)
         event.callbacks.append(callback)
@@ -387,7 +412,9 @@ class _ProgrammeRun:
                 self.start_time[client] = time
                 self.started += 1
             plans = self.plans[stage]
-            plan = plans[visit_number] if visit_number < len(plans) else self._plan(stage, visit_number)
+            if visit_number == len(plans):  # visits are numbered 0, 1, 2..., so this is the next one
+                plans.append(self.draws.plan(self.position, stage, visit_number))
+            plan = plans[visit_number]
             stay = plan.time_in_stage[client]
             ended_by = _DROPPED if plan.dropped[client] else _COMPLETED
             if own_hazard > 0:
@@ -435,180 +462,140 @@ class _ProgrammeRun:
         self.outcome[client] = outcome
         self.exit_time[client] = time
 
-    # --- draws ---------------------------------------------------------------
+# --- records: what happened, for the whole chunk at once ----------------------
 
-    def _plan(self, stage: int, visit_number: int) -> _StagePlan:
-        """Every client's draws for visit ``visit_number`` of ``stage``, made
-        the first time anyone needs them (vectorised over all clients)."""
-        plans = self.plans[stage]
-        while len(plans) <= visit_number:  # visits are numbered 0, 1, 2... so this adds one
-            plans.append(self._make_plan(self.stage_names[stage], self.stages[stage], len(plans)))
-        return plans[visit_number]
 
-    def _make_plan(self, name: str, stage: Stage, visit_number: int) -> _StagePlan:
-        draws = self.streams.per_client(f"stage:{name}:{visit_number}", STAGE_DRAWS, self.n)
-        duration = stage.duration.ppf(draws["duration"])
-        dropout = stage.dropout
-        if dropout is None or not dropout.possible:
-            dropped = np.zeros(self.n, dtype=bool)
-            time_in_stage = duration
-        elif dropout.probability is not None:
-            chance = np.minimum(dropout.probability * self.dropout_factor, 1.0)
-            dropped = draws["dropout"] < chance
-            time_in_stage = np.where(dropped, duration * draws["dropout_time"], duration)
-        else:
-            hazard = dropout.hazard_per_month * self.dropout_factor
-            with np.errstate(divide="ignore", over="ignore"):  # no hazard: never
-                time_to_dropout = -np.log1p(-draws["dropout"]) / hazard
-            dropped = time_to_dropout < duration
-            time_in_stage = np.minimum(duration, time_to_dropout)
-        destination = self._route(stage, draws["route"])
-        return _StagePlan(time_in_stage.tolist(), dropped.tolist(), destination.tolist())
+def _chunk_records(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeRun]) -> ChunkRecords:
+    """The runs' records end to end. Ends known in advance that fall past the
+    horizon are undone here, and jobs are worked out: what happens in a job
+    competes for nothing, so it follows from each person's own draws."""
+    horizon = scenario.horizon_months
+    people = len(draws.referral_time)
+    outcome, placed_from, referred = np.array(
+        [_joined(runs, "outcome"), _joined(runs, "placed_from"), _joined(runs, "referred")], dtype=np.int64,
+    ).reshape(3, people)
+    referred = referred.astype(bool)
+    accepted = np.array(draws.accepted, dtype=bool)
+    exit_time, start_time = np.array([_joined(runs, "exit_time"), _joined(runs, "start_time")]).reshape(2, people)
+    beyond = exit_time > horizon
+    outcome[beyond] = _STILL_IN  # known ends past the horizon have not happened
+    exit_time[beyond] = np.inf
+    outcome[outcome == _STILL_IN] = _CODE["in_programme"]
+    still_waiting = [first + client for first, run in zip(draws.offsets.tolist(), runs) for client in run.waiting_list]
+    outcome[still_waiting] = _CODE["waiting"]
+    job_start = np.where(outcome == _PLACED, exit_time, np.inf)
+    part_time, job_end = _job_course(draws, job_start, horizon)
+    own_job_start, counterfactual_job_start = _own_jobs(scenario, draws, runs, outcome, exit_time)
+    own_part_time, own_job_end = _job_course(draws, own_job_start, horizon)
+    counterfactual_part_time, counterfactual_job_end = _job_course(draws, counterfactual_job_start, horizon)
+    placed = job_start < np.inf
+    outcome[placed] = np.where(job_end[placed] <= horizon, _CODE["job_lost"], _CODE["employed"])
+    never_started = np.isnan(start_time)
+    left_the_list = (outcome == _CODE["reneged"]) | ((outcome == _CODE["found_work_on_own"]) & never_started)
+    list_leave = np.where(left_the_list, exit_time, np.where(never_started, np.inf, start_time))
+    joined_list = accepted & (outcome != _CODE["turned_away"])  # those who started at once: zero wait
+    referral_time = draws.referral_time
+    replication = np.repeat(np.arange(len(runs)), np.diff(draws.offsets))
+    times = np.array([
+        referral_time, np.where(joined_list, list_leave, referral_time), start_time, exit_time,
+        job_start, job_end, own_job_start, own_job_end, counterfactual_job_start, counterfactual_job_end,
+    ]).reshape(10, people)
+    codes = np.array([
+        np.arange(people) - draws.offsets[replication], draws.segment, outcome,
+        np.where(placed, placed_from, -1), replication,
+    ]).reshape(5, people)
+    flags = np.array([accepted, part_time, own_part_time, counterfactual_part_time]).reshape(4, people)
+    if not referred.all():
+        times, codes, flags = times[:, referred], codes[:, referred], flags[:, referred]
+    clients = {
+        "client": codes[0],
+        "segment": codes[1],
+        "referral_time": times[0],
+        "accepted": flags[0],
+        "waiting_list_until": times[1],
+        "start_time": times[2],
+        "exit_time": times[3],
+        "final_state": codes[2],
+        "job_start": times[4],
+        "placed_from": codes[3],
+        "job_end": times[5],
+        "part_time": flags[1],
+        "own_job_start": times[6],
+        "own_job_end": times[7],
+        "own_part_time": flags[2],
+        "counterfactual_job_start": times[8],
+        "counterfactual_job_end": times[9],
+        "counterfactual_part_time": flags[3],
+    }
+    visit_rows = sum(len(run.visit_client) for run in runs)
+    client, stage, ended_by, number = np.array(
+        [_joined(runs, "visit_client"), _joined(runs, "visit_stage"), _joined(runs, "visit_ended_by"),
+         _joined(runs, "visit_number")], dtype=np.int64,
+    ).reshape(4, visit_rows)
+    start, end = np.array([_joined(runs, "visit_start"), _joined(runs, "visit_end")]).reshape(2, visit_rows)
+    end[end > horizon] = np.inf
+    visits = {"client": client, "stage": stage, "start": start, "end": end,
+              "dropped": ended_by == _DROPPED, "found_work": ended_by == _FOUND_WORK, "first": number == 0}
+    wait_rows = sum(len(run.between_client) for run in runs)
+    client, stage = np.array([_joined(runs, "between_client"), _joined(runs, "between_stage")],
+                             dtype=np.int64).reshape(2, wait_rows)
+    start, end = np.array([_joined(runs, "between_start"), _joined(runs, "between_end")]).reshape(2, wait_rows)
+    between = {"client": client, "stage": stage, "start": start, "end": end}
+    return ChunkRecords(
+        horizon=horizon,
+        stage_names=tuple(scenario.stages),
+        stage_slots=tuple(stage.slots for stage in scenario.stages.values()),
+        clients=clients,
+        visits=visits,
+        between_stages=between,
+        row_offsets={
+            "clients": np.cumsum([0] + np.bincount(codes[4], minlength=len(runs)).tolist()),
+            "visits": np.cumsum([0] + [len(run.visit_client) for run in runs]),
+            "between_stages": np.cumsum([0] + [len(run.between_client) for run in runs]),
+        },
+    )
 
-    def _route(self, stage: Stage, uniforms: np.ndarray) -> np.ndarray:
-        """Destination codes; the placement factor of a client's segment scales
-        the chance of a job, the other routes share what is left pro rata."""
-        names = list(stage.routes)
-        base = np.array([stage.routes[name] for name in names])
-        codes = np.array([_DESTINATION_CODES.get(name, self.stage_index.get(name)) for name in names])
-        if "job" not in names or np.all(self.placement_factor == 1.0):
-            cumulative = np.cumsum(base)
-            choice = np.searchsorted(cumulative / cumulative[-1], uniforms, side="right")
-            return codes[np.minimum(choice, len(names) - 1)]
-        if "benefit" not in names:
-            names.append("benefit")
-            base = np.append(base, 0.0)
-            codes = np.append(codes, BENEFIT)
-        job = names.index("job")
-        job_chance = np.minimum(base[job] * self.placement_factor, 1.0)
-        others = base.copy()
-        others[job] = 0.0
-        others_total = others.sum()
-        if others_total == 0:
-            others[names.index("benefit")] = 1.0
-            others_total = 1.0
-        probabilities = np.outer(1 - job_chance, others / others_total)
-        probabilities[:, job] = job_chance
-        cumulative = np.cumsum(probabilities, axis=1)
-        choice = (uniforms[:, None] >= cumulative).sum(axis=1)
-        return codes[np.minimum(choice, len(names) - 1)]
 
-    # --- records -------------------------------------------------------------
+def _joined(runs: list[_ProgrammeRun], name: str) -> list:
+    """The runs' lists called ``name``, one after the other."""
+    joined = []
+    for run in runs:
+        joined += getattr(run, name)
+    return joined
 
-    def _records(self) -> ReplicationRecords:
-        # Few, wide numpy calls: at this size each call costs more than its work.
-        horizon = self.horizon
-        outcome, placed_from, referred, accepted = np.array(
-            [self.outcome, self.placed_from, self.referred, self.accepted], dtype=np.int64).reshape(4, self.n)
-        referred, accepted = referred.astype(bool), accepted.astype(bool)
-        exit_time, start_time = np.array([self.exit_time, self.start_time], dtype=float).reshape(2, self.n)
-        beyond = exit_time > horizon
-        outcome[beyond] = _STILL_IN  # known ends past the horizon have not happened
-        exit_time[beyond] = np.inf
-        outcome[outcome == _STILL_IN] = _CODE["in_programme"]
-        outcome[list(self.waiting_list)] = _CODE["waiting"]
-        job_start = np.where(outcome == _PLACED, exit_time, np.inf)
-        part_time, job_end = self._job_course(job_start)
-        own_job_start, counterfactual_job_start = self._own_jobs(outcome, exit_time)
-        own_part_time, own_job_end = self._job_course(own_job_start)
-        counterfactual_part_time, counterfactual_job_end = self._job_course(counterfactual_job_start)
-        placed = job_start < np.inf
-        outcome[placed] = np.where(job_end[placed] <= horizon, _CODE["job_lost"], _CODE["employed"])
-        never_started = np.isnan(start_time)
-        left_the_list = (outcome == _CODE["reneged"]) | ((outcome == _CODE["found_work_on_own"]) & never_started)
-        list_leave = np.where(left_the_list, exit_time, np.where(never_started, np.inf, start_time))
-        joined_list = accepted & (outcome != _CODE["turned_away"])  # those who started at once: zero wait
-        times = np.array([
-            self.referral_time, np.where(joined_list, list_leave, self.referral_time), start_time, exit_time,
-            job_start, job_end, own_job_start, own_job_end, counterfactual_job_start, counterfactual_job_end,
-        ]).reshape(10, self.n)
-        codes = np.array([
-            np.arange(self.n), self.segment, outcome, np.where(placed, placed_from, -1),
-        ]).reshape(4, self.n)
-        flags = np.array([accepted, part_time, own_part_time, counterfactual_part_time]).reshape(4, self.n)
-        if not referred.all():
-            times, codes, flags = times[:, referred], codes[:, referred], flags[:, referred]
-        clients = {
-            "client": codes[0],
-            "segment": codes[1],
-            "referral_time": times[0],
-            "accepted": flags[0],
-            "waiting_list_until": times[1],
-            "start_time": times[2],
-            "exit_time": times[3],
-            "final_state": codes[2],
-            "job_start": times[4],
-            "placed_from": codes[3],
-            "job_end": times[5],
-            "part_time": flags[1],
-            "own_job_start": times[6],
-            "own_job_end": times[7],
-            "own_part_time": flags[2],
-            "counterfactual_job_start": times[8],
-            "counterfactual_job_end": times[9],
-            "counterfactual_part_time": flags[3],
-        }
-        visit_count = len(self.visit_client)
-        client, stage, ended_by, number = np.array(
-            [self.visit_client, self.visit_stage, self.visit_ended_by, self.visit_number], dtype=np.int64,
-        ).reshape(4, visit_count)
-        start, end = np.array([self.visit_start, self.visit_end]).reshape(2, visit_count)
-        end[end > horizon] = np.inf
-        visits = {"client": client, "stage": stage, "start": start, "end": end,
-                  "dropped": ended_by == _DROPPED, "found_work": ended_by == _FOUND_WORK, "first": number == 0}
-        wait_count = len(self.between_client)
-        client, stage = np.array([self.between_client, self.between_stage], dtype=np.int64).reshape(2, wait_count)
-        start, end = np.array([self.between_start, self.between_end], dtype=float).reshape(2, wait_count)
-        between = {"client": client, "stage": stage, "start": start, "end": end}
-        return ReplicationRecords(
-            horizon=horizon,
-            stage_names=self.stage_names,
-            stage_slots=tuple(self.slots),
-            clients=clients,
-            visits=visits,
-            between_stages=between,
-        )
 
-    def _own_jobs(self, outcome: np.ndarray, exit_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """When people find work on their own (inf: not before the horizon),
-        with the programme and, on the same draws, without it."""
-        horizon = self.horizon
-        if self.own_hazard == 0:
-            return np.full(self.n, np.inf), np.full(self.n, np.inf)
-        # Without the programme: the full own chance from referral on.
-        without = self.referral_time + self.own_chance / self.own_hazard
-        # With it: those who left while waiting or in a stage found work then;
-        # those back on assistance go on from what they had left when they
-        # left the programme (the chance they used up so far is subtracted).
-        # (For those still in the programme exit_time is inf and the result,
-        # nan or inf, is not used.)
-        rate, since, chance_left = np.array(
-            [self.exposure_rate, self.exposed_since, self.own_chance_left]).reshape(3, self.n)
-        with np.errstate(invalid="ignore"):
-            after_leaving = exit_time + (chance_left - rate * (exit_time - since)) / self.own_hazard
-        with_programme = np.where(
-            outcome == _CODE["found_work_on_own"], exit_time,
-            np.where(_IS_BACK_ON_ASSISTANCE[outcome], after_leaving, np.inf),
-        )
-        return (np.where(with_programme > horizon, np.inf, with_programme),
-                np.where(without > horizon, np.inf, without))
+def _own_jobs(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeRun], outcome: np.ndarray,
+              exit_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """When people find work on their own (inf: not before the horizon),
+    with the programme and, on the same draws, without it."""
+    horizon = scenario.horizon_months
+    own_hazard = scenario.counterfactual.own_job_hazard_per_month
+    if own_hazard == 0:
+        return np.full(len(outcome), np.inf), np.full(len(outcome), np.inf)
+    # Without the programme: the full own chance from referral on.
+    without = draws.referral_time + draws.own_chance / own_hazard
+    # With it: those who left while waiting or in a stage found work then;
+    # those back on assistance go on from what they had left when they
+    # left the programme (the chance they used up so far is subtracted).
+    # (For those still in the programme exit_time is inf and the result,
+    # nan or inf, is not used.)
+    rate, since, chance_left = np.array(
+        [_joined(runs, "exposure_rate"), _joined(runs, "exposed_since"), _joined(runs, "own_chance_left")],
+    ).reshape(3, len(outcome))
+    with np.errstate(invalid="ignore"):
+        after_leaving = exit_time + (chance_left - rate * (exit_time - since)) / own_hazard
+    with_programme = np.where(
+        outcome == _CODE["found_work_on_own"], exit_time,
+        np.where(_IS_BACK_ON_ASSISTANCE[outcome], after_leaving, np.inf),
+    )
+    return (np.where(with_programme > horizon, np.inf, with_programme),
+            np.where(without > horizon, np.inf, without))
 
-    def _job_course(self, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Part-time or not, and when the job ends (inf: still in work at the
-        horizon), for jobs starting at ``job_start`` (inf: no job). A person
-        has one job draw, whichever way the job was found."""
-        if self.job_draws is None:
-            employment = self.scenario.employment
-            part_time_factor = np.array([s.part_time_factor for s in self.scenario.segments.values()])[self.segment]
-            part_time = self.draws["job_type"] < np.minimum(employment.part_time_share * part_time_factor, 1.0)
-            hazard = employment.job_loss_hazard_per_month
-            if hazard > 0:
-                with np.errstate(over="ignore"):  # a tiny hazard: the job outlasts any horizon
-                    job_length = -np.log1p(-self.draws["job_loss"]) / hazard
-            else:
-                job_length = np.full(self.n, np.inf)
-            self.job_draws = part_time, job_length
-        part_time, job_length = self.job_draws
-        placed = job_start < np.inf
-        job_end = job_start + job_length  # inf where there is no job
-        return part_time & placed, np.where(job_end > self.horizon, np.inf, job_end)
+
+def _job_course(draws: ChunkDraws, job_start: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Part-time or not, and when the job ends (inf: still in work at the
+    horizon), for jobs starting at ``job_start`` (inf: no job). A person
+    has one job draw, whichever way the job was found."""
+    placed = job_start < np.inf
+    job_end = job_start + draws.job_length  # inf where there is no job
+    return draws.part_time & placed, np.where(job_end > horizon, np.inf, job_end)

@@ -7,11 +7,9 @@ goes where and this module about what is counted. Definitions are in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from sim.model import BACK_ON_ASSISTANCE, FINAL_STATES, ReplicationRecords
+from sim.model import BACK_ON_ASSISTANCE, FINAL_STATES, ChunkRecords, ReplicationRecords, stack_records
 from sim.scenario import Scenario
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
@@ -71,46 +69,26 @@ def months(scenario: Scenario) -> np.ndarray:
 def replication_outcomes(scenario: Scenario, records: ReplicationRecords) -> dict[str, float]:
     """The outcomes of one replication, by name (see ``outcome_rows``)."""
     names = OUTCOMES + stage_outcome_names(scenario)
-    return dict(zip(names, outcome_rows(scenario, stack([records]))[0].tolist()))
+    return dict(zip(names, outcome_rows(scenario, stack_records([records]))[0].tolist()))
 
 
 def monthly_counts(scenario: Scenario, records: ReplicationRecords) -> np.ndarray:
     """People in each state at each month boundary, for one replication (see
     ``monthly_count_rows``)."""
-    return monthly_count_rows(scenario, stack([records]))[0]
+    return monthly_count_rows(scenario, stack_records([records]))[0]
 
 
-@dataclass(frozen=True)
-class Stacked:
-    """Several replications' records end to end (see ``stack``)."""
+class _Part:
+    """One part of a chunk's records (clients, visits or waits between stages),
+    counted per replication."""
 
-    records: list[ReplicationRecords]
-    clients: _StackedPart
-    visits: _StackedPart
-    between_stages: _StackedPart
-
-
-def stack(batch: list[ReplicationRecords]) -> Stacked:
-    """The records of ``batch`` end to end, each row with the replication it
-    belongs to, so that counting is done once for all of them: for one
-    replication, the fixed cost of each numpy call outweighs the counting."""
-    return Stacked(batch, *(_StackedPart(batch, part) for part in ("clients", "visits", "between_stages")))
-
-
-class _StackedPart:
-    """One part (clients, visits or waits between stages) of stacked records."""
-
-    def __init__(self, batch: list[ReplicationRecords], part: str):
-        self.parts = [getattr(records, part) for records in batch]
-        self.replications = len(batch)
-        lengths = [len(columns["client"]) for columns in self.parts]
-        self.replication = np.repeat(np.arange(len(batch)), lengths)
-        self._columns: dict[str, np.ndarray] = {}
+    def __init__(self, chunk: ChunkRecords, part: str):
+        self.columns = getattr(chunk, part)
+        self.replication = chunk.replication_of(part)
+        self.replications = chunk.replications
 
     def __getitem__(self, column: str) -> np.ndarray:
-        if column not in self._columns:
-            self._columns[column] = np.concatenate([columns[column] for columns in self.parts])
-        return self._columns[column]
+        return self.columns[column]
 
     def count(self, where: np.ndarray, kinds: int = 1, kind: np.ndarray | int = 0) -> np.ndarray:
         """[replication, kind]: rows where ``where`` holds."""
@@ -122,10 +100,12 @@ class _StackedPart:
         return np.bincount(self.replication[where], weights=values[where], minlength=self.replications)
 
 
-def outcome_rows(scenario: Scenario, stacked: Stacked) -> np.ndarray:
+def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
     """[replication, outcome]: the columns of replications.csv (OUTCOMES, then
-    ``stage_outcome_names``) for each stacked replication."""
-    clients, visits = stacked.clients, stacked.visits
+    ``stage_outcome_names``) for each replication of ``chunk``, counted for
+    all of them at once (for one replication, the fixed cost of each numpy
+    call would outweigh the counting)."""
+    clients, visits = _Part(chunk, "clients"), _Part(chunk, "visits")
     everyone = np.ones(len(clients.replication), dtype=bool)
     final = clients["final_state"]
     start_time, referral_time = clients["start_time"], clients["referral_time"]
@@ -175,7 +155,7 @@ def outcome_rows(scenario: Scenario, stacked: Stacked) -> np.ndarray:
     return np.column_stack([columns[name] for name in OUTCOMES + stage_outcome_names(scenario)]).astype(float)
 
 
-def _slot_utilisation(scenario: Scenario, visits: _StackedPart) -> np.ndarray:
+def _slot_utilisation(scenario: Scenario, visits: _Part) -> np.ndarray:
     """Per replication: place-months used over place-months offered, summed
     over stages with a limited number of places. A stage offers its places
     from the start of intake until the last person leaves it (or the horizon)."""
@@ -200,12 +180,12 @@ def _slot_utilisation(scenario: Scenario, visits: _StackedPart) -> np.ndarray:
         return np.where(offered > 0, used / np.where(offered > 0, offered, 1.0), np.nan)
 
 
-def monthly_count_rows(scenario: Scenario, stacked: Stacked) -> np.ndarray:
+def monthly_count_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
     """[replication, month, state]: people in each state (as ``state_names``)
     at each month boundary (as ``months``). A person counts in a state at month
     m when they entered it at or before m and left it after m."""
     grid = months(scenario)
-    clients, visits, between = stacked.clients, stacked.visits, stacked.between_stages
+    clients, visits, between = (_Part(chunk, part) for part in ("clients", "visits", "between_stages"))
     final, exit_time = clients["final_state"], clients["exit_time"]
     job_start, job_end = clients["job_start"], clients["job_end"]
     placed = np.isfinite(job_start)
@@ -236,7 +216,7 @@ def monthly_count_rows(scenario: Scenario, stacked: Stacked) -> np.ndarray:
     ]
     state = np.repeat(np.arange(len(spells)), [len(replication) for replication, _, _ in spells])
     replication = np.concatenate([replication for replication, _, _ in spells])
-    shape = (len(stacked.records), len(spells), len(grid))
+    shape = (chunk.replications, len(spells), len(grid))
     entered = _reached_by_month(np.concatenate([starts for _, starts, _ in spells]), replication, state, shape)
     left = _reached_by_month(np.concatenate([ends for _, _, ends in spells]), replication, state, shape)
     return (entered - left).astype(np.int32)

@@ -17,8 +17,8 @@ import numpy as np
 
 from sim.accounting import MONEY_OUTCOMES, account
 from sim.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
-from sim.model import simulate
-from sim.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stack, stage_outcome_names
+from sim.model import simulate_chunk
+from sim.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stage_outcome_names
 from sim.scenario import Scenario
 
 
@@ -35,13 +35,15 @@ class Chunk:
 def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool) -> Chunk:
     """Replications ``first`` to ``stop - 1``."""
     started = time.perf_counter()
-    batch = [simulate(scenario, seed, replication) for replication in range(first, stop)]
-    stacked = stack(batch)  # outcomes and monthly counts: counted for the whole chunk at once
-    counted = outcome_rows(scenario, stacked)
-    names = outcome_names(scenario)
-    money_and_caseload = names[counted.shape[1]:]
-    extra, cashflow, clients = [], [], []
-    for replication, records in enumerate(batch, start=first):
+    chunk = simulate_chunk(scenario, seed, first, stop)
+    counted = outcome_rows(scenario, chunk)
+    # Money, the caseload and client columns are worked out per replication.
+    money_and_caseload = outcome_names(scenario)[counted.shape[1]:]
+    extra = np.zeros((stop - first, len(money_and_caseload)))
+    cashflow, clients = [], []
+    per_replication = keep_clients or scenario.budget is not None or scenario.caseload is not None
+    for position, replication in enumerate(range(first, stop) if per_replication else ()):
+        records = chunk.replication(position)
         row = {}
         columns = client_columns(records, replication) if keep_clients or scenario.budget else None
         if scenario.budget is not None:
@@ -50,13 +52,13 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
             cashflow.append(flow)
         if scenario.caseload is not None:
             row |= caseload_outcomes(scenario, records, seed, replication)
-        extra.append([row[name] for name in money_and_caseload])
+        extra[position] = [row[name] for name in money_and_caseload]
         if keep_clients:
             clients.append(columns)
     return Chunk(
         first=first,
-        outcomes=np.hstack([counted, np.array(extra, dtype=float).reshape(len(batch), -1)]),
-        monthly=monthly_count_rows(scenario, stacked),
+        outcomes=np.hstack([counted, extra]),
+        monthly=monthly_count_rows(scenario, chunk),
         cashflow=np.stack(cashflow) if cashflow else None,
         clients={name: np.concatenate([c[name] for c in clients]) for name in clients[0]} if keep_clients else None,
         seconds=time.perf_counter() - started,

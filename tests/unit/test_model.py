@@ -189,8 +189,9 @@ def test_a_place_that_comes_free_as_someone_arrives_is_theirs():
     assert result["mean_wait_months"] == 0
 
 
-def test_counting_several_replications_at_once_matches_counting_each():
-    from sim.outcomes import monthly_count_rows, outcome_rows, stack, stage_outcome_names, OUTCOMES
+def test_a_replication_run_in_a_chunk_is_the_same_as_run_alone():
+    from sim.model import simulate_chunk
+    from sim.outcomes import OUTCOMES, monthly_count_rows, outcome_rows, stage_outcome_names
 
     scenario = make_scenario({
         "referrals": {"=process": "poisson", "rate_per_month": 3, "until_month": 12, "patience": 3},
@@ -198,14 +199,20 @@ def test_counting_several_replications_at_once_matches_counting_each():
                                 "dropout": {"probability": 0.2}, "outcomes": None, "next": "search"},
                    "search": {"duration": 2, "slots": 2, "outcomes": {"job": 0.6, "benefit": 0.4}}},
         "employment": {"job_loss_hazard_per_month": 0.05, "part_time_share": 0.3},
+        "counterfactual": {"own_job_chance_per_year": 0.1},
     })
-    batch = [simulate(scenario, 9, replication) for replication in range(12)]
-    stacked = stack(batch)
-    rows, monthly = outcome_rows(scenario, stacked), monthly_count_rows(scenario, stacked)
+    chunk = simulate_chunk(scenario, 9, 3, 15)
+    rows, monthly = outcome_rows(scenario, chunk), monthly_count_rows(scenario, chunk)
     names = OUTCOMES + stage_outcome_names(scenario)
-    for replication, records in enumerate(batch):
-        alone = replication_outcomes(scenario, records)
-        np.testing.assert_allclose(rows[replication], [alone[name] for name in names], rtol=1e-12)
-        np.testing.assert_array_equal(monthly[replication], monthly_counts(scenario, records))
-    # Different replications differ, so a mix-up between them would show.
+    for position, replication in enumerate(range(3, 15)):
+        alone, in_chunk = simulate(scenario, 9, replication), chunk.replication(position)
+        for part in ("clients", "visits", "between_stages"):
+            assert getattr(in_chunk, part).keys() == getattr(alone, part).keys()
+            for name, values in getattr(alone, part).items():
+                np.testing.assert_array_equal(getattr(in_chunk, part)[name], values, err_msg=f"{part}.{name}")
+        counted_alone = replication_outcomes(scenario, alone)
+        np.testing.assert_allclose(rows[position], [counted_alone[name] for name in names], rtol=1e-12)
+        np.testing.assert_array_equal(monthly[position], monthly_counts(scenario, alone))
+    # The replications differ, and some wait between stages, so a mix-up would show.
     assert len({tuple(row) for row in rows[:, :6].tolist()}) > 1
+    assert len(chunk.between_stages["client"]) > 0
