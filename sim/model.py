@@ -1,4 +1,4 @@
-"""One replication of a training-to-work programme, simulated with SimPy.
+"""Replications of a training-to-work programme, simulated with SimPy.
 
 The path of a person: referred -> accepted at intake (or not) -> waiting list
 (turned away when full, may give up) -> one or more stages, each with a
@@ -10,8 +10,9 @@ not, how long it lasts) does not compete for anything, so it is worked out
 after the simulation from each person's own draws, as is the same person's
 course without the programme.
 
-Everything random is drawn up front, one uniform per client per kind of draw
-(see ``sim.streams``), and turned into values by inverse transform. The event
+Everything random is drawn up front, for a chunk of replications at once
+(``sim.draws``); each replication then runs on its own, and what happened is
+turned into records for the whole chunk (``simulate_chunk``). The event
 loop is SimPy's, but only moments when people compete for something are
 events: a place coming free while someone waits for it, and someone reaching
 a stage with limited places. Between them, referrals and the paths of people
@@ -144,7 +145,7 @@ def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> Chun
     with _cycle_collector_paused():
         draws = ChunkDraws(scenario, seed, first, stop)
         runs = [_ProgrammeRun(scenario, draws, position) for position in range(stop - first)]
-        for position in range(len(runs)):
+        for position in range(len(runs)):  # no loop variable: it would keep the last run alive
             runs[position].run()
         records = _chunk_records(scenario, draws, runs)
         del runs  # freed before the collector is back on, so it has nothing to walk
