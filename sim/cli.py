@@ -478,6 +478,92 @@ def calibrate(
     out.print(f"Fitted scenario and results written to {folder}/", soft_wrap=True)
 
 
+@app.command()
+def sensitivity(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
+    method: Annotated[str, typer.Option("--method", help="sobol (variance shares) or morris (a cheaper screening).")]
+    = "sobol",
+    samples: Annotated[
+        int, typer.Option("--samples", min=2, help="Base samples (sobol: runs = samples x (parameters + 2)) or "
+                                                   "trajectories (morris: samples x (parameters + 1)).")
+    ] = 64,
+    outcome: Annotated[
+        Optional[list[str]], typer.Option("--outcome", help="Outcome to analyse (repeatable; default: placed, "
+                                                            "and npv when the scenario has a budget).")
+    ] = None,
+    replications: Annotated[
+        int, typer.Option("-n", "--replications", min=2, help="Replications per point, on the same random numbers.")
+    ] = 20,
+    seed: SeedOption = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Results folder (default: results/sensitivity_<scenario name>).")
+    ] = None,
+    workers: WorkersOption = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
+    overrides: SetOption = None,
+) -> None:
+    """Which of the scenario's uncertain assumptions (its uncertain: section)
+    the outcomes hang on: global sensitivity indices with 95 % intervals, and
+    a one-at-a-time tornado."""
+    from sim import sensitivity as analysis
+    from sim.uncertainty import values_at, with_values
+
+    base = _load_or_exit(scenario, overrides)
+    outcomes = outcome or (["placed", "npv"] if base.budget is not None else ["placed"])
+    seed = base.seed if seed is None else seed
+    try:
+        names = analysis.check_request(base, method, outcomes, samples)
+        quantiles = analysis.design(method, len(names), samples, seed)
+        for row in values_at(base, quantiles):  # every point must make a valid scenario before anything runs
+            with_values(base, dict(zip(names, row)))
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+    folder = out_dir or Path("results") / f"sensitivity_{base.name}"
+    try:
+        with _executor(executor, workers, scheduler), _progress("runs") as progress:
+            task = progress.add_task(f"{method}, {len(names)} parameters", total=None)
+
+            def on_point(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = analysis.sensitivity(base, method, samples, tuple(outcomes), replications, seed, workers,
+                                          on_point=on_point)
+        analysis.write_sensitivity(result, folder, ["pilotsim", *sys.argv[1:]])
+    except KeyboardInterrupt:
+        err.print("Interrupted: no results were written.")
+        raise typer.Exit(130) from None
+    for name in outcomes:
+        _print_indices_table(result, name)
+    out.print(f"Results written to {folder}/", soft_wrap=True)
+
+
+def _print_indices_table(result, outcome: str) -> None:
+    indices = result.indices[result.indices["outcome"] == outcome].set_index("parameter")
+    swings = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].set_index("parameter")
+    main = "total" if result.method == "sobol" else "mu_star"
+    table = Table(title=f"What {outcome} hangs on ({result.method}, {len(result.points)} points x "
+                        f"{result.replications} replications)")
+    table.add_column("parameter", overflow="fold")
+    if result.method == "sobol":
+        table.add_column("total index", justify="right")
+        table.add_column("first-order", justify="right")
+    else:
+        table.add_column("mu* (mean effect)", justify="right")
+        table.add_column("sigma", justify="right")
+    table.add_column(f"{outcome} at 5 % / 95 % quantile", justify="right")
+    for name, row in indices.sort_values(main, ascending=False).iterrows():
+        swing = swings.loc[name]
+        if result.method == "sobol":
+            cells = (f"{row['total']:.2f} ± {row['total_conf']:.2f}",
+                     f"{row['first_order']:.2f} ± {row['first_order_conf']:.2f}")
+        else:
+            cells = (f"{_figure(row['mu_star'])} ± {_figure(row['mu_star_conf'])}", _figure(row["sigma"]))
+        table.add_row(name, *cells, f"{_figure(swing['at_low'])} / {_figure(swing['at_high'])}")
+    out.print(table)
+
+
 def _print_sweep_table(summary, varied, target) -> None:
     table = Table(title="Per point: median (90 % of runs)")
     shown = [o for o in ("placed", "mean_wait_months", "net_into_work", "npv") if o in set(summary["outcome"])]
@@ -624,12 +710,12 @@ def _headline_table(scenario: Scenario, summary, rows: dict, title: str) -> Tabl
     return table
 
 
-def _progress() -> Progress:
+def _progress(unit: str = "replications") -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("replications"),
+        TextColumn(unit),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,

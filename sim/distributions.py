@@ -148,6 +148,32 @@ class Lognormal(_ByMeanAndSd):
         return np.exp(mu + math.sqrt(sigma2) * special.ndtri(np.asarray(u, dtype=float)))
 
 
+class Beta(_Distribution):
+    """Between 0 and 1, given by its ``mean`` and ``sd``: a chance or a share
+    that is not known exactly (``sd`` must be below sqrt(mean x (1 - mean)))."""
+
+    dist: Literal["beta"]
+    mean_: float = Field(gt=0, lt=1, alias="mean")
+    sd: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _possible(self) -> "Beta":
+        largest = math.sqrt(self.mean_ * (1 - self.mean_))
+        if self.sd >= largest:
+            raise ValueError(f"sd must be below sqrt(mean x (1 - mean)) = {largest:.4g} for mean {self.mean_:g}, "
+                             f"got {self.sd:g}")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        concentration = self.mean_ * (1 - self.mean_) / self.sd**2 - 1
+        a, b = self.mean_ * concentration, (1 - self.mean_) * concentration
+        return special.betaincinv(a, b, np.asarray(u, dtype=float))
+
+
 class TruncatedNormal(_Distribution):
     """A normal distribution (``mean``, ``sd`` before truncation) cut off at zero,
     because durations cannot be negative."""
@@ -217,11 +243,11 @@ def _number_means_fixed(value: Any) -> Any:
 
 
 Distribution = Annotated[
-    Union[Fixed, Uniform, Triangular, Exponential, Gamma, Lognormal, TruncatedNormal, Empirical],
+    Union[Fixed, Uniform, Triangular, Exponential, Gamma, Lognormal, Beta, TruncatedNormal, Empirical],
     Field(discriminator="dist"),
     BeforeValidator(_number_means_fixed),
 ]
 """Any registered distribution, chosen by its ``dist`` key."""
 
-DISTRIBUTION_NAMES = ("fixed", "uniform", "triangular", "exponential", "gamma", "lognormal",
+DISTRIBUTION_NAMES = ("fixed", "uniform", "triangular", "exponential", "gamma", "lognormal", "beta",
                       "truncated_normal", "empirical")

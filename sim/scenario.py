@@ -9,7 +9,7 @@ back to a default. ``docs/scenarios.md`` documents each field.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -234,6 +234,9 @@ class Scenario(_Frozen):
     budget: Budget | None = None
     caseload: Caseload | None = None
     free: dict[str, FreeParameter] = Field(default_factory=dict)
+    # Field path -> what is known of its value; each path must name a number
+    # of the scenario (checked by sim.scenario_file, one problem per path).
+    uncertain: dict[str, Distribution] = Field(default_factory=dict)
 
     @field_validator("segments")
     @classmethod
@@ -282,6 +285,21 @@ class Scenario(_Frozen):
     def intake_until_month(self) -> float:
         until = self.referrals.until_month
         return self.horizon_months if until is None else min(until, self.horizon_months)
+
+
+def not_a_number(scenario: Scenario, path: str) -> str | None:
+    """Why ``path`` does not name a number of the scenario, or None if it does."""
+    node: Any = scenario.model_dump(mode="json", by_alias=True)
+    for depth, key in enumerate(path.split(".")):
+        if not isinstance(node, dict) or key not in node:
+            where = ".".join(path.split(".")[:depth]) or "the scenario"
+            known = ", ".join(node) if isinstance(node, dict) else "nothing"
+            return f"{where} has no field {key!r} (it has {known})"
+        node = node[key]
+    if isinstance(node, bool) or not isinstance(node, (int, float)):
+        inside = f" (name one of its fields: {', '.join(node)})" if isinstance(node, dict) else ""
+        return f"is not a number{inside}"
+    return None
 
 
 def endless_message(endless: list[str]) -> str:

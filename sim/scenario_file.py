@@ -22,7 +22,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario import Scenario, endless_message, endless_stages
+from sim.scenario import Scenario, endless_message, endless_stages, not_a_number
 
 FieldPath = tuple[Any, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -229,10 +229,18 @@ def _validate(located: _Located) -> Scenario:
     stages = located.data.get("stages")
     context = {"stage_names": list(stages) if isinstance(stages, dict) else None}
     try:
-        return Scenario.model_validate(located.data, context=context)
+        scenario = Scenario.model_validate(located.data, context=context)
     except ValidationError as error:
         problems = [_problem(located, detail) for detail in error.errors(include_url=False)]
         raise ScenarioError(_unique(problems + _endless_routing(located))) from None
+    problems = []
+    for path in scenario.uncertain:
+        if (why := not_a_number(scenario, path)) is not None:
+            file, line, column = located.positions.get(("uncertain", path), (located.file, None, None))
+            problems.append(Problem(file, line, column, f"uncertain.{path}", why))
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
 
 
 def _endless_routing(located: _Located) -> list[Problem]:

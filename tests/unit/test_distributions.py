@@ -21,6 +21,8 @@ CASES = [
      stats.lognorm(s=np.sqrt(np.log(1.25)), scale=6 / np.sqrt(1.25))),
     ({"dist": "truncated_normal", "mean": 2, "sd": 3},
      stats.truncnorm(a=-2 / 3, b=np.inf, loc=2, scale=3)),
+    # mean 0.6, sd 0.08: concentration 0.24 / 0.0064 - 1 = 36.5, so a = 21.9, b = 14.6.
+    ({"dist": "beta", "mean": 0.6, "sd": 0.08}, stats.beta(a=21.9, b=14.6)),
 ]
 
 
@@ -58,6 +60,8 @@ def test_a_bare_number_is_a_fixed_value():
         {"dist": "weibull", "shape": 2},
         {"dist": "empirical", "values": [1, 2], "weights": [1]},
         {"dist": "fixed", "value": 1, "extra": 2},
+        {"dist": "beta", "mean": 0.5, "sd": 0.5},
+        {"dist": "beta", "mean": 1.2, "sd": 0.1},
     ],
 )
 def test_impossible_parameters_are_rejected(spec):

@@ -50,7 +50,7 @@ BAD = [
      "FILE:8:15: stages.training.duration: must satisfy low <= mode <= high, got low=5.0, mode=3.0, high=4.0"),
     ("unknown distribution", VALID.replace("dist: exponential", "dist: weibull"),
      "FILE:12:15: stages.job_search.duration: unknown distribution 'weibull' (expected one of: 'fixed', "
-     "'uniform', 'triangular', 'exponential', 'gamma', 'lognormal', 'truncated_normal', 'empirical')"),
+     "'uniform', 'triangular', 'exponential', 'gamma', 'lognormal', 'beta', 'truncated_normal', 'empirical')"),
     ("routing to a stage that does not exist", VALID.replace("next: job_search", "next: jobsearch"),
      "FILE:10:11: stages.training.next: unknown destination 'jobsearch' (expected one of: job, benefit, "
      "exit, training, job_search)"),
