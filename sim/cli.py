@@ -169,6 +169,24 @@ def run(
             f"(95 % interval {chance.low:.0%} to {chance.high:.0%})", soft_wrap=True
         )
     out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
+    _warn_if_imprecise(summary, ["placed", "npv"] if loaded.budget is not None else ["placed"], loaded.name)
+
+
+#: Above this half-width of the 95 % interval, as a share of the mean, a run's
+#: headline figures are flagged as too imprecise to quote.
+IMPRECISE_ABOVE = 0.05
+
+
+def _warn_if_imprecise(summary, outcomes: list[str], scenario_name: str) -> None:
+    for outcome in outcomes:
+        row = summary.loc[outcome]
+        if row["mean"] == 0 or math.isnan(row["mean"]):
+            continue
+        relative = (row["ci95_high"] - row["mean"]) / abs(row["mean"])
+        if relative > IMPRECISE_ABOVE:
+            err.print(f"Warning: the 95 % interval of the mean of {outcome} is ± {relative:.1%} of it, wider than "
+                      f"{IMPRECISE_ABOVE:.0%}; run more replications (pilotsim replications {scenario_name} "
+                      f"--outcome {outcome} says how many).", soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command()
@@ -562,6 +580,62 @@ def _print_indices_table(result, outcome: str) -> None:
             cells = (f"{_figure(row['mu_star'])} ± {_figure(row['mu_star_conf'])}", _figure(row["sigma"]))
         table.add_row(name, *cells, f"{_figure(swing['at_low'])} / {_figure(swing['at_high'])}")
     out.print(table)
+
+
+@app.command("replications")
+def replications_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
+    outcome: Annotated[
+        Optional[list[str]], typer.Option("--outcome", help="Outcome whose mean must be precise (repeatable; "
+                                                            "default: placed).")
+    ] = None,
+    precision: Annotated[
+        float, typer.Option("--precision", help="Target half-width of the 95 % interval, as a fraction of the mean.")
+    ] = 0.02,
+    maximum: Annotated[int, typer.Option("--max", help="Give up after this many replications.")] = 10_000,
+    seed: SeedOption = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="Results folder (default: results/replications_<scenario name>).")
+    ] = None,
+    workers: WorkersOption = None,
+    executor: ExecutorOption = "processes",
+    scheduler: SchedulerOption = None,
+    overrides: SetOption = None,
+) -> None:
+    """How many replications the mean of an outcome needs to be known within
+    a given precision (the sequential method of Hoad, Robinson and Davies)."""
+    from sim import precision as sequential
+
+    base = _load_or_exit(scenario, overrides)
+    outcomes = tuple(outcome or ["placed"])
+    try:
+        sequential.check_request(base, list(outcomes), precision, maximum)
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+    folder = out_dir or Path("results") / f"replications_{base.name}"
+    try:
+        with _executor(executor, workers, scheduler), _progress() as progress:
+            task = progress.add_task(f"{base.name}, up to", total=maximum)
+            result = sequential.replications_needed(base, outcomes, precision, maximum, seed, workers,
+                                                    on_progress=lambda done: progress.advance(task, done))
+        sequential.write_precision(result, folder, ["pilotsim", *sys.argv[1:]])
+    except KeyboardInterrupt:
+        err.print("Interrupted: no results were written.")
+        raise typer.Exit(130) from None
+    for name, needed in result.needed.items():
+        table = result.tables[name]
+        if needed is None:
+            last = table.iloc[-1]
+            out.print(f"{name}: not within {precision:.1%} after {result.run} replications (half-width "
+                      f"{last['precision']:.1%} of the mean {last['mean']:.4g}); raise --max.", soft_wrap=True)
+            continue
+        row = table[table["replications"] == needed].iloc[0]
+        out.print(f"{name}: {needed} replications give a mean of {row['mean']:.4g} ± {row['half_width']:.3g} "
+                  f"(95 % interval, {row['precision']:.1%} of the mean; target {precision:.1%}).", soft_wrap=True)
+    if result.replications is not None:
+        out.print(f"Use -n {result.replications} or more.")
+    out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
 def _print_sweep_table(summary, varied, target) -> None:

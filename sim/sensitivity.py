@@ -48,7 +48,7 @@ from sim.runner import run
 from sim.scenario import Scenario
 from sim.scenario_file import dump_scenario
 from sim.uncertainty import parameters, values_at, with_values
-from sim.worker import outcome_names
+from sim.worker import unknown_outcomes
 
 METHODS = ("sobol", "morris")
 #: Morris trajectories move over this many levels of each parameter's quantiles.
@@ -73,14 +73,9 @@ class SensitivityResult:
 def check_request(scenario: Scenario, method: str, outcomes: list[str], samples: int) -> list[str]:
     """The uncertain parameters, once the request is known to make sense."""
     names = parameters(scenario)
-    problems = []
+    problems = unknown_outcomes(scenario, outcomes)
     if method not in METHODS:
-        problems.append(Problem("--method", None, None, method, f"expected one of {', '.join(METHODS)}"))
-    known = outcome_names(scenario)
-    for outcome in outcomes:
-        if outcome not in known:
-            problems.append(Problem("--outcome", None, None, outcome,
-                                    f"not an outcome of this scenario; known: {', '.join(known)}"))
+        problems.insert(0, Problem("--method", None, None, method, f"expected one of {', '.join(METHODS)}"))
     if samples < 2:
         problems.append(Problem("--samples", None, None, str(samples), "expected at least 2"))
     if problems:

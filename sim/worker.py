@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.accounting import MONEY_OUTCOMES, account
 from sim.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
+from sim.errors import Problem
 from sim.model import simulate_chunk
 from sim.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stage_outcome_names
 from sim.scenario import Scenario
@@ -71,6 +72,13 @@ def outcome_names(scenario: Scenario) -> tuple[str, ...]:
     caseload = CASELOAD_OUTCOMES if scenario.caseload is not None else ()
     caseload_money = CASELOAD_MONEY_OUTCOMES if scenario.caseload is not None and scenario.budget is not None else ()
     return OUTCOMES + stage_outcome_names(scenario) + money + caseload + caseload_money
+
+
+def unknown_outcomes(scenario: Scenario, outcomes: list[str]) -> list[Problem]:
+    """One problem for each requested outcome this scenario does not have."""
+    known = outcome_names(scenario)
+    return [Problem("--outcome", None, None, outcome, f"not an outcome of this scenario; known: {', '.join(known)}")
+            for outcome in outcomes if outcome not in known]
 
 
 def leave_interrupts_to_the_parent() -> None:

@@ -1,0 +1,176 @@
+"""How many replications an outcome needs for a given precision.
+
+The replication algorithm of Hoad, Robinson and Davies (2010, Journal of the
+Operational Research Society 61, 1632-1644): with n replications the 95 %
+confidence interval of the mean has half-width t(0.975, n - 1) s / sqrt(n);
+its precision is that half-width over the mean. The answer is the smallest n
+whose precision is within the target and stays within it for the next
+``look_ahead(n)`` replications too (a precision that dips below the target by
+chance then rises again is not trusted). Replications are numbered, so the
+answer does not depend on how many are run at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.errors import Problem, ScenarioError
+from sim.plots import save_figure
+from sim.results import write_atomically, write_manifest
+from sim.runner import run
+from sim.scenario import Scenario
+from sim.scenario_file import dump_scenario
+from sim.worker import unknown_outcomes
+
+#: Fewest replications the algorithm looks at (a standard deviation needs 2, HRD start at 3).
+FIRST = 3
+#: Replications added between looks at the precision.
+BATCH = 50
+
+
+def look_ahead(replications: int) -> int:
+    """How many more replications must keep the precision (HRD: 5 up to 100
+    replications, then 5 % of them)."""
+    return 5 if replications <= 100 else math.floor(5 * replications / 100)
+
+
+def precision_table(values: np.ndarray) -> pd.DataFrame:
+    """For n = FIRST, ..., len(values): the mean of the first n values, the
+    half-width of its 95 % confidence interval, and that over the mean."""
+    n = np.arange(1, len(values) + 1)
+    mean = np.cumsum(values) / n
+    squares = np.cumsum((values - values[0]) ** 2)  # shifted, for accuracy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = (squares - n * (mean - values[0]) ** 2) / (n - 1)
+        half_width = stats.t.ppf(0.975, n - 1) * np.sqrt(np.maximum(variance, 0)) / np.sqrt(n)
+        relative = half_width / np.abs(mean)
+    table = pd.DataFrame({"replications": n, "mean": mean, "half_width": half_width, "precision": relative})
+    return table[table["replications"] >= FIRST].reset_index(drop=True)
+
+
+def enough(table: pd.DataFrame, target: float) -> int | None:
+    """The smallest n within the target for itself and its look-ahead, if the
+    table is long enough to tell."""
+    within = (table["precision"] <= target).to_numpy()
+    counts = table["replications"].to_numpy()
+    for row in np.flatnonzero(within):
+        needed = look_ahead(int(counts[row]))
+        if row + needed >= len(within):
+            return None  # not enough replications yet to check the look-ahead
+        if within[row + 1: row + needed + 1].all():
+            return int(counts[row])
+    return None
+
+
+@dataclass(frozen=True)
+class PrecisionResult:
+    scenario: Scenario
+    target: float
+    seed: int
+    tables: dict[str, pd.DataFrame]       # per outcome, as precision_table
+    needed: dict[str, int | None]         # per outcome; None: not reached within the maximum
+    run: int                              # replications run
+
+    @property
+    def replications(self) -> int | None:
+        """Enough for every outcome, or None if one did not get there."""
+        counts = list(self.needed.values())
+        return None if None in counts else max(counts)
+
+
+def replications_needed(scenario: Scenario, outcomes: tuple[str, ...], target: float, maximum: int = 10_000,
+                        seed: int | None = None, workers: int | None = None,
+                        on_progress: Callable[[int], None] | None = None) -> PrecisionResult:
+    check_request(scenario, list(outcomes), target, maximum)
+    seed = scenario.seed if seed is None else seed
+    values = {outcome: np.zeros(0) for outcome in outcomes}
+    needed: dict[str, int | None] = {outcome: None for outcome in outcomes}
+    done = 0
+    while done < maximum:
+        batch = min(BATCH if done else max(BATCH, FIRST), maximum - done)
+        table = run(scenario, batch, seed=seed, workers=workers, first_replication=done,
+                    on_progress=on_progress).outcomes
+        done += batch
+        for outcome in outcomes:
+            values[outcome] = np.concatenate([values[outcome], table[outcome].to_numpy(dtype=float)])
+            needed[outcome] = enough(precision_table(values[outcome]), target)
+        if all(count is not None for count in needed.values()):
+            break
+    tables = {outcome: precision_table(values[outcome]) for outcome in outcomes}
+    return PrecisionResult(scenario, target, seed, tables, needed, done)
+
+
+def check_request(scenario: Scenario, outcomes: list[str], target: float, maximum: int) -> None:
+    problems = unknown_outcomes(scenario, outcomes)
+    if not 0 < target < 1:
+        problems.append(Problem("--precision", None, None, f"{target:g}",
+                                "expected a fraction of the mean between 0 and 1, e.g. 0.02"))
+    if maximum < FIRST + look_ahead(FIRST):
+        problems.append(Problem("--max", None, None, str(maximum), f"expected at least {FIRST + look_ahead(FIRST)}"))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def relative_half_width(values: np.ndarray) -> float:
+    """The precision of the mean of all ``values`` (see precision_table)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2 or values.mean() == 0:
+        return math.nan
+    half_width = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    return half_width / abs(values.mean())
+
+
+# --- plots and files ------------------------------------------------------------
+
+
+def precision_plot(result: PrecisionResult, outcome: str) -> plt.Figure:
+    table = result.tables[outcome]
+    needed = result.needed[outcome]
+    figure, (upper, lower) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    upper.plot(table["replications"], table["mean"], color="#1d3557", label="mean so far")
+    upper.fill_between(table["replications"], table["mean"] - table["half_width"],
+                       table["mean"] + table["half_width"], color="#a8dadc", label="95 % confidence interval")
+    upper.set_ylabel(outcome)
+    upper.legend(loc="upper right", fontsize="small")
+    lower.plot(table["replications"], 100 * table["precision"], color="#1d3557")
+    lower.axhline(100 * result.target, color="#c1121f", linestyle="--",
+                  label=f"target: half-width {result.target:.0%} of the mean")
+    if needed is not None:
+        for axes in (upper, lower):
+            axes.axvline(needed, color="#2a9d8f", linestyle=":")
+        lower.annotate(f"{needed} replications", (needed, 100 * result.target), textcoords="offset points",
+                       xytext=(6, 12), color="#2a9d8f")
+    lower.set_ylim(0, min(100.0, 4 * 100 * result.target))
+    lower.set_ylabel("half-width, % of the mean")
+    lower.set_xlabel("replications")
+    lower.legend(loc="upper right", fontsize="small")
+    upper.set_title(f"{result.scenario.title or result.scenario.name}: how the interval of {outcome} narrows",
+                    fontsize="medium")
+    figure.tight_layout()
+    return figure
+
+
+def write_precision(result: PrecisionResult, folder: Path, command: list[str] | None) -> Path:
+    def write(staging: Path) -> None:
+        for outcome, table in result.tables.items():
+            table.assign(outcome=outcome).to_csv(staging / f"precision_{outcome}.csv", index=False,
+                                                 float_format="%.6g")
+            save_figure(precision_plot(result, outcome), staging / "plots" / f"precision_{outcome}.png")
+        (staging / "scenario.yaml").write_text(dump_scenario(result.scenario))
+        write_manifest(staging, {
+            "scenario": result.scenario.name, "target_precision": result.target, "seed": result.seed,
+            "replications_run": result.run, "needed": result.needed, "replications": result.replications,
+        }, command)
+
+    return write_atomically(folder, write)
