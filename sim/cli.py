@@ -122,6 +122,11 @@ def run(
                           f"(timeseries_summary.csv, replications.parquet; memory stays flat). Default: per "
                           f"replication up to {SUMMARY_ONLY_ABOVE:,} replications.", show_default=False),
     ] = None,
+    with_uncertainty: Annotated[
+        bool, typer.Option("--with-uncertainty",
+                           help="Draw the scenario's uncertain parameters anew for each replication, so the spread "
+                                "shows what is not known as well as chance (needs an uncertain: section).")
+    ] = False,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -132,6 +137,10 @@ def run(
     from sim.runner import run as run_replications
 
     loaded = _load_or_exit(scenario or shipped.REFERENCE, overrides)
+    if with_uncertainty and not loaded.uncertain:
+        err.print(f"--with-uncertainty: scenario {loaded.name} names no uncertain parameters "
+                  "(an uncertain: section; see docs/sensitivity.md)", soft_wrap=True, markup=False)
+        raise typer.Exit(2)
     count = replications or loaded.replications
     if per_replication is None:
         per_replication = count <= SUMMARY_ONLY_ABOVE
@@ -143,6 +152,7 @@ def run(
             result = run_replications(
                 loaded, count, seed=seed, workers=workers, keep_clients=keep_clients,
                 keep_replications=per_replication, on_progress=lambda done: progress.advance(task, done),
+                with_uncertainty=with_uncertainty,
             )
         folder = write_results(result, out_dir or default_folder(result), command=["pilotsim", *sys.argv[1:]])
     except KeyboardInterrupt:
@@ -154,6 +164,8 @@ def run(
     if loaded.caseload is not None:
         headline |= {name: row for name, row in _CASELOAD_HEADLINE.items() if name in summary.index}
     title = f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}"
+    if with_uncertainty:
+        title += ", uncertain parameters drawn per replication"
     out.print(_headline_table(loaded, summary, headline, title))
     target = loaded.target.placed
     if target is not None:

@@ -109,6 +109,7 @@ def run(
     first_replication: int = 0,
     chunk_size: int | None = None,
     keep_replications: bool = True,
+    with_uncertainty: bool = False,
 ) -> RunResult:
     """Run ``replications`` (default: the scenario's) replications of ``scenario``,
     numbered from ``first_replication`` (to add replications to earlier ones).
@@ -124,6 +125,10 @@ def run(
     replication stays in memory: outcome rows go to a Parquet file as they
     arrive, and monthly counts and cashflow are kept only as distributions,
     so a million replications fit in a few hundred MB.
+
+    ``with_uncertainty`` draws the scenario's uncertain parameters anew for
+    each replication (``sim.uncertainty.drawn_for``), so the spread of the
+    outcomes shows what is not known as well as chance.
     """
     replications = scenario.replications if replications is None else replications
     if replications < 1:
@@ -148,7 +153,7 @@ def run(
                                 calendar_years(scenario) if scenario.budget is not None else None)
     clients = ClientRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
-    chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size)
+    chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size, with_uncertainty)
     for result in chunks:
         if keep_replications:
             start = result.first - first_replication
@@ -206,9 +211,10 @@ class _Chunks:
     """
 
     def __init__(self, scenario: Scenario, seed: int, first: int, end: int, slots: int, keep_clients: bool,
-                 chunk_size: int | None):
+                 chunk_size: int | None, with_uncertainty: bool = False):
         self.scenario, self.seed, self.first, self.end = scenario, seed, first, end
         self.slots, self.keep_clients, self.fixed_size = slots, keep_clients, chunk_size
+        self.with_uncertainty = with_uncertainty
         self.workers_used = 1
         self._next = first
         self._seconds = self._timed = 0.0
@@ -254,7 +260,7 @@ class _Chunks:
 
     def _here(self, start: int, stop: int) -> Chunk:
         self._next = stop
-        return run_chunk(self.scenario, self.seed, start, stop, self.keep_clients)
+        return run_chunk(self.scenario, self.seed, start, stop, self.keep_clients, self.with_uncertainty)
 
     def _timed_here(self, stop: int) -> Iterator[Chunk]:
         stop = min(stop, self.end)
@@ -273,7 +279,8 @@ def _gather(pool: Executor, workers: int, chunks: _Chunks) -> Iterator[Chunk]:
     def submit_next() -> None:
         bounds = chunks.next_bounds()
         if bounds is not None:
-            running.add(pool.submit(run_chunk, chunks.scenario, chunks.seed, *bounds, chunks.keep_clients))
+            running.add(pool.submit(run_chunk, chunks.scenario, chunks.seed, *bounds, chunks.keep_clients,
+                                    chunks.with_uncertainty))
 
     try:
         for _ in range(2 * workers):

@@ -17,6 +17,7 @@ import numpy as np
 from sim.errors import Problem, ScenarioError
 from sim.scenario import Scenario
 from sim.scenario_file import scenario_from_dict
+from sim.streams import RandomStreams
 
 # Away from the ends of the cube, where many inverse distribution functions are infinite.
 _EDGE = 1e-6
@@ -35,6 +36,17 @@ def values_at(scenario: Scenario, quantiles: np.ndarray) -> np.ndarray:
     quantiles = np.clip(np.asarray(quantiles, dtype=float), _EDGE, 1 - _EDGE)
     return np.column_stack([distribution.ppf(quantiles[:, column])
                             for column, distribution in enumerate(scenario.uncertain.values())])
+
+
+def drawn_for(scenario: Scenario, seed: int, replication: int) -> Scenario:
+    """The scenario as replication ``replication`` sees it when the uncertain
+    parameters are drawn per replication: one uniform each from the
+    replication's own ``uncertain`` stream, so the draw does not depend on
+    the worker or the chunk, and two scenarios with the same uncertain
+    section draw the same quantiles."""
+    quantiles = RandomStreams(seed, replication).uniforms("uncertain", len(scenario.uncertain))
+    values = values_at(scenario, quantiles[None, :])[0]
+    return with_values(scenario, dict(zip(scenario.uncertain, values.tolist())))
 
 
 def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:

@@ -33,8 +33,15 @@ class Chunk:
     seconds: float                # time the worker spent on it
 
 
-def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool) -> Chunk:
-    """Replications ``first`` to ``stop - 1``."""
+def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool,
+              with_uncertainty: bool = False) -> Chunk:
+    """Replications ``first`` to ``stop - 1``; ``with_uncertainty``: each with
+    its own draw of the scenario's uncertain parameters."""
+    if with_uncertainty:
+        from sim.uncertainty import drawn_for
+
+        return _joined([run_chunk(drawn_for(scenario, seed, replication), seed, replication, replication + 1,
+                                  keep_clients) for replication in range(first, stop)])
     started = time.perf_counter()
     chunk = simulate_chunk(scenario, seed, first, stop)
     counted = outcome_rows(scenario, chunk)
@@ -63,6 +70,21 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
         cashflow=np.stack(cashflow) if cashflow else None,
         clients={name: np.concatenate([c[name] for c in clients]) for name in clients[0]} if keep_clients else None,
         seconds=time.perf_counter() - started,
+    )
+
+
+def _joined(chunks: list[Chunk]) -> Chunk:
+    """Consecutive chunks as one."""
+    clients = None
+    if chunks[0].clients is not None:
+        clients = {name: np.concatenate([chunk.clients[name] for chunk in chunks]) for name in chunks[0].clients}
+    return Chunk(
+        first=chunks[0].first,
+        outcomes=np.vstack([chunk.outcomes for chunk in chunks]),
+        monthly=np.concatenate([chunk.monthly for chunk in chunks]),
+        cashflow=np.concatenate([chunk.cashflow for chunk in chunks]) if chunks[0].cashflow is not None else None,
+        clients=clients,
+        seconds=sum(chunk.seconds for chunk in chunks),
     )
 
 

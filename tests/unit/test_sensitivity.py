@@ -162,3 +162,43 @@ def test_sensitivity_needs_uncertain_parameters(tmp_path, write_yaml):
     assert result.exit_code == 2
     assert "names no uncertain parameters" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_uncertain_parameters_fixed_at_the_file_values_change_nothing():
+    from sim.runner import run
+
+    scenario = with_uncertain(load_scenario(REFERENCE), {
+        "stages.training.dropout.probability": {"dist": "fixed", "value": 0.15},
+        "referrals.patience.mean": {"dist": "fixed", "value": 6},
+    })
+    plain = run(scenario, 30, workers=1).outcomes
+    drawn = run(scenario, 30, workers=1, with_uncertainty=True).outcomes
+    pd.testing.assert_frame_equal(plain, drawn)
+
+
+def test_drawing_the_placement_chance_per_replication_widens_the_spread():
+    from sim.runner import run
+
+    scenario = with_uncertain(load_scenario(REFERENCE).model_copy(update={"budget": None}), {
+        "stages.job_search.outcomes.job": {"dist": "beta", "mean": 0.78, "sd": 0.06}})
+    plain = run(scenario, 200, workers=1).outcomes["placed"]
+    drawn = run(scenario, 200, workers=1, with_uncertainty=True).outcomes["placed"]
+    # Law of total variance: chance alone gives about 32 (sd 5.6); the chance
+    # of a job moves the mean by about 100 per unit (the tornado above), so an
+    # sd of 0.06 adds about 36. The ratio of two variances from 200 values
+    # each has a standard error of about 0.14 x 2.1 = 0.3; 1.5 is two below.
+    assert drawn.var() / plain.var() > 1.5
+    # Replication by replication the draw is the replication's own: any chunking gives the same.
+    again = run(scenario, 200, workers=1, chunk_size=7, with_uncertainty=True).outcomes["placed"]
+    pd.testing.assert_series_equal(drawn, again)
+
+
+def test_run_with_uncertainty_needs_an_uncertain_section(tmp_path, write_yaml):
+    path = write_yaml("name: plain\nhorizon_months: 12\nreferrals: {process: cohorts, every_months: 12, "
+                      "cohort_size: 5}\nstages: {training: {duration: 3, outcomes: {job: 1.0}}}\n")
+    result = cli.invoke(app, ["run", str(path), "--with-uncertainty", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "--with-uncertainty: scenario plain names no uncertain parameters (an uncertain: section; see "
+        "docs/sensitivity.md)"]
+    assert not (tmp_path / "r").exists()
