@@ -133,6 +133,7 @@ def run(
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
+    from sim.plots import chance_and_ignorance_plots as plot_chance_and_ignorance
     from sim.results import default_folder, write_results
     from sim.runner import run as run_replications
 
@@ -146,15 +147,22 @@ def run(
         per_replication = count <= SUMMARY_ONLY_ABOVE
     if keep_clients is None:
         keep_clients = loaded.budget is not None and per_replication
+    # With uncertainty, a plain run on the same numbers shows what chance alone does.
+    compared = with_uncertainty and per_replication
     try:
         with _executor(executor, workers, scheduler), _progress() as progress:
-            task = progress.add_task(f"{loaded.name}", total=count)
+            task = progress.add_task(f"{loaded.name}", total=count * (2 if compared else 1))
+            chance_only = run_replications(
+                loaded, count, seed=seed, workers=workers, on_progress=lambda done: progress.advance(task, done),
+            ) if compared else None
             result = run_replications(
                 loaded, count, seed=seed, workers=workers, keep_clients=keep_clients,
                 keep_replications=per_replication, on_progress=lambda done: progress.advance(task, done),
                 with_uncertainty=with_uncertainty,
             )
-        folder = write_results(result, out_dir or default_folder(result), command=["pilotsim", *sys.argv[1:]])
+        extra = (plot_chance_and_ignorance(chance_only.outcomes, result.outcomes, loaded) if compared else {})
+        folder = write_results(result, out_dir or default_folder(result), command=["pilotsim", *sys.argv[1:]],
+                               extra_plots=extra)
     except KeyboardInterrupt:
         err.print("Interrupted: no results were written.")
         raise typer.Exit(130) from None

@@ -11,9 +11,11 @@ matplotlib.use("Agg")  # files only; no screen needed on servers and in CI
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.runner import RunResult  # noqa: E402
+from sim.scenario import Scenario  # noqa: E402
 from sim.statistics import FAN_QUANTILES  # noqa: E402
 
 _BAND_COLOUR = "#2a6f97"
@@ -244,3 +246,56 @@ def waterfall(result: RunResult) -> Figure:
                    f"(net present value {mean['npv']:,.0f} thousand)")
     _note_replications(axes, result)
     return figure
+
+
+# --- chance and ignorance, side by side ------------------------------------------
+
+
+def pays_for_itself(npv: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """For each threshold t: the share of replications whose net present value
+    is at least -t, the chance the programme costs no more than the t euros
+    the municipality is willing to put in (negative t: a saving it demands)."""
+    ordered = np.sort(np.asarray(npv, dtype=float))
+    return 1 - np.searchsorted(ordered, -np.asarray(thresholds, dtype=float), side="left") / len(ordered)
+
+
+def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.DataFrame, scenario: Scenario
+                               ) -> dict[str, plt.Figure]:
+    """Placements (and, with a budget, the chance of paying for itself) from
+    a plain run beside a run with the uncertain parameters drawn."""
+    runs = {"chance only": (chance_only, "#457b9d"), "chance and uncertain assumptions": (with_uncertainty, "#e76f51")}
+    figures = {}
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    placed = np.concatenate([table["placed"].to_numpy() for table, _ in runs.values()])
+    bins = np.arange(placed.min() - 0.5, placed.max() + 1.5)
+    for label, (table, colour) in runs.items():
+        low, high = np.quantile(table["placed"], [0.05, 0.95])
+        axes.hist(table["placed"], bins=bins, histtype="step", linewidth=1.8, color=colour, density=True,
+                  label=f"{label}: 90 % of runs {low:.0f} to {high:.0f}")
+        axes.axvspan(low, high, color=colour, alpha=0.08)
+    if scenario.target.placed is not None:
+        axes.axvline(scenario.target.placed, color="black", linestyle="--", label=f"target {scenario.target.placed}")
+    axes.set_xlabel(f"people placed in paid work by month {scenario.horizon_months:g}")
+    axes.set_ylabel("share of runs")
+    axes.legend(loc="upper left", fontsize="small")
+    axes.set_title(f"{scenario.title or scenario.name}: chance alone, and with what is not known", fontsize="medium")
+    figure.tight_layout()
+    figures["uncertainty_placed.png"] = figure
+    if scenario.budget is not None:
+        figure, axes = plt.subplots(figsize=(8, 4.5))
+        npv = np.concatenate([table["npv"].to_numpy() for table, _ in runs.values()])
+        reach = max(abs(np.quantile(npv, 0.005)), abs(np.quantile(npv, 0.995)))
+        thresholds = np.linspace(-reach, reach, 401)
+        for label, (table, colour) in runs.items():
+            axes.plot(thresholds / 1000, 100 * pays_for_itself(table["npv"].to_numpy(), thresholds), color=colour,
+                      label=label)
+        axes.axvline(0, color="black", linewidth=0.8)
+        axes.set_xlabel("net cost the municipality accepts over the horizon, EUR thousand (negative: a saving "
+                        "it demands), discounted")
+        axes.set_ylabel("chance the programme stays within it, %")
+        axes.set_ylim(0, 102)
+        axes.legend(loc="lower right", fontsize="small")
+        axes.set_title(f"{scenario.title or scenario.name}: does it pay for itself?", fontsize="medium")
+        figure.tight_layout()
+        figures["pays_for_itself.png"] = figure
+    return figures

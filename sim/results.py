@@ -38,9 +38,11 @@ def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
     return root / result.scenario.name
 
 
-def write_results(result: RunResult, folder: Path, command: list[str] | None = None) -> Path:
-    """Write every output of ``result`` to ``folder`` (replacing it) and return it."""
-    return write_atomically(folder, lambda staging: _write_all(result, staging, command))
+def write_results(result: RunResult, folder: Path, command: list[str] | None = None,
+                  extra_plots: dict | None = None) -> Path:
+    """Write every output of ``result`` to ``folder`` (replacing it) and return
+    it; ``extra_plots`` (file name: figure) go to plots/ beside the usual ones."""
+    return write_atomically(folder, lambda staging: _write_all(result, staging, command, extra_plots or {}))
 
 
 def write_atomically(folder: Path, write: Callable[[Path], None]) -> Path:
@@ -58,7 +60,7 @@ def write_atomically(folder: Path, write: Callable[[Path], None]) -> Path:
     return folder
 
 
-def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> None:
+def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra_plots: dict) -> None:
     if result.outcomes is not None:
         result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
         timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
@@ -77,6 +79,8 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None) -> No
     (folder / "summary.json").write_text(json.dumps(summary_document(result, summary), indent=2) + "\n")
     (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
     plots.save_all(result, folder / "plots")
+    for name, figure in extra_plots.items():
+        plots.save_figure(figure, folder / "plots" / name)
     files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
     write_manifest(folder, {
         "scenario": result.scenario.name,

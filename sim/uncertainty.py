@@ -86,3 +86,4 @@ def _rescale_others(parts: dict[str, float], chosen: str, value: float) -> None:
     for name, share in others.items():
         parts[name] = (1 - value) * (share / total if total > 0 else 1 / len(others))
     parts[chosen] = value
+

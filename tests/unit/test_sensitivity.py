@@ -202,3 +202,20 @@ def test_run_with_uncertainty_needs_an_uncertain_section(tmp_path, write_yaml):
         "--with-uncertainty: scenario plain names no uncertain parameters (an uncertain: section; see "
         "docs/sensitivity.md)"]
     assert not (tmp_path / "r").exists()
+
+
+def test_the_chance_of_paying_for_itself_rises_with_what_the_municipality_accepts():
+    from sim.plots import pays_for_itself
+
+    npv = np.array([-300.0, -100.0, 50.0, 200.0])
+    # Accepting t euros of net cost: the runs with npv >= -t stay within it.
+    assert pays_for_itself(npv, np.array([-250, -50, 0, 100, 300])).tolist() == [0.0, 0.5, 0.5, 0.75, 1.0]
+
+
+def test_run_with_uncertainty_plots_chance_beside_chance_and_ignorance(tmp_path):
+    out = tmp_path / "uncertain"
+    result = cli.invoke(app, ["run", str(REFERENCE), "--with-uncertainty", "-n", "40", "--workers", "1",
+                              "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "uncertain parameters drawn per replication" in " ".join(result.output.split())
+    assert {"uncertainty_placed.png", "pays_for_itself.png"} <= {p.name for p in (out / "plots").iterdir()}
