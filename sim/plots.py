@@ -33,6 +33,11 @@ _STATE_LABELS = {
 
 def save_all(result: RunResult, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
+    return [save_figure(figure, folder / name) for name, figure in all_figures(result).items()]
+
+
+def all_figures(result: RunResult) -> dict[str, Figure]:
+    """The plots of a run, by file name, as ``pilotsim run`` writes them."""
     figures = {
         "placements.png": placements(result),
         "states_over_time.png": states_over_time(result),
@@ -42,11 +47,7 @@ def save_all(result: RunResult, folder: Path) -> list[Path]:
     if result.scenario.budget is not None:
         figures |= {"npv.png": npv(result), "cumulative_net_saving.png": cumulative_net_saving(result),
                     "waterfall.png": waterfall(result)}
-    paths = []
-    for name, figure in figures.items():
-        if figure is not None:
-            paths.append(save_figure(figure, folder / name))
-    return paths
+    return {name: figure for name, figure in figures.items() if figure is not None}
 
 
 def save_figure(figure: Figure, path: Path) -> Path:

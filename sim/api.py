@@ -1,0 +1,80 @@
+"""pilotsim from Python: the steps of the ``pilotsim`` command as functions.
+
+    from sim import api as pilotsim
+
+    scenario = pilotsim.load("brunssum_logistics_2021")          # a shipped scenario, or a file
+    wider = pilotsim.change(scenario, {"stages.training.slots": 60})
+    result = pilotsim.run(wider, replications=500)
+    result.outcomes                       # pandas: one row per replication
+    result.summary()                      # pandas: mean, sd, quantiles and 95 % CI per outcome
+    result.chance("placed", 78)           # the chance of 78 or more, with its interval
+    pilotsim.figures(result)["placements.png"]                    # matplotlib figures
+    pilotsim.save(result, "results/wider")                        # the folder `pilotsim run` writes
+
+Every function here is what the command runs; ``docs/api.md`` lists them
+with the command each one stands behind. Scenarios are frozen: ``change``
+gives a new one, checked like a file, and raises ``ScenarioError`` (one
+problem per line) when a value does not fit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from sim import shipped
+from sim.backtest import backtest, load_observed
+from sim.calibration import calibrate
+from sim.compare import compare
+from sim.errors import ScenarioError
+from sim.plots import all_figures
+from sim.precision import replications_needed
+from sim.results import recompute_budget, write_results
+from sim.runner import RunResult, run
+from sim.scenario import Scenario
+from sim.scenario_file import load_scenario, scenario_from_dict
+from sim.sensitivity import sensitivity
+from sim.sizing import size
+from sim.sweep import parse_target, parse_vary, sweep
+
+__all__ = [
+    "Scenario", "RunResult", "ScenarioError",
+    "load", "change", "shipped_scenarios", "run", "figures", "save", "recompute_budget",
+    "compare", "sweep", "parse_vary", "parse_target", "size", "calibrate", "backtest", "load_observed",
+    "sensitivity", "replications_needed",
+]
+
+
+def load(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> Scenario:
+    """A scenario file, or a shipped scenario by name, with ``changes`` (field
+    path: value, as ``--set`` takes them) applied before it is checked."""
+    return load_scenario(shipped.resolve(str(name_or_path)), changes or {})
+
+
+def change(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    """The scenario with some fields set, e.g. ``{"stages.training.slots": 60}``."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for path, value in changes.items():
+        node = data
+        keys = path.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return scenario_from_dict(data, source="change " + ", ".join(f"{path}={value}" for path, value in changes.items()))
+
+
+def shipped_scenarios() -> list[str]:
+    """The names of the scenarios that come with pilotsim."""
+    return [path.stem for path in shipped.shipped_scenarios()]
+
+
+def figures(result: RunResult) -> dict[str, Figure]:
+    """The plots of a run by file name (placements.png, states_over_time.png, ...)."""
+    return all_figures(result)
+
+
+def save(result: RunResult, folder: str | Path) -> Path:
+    """Write the results folder ``pilotsim run`` writes (replacing ``folder``)."""
+    return write_results(result, Path(folder), command=None)
