@@ -658,6 +658,30 @@ def replications_command(
     out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A results folder written by pilotsim run.")],
+    output_format: Annotated[str, typer.Option("--format", help="html (one self-contained file) or pdf "
+                                                                 "(printed by Chromium).")] = "html",
+    output: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: report.html or "
+                                                                 "report.pdf in the folder).")] = None,
+) -> None:
+    """A report for a council member: the question, the key figures with their
+    uncertainty in words, the plots, the assumptions with their sources, and
+    how to reproduce it."""
+    from sim.report import write_report
+
+    if output_format not in ("html", "pdf"):
+        err.print(f"--format: {output_format}: expected html or pdf", markup=False, highlight=False)
+        raise typer.Exit(2)
+    try:
+        written = write_report(folder, output, output_format)
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
+    out.print(f"Report written to {written}", soft_wrap=True)
+
+
 def _print_sweep_table(summary, varied, target) -> None:
     table = Table(title="Per point: median (90 % of runs)")
     shown = [o for o in ("placed", "mean_wait_months", "net_into_work", "npv") if o in set(summary["outcome"])]

@@ -1,0 +1,239 @@
+"""A report on a finished run, for a council member: one self-contained HTML
+file (plots embedded), readable on a phone and printable, or a PDF of it.
+
+Everything it says comes from the results folder: every figure in the text
+is a ``Fact`` read from a file there (summary.json, replications, the
+scenario, the manifest) and carries where it came from in the page
+(``data-source``), so a test can check each against its file. Method
+constants (the 90 % range, the 95 % interval) are facts too, with the source
+``method``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from ruamel.yaml import YAML
+
+from sim.errors import Problem, ScenarioError
+
+#: Fixed parts of the method, shown as facts with the source "method".
+METHOD = {"range": 90, "confidence": 95}
+
+#: What each plot shows, in the order the report shows them.
+PLOT_CAPTIONS = {
+    "placements.png": "People placed in paid work: the spread over all runs, with the target.",
+    "uncertainty_placed.png": "Placements with chance alone, and with the uncertain assumptions drawn as well.",
+    "states_over_time.png": "Where people are, month by month (median and spread over runs).",
+    "waiting_list.png": "The waiting list over time.",
+    "place_utilisation.png": "How many training places are in use.",
+    "npv.png": "Net present value: the spread over runs.",
+    "cumulative_net_saving.png": "Net saving added up month by month, discounted, against the costs.",
+    "pays_for_itself.png": "The chance the programme stays within what the municipality is willing to put in.",
+    "waterfall.png": "From gross benefit savings to the net present value.",
+}
+
+#: Scenario fields in the assumptions table: label, path.
+ASSUMPTIONS = (
+    ("Referrals a month", "referrals.rate_per_month"),
+    ("Accepted at intake", "referrals.acceptance"),
+    ("Participants at most", "referrals.max_participants"),
+    ("Waiting list at most", "referrals.waiting_list_limit"),
+    ("Own chance of finding work a year, without the programme", "counterfactual.own_job_chance_per_year"),
+    ("Part-time share of jobs", "employment.part_time_share"),
+    ("Job loss a month", "employment.job_loss_hazard_per_month"),
+    ("Discount rate", "budget.discount_rate"),
+    ("Training cost per participant (EUR)", "budget.costs.per_participant"),
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A figure as shown, with the file and field it comes from."""
+
+    text: str
+    source: str
+
+
+def build_report(folder: Path) -> str:
+    """The HTML of the report on the results folder ``folder``."""
+    folder = Path(folder)
+    results = _read_results(folder)
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("sim", "templates"), autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    return environment.get_template("report.html.j2").render(**_facts(folder, results))
+
+
+def write_report(folder: Path, output: Path | None = None, output_format: str = "html") -> Path:
+    """Write the report beside the results (report.html or report.pdf)."""
+    folder = Path(folder)
+    html = build_report(folder)
+    output = Path(output) if output else folder / f"report.{output_format}"
+    if output_format == "html":
+        output.write_text(html, encoding="utf-8")
+        return output
+    browser = find_browser()
+    if browser is None:
+        raise ScenarioError([Problem("--format", None, None, "pdf",
+                                     "a PDF is printed by Chromium, which is not installed; install Debian's "
+                                     "chromium package, or use --format html and print from a browser")])
+    with tempfile.TemporaryDirectory() as scratch:
+        page = Path(scratch) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        subprocess.run([browser, *HEADLESS_FLAGS, f"--user-data-dir={scratch}/profile", "--no-pdf-header-footer",
+                        f"--print-to-pdf={output.resolve()}", page.as_uri()],
+                       check=True, capture_output=True, timeout=120)
+    return output
+
+
+#: Chromium without a screen, and without reaching for the network.
+HEADLESS_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+def find_browser() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+# --- reading the results folder ---------------------------------------------------
+
+
+def _read_results(folder: Path) -> dict[str, Any]:
+    if not folder.is_dir():
+        raise ScenarioError([Problem(str(folder), None, None, "", "no such folder: expected a results folder of "
+                                                                  "pilotsim run")])
+    needed = ["summary.json", "scenario.yaml", "manifest.json"]
+    missing = [name for name in needed if not (folder / name).is_file()]
+    if missing:
+        raise ScenarioError([Problem(str(folder), None, None, name, "missing: not a results folder of pilotsim run")
+                             for name in missing])
+    yaml = YAML(typ="safe", pure=True)
+    rows = folder / "replications.csv"
+    table = (pd.read_csv(rows) if rows.is_file()
+             else pd.read_parquet(folder / "replications.parquet") if (folder / "replications.parquet").is_file()
+             else None)
+    return {
+        "summary": json.loads((folder / "summary.json").read_text()),
+        "scenario": yaml.load((folder / "scenario.yaml").read_text()),
+        "manifest": json.loads((folder / "manifest.json").read_text()),
+        "replications": table,
+    }
+
+
+def _field(data: Any, path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _number(value: float, decimals: int = 0) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
+    summary, scenario, manifest = results["summary"], results["scenario"], results["manifest"]
+    outcomes = summary["outcomes"]
+
+    def outcome(name: str, statistic: str, decimals: int = 0, scale: float = 1.0) -> Fact:
+        return Fact(_number(outcomes[name][statistic] / scale, decimals),
+                    f"summary.json#outcomes.{name}.{statistic}" + (f"/{scale:g}" if scale != 1 else ""))
+
+    def share_of_runs(name: str, above: float) -> Fact | None:
+        table = results["replications"]
+        if table is None or name not in table:
+            return None
+        return Fact(_number(100 * float(np.mean(table[name] > above))), f"replications#{name}>{above:g}")
+
+    def field(path: str) -> Fact | None:
+        value = _field(scenario, path)
+        if value is None or isinstance(value, (dict, list)):
+            return None
+        return Fact(f"{value:,.4g}" if isinstance(value, float) else str(value), f"scenario.yaml#{path}")
+
+    facts: dict[str, Any] = {
+        "title": scenario.get("title") or scenario["name"],
+        "name": Fact(scenario["name"], "scenario.yaml#name"),
+        "description": Fact(scenario["description"], "scenario.yaml#description") if scenario.get("description")
+        else None,
+        "horizon": Fact(_number(float(scenario["horizon_months"])), "scenario.yaml#horizon_months"),
+        "replications": Fact(_number(summary["replications"]), "summary.json#replications"),
+        "seed": Fact(str(summary["seed"]), "summary.json#seed"),
+        "written_at": Fact(manifest["written_at"][:10], "manifest.json#written_at"),
+        "range": Fact(str(METHOD["range"]), "method#range"),
+        "confidence": Fact(str(METHOD["confidence"]), "method#confidence"),
+        "placed": {statistic: outcome("placed", statistic, 1 if statistic == "mean" else 0)
+                   for statistic in ("mean", "q05", "q95")},
+        "net_into_work": outcome("net_into_work", "mean", 1),
+        "started": outcome("started", "mean", 1),
+        "mean_wait": outcome("mean_wait_months", "mean", 1),
+        "target": None,
+        "money": None,
+    }
+    target = summary.get("target")
+    if target:
+        facts["target"] = {
+            "at_least": Fact(str(target["at_least"]), "summary.json#target.at_least"),
+            "probability": Fact(_number(100 * target["probability"]), "summary.json#target.probability*100"),
+            "low": Fact(_number(100 * target["ci95_low"]), "summary.json#target.ci95_low*100"),
+            "high": Fact(_number(100 * target["ci95_high"]), "summary.json#target.ci95_high*100"),
+        }
+    if "npv" in outcomes:
+        facts["money"] = {
+            "npv": outcome("npv", "mean", 0, 1000), "npv_q05": outcome("npv", "q05", 0, 1000),
+            "npv_q95": outcome("npv", "q95", 0, 1000),
+            "net_savings": outcome("net_savings", "mean", 0, 1000),
+            "gross_savings": outcome("gross_savings", "mean", 0, 1000),
+            "costs": outcome("total_costs", "mean", 0, 1000),
+            "break_even": outcome("break_even_month", "q50"),
+            "pays": share_of_runs("npv", 0.0),
+        }
+    facts["assumptions"] = [(label, fact) for label, path in ASSUMPTIONS if (fact := field(path)) is not None]
+    facts["stages"] = [
+        (Fact(name, f"scenario.yaml#stages.{name}"), field(f"stages.{name}.slots"),
+         Fact(_describe(stage.get("duration")), f"scenario.yaml#stages.{name}.duration"),
+         Fact(", ".join(f"{route} {share:g}" for route, share in stage["outcomes"].items()),
+              f"scenario.yaml#stages.{name}.outcomes") if stage.get("outcomes")
+         else Fact(f"next: {stage.get('next')}", f"scenario.yaml#stages.{name}.next"))
+        for name, stage in scenario["stages"].items()
+    ]
+    facts["uncertain"] = [(Fact(path, f"scenario.yaml#uncertain.{path}"),
+                           Fact(_describe(spec), f"scenario.yaml#uncertain.{path}"))
+                          for path, spec in (scenario.get("uncertain") or {}).items()]
+    facts["sources"] = [Fact(text, f"scenario.yaml#sources.{index}")
+                        for index, text in enumerate(scenario.get("sources") or [])]
+    facts["command"] = Fact(" ".join(manifest.get("command") or []), "manifest.json#command")
+    facts["versions"] = [Fact(f"{package} {version}", f"manifest.json#versions.{package}")
+                         for package, version in (manifest.get("versions") or {}).items() if version]
+    facts["python"] = Fact(manifest.get("python", ""), "manifest.json#python")
+    facts["plots"] = [(PLOT_CAPTIONS[name], base64.b64encode((folder / "plots" / name).read_bytes()).decode())
+                      for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()]
+    return facts
+
+
+def _describe(spec: Any) -> str:
+    """A distribution as written in the scenario, in a few words."""
+    if isinstance(spec, (int, float)):
+        return f"{spec:g}"
+    if not isinstance(spec, dict):
+        return ""
+    parameters = ", ".join(f"{key} {value:g}" for key, value in spec.items()
+                           if key != "dist" and isinstance(value, (int, float)))
+    return f"{spec.get('dist', '')} ({parameters})" if parameters else str(spec.get("dist", ""))
