@@ -545,30 +545,25 @@ def sensitivity(
     the outcomes hang on: global sensitivity indices with 95 % intervals, and
     a one-at-a-time tornado."""
     from sim import sensitivity as analysis
-    from sim.uncertainty import values_at, with_values
 
     base = _load_or_exit(scenario, overrides)
     outcomes = outcome or (["placed", "npv"] if base.budget is not None else ["placed"])
     seed = base.seed if seed is None else seed
-    try:
-        names = analysis.check_request(base, method, outcomes, samples)
-        quantiles = analysis.design(method, len(names), samples, seed)
-        for row in values_at(base, quantiles):  # every point must make a valid scenario before anything runs
-            with_values(base, dict(zip(names, row)))
-    except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
     folder = out_dir or Path("results") / f"sensitivity_{base.name}"
     try:
         with _executor(executor, workers, scheduler), _progress("runs") as progress:
-            task = progress.add_task(f"{method}, {len(names)} parameters", total=None)
+            task = progress.add_task(f"{method}, {len(base.uncertain)} parameters", total=None)
 
             def on_point(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
+            # The request and every design point are checked before anything runs.
             result = analysis.sensitivity(base, method, samples, tuple(outcomes), replications, seed, workers,
                                           on_point=on_point)
         analysis.write_sensitivity(result, folder, ["pilotsim", *sys.argv[1:]])
+    except ScenarioError as error:
+        _print_problems(error)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("Interrupted: no results were written.")
         raise typer.Exit(130) from None
@@ -628,11 +623,6 @@ def replications_command(
 
     base = _load_or_exit(scenario, overrides)
     outcomes = tuple(outcome or ["placed"])
-    try:
-        sequential.check_request(base, list(outcomes), precision, maximum)
-    except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
     folder = out_dir or Path("results") / f"replications_{base.name}"
     try:
         with _executor(executor, workers, scheduler), _progress() as progress:
@@ -640,6 +630,9 @@ def replications_command(
             result = sequential.replications_needed(base, outcomes, precision, maximum, seed, workers,
                                                     on_progress=lambda done: progress.advance(task, done))
         sequential.write_precision(result, folder, ["pilotsim", *sys.argv[1:]])
+    except ScenarioError as error:  # a request that makes no sense, refused before anything runs
+        _print_problems(error)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("Interrupted: no results were written.")
         raise typer.Exit(130) from None

@@ -72,7 +72,6 @@ class ChunkDraws:
     chunk, lists (quicker to read one by one) the runs."""
 
     def __init__(self, scenario: Scenario, seed: int, first: int, stop: int):
-        self.scenario = scenario
         self.streams = [RandomStreams(seed, replication) for replication in range(first, stop)]
         referral_times = [draw_referral_times(scenario, streams) for streams in self.streams]
         self.offsets = np.cumsum([0] + [len(times) for times in referral_times])

@@ -171,7 +171,6 @@ class _ProgrammeRun:
     """One replication: who gets a place when, and how each stay ends."""
 
     def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int):
-        self.scenario = scenario
         self.draws = draws
         self.position = position
         self.env = simpy.Environment()

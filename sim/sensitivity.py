@@ -131,7 +131,7 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 64, ou
             on_point(done, total)
         return {outcome: float(table[outcome].mean()) for outcome in outcomes}
 
-    # Check every point's scenario before running any.
+    # Every point's scenario is checked before any runs.
     candidates = [with_values(scenario, dict(zip(names, row))) for row in values]
     point_rows = [mean_outcomes(candidate) for candidate in candidates]
     points = pd.DataFrame(values, columns=names)
