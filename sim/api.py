@@ -34,7 +34,7 @@ from sim.precision import replications_needed
 from sim.results import recompute_budget, write_results
 from sim.runner import RunResult, run
 from sim.scenario import Scenario
-from sim.scenario_file import load_scenario, scenario_from_dict
+from sim.scenario_file import load_scenario, with_changes
 from sim.sensitivity import sensitivity
 from sim.sizing import size
 from sim.sweep import parse_target, parse_vary, sweep
@@ -55,14 +55,7 @@ def load(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> Sce
 
 def change(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     """The scenario with some fields set, e.g. ``{"stages.training.slots": 60}``."""
-    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for path, value in changes.items():
-        node = data
-        keys = path.split(".")
-        for key in keys[:-1]:
-            node = node.setdefault(key, {})
-        node[keys[-1]] = value
-    return scenario_from_dict(data, source="change " + ", ".join(f"{path}={value}" for path, value in changes.items()))
+    return with_changes(scenario, changes, "change " + ", ".join(f"{path}={value}" for path, value in changes.items()))
 
 
 def shipped_scenarios() -> list[str]:

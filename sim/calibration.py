@@ -34,7 +34,7 @@ from sim.plots import save_figure  # noqa: E402
 from sim.results import write_atomically, write_manifest  # noqa: E402
 from sim.runner import run  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
-from sim.scenario_file import scenario_from_dict  # noqa: E402
+from sim.scenario_file import set_field, with_changes  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,12 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 60, replica
 
 def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
     """The scenario with free parameters set (and their complements)."""
-    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    changes = dict(values)
     for path, value in values.items():
-        _set(data, path, value)
         complement = scenario.free[path].complement
         if complement:
-            _set(data, complement, 1 - value)
-    return scenario_from_dict(data, source="calibration")
+            changes[complement] = 1 - value
+    return with_changes(scenario, changes, source="calibration")
 
 
 def fitted_file_text(result: CalibrationResult, original_file: str) -> str:
@@ -117,10 +116,10 @@ def fitted_file_text(result: CalibrationResult, original_file: str) -> str:
     ranges = result.ranges().set_index("parameter")
     nested: dict = {}
     for path, value in result.best.items():
-        _set(nested, path, round(value, 6))
+        set_field(nested, path, round(value, 6))
         complement = result.scenario.free[path].complement
         if complement:
-            _set(nested, complement, round(1 - value, 6))
+            set_field(nested, complement, round(1 - value, 6))
     lines += _yaml_lines(nested, 0, ranges)
     return "\n".join(lines) + "\n"
 
@@ -139,13 +138,6 @@ def _yaml_lines(node: dict, depth: int, ranges: pd.DataFrame, prefix: str = "") 
                 note = f"  # plausible {row['plausible_low']:.4g} to {row['plausible_high']:.4g}"
             lines.append("  " * depth + f"{key}: {value}{note}")
     return lines
-
-
-def _set(data: dict, path: str, value) -> None:
-    keys = path.split(".")
-    for key in keys[:-1]:
-        data = data.setdefault(key, {})
-    data[keys[-1]] = value
 
 
 def write_calibration(result: CalibrationResult, original: str, folder, command: list[str] | None,

@@ -441,13 +441,11 @@ class _ProgrammeRun:
             if self.slots[stage] is not None:
                 heapq.heappush(self.stay_ends[stage], end)
             if ended_by != _COMPLETED:
-                self.outcome[client] = _CODE["dropped_out"] if ended_by == _DROPPED else _CODE["found_work_on_own"]
-                self.exit_time[client] = end
+                self._leave(client, _CODE["dropped_out"] if ended_by == _DROPPED else _CODE["found_work_on_own"], end)
                 return
             destination = plan.destination[client]
             if destination < 0:
-                self.outcome[client] = _TERMINAL_OUTCOME[destination]
-                self.exit_time[client] = end
+                self._leave(client, _TERMINAL_OUTCOME[destination], end)
                 if destination == JOB:
                     self.placed_from[client] = stage
                 return

@@ -203,11 +203,10 @@ def monthly_count_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
         in_stage = visit_stage == stage
         spells.append((visits.replication[in_stage], visit_start[in_stage], visit_end[in_stage]))
     spells.append((between.replication, between["start"], between["end"]))
-    full_time = placed & ~part_time
-    part_time = placed & part_time
+    full_time_job, part_time_job = placed & ~part_time, placed & part_time
     spells += [
-        (clients.replication[full_time], job_start[full_time], job_end[full_time]),
-        (clients.replication[part_time], job_start[part_time], job_end[part_time]),
+        (clients.replication[full_time_job], job_start[full_time_job], job_end[full_time_job]),
+        (clients.replication[part_time_job], job_start[part_time_job], job_end[part_time_job]),
         (clients.replication[own], own_job_start[own], own_job_end[own]),
         (np.tile(clients.replication, 3),
          np.concatenate([np.where(after_programme, exit_time, np.inf), job_end, own_job_end]),

@@ -35,7 +35,7 @@ from sim.plots import save_figure
 from sim.results import write_atomically, write_manifest
 from sim.runner import run
 from sim.scenario import Scenario
-from sim.scenario_file import dump_scenario, scenario_from_dict
+from sim.scenario_file import dump_scenario, with_changes
 from sim.statistics import summarise, target_chance
 
 
@@ -98,11 +98,8 @@ def latin_hypercube(varied: list[Varied], points: int, seed: int) -> list[dict[s
 
 def scenario_at(base: Scenario, point: dict[str, float], varied: list[Varied]) -> Scenario:
     """The base scenario with the point's values set (and checked like a file)."""
-    data = base.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for v in varied:
-        value = point[v.path]
-        _set_field(data, v.path.split("."), int(value) if v.whole_numbers else value)
-    return scenario_from_dict(data, source="--vary " + ", ".join(f"{k}={point[k]:g}" for k in point))
+    changes = {v.path: int(point[v.path]) if v.whole_numbers else point[v.path] for v in varied}
+    return with_changes(base, changes, source="--vary " + ", ".join(f"{k}={point[k]:g}" for k in point))
 
 
 @dataclass(frozen=True)
@@ -278,8 +275,3 @@ def _field_value(data: Any, keys: list[str]) -> Any:
         data = data[key]
     return data
 
-
-def _set_field(data: dict, keys: list[str], value: Any) -> None:
-    for key in keys[:-1]:
-        data = data.setdefault(key, {})
-    data[keys[-1]] = value
