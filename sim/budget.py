@@ -12,8 +12,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-Euros = Annotated[float, Field(ge=0)]
+from sim import limits
+
+Euros = Annotated[float, Field(ge=0, le=limits.MAX_EUROS)]
 Share = Annotated[float, Field(ge=0, le=1)]
+Months = Annotated[float, Field(ge=0, le=limits.MAX_MONTHS)]
+
+#: A calendar month, as budget.start takes it.
+YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 #: Net social assistance norm per month including holiday allowance, on
 #: 1 January: (single or single parent, couple). Municipal norm tables and
@@ -22,7 +28,8 @@ NORMS = {2018: (992.0, 1417.0), 2021: (1075.0, 1536.0), 2023: (1196.0, 1708.0), 
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # As the scenario's: no booleans for numbers, no infinite amounts.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Benefit(_Frozen):
@@ -63,7 +70,7 @@ class PartTimeWork(_Frozen):
     earnings_per_month: Euros | None = None
     exemption_share: Share = 0.25
     exemption_cap_per_month: Euros = 264.0
-    exemption_months: Annotated[float, Field(ge=0)] = 6.0
+    exemption_months: Months = 6.0
 
     @model_validator(mode="after")
     def _one_rule(self) -> "PartTimeWork":
@@ -86,7 +93,7 @@ class Costs(_Frozen):
     per_stage_month: dict[str, Euros] = Field(default_factory=dict)
     per_placement: Euros = 0.0
     wage_subsidy_per_month: Euros = 0.0
-    wage_subsidy_months: Annotated[float, Field(ge=0)] = 0.0
+    wage_subsidy_months: Months = 0.0
     fixed_per_month: Euros = 0.0
 
     @field_validator("per_stage_month")
@@ -100,11 +107,11 @@ class Costs(_Frozen):
 
 
 class Budget(_Frozen):
-    start: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = "2021-01"
+    start: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)] = "2021-01"
     benefit: Benefit = Field(default_factory=Benefit)
     part_time_work: PartTimeWork = Field(default_factory=PartTimeWork)
     costs: Costs = Field(default_factory=Costs)
-    programme_until_month: Annotated[float, Field(gt=0)] | None = None
+    programme_until_month: Annotated[float, Field(gt=0, le=limits.MAX_MONTHS)] | None = None
     discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.0225
 
     @property

@@ -17,14 +17,25 @@ import math
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from scipy import special
+
+from sim import limits
+
+#: Uniforms at which every distribution is tried when it is read: the
+#: smallest and largest a random generator gives, and the middle.
+_TRIED_AT = np.array([0.0, 1e-12, 0.5, 1 - 2.0**-53])
+
+#: No value of a distribution may exceed this: months, euros or a share,
+#: anything larger is a typing error that would overflow the sums made of it.
+MAX_VALUE = limits.MAX_EUROS
 
 
 class _Distribution(BaseModel):
     # ``mean`` is a parameter in YAML and a property here; fields spell it
-    # ``mean_`` with the alias "mean".
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # ``mean_`` with the alias "mean". Strict and finite, as the scenario.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True,
+                              allow_inf_nan=False)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Values for uniforms ``u`` (inverse cumulative distribution function)."""
@@ -39,7 +50,7 @@ class Fixed(_Distribution):
     """Always the same value."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_VALUE)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
@@ -197,8 +208,8 @@ class Empirical(_Distribution):
     """One of the listed ``values``, each as likely as its weight."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    values: list[Annotated[float, Field(ge=0, le=MAX_VALUE)]] = Field(min_length=1, max_length=limits.MAX_LIST_ENTRIES)
+    weights: list[Annotated[float, Field(ge=0, le=MAX_VALUE)]] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> "Empirical":
@@ -236,6 +247,24 @@ def _std_normal_pdf(x: float) -> float:
     return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
 
 
+def _can_be_sampled(distribution: _Distribution) -> _Distribution:
+    """Parameters can each be valid and together beyond floating point: a
+    gamma whose sd is a millionth of its mean has a shape that overflows, a
+    lognormal with a huge sd has no finite values. Found here, they are a
+    line among the scenario's problems instead of a crash in the run."""
+    with np.errstate(all="ignore"):
+        try:
+            values = np.asarray(distribution.ppf(_TRIED_AT), dtype=float)
+            mean = float(distribution.mean)
+        except (ArithmeticError, ValueError):
+            values, mean = np.array([np.nan]), math.nan
+    if not (np.all(np.isfinite(values)) and np.all((values >= 0) & (values <= MAX_VALUE)) and math.isfinite(mean)):
+        raise ValueError(f"cannot be sampled: with these parameters its values are not all finite numbers from 0 to "
+                         f"{MAX_VALUE:g}; check them against each other (e.g. an sd far smaller or larger than the "
+                         "mean)")
+    return distribution
+
+
 def _number_means_fixed(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"dist": "fixed", "value": value}
@@ -246,6 +275,7 @@ Distribution = Annotated[
     Union[Fixed, Uniform, Triangular, Exponential, Gamma, Lognormal, Beta, TruncatedNormal, Empirical],
     Field(discriminator="dist"),
     BeforeValidator(_number_means_fixed),
+    AfterValidator(_can_be_sampled),
 ]
 """Any registered distribution, chosen by its ``dist`` key."""
 

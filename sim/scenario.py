@@ -20,56 +20,63 @@ from pydantic import (
     model_validator,
 )
 
+from sim import limits
 from sim.budget import Budget
 from sim.distributions import Distribution
 
 #: Where a stage can send someone who completes it, besides another stage.
 TERMINAL_DESTINATIONS = ("job", "benefit", "exit")
 
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+MAX_NAME_LENGTH = 100
+
 Probability = Annotated[float, Field(ge=0, le=1)]
-Months = Annotated[float, Field(ge=0)]
+Months = Annotated[float, Field(ge=0, le=limits.MAX_MONTHS)]
+People = Annotated[int, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)]
 _SHARE_TOLERANCE = 1e-6
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: true/false is no number and 5.5 no whole number; finite: an
+    # infinite horizon or rate validates in lax pydantic and crashes a run.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Target(_Frozen):
     """What the programme promises, used to report the chance of reaching it."""
 
-    placed: Annotated[int, Field(ge=0)] | None = None
+    placed: People | None = None
 
 
 class Segment(_Frozen):
     """A target group with its own share of referrals and its own odds."""
 
     share: Annotated[float, Field(gt=0, le=1)]
-    placement_factor: Annotated[float, Field(ge=0)] = 1.0
-    dropout_factor: Annotated[float, Field(ge=0)] = 1.0
-    part_time_factor: Annotated[float, Field(ge=0)] = 1.0
+    placement_factor: Annotated[float, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
+    dropout_factor: Annotated[float, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
+    part_time_factor: Annotated[float, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
     description: str | None = None
 
 
 class ScheduledReferral(_Frozen):
     month: Months
-    count: Annotated[int, Field(ge=0)]
+    count: People
 
 
 class Referrals(_Frozen):
     """How people arrive, who is accepted, and how the waiting list behaves."""
 
     process: Literal["poisson", "cohorts", "schedule"] = "poisson"
-    rate_per_month: Annotated[float, Field(gt=0)] | None = None
+    rate_per_month: Annotated[float, Field(gt=0, le=limits.MAX_RATE)] | None = None
     from_month: Months = 0.0
     until_month: Months | None = None
     every_months: Annotated[float, Field(gt=0)] | None = None
-    cohort_size: Annotated[int, Field(ge=1)] | None = None
-    schedule: list[ScheduledReferral] | None = None
-    max_participants: Annotated[int, Field(ge=1)] | None = None
+    cohort_size: Annotated[int, Field(ge=1, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
+    schedule: Annotated[list[ScheduledReferral], Field(max_length=limits.MAX_LIST_ENTRIES)] | None = None
+    max_participants: Annotated[int, Field(ge=1, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
     acceptance: Probability = 1.0
     patience: Distribution | None = None
-    waiting_list_limit: Annotated[int, Field(ge=0)] | None = None
+    waiting_list_limit: Annotated[int, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
     first_stage: str | None = None
 
     @model_validator(mode="after")
@@ -105,7 +112,7 @@ class Dropout(_Frozen):
     that competes with finishing (whichever comes first wins)."""
 
     probability: Probability | None = None
-    hazard_per_month: Annotated[float, Field(ge=0)] | None = None
+    hazard_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Dropout":
@@ -129,7 +136,7 @@ def _known_destination(name: str, info: ValidationInfo) -> str:
 class Stage(_Frozen):
     """One step of the programme: training, a work placement, job search."""
 
-    slots: Annotated[int, Field(ge=1)] | None = None
+    slots: Annotated[int, Field(ge=1, le=limits.MAX_PLACES)] | None = None
     duration: Distribution
     dropout: Dropout | None = None
     lock_in: Probability = 0.0
@@ -188,16 +195,16 @@ class Caseload(_Frozen):
     stages do not describe (moving away, retirement, a partner's income,
     work found outside the programme). Each is a Poisson count per month."""
 
-    inflow_per_month: Annotated[float, Field(ge=0)]
-    other_outflow_per_month: Annotated[float, Field(ge=0)] = 0.0
+    inflow_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)]
+    other_outflow_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)] = 0.0
 
 
 class Employment(_Frozen):
     """What happens after placement."""
 
     part_time_share: Probability = 0.0
-    job_loss_hazard_per_month: Annotated[float, Field(ge=0)] = 0.0
-    sustained_months: Annotated[float, Field(gt=0)] = 6.0
+    job_loss_hazard_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)] = 0.0
+    sustained_months: Annotated[float, Field(gt=0, le=limits.MAX_MONTHS)] = 6.0
 
 
 class FreeParameter(_Frozen):
@@ -218,17 +225,19 @@ class FreeParameter(_Frozen):
 class Scenario(_Frozen):
     """One programme, as read from a scenario file."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    # The name becomes a folder's name: short, and safe on every file system.
+    name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)]
     title: str | None = None
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
-    horizon_months: Annotated[float, Field(gt=0)]
-    replications: Annotated[int, Field(ge=1)] = 1000
-    seed: Annotated[int, Field(ge=0)] = 0
+    horizon_months: Annotated[float, Field(ge=1, le=limits.MAX_MONTHS)]
+    replications: Annotated[int, Field(ge=1, le=limits.MAX_REPLICATIONS)] = 1000
+    seed: Annotated[int, Field(ge=0, lt=2**128)] = 0
     target: Target = Field(default_factory=Target)
-    segments: dict[str, Segment] = Field(default_factory=lambda: {"general": Segment(share=1.0)})
+    segments: Annotated[dict[str, Segment], Field(max_length=limits.MAX_SEGMENTS)] = Field(
+        default_factory=lambda: {"general": Segment(share=1.0)})
     referrals: Referrals
-    stages: dict[str, Stage] = Field(min_length=1)
+    stages: dict[str, Stage] = Field(min_length=1, max_length=limits.MAX_STAGES)
     employment: Employment = Field(default_factory=Employment)
     counterfactual: Counterfactual = Field(default_factory=Counterfactual)
     budget: Budget | None = None

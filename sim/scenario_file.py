@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import math
 import types
 import typing
 from pathlib import Path
@@ -21,8 +22,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from sim import limits
+from sim.budget import YEAR_MONTH_PATTERN
 from sim.errors import Problem, ScenarioError
-from sim.scenario import Scenario, endless_message, endless_stages, not_a_number
+from sim.scenario import NAME_PATTERN, Scenario, endless_message, endless_stages, not_a_number
+from sim.yaml_input import check_plain, read_text
 
 FieldPath = tuple[Any, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -70,6 +74,11 @@ def parse_overrides(assignments: list[str]) -> dict[str, Any]:
         dotted, equals, text = assignment.partition("=")
         if not equals or not dotted.strip() or any(not key for key in dotted.strip().split(".")):
             problems.append(Problem(f"--set {assignment}", None, None, "", "expected path.to.field=value"))
+            continue
+        try:
+            check_plain(text, f"--set {assignment}", positions=False)  # the same rules as a file's
+        except ScenarioError as error:
+            problems.extend(error.problems)
             continue
         try:
             value = YAML(typ="safe", pure=True).load(text) if text.strip() else None
@@ -123,6 +132,9 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
     if parent_name is None:
         return located
     extends_position = located.positions.pop(("extends",), None)
+    if len(chain) + 1 >= limits.MAX_EXTENDS:
+        raise _single_problem(located.file, extends_position, "extends",
+                              f"more than {limits.MAX_EXTENDS} files extend one another")
     if not isinstance(parent_name, str):
         raise _single_problem(located.file, extends_position, "extends",
                               f"must be a file name, got {parent_name!r}")
@@ -140,12 +152,8 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
 
 def _read_one(path: Path) -> _Located:
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(file, None, None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([Problem(file, None, None, "", f"cannot be read: {error}")]) from None
+    text = read_text(path)
+    check_plain(text, file)  # no tags, no alias bombs, no endless nesting: see sim.yaml_input
     yaml = YAML(typ="rt")  # round-trip keeps line numbers; it builds no Python objects
     yaml.allow_duplicate_keys = False
     try:
@@ -160,7 +168,7 @@ def _read_one(path: Path) -> _Located:
     except YAMLError as error:
         raise ScenarioError([Problem(file, None, None, "", f"invalid YAML: {error}")]) from None
     if not isinstance(document, CommentedMap):
-        got = "an empty file" if document is None else type(document).__name__
+        got = "an empty file" if document is None else _kind_in_words(document)
         raise ScenarioError([Problem(file, 1, 1, "", f"expected a mapping of fields, got {got}")])
     positions: dict[FieldPath, Position] = {}
     data = _plain(document, (), positions, file)
@@ -255,6 +263,9 @@ def _validate(located: _Located) -> Scenario:
         if (why := not_a_number(scenario, path)) is not None:
             file, line, column = located.positions.get(("uncertain", path), (located.file, None, None))
             problems.append(Problem(file, line, column, f"uncertain.{path}", why))
+    if (why := limits.too_many_people(scenario)) is not None:
+        file, line, column = _nearest_position(located.positions, ("referrals",)) or (located.file, 1, 1)
+        problems.append(Problem(file, line, column, "referrals", why))
     if problems:
         raise ScenarioError(problems)
     return scenario
@@ -324,9 +335,16 @@ def _nearest_position(positions: dict[FieldPath, Position], path: FieldPath) -> 
     return None
 
 
+#: What each pattern of the schema asks for, in words.
+_PATTERNS = {
+    NAME_PATTERN: "must be lower-case letters, digits, '-', '_' or '.', starting with a letter or digit",
+    YEAR_MONTH_PATTERN: "must be a year and month as YYYY-MM (e.g. 2021-11)",
+}
+
+
 def _message(detail: dict, loc: FieldPath, model: type[BaseModel] = Scenario) -> str:
     kind, ctx, value = detail["type"], detail.get("ctx", {}), detail.get("input")
-    got = f", got {_show(value)}" if not isinstance(value, (dict, list)) else ""
+    got = f", got {_show(value)}"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -341,6 +359,8 @@ def _message(detail: dict, loc: FieldPath, model: type[BaseModel] = Scenario) ->
         return "a distribution needs a 'dist' key, or give a plain number for a fixed value"
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
+    if kind == "string_pattern_mismatch":
+        return _PATTERNS.get(ctx.get("pattern"), "does not have the expected form") + got
     phrases = {
         "greater_than": "must be greater than {gt}",
         "greater_than_equal": "must be at least {ge}",
@@ -358,20 +378,39 @@ def _message(detail: dict, loc: FieldPath, model: type[BaseModel] = Scenario) ->
         "model_type": "must be a mapping of fields",
         "list_type": "must be a list",
         "literal_error": "must be one of {expected}",
-        "string_pattern_mismatch": "must be lower-case letters, digits, '-', '_' or '.'",
         "too_short": "must have at least {min_length} entries",
+        "too_long": "must have at most {max_length} entries",
+        "string_too_long": "must be at most {max_length} characters",
+        "finite_number": "must be a finite number",
     }
     if kind in phrases:
         return phrases[kind].format(**ctx) + got
     return detail["msg"][0].lower() + detail["msg"][1:] + got
 
 
+#: Longest text shown back to the user in a problem.
+_TEXT_SHOWN = 60
+
+
 def _show(value: Any) -> str:
+    """A value as the user wrote it in YAML, or its kind in words."""
     if isinstance(value, str):
-        return repr(value)
+        return repr(value if len(value) <= _TEXT_SHOWN else value[:_TEXT_SHOWN] + "...")
     if isinstance(value, bool) or value is None:
         return str(value).lower()  # as YAML writes them: true, false, null
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, (dict, list)):
+        return _kind_in_words(value)
     return str(value)
+
+
+def _kind_in_words(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "text" if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def _allowed_fields(loc: FieldPath, root: type[BaseModel] = Scenario) -> list[str]:

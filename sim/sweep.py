@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,11 @@ from scipy.stats import qmc
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim import limits
 from sim.errors import Problem, ScenarioError
 from sim.plots import save_figure
-from sim.results import write_atomically, write_manifest
+from sim.folders import write_atomically
+from sim.results import write_manifest
 from sim.runner import run
 from sim.scenario import Scenario
 from sim.scenario_file import dump_scenario, with_changes
@@ -68,12 +71,20 @@ def parse_vary(text: str, scenario: Scenario) -> Varied:
     try:
         if ":" in spec:
             parts = [float(part) for part in spec.split(":")]
-            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+            if len(parts) != 3 or not all(map(math.isfinite, parts)) or parts[2] <= 0 or parts[1] < parts[0]:
                 raise ValueError
             low, high, step = parts
+            # Counted before they are made: a range of millions would take the memory.
+            count = math.floor((high - low) / step + 0.5) + 1
+            if count > limits.MAX_POINTS:
+                raise ScenarioError(limits.too_many_points(count, where))
             values = tuple(np.round(np.arange(low, high + step / 2, step), 10))
         else:
             values = tuple(float(part) for part in spec.split(","))
+            if not all(map(math.isfinite, values)):
+                raise ValueError
+            if len(values) > limits.MAX_POINTS:
+                raise ScenarioError(limits.too_many_points(len(values), where))
     except ValueError:
         raise ScenarioError([Problem(where, None, None, path,
                                      "expected low:high:step with low <= high and step > 0, or v1,v2,...")]) from None
@@ -82,6 +93,16 @@ def parse_vary(text: str, scenario: Scenario) -> Varied:
     if whole and any(value != round(value) for value in values):
         raise ScenarioError([Problem(where, None, None, path, f"must be whole numbers, got {spec}")])
     return Varied(path, tuple(dict.fromkeys(values)), whole)
+
+
+def whole_number_range(path: str, low: int, high: int, scenario: Scenario) -> Varied:
+    """A whole-number field searched between ``low`` and ``high`` (sizing),
+    without listing the values between."""
+    where = f"--vary {path}={low}:{high}"
+    current = _field_value(scenario.model_dump(mode="json", by_alias=True), path.split("."))
+    if isinstance(current, bool) or not isinstance(current, (int, float)) and current is not None:
+        raise ScenarioError([Problem(where, None, None, path, f"must name a number of the scenario, got {current!r}")])
+    return Varied(path, (low, high), True)
 
 
 def grid(varied: list[Varied]) -> list[dict[str, float]]:

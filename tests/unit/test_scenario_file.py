@@ -70,7 +70,7 @@ BAD = [
      "dropout or a route to job, benefit or exit"),
     ("process without its fields", VALID.replace("rate_per_month: 2", "process: cohorts"),
      "FILE:4:3: referrals: process 'cohorts' needs every_months and cohort_size, got none"),
-    ("not a mapping", "- just\n- a list\n", "FILE:1:1: expected a mapping of fields, got CommentedSeq"),
+    ("not a mapping", "- just\n- a list\n", "FILE:1:1: expected a mapping of fields, got a list"),
     ("YAML syntax", "name: [oops\n", "FILE:2:1: expected ',' or ']', but got '<stream end>'"),
 ]
 

@@ -1,0 +1,226 @@
+"""How large an input or a run may be, and what a run will take, known
+before it starts.
+
+A scenario can be valid and still be beyond any laptop: a billion referrals
+a month, a cohort every nanosecond, a century of monthly counts kept for
+five million replications. Such a run used to start and then crash, hang or
+take the machine's memory. Here each is refused up front, with the estimate
+and the limit, so the user can change the scenario or the options.
+
+The limits are stated in ``docs/limits.md``; the figures behind the memory
+estimate were measured on the reference pilot (see the comments below).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sim.errors import Problem
+
+if TYPE_CHECKING:  # the scenario's schema reads its limits from here
+    from sim.scenario import Scenario
+
+# --- scenario files ------------------------------------------------------------------
+
+#: A scenario file is a few KB (the reference is 7 KB); reading 1 MB takes
+#: about two seconds.
+MAX_FILE_BYTES = 1 << 20
+#: Aliases (``*name``) in one file: scenario files need few or none.
+MAX_ALIASES = 100
+#: Values in one file, each alias counted as all the values it stands for:
+#: what stops an alias bomb, whose few lines stand for billions of values.
+MAX_VALUES = 100_000
+#: Mappings and lists inside each other: a scenario file needs about 6.
+MAX_DEPTH = 50
+#: Files in one chain of ``extends:``.
+MAX_EXTENDS = 10
+
+# --- scenarios -----------------------------------------------------------------------
+
+#: Five centuries: far beyond any programme, long enough for the steady
+#: state that checks against queueing theory need (sim.validation).
+MAX_MONTHS = 6000
+MAX_PLACES = 10_000_000
+MAX_REPLICATIONS = 10_000_000
+#: Expected referrals in one replication. A replication is simulated by one
+#: process at once, at about 2 KB and 7 microseconds a person.
+MAX_PEOPLE_PER_REPLICATION = 1_000_000
+#: Any amount of money in euros: far above any municipal figure, far below
+#: where sums of them lose their precision.
+MAX_EUROS = 1e9
+#: Any rate or hazard a month, and any factor on a chance.
+MAX_RATE = 1e9
+MAX_FACTOR = 1e3
+MAX_STAGES = 50
+MAX_SEGMENTS = 50
+MAX_LIST_ENTRIES = 10_000
+
+# --- commands ------------------------------------------------------------------------
+
+#: Points of a sweep, or of any experiment's design.
+MAX_POINTS = 10_000
+#: Workers beyond the cores only share them; beyond this many they only cost memory.
+MAX_WORKERS_PER_CORE = 4
+
+# --- the memory estimate -------------------------------------------------------------
+
+#: Memory per person while a replication is simulated and reduced: measured
+#: at 1.1 to 1.6 KB (one replication of 24,000 and of 240,000 people, and ten
+#: of 24,000; peak resident memory of a worker), rounded up.
+BYTES_PER_PERSON = 2_000
+#: A worker's chunk is about half a second of work, about 70,000 people.
+PEOPLE_PER_CHUNK = 70_000
+#: A worker process with the simulation loaded; the main process with pandas
+#: and matplotlib loaded besides.
+WORKER_BYTES = 80e6
+MAIN_BYTES = 350e6
+#: Copies of the per-replication tables while they are written (the arrays,
+#: their DataFrames, the Parquet and CSV writers' buffers).
+COPIES_WHILE_WRITING = 3
+#: Share of the memory available at the start that a run may plan to use.
+MEMORY_SHARE = 0.8
+#: Bins of a distribution kept per series in a summary-only run (sim.aggregate).
+_BINS = 4096
+
+
+def cores() -> int:
+    return os.cpu_count() or 1
+
+
+def expected_people(scenario: Scenario) -> float:
+    """Referrals expected in one replication of ``scenario``."""
+    referrals = scenario.referrals
+    start, until = referrals.from_month, scenario.intake_until_month
+    window = max(until - start, 0.0)
+    if referrals.process == "poisson":
+        return referrals.rate_per_month * window
+    if referrals.process == "cohorts":
+        return math.ceil(window / referrals.every_months) * referrals.cohort_size if window > 0 else 0.0
+    return float(sum(entry.count for entry in referrals.schedule if entry.month < scenario.horizon_months))
+
+
+def too_many_people(scenario: Scenario) -> str | None:
+    """Why one replication of ``scenario`` is too large to simulate, or None."""
+    people = expected_people(scenario)
+    if people <= MAX_PEOPLE_PER_REPLICATION:
+        return None
+    return (f"would refer about {_amount(people)} people per replication; at most "
+            f"{MAX_PEOPLE_PER_REPLICATION:,} (the limit of one process's memory and time)")
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux's MemAvailable; else all of it)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """What a run of ``replications`` will hold in memory, at its peak."""
+
+    replications: int
+    people_per_replication: float
+    workers: int
+    months: int
+    states: int
+    keep_replications: bool
+    memory_bytes: float
+    memory_limit_bytes: float
+    option: str  # how the user asked for the replications, for messages
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        if self.people_per_replication > MAX_PEOPLE_PER_REPLICATION:
+            problems.append(Problem("referrals", None, None, "", f"would refer about "
+                                    f"{_amount(self.people_per_replication)} people per replication; at most "
+                                    f"{MAX_PEOPLE_PER_REPLICATION:,}"))
+        elif self.replications > MAX_REPLICATIONS:
+            problems.append(Problem(self.option, None, None, "",
+                                    f"at most {MAX_REPLICATIONS:,} replications in one run (a million take about "
+                                    "15 minutes on two cores)"))
+        elif self.memory_bytes > self.memory_limit_bytes:
+            kept = (f"{self.replications:,} replications x {self.months:,} months x {self.states} states kept per "
+                    "replication" if self.keep_replications else
+                    f"{self.workers} worker(s) x {_amount(self.people_per_replication)} people per replication")
+            problems.append(Problem(self.option, None, None, "",
+                                    f"the run would need about {_bytes(self.memory_bytes)} of memory ({kept}); the "
+                                    f"limit is {_bytes(self.memory_limit_bytes)} ({MEMORY_SHARE:.0%} of what is "
+                                    "free now). Use fewer replications, --summary-only, fewer --workers or a "
+                                    "shorter horizon"))
+        return problems
+
+
+def estimate(scenario: Scenario, replications: int, workers: int = 1, keep_replications: bool = True,
+             option: str | None = None) -> RunEstimate:
+    """The memory a run will need at its peak: the main process, its workers
+    each with a chunk of people in flight, and the tables kept."""
+    from sim.accounting import CASHFLOW
+    from sim.outcomes import months, state_names
+    from sim.worker import outcome_names
+
+    people = expected_people(scenario)
+    month_count, states, outcomes = len(months(scenario)), len(state_names(scenario)), len(outcome_names(scenario))
+    cashflow = len(CASHFLOW) * math.ceil(scenario.horizon_months) if scenario.budget is not None else 0
+    in_flight = max(people, min(PEOPLE_PER_CHUNK, people * replications)) * BYTES_PER_PERSON
+    processes = MAIN_BYTES + in_flight + (workers * (WORKER_BYTES + in_flight) if workers > 1 else 0)
+    if keep_replications:
+        per_replication = outcomes * 8 + month_count * states * 4 + cashflow * 8
+        tables = COPIES_WHILE_WRITING * replications * per_replication
+    else:
+        series = outcomes + month_count * (states + 2) + cashflow
+        tables = series * _BINS * 8 * 2
+    return RunEstimate(
+        replications=replications, people_per_replication=people, workers=workers, months=month_count,
+        states=states, keep_replications=keep_replications, memory_bytes=processes + tables,
+        memory_limit_bytes=MEMORY_SHARE * available_memory(), option=option or f"-n {replications}",
+    )
+
+
+def worker_problems(workers: int | None) -> tuple[list[Problem], str | None]:
+    """Problems with ``--workers`` and, short of one, a warning."""
+    if workers is None:
+        return [], None
+    most = MAX_WORKERS_PER_CORE * cores()
+    if workers > most:
+        return [Problem(f"--workers {workers}", None, None, "",
+                        f"at most {most} ({MAX_WORKERS_PER_CORE} per core; this machine has {cores()})")], None
+    if workers > cores():
+        return [], (f"Warning: --workers {workers}: more workers than cores ({cores()}); they share the cores "
+                    "and only add memory.")
+    return [], None
+
+
+def too_many_points(points: int, what: str) -> list[Problem]:
+    if points <= MAX_POINTS:
+        return []
+    return [Problem(what, None, None, "", f"{points:,} points; at most {MAX_POINTS:,} in one command")]
+
+
+def too_many_replications(total: int, what: str) -> list[Problem]:
+    if total <= MAX_REPLICATIONS:
+        return []
+    return [Problem(what, None, None, "", f"{total:,} replications in all; at most {MAX_REPLICATIONS:,} in one "
+                                          "command")]
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.0f}" if value < 1e12 else f"{value:.2g}"
+
+
+def _bytes(value: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if value >= size:
+            return f"{value / size:,.1f} {unit}"
+    return f"{value / 1e3:,.0f} KB"

@@ -1,0 +1,212 @@
+"""YAML a user gives pilotsim, read safely and within limits.
+
+A scenario file is plain data: mappings, lists, text, numbers, true/false
+and null. Everything else YAML can express is refused with the line and
+column where it stands, before the text is turned into values:
+
+- tags (``!!python/object/apply:...``, ``!!omap``, ``!custom``), which other
+  loaders turn into code or objects;
+- more aliases than any scenario needs, and aliases that stand for more
+  values than a file could hold (the "billion laughs": nine lines that
+  expand to a billion strings), or for the very value they are in;
+- nesting deeper than any scenario needs (thousands of brackets make a YAML
+  scanner take quadratic time, and a composer run out of stack);
+- files larger than a scenario can be, and anything that is not a regular
+  file (a device such as /dev/zero, a pipe, a folder).
+
+The limits are in ``sim.limits`` and stated in ``docs/limits.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    MappingStartEvent,
+    ScalarEvent,
+)
+
+from sim import limits
+from sim.errors import Problem, ScenarioError
+
+#: Brackets, and the quoted scalars and comments in which brackets are text.
+#: A quote opens a scalar only where a value can start; a # starts a comment
+#: only after a space.
+_FLOW_TOKENS = re.compile(
+    r"""(?:(?<=[\s\[{,:])|^)(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')|(?:(?<=\s)|^)\#[^\n]*|[\[\]{}]""",
+    re.MULTILINE,
+)
+
+_CORE_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def read_text(path: Path) -> str:
+    """The text of a scenario file, refused without reading it when it is no
+    regular file or larger than the limit."""
+    file = str(path)
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, None, "", "file not found")]) from None
+    except OSError as error:
+        raise ScenarioError([Problem(file, None, None, "", f"cannot be read: {error.strerror}")]) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise ScenarioError([Problem(file, None, None, "", "is a folder; give a scenario file")])
+    if not stat.S_ISREG(status.st_mode):
+        raise ScenarioError([Problem(file, None, None, "", "not a regular file (a device or a pipe); give a "
+                                                           "scenario file")])
+    if status.st_size > limits.MAX_FILE_BYTES:
+        raise ScenarioError([Problem(file, None, None, "", _too_large(status.st_size))])
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limits.MAX_FILE_BYTES + 1)  # the file may have grown since
+        if len(data) > limits.MAX_FILE_BYTES:
+            raise ScenarioError([Problem(file, None, None, "", _too_large(len(data)))])
+        return data.decode("utf-8")
+    except OSError as error:
+        raise ScenarioError([Problem(file, None, None, "", f"cannot be read: {error.strerror}")]) from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError([Problem(file, None, None, "", f"cannot be read as UTF-8 text: {error.reason} at byte "
+                                                           f"{error.start}")]) from None
+
+
+def check_plain(text: str, source: str, positions: bool = True) -> None:
+    """Raise ScenarioError with one problem if ``text`` is more than plain data
+    within the limits (see the module's text). YAML syntax errors are left to
+    the loader, which reports them with their position."""
+    problem = _deep_brackets(text, source, positions)
+    if problem is None:
+        try:
+            problem = _walk_events(text, source, positions)
+        except MarkedYAMLError:
+            return  # the loader reports it, with its position
+    if problem is not None:
+        raise ScenarioError([problem])
+
+
+def _too_large(size: int) -> str:
+    shown = f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
+    return f"the file is {shown}; scenario files may be at most {limits.MAX_FILE_BYTES / 2**20:g} MB"
+
+
+def _deep_brackets(text: str, source: str, positions: bool) -> Problem | None:
+    """Nesting of [ and { counted before the YAML scanner sees it."""
+    depth = 0
+    for token in _FLOW_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > limits.MAX_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                column = token.start() - (text.rfind("\n", 0, token.start()) + 1) + 1
+                return _problem(source, (line, column) if positions else None, "", _too_deep())
+        elif bracket in "]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _too_deep() -> str:
+    return f"mappings and lists nested more than {limits.MAX_DEPTH} deep; a scenario needs about 6"
+
+
+class _Frame:
+    """A mapping or list being read: its path, its anchor, and its size in
+    values once aliases are expanded."""
+
+    def __init__(self, path: tuple, anchor: str | None, mapping: bool):
+        self.path, self.anchor, self.mapping = path, anchor, mapping
+        self.size = 1
+        self.key: object = None
+        self.expecting_key = mapping
+        self.index = 0
+
+    def path_of_next(self) -> tuple:
+        if not self.mapping:
+            return (*self.path, self.index)
+        return (*self.path, self.key) if not self.expecting_key else self.path
+
+    def after_node(self, scalar_value: object = None) -> None:
+        if self.mapping:
+            if self.expecting_key:
+                self.key = scalar_value if isinstance(scalar_value, str) else "?"
+            self.expecting_key = not self.expecting_key
+        else:
+            self.index += 1
+
+
+def _walk_events(text: str, source: str, positions: bool) -> Problem | None:
+    frames: list[_Frame] = []
+    sizes: dict[str, int] = {}      # anchor -> values it stands for
+    open_anchors: set[str] = set()  # anchors of collections not yet closed
+    values = aliases = 0
+    for event in YAML(typ="rt").parse(text):
+        if not isinstance(event, (ScalarEvent, CollectionStartEvent, CollectionEndEvent, AliasEvent)):
+            continue
+        where = (event.start_mark.line + 1, event.start_mark.column + 1) if positions and event.start_mark else None
+        if isinstance(event, CollectionEndEvent):
+            closed = frames.pop()
+            if closed.anchor is not None:
+                sizes[closed.anchor] = closed.size
+                open_anchors.discard(closed.anchor)
+            if frames:
+                frames[-1].size += closed.size
+                frames[-1].after_node()
+            continue
+        path = frames[-1].path_of_next() if frames else ()
+        field = ".".join(str(step) for step in path)
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            return _problem(source, where, field, f"tags ({_shown_tag(tag)}) are not allowed; write plain values")
+        if isinstance(event, AliasEvent):
+            aliases += 1
+            if aliases > limits.MAX_ALIASES:
+                return _problem(source, where, field, f"more than {limits.MAX_ALIASES} aliases (*name); write "
+                                                      "the values out")
+            if event.anchor in open_anchors:
+                return _problem(source, where, field, f"the alias *{event.anchor} stands for a value it is part "
+                                                      "of, which has no end")
+            size = sizes.get(event.anchor, 1)
+        else:
+            size = 1
+        values += size
+        if values > limits.MAX_VALUES:
+            return _problem(source, where, field, f"stands for more than {limits.MAX_VALUES:,} values (with what "
+                                                  "its aliases stand for); a scenario has a few hundred")
+        if isinstance(event, CollectionStartEvent):
+            if len(frames) >= limits.MAX_DEPTH:
+                return _problem(source, where, field, _too_deep())
+            anchor = event.anchor
+            frames.append(_Frame(path, anchor, isinstance(event, MappingStartEvent)))
+            if anchor is not None:
+                open_anchors.add(anchor)
+            continue
+        if isinstance(event, ScalarEvent) and event.anchor is not None:
+            sizes[event.anchor] = 1
+        if frames:
+            frames[-1].size += size
+            frames[-1].after_node(event.value if isinstance(event, ScalarEvent) else None)
+    return None
+
+
+def _shown_tag(tag: object) -> str:
+    text = str(getattr(tag, "value", tag))
+    return "!!" + text[len(_CORE_TAG_PREFIX):] if text.startswith(_CORE_TAG_PREFIX) else text
+
+
+#: Longest field path shown in a problem (a deeply nested one is mostly noise).
+_FIELD_SHOWN = 60
+
+
+def _problem(source: str, where: tuple[int, int] | None, field: str, message: str) -> Problem:
+    line, column = where if where else (None, None)
+    if len(field) > _FIELD_SHOWN:
+        field = field[:_FIELD_SHOWN] + "..."
+    return Problem(source, line, column, field, message)
