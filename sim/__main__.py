@@ -1,3 +1,33 @@
-from sim.cli import main
+"""``pilotsim`` and ``python -m sim``.
 
-main()
+Loading the libraries takes about a second. A Ctrl-C in that second is
+answered as one later on would be, with one line and exit status 130, not
+with the traceback of an interrupted import: so nothing heavy is imported
+before the handler is in place.
+"""
+
+import os
+import sys
+
+
+def main() -> None:
+    try:
+        from sim.cli import main as run_command
+
+        code = run_command()
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted: no results were written.\n")
+        code = 130
+    if code == 130:
+        # Python ends a process by the signal itself, not with status 130, when
+        # a Ctrl-C has passed through code run by exec or eval, as libraries
+        # do while they load (even when it was caught later). Everything the
+        # command claimed is released by now; only the exit is left.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -69,5 +69,7 @@ def figures(result: RunResult) -> dict[str, Figure]:
 
 
 def save(result: RunResult, folder: str | Path) -> Path:
-    """Write the results folder ``pilotsim run`` writes (replacing ``folder``)."""
+    """Write the results folder ``pilotsim run`` writes. ``folder`` must be new,
+    or a results folder pilotsim wrote, which is replaced once the new one
+    is complete; anything else raises ``ScenarioError`` (docs/limits.md)."""
     return write_results(result, Path(folder), command=None)

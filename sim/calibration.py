@@ -31,7 +31,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim.backtest import Observed, backtest  # noqa: E402
 from sim.errors import Problem, ScenarioError  # noqa: E402
 from sim.plots import save_figure  # noqa: E402
-from sim.results import write_atomically, write_manifest  # noqa: E402
+from sim.folders import write_atomically  # noqa: E402
+from sim.results import write_manifest  # noqa: E402
 from sim.runner import run  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 from sim.scenario_file import set_field, with_changes  # noqa: E402

@@ -26,7 +26,8 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.plots import save_figure  # noqa: E402
-from sim.results import write_atomically, write_manifest  # noqa: E402
+from sim.folders import write_atomically  # noqa: E402
+from sim.results import write_manifest  # noqa: E402
 from sim.runner import RunResult, run  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 from sim.scenario_file import dump_scenario  # noqa: E402

@@ -16,6 +16,7 @@ scenario, the seed and ``i``, and chunks are put back in place by number.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -55,18 +56,32 @@ def process_pool(workers: int) -> Iterator[OpenExecutor]:
     """``workers`` local processes (none beyond this one when 1)."""
     # Imported here: the worker module is what each process loads, and this
     # module is imported by the CLI before any process exists.
-    from sim.worker import leave_interrupts_to_the_parent
+    from sim.worker import prepare_worker
 
     if workers <= 1:
         yield OpenExecutor(None, 1)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=leave_interrupts_to_the_parent)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=prepare_worker)
     try:
+        # Workers are forked on the first submission; a Ctrl-C in that moment
+        # would reach a worker before it ignores it, and print its traceback.
+        # Blocked now, it waits until the workers are started, then reaches
+        # this process.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pool.submit(_started)
+        finally:
+            if signal.SIGINT not in blocked:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         yield OpenExecutor(pool, workers)
     finally:
         # On Ctrl-C (or any error) drop the chunks not yet started; the ones
         # running finish within about half a second.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _started() -> None:
+    """Nothing: submitted once so that the pool starts its workers."""
 
 
 @contextmanager

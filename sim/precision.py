@@ -27,7 +27,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError
 from sim.plots import save_figure
-from sim.results import write_atomically, write_manifest
+from sim.folders import write_atomically
+from sim.results import write_manifest
 from sim.runner import run
 from sim.scenario import Scenario
 from sim.scenario_file import dump_scenario

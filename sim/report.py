@@ -12,20 +12,20 @@ constants (the 90 % range, the 95 % interval) are facts too, with the source
 from __future__ import annotations
 
 import base64
-import json
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import numpy as np
-import pandas as pd
 from ruamel.yaml import YAML
 
 from sim.errors import Problem, ScenarioError
+from sim.folders import write_file_atomically
+from sim.results import RunFolder
+from sim.yaml_input import read_text
 
 #: Fixed parts of the method, shown as facts with the source "method".
 METHOD = {"range": 90, "confidence": 95}
@@ -65,6 +65,11 @@ class Fact:
     source: str
 
 
+#: In every report, in the HTML's head and in the PDF's title: how pilotsim
+#: recognises a report it wrote, which it may replace.
+MARK = "pilotsim report"
+
+
 def build_report(folder: Path) -> str:
     """The HTML of the report on the results folder ``folder``."""
     folder = Path(folder)
@@ -73,29 +78,56 @@ def build_report(folder: Path) -> str:
         loader=jinja2.PackageLoader("sim", "templates"), autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
-    return environment.get_template("report.html.j2").render(**_facts(folder, results))
+    try:
+        facts = _facts(folder, results)
+    except (KeyError, TypeError, ValueError) as error:  # files that parse but are not what a run writes
+        raise ScenarioError([Problem(str(folder / "summary.json"), None, None, "",
+                                     f"not as pilotsim run writes it: {' '.join(str(error).split())[:200]}")]) \
+            from None
+    return environment.get_template("report.html.j2").render(mark=MARK, **facts)
+
+
+def default_output(folder: Path, output_format: str) -> Path:
+    return Path(folder) / f"report.{output_format}"
 
 
 def write_report(folder: Path, output: Path | None = None, output_format: str = "html") -> Path:
-    """Write the report beside the results (report.html or report.pdf)."""
+    """Write the report (report.html or report.pdf in the results folder, or
+    ``output``): a new file, or in place of a report pilotsim wrote."""
     folder = Path(folder)
-    html = build_report(folder)
-    output = Path(output) if output else folder / f"report.{output_format}"
-    if output_format == "html":
-        output.write_text(html, encoding="utf-8")
-        return output
-    browser = find_browser()
-    if browser is None:
+    output = Path(output) if output else default_output(folder, output_format)
+    browser = find_browser() if output_format == "pdf" else None
+    if output_format == "pdf" and browser is None:
         raise ScenarioError([Problem("--format", None, None, "pdf",
                                      "a PDF is printed by Chromium, which is not installed; install Debian's "
                                      "chromium package, or use --format html and print from a browser")])
-    with tempfile.TemporaryDirectory() as scratch:
-        page = Path(scratch) / "report.html"
+    html = build_report(folder)
+
+    def write(path: Path) -> None:
+        if output_format == "html":
+            path.write_text(html, encoding="utf-8")
+            return
+        page = path.with_name("page.html")
         page.write_text(html, encoding="utf-8")
-        subprocess.run([browser, *HEADLESS_FLAGS, f"--user-data-dir={scratch}/profile", "--no-pdf-header-footer",
-                        f"--print-to-pdf={output.resolve()}", page.as_uri()],
+        subprocess.run([browser, *HEADLESS_FLAGS, f"--user-data-dir={path.parent}/profile", "--no-pdf-header-footer",
+                        f"--print-to-pdf={path.resolve()}", page.as_uri()],
                        check=True, capture_output=True, timeout=120)
-    return output
+
+    return write_file_atomically(output, write, recognised=is_report)
+
+
+def is_report(path: Path) -> bool:
+    """A report pilotsim wrote (HTML or PDF), which a new report may replace."""
+    try:
+        if path.stat().st_size > 100e6:
+            return False
+        content = path.read_bytes()
+    except OSError:
+        return False
+    # A PDF's title is plain text, or UTF-16 in hexadecimal when it has
+    # letters beyond ASCII (as a Dutch title may).
+    in_hex = MARK.encode("utf-16-be").hex().upper().encode()
+    return MARK.encode() in content or in_hex in content.upper()
 
 
 #: Chromium without a screen, and without reaching for the network.
@@ -115,25 +147,13 @@ def find_browser() -> str | None:
 
 
 def _read_results(folder: Path) -> dict[str, Any]:
-    if not folder.is_dir():
-        raise ScenarioError([Problem(str(folder), None, None, "", "no such folder: expected a results folder of "
-                                                                  "pilotsim run")])
-    needed = ["summary.json", "scenario.yaml", "manifest.json"]
-    missing = [name for name in needed if not (folder / name).is_file()]
-    if missing:
-        raise ScenarioError([Problem(str(folder), None, None, name, "missing: not a results folder of pilotsim run")
-                             for name in missing])
-    yaml = YAML(typ="safe", pure=True)
-    rows = folder / "replications.csv"
-    table = (pd.read_csv(rows) if rows.is_file()
-             else pd.read_parquet(folder / "replications.parquet") if (folder / "replications.parquet").is_file()
-             else None)
-    return {
-        "summary": json.loads((folder / "summary.json").read_text()),
-        "scenario": yaml.load((folder / "scenario.yaml").read_text()),
-        "manifest": json.loads((folder / "manifest.json").read_text()),
-        "replications": table,
-    }
+    """The files of the results folder the report shows, each checked."""
+    run = RunFolder.open(folder)
+    summary = run.summary()
+    table = run.replication_rows()
+    # The scenario as its file has it (checked above by loading it).
+    scenario = YAML(typ="safe", pure=True).load(read_text(folder / "scenario.yaml"))
+    return {"summary": summary, "scenario": scenario, "manifest": run.manifest, "replications": table}
 
 
 def _field(data: Any, path: str) -> Any:

@@ -1,7 +1,7 @@
-"""Writing a run's results folder, all or nothing.
+"""Writing a run's results folder, all or nothing, and reading one back.
 
-Files go to a hidden folder beside the destination, which is renamed into
-place only when everything is written: an interrupted or failed run leaves
+Files are written to an empty folder that is put in place only when
+everything is written (``sim.folders``): an interrupted or failed run leaves
 the previous results as they were and no half-written folder behind.
 """
 
@@ -12,20 +12,23 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim import plots
 from sim.accounting import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
 from sim.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
 from sim.errors import Problem, ScenarioError
+from sim.folders import MANIFEST, write_atomically
 from sim.runner import ClientRecords, RunResult
 from sim.scenario_file import dump_scenario, load_scenario
 from sim.statistics import FAN_QUANTILES
@@ -34,42 +37,27 @@ from sim.worker import outcome_names
 _VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
 
 
-def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
-    return root / result.scenario.name
-
-
 def write_results(result: RunResult, folder: Path, command: list[str] | None = None,
-                  extra_plots: dict | None = None) -> Path:
-    """Write every output of ``result`` to ``folder`` (replacing it) and return
-    it; ``extra_plots`` (file name: figure) go to plots/ beside the usual ones."""
-    return write_atomically(folder, lambda staging: _write_all(result, staging, command, extra_plots or {}))
+                  extra_plots: dict | None = None, provenance: dict | None = None) -> Path:
+    """Write every output of ``result`` to ``folder`` and return it;
+    ``extra_plots`` (file name: figure) go to plots/ beside the usual ones,
+    ``provenance`` (e.g. the run a budget was recomputed from) to the manifest.
+    ``folder`` must be new or a results folder (``sim.folders``)."""
+    return write_atomically(folder, lambda staging: _write_all(result, staging, command, extra_plots or {},
+                                                               provenance or {}))
 
 
-def write_atomically(folder: Path, write: Callable[[Path], None]) -> Path:
-    """Let ``write`` fill a hidden folder beside ``folder``, then put it in
-    place of ``folder`` in one rename; on any error or interrupt, nothing."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
-    try:
-        write(staging)
-        _swap_into_place(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return folder
-
-
-def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra_plots: dict) -> None:
+def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra_plots: dict,
+               provenance: dict) -> None:
     if result.outcomes is not None:
         result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
         timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
     else:
         # Too many rows for a spreadsheet: the rows as Parquet, the months as distributions.
-        shutil.copyfile(result.replication_rows.path, folder / "replications.parquet")
+        _link_or_copy(result.replication_rows.path, folder / "replications.parquet")
         timeseries_summary(result).to_csv(folder / "timeseries_summary.csv", index=False, float_format="%.6g")
     if result.clients is not None:
-        shutil.copyfile(result.clients.path, folder / "clients.parquet")
+        _link_or_copy(result.clients.path, folder / "clients.parquet")
     if result.cashflow is not None:
         cashflow_table(result).to_parquet(folder / "cashflow.parquet", index=False)
     if result.scenario.budget is not None:
@@ -81,68 +69,191 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
     plots.save_all(result, folder / "plots")
     for name, figure in extra_plots.items():
         plots.save_figure(figure, folder / "plots" / name)
-    files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
     write_manifest(folder, {
         "scenario": result.scenario.name,
         "seed": result.seed,
         "replications": result.replications,
         "workers": result.workers,
         "run_seconds": round(result.seconds, 3),
-        "files": [*files, "manifest.json"],
+        **provenance,
     }, command)
 
 
-def recompute_budget(folder: Path, overrides: dict[str, Any], command: list[str] | None = None) -> RunResult:
+def _link_or_copy(source: Path, destination: Path) -> None:
+    """A table the run already wrote to its scratch folder: linked when on the
+    same disk (no second copy of what may be hundreds of MB), else copied."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copyfile(source, destination)
+
+
+def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
     """The money of a finished run again, from its client records, with the
-    budget as overridden; every other figure stays as it was. The folder is
-    rewritten as a whole, like a run's."""
+    budget as overridden; every other figure stays as it was. Nothing is
+    written: the folder of the run is left as it is (write the result with
+    ``write_results`` to a new folder, as ``pilotsim budget`` does)."""
     folder = Path(folder)
     not_budget = [path for path in overrides if not path.startswith("budget.")]
     if not_budget:
         message = "only budget.* fields change without simulating again; change the scenario and run it"
         raise ScenarioError([Problem(f"--set {path}", None, None, "", message) for path in not_budget])
-    for needed in ("scenario.yaml", "replications.csv", "timeseries.parquet", "manifest.json"):
-        if not (folder / needed).is_file():
-            raise ScenarioError([Problem(str(folder), None, None, "", f"not a pilotsim results folder: no {needed}")])
-    if not (folder / "clients.parquet").is_file():
-        raise ScenarioError([Problem(str(folder), None, None, "",
-                                     "no clients.parquet: run the scenario again with --keep-clients")])
-    scenario = load_scenario(folder / "scenario.yaml", overrides)
+    run_folder = RunFolder.open(folder, overrides)
+    scenario = run_folder.scenario
     if scenario.budget is None:
         raise ScenarioError([Problem(str(folder / "scenario.yaml"), None, None, "budget",
                                      "the scenario has no budget section; add one with --set budget.*")])
-    manifest = json.loads((folder / "manifest.json").read_text())
-    clients = ClientRecords(folder / "clients.parquet", scenario)
-    outcomes = pd.read_csv(folder / "replications.csv")
+    outcomes = run_folder.replications(exclude=MONEY_OUTCOMES + CASELOAD_MONEY_OUTCOMES)
+    timeseries = run_folder.timeseries(len(outcomes))
+    clients = run_folder.clients()
     money_rows, cashflow = [], []
-    for one in clients.by_replication():
-        money, flow = account(scenario, client_columns_of(one))
-        money_rows.append(money)
-        cashflow.append(flow)
+    with run_folder.reading("clients.parquet"):
+        for one in clients.by_replication():
+            money, flow = account(scenario, client_columns_of(one))
+            money_rows.append(money)
+            cashflow.append(flow)
+    if len(money_rows) != len(outcomes):
+        raise run_folder.problem("clients.parquet", f"holds {len(money_rows)} replications; replications.csv has "
+                                                    f"{len(outcomes)}")
     outcomes[list(MONEY_OUTCOMES)] = pd.DataFrame(money_rows, columns=list(MONEY_OUTCOMES))
     if scenario.caseload is not None:
         outcomes[list(CASELOAD_MONEY_OUTCOMES)] = [[caseload_savings_per_year(scenario, fewer)]
                                                    for fewer in outcomes["fewer_recipients"]]
     outcomes = outcomes[["replication", *outcome_names(scenario)]]
-    timeseries = pd.read_parquet(folder / "timeseries.parquet")
     states = tuple(column for column in timeseries.columns if column not in ("replication", "month"))
     months = np.sort(timeseries["month"].unique()).astype(float)
     monthly = timeseries[list(states)].to_numpy(dtype=np.int32).reshape(len(outcomes), len(months), -1)
-    cashflow = np.stack(cashflow)
-    result = RunResult(
+    return RunResult(
         scenario=scenario,
-        seed=manifest["seed"],
+        seed=run_folder.manifest["seed"],
         outcomes=outcomes,
         monthly=monthly,
-        cashflow=cashflow,
+        cashflow=np.stack(cashflow),
         months=months,
         states=states,
         clients=clients,
-        workers=manifest["workers"],
-        seconds=manifest["run_seconds"],
+        workers=run_folder.manifest["workers"],
+        seconds=run_folder.manifest["run_seconds"],
     )
-    write_results(result, folder, command)
-    return result
+
+
+class RunFolder:
+    """A results folder of ``pilotsim run``, read with every file checked:
+    whatever is missing or does not parse is one problem naming the file."""
+
+    #: Fields every run's manifest has.
+    MANIFEST_FIELDS = ("seed", "replications", "workers", "run_seconds", "files")
+
+    def __init__(self, path: Path, manifest: dict, scenario):
+        self.path, self.manifest, self.scenario = path, manifest, scenario
+
+    @classmethod
+    def open(cls, folder: Path, overrides: dict[str, Any] | None = None) -> RunFolder:
+        folder = Path(folder)
+        if not folder.exists():
+            raise ScenarioError([Problem(str(folder), None, None, "", "no such folder; give a results folder of "
+                                                                      "pilotsim run")])
+        if not folder.is_dir():
+            raise ScenarioError([Problem(str(folder), None, None, "", "not a folder; give a results folder of "
+                                                                      "pilotsim run")])
+        if not (folder / MANIFEST).is_file():
+            raise ScenarioError([Problem(str(folder), None, None, "",
+                                         "not a results folder of pilotsim run (no manifest.json)")])
+        reader = cls(folder, {}, None)
+        with reader.reading(MANIFEST):
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise reader.problem(MANIFEST, f"expected a JSON object of fields, got {type(manifest).__name__}")
+        missing = [name for name in cls.MANIFEST_FIELDS if name not in manifest]
+        if missing:
+            raise reader.problem(MANIFEST, f"no {', '.join(missing)}: not the manifest of a pilotsim run")
+        if not (folder / "scenario.yaml").is_file():
+            raise reader.problem("scenario.yaml", "missing: every results folder of pilotsim run has one")
+        reader.manifest = manifest
+        reader.scenario = load_scenario(folder / "scenario.yaml", overrides)  # problems name file and line
+        return reader
+
+    def replications(self, exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+        """replications.csv, with the rows and columns a run of the scenario writes."""
+        name = "replications.csv"
+        if not (self.path / name).is_file():
+            if (self.path / "replications.parquet").is_file():
+                raise self.problem(name, "missing: the run kept only distributions (--summary-only); run it again "
+                                         "with --per-replication")
+            raise self.problem(name, "missing")
+        with self.reading(name):
+            table = pd.read_csv(self.path / name)
+        wanted = ["replication", *(column for column in outcome_names(self.scenario) if column not in exclude)]
+        self._check_table(name, table, wanted, self.manifest["replications"])
+        return table
+
+    def replication_rows(self) -> pd.DataFrame | None:
+        """The outcome rows, from replications.csv or, for a summary-only run,
+        replications.parquet; None when the folder has neither."""
+        if (self.path / "replications.csv").is_file():
+            return self.replications()
+        name = "replications.parquet"
+        if not (self.path / name).is_file():
+            return None
+        with self.reading(name):
+            table = pd.read_parquet(self.path / name)
+        self._check_table(name, table, ["replication", *outcome_names(self.scenario)], self.manifest["replications"])
+        return table
+
+    def timeseries(self, replications: int) -> pd.DataFrame:
+        name = "timeseries.parquet"
+        if not (self.path / name).is_file():
+            raise self.problem(name, "missing")
+        with self.reading(name):
+            table = pd.read_parquet(self.path / name)
+        from sim.outcomes import months, state_names
+
+        wanted = ["replication", "month", *state_names(self.scenario)]
+        self._check_table(name, table, wanted, replications * len(months(self.scenario)))
+        return table
+
+    def clients(self) -> ClientRecords:
+        name = "clients.parquet"
+        if not (self.path / name).is_file():
+            raise self.problem(name, "missing: run the scenario again with --keep-clients")
+        with self.reading(name):
+            pq.ParquetFile(self.path / name)
+        return ClientRecords(self.path / name, self.scenario)
+
+    def summary(self) -> dict:
+        name = "summary.json"
+        if not (self.path / name).is_file():
+            raise self.problem(name, "missing")
+        with self.reading(name):
+            document = json.loads((self.path / name).read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or not isinstance(document.get("outcomes"), dict):
+            raise self.problem(name, "expected a JSON object with the outcomes of the run")
+        return document
+
+    @contextmanager
+    def reading(self, name: str) -> Iterator[None]:
+        """Any failure to read or parse ``name`` as one problem naming it."""
+        try:
+            yield
+        except ScenarioError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError, pa.ArrowException,
+                pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            detail = " ".join(str(error).split()) or type(error).__name__
+            if isinstance(error, KeyError):
+                detail = f"no column or field {detail}"
+            raise self.problem(name, f"cannot be read ({detail[:200]})") from None
+
+    def problem(self, name: str, message: str) -> ScenarioError:
+        return ScenarioError([Problem(str(self.path / name), None, None, "", message)])
+
+    def _check_table(self, name: str, table: pd.DataFrame, columns: list[str], rows: int) -> None:
+        missing = [column for column in columns if column not in table.columns]
+        if missing:
+            shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+            raise self.problem(name, f"no column {shown}: not as pilotsim run writes it for this scenario")
+        if len(table) != rows:
+            raise self.problem(name, f"{len(table):,} rows where the run wrote {rows:,}")
 
 
 def client_columns_of(table: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -247,25 +358,18 @@ def package_versions() -> dict[str, str | None]:
 
 
 def write_manifest(folder: Path, fields: dict, command: list[str] | None) -> None:
-    """manifest.json: what was run, the command that runs it again, and the
-    versions it ran with."""
+    """manifest.json: what was run, the command that runs it again, the
+    versions it ran with, and every file of the folder. Written last: the
+    list of files is how pilotsim knows later that the folder is its own and
+    holds nothing of the user's (``sim.folders``)."""
+    files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
     manifest = {
         **fields,
+        "files": [*files, MANIFEST],
         "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command if command is not None else sys.argv,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "versions": package_versions(),
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-
-
-def _swap_into_place(staging: Path, folder: Path) -> None:
-    if folder.exists():
-        retired = folder.with_name(f".{folder.name}.replaced")
-        shutil.rmtree(retired, ignore_errors=True)
-        os.replace(folder, retired)
-        os.replace(staging, folder)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.replace(staging, folder)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

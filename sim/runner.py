@@ -25,7 +25,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import executors
+# pyarrow swaps in a signal handler of its own during long reads and writes; a
+# Ctrl-C in that moment was lost, or ended the process by the signal after
+# its message. Python's own handler raises KeyboardInterrupt when the read
+# returns, which every command answers with one line.
+pa.enable_signal_handlers(False)
+
+from sim import executors, limits
+from sim.errors import ScenarioError
+from sim.folders import scratch_folder
 from sim.accounting import calendar_years
 from sim.aggregate import Aggregates
 from sim.accounting import CASHFLOW
@@ -136,6 +144,10 @@ def run(
     seed = scenario.seed if seed is None else seed
     shared = executors.current()
     slots = shared.slots if shared is not None else max(1, workers or executors.cores())
+    # Refused before it starts when it would not fit the machine (sim.limits).
+    too_large = limits.estimate(scenario, replications, slots, keep_replications).problems()
+    if too_large:
+        raise ScenarioError(too_large)
     end = first_replication + replications
 
     grid, states, columns = months(scenario), state_names(scenario), outcome_names(scenario)
@@ -324,7 +336,9 @@ class _ChunkedParquet:
     @classmethod
     def being_written(cls, scenario: Scenario):
         """An empty table in a temporary folder, removed with the object."""
-        folder = tempfile.TemporaryDirectory(prefix=f"pilotsim-{Path(cls.file_name).stem}-")
+        # Inside the command's working folder when there is one, so that a
+        # killed command leaves nothing behind that the next one cannot remove.
+        folder = tempfile.TemporaryDirectory(prefix=f"pilotsim-{Path(cls.file_name).stem}-", dir=scratch_folder())
         return cls(Path(folder.name) / cls.file_name, scenario, folder)
 
     def add_table(self, first: int, table: pd.DataFrame) -> None:

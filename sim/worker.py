@@ -9,7 +9,9 @@ matplotlib, so each worker process stays small (about 60 MB).
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 
@@ -103,7 +105,28 @@ def unknown_outcomes(scenario: Scenario, outcomes: list[str]) -> list[Problem]:
             for outcome in outcomes if outcome not in known]
 
 
-def leave_interrupts_to_the_parent() -> None:
-    """Ctrl-C reaches every process in the terminal's group; workers ignore it
-    so the parent alone decides how to stop, and says so once."""
+def prepare_worker() -> None:
+    """Run first in each worker process.
+
+    Ctrl-C reaches every process in the terminal's group; workers ignore it
+    so the parent alone decides how to stop, and says so once. The parent
+    keeps SIGINT blocked while it starts workers, so that a Ctrl-C in that
+    moment cannot reach a worker before it ignores it; it is unblocked here.
+
+    A parent that is killed outright cannot stop its workers, so each worker
+    watches for that itself and exits within a fraction of a second instead
+    of holding its memory for ever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    parent = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="pilotsim-parent-watch", daemon=True).start()
+
+
+#: How often a worker looks whether its parent is still there.
+PARENT_CHECK_SECONDS = 0.2
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)

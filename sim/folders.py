@@ -1,0 +1,387 @@
+"""Where a command writes, and the rule that keeps a user's own files safe.
+
+A command writes a results folder (or a report file) only to
+
+- a path that does not exist yet, or an empty folder made for it, or
+- a folder pilotsim wrote itself: its ``manifest.json`` lists every file in
+  it (a report added later aside), so nothing of the user's is in it;
+- for a file: a report pilotsim wrote earlier.
+
+Anything else (a folder with other files in it, a file, the current folder
+or one that holds it, the home folder, the root) is refused with one line,
+before any work starts. There is no option to force it.
+
+A command claims its destination before it starts working. The claim
+
+- takes a lock beside the destination (``.NAME.lock``), so a second command
+  aimed at the same place is refused instead of silently overwriting the
+  first one's results; the lock dies with the process that holds it;
+- removes what an earlier command that was killed left behind there;
+- makes one hidden working folder beside the destination
+  (``.NAME.xxxxxxxx.partial``) for scratch files and for the new results,
+  which are put in place with one rename once complete, and removed in any
+  case when the command ends.
+
+So an interrupted command leaves the previous results as they were, and a
+killed one leaves only a hidden folder that the next command there removes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.errors import Problem, ScenarioError
+
+MANIFEST = "manifest.json"
+
+#: Files pilotsim writes into a results folder after the folder itself.
+ADDED_LATER = frozenset({"report.html", "report.pdf"})
+
+#: Longest name of a destination, in bytes: the hidden working folder beside
+#: it adds 18 to a limit of 255 on most file systems.
+MAX_NAME_BYTES = 200
+
+#: Files looked at in a folder before it is judged not to be pilotsim's.
+_MAX_FILES_LOOKED_AT = 10_000
+
+#: The working folders a claim makes: ``.NAME.`` + mkdtemp's 8 characters + ``.partial``.
+_WORKING_SUFFIX = ".partial"
+
+_claims: dict[Path, Claim] = {}
+_scratch: ContextVar[Path | None] = ContextVar("pilotsim_scratch", default=None)
+
+
+class DestinationRefused(ScenarioError):
+    """The destination is not one pilotsim may write; ``problems`` says why."""
+
+
+def scratch_folder() -> Path | None:
+    """Where a command's temporary files go: inside its claimed working folder,
+    so a killed command leaves nothing elsewhere (None: the system's)."""
+    return _scratch.get()
+
+
+@dataclass
+class Claim:
+    """A destination held by this process until the command ends."""
+
+    path: Path               # absolute, as given (symbolic links are refused)
+    label: str               # how messages name it
+    kind: str                # "folder" or "file"
+    working: Path            # the hidden working folder beside it
+    recognised: Callable[[Path], bool] | None = None
+    _lock: int = field(default=-1, repr=False)
+
+    @property
+    def scratch(self) -> Path:
+        return self.working / "scratch"
+
+    def fresh_staging(self) -> Path:
+        """An empty folder for the new results (or for the new file)."""
+        staging = self.working / "new"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()  # the user's umask applies: the results folder gets the usual permissions
+        return staging
+
+    def put_in_place(self, staging: Path) -> None:
+        """Make ``staging`` the destination in one step. The destination is
+        checked again: it may have changed while the command was working (a
+        file of the user's put into it); then the new results go beside it
+        instead, under a name of their own, and the refusal says where."""
+        try:
+            _refuse_unless_writable(self.path, self.kind, self.label, self.recognised)
+        except DestinationRefused as refused:
+            beside = _free_name_beside(self.path)
+            os.rename(staging / self.path.name if self.kind == "file" else staging, beside)
+            problem = refused.problems[0]
+            raise DestinationRefused([Problem(problem.file, None, None, "", f"{problem.message}. It changed while "
+                                              f"the command worked: what it made is in {beside} instead")]) from None
+        if self.kind == "file":
+            os.replace(staging / self.path.name, self.path)
+            return
+        if not self.path.exists():
+            os.rename(staging, self.path)
+        elif not _exchange(staging, self.path):
+            # Without an atomic exchange: the old folder goes aside inside the
+            # working folder first, where the next claim finds it if this
+            # process is killed in between.
+            old = self.working / "old"
+            os.rename(self.path, old)
+            os.rename(staging, self.path)
+        shutil.rmtree(self.working / "new", ignore_errors=True)
+        shutil.rmtree(self.working / "old", ignore_errors=True)
+
+
+@contextmanager
+def claimed(path: str | Path, kind: str = "folder", label: str | None = None,
+            recognised: Callable[[Path], bool] | None = None) -> Iterator[Claim]:
+    """Hold ``path`` for the duration of the block (see the module's text).
+
+    Claiming a path this process already holds gives the same claim, so a
+    command can claim early and the writer claim again."""
+    destination = Path(os.path.abspath(path))
+    label = label or str(path)
+    if destination in _claims:
+        yield _claims[destination]
+        return
+    _refuse_unless_writable(destination, kind, label, recognised)
+    parent = destination.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _refused(label, f"cannot be made: {_reason(error)}") from None
+    lock = _lock(destination, label)
+    try:
+        _remove_what_killed_commands_left(destination)
+        try:
+            working = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=_WORKING_SUFFIX, dir=parent))
+        except OSError as error:
+            raise _refused(label, f"cannot be written: {_reason(error)}") from None
+        claim = Claim(destination, label, kind, working, recognised, lock)
+        (claim.scratch).mkdir()
+        _claims[destination] = claim
+        token = _scratch.set(claim.scratch)
+        try:
+            yield claim
+        finally:
+            _scratch.reset(token)
+            del _claims[destination]
+            shutil.rmtree(working, ignore_errors=True)
+    finally:
+        _unlock(destination, lock)
+
+
+def write_atomically(folder: str | Path, write: Callable[[Path], None]) -> Path:
+    """Let ``write`` fill an empty folder, then put it in place of ``folder``
+    in one rename; on any error or interrupt, ``folder`` stays as it was."""
+    with claimed(folder) as claim:
+        staging = claim.fresh_staging()
+        write(staging)
+        claim.put_in_place(staging)
+    return Path(folder)
+
+
+def write_file_atomically(path: str | Path, write: Callable[[Path], None], label: str | None = None,
+                          recognised: Callable[[Path], bool] | None = None) -> Path:
+    """Let ``write`` write a file, then put it at ``path`` in one rename;
+    ``recognised`` tells which existing files it may replace."""
+    with claimed(path, kind="file", label=label, recognised=recognised) as claim:
+        staging = claim.fresh_staging()
+        write(staging / claim.path.name)
+        claim.put_in_place(staging)
+    return Path(path)
+
+
+def _free_name_beside(path: Path) -> Path:
+    for number in range(2, 10_000):
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise _refused(str(path), "no free name beside it")
+
+
+def is_results_folder(folder: Path) -> bool:
+    """A folder pilotsim wrote: a manifest listing its files."""
+    return _manifest_files(folder) is not None
+
+
+# --- the rule ------------------------------------------------------------------
+
+
+def _refuse_unless_writable(path: Path, kind: str, label: str, recognised: Callable[[Path], bool] | None) -> None:
+    if len(path.name.encode()) > MAX_NAME_BYTES:
+        raise _refused(label, f"the name is too long ({len(path.name.encode())} bytes; at most {MAX_NAME_BYTES})")
+    if path.is_symlink():
+        raise _refused(label, "is a symbolic link; give the folder it points to, or a new path")
+    real = path.resolve()
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known to this process
+        home = Path(real.anchor) / "\0no home"
+    here = Path.cwd().resolve()
+    if real == Path(real.anchor):
+        raise _refused(label, "is the root folder; give a new folder for the results")
+    if real == home:
+        raise _refused(label, "is your home folder; give a new folder for the results")
+    if real == here:
+        raise _refused(label, "is the current folder; give a new folder for the results")
+    if real in here.parents or real in home.parents:
+        raise _refused(label, "holds the current or the home folder; give a new folder for the results")
+    if not path.exists():
+        _refuse_unless_creatable(path, label)
+        return
+    if kind == "file":
+        if path.is_dir():
+            raise _refused(label, "is a folder; give the name of a file to write")
+        if not path.is_file() or recognised is None or not recognised(path):
+            raise _refused(label, "is a file pilotsim did not write; give a new file name")
+        return
+    if not path.is_dir():
+        raise _refused(label, "is a file, not a folder; give a new path for the results")
+    present = _files_in(path)
+    if not present:
+        return  # an empty folder made for the results
+    listed = _manifest_files(path)
+    if listed is None:
+        shown = _some(present)
+        raise _refused(label, f"is not a results folder of pilotsim (no manifest.json) and holds {shown}; "
+                              "give a new folder for the results")
+    foreign = sorted(present - listed - ADDED_LATER - {MANIFEST})
+    if foreign:
+        raise _refused(label, f"holds files pilotsim did not write ({_some(foreign)}); "
+                              "give a new folder, or move them out yourself")
+
+
+def _refuse_unless_creatable(path: Path, label: str) -> None:
+    existing = path.parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise _refused(label, f"cannot be made: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise _refused(label, f"cannot be written: {existing} is not writable")
+
+
+#: What claims of pilotsim's leave inside a results folder, such as those of
+#: a report written into it whose command was killed: pilotsim's own too.
+_OWN_LEFTOVERS = re.compile(rf"^\.[^/]+\.(lock|[a-z0-9_]{{8}}{re.escape(_WORKING_SUFFIX)}(/.*)?)$")
+
+
+def _files_in(folder: Path) -> set[str]:
+    """Files under ``folder`` relative to it; stops counting past a limit (a
+    folder that large is no results folder anyway)."""
+    found: set[str] = set()
+    for root, folders, files in os.walk(folder):
+        for name in files:
+            relative = os.path.relpath(os.path.join(root, name), folder)
+            if not _OWN_LEFTOVERS.match(relative):
+                found.add(relative)
+        if len(found) > _MAX_FILES_LOOKED_AT:
+            break
+        if not files and not folders and root != str(folder):
+            found.add(os.path.relpath(root, folder) + "/")  # an empty folder of the user's counts too
+    return found
+
+
+def _manifest_files(folder: Path) -> set[str] | None:
+    """The files a manifest of pilotsim's lists, or None when there is none."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or "written_at" not in manifest or not isinstance(manifest.get("files"), list):
+        return None
+    listed = {name for name in manifest["files"] if isinstance(name, str)}
+    # Folders of the listed files count as listed too (an empty plots/ aside).
+    return listed | {str(Path(name).parent) + "/" for name in listed if "/" in name}
+
+
+def _some(names) -> str:
+    names = sorted(names)
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _refused(label: str, message: str) -> DestinationRefused:
+    return DestinationRefused([Problem(label, None, None, "", message)])
+
+
+def _reason(error: OSError) -> str:
+    where = error.filename or ""
+    return f"{where}: {error.strerror}" if where else str(error.strerror or error)
+
+
+# --- the lock ------------------------------------------------------------------
+
+
+def _lock_path(destination: Path) -> Path:
+    return destination.with_name(f".{destination.name}.lock")
+
+
+def _lock(destination: Path, label: str) -> int:
+    """An exclusive lock beside ``destination``. POSIX record locks are not
+    inherited by worker processes and vanish with the process that holds
+    them, so a killed command never leaves the place locked."""
+    path = _lock_path(destination)
+    for _ in range(5):
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise _refused(label, f"cannot be written: {_reason(error)}") from None
+        try:
+            fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip()
+            os.close(descriptor)
+            process = f" (process {holder})" if holder.isdigit() else ""
+            raise _refused(label, f"is being written by another pilotsim command{process}; wait for it to finish "
+                                  "or give another --out") from None
+        # The file may have been removed by the holder just before: then this
+        # lock is on a file nobody else will look at, so take the new one.
+        try:
+            same = os.stat(path).st_ino == os.fstat(descriptor).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, str(os.getpid()).encode(), 0)
+            return descriptor
+        os.close(descriptor)
+    raise _refused(label, "is being claimed and released by other commands over and over; try again")
+
+
+def _unlock(destination: Path, descriptor: int) -> None:
+    try:
+        os.unlink(_lock_path(destination))
+    except FileNotFoundError:
+        pass
+    os.close(descriptor)
+
+
+def _remove_what_killed_commands_left(destination: Path) -> None:
+    """Working folders beside ``destination`` that no live command holds (the
+    lock says so): if a kill came between moving old results aside and
+    putting new ones in place, the old ones go back first."""
+    pattern = re.compile(rf"^\.{re.escape(destination.name)}\.[a-z0-9_]{{8}}{re.escape(_WORKING_SUFFIX)}$")
+    for leftover in destination.parent.iterdir():
+        if not pattern.match(leftover.name) or not leftover.is_dir() or leftover.is_symlink():
+            continue
+        old = leftover / "old"
+        if not destination.exists() and old.is_dir() and is_results_folder(old):
+            os.rename(old, destination)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+# --- an atomic exchange of two folders (Linux) --------------------------------------
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one step where the system can (Linux's renameat2);
+    False where it cannot, and nothing has moved."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(second))

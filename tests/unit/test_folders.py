@@ -1,0 +1,107 @@
+"""The rule for destinations, on the functions every command writes through."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from sim import folders
+from sim.results import write_manifest
+
+
+def fill(folder, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+def written_by_pilotsim(staging) -> None:
+    fill(staging, {"summary.csv": "a,b\n", "plots/one.png": "png"})
+    write_manifest(staging, {"scenario": "x"}, ["pilotsim", "run"])
+
+
+def test_a_new_folder_is_written_whole_and_lists_its_files(tmp_path):
+    out = folders.write_atomically(tmp_path / "new" / "results", written_by_pilotsim)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(manifest["files"]) == ["manifest.json", "plots/one.png", "summary.csv"]
+    assert folders.is_results_folder(out)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["results"]
+
+
+def test_its_own_folder_is_replaced_and_anything_else_refused(tmp_path):
+    out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    folders.write_atomically(out, lambda staging: (fill(staging, {"other.csv": "new"}),
+                                                   write_manifest(staging, {}, None)))
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "other.csv"]
+    (out / "mine.txt").write_text("mine")
+    with pytest.raises(folders.DestinationRefused, match="mine.txt"):
+        folders.write_atomically(out, written_by_pilotsim)
+    assert (out / "mine.txt").read_text() == "mine" and (out / "other.csv").read_text() == "new"
+
+
+def test_a_folder_that_changes_while_the_command_works_keeps_the_users_file(tmp_path):
+    out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    with folders.claimed(out) as claim:
+        staging = claim.fresh_staging()
+        written_by_pilotsim(staging)
+        (out / "added_meanwhile.txt").write_text("mine")  # while the command worked
+        with pytest.raises(folders.DestinationRefused, match="is in .*results-2 instead"):
+            claim.put_in_place(staging)
+    assert (out / "added_meanwhile.txt").read_text() == "mine"
+    assert folders.is_results_folder(tmp_path / "results-2")
+
+
+def test_what_a_killed_report_left_inside_a_results_folder_does_not_make_it_foreign(tmp_path):
+    out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    fill(out, {".report.html.k2j4h0x_.partial/new/report.html": "half", ".report.html.lock": "123"})
+    folders.write_atomically(out, written_by_pilotsim)
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "plots", "summary.csv"]
+
+
+def test_the_old_results_come_back_if_a_kill_fell_between_the_two_renames(tmp_path):
+    out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    # As a killed command without an atomic exchange would leave it: the old
+    # results moved into its working folder, the destination gone.
+    working = tmp_path / ".results.abcdefgh.partial"
+    working.mkdir()
+    out.rename(working / "old")
+    with folders.claimed(tmp_path / "results"):
+        assert folders.is_results_folder(tmp_path / "results")
+        assert not working.exists()
+
+
+def test_a_claim_held_by_another_process_is_refused_and_released_when_it_dies(tmp_path):
+    out = tmp_path / "results"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from sim import folders
+        with folders.claimed({str(out)!r}):
+            print("held", flush=True)
+            time.sleep(60)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(folders.DestinationRefused, match=rf"being written by another pilotsim command "
+                                                             rf"\(process {holder.pid}\)"):
+            folders.write_atomically(out, written_by_pilotsim)
+    finally:
+        holder.kill()
+        holder.wait()
+    folders.write_atomically(out, written_by_pilotsim)  # the lock died with its holder
+    assert folders.is_results_folder(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_a_file_is_replaced_only_when_recognised(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text("my own page")
+    with pytest.raises(folders.DestinationRefused, match="did not write"):
+        folders.write_file_atomically(page, lambda path: path.write_text("new"), recognised=lambda _: False)
+    assert page.read_text() == "my own page"
+    folders.write_file_atomically(page, lambda path: path.write_text("new"), recognised=lambda _: True)
+    assert page.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
