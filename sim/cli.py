@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
+import shlex
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,11 +16,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from sim import executors, shipped
+from sim import executors, folders, limits, shipped
 from sim.errors import Problem, ScenarioError
-from sim.scenario import Scenario
+from sim.scenario import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario_file import load_scenario, parse_overrides
+
+try:  # Typer from 0.2x carries its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:
+    from click import exceptions as click_exceptions
 
 app = typer.Typer(
     help="Simulate training-to-work programmes for people on social assistance.\n\n"
@@ -27,10 +35,15 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Click's own help: it wraps to any terminal width and never cuts an
+    # option's name, as the boxed help did at 80 columns.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console()
-err = Console(stderr=True)
+# Nothing a user wrote is read as markup or emoji codes: a position such as
+# "file.yaml:100:30" would otherwise print as "file.yaml💯30".
+out = Console(markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
 #: The --set option, shared by every command that reads a scenario.
 SetOption = Annotated[
@@ -40,7 +53,9 @@ SetOption = Annotated[
 ]
 
 WorkersOption = Annotated[
-    Optional[int], typer.Option("--workers", "-w", min=1, help="Processes to use (default: all cores).")
+    Optional[int], typer.Option("--workers", "-w", min=1, metavar="N",
+                                help="Processes to use (default: all cores; at most "
+                                     f"{limits.MAX_WORKERS_PER_CORE} per core).")
 ]
 ExecutorOption = Annotated[
     str, typer.Option("--executor", envvar="PILOTSIM_EXECUTOR",
@@ -51,7 +66,12 @@ SchedulerOption = Annotated[
     Optional[str], typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: the "
                                                     "DASK_SCHEDULER_ADDRESS setting, else a local cluster).")
 ]
-SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the scenario's).")]
+SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, metavar="N",
+                                                   help="Root seed (default: the scenario's).")]
+
+#: The rule for every --out, in the help of each command that writes.
+OUT_RULE = ("A new path, or a folder pilotsim wrote (replaced when the new results are complete); anything else "
+            "is refused.")
 
 #: Runs larger than this keep distributions rather than every replication
 #: (100,000 replications of the reference keep about 2 GB per replication).
@@ -95,18 +115,20 @@ _IN_THOUSANDS = {name for name, (_, precise, _) in (_MONEY_HEADLINE | _CASELOAD_
                  if precise == _THOUSANDS[0]}
 
 
-@app.command()
+@app.command(short_help="Run a scenario many times: tables, a summary and plots.")
 def run(
     scenario: Annotated[
         Optional[str],
         typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: {shipped.REFERENCE}."),
     ] = None,
     replications: Annotated[
-        Optional[int], typer.Option("-n", "--replications", min=1, help="Replications (default: the scenario's).")
+        Optional[int], typer.Option("-n", "--replications", min=1, metavar="N",
+                                    help="Replications (default: the scenario's).")
     ] = None,
     seed: SeedOption = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder (default: results/<scenario name>).")
+        Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                     help=f"Results folder (default: results/<scenario name>). {OUT_RULE}")
     ] = None,
     keep_clients: Annotated[
         Optional[bool],
@@ -134,23 +156,25 @@ def run(
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
     from sim.plots import chance_and_ignorance_plots as plot_chance_and_ignorance
-    from sim.results import default_folder, write_results
+    from sim.results import write_results
     from sim.runner import run as run_replications
 
     loaded = _load_or_exit(scenario or shipped.REFERENCE, overrides)
     if with_uncertainty and not loaded.uncertain:
-        err.print(f"--with-uncertainty: scenario {loaded.name} names no uncertain parameters "
-                  "(an uncertain: section; see docs/sensitivity.md)", soft_wrap=True, markup=False)
-        raise typer.Exit(2)
+        _exit_with([Problem("--with-uncertainty", None, None, "",
+                            f"scenario {loaded.name} names no uncertain parameters (an uncertain: section; see "
+                            "docs/sensitivity.md)")])
     count = replications or loaded.replications
     if per_replication is None:
         per_replication = count <= SUMMARY_ONLY_ABOVE
     if keep_clients is None:
         keep_clients = loaded.budget is not None and per_replication
+    _refuse_too_large(loaded, count, workers, per_replication, f"-n {count}" if replications else "replications")
     # With uncertainty, a plain run on the same numbers shows what chance alone does.
     compared = with_uncertainty and per_replication
-    try:
-        with _executor(executor, workers, scheduler), _progress() as progress:
+    folder = out_dir or Path("results") / loaded.name
+    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+        with _progress() as progress:
             task = progress.add_task(f"{loaded.name}", total=count * (2 if compared else 1))
             chance_only = run_replications(
                 loaded, count, seed=seed, workers=workers, on_progress=lambda done: progress.advance(task, done),
@@ -161,11 +185,7 @@ def run(
                 with_uncertainty=with_uncertainty,
             )
         extra = (plot_chance_and_ignorance(chance_only.outcomes, result.outcomes, loaded) if compared else {})
-        folder = write_results(result, out_dir or default_folder(result), command=["pilotsim", *sys.argv[1:]],
-                               extra_plots=extra)
-    except KeyboardInterrupt:
-        err.print("Interrupted: no results were written.")
-        raise typer.Exit(130) from None
+        write_results(result, folder, command=_command(), extra_plots=extra)
 
     summary = result.summary()
     headline = _HEADLINE | (_MONEY_HEADLINE if loaded.budget is not None else {})
@@ -189,7 +209,8 @@ def run(
             f"(95 % interval {chance.low:.0%} to {chance.high:.0%})", soft_wrap=True
         )
     out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
-    _warn_if_imprecise(summary, ["placed", "npv"] if loaded.budget is not None else ["placed"], loaded.name)
+    _warn_if_imprecise(summary, ["placed", "npv"] if loaded.budget is not None else ["placed"],
+                       scenario or shipped.REFERENCE, overrides or [])
 
 
 #: Above this half-width of the 95 % interval, as a share of the mean, a run's
@@ -197,52 +218,70 @@ def run(
 IMPRECISE_ABOVE = 0.05
 
 
-def _warn_if_imprecise(summary, outcomes: list[str], scenario_name: str) -> None:
+def _warn_if_imprecise(summary, outcomes: list[str], scenario: str, overrides: list[str]) -> None:
     for outcome in outcomes:
         row = summary.loc[outcome]
         if row["mean"] == 0 or math.isnan(row["mean"]):
             continue
         relative = (row["ci95_high"] - row["mean"]) / abs(row["mean"])
         if relative > IMPRECISE_ABOVE:
+            # The scenario and its --set changes as given, so the command works as printed.
+            suggestion = shlex.join(["pilotsim", "replications", scenario,
+                                     *(part for change in overrides for part in ("--set", change)),
+                                     "--outcome", outcome])
             err.print(f"Warning: the 95 % interval of the mean of {outcome} is ± {relative:.1%} of it, wider than "
-                      f"{IMPRECISE_ABOVE:.0%}; run more replications (pilotsim replications {scenario_name} "
-                      f"--outcome {outcome} says how many).", soft_wrap=True, markup=False, highlight=False)
+                      f"{IMPRECISE_ABOVE:.0%}; run more replications ({suggestion} says how many).", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="Recompute the money of a run, without simulating again.")
 def budget(
-    results_dir: Annotated[Path, typer.Argument(help="A results folder written by pilotsim run.")],
+    results_dir: Annotated[Path, typer.Argument(metavar="RESULTS", help="A results folder written by pilotsim run.")],
     overrides: Annotated[
         Optional[list[str]],
         typer.Option("--set", metavar="PATH=VALUE",
                      help="Change a budget field, e.g. --set budget.discount_rate=0.03 (repeatable)."),
     ] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                     help=f"Where the recomputed results go (default: beside the run, its name "
+                                          f"with _budget). The run itself is never changed. {OUT_RULE}")
+    ] = None,
 ) -> None:
-    """Recompute the money of a run from its client records, without simulating again."""
-    from sim.results import recompute_budget
+    """Recompute the money of a run from its client records, without simulating
+    again, and write the run's results with the new money to a new folder."""
+    from sim.results import recompute_budget, write_results
 
-    try:
-        result = recompute_budget(results_dir, parse_overrides(overrides or []),
-                                  command=["pilotsim", *sys.argv[1:]])
-    except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
+    changes = _overrides_or_exit(overrides)
+    folder = out_dir or results_dir.with_name(results_dir.name + "_budget")
+    if folder.resolve() == results_dir.resolve():
+        _exit_with([Problem(f"--out {folder}", None, None, "",
+                            "is the run's own folder; budget writes a new folder and never changes the run")])
+    with _interrupts(), _destination(folder):
+        try:
+            result = recompute_budget(results_dir, changes)
+        except ScenarioError as error:
+            _exit_with(error.problems)
+        write_results(result, folder, _command(), provenance={"recomputed_from": str(results_dir)})
     summary = result.summary()
     out.print(_headline_table(result.scenario, summary, _MONEY_HEADLINE,
                               f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
                               f"replications, discount rate {result.scenario.budget.discount_rate:.2%}"))
-    out.print(f"Results rewritten in {results_dir}/", soft_wrap=True)
+    out.print(f"Results with the new money written to {folder}/ (the run in {results_dir}/ is unchanged).",
+              soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="Compare scenarios on the same random numbers.")
 def compare(
     scenarios: Annotated[list[str], typer.Argument(help="Two or more scenarios; the first is the baseline.")],
     replications: Annotated[
-        Optional[int], typer.Option("-n", "--replications", min=2, help="Replications (default: the first's).")
+        Optional[int], typer.Option("-n", "--replications", min=2, metavar="N",
+                                    help="Replications (default: the first's).")
     ] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Root seed (default: the first's).")] = None,
+    seed: SeedOption = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder (default: results/compare_<first>_<second>...).")
+        Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                     help="Results folder (default: results/compare_<first>_<second>...). "
+                                          + OUT_RULE)
     ] = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
@@ -255,24 +294,22 @@ def compare(
     from sim.compare import write_comparison
 
     if len(scenarios) < 2:
-        err.print("compare needs at least two scenarios")
-        raise typer.Exit(2)
+        _exit_with([Problem("compare", None, None, "", "needs at least two scenarios")])
     loaded = [_load_or_exit(name, overrides) for name in scenarios]
     names = [scenario.name for scenario in loaded]
     if len(set(names)) < len(names):
-        err.print(f"scenarios must have different names, got {', '.join(names)}")
-        raise typer.Exit(2)
+        _exit_with([Problem("compare", None, None, "",
+                            f"scenarios must have different names, got {', '.join(names)}")])
     count = replications or loaded[0].replications
-    try:
-        with _executor(executor, workers, scheduler), _progress() as progress:
+    for scenario in loaded:
+        _refuse_too_large(scenario, count, workers, True, f"-n {count}")
+    folder = out_dir or Path("results") / _folder_name("compare_" + "_".join(names))
+    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+        with _progress() as progress:
             task = progress.add_task("comparing", total=count * len(loaded))
             comparison = compare_scenarios(loaded, count, seed=seed, workers=workers,
                                            on_progress=lambda done: progress.advance(task, done))
-        folder = write_comparison(comparison, out_dir or Path("results") / ("compare_" + "_".join(names)),
-                                  command=["pilotsim", *sys.argv[1:]])
-    except KeyboardInterrupt:
-        err.print("Interrupted: no results were written.")
-        raise typer.Exit(130) from None
+        write_comparison(comparison, folder, command=_command())
     summary = comparison.summary()
     for alternative in comparison.alternatives:
         rows = summary[summary["scenario"] == alternative.scenario.name].drop(columns="scenario").set_index("outcome")
@@ -296,20 +333,21 @@ def compare(
     out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="Run a scenario at many values of some of its fields.")
 def sweep(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     vary: Annotated[
         list[str],
         typer.Option("--vary", metavar="PATH=SPEC",
-                     help="A field and its values: low:high:step (ends included) or v1,v2,... (repeatable)."),
+                     help="A field and its values: low:high:step (ends included) or v1,v2,... (repeatable; at most "
+                          f"{limits.MAX_POINTS:,} points in all)."),
     ],
     design: Annotated[
         str, typer.Option("--design", help="grid: every combination; lhs: a Latin hypercube of --points points.")
     ] = "grid",
-    points: Annotated[int, typer.Option("--points", min=2, help="Points of a Latin hypercube.")] = 20,
+    points: Annotated[int, typer.Option("--points", min=2, metavar="N", help="Points of a Latin hypercube.")] = 20,
     replications: Annotated[
-        Optional[int], typer.Option("-n", "--replications", min=2, help="Replications per point.")
+        Optional[int], typer.Option("-n", "--replications", min=2, metavar="N", help="Replications per point.")
     ] = 200,
     seed: SeedOption = None,
     target: Annotated[
@@ -317,7 +355,8 @@ def sweep(
                                     help="Target for the chance charts (default: the scenario's target.placed).")
     ] = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder (default: results/sweep_<scenario name>).")
+        Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                     help=f"Results folder (default: results/sweep_<scenario name>). {OUT_RULE}")
     ] = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
@@ -330,25 +369,36 @@ def sweep(
 
     base = _load_or_exit(scenario, overrides)
     if design not in ("grid", "lhs"):
-        err.print(f"--design: expected grid or lhs, got {design!r}")
-        raise typer.Exit(2)
+        _exit_with([Problem(f"--design {design}", None, None, "", "expected grid or lhs")])
     try:
         varied = [sweeping.parse_vary(text, base) for text in vary]
+        count = math.prod(len(v.values) for v in varied) if design == "grid" else points
+        problems = limits.too_many_points(count, "--vary " + " --vary ".join(vary))
+        problems += limits.too_many_replications(count * replications, f"-n {replications}")
+        if problems:
+            raise ScenarioError(problems)
         chosen_target = sweeping.parse_target(target) if target else (
             ("placed", float(base.target.placed)) if base.target.placed is not None else None)
         seed = base.seed if seed is None else seed
         grid_points = (sweeping.grid(varied) if design == "grid"
                        else sweeping.latin_hypercube(varied, points, seed))
         for point in grid_points:  # every point must make a valid scenario before anything runs
-            sweeping.scenario_at(base, point, varied)
+            _refuse_too_large(sweeping.scenario_at(base, point, varied), replications, workers, True,
+                              f"-n {replications}")
     except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
-    folder = out_dir or Path("results") / f"sweep_{base.name}"
-    work = folder.with_name(f".{folder.name}.work")
+        _exit_with(error.problems)
+    folder = out_dir or Path("results") / _folder_name(f"sweep_{base.name}")
     done_points = 0
-    try:
-        with _executor(executor, workers, scheduler), _progress() as progress:
+
+    def interrupted() -> str:
+        return (f"Interrupted after {done_points} of {len(grid_points)} points; the finished points are kept: "
+                "run the same command again to continue.")
+
+    with _interrupts(interrupted), _destination(folder) as claim, _executor(executor, workers, scheduler):
+        # Finished points are kept here until the sweep is complete, so that
+        # an interrupted sweep continues where it stopped.
+        work = claim.path.with_name(f".{claim.path.name}.work")
+        with _progress() as progress:
             task = progress.add_task(f"{len(grid_points)} points", total=len(grid_points) * replications)
 
             def on_point(done: int, total: int, resumed: bool) -> None:
@@ -358,36 +408,34 @@ def sweep(
             result = sweeping.sweep(base, varied, grid_points, replications, seed, work, workers=workers,
                                     on_point=on_point, on_progress=lambda n: progress.advance(task, n))
         summary = sweeping.point_summary(result, chosen_target)
-        sweeping.write_sweep(result, summary, chosen_target, folder, ["pilotsim", *sys.argv[1:]], design)
-    except KeyboardInterrupt:
-        err.print(f"Interrupted after {done_points} of {len(grid_points)} points; the finished points are kept: "
-                  "run the same command again to continue.", soft_wrap=True)
-        raise typer.Exit(130) from None
+        sweeping.write_sweep(result, summary, chosen_target, folder, _command(), design)
     shutil.rmtree(work, ignore_errors=True)
     _print_sweep_table(summary, varied, chosen_target)
     out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="The smallest value of a field that reaches a target.")
 def size(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     vary: Annotated[str, typer.Option("--vary", metavar="PATH=LOW:HIGH",
                                       help="The whole-number field to size and the range to search.")],
     target: Annotated[Optional[str], typer.Option("--target", metavar="OUTCOME>=VALUE",
                                                   help="Default: the scenario's target.placed.")] = None,
-    confidence: Annotated[float, typer.Option("--confidence", min=0.01, max=0.99,
+    confidence: Annotated[float, typer.Option("--confidence", min=0.01, max=0.99, metavar="SHARE",
                                               help="Required chance of reaching the target.")] = 0.8,
-    by_month: Annotated[Optional[float], typer.Option("--by-month", min=1,
+    by_month: Annotated[Optional[float], typer.Option("--by-month", min=1, metavar="MONTH",
                                                       help="Count the target by this month.")] = None,
     minimise: Annotated[Optional[str], typer.Option("--minimise", metavar="OUTCOME",
                                                     help="Among values reaching the target, the one with the "
                                                          "lowest mean of this outcome (e.g. total_costs).")] = None,
-    replications: Annotated[int, typer.Option("-n", "--replications", min=20,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=20, metavar="N",
                                               help="Replications of a value's first round.")] = 200,
-    max_replications: Annotated[int, typer.Option("--max-replications", min=20,
+    max_replications: Annotated[int, typer.Option("--max-replications", min=20, metavar="N",
                                                   help="Replications of a value at most.")] = 6400,
     seed: SeedOption = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Default: results/size_<scenario name>.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                                    help=f"Default: results/size_<scenario name>. {OUT_RULE}")
+                       ] = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -406,39 +454,48 @@ def size(
         if not 0 <= low < high:
             raise ValueError
     except ValueError:
-        err.print(f"--vary {vary}: expected PATH=LOW:HIGH with whole numbers, LOW < HIGH")
-        raise typer.Exit(2) from None
+        _exit_with([Problem(f"--vary {vary}", None, None, "", "expected PATH=LOW:HIGH with whole numbers, LOW < HIGH")])
     try:
-        varied = sweeping.parse_vary(f"{path}={low}:{high}:1", base)
+        varied = sweeping.whole_number_range(path, low, high, base)
         chosen_target = sweeping.parse_target(target) if target else (
             ("placed", float(base.target.placed)) if base.target.placed is not None else None)
         if chosen_target is None:
             raise ScenarioError([Problem("--target", None, None, "", "give a target, e.g. placed>=78")])
-        sweeping.scenario_at(base, {path: low}, [varied])
+        problems = limits.too_many_replications(max_replications, f"--max-replications {max_replications}")
+        if problems:
+            raise ScenarioError(problems)
+        for end in (low, high):  # both ends must make a scenario that can run
+            _refuse_too_large(sweeping.scenario_at(base, {path: end}, [varied]), max_replications, workers, True,
+                              f"--max-replications {max_replications}")
     except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
-    try:
-        with _executor(executor, workers, scheduler), err.status("searching...") as status:
-            result = sizing.size(
-                base, varied, chosen_target, confidence, seed=base.seed if seed is None else seed,
-                by_month=by_month, start_replications=replications, max_replications=max_replications,
-                workers=workers, minimise=minimise,
-                on_probe=lambda p: status.update(f"{path} = {p.value}: chance {p.chance.probability:.0%} "
-                                                 f"({p.replications} replications)"))
-        folder = sizing.write_sizing(result, base, out_dir or Path("results") / f"size_{base.name}",
-                                     ["pilotsim", *sys.argv[1:]])
-    except KeyboardInterrupt:
-        err.print("Interrupted: no results were written.")
-        raise typer.Exit(130) from None
+        _exit_with(error.problems)
+    folder = out_dir or Path("results") / _folder_name(f"size_{base.name}")
+    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+        with err.status("searching...") as status:
+            try:
+                result = sizing.size(
+                    base, varied, chosen_target, confidence, seed=base.seed if seed is None else seed,
+                    by_month=by_month, start_replications=replications, max_replications=max_replications,
+                    workers=workers, minimise=minimise,
+                    on_probe=lambda p: status.update(f"{path} = {p.value}: chance {p.chance.probability:.0%} "
+                                                     f"({p.replications} replications)"))
+            except ScenarioError as error:  # e.g. a field that does not move the target
+                _exit_with(error.problems)
+        sizing.write_sizing(result, base, folder, _command())
     outcome, level = chosen_target
     when = f" by month {by_month:g}" if by_month else ""
+    asked = f"{path} with {outcome} >= {level:g}{when} in at least {confidence:.0%} of runs"
     if result.answer is None:
         out.print(f"Not reached: even at {path} = {high}, the chance of {outcome} >= {level:g}{when} is "
                   f"{result.probes[high].chance.probability:.0%}, below {confidence:.0%}.", soft_wrap=True)
+    elif result.undecided is not None:
+        first, surely = result.undecided
+        upper = f"{surely}" if surely is not None else f"{high} or more"
+        out.print(f"The smallest {asked} is undecided between {first} and {upper} at {max_replications} "
+                  f"replications: the 95 % intervals of the chances there include {confidence:.0%}. Raise "
+                  "--max-replications to decide it.", soft_wrap=True)
     else:
-        out.print(f"Smallest {path} with {outcome} >= {level:g}{when} in at least {confidence:.0%} of runs: "
-                  f"[bold]{result.answer}[/bold]", soft_wrap=True)
+        out.print(Text.assemble(f"Smallest {asked}: ", (str(result.answer), "bold")), soft_wrap=True)
     table = Table(title="Probes next to the answer")
     for column in ("value", "chance", "95 % interval", "replications"):
         table.add_column(column, justify="right")
@@ -454,18 +511,20 @@ def size(
               soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="Fit a scenario's free parameters to published figures.")
 def calibrate(
     scenario: Annotated[str, typer.Argument(help="Scenario with a free: section, file or shipped name.")],
     observed: Annotated[Optional[Path], typer.Option(
-        "--observed", help="Published figures (default: scenarios/observed/<scenario name>.yaml).")] = None,
-    samples: Annotated[int, typer.Option("--samples", min=10, help="Candidate parameter sets.")] = 60,
-    replications: Annotated[int, typer.Option("-n", "--replications", min=10,
+        "--observed", metavar="FILE", help="Published figures (default: scenarios/observed/<scenario name>.yaml).")
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", min=10, metavar="N", help="Candidate parameter sets.")] = 60,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=10, metavar="N",
                                               help="Replications per candidate.")] = 100,
-    accept: Annotated[float, typer.Option("--accept", min=0.01, max=0.5,
+    accept: Annotated[float, typer.Option("--accept", min=0.01, max=0.5, metavar="SHARE",
                                           help="Share of candidates kept as plausible.")] = 0.1,
     seed: SeedOption = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Default: results/calibrate_<scenario name>.")
+    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                                    help=f"Default: results/calibrate_<scenario name>. {OUT_RULE}")
                        ] = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
@@ -477,28 +536,31 @@ def calibrate(
     from sim import calibration
     from sim.backtest import load_observed, observed_folder
 
-    path = shipped.resolve(scenario)
     base = _load_or_exit(scenario, overrides)
+    path = shipped.resolve(scenario)
     try:
         figures = load_observed(observed or observed_folder() / f"{base.name}.yaml")
         if not base.free:
             raise ScenarioError([Problem(str(path), None, None, "free",
                                          "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
                                          "{low: 5, high: 15}}")])
-        with _executor(executor, workers, scheduler):
+        problems = limits.too_many_points(samples, f"--samples {samples}")
+        problems += limits.too_many_replications(samples * replications, f"-n {replications}")
+        if problems:
+            raise ScenarioError(problems)
+        _refuse_too_large(base, replications, workers, True, f"-n {replications}")
+    except ScenarioError as error:
+        _exit_with(error.problems)
+    folder = out_dir or Path("results") / _folder_name(f"calibrate_{base.name}")
+    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+        try:
             with _progress() as progress:
                 task = progress.add_task("candidates", total=samples)
                 result = calibration.calibrate(base, figures, samples, replications, accept, seed, workers,
                                                on_candidate=lambda done, total: progress.update(task, completed=done))
-            folder, check = calibration.write_calibration(result, str(path),
-                                                          out_dir or Path("results") / f"calibrate_{base.name}",
-                                                          ["pilotsim", *sys.argv[1:]], workers=workers)
-    except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("Interrupted: no results were written.")
-        raise typer.Exit(130) from None
+            _, check = calibration.write_calibration(result, str(path), folder, _command(), workers=workers)
+        except ScenarioError as error:
+            _exit_with(error.problems)
     table = Table(title=f"{base.name}: fitted parameters ({samples} candidates, best {len(result.accepted)} kept)")
     for column in ("parameter", "best", "plausible (5-95 %)", "searched"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
@@ -516,25 +578,28 @@ def calibrate(
     out.print(f"Fitted scenario and results written to {folder}/", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="Which uncertain assumptions the outcomes hang on.")
 def sensitivity(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     method: Annotated[str, typer.Option("--method", help="sobol (variance shares) or morris (a cheaper screening).")]
     = "sobol",
     samples: Annotated[
-        int, typer.Option("--samples", min=2, help="Base samples (sobol: runs = samples x (parameters + 2)) or "
-                                                   "trajectories (morris: samples x (parameters + 1)).")
+        int, typer.Option("--samples", min=2, metavar="N",
+                          help="Base samples (sobol: runs = samples x (parameters + 2)) or trajectories (morris: "
+                               "samples x (parameters + 1)).")
     ] = 64,
     outcome: Annotated[
         Optional[list[str]], typer.Option("--outcome", help="Outcome to analyse (repeatable; default: placed, "
                                                             "and npv when the scenario has a budget).")
     ] = None,
     replications: Annotated[
-        int, typer.Option("-n", "--replications", min=2, help="Replications per point, on the same random numbers.")
+        int, typer.Option("-n", "--replications", min=2, metavar="N",
+                          help="Replications per point, on the same random numbers.")
     ] = 20,
     seed: SeedOption = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder (default: results/sensitivity_<scenario name>).")
+        Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                     help=f"Results folder (default: results/sensitivity_<scenario name>). {OUT_RULE}")
     ] = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
@@ -549,24 +614,25 @@ def sensitivity(
     base = _load_or_exit(scenario, overrides)
     outcomes = outcome or (["placed", "npv"] if base.budget is not None else ["placed"])
     seed = base.seed if seed is None else seed
-    folder = out_dir or Path("results") / f"sensitivity_{base.name}"
-    try:
-        with _executor(executor, workers, scheduler), _progress("runs") as progress:
-            task = progress.add_task(f"{method}, {len(base.uncertain)} parameters", total=None)
+    points = samples * (len(base.uncertain) + (2 if method == "sobol" else 1))
+    _exit_if(limits.too_many_points(points, f"--samples {samples}")
+             + limits.too_many_replications(points * replications, f"-n {replications}"))
+    _refuse_too_large(base, replications, workers, True, f"-n {replications}")
+    folder = out_dir or Path("results") / _folder_name(f"sensitivity_{base.name}")
+    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+        try:
+            with _progress("runs") as progress:
+                task = progress.add_task(f"{method}, {len(base.uncertain)} parameters", total=None)
 
-            def on_point(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+                def on_point(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
 
-            # The request and every design point are checked before anything runs.
-            result = analysis.sensitivity(base, method, samples, tuple(outcomes), replications, seed, workers,
-                                          on_point=on_point)
-        analysis.write_sensitivity(result, folder, ["pilotsim", *sys.argv[1:]])
-    except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("Interrupted: no results were written.")
-        raise typer.Exit(130) from None
+                # The request and every design point are checked before anything runs.
+                result = analysis.sensitivity(base, method, samples, tuple(outcomes), replications, seed, workers,
+                                              on_point=on_point)
+        except ScenarioError as error:
+            _exit_with(error.problems)
+        analysis.write_sensitivity(result, folder, _command())
     for name in outcomes:
         _print_indices_table(result, name)
     out.print(f"Results written to {folder}/", soft_wrap=True)
@@ -597,7 +663,7 @@ def _print_indices_table(result, outcome: str) -> None:
     out.print(table)
 
 
-@app.command("replications")
+@app.command("replications", short_help="How many replications an outcome needs.")
 def replications_command(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     outcome: Annotated[
@@ -605,12 +671,16 @@ def replications_command(
                                                             "default: placed).")
     ] = None,
     precision: Annotated[
-        float, typer.Option("--precision", help="Target half-width of the 95 % interval, as a fraction of the mean.")
+        float, typer.Option("--precision", metavar="SHARE",
+                            help="Target half-width of the 95 % interval, as a fraction of the mean.")
     ] = 0.02,
-    maximum: Annotated[int, typer.Option("--max", help="Give up after this many replications.")] = 10_000,
+    maximum: Annotated[int, typer.Option("--max", metavar="N", help="Give up after this many replications.")
+                       ] = 10_000,
     seed: SeedOption = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="Results folder (default: results/replications_<scenario name>).")
+        Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                     help="Results folder (default: results/replications_<scenario name>). "
+                                          + OUT_RULE)
     ] = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
@@ -621,21 +691,23 @@ def replications_command(
     a given precision (the sequential method of Hoad, Robinson and Davies)."""
     from sim import precision as sequential
 
+    from sim.precision import BATCH, FIRST
+
     base = _load_or_exit(scenario, overrides)
     outcomes = tuple(outcome or ["placed"])
-    folder = out_dir or Path("results") / f"replications_{base.name}"
-    try:
-        with _executor(executor, workers, scheduler), _progress() as progress:
-            task = progress.add_task(f"{base.name}, up to", total=maximum)
-            result = sequential.replications_needed(base, outcomes, precision, maximum, seed, workers,
-                                                    on_progress=lambda done: progress.advance(task, done))
-        sequential.write_precision(result, folder, ["pilotsim", *sys.argv[1:]])
-    except ScenarioError as error:  # a request that makes no sense, refused before anything runs
-        _print_problems(error)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        err.print("Interrupted: no results were written.")
-        raise typer.Exit(130) from None
+    # Replications run in batches; what is kept of all of them is a column per outcome.
+    _exit_if(limits.too_many_replications(maximum, f"--max {maximum}"))
+    _refuse_too_large(base, min(maximum, max(BATCH, FIRST)), workers, True, f"--max {maximum}")
+    folder = out_dir or Path("results") / _folder_name(f"replications_{base.name}")
+    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+        try:
+            with _progress() as progress:
+                task = progress.add_task(f"{base.name}, up to", total=maximum)
+                result = sequential.replications_needed(base, outcomes, precision, maximum, seed, workers,
+                                                        on_progress=lambda done: progress.advance(task, done))
+        except ScenarioError as error:  # a request that makes no sense, refused before anything runs
+            _exit_with(error.problems)
+        sequential.write_precision(result, folder, _command())
     for name, needed in result.needed.items():
         table = result.tables[name]
         if needed is None:
@@ -651,13 +723,15 @@ def replications_command(
     out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
-@app.command()
+@app.command(short_help="One readable file of a run, for a council.")
 def report(
-    folder: Annotated[Path, typer.Argument(help="A results folder written by pilotsim run.")],
+    folder: Annotated[Path, typer.Argument(metavar="RESULTS", help="A results folder written by pilotsim run.")],
     output_format: Annotated[str, typer.Option("--format", help="html (one self-contained file) or pdf "
                                                                  "(printed by Chromium).")] = "html",
-    output: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: report.html or "
-                                                                 "report.pdf in the folder).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--out", metavar="FILE",
+                                                   help="File to write (default: report.html or report.pdf in the "
+                                                        "results folder): a new file, or a report pilotsim wrote, "
+                                                        "which is replaced.")] = None,
 ) -> None:
     """A report for a council member: the question, the key figures with their
     uncertainty in words, the plots, the assumptions with their sources, and
@@ -665,13 +739,12 @@ def report(
     from sim.report import write_report
 
     if output_format not in ("html", "pdf"):
-        err.print(f"--format: {output_format}: expected html or pdf", markup=False, highlight=False)
-        raise typer.Exit(2)
-    try:
-        written = write_report(folder, output, output_format)
-    except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
+        _exit_with([Problem(f"--format {output_format}", None, None, "", "expected html or pdf")])
+    with _interrupts("Interrupted: no report was written."):
+        try:
+            written = write_report(folder, output, output_format)
+        except ScenarioError as error:  # a folder that is not a complete run, or a place not to write
+            _exit_with(error.problems)
     out.print(f"Report written to {written}", soft_wrap=True)
 
 
@@ -700,7 +773,7 @@ def _print_sweep_table(summary, varied, target) -> None:
     out.print(table)
 
 
-@app.command()
+@app.command(short_help="Check scenario files; with --report, validate the model.")
 def validate(
     scenarios: Annotated[Optional[list[str]], typer.Argument(help="Scenario files or shipped scenario names.")
                          ] = None,
@@ -708,18 +781,21 @@ def validate(
     report: Annotated[bool, typer.Option(
         "--report", help="Also run the back-tests and the checks against exact results and write the report.")
     ] = False,
-    report_file: Annotated[Path, typer.Option("--report-file", help="Where the report goes.")
-                           ] = Path("docs/validation.md"),
-    replications: Annotated[int, typer.Option("-n", "--replications", min=20,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", metavar="FOLDER", help=f"Where the report goes, as validation.md (default: results/validation). "
+                                        f"{OUT_RULE}")] = None,
+    replications: Annotated[int, typer.Option("-n", "--replications", min=20, metavar="N",
                                               help="Replications per back-test.")] = 1000,
 ) -> None:
     """Check scenario files and report every problem, one line each; with
-    --report, also validate the model and write docs/validation.md."""
+    --report, also validate the model against published figures and exact
+    results, and write validation.md."""
     if not scenarios and not report:
-        err.print("give scenario files to check, or --report")
-        raise typer.Exit(2)
+        _exit_with([Problem("validate", None, None, "", "give scenario files to check, or --report")])
     if report:
-        _write_validation_report(report_file, replications)
+        folder = out_dir or Path("results") / "validation"
+        with _interrupts("Interrupted: no report was written."), _destination(folder):
+            _write_validation_report(folder, replications)
     failed = False
     for name in scenarios or []:
         try:
@@ -728,13 +804,12 @@ def validate(
             failed = True
             _print_problems(error)
         else:
-            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)",
-                      highlight=False, soft_wrap=True)
+            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)", soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 
 
-@app.command("list")
+@app.command("list", short_help="List the shipped scenarios.")
 def list_scenarios() -> None:
     """List the shipped scenarios."""
     table = Table(title="Shipped scenarios (run one with: pilotsim run NAME)")
@@ -745,9 +820,39 @@ def list_scenarios() -> None:
     out.print(table)
 
 
-def _write_validation_report(path: Path, replications: int) -> None:
+@app.command(short_help="Start a scenario of your own from the reference.")
+def new(
+    name: Annotated[str, typer.Argument(help="The new programme's name: lower-case letters, digits, '-', '_' or "
+                                             "'.'; the file is NAME.yaml.")],
+    out_file: Annotated[Optional[Path], typer.Option("--out", metavar="FILE",
+                                                     help="Where to write it (default: NAME.yaml here). A new "
+                                                          "file only: an existing one is never replaced.")] = None,
+) -> None:
+    """Write a scenario file to start a programme of your own: a copy of the
+    reference pilot with all its comments (where each figure comes from,
+    which are assumptions), under a new name, ready to be changed."""
+    name = name.removesuffix(".yaml")
+    if not re.fullmatch(NAME_PATTERN, name) or len(name) > MAX_NAME_LENGTH:
+        _exit_with([Problem(name, None, None, "", "a name must be lower-case letters, digits, '-', '_' or '.', "
+                                                  f"starting with a letter or digit, at most {MAX_NAME_LENGTH} long")])
+    path = out_file or Path(f"{name}.yaml")
+    if path.exists() or path.is_symlink():
+        _exit_with([Problem(str(path), None, None, "", "already exists; give another name or --out FILE")])
+    text = shipped.starting_scenario(name)
+    with _interrupts("Interrupted: nothing was written."):
+        try:
+            folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
+        except ScenarioError as error:
+            _exit_with(error.problems)
+    out.print(f"Written {path}: a copy of {shipped.REFERENCE} named {name}. Change its figures to your programme's, "
+              f"then: pilotsim validate {shlex.quote(str(path))} && pilotsim run {shlex.quote(str(path))}",
+              soft_wrap=True)
+
+
+def _write_validation_report(folder: Path, replications: int) -> None:
     from sim import validation
     from sim.backtest import backtest, load_observed, observed_folder
+    from sim.results import write_manifest
 
     backtests = []
     with err.status("back-tests...") as status:
@@ -759,27 +864,92 @@ def _write_validation_report(path: Path, replications: int) -> None:
         status.update("checks against exact results...")
         binomial, chi_square_p = validation.binomial_checks()
         checks = [*binomial, validation.erlang_c_check(), *validation.littles_law_checks()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(validation.report(backtests, checks, chi_square_p, replications))
-    partial.replace(path)
+    text = validation.report(backtests, checks, chi_square_p, replications)
+
+    def write(staging: Path) -> None:
+        (staging / "validation.md").write_text(text, encoding="utf-8")
+        write_manifest(staging, {"replications": replications}, _command())
+
+    folders.write_atomically(folder, write)
     outside = sum(int((~table["within_90"]).sum()) for _, table in backtests)
     failed = sum(not check.passed for check in checks)
     out.print(f"{sum(len(t) for _, t in backtests)} published figures, {outside} outside the simulated 90 %; "
-              f"{len(checks)} exact checks, {failed} failed. Report written to {path}", soft_wrap=True)
+              f"{len(checks)} exact checks, {failed} failed. Report written to {folder / 'validation.md'}",
+              soft_wrap=True)
 
 
 def _load_or_exit(name: str, overrides: list[str] | None = None) -> Scenario:
     try:
         return load_scenario(shipped.resolve(name), parse_overrides(overrides or []))
     except ScenarioError as error:
-        _print_problems(error)
-        raise typer.Exit(2) from None
+        _exit_with(error.problems)
+
+
+def _overrides_or_exit(overrides: list[str] | None) -> dict:
+    try:
+        return parse_overrides(overrides or [])
+    except ScenarioError as error:
+        _exit_with(error.problems)
 
 
 def _print_problems(error: ScenarioError) -> None:
     for problem in error.problems:
-        err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        err.print(str(problem), soft_wrap=True)
+
+
+def _exit_with(problems: list[Problem]) -> None:
+    """One line per problem on standard error, and exit status 2."""
+    for problem in problems:
+        err.print(str(problem), soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _exit_if(problems: list[Problem]) -> None:
+    if problems:
+        _exit_with(problems)
+
+
+def _refuse_too_large(scenario: Scenario, replications: int, workers: int | None, keep_replications: bool,
+                      option: str) -> None:
+    """Refuse, before anything is claimed or started, a run that would not fit
+    the machine (sim.limits), and bad --workers."""
+    problems, _ = limits.worker_problems(workers)
+    slots = workers or executors.cores()
+    problems += limits.estimate(scenario, replications, slots, keep_replications, option).problems()
+    _exit_if(problems)
+
+
+@contextmanager
+def _destination(folder: Path) -> Iterator[folders.Claim]:
+    """Claim the results folder for the command (sim.folders): refused, it is
+    one line and exit 2, before any work."""
+    try:
+        with folders.claimed(folder) as claim:
+            yield claim
+    except folders.DestinationRefused as error:
+        _exit_with(error.problems)
+
+
+@contextmanager
+def _interrupts(message: str | Callable[[], str] = "Interrupted: no results were written.") -> Iterator[None]:
+    """Ctrl-C: one line and exit status 130. Whatever the command claimed has
+    been let go by then; the folder at --out is as it was."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print(message() if callable(message) else message, soft_wrap=True)
+        raise typer.Exit(130) from None
+
+
+def _command() -> list[str]:
+    """This command as typed, for the manifest."""
+    return ["pilotsim", *sys.argv[1:]]
+
+
+def _folder_name(name: str) -> str:
+    """A default folder's name: names of several scenarios joined may be too
+    long for a file system; shortened, it stays recognisable."""
+    return name if len(name.encode()) <= folders.MAX_NAME_BYTES else name[: folders.MAX_NAME_BYTES - 8] + "_etc"
 
 
 def _figure(value: float) -> str:
@@ -792,11 +962,15 @@ def _figure(value: float) -> str:
 @contextmanager
 def _executor(kind: str, workers: int | None, scheduler: str | None) -> Iterator[None]:
     """One executor for every run of the command; one line and exit 2 when it cannot be had."""
+    problems, warning = limits.worker_problems(workers)
+    _exit_if(problems)
+    if warning:
+        err.print(warning, soft_wrap=True)
     try:
         with executors.using(kind, workers, scheduler):
             yield
     except executors.ExecutorUnavailable as error:
-        err.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        err.print(str(error), soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -823,7 +997,7 @@ def _headline_table(scenario: Scenario, summary, rows: dict, title: str) -> Tabl
 
 def _progress(unit: str = "replications") -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn(unit),
@@ -834,5 +1008,35 @@ def _progress(unit: str = "replications") -> Progress:
     )
 
 
-def main() -> None:
-    app()
+def main() -> int:
+    """The ``pilotsim`` command (see ``sim.__main__``), returning its exit
+    status. Mistakes on the command line are one line too, and failures of
+    the machine (a full disk, no memory left) a line that says what
+    happened, not a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        # Click's context and invocation without Typer's main, which would turn
+        # a Ctrl-C into a silent exit status 130.
+        with command.make_context("pilotsim", sys.argv[1:]) as context:
+            command.invoke(context)
+        code = 0
+    except typer.Exit as done:
+        code = done.exit_code
+    except click_exceptions.NoArgsIsHelpError as error:
+        error.show()
+        code = error.exit_code
+    except click_exceptions.UsageError as error:
+        where = error.ctx.command_path if error.ctx is not None else "pilotsim"
+        err.print(f"{' '.join(error.format_message().split())} (see {where} --help)", soft_wrap=True)
+        code = 2
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("Interrupted: no results were written.")
+        code = 130
+    except MemoryError:
+        err.print("pilotsim ran out of memory: use fewer replications or workers, or --summary-only", soft_wrap=True)
+        code = 1
+    except OSError as error:  # the disk, not the input: the command's folder is left as it was
+        where = f"{error.filename}: " if error.filename else ""
+        err.print(f"pilotsim could not go on: {where}{error.strerror or error}", soft_wrap=True)
+        code = 1
+    return code or 0

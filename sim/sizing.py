@@ -23,8 +23,10 @@ import pandas as pd
 matplotlib.use("Agg")  # files only
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim.errors import Problem, ScenarioError  # noqa: E402
 from sim.plots import save_figure  # noqa: E402
-from sim.results import write_atomically, write_manifest  # noqa: E402
+from sim.folders import write_atomically  # noqa: E402
+from sim.results import write_manifest  # noqa: E402
 from sim.runner import run  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 from sim.scenario_file import dump_scenario  # noqa: E402
@@ -45,6 +47,14 @@ class Probe:
     def mean(self, outcome: str) -> float:
         return float(pd.concat(self.outcomes)[outcome].mean())
 
+    def reaches(self, confidence: float) -> bool:
+        """Reaches the confidence by its estimate (decided or not)."""
+        return self.chance.probability >= confidence
+
+    def decided(self, confidence: float) -> bool:
+        """Its 95 % interval lies wholly on one side of the confidence."""
+        return self.chance.low >= confidence or self.chance.high < confidence
+
 
 @dataclass(frozen=True)
 class SizingResult:
@@ -57,6 +67,11 @@ class SizingResult:
     probes: dict[int, Probe]
     minimised: tuple[str, int] | None = None  # (outcome, value) chosen by --minimise
     by_month: float | None = None             # the target counted by this month, else by the horizon
+    # Where the replication cap left the answer open: the smallest value that
+    # may already reach the target and the smallest that surely does (None:
+    # none in the range surely does). None when the answer is decided.
+    undecided: tuple[int, int | None] | None = None
+    max_replications: int = 0
 
     def neighbourhood(self) -> list[Probe]:
         """The probes at the answer and next to it, where the answer is decided."""
@@ -95,9 +110,11 @@ def size(base: Scenario, varied: Varied, target: tuple[str, float], confidence: 
         return found
 
     def reaches(value: int) -> bool:
-        return probe(value).chance.probability >= confidence
+        return probe(value).reaches(confidence)
 
-    if not reaches(high):
+    reaches_high = reaches(high)
+    _refuse_without_effect(probe(low), probe(high), varied.path, outcome)
+    if not reaches_high:
         answer = None
     elif reaches(low):
         answer = low
@@ -122,7 +139,32 @@ def size(base: Scenario, varied: Varied, target: tuple[str, float], confidence: 
         candidates = [v for v in range(answer, high + 1, step) if reaches(v)]
         best = min(candidates, key=lambda v: probes[v].mean(minimise))
         minimised = (minimise, best)
-    return SizingResult(varied.path, target, confidence, low, high, answer, probes, minimised, by_month)
+    return SizingResult(varied.path, target, confidence, low, high, answer, probes, minimised, by_month,
+                        _undecided(probes, answer, confidence), max_replications)
+
+
+def _refuse_without_effect(at_low: Probe, at_high: Probe, path: str, outcome: str) -> None:
+    """The same replications give the same outcome at both ends of the range:
+    the field does not move the target, and any answer would be noise."""
+    low_values, high_values = at_low.outcomes[0][outcome].to_numpy(), at_high.outcomes[0][outcome].to_numpy()
+    if len(low_values) == len(high_values) and (low_values == high_values).all():
+        raise ScenarioError([Problem(f"--vary {path}={at_low.value}:{at_high.value}", None, None, "",
+                                     f"{path} has no effect on {outcome}: each of {len(low_values)} replications "
+                                     f"gives the same {outcome} at {at_low.value} and at {at_high.value}; size a "
+                                     "field that moves the target")])
+
+
+def _undecided(probes: dict[int, Probe], answer: int | None, confidence: float) -> tuple[int, int | None] | None:
+    """The values between the largest that surely fails and the smallest that
+    surely reaches, when the answer lies between them undecided."""
+    if answer is None:
+        return None
+    below = [v for v in probes if v < answer]
+    if probes[answer].decided(confidence) and (not below or probes[max(below)].decided(confidence)):
+        return None
+    failing = [v for v, p in probes.items() if v < answer and p.decided(confidence) and not p.reaches(confidence)]
+    passing = [v for v, p in probes.items() if v >= answer and p.decided(confidence) and p.reaches(confidence)]
+    return (max(failing) + 1 if failing else min(probes)), (min(passing) if passing else None)
 
 
 def probes_table(result: SizingResult) -> pd.DataFrame:
@@ -166,7 +208,7 @@ def write_sizing(result: SizingResult, base: Scenario, folder: Path, command: li
         write_manifest(staging, {
             "scenario": base.name, "varied": result.path, "range": [result.low, result.high],
             "target": {"outcome": outcome, "at_least": level}, "confidence": result.confidence,
-            "answer": result.answer, "minimised": result.minimised,
+            "answer": result.answer, "minimised": result.minimised, "undecided": result.undecided,
         }, command)
 
     return write_atomically(folder, write)

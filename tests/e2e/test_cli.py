@@ -200,21 +200,23 @@ def test_a_minimal_scenario_runs_without_target_segments_or_place_limits(tmp_pat
 
 
 def test_budget_recomputes_the_money_without_simulating_again(reference_run, tmp_path):
-    import shutil
-    folder = tmp_path / "copy"
-    shutil.copytree(reference_run[0], folder)
-    before = pd.read_csv(folder / "replications.csv")
+    run_folder = reference_run[0]
+    before = pd.read_csv(run_folder / "replications.csv")
     # Unchanged budget: the same figures as the run itself.
-    assert cli.invoke(app, ["budget", str(folder)]).exit_code == 0
-    pd.testing.assert_frame_equal(pd.read_csv(folder / "replications.csv"), before)
+    same = tmp_path / "same"
+    assert cli.invoke(app, ["budget", str(run_folder), "--out", str(same)]).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(same / "replications.csv"), before)
     # A higher discount rate: lower present values, the same people and undiscounted euros.
-    result = cli.invoke(app, ["budget", str(folder), "--set", "budget.discount_rate=0.06"])
+    discounted = tmp_path / "discounted"
+    result = cli.invoke(app, ["budget", str(run_folder), "--set", "budget.discount_rate=0.06", "--out",
+                              str(discounted)])
     assert result.exit_code == 0, result.output
-    after = pd.read_csv(folder / "replications.csv")
+    after = pd.read_csv(discounted / "replications.csv")
     assert (after["npv"] < before["npv"]).all()
     pd.testing.assert_frame_equal(after[["placed", "net_savings", "total_costs"]],
                                   before[["placed", "net_savings", "total_costs"]])
-    assert load_scenario(folder / "scenario.yaml").budget.discount_rate == 0.06
+    assert load_scenario(discounted / "scenario.yaml").budget.discount_rate == 0.06
+    pd.testing.assert_frame_equal(pd.read_csv(run_folder / "replications.csv"), before)  # the run as it was
 
 
 @pytest.mark.parametrize("setting, expected", [
@@ -333,10 +335,10 @@ def test_calibrate_writes_a_fitted_scenario_that_extends_the_original(tmp_path):
 
 
 def test_validate_report_writes_every_back_test_and_exact_check(tmp_path):
-    report = tmp_path / "validation.md"
-    result = cli.invoke(app, ["validate", "--report", "--report-file", str(report), "-n", "60"])
+    folder = tmp_path / "validation"
+    result = cli.invoke(app, ["validate", "--report", "--out", str(folder), "-n", "60"])
     assert result.exit_code == 0, result.output
-    text = report.read_text()
+    text = (folder / "validation.md").read_text()
     for expected in ("### brunssum_innovation_2017", "### groningen_1000_banen_2018", "Erlang C",
                      "Little's law", "chi-square"):
         assert expected in text

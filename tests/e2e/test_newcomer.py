@@ -1,0 +1,145 @@
+"""Slips a newcomer makes, and what pilotsim should answer."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from tests.conftest import REFERENCE
+
+cli = CliRunner()
+
+COHORT = """\
+name: cohort
+horizon_months: 6
+referrals: {process: cohorts, every_months: 100, cohort_size: 20}
+stages:
+  course: {duration: 1, outcomes: {job: 0.6, benefit: 0.4}}
+budget: {}
+"""
+
+
+@pytest.fixture
+def cohort(write_yaml):
+    return write_yaml(COHORT, "cohort.yaml")
+
+
+def test_size_says_undecided_when_the_replication_cap_leaves_it_open(cohort, tmp_path):
+    result = cli.invoke(app, ["size", str(cohort), "--vary", "referrals.cohort_size=20:80", "--target", "placed>=20",
+                              "--confidence", "0.8", "-n", "20", "--max-replications", "40", "--workers", "1",
+                              "--out", str(tmp_path / "sized")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    found = re.search(r"undecided between (\d+) and (\d+) at 40 replications", text)
+    assert found, text
+    low, high = map(int, found.groups())
+    assert low < 37 <= high  # the answer with 6,400 replications lies inside what is said to be open
+    assert "in at least 80% of runs:" not in text
+
+
+def test_size_refuses_a_field_that_does_not_change_the_target(cohort, tmp_path):
+    out = tmp_path / "sized"
+    result = cli.invoke(app, ["size", str(cohort), "--vary", "budget.costs.per_placement=1:50",
+                              "--target", "placed>=12", "-n", "20", "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "budget.costs.per_placement" in lines[0] and "no effect on placed" in lines[0]
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["cohort.yaml"]
+
+
+def test_the_suggested_replications_command_works_as_printed(cohort, tmp_path):
+    result = cli.invoke(app, ["run", str(cohort), "-n", "5", "--workers", "1", "--set", "name=renamed",
+                              "--set", "referrals.cohort_size=12", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    suggestion = re.search(r"\((pilotsim replications .*?) says how many\)", " ".join(result.stderr.split()))
+    assert suggestion, result.stderr
+    arguments = shlex.split(suggestion.group(1))[1:]
+    assert "name=renamed" in arguments and "referrals.cohort_size=12" in " ".join(arguments)
+    again = cli.invoke(app, [*arguments, "--max", "60", "--workers", "1", "--out", str(tmp_path / "how_many")])
+    assert again.exit_code == 0, again.output
+
+
+def test_an_unknown_scenario_name_gets_a_suggestion_and_the_list(tmp_path):
+    result = cli.invoke(app, ["run", "brunsum_logistics_2021"])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert "did you mean brunssum_logistics_2021?" in line and "heerlen_2018" in line
+
+
+def test_new_writes_a_commented_starting_scenario_that_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli.invoke(app, ["new", "my_programme"])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "my_programme.yaml"
+    text = written.read_text()
+    assert "name: my_programme" in text and "ASSUMPTION" in text and "# " in text
+    assert cli.invoke(app, ["validate", str(written)]).exit_code == 0
+    ran = cli.invoke(app, ["run", str(written), "-n", "5", "--workers", "1"])
+    assert ran.exit_code == 0, ran.output
+    assert (tmp_path / "results" / "my_programme" / "manifest.json").is_file()
+    again = cli.invoke(app, ["new", "my_programme"])  # never over a user's file
+    assert again.exit_code == 2 and "exists" in again.stderr
+    assert written.read_text() == text
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_help_never_cuts_an_option_name(columns):
+    commands = ["run", "budget", "compare", "sweep", "size", "calibrate", "sensitivity", "replications", "report",
+                "validate", "list", "new"]
+    for command in commands:
+        completed = subprocess.run([sys.executable, "-m", "sim", command, "--help"], capture_output=True, text=True,
+                                   env={**os.environ, "COLUMNS": str(columns)})
+        assert completed.returncode == 0, completed.stderr
+        names = {option for option in re.findall(r"--[a-z][a-z-]+", completed.stdout)}
+        assert "…" not in completed.stdout, (command, columns)
+        assert all(len(line) <= columns for line in completed.stdout.splitlines()), (command, columns)
+        for expected in {"--help"} | ({"--out"} if command != "list" else set()):
+            assert expected in names, (command, expected)
+
+
+def test_validate_report_writes_where_out_says_and_nowhere_else(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli.invoke(app, ["validate", "--report", "-n", "20"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "results" / "validation" / "validation.md").is_file()
+    assert not (tmp_path / "docs").exists()
+    elsewhere = tmp_path / "checks"
+    assert cli.invoke(app, ["validate", "--report", "-n", "20", "--out", str(elsewhere)]).exit_code == 0
+    assert "Erlang C" in (elsewhere / "validation.md").read_text()
+
+
+FIELD_MESSAGES = {
+    "a month that does not exist": (
+        REFERENCE.read_text().replace('start: "2021-11"', 'start: "2021-13"'),
+        "budget.start: must be a year and month as YYYY-MM (e.g. 2021-11), got '2021-13'"),
+    "a list for the whole file": ("- name: x\n- horizon_months: 3\n", "expected a mapping of fields, got a list"),
+    "a list where a mapping belongs": (
+        REFERENCE.read_text().replace("target: {placed: 78}", "target: [78]"),
+        "target: must be a mapping of fields, got a list"),
+    "a list for a number": (REFERENCE.read_text().replace("slots: 50", "slots: [50]"),
+                            "stages.training.slots: must be a whole number, got a list"),
+    "a mapping for text": (REFERENCE.read_text().replace("name: brunssum_logistics_2021", "name: {a: 1}"),
+                           "name: must be text, got a mapping"),
+    "text for a chance": (REFERENCE.read_text().replace("acceptance: 0.9", "acceptance: most"),
+                          "referrals.acceptance: must be a number, got 'most'"),
+}
+
+
+@pytest.mark.parametrize("case", FIELD_MESSAGES)
+def test_each_field_error_gives_its_own_rule_and_the_kind_in_words(tmp_path, case):
+    text, expected = FIELD_MESSAGES[case]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text)
+    result = cli.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert any(line.endswith(expected) for line in lines), lines
+    assert "Commented" not in result.stderr
