@@ -13,10 +13,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sim import limits
+from sim.numbers import Real, Whole
 
-Euros = Annotated[float, Field(ge=0, le=limits.MAX_EUROS)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Months = Annotated[float, Field(ge=0, le=limits.MAX_MONTHS)]
+Euros = Annotated[Real, Field(ge=0, le=limits.MAX_EUROS)]
+Share = Annotated[Real, Field(ge=0, le=1)]
+Months = Annotated[Real, Field(ge=0, le=limits.MAX_MONTHS)]
 
 #: A calendar month, as budget.start takes it.
 YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -28,21 +29,21 @@ NORMS = {2018: (992.0, 1417.0), 2021: (1075.0, 1536.0), 2023: (1196.0, 1708.0), 
 
 
 class _Frozen(BaseModel):
-    # As the scenario's: no booleans for numbers, no infinite amounts.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    # As the scenario's: no infinite amounts.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Benefit(_Frozen):
     """Benefit paid per recipient: one amount, or the norm by household type
     mixed by the share of couples."""
 
-    norm_year: int = 2021
+    norm_year: Whole = 2021
     single_per_month: Euros | None = None
     couple_per_month: Euros | None = None
     couple_share: Share = 0.0
     per_month: Euros | None = None
     administration_per_month: Euros = 0.0
-    indexation_per_year: Annotated[float, Field(ge=-0.5, le=0.5)] = 0.0
+    indexation_per_year: Annotated[Real, Field(ge=-0.5, le=0.5)] = 0.0
 
     @field_validator("norm_year")
     @classmethod
@@ -111,8 +112,8 @@ class Budget(_Frozen):
     benefit: Benefit = Field(default_factory=Benefit)
     part_time_work: PartTimeWork = Field(default_factory=PartTimeWork)
     costs: Costs = Field(default_factory=Costs)
-    programme_until_month: Annotated[float, Field(gt=0, le=limits.MAX_MONTHS)] | None = None
-    discount_rate: Annotated[float, Field(ge=0, le=0.5)] = 0.0225
+    programme_until_month: Annotated[Real, Field(gt=0, le=limits.MAX_MONTHS)] | None = None
+    discount_rate: Annotated[Real, Field(ge=0, le=0.5)] = 0.0225
 
     @property
     def start_year(self) -> int:

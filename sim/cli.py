@@ -36,7 +36,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Click's own help: it wraps to any terminal width and never cuts an
-    # option's name, as the boxed help did at 80 columns.
+    # option's name (rich's boxed help cut them at 80 columns).
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -249,13 +249,19 @@ def budget(
 ) -> None:
     """Recompute the money of a run from its client records, without simulating
     again, and write the run's results with the new money to a new folder."""
-    from sim.results import recompute_budget, write_results
+    from sim.results import RunFolder, recompute_budget, write_results
 
     changes = _overrides_or_exit(overrides)
-    folder = out_dir or results_dir.with_name(results_dir.name + "_budget")
-    if folder.resolve() == results_dir.resolve():
+    try:
+        RunFolder.open(results_dir)  # a folder that is no run is said before anything is made
+    except ScenarioError as error:
+        _exit_with(error.problems)
+    run_folder = results_dir.resolve()
+    folder = out_dir or run_folder.with_name(run_folder.name + "_budget")
+    if folder.resolve() == run_folder or run_folder in folder.resolve().parents:
         _exit_with([Problem(f"--out {folder}", None, None, "",
-                            "is the run's own folder; budget writes a new folder and never changes the run")])
+                            "is the run's own folder or inside it; budget writes a new folder beside the run and "
+                            "never changes the run")])
     with _interrupts(), _destination(folder):
         try:
             result = recompute_budget(results_dir, changes)
@@ -301,8 +307,8 @@ def compare(
         _exit_with([Problem("compare", None, None, "",
                             f"scenarios must have different names, got {', '.join(names)}")])
     count = replications or loaded[0].replications
-    for scenario in loaded:
-        _refuse_too_large(scenario, count, workers, True, f"-n {count}")
+    for scenario in loaded:  # the tables of every scenario are kept to the end
+        _refuse_too_large(scenario, count * len(loaded), workers, True, f"-n {count}")
     folder = out_dir or Path("results") / _folder_name("compare_" + "_".join(names))
     with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
         with _progress() as progress:
@@ -691,13 +697,11 @@ def replications_command(
     a given precision (the sequential method of Hoad, Robinson and Davies)."""
     from sim import precision as sequential
 
-    from sim.precision import BATCH, FIRST
-
     base = _load_or_exit(scenario, overrides)
     outcomes = tuple(outcome or ["placed"])
     # Replications run in batches; what is kept of all of them is a column per outcome.
     _exit_if(limits.too_many_replications(maximum, f"--max {maximum}"))
-    _refuse_too_large(base, min(maximum, max(BATCH, FIRST)), workers, True, f"--max {maximum}")
+    _refuse_too_large(base, min(maximum, max(sequential.BATCH, sequential.FIRST)), workers, True, f"--max {maximum}")
     folder = out_dir or Path("results") / _folder_name(f"replications_{base.name}")
     with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
         try:
@@ -933,11 +937,17 @@ def _destination(folder: Path) -> Iterator[folders.Claim]:
 @contextmanager
 def _interrupts(message: str | Callable[[], str] = "Interrupted: no results were written.") -> Iterator[None]:
     """Ctrl-C: one line and exit status 130. Whatever the command claimed has
-    been let go by then; the folder at --out is as it was."""
+    been let go by then; the folder at --out is as it was, unless the new
+    results were already complete and in place, which the line then says."""
+    already = len(folders.put_in_place_so_far)
     try:
         yield
     except KeyboardInterrupt:
-        err.print(message() if callable(message) else message, soft_wrap=True)
+        written = folders.put_in_place_so_far[already:]
+        if written:
+            err.print(f"Interrupted after the results were written to {written[-1]}.", soft_wrap=True)
+        else:
+            err.print(message() if callable(message) else message, soft_wrap=True)
         raise typer.Exit(130) from None
 
 
@@ -1032,6 +1042,9 @@ def main() -> int:
     except (typer.Abort, KeyboardInterrupt):
         err.print("Interrupted: no results were written.")
         code = 130
+    except ScenarioError as error:  # found only once the work had started: still one line per problem
+        _print_problems(error)
+        code = 2
     except MemoryError:
         err.print("pilotsim ran out of memory: use fewer replications or workers, or --summary-only", soft_wrap=True)
         code = 1

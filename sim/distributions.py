@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from scipy import special
 
 from sim import limits
+from sim.numbers import Real, Whole
 
 #: Uniforms at which every distribution is tried when it is read: the
 #: smallest and largest a random generator gives, and the middle.
@@ -33,9 +34,8 @@ MAX_VALUE = limits.MAX_EUROS
 
 class _Distribution(BaseModel):
     # ``mean`` is a parameter in YAML and a property here; fields spell it
-    # ``mean_`` with the alias "mean". Strict and finite, as the scenario.
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True,
-                              allow_inf_nan=False)
+    # ``mean_`` with the alias "mean". Finite, as the scenario.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Values for uniforms ``u`` (inverse cumulative distribution function)."""
@@ -50,7 +50,7 @@ class Fixed(_Distribution):
     """Always the same value."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0, le=MAX_VALUE)
+    value: Real = Field(ge=0, le=MAX_VALUE)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
@@ -64,8 +64,8 @@ class Uniform(_Distribution):
     """Equally likely anywhere between ``low`` and ``high``."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Real = Field(ge=0)
+    high: Real = Field(ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Uniform":
@@ -85,9 +85,9 @@ class Triangular(_Distribution):
     """Between ``low`` and ``high``, most often near ``mode``."""
 
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Real = Field(ge=0)
+    mode: Real = Field(ge=0)
+    high: Real = Field(ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Triangular":
@@ -118,7 +118,7 @@ class Exponential(_Distribution):
     """Memoryless waiting time with the given ``mean``."""
 
     dist: Literal["exponential"]
-    mean_: float = Field(gt=0, alias="mean")
+    mean_: Real = Field(gt=0, alias="mean")
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
@@ -129,8 +129,8 @@ class Exponential(_Distribution):
 
 
 class _ByMeanAndSd(_Distribution):
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(gt=0)
+    mean_: Real = Field(gt=0, alias="mean")
+    sd: Real = Field(gt=0)
 
     @property
     def mean(self) -> float:
@@ -164,8 +164,8 @@ class Beta(_Distribution):
     that is not known exactly (``sd`` must be below sqrt(mean x (1 - mean)))."""
 
     dist: Literal["beta"]
-    mean_: float = Field(gt=0, lt=1, alias="mean")
-    sd: float = Field(gt=0)
+    mean_: Real = Field(gt=0, lt=1, alias="mean")
+    sd: Real = Field(gt=0)
 
     @model_validator(mode="after")
     def _possible(self) -> "Beta":
@@ -190,8 +190,8 @@ class TruncatedNormal(_Distribution):
     because durations cannot be negative."""
 
     dist: Literal["truncated_normal"]
-    mean_: float = Field(alias="mean")
-    sd: float = Field(gt=0)
+    mean_: Real = Field(alias="mean")
+    sd: Real = Field(gt=0)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         below_zero = special.ndtr(-self.mean_ / self.sd)
@@ -208,8 +208,8 @@ class Empirical(_Distribution):
     """One of the listed ``values``, each as likely as its weight."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0, le=MAX_VALUE)]] = Field(min_length=1, max_length=limits.MAX_LIST_ENTRIES)
-    weights: list[Annotated[float, Field(ge=0, le=MAX_VALUE)]] | None = None
+    values: list[Annotated[Real, Field(ge=0, le=MAX_VALUE)]] = Field(min_length=1, max_length=limits.MAX_LIST_ENTRIES)
+    weights: list[Annotated[Real, Field(ge=0, le=MAX_VALUE)]] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> "Empirical":

@@ -61,7 +61,7 @@ def process_pool(workers: int) -> Iterator[OpenExecutor]:
     if workers <= 1:
         yield OpenExecutor(None, 1)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=prepare_worker)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=prepare_worker, initargs=(os.getpid(),))
     try:
         # Workers are forked on the first submission; a Ctrl-C in that moment
         # would reach a worker before it ignores it, and print its traceback.

@@ -19,11 +19,13 @@ A command claims its destination before it starts working. The claim
 - removes what an earlier command that was killed left behind there;
 - makes one hidden working folder beside the destination
   (``.NAME.xxxxxxxx.partial``) for scratch files and for the new results,
-  which are put in place with one rename once complete, and removed in any
+  which are put in place in one step once complete, and removed in any
   case when the command ends.
 
 So an interrupted command leaves the previous results as they were, and a
-killed one leaves only a hidden folder that the next command there removes.
+killed one leaves only a hidden folder, which the next command there
+removes (putting the previous results back first, if the kill came while
+they were moved aside).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,9 +61,14 @@ _MAX_FILES_LOOKED_AT = 10_000
 
 #: The working folders a claim makes: ``.NAME.`` + mkdtemp's 8 characters + ``.partial``.
 _WORKING_SUFFIX = ".partial"
+_RANDOM_PART = r"[a-z0-9_]{8}"
 
 _claims: dict[Path, Claim] = {}
 _scratch: ContextVar[Path | None] = ContextVar("pilotsim_scratch", default=None)
+
+#: Destinations put in place by this process, in order: after a Ctrl-C the
+#: command can tell whether its results were already complete.
+put_in_place_so_far: list[Path] = []
 
 
 class DestinationRefused(ScenarioError):
@@ -71,6 +79,71 @@ def scratch_folder() -> Path | None:
     """Where a command's temporary files go: inside its claimed working folder,
     so a killed command leaves nothing elsewhere (None: the system's)."""
     return _scratch.get()
+
+
+def write_atomically(folder: str | Path, write: Callable[[Path], None]) -> Path:
+    """Let ``write`` fill an empty folder, then put it in place of ``folder``
+    in one step; on any error or interrupt, ``folder`` stays as it was."""
+    with claimed(folder) as claim:
+        staging = claim.fresh_staging()
+        write(staging)
+        claim.put_in_place(staging)
+    return Path(folder)
+
+
+def write_file_atomically(path: str | Path, write: Callable[[Path], None], label: str | None = None,
+                          recognised: Callable[[Path], bool] | None = None) -> Path:
+    """Let ``write`` write a file, then put it at ``path`` in one rename;
+    ``recognised`` tells which existing files it may replace."""
+    with claimed(path, kind="file", label=label, recognised=recognised) as claim:
+        staging = claim.fresh_staging()
+        write(staging / claim.path.name)
+        claim.put_in_place(staging)
+    return Path(path)
+
+
+def is_results_folder(folder: Path) -> bool:
+    """A folder pilotsim wrote: a manifest listing its files."""
+    return _manifest_files(folder) is not None
+
+
+@contextmanager
+def claimed(path: str | Path, kind: str = "folder", label: str | None = None,
+            recognised: Callable[[Path], bool] | None = None) -> Iterator[Claim]:
+    """Hold ``path`` for the duration of the block (see the module's text).
+
+    Claiming a path this process already holds gives the same claim, so a
+    command can claim early and the writer claim again."""
+    destination = Path(os.path.abspath(path))
+    label = label or str(path)
+    if destination in _claims:
+        yield _claims[destination]
+        return
+    _refuse_unless_writable(destination, kind, label, recognised)
+    parent = destination.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _refused(label, f"cannot be made: {_reason(error)}") from None
+    lock = _lock(destination, label)
+    try:
+        _remove_what_killed_commands_left(destination)
+        try:
+            working = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=_WORKING_SUFFIX, dir=parent))
+        except OSError as error:
+            raise _refused(label, f"cannot be written: {_reason(error)}") from None
+        claim = Claim(destination, label, kind, working, recognised, lock)
+        claim.scratch.mkdir()
+        _claims[destination] = claim
+        token = _scratch.set(claim.scratch)
+        try:
+            yield claim
+        finally:
+            _scratch.reset(token)
+            del _claims[destination]
+            shutil.rmtree(working, ignore_errors=True)
+    finally:
+        _unlock(destination, lock)
 
 
 @dataclass
@@ -101,101 +174,41 @@ class Claim:
         checked again: it may have changed while the command was working (a
         file of the user's put into it); then the new results go beside it
         instead, under a name of their own, and the refusal says where."""
+        made = staging / self.path.name if self.kind == "file" else staging
         try:
             _refuse_unless_writable(self.path, self.kind, self.label, self.recognised)
         except DestinationRefused as refused:
             beside = _free_name_beside(self.path)
-            os.rename(staging / self.path.name if self.kind == "file" else staging, beside)
+            os.rename(made, beside)
             problem = refused.problems[0]
             raise DestinationRefused([Problem(problem.file, None, None, "", f"{problem.message}. It changed while "
                                               f"the command worked: what it made is in {beside} instead")]) from None
-        if self.kind == "file":
-            os.replace(staging / self.path.name, self.path)
-            return
-        if not self.path.exists():
-            os.rename(staging, self.path)
-        elif not _exchange(staging, self.path):
-            # Without an atomic exchange: the old folder goes aside inside the
-            # working folder first, where the next claim finds it if this
-            # process is killed in between.
-            old = self.working / "old"
-            os.rename(self.path, old)
-            os.rename(staging, self.path)
+        # A Ctrl-C waits until the new results are in place: an interrupt
+        # between two renames would leave neither the old nor the new.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self._swap(made)
+            put_in_place_so_far.append(self.path)
+        finally:
+            if signal.SIGINT not in blocked:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         shutil.rmtree(self.working / "new", ignore_errors=True)
         shutil.rmtree(self.working / "old", ignore_errors=True)
 
-
-@contextmanager
-def claimed(path: str | Path, kind: str = "folder", label: str | None = None,
-            recognised: Callable[[Path], bool] | None = None) -> Iterator[Claim]:
-    """Hold ``path`` for the duration of the block (see the module's text).
-
-    Claiming a path this process already holds gives the same claim, so a
-    command can claim early and the writer claim again."""
-    destination = Path(os.path.abspath(path))
-    label = label or str(path)
-    if destination in _claims:
-        yield _claims[destination]
-        return
-    _refuse_unless_writable(destination, kind, label, recognised)
-    parent = destination.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise _refused(label, f"cannot be made: {_reason(error)}") from None
-    lock = _lock(destination, label)
-    try:
-        _remove_what_killed_commands_left(destination)
-        try:
-            working = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=_WORKING_SUFFIX, dir=parent))
-        except OSError as error:
-            raise _refused(label, f"cannot be written: {_reason(error)}") from None
-        claim = Claim(destination, label, kind, working, recognised, lock)
-        (claim.scratch).mkdir()
-        _claims[destination] = claim
-        token = _scratch.set(claim.scratch)
-        try:
-            yield claim
-        finally:
-            _scratch.reset(token)
-            del _claims[destination]
-            shutil.rmtree(working, ignore_errors=True)
-    finally:
-        _unlock(destination, lock)
-
-
-def write_atomically(folder: str | Path, write: Callable[[Path], None]) -> Path:
-    """Let ``write`` fill an empty folder, then put it in place of ``folder``
-    in one rename; on any error or interrupt, ``folder`` stays as it was."""
-    with claimed(folder) as claim:
-        staging = claim.fresh_staging()
-        write(staging)
-        claim.put_in_place(staging)
-    return Path(folder)
-
-
-def write_file_atomically(path: str | Path, write: Callable[[Path], None], label: str | None = None,
-                          recognised: Callable[[Path], bool] | None = None) -> Path:
-    """Let ``write`` write a file, then put it at ``path`` in one rename;
-    ``recognised`` tells which existing files it may replace."""
-    with claimed(path, kind="file", label=label, recognised=recognised) as claim:
-        staging = claim.fresh_staging()
-        write(staging / claim.path.name)
-        claim.put_in_place(staging)
-    return Path(path)
-
-
-def _free_name_beside(path: Path) -> Path:
-    for number in range(2, 10_000):
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-        if not candidate.exists() and not candidate.is_symlink():
-            return candidate
-    raise _refused(str(path), "no free name beside it")
-
-
-def is_results_folder(folder: Path) -> bool:
-    """A folder pilotsim wrote: a manifest listing its files."""
-    return _manifest_files(folder) is not None
+    def _swap(self, made: Path) -> None:
+        if self.kind == "file" or not self.path.exists():
+            os.replace(made, self.path)
+        elif not _exchange(made, self.path):
+            # Without an atomic exchange the old folder goes aside first, into
+            # the working folder, where the next claim finds it if this
+            # process is killed in between; on any error it comes back.
+            old = self.working / "old"
+            os.rename(self.path, old)
+            try:
+                os.rename(made, self.path)
+            except BaseException:
+                os.rename(old, self.path)
+                raise
 
 
 # --- the rule ------------------------------------------------------------------
@@ -207,18 +220,15 @@ def _refuse_unless_writable(path: Path, kind: str, label: str, recognised: Calla
     if path.is_symlink():
         raise _refused(label, "is a symbolic link; give the folder it points to, or a new path")
     real = path.resolve()
-    try:
-        home = Path.home().resolve()
-    except (RuntimeError, KeyError):  # no home folder known to this process
-        home = Path(real.anchor) / "\0no home"
     here = Path.cwd().resolve()
     if real == Path(real.anchor):
         raise _refused(label, "is the root folder; give a new folder for the results")
-    if real == home:
-        raise _refused(label, "is your home folder; give a new folder for the results")
     if real == here:
         raise _refused(label, "is the current folder; give a new folder for the results")
-    if real in here.parents or real in home.parents:
+    home = _home()
+    if home is not None and real == home:
+        raise _refused(label, "is your home folder; give a new folder for the results")
+    if real in here.parents or (home is not None and real in home.parents):
         raise _refused(label, "holds the current or the home folder; give a new folder for the results")
     if not path.exists():
         _refuse_unless_creatable(path, label)
@@ -234,15 +244,24 @@ def _refuse_unless_writable(path: Path, kind: str, label: str, recognised: Calla
     present = _files_in(path)
     if not present:
         return  # an empty folder made for the results
+    if (path / MANIFEST).is_file() and _manifest_files(path) is None:
+        raise _refused(label, "was written by an earlier version of pilotsim, whose manifest does not list the "
+                              "folder's files; move it away yourself or give a new folder for the results")
     listed = _manifest_files(path)
     if listed is None:
-        shown = _some(present)
-        raise _refused(label, f"is not a results folder of pilotsim (no manifest.json) and holds {shown}; "
+        raise _refused(label, f"is not a results folder of pilotsim (no manifest.json) and holds {_some(present)}; "
                               "give a new folder for the results")
     foreign = sorted(present - listed - ADDED_LATER - {MANIFEST})
     if foreign:
         raise _refused(label, f"holds files pilotsim did not write ({_some(foreign)}); "
                               "give a new folder, or move them out yourself")
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, KeyError):  # no home folder known to this process
+        return None
 
 
 def _refuse_unless_creatable(path: Path, label: str) -> None:
@@ -255,24 +274,34 @@ def _refuse_unless_creatable(path: Path, label: str) -> None:
         raise _refused(label, f"cannot be written: {existing} is not writable")
 
 
-#: What claims of pilotsim's leave inside a results folder, such as those of
-#: a report written into it whose command was killed: pilotsim's own too.
-_OWN_LEFTOVERS = re.compile(rf"^\.[^/]+\.(lock|[a-z0-9_]{{8}}{re.escape(_WORKING_SUFFIX)}(/.*)?)$")
+#: What a report's own claim leaves inside a results folder when its command
+#: is killed (its lock, its working folder): pilotsim's too, not the user's.
+_REPORT_LEFTOVERS = re.compile(
+    rf"^\.(?:{'|'.join(re.escape(name) for name in sorted(ADDED_LATER))})"
+    rf"\.(?:lock|{_RANDOM_PART}{re.escape(_WORKING_SUFFIX)}/.*)$"
+)
 
 
 def _files_in(folder: Path) -> set[str]:
-    """Files under ``folder`` relative to it; stops counting past a limit (a
-    folder that large is no results folder anyway)."""
+    """Everything under ``folder``, relative to it: files, empty folders and
+    links (a folder pilotsim cannot look into counts as something of the
+    user's). Past a limit the rest counts as one more unknown entry: a
+    folder that large is no results folder anyway."""
     found: set[str] = set()
-    for root, folders, files in os.walk(folder):
-        for name in files:
+
+    def unreadable(error: OSError) -> None:
+        found.add(os.path.relpath(error.filename or str(folder), folder) + "/ (cannot be read)")
+
+    for root, folders, files in os.walk(folder, onerror=unreadable):
+        for name in files + [name for name in folders if os.path.islink(os.path.join(root, name))]:
             relative = os.path.relpath(os.path.join(root, name), folder)
-            if not _OWN_LEFTOVERS.match(relative):
+            if not _REPORT_LEFTOVERS.match(relative):
                 found.add(relative)
-        if len(found) > _MAX_FILES_LOOKED_AT:
-            break
         if not files and not folders and root != str(folder):
             found.add(os.path.relpath(root, folder) + "/")  # an empty folder of the user's counts too
+        if len(found) > _MAX_FILES_LOOKED_AT:
+            found.add("(and more)")
+            break
     return found
 
 
@@ -287,6 +316,15 @@ def _manifest_files(folder: Path) -> set[str] | None:
     listed = {name for name in manifest["files"] if isinstance(name, str)}
     # Folders of the listed files count as listed too (an empty plots/ aside).
     return listed | {str(Path(name).parent) + "/" for name in listed if "/" in name}
+
+
+def _free_name_beside(path: Path) -> Path:
+    """``NAME-2``, ``NAME-3``...: the first that is free."""
+    for number in range(2, 10_000):
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise _refused(str(path), "no free name beside it")
 
 
 def _some(names) -> str:
@@ -355,7 +393,7 @@ def _remove_what_killed_commands_left(destination: Path) -> None:
     """Working folders beside ``destination`` that no live command holds (the
     lock says so): if a kill came between moving old results aside and
     putting new ones in place, the old ones go back first."""
-    pattern = re.compile(rf"^\.{re.escape(destination.name)}\.[a-z0-9_]{{8}}{re.escape(_WORKING_SUFFIX)}$")
+    pattern = re.compile(rf"^\.{re.escape(destination.name)}\.{_RANDOM_PART}{re.escape(_WORKING_SUFFIX)}$")
     for leftover in destination.parent.iterdir():
         if not pattern.match(leftover.name) or not leftover.is_dir() or leftover.is_symlink():
             continue

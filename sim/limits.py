@@ -3,9 +3,9 @@ before it starts.
 
 A scenario can be valid and still be beyond any laptop: a billion referrals
 a month, a cohort every nanosecond, a century of monthly counts kept for
-five million replications. Such a run used to start and then crash, hang or
-take the machine's memory. Here each is refused up front, with the estimate
-and the limit, so the user can change the scenario or the options.
+five million replications. Started, such a run would crash, hang or take
+the machine's memory. Here each is refused up front, with the estimate and
+the limit, so the user can change the scenario or the options.
 
 The limits are stated in ``docs/limits.md``; the figures behind the memory
 estimate were measured on the reference pilot (see the comments below).
@@ -25,9 +25,10 @@ if TYPE_CHECKING:  # the scenario's schema reads its limits from here
 
 # --- scenario files ------------------------------------------------------------------
 
-#: A scenario file is a few KB (the reference is 7 KB); reading 1 MB takes
-#: about two seconds.
-MAX_FILE_BYTES = 1 << 20
+#: A scenario file is a few KB (the reference is 7 KB). Reading YAML takes
+#: about two seconds a MB here, so a file at the limit is read, or refused
+#: for what it holds, within about half a second.
+MAX_FILE_BYTES = 256 << 10
 #: Aliases (``*name``) in one file: scenario files need few or none.
 MAX_ALIASES = 100
 #: Values in one file, each alias counted as all the values it stands for:
@@ -91,20 +92,25 @@ def cores() -> int:
 
 
 def expected_people(scenario: Scenario) -> float:
-    """Referrals expected in one replication of ``scenario``."""
+    """Referrals expected in one replication of ``scenario`` (inf when there
+    are more than floating point counts)."""
     referrals = scenario.referrals
     start, until = referrals.from_month, scenario.intake_until_month
     window = max(until - start, 0.0)
     if referrals.process == "poisson":
         return referrals.rate_per_month * window
     if referrals.process == "cohorts":
-        return math.ceil(window / referrals.every_months) * referrals.cohort_size if window > 0 else 0.0
+        cohorts = window / referrals.every_months
+        return math.ceil(cohorts) * referrals.cohort_size if cohorts < 1e15 else math.inf
     return float(sum(entry.count for entry in referrals.schedule if entry.month < scenario.horizon_months))
 
 
 def too_many_people(scenario: Scenario) -> str | None:
     """Why one replication of ``scenario`` is too large to simulate, or None."""
-    people = expected_people(scenario)
+    return _too_many_people(expected_people(scenario))
+
+
+def _too_many_people(people: float) -> str | None:
     if people <= MAX_PEOPLE_PER_REPLICATION:
         return None
     return (f"would refer about {_amount(people)} people per replication; at most "
@@ -120,6 +126,10 @@ def available_memory() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    return installed_memory()
+
+
+def installed_memory() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
@@ -138,14 +148,13 @@ class RunEstimate:
     keep_replications: bool
     memory_bytes: float
     memory_limit_bytes: float
+    memory_kind: str  # "free" (now) or "installed"
     option: str  # how the user asked for the replications, for messages
 
     def problems(self) -> list[Problem]:
         problems = []
-        if self.people_per_replication > MAX_PEOPLE_PER_REPLICATION:
-            problems.append(Problem("referrals", None, None, "", f"would refer about "
-                                    f"{_amount(self.people_per_replication)} people per replication; at most "
-                                    f"{MAX_PEOPLE_PER_REPLICATION:,}"))
+        if (too_many := _too_many_people(self.people_per_replication)) is not None:
+            problems.append(Problem("referrals", None, None, "", too_many))
         elif self.replications > MAX_REPLICATIONS:
             problems.append(Problem(self.option, None, None, "",
                                     f"at most {MAX_REPLICATIONS:,} replications in one run (a million take about "
@@ -156,16 +165,18 @@ class RunEstimate:
                     f"{self.workers} worker(s) x {_amount(self.people_per_replication)} people per replication")
             problems.append(Problem(self.option, None, None, "",
                                     f"the run would need about {_bytes(self.memory_bytes)} of memory ({kept}); the "
-                                    f"limit is {_bytes(self.memory_limit_bytes)} ({MEMORY_SHARE:.0%} of what is "
-                                    "free now). Use fewer replications, --summary-only, fewer --workers or a "
-                                    "shorter horizon"))
+                                    f"limit is {_bytes(self.memory_limit_bytes)} ({MEMORY_SHARE:.0%} of the "
+                                    f"{self.memory_kind} memory). Use fewer replications, --summary-only, fewer "
+                                    "--workers or a shorter horizon"))
         return problems
 
 
 def estimate(scenario: Scenario, replications: int, workers: int = 1, keep_replications: bool = True,
-             option: str | None = None) -> RunEstimate:
+             option: str | None = None, against_free: bool = True) -> RunEstimate:
     """The memory a run will need at its peak: the main process, its workers
-    each with a chunk of people in flight, and the tables kept."""
+    each with a chunk of people in flight, and the tables kept; held against
+    the memory free now (before a command starts) or, for each run inside a
+    command that holds earlier runs' results itself, all that is installed."""
     from sim.accounting import CASHFLOW
     from sim.outcomes import months, state_names
     from sim.worker import outcome_names
@@ -184,7 +195,8 @@ def estimate(scenario: Scenario, replications: int, workers: int = 1, keep_repli
     return RunEstimate(
         replications=replications, people_per_replication=people, workers=workers, months=month_count,
         states=states, keep_replications=keep_replications, memory_bytes=processes + tables,
-        memory_limit_bytes=MEMORY_SHARE * available_memory(), option=option or f"-n {replications}",
+        memory_limit_bytes=MEMORY_SHARE * (available_memory() if against_free else installed_memory()),
+        memory_kind="free" if against_free else "installed", option=option or f"-n {replications}",
     )
 
 
@@ -216,6 +228,8 @@ def too_many_replications(total: int, what: str) -> list[Problem]:
 
 
 def _amount(value: float) -> str:
+    if not math.isfinite(value):
+        return "more than 1e15"
     return f"{value:,.0f}" if value < 1e12 else f"{value:.2g}"
 
 

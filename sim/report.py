@@ -81,9 +81,8 @@ def build_report(folder: Path) -> str:
     try:
         facts = _facts(folder, results)
     except (KeyError, TypeError, ValueError) as error:  # files that parse but are not what a run writes
-        raise ScenarioError([Problem(str(folder / "summary.json"), None, None, "",
-                                     f"not as pilotsim run writes it: {' '.join(str(error).split())[:200]}")]) \
-            from None
+        raise ScenarioError([Problem(str(folder), None, None, "", "its files are not as pilotsim run writes them "
+                                     f"(no {' '.join(str(error).split())[:200]})")]) from None
     return environment.get_template("report.html.j2").render(mark=MARK, **facts)
 
 
@@ -117,17 +116,26 @@ def write_report(folder: Path, output: Path | None = None, output_format: str = 
 
 
 def is_report(path: Path) -> bool:
-    """A report pilotsim wrote (HTML or PDF), which a new report may replace."""
+    """A report pilotsim wrote, which a new report may replace: an HTML page
+    whose head carries the generator mark, or a PDF whose title ends with it
+    (what Chromium makes of the page's title). Mentioning the words is not
+    enough: a user's notes about pilotsim report are theirs."""
     try:
         if path.stat().st_size > 100e6:
             return False
         content = path.read_bytes()
     except OSError:
         return False
-    # A PDF's title is plain text, or UTF-16 in hexadecimal when it has
-    # letters beyond ASCII (as a Dutch title may).
-    in_hex = MARK.encode("utf-16-be").hex().upper().encode()
-    return MARK.encode() in content or in_hex in content.upper()
+    if content.startswith(b"<!DOCTYPE html>"):
+        head = content[:2000].decode("utf-8", errors="replace")
+        return f'<meta name="generator" content="{MARK}">' in head
+    if content.startswith(b"%PDF-"):
+        # The title is PDF text, its parentheses escaped, or UTF-16 in
+        # hexadecimal when it has letters beyond ASCII (as a Dutch title may).
+        plain = f"\\({MARK}\\))".encode()
+        in_hex = ("0028" + MARK.encode("utf-16-be").hex() + "0029>").upper().encode()
+        return plain in content or in_hex in content.upper()
+    return False
 
 
 #: Chromium without a screen, and without reaching for the network.

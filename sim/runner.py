@@ -145,7 +145,10 @@ def run(
     shared = executors.current()
     slots = shared.slots if shared is not None else max(1, workers or executors.cores())
     # Refused before it starts when it would not fit the machine (sim.limits).
-    too_large = limits.estimate(scenario, replications, slots, keep_replications).problems()
+    # Commands check against the memory free when they start; a run inside a
+    # command (a sweep's point) holds up against the installed memory, as the
+    # command's own earlier results take some of what is free.
+    too_large = limits.estimate(scenario, replications, slots, keep_replications, against_free=False).problems()
     if too_large:
         raise ScenarioError(too_large)
     end = first_replication + replications

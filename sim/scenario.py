@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from sim import limits
+from sim.numbers import Real, Whole
 from sim.budget import Budget
 from sim.distributions import Distribution
 
@@ -30,16 +31,16 @@ TERMINAL_DESTINATIONS = ("job", "benefit", "exit")
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 MAX_NAME_LENGTH = 100
 
-Probability = Annotated[float, Field(ge=0, le=1)]
-Months = Annotated[float, Field(ge=0, le=limits.MAX_MONTHS)]
-People = Annotated[int, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)]
+Probability = Annotated[Real, Field(ge=0, le=1)]
+Months = Annotated[Real, Field(ge=0, le=limits.MAX_MONTHS)]
+People = Annotated[Whole, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)]
 _SHARE_TOLERANCE = 1e-6
 
 
 class _Frozen(BaseModel):
-    # Strict: true/false is no number and 5.5 no whole number; finite: an
-    # infinite horizon or rate validates in lax pydantic and crashes a run.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    # Finite: an infinite horizon or rate would pass and crash the run.
+    # (Numbers refuse true and false themselves: sim.numbers.)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Target(_Frozen):
@@ -51,10 +52,10 @@ class Target(_Frozen):
 class Segment(_Frozen):
     """A target group with its own share of referrals and its own odds."""
 
-    share: Annotated[float, Field(gt=0, le=1)]
-    placement_factor: Annotated[float, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
-    dropout_factor: Annotated[float, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
-    part_time_factor: Annotated[float, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
+    share: Annotated[Real, Field(gt=0, le=1)]
+    placement_factor: Annotated[Real, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
+    dropout_factor: Annotated[Real, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
+    part_time_factor: Annotated[Real, Field(ge=0, le=limits.MAX_FACTOR)] = 1.0
     description: str | None = None
 
 
@@ -67,16 +68,16 @@ class Referrals(_Frozen):
     """How people arrive, who is accepted, and how the waiting list behaves."""
 
     process: Literal["poisson", "cohorts", "schedule"] = "poisson"
-    rate_per_month: Annotated[float, Field(gt=0, le=limits.MAX_RATE)] | None = None
+    rate_per_month: Annotated[Real, Field(gt=0, le=limits.MAX_RATE)] | None = None
     from_month: Months = 0.0
     until_month: Months | None = None
-    every_months: Annotated[float, Field(gt=0)] | None = None
-    cohort_size: Annotated[int, Field(ge=1, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
+    every_months: Annotated[Real, Field(gt=0)] | None = None
+    cohort_size: Annotated[Whole, Field(ge=1, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
     schedule: Annotated[list[ScheduledReferral], Field(max_length=limits.MAX_LIST_ENTRIES)] | None = None
-    max_participants: Annotated[int, Field(ge=1, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
+    max_participants: Annotated[Whole, Field(ge=1, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
     acceptance: Probability = 1.0
     patience: Distribution | None = None
-    waiting_list_limit: Annotated[int, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
+    waiting_list_limit: Annotated[Whole, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)] | None = None
     first_stage: str | None = None
 
     @model_validator(mode="after")
@@ -112,7 +113,7 @@ class Dropout(_Frozen):
     that competes with finishing (whichever comes first wins)."""
 
     probability: Probability | None = None
-    hazard_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)] | None = None
+    hazard_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Dropout":
@@ -136,7 +137,7 @@ def _known_destination(name: str, info: ValidationInfo) -> str:
 class Stage(_Frozen):
     """One step of the programme: training, a work placement, job search."""
 
-    slots: Annotated[int, Field(ge=1, le=limits.MAX_PLACES)] | None = None
+    slots: Annotated[Whole, Field(ge=1, le=limits.MAX_PLACES)] | None = None
     duration: Distribution
     dropout: Dropout | None = None
     lock_in: Probability = 0.0
@@ -181,7 +182,7 @@ class Counterfactual(_Frozen):
     their own at this chance, and in the programme they keep it while waiting,
     after leaving without a job, and in a stage less its ``lock_in``."""
 
-    own_job_chance_per_year: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    own_job_chance_per_year: Annotated[Real, Field(ge=0, lt=1)] = 0.0
 
     @property
     def own_job_hazard_per_month(self) -> float:
@@ -195,24 +196,24 @@ class Caseload(_Frozen):
     stages do not describe (moving away, retirement, a partner's income,
     work found outside the programme). Each is a Poisson count per month."""
 
-    inflow_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)]
-    other_outflow_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)] = 0.0
+    inflow_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)]
+    other_outflow_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)] = 0.0
 
 
 class Employment(_Frozen):
     """What happens after placement."""
 
     part_time_share: Probability = 0.0
-    job_loss_hazard_per_month: Annotated[float, Field(ge=0, le=limits.MAX_RATE)] = 0.0
-    sustained_months: Annotated[float, Field(gt=0, le=limits.MAX_MONTHS)] = 6.0
+    job_loss_hazard_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)] = 0.0
+    sustained_months: Annotated[Real, Field(gt=0, le=limits.MAX_MONTHS)] = 6.0
 
 
 class FreeParameter(_Frozen):
     """A field calibration may fit, within [low, high]. ``complement`` names a
     field set to 1 minus this one (the other route of a two-way split)."""
 
-    low: float
-    high: float
+    low: Real
+    high: Real
     complement: str | None = None
 
     @model_validator(mode="after")
@@ -230,9 +231,9 @@ class Scenario(_Frozen):
     title: str | None = None
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
-    horizon_months: Annotated[float, Field(ge=1, le=limits.MAX_MONTHS)]
-    replications: Annotated[int, Field(ge=1, le=limits.MAX_REPLICATIONS)] = 1000
-    seed: Annotated[int, Field(ge=0, lt=2**128)] = 0
+    horizon_months: Annotated[Real, Field(ge=1, le=limits.MAX_MONTHS)]
+    replications: Annotated[Whole, Field(ge=1, le=limits.MAX_REPLICATIONS)] = 1000
+    seed: Annotated[Whole, Field(ge=0, lt=2**128)] = 0
     target: Target = Field(default_factory=Target)
     segments: Annotated[dict[str, Segment], Field(max_length=limits.MAX_SEGMENTS)] = Field(
         default_factory=lambda: {"general": Segment(share=1.0)})

@@ -384,8 +384,15 @@ def _message(detail: dict, loc: FieldPath, model: type[BaseModel] = Scenario) ->
         "finite_number": "must be a finite number",
     }
     if kind in phrases:
-        return phrases[kind].format(**ctx) + got
+        return phrases[kind].format(**{key: _bound(value) for key, value in ctx.items()}) + got
     return detail["msg"][0].lower() + detail["msg"][1:] + got
+
+
+def _bound(value: Any) -> Any:
+    """A limit as a person writes it: 1, not 1.0."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
 
 
 #: Longest text shown back to the user in a problem.

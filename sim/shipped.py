@@ -29,12 +29,16 @@ def resolve(name_or_path: str) -> Path:
     shipped scenario of that name; a name that is neither is a problem that
     suggests the nearest shipped name and lists them all."""
     path = Path(name_or_path)
+    names = [known.stem for known in shipped_scenarios()]
     if path.exists() or path.suffix in (".yaml", ".yml") or "/" in name_or_path:
+        closest = None if path.exists() else _closest(path.stem, names)
+        if closest is not None:
+            raise ScenarioError([Problem(name_or_path, None, None, "", f"file not found; did you mean the shipped "
+                                                                       f"scenario {closest} (pilotsim run {closest})?")])
         return path
     shipped = scenarios_folder() / f"{name_or_path}.yaml"
     if shipped.is_file():
         return shipped
-    names = [known.stem for known in shipped_scenarios()]
     closest = _closest(name_or_path, names)
     hint = f"did you mean {closest}? " if closest else ""
     raise ScenarioError([Problem(name_or_path, None, None, "",

@@ -113,8 +113,8 @@ def size(base: Scenario, varied: Varied, target: tuple[str, float], confidence: 
         return probe(value).reaches(confidence)
 
     reaches_high = reaches(high)
-    _refuse_without_effect(probe(low), probe(high), varied.path, outcome)
     if not reaches_high:
+        _refuse_without_effect(probe(low), probe(high), varied.path, outcome)
         answer = None
     elif reaches(low):
         answer = low
@@ -144,8 +144,10 @@ def size(base: Scenario, varied: Varied, target: tuple[str, float], confidence: 
 
 
 def _refuse_without_effect(at_low: Probe, at_high: Probe, path: str, outcome: str) -> None:
-    """The same replications give the same outcome at both ends of the range:
-    the field does not move the target, and any answer would be noise."""
+    """The target is not reached, and the same replications give the same
+    outcome at both ends of the range: the field does not move the target,
+    and "not reached" would suggest that more of it might help. (Where the
+    target is reached at the low end, that is the answer, moving or not.)"""
     low_values, high_values = at_low.outcomes[0][outcome].to_numpy(), at_high.outcomes[0][outcome].to_numpy()
     if len(low_values) == len(high_values) and (low_values == high_values).all():
         raise ScenarioError([Problem(f"--vary {path}={at_low.value}:{at_high.value}", None, None, "",

@@ -105,7 +105,7 @@ def unknown_outcomes(scenario: Scenario, outcomes: list[str]) -> list[Problem]:
             for outcome in outcomes if outcome not in known]
 
 
-def prepare_worker() -> None:
+def prepare_worker(parent: int) -> None:
     """Run first in each worker process.
 
     Ctrl-C reaches every process in the terminal's group; workers ignore it
@@ -115,10 +115,11 @@ def prepare_worker() -> None:
 
     A parent that is killed outright cannot stop its workers, so each worker
     watches for that itself and exits within a fraction of a second instead
-    of holding its memory for ever."""
+    of holding its memory for ever. ``parent`` is the parent's process id as
+    the parent knows it: read here, it would already be another's if the
+    parent died before this worker started."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    parent = os.getppid()
     threading.Thread(target=_exit_when_orphaned, args=(parent,), name="pilotsim-parent-watch", daemon=True).start()
 
 
@@ -127,6 +128,26 @@ PARENT_CHECK_SECONDS = 0.2
 
 
 def _exit_when_orphaned(parent: int) -> None:
-    while os.getppid() == parent:
+    while _alive(parent):
         time.sleep(PARENT_CHECK_SECONDS)
     os._exit(1)
+
+
+def _alive(process: int) -> bool:
+    """Running, and not a zombie waiting for its own parent to notice. (Not
+    "still my parent": workers started by a fork server have that server as
+    their parent.)"""
+    try:
+        with open(f"/proc/{process}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc: ask the system instead
+        try:
+            os.kill(process, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True

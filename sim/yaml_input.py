@@ -94,7 +94,7 @@ def check_plain(text: str, source: str, positions: bool = True) -> None:
 
 def _too_large(size: int) -> str:
     shown = f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
-    return f"the file is {shown}; scenario files may be at most {limits.MAX_FILE_BYTES / 2**20:g} MB"
+    return f"the file is {shown}; scenario files may be at most {limits.MAX_FILE_BYTES // 1024} KB"
 
 
 def _deep_brackets(text: str, source: str, positions: bool) -> Problem | None:
@@ -180,16 +180,18 @@ def _walk_events(text: str, source: str, positions: bool) -> Problem | None:
         if values > limits.MAX_VALUES:
             return _problem(source, where, field, f"stands for more than {limits.MAX_VALUES:,} values (with what "
                                                   "its aliases stand for); a scenario has a few hundred")
+        anchor = getattr(event, "anchor", None) if not isinstance(event, AliasEvent) else None
+        if anchor is not None and anchor in sizes.keys() | open_anchors:
+            return _problem(source, where, field, f"the anchor &{anchor} is given twice; give each its own name")
         if isinstance(event, CollectionStartEvent):
             if len(frames) >= limits.MAX_DEPTH:
                 return _problem(source, where, field, _too_deep())
-            anchor = event.anchor
             frames.append(_Frame(path, anchor, isinstance(event, MappingStartEvent)))
             if anchor is not None:
                 open_anchors.add(anchor)
             continue
-        if isinstance(event, ScalarEvent) and event.anchor is not None:
-            sizes[event.anchor] = 1
+        if anchor is not None:
+            sizes[anchor] = 1
         if frames:
             frames[-1].size += size
             frames[-1].after_node(event.value if isinstance(event, ScalarEvent) else None)

@@ -47,7 +47,7 @@ def refused(result, *words: str) -> list[str]:
     return lines
 
 
-# Each: a --set that validates today, and a word of the one line it must give.
+# Each: a --set of a value of the right type that would crash a run, and what its one line must say.
 AT_VALIDATION = {
     "infinite horizon": ("horizon_months=.inf", "horizon_months: must be a finite number"),
     "infinite rate": ("referrals.rate_per_month=.inf", "referrals.rate_per_month: must be a finite number"),
@@ -90,6 +90,8 @@ RUN_TOO_BIG = {
     "a billion referrals a month": (["--set", "referrals.rate_per_month=1e9"], "people per replication"),
     "cohorts every nanosecond": (["--set", "referrals={process: cohorts, every_months: 1e-9, cohort_size: 5}"],
                                  "people per replication"),
+    "cohorts beyond counting": (["--set", "referrals={process: cohorts, every_months: 5e-324, cohort_size: 1}"],
+                                "more than 1e15 people per replication"),
     "a trillion replications": (["-n", "1000000000000"], "at most 10,000,000 replications"),
     "every month of a century kept": (["--set", "horizon_months=1200", "-n", "5000000", "--per-replication"],
                                       "memory"),
@@ -104,7 +106,7 @@ def test_a_run_that_would_not_fit_is_refused_before_it_starts_with_the_estimate(
     result = cli.invoke(app, ["run", str(small), "--workers", "1", "--out", str(out), *arguments])
     assert time.perf_counter() - started < 5
     lines = refused(result, expected)
-    assert len(lines) == 1 and "limit" in lines[0] or "at most" in lines[0]
+    assert len(lines) == 1 and ("limit" in lines[0] or "at most" in lines[0]), lines
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
 
 

@@ -105,7 +105,7 @@ BAD_INPUTS = {
     "shares.yaml": (REFERENCE.read_text().replace("share: 0.55", "share: 0.65"),
                     "segments: shares must sum to 1, got 1.1"),
     "probability.yaml": (REFERENCE.read_text().replace("acceptance: 0.9", "acceptance: 1.9"),
-                         "referrals.acceptance: must be at most 1.0, got 1.9"),
+                         "referrals.acceptance: must be at most 1, got 1.9"),
     "order.yaml": (REFERENCE.read_text().replace("low: 6, mode: 9", "low: 10, mode: 9"),
                    "stages.training.duration: must satisfy low <= mode <= high"),
     "distribution.yaml": (REFERENCE.read_text().replace("dist: exponential, mean: 3", "dist: poisson, mean: 3"),
@@ -254,7 +254,7 @@ def test_set_changes_a_run_and_is_validated_like_the_file(tmp_path):
                                capture_output=True, text=True)
     assert completed.returncode == 2 and "Traceback" not in completed.stderr
     assert completed.stderr.strip().splitlines() == [
-        "--set referrals.acceptance=2: referrals.acceptance: must be at most 1.0, got 2",
+        "--set referrals.acceptance=2: referrals.acceptance: must be at most 1, got 2",
         "--set stages.training.slots=-3: stages.training.slots: must be at least 1, got -3",
     ]
     assert not (tmp_path / "no").exists()

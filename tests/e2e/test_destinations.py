@@ -147,22 +147,26 @@ def test_home_and_root_are_refused_even_when_empty(tmp_path, files, monkeypatch)
     assert_refused(cli.invoke(app, [*command("run", files), "--out", "/"]), "root folder")
 
 
-def test_force_is_no_way_round_the_rule(tmp_path, files):
-    mine = user_folder(tmp_path)
-    result = cli.invoke(app, [*command("run", files), "--out", str(mine), "--force"])
-    assert result.exit_code == 2
-    assert (mine / "thesis.docx").read_bytes() == b"three years of work"
-
-
-def test_a_folder_pilotsim_wrote_is_replaced_whole_and_only_when_done(tmp_path, files):
+def test_a_folder_pilotsim_wrote_is_replaced_whole(tmp_path, files):
     out = tmp_path / "again"
     first = cli.invoke(app, [*command("run", files), "--out", str(out)])
     assert first.exit_code == 0, first.output
-    written_at = json.loads((out / "manifest.json").read_text())["command"]
+    assert json.loads((out / "manifest.json").read_text())["replications"] == 5
     second = cli.invoke(app, [*command("run", files), "-n", "7", "--out", str(out)])
     assert second.exit_code == 0, second.output
-    assert len(pd.read_csv(out / "replications.csv")) == 7 and written_at
+    assert json.loads((out / "manifest.json").read_text())["replications"] == 7
+    assert len(pd.read_csv(out / "replications.csv")) == 7
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]  # nothing hidden left
+
+
+def test_a_results_folder_of_an_earlier_version_is_refused_with_what_to_do(tmp_path, files):
+    out = tmp_path / "old_sweep"
+    out.mkdir()
+    (out / "points.csv").write_text("point\n0\n")
+    (out / "manifest.json").write_text(json.dumps({"scenario": "x", "written_at": "2026-01-01T00:00:00+00:00",
+                                                   "command": ["pilotsim", "sweep"]}))
+    line = assert_refused(cli.invoke(app, [*command("run", files), "--out", str(out)]), "earlier version")
+    assert "no manifest.json" not in line
 
 
 def test_a_results_folder_a_user_added_a_file_to_is_refused(tmp_path, files):
@@ -245,6 +249,28 @@ def test_budget_writes_a_new_folder_beside_the_run_and_leaves_the_run_alone(file
     manifest = json.loads((repriced / "manifest.json").read_text())
     assert manifest["recomputed_from"] == str(run)
     assert cli.invoke(app, ["budget", str(run), "--out", str(run)]).exit_code == 2  # never over the run itself
+    assert cli.invoke(app, ["budget", str(run), "--out", str(run / "repriced")]).exit_code == 2  # nor inside it
+    assert snapshot(run) == before
+
+
+def test_budget_of_the_current_folder_writes_beside_it(files, tmp_path, monkeypatch):
+    import shutil
+    run = tmp_path / "a_run"
+    shutil.copytree(files["run"], run)
+    monkeypatch.chdir(run)
+    result = cli.invoke(app, ["budget", "."])
+    assert result.exit_code == 0, result.output
+    assert folders_of(tmp_path) == ["a_run", "a_run_budget"]
+
+
+def test_budget_of_a_folder_that_is_not_there_makes_nothing(tmp_path):
+    result = cli.invoke(app, ["budget", str(tmp_path / "nowhere" / "deep" / "typo")])
+    assert_refused(result, "no such folder")
+    assert list(tmp_path.iterdir()) == []
+
+
+def folders_of(path: Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir())
 
 
 # --- report: a file, replaced only when it is a report ---------------------------------
@@ -257,6 +283,10 @@ def test_report_refuses_a_folder_or_a_file_it_did_not_write(tmp_path, files):
     notes = a_file(tmp_path)
     assert_refused(cli.invoke(app, ["report", run, "--out", str(notes)]), str(notes))
     assert notes.read_text() == "my notes\n" and (mine / "thesis.docx").is_file()
+    about = tmp_path / "about.md"  # mentions pilotsim report, but is the user's
+    about.write_text("<!DOCTYPE html> Figures made with pilotsim report, (pilotsim report)\n")
+    assert_refused(cli.invoke(app, ["report", run, "--out", str(about)]), str(about))
+    assert about.read_text().startswith("<!DOCTYPE html> Figures made")
     page = tmp_path / "council.html"
     for _ in range(2):  # its own report is replaced
         result = cli.invoke(app, ["report", run, "--out", str(page)])

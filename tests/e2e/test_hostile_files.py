@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sim import limits
 from tests.conftest import REFERENCE
 
 VALID = REFERENCE.read_text()
@@ -68,6 +69,10 @@ HOSTILE = {
     "alias bomb in sources": (
         "bombs:\n" + textwrap.indent(laughs(), "  ") + "\n" + VALID.replace("sources:\n", "sources: *lol9\nx:\n", 1),
         "alias"),
+    "alias of its own parent": (VALID.replace("target: {placed: 78}", "target: &t {placed: 78, again: *t}"),
+                                "part of"),
+    "anchor given twice": (VALID.replace("slots: 50", "slots: &n 50").replace("acceptance: 0.9", "acceptance: &n 0.9"),
+                           "anchor"),
     "python object": (VALID.replace("title:", 'python: !!python/object/apply:os.system ["echo pwned"]\ntitle:', 1),
                       "tag"),
     "python name": (VALID.replace("title:", "title: !!python/name:os.system\nx_title:", 1), "tag"),
@@ -103,7 +108,21 @@ def test_a_file_larger_than_the_limit_is_refused_before_reading(tmp_path):
     report = load_in_child(path)
     assert report["seconds"] < 1.0 and report["peak_mb"] < 200, report
     assert report["problems"] == [f"{path}: the file is {path.stat().st_size / 1e6:.0f} MB; scenario files may "
-                                  f"be at most 1 MB"]
+                                  f"be at most {limits.MAX_FILE_BYTES // 1024} KB"]
+
+
+def test_a_file_just_under_the_limit_is_read_or_refused_within_a_second(tmp_path):
+    # The slowest refusal: the whole file read before its last line turns out wrong.
+    path = tmp_path / "long.yaml"
+    padding = "".join(f"  - \"source number {n}, a long title of an article\"\n" for n in range(20_000))
+    text = VALID.replace("sources:\n", "sources:\n" + padding, 1)
+    text = text[: limits.MAX_FILE_BYTES - 200] if len(text) > limits.MAX_FILE_BYTES - 200 else text
+    text = text[: text.rindex("\n") + 1] + "x_last: !!python/name:os.system\n"
+    path.write_text(text)
+    assert limits.MAX_FILE_BYTES * 0.9 < path.stat().st_size <= limits.MAX_FILE_BYTES
+    report = load_in_child(path)
+    assert report["seconds"] < 1.0, report
+    assert len(report["problems"]) == 1 and "tags (!!python/name:os.system)" in report["problems"][0], report
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])

@@ -31,11 +31,17 @@ def start(arguments: list[str], cwd: Path) -> subprocess.Popen:
 
 
 def group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """A process of the group still runs. Zombies do not count: a worker whose
+    parent was killed is reaped by init, which in a container may never come."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state not in ("Z", "X"):
+            return True
+    return False
 
 
 def wait_for_group_to_end(group: int, seconds: float) -> bool:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from scipy import stats
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -40,7 +41,10 @@ def test_size_says_undecided_when_the_replication_cap_leaves_it_open(cohort, tmp
     found = re.search(r"undecided between (\d+) and (\d+) at 40 replications", text)
     assert found, text
     low, high = map(int, found.groups())
-    assert low < 37 <= high  # the answer with 6,400 replications lies inside what is said to be open
+    # The exact answer: the smallest cohort whose Binomial(n, 0.6) placements
+    # reach 20 with at least 80 % probability; what is said to be open holds it.
+    exact = next(n for n in range(20, 81) if stats.binom.sf(19, n, 0.6) >= 0.8)
+    assert low <= exact <= high, (low, exact, high)
     assert "in at least 80% of runs:" not in text
 
 
@@ -143,3 +147,11 @@ def test_each_field_error_gives_its_own_rule_and_the_kind_in_words(tmp_path, cas
     lines = result.stderr.strip().splitlines()
     assert any(line.endswith(expected) for line in lines), lines
     assert "Commented" not in result.stderr
+
+
+def test_a_missing_file_named_like_a_shipped_scenario_gets_the_suggestion(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli.invoke(app, ["run", "brunssum_logistics_2021.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("brunssum_logistics_2021.yaml: file not found; did you mean the shipped "
+                                     "scenario brunssum_logistics_2021 (pilotsim run brunssum_logistics_2021)?")

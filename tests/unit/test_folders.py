@@ -105,3 +105,52 @@ def test_a_file_is_replaced_only_when_recognised(tmp_path):
     folders.write_file_atomically(page, lambda path: path.write_text("new"), recognised=lambda _: True)
     assert page.read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_without_an_atomic_exchange_the_old_folder_is_replaced_or_kept_whole(tmp_path, monkeypatch):
+    out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    monkeypatch.setattr(folders, "_exchange", lambda first, second: False)  # as on a file system without it
+    folders.write_atomically(out, lambda staging: (fill(staging, {"second.csv": "2"}),
+                                                   write_manifest(staging, {}, None)))
+    assert (out / "second.csv").read_text() == "2"
+
+    renames = []
+    real_rename = folders.os.rename
+
+    def interrupted_second_rename(source, destination):
+        renames.append((source, destination))
+        if len(renames) == 2:  # the new results would now take the old one's place
+            raise KeyboardInterrupt
+        real_rename(source, destination)
+
+    monkeypatch.setattr(folders.os, "rename", interrupted_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        folders.write_atomically(out, lambda staging: (fill(staging, {"third.csv": "3"}),
+                                                       write_manifest(staging, {}, None)))
+    monkeypatch.setattr(folders.os, "rename", real_rename)
+    assert (out / "second.csv").read_text() == "2" and not (out / "third.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_a_link_or_an_empty_folder_of_the_users_makes_a_folder_foreign(tmp_path):
+    out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    (tmp_path / "elsewhere").mkdir()
+    (out / "my_link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(folders.DestinationRefused, match="my_link"):
+        folders.write_atomically(out, written_by_pilotsim)
+    (out / "my_link").unlink()
+    (out / "drafts").mkdir()
+    with pytest.raises(folders.DestinationRefused, match="drafts"):
+        folders.write_atomically(out, written_by_pilotsim)
+    lonely = tmp_path / "only_a_link"
+    lonely.mkdir()
+    (lonely / "link").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(folders.DestinationRefused, match="link"):
+        folders.write_atomically(lonely, written_by_pilotsim)
+
+
+def test_hidden_files_that_only_look_like_pilotsims_are_the_users(tmp_path):
+    out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    fill(out, {".thesis.lock": "mine", ".draft.abcdefgh.partial/chapter.docx": "mine"})
+    with pytest.raises(folders.DestinationRefused, match=r"\.draft\.abcdefgh\.partial/chapter\.docx, \.thesis\.lock"):
+        folders.write_atomically(out, written_by_pilotsim)

@@ -45,7 +45,7 @@ BAD = [
     ("negative places", VALID.replace("slots: 5", "slots: -3"),
      "FILE:7:12: stages.training.slots: must be at least 1, got -3"),
     ("probability above one", VALID.replace("probability: 0.1", "probability: 1.5"),
-     "FILE:9:28: stages.training.dropout.probability: must be at most 1.0, got 1.5"),
+     "FILE:9:28: stages.training.dropout.probability: must be at most 1, got 1.5"),
     ("low above high", VALID.replace("low: 2, mode: 3, high: 4", "low: 5, mode: 3, high: 4"),
      "FILE:8:15: stages.training.duration: must satisfy low <= mode <= high, got low=5.0, mode=3.0, high=4.0"),
     ("unknown distribution", VALID.replace("dist: exponential", "dist: weibull"),
