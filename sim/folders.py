@@ -13,14 +13,17 @@ before any work starts. There is no option to force it.
 
 A command claims its destination before it starts working. The claim
 
-- takes a lock beside the destination (``.NAME.lock``), so a second command
-  aimed at the same place is refused instead of silently overwriting the
-  first one's results; the lock dies with the process that holds it;
-- removes what an earlier command that was killed left behind there;
+- takes a lock beside the destination (``.NAME.pilotsim-lock``), so a
+  second command aimed at the same place is refused instead of silently
+  overwriting the first one's results; the lock dies with the process that
+  holds it;
+- removes what an earlier command that was killed left behind there (only
+  working folders that carry pilotsim's mark inside: a hidden folder of the
+  user's that happens to look alike is left alone);
 - makes one hidden working folder beside the destination
-  (``.NAME.xxxxxxxx.partial``) for scratch files and for the new results,
-  which are put in place in one step once complete, and removed in any
-  case when the command ends.
+  (``.NAME.xxxxxxxx.pilotsim-partial``) for scratch files and for the new
+  results, which are put in place in one step once complete, and removed in
+  any case when the command ends.
 
 So an interrupted command leaves the previous results as they were, and a
 killed one leaves only a hidden folder, which the next command there
@@ -38,6 +41,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,9 +63,12 @@ MAX_NAME_BYTES = 200
 #: Files looked at in a folder before it is judged not to be pilotsim's.
 _MAX_FILES_LOOKED_AT = 10_000
 
-#: The working folders a claim makes: ``.NAME.`` + mkdtemp's 8 characters + ``.partial``.
-_WORKING_SUFFIX = ".partial"
+#: The working folders a claim makes: ``.NAME.`` + mkdtemp's 8 characters +
+#: this, with the mark inside that tells them from folders of the user's.
+_WORKING_SUFFIX = ".pilotsim-partial"
+_WORKING_MARK = ".pilotsim-working"
 _RANDOM_PART = r"[a-z0-9_]{8}"
+_LOCK_SUFFIX = ".pilotsim-lock"
 
 _claims: dict[Path, Claim] = {}
 _scratch: ContextVar[Path | None] = ContextVar("pilotsim_scratch", default=None)
@@ -132,6 +139,7 @@ def claimed(path: str | Path, kind: str = "folder", label: str | None = None,
             working = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=_WORKING_SUFFIX, dir=parent))
         except OSError as error:
             raise _refused(label, f"cannot be written: {_reason(error)}") from None
+        (working / _WORKING_MARK).write_text(str(os.getpid()))
         claim = Claim(destination, label, kind, working, recognised, lock)
         claim.scratch.mkdir()
         _claims[destination] = claim
@@ -215,6 +223,11 @@ class Claim:
 
 
 def _refuse_unless_writable(path: Path, kind: str, label: str, recognised: Callable[[Path], bool] | None) -> None:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # bytes the terminal gave that are no text in any file's name shown later
+        raise _refused(label.encode("utf-8", "backslashreplace").decode(), "has characters that are not UTF-8 "
+                                                                          "text; give a name of letters") from None
     if len(path.name.encode()) > MAX_NAME_BYTES:
         raise _refused(label, f"the name is too long ({len(path.name.encode())} bytes; at most {MAX_NAME_BYTES})")
     if path.is_symlink():
@@ -233,6 +246,7 @@ def _refuse_unless_writable(path: Path, kind: str, label: str, recognised: Calla
     if not path.exists():
         _refuse_unless_creatable(path, label)
         return
+    _refuse_unless_replaceable(path, label)
     if kind == "file":
         if path.is_dir():
             raise _refused(label, "is a folder; give the name of a file to write")
@@ -264,6 +278,25 @@ def _home() -> Path | None:
         return None
 
 
+def _refuse_unless_replaceable(path: Path, label: str) -> None:
+    """What replacing ``path`` takes, known before any work: on a shared
+    drive the earlier results may be a colleague's, which this user can
+    read but not move or remove."""
+    parent = path.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _refused(label, f"cannot be replaced: {parent} is not writable")
+    me = os.geteuid()
+    sticky = parent.stat().st_mode & stat.S_ISVTX
+    if me != 0 and sticky and path.stat().st_uid != me and parent.stat().st_uid != me:
+        raise _refused(label, f"belongs to someone else in {parent}, where only the owner may replace it; "
+                              "give a folder of your own")
+    if path.is_dir():
+        # The old folder is moved (which writes its link to its parent) and then removed.
+        for folder, _, _ in os.walk(path):
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise _refused(label, f"cannot be replaced: {folder} is not writable")
+
+
 def _refuse_unless_creatable(path: Path, label: str) -> None:
     existing = path.parent
     while not existing.exists():
@@ -278,7 +311,7 @@ def _refuse_unless_creatable(path: Path, label: str) -> None:
 #: is killed (its lock, its working folder): pilotsim's too, not the user's.
 _REPORT_LEFTOVERS = re.compile(
     rf"^\.(?:{'|'.join(re.escape(name) for name in sorted(ADDED_LATER))})"
-    rf"\.(?:lock|{_RANDOM_PART}{re.escape(_WORKING_SUFFIX)}/.*)$"
+    rf"(?:{re.escape(_LOCK_SUFFIX)}|\.{_RANDOM_PART}{re.escape(_WORKING_SUFFIX)}/.*)$"
 )
 
 
@@ -346,7 +379,7 @@ def _reason(error: OSError) -> str:
 
 
 def _lock_path(destination: Path) -> Path:
-    return destination.with_name(f".{destination.name}.lock")
+    return destination.with_name(f".{destination.name}{_LOCK_SUFFIX}")
 
 
 def _lock(destination: Path, label: str) -> int:
@@ -355,8 +388,10 @@ def _lock(destination: Path, label: str) -> int:
     them, so a killed command never leaves the place locked."""
     path = _lock_path(destination)
     for _ in range(5):
+        if path.is_symlink() or (path.exists() and not _is_lock_file(path)):
+            raise _refused(label, f"{path.name} beside it is not pilotsim's lock; move it away yourself")
         try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as error:
             raise _refused(label, f"cannot be written: {_reason(error)}") from None
         try:
@@ -381,6 +416,18 @@ def _lock(destination: Path, label: str) -> int:
     raise _refused(label, "is being claimed and released by other commands over and over; try again")
 
 
+def _is_lock_file(path: Path) -> bool:
+    """Empty (just made by another command), or holding the process id a lock
+    of pilotsim's holds (left by a kill)."""
+    try:
+        if not path.is_file() or path.stat().st_size > 32:
+            return False
+        content = path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return content == "" or content.isdigit()
+
+
 def _unlock(destination: Path, descriptor: int) -> None:
     try:
         os.unlink(_lock_path(destination))
@@ -397,6 +444,8 @@ def _remove_what_killed_commands_left(destination: Path) -> None:
     for leftover in destination.parent.iterdir():
         if not pattern.match(leftover.name) or not leftover.is_dir() or leftover.is_symlink():
             continue
+        if not (leftover / _WORKING_MARK).is_file():
+            continue  # looks like one, but is not pilotsim's
         old = leftover / "old"
         if not destination.exists() and old.is_dir() and is_results_folder(old):
             os.rename(old, destination)

@@ -8,7 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -197,8 +202,9 @@ def test_every_kind_of_results_folder_can_be_replaced_by_running_again(tmp_path,
 
 def test_stale_staging_of_a_killed_run_is_removed_by_the_next_run_there(tmp_path, files):
     out = tmp_path / "results"
-    stale = tmp_path / ".results.k2j4h0x_.partial"  # as mkdtemp names them
+    stale = tmp_path / ".results.k2j4h0x_.pilotsim-partial"  # as a killed command leaves it
     (stale / "plots").mkdir(parents=True)
+    (stale / ".pilotsim-working").write_text("4242")
     (stale / "clients.parquet").write_bytes(b"\0" * 1000)
     result = cli.invoke(app, [*command("run", files), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -254,7 +260,6 @@ def test_budget_writes_a_new_folder_beside_the_run_and_leaves_the_run_alone(file
 
 
 def test_budget_of_the_current_folder_writes_beside_it(files, tmp_path, monkeypatch):
-    import shutil
     run = tmp_path / "a_run"
     shutil.copytree(files["run"], run)
     monkeypatch.chdir(run)
@@ -311,3 +316,32 @@ def test_a_pdf_report_replaces_its_own_pdf_and_nothing_else(tmp_path, files):
     other.write_bytes(b"%PDF-1.4 the minutes of the council")
     assert_refused(cli.invoke(app, ["report", files["run"], "--format", "pdf", "--out", str(other)]), str(other))
     assert other.read_bytes() == b"%PDF-1.4 the minutes of the council"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root to act as two users (setpriv)")
+def test_a_colleagues_results_on_a_shared_drive_are_refused_before_any_work():
+    # pytest's own temporary folders are closed to other users: this one is open.
+    shared = Path(tempfile.mkdtemp(prefix="pilotsim-shared-"))
+    try:
+        shared.chmod(0o1777)  # a shared folder: anyone may add, only owners may remove
+        scenario = shared / "small.yaml"
+        scenario.write_text(SMALL)
+        theirs = shared / "results"
+        assert cli.invoke(app, ["run", str(scenario), "-n", "5", "--workers", "1", "--out", str(theirs)]
+                          ).exit_code == 0  # written by root
+        before = snapshot(shared)
+        home = shared / "colleague"
+        home.mkdir()
+        home.chmod(0o777)
+        started = time.perf_counter()
+        completed = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                                    "-m", "sim", "run", str(scenario), "-n", "2000", "--workers", "1", "--out",
+                                    str(theirs)], capture_output=True, text=True, cwd=home,
+                                   env={**os.environ, "HOME": str(home)})
+        assert completed.returncode == 2, completed.stderr
+        assert time.perf_counter() - started < 10  # refused before 2,000 replications
+        assert completed.stderr.strip().startswith(f"{theirs}: belongs to someone else"), completed.stderr
+        assert {k: v for k, v in snapshot(shared).items() if not k.startswith("colleague")} == before
+    finally:
+        shutil.rmtree(shared)

@@ -60,7 +60,7 @@ def digest(folder: Path) -> dict[str, str]:
 
 def in_write_phase(parent: Path) -> bool:
     """Files of the new results are being written in a hidden staging folder."""
-    return any(parent.glob(".*.partial/**/summary.csv"))
+    return any(parent.glob(".*.pilotsim-partial/**/summary.csv"))
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ def test_after_a_kill_workers_go_and_the_next_run_cleans_up(earlier, tmp_path, p
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=30)
     assert wait_for_group_to_end(process.pid, STOP_SECONDS), "workers outlived their parent"
-    assert [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]  # what the kill left
+    assert [p for p in tmp_path.iterdir() if p.name.endswith(".pilotsim-partial")]  # what the kill left
     completed = subprocess.run([sys.executable, "-m", "sim", "run", "-n", "20", "--workers", "2", "--out", str(out)],
                                capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert completed.returncode == 0, completed.stderr

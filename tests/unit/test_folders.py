@@ -57,7 +57,8 @@ def test_a_folder_that_changes_while_the_command_works_keeps_the_users_file(tmp_
 
 def test_what_a_killed_report_left_inside_a_results_folder_does_not_make_it_foreign(tmp_path):
     out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
-    fill(out, {".report.html.k2j4h0x_.partial/new/report.html": "half", ".report.html.lock": "123"})
+    fill(out, {".report.html.k2j4h0x_.pilotsim-partial/new/report.html": "half",
+               ".report.html.k2j4h0x_.pilotsim-partial/.pilotsim-working": "123", ".report.html.pilotsim-lock": "123"})
     folders.write_atomically(out, written_by_pilotsim)
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "plots", "summary.csv"]
 
@@ -66,8 +67,9 @@ def test_the_old_results_come_back_if_a_kill_fell_between_the_two_renames(tmp_pa
     out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
     # As a killed command without an atomic exchange would leave it: the old
     # results moved into its working folder, the destination gone.
-    working = tmp_path / ".results.abcdefgh.partial"
+    working = tmp_path / ".results.abcdefgh.pilotsim-partial"
     working.mkdir()
+    (working / ".pilotsim-working").write_text("123")
     out.rename(working / "old")
     with folders.claimed(tmp_path / "results"):
         assert folders.is_results_folder(tmp_path / "results")
@@ -151,6 +153,18 @@ def test_a_link_or_an_empty_folder_of_the_users_makes_a_folder_foreign(tmp_path)
 
 def test_hidden_files_that_only_look_like_pilotsims_are_the_users(tmp_path):
     out = folders.write_atomically(tmp_path / "results", written_by_pilotsim)
-    fill(out, {".thesis.lock": "mine", ".draft.abcdefgh.partial/chapter.docx": "mine"})
-    with pytest.raises(folders.DestinationRefused, match=r"\.draft\.abcdefgh\.partial/chapter\.docx, \.thesis\.lock"):
+    fill(out, {".thesis.lock": "mine", ".draft.abcdefgh.pilotsim-partial/chapter.docx": "mine"})
+    with pytest.raises(folders.DestinationRefused,
+                       match=r"\.draft\.abcdefgh\.pilotsim-partial/chapter\.docx, \.thesis\.lock"):
         folders.write_atomically(out, written_by_pilotsim)
+
+
+def test_files_beside_the_destination_that_only_look_like_pilotsims_are_left_alone(tmp_path):
+    lookalike = tmp_path / ".results.abcdefgh.pilotsim-partial"  # the user's, without pilotsim's mark
+    fill(lookalike, {"chapter.docx": "mine"})
+    folders.write_atomically(tmp_path / "results", written_by_pilotsim)
+    assert (lookalike / "chapter.docx").read_text() == "mine"
+    (tmp_path / ".other.pilotsim-lock").write_text("my notes on locks")
+    with pytest.raises(folders.DestinationRefused, match="not pilotsim's lock"):
+        folders.write_atomically(tmp_path / "other", written_by_pilotsim)
+    assert (tmp_path / ".other.pilotsim-lock").read_text() == "my notes on locks"
