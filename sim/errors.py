@@ -8,7 +8,11 @@ and exits with status 2.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+#: Characters that would break a problem's line or move the terminal's cursor.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,9 @@ class Problem:
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        # A key or value of the user's may hold a line break or an escape code.
+        return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 
 class ScenarioError(Exception):
@@ -32,3 +38,7 @@ class ScenarioError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    def __reduce__(self):
+        # Raised in a worker process, it comes back whole, problem by problem.
+        return (type(self), (self.problems,))

@@ -20,13 +20,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import YAMLError
 
 from sim import limits
 from sim.budget import YEAR_MONTH_PATTERN
 from sim.errors import Problem, ScenarioError
 from sim.scenario import NAME_PATTERN, Scenario, endless_message, endless_stages, not_a_number
-from sim.yaml_input import check_plain, read_text
+from sim.yaml_input import check_plain, read_text, yaml_problem
 
 FieldPath = tuple[Any, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -71,6 +71,12 @@ def parse_overrides(assignments: list[str]) -> dict[str, Any]:
     is read as YAML, so numbers, true/false, null and [lists] work."""
     overrides, problems = {}, []
     for assignment in assignments:
+        try:
+            assignment.encode("utf-8")
+        except UnicodeEncodeError:  # bytes from the terminal that are no UTF-8 text
+            shown = assignment.encode("utf-8", "backslashreplace").decode()
+            problems.append(Problem(f"--set {shown}", None, None, "", "is not UTF-8 text"))
+            continue
         dotted, equals, text = assignment.partition("=")
         if not equals or not dotted.strip() or any(not key for key in dotted.strip().split(".")):
             problems.append(Problem(f"--set {assignment}", None, None, "", "expected path.to.field=value"))
@@ -139,9 +145,12 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
         raise _single_problem(located.file, extends_position, "extends",
                               f"must be a file name, got {parent_name!r}")
     parent_path = path.parent / parent_name
-    if not parent_path.is_file():
+    if not parent_path.exists():
         raise _single_problem(located.file, extends_position, "extends",
                               f"file not found: {parent_path}")
+    if not parent_path.is_file():
+        raise _single_problem(located.file, extends_position, "extends",
+                              f"{parent_path} is not a regular file; give a scenario file")
     if parent_path.resolve() in (*chain, resolved):
         cycle = " -> ".join(p.name for p in (*chain, resolved, parent_path.resolve()))
         raise _single_problem(located.file, extends_position, "extends",
@@ -158,15 +167,8 @@ def _read_one(path: Path) -> _Located:
     yaml.allow_duplicate_keys = False
     try:
         document = yaml.load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        message = " ".join(str(error.problem or error.context or "invalid YAML").split())
-        if "duplicate key" in message:
-            message = _duplicate_key_message(error)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise ScenarioError([Problem(file, line, column, "", message)]) from None
-    except YAMLError as error:
-        raise ScenarioError([Problem(file, None, None, "", f"invalid YAML: {error}")]) from None
+    except YAMLError as error:  # what the first pass leaves: duplicate keys, undefined aliases
+        raise ScenarioError([yaml_problem(error, file)]) from None
     if not isinstance(document, CommentedMap):
         got = "an empty file" if document is None else _kind_in_words(document)
         raise ScenarioError([Problem(file, 1, 1, "", f"expected a mapping of fields, got {got}")])
@@ -175,19 +177,16 @@ def _read_one(path: Path) -> _Located:
     return _Located(data, positions, file)
 
 
-def _duplicate_key_message(error: MarkedYAMLError) -> str:
-    key = str(error.problem).split('"')[1] if '"' in str(error.problem) else "?"
-    return f"duplicate key '{key}': each key may be given only once in a mapping"
-
-
 def _plain(node: Any, path: FieldPath, positions: dict[FieldPath, Position], file: str) -> Any:
     """ruamel's round-trip nodes as plain Python, recording each value's position."""
     if isinstance(node, CommentedMap):
         result = {}
         for key in node:
             line, column = node.lc.value(key) if key in node.lc.data else node.lc.key(key)
-            positions[(*path, key)] = (file, line + 1, column + 1)
-            result[str(key)] = _plain(node[key], (*path, key), positions, file)
+            # A key that is no text (null, 5, a list) is shown as YAML writes it.
+            name = key if isinstance(key, str) else _as_yaml(key)
+            positions[(*path, name)] = (file, line + 1, column + 1)
+            result[name] = _plain(node[key], (*path, name), positions, file)
         return result
     if isinstance(node, CommentedSeq):
         result = []
@@ -229,17 +228,32 @@ def _merge(parent: _Located, child: _Located) -> _Located:
 
 def _override(located: _Located, dotted: str, value: Any) -> None:
     keys = tuple(dotted.split("."))
+    # Problems with the value, or with mappings the path makes, are reported
+    # against the option that gave it, as it was typed.
+    option = (f"--set {dotted}={_as_yaml(value)}", None, None)
     node = located.data
     for depth, key in enumerate(keys[:-1]):
         if not isinstance(node.get(key), dict):
             node[key] = {}
-            located.positions.pop(keys[: depth + 1], None)
+            located.positions[keys[: depth + 1]] = option
         node = node[key]
     node[keys[-1]] = value
     for stale in [p for p in located.positions if p[: len(keys)] == keys]:
         del located.positions[stale]
-    # Problems with the value are reported against the option that gave it.
-    located.positions[keys] = (f"--set {dotted}={value}", None, None)
+    located.positions[keys] = option
+
+
+def _as_yaml(value: Any) -> str:
+    """A value as YAML writes it on one line: true, null, .inf, {a: 1}."""
+    stream = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = True
+    yaml.width = 10_000
+    try:
+        yaml.dump(value, stream)
+    except YAMLError:  # a value plain YAML has no words for (a list as a key)
+        return str(value)
+    return stream.getvalue().removesuffix("\n...\n").strip()
 
 
 def _single_problem(file: str, position: Position | None, field: str, message: str) -> ScenarioError:
@@ -417,7 +431,11 @@ def _kind_in_words(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return "text" if isinstance(value, str) else f"a {type(value).__name__}"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "text" if isinstance(value, str) else "a value"
 
 
 def _allowed_fields(loc: FieldPath, root: type[BaseModel] = Scenario) -> list[str]:

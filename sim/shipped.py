@@ -30,8 +30,12 @@ def resolve(name_or_path: str) -> Path:
     suggests the nearest shipped name and lists them all."""
     path = Path(name_or_path)
     names = [known.stem for known in shipped_scenarios()]
-    if path.exists() or path.suffix in (".yaml", ".yml") or "/" in name_or_path:
-        closest = None if path.exists() else _closest(path.stem, names)
+    try:
+        exists = path.exists()
+    except OSError:  # in a folder this user cannot look into: reading it says so
+        return path
+    if exists or path.suffix in (".yaml", ".yml") or "/" in name_or_path:
+        closest = None if exists else _closest(path.stem, names)
         if closest is not None:
             raise ScenarioError([Problem(name_or_path, None, None, "", f"file not found; did you mean the shipped "
                                                                        f"scenario {closest} (pilotsim run {closest})?")])

@@ -25,7 +25,8 @@ import stat
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.events import (
     AliasEvent,
     CollectionEndEvent,
@@ -80,16 +81,42 @@ def read_text(path: Path) -> str:
 
 def check_plain(text: str, source: str, positions: bool = True) -> None:
     """Raise ScenarioError with one problem if ``text`` is more than plain data
-    within the limits (see the module's text). YAML syntax errors are left to
-    the loader, which reports them with their position."""
+    within the limits (see the module's text), or is no YAML: then this, the
+    one pass over a file that is refused, says where."""
     problem = _deep_brackets(text, source, positions)
     if problem is None:
         try:
             problem = _walk_events(text, source, positions)
-        except MarkedYAMLError:
-            return  # the loader reports it, with its position
+        except YAMLError as error:
+            problem = yaml_problem(error, source, text)
+            if not positions:
+                problem = Problem(source, None, None, "", problem.message)
     if problem is not None:
         raise ScenarioError([problem])
+
+
+def yaml_problem(error: YAMLError, file: str, text: str = "") -> Problem:
+    """A YAML error of ruamel's as one problem at its place (``text``, the
+    YAML, places a character YAML does not allow)."""
+    if isinstance(error, ReaderError):
+        line, column = _line_and_column(text, error.position)
+        code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or " ")
+        return Problem(file, line, column, "", f"the character U+{code:04X} is not allowed in YAML text; remove it")
+    if isinstance(error, MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        message = " ".join(str(error.problem or error.context or "invalid YAML").split())
+        if "duplicate key" in message:
+            key = message.split('"')[1] if '"' in message else "?"
+            message = f"duplicate key '{key}': each key may be given only once in a mapping"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        return Problem(file, line, column, "", message)
+    return Problem(file, None, None, "", "invalid YAML: " + " ".join(str(error).split()))
+
+
+def _line_and_column(text: str, offset: int) -> tuple[int | None, int | None]:
+    if not text:
+        return None, None
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _too_large(size: int) -> str:

@@ -79,7 +79,7 @@ HOSTILE = {
     "ordered map": (VALID.replace("target: {placed: 78}", "target: !!omap [{placed: 78}]"), "tag"),
     "custom tag on a number": (VALID.replace("slots: 50", "slots: !places 50"), "tag"),
     "deep flow nesting": (VALID + "deep: " + "[" * 3000 + "]" * 3000 + "\n", "nested"),
-    "deep block nesting": (VALID + "".join(" " * i + f"k{i}:\n" for i in range(1000)) + " " * 1000 + "v\n",
+    "deep block nesting": (VALID + "".join(" " * i + f"k{i}:\n" for i in range(200)) + " " * 200 + "v\n",
                            "nested"),
 }
 
