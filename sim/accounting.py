@@ -140,6 +140,8 @@ def _part_time_benefit(scenario: Scenario, edges: np.ndarray, start: np.ndarray,
         return rule.kept_share * _months_in(edges, start, end)
     # Benefit less earnings; for the first months part of the earnings is exempt.
     benefit = scenario.budget.benefit.mean_per_month
+    if benefit == 0:  # no benefit: none to keep
+        return np.zeros_like(_months_in(edges, start, end))
     exemption = min(rule.exemption_share * rule.earnings_per_month, rule.exemption_cap_per_month)
     kept_exempt = max(0.0, 1 - (rule.earnings_per_month - exemption) / benefit)
     kept_after = max(0.0, 1 - rule.earnings_per_month / benefit)

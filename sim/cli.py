@@ -164,6 +164,10 @@ def run(
         _exit_with([Problem("--with-uncertainty", None, None, "",
                             f"scenario {loaded.name} names no uncertain parameters (an uncertain: section; see "
                             "docs/sensitivity.md)")])
+    if with_uncertainty:
+        from sim.uncertainty import problems_at_the_edges
+
+        _exit_if(problems_at_the_edges(loaded))
     count = replications or loaded.replications
     if per_replication is None:
         per_replication = count <= SUMMARY_ONLY_ABOVE
@@ -383,7 +387,7 @@ def sweep(
         problems += limits.too_many_replications(count * replications, f"-n {replications}")
         if problems:
             raise ScenarioError(problems)
-        chosen_target = sweeping.parse_target(target) if target else (
+        chosen_target = sweeping.parse_target(target, base) if target else (
             ("placed", float(base.target.placed)) if base.target.placed is not None else None)
         seed = base.seed if seed is None else seed
         grid_points = (sweeping.grid(varied) if design == "grid"
@@ -463,7 +467,7 @@ def size(
         _exit_with([Problem(f"--vary {vary}", None, None, "", "expected PATH=LOW:HIGH with whole numbers, LOW < HIGH")])
     try:
         varied = sweeping.whole_number_range(path, low, high, base)
-        chosen_target = sweeping.parse_target(target) if target else (
+        chosen_target = sweeping.parse_target(target, base) if target else (
             ("placed", float(base.target.placed)) if base.target.placed is not None else None)
         if chosen_target is None:
             raise ScenarioError([Problem("--target", None, None, "", "give a target, e.g. placed>=78")])
@@ -918,9 +922,9 @@ def _refuse_too_large(scenario: Scenario, replications: int, workers: int | None
     """Refuse, before anything is claimed or started, a run that would not fit
     the machine (sim.limits), and bad --workers."""
     problems, _ = limits.worker_problems(workers)
+    _exit_if(problems)  # the estimate below would only repeat them in other words
     slots = workers or executors.cores()
-    problems += limits.estimate(scenario, replications, slots, keep_replications, option).problems()
-    _exit_if(problems)
+    _exit_if(limits.estimate(scenario, replications, slots, keep_replications, option).problems())
 
 
 @contextmanager
@@ -949,6 +953,14 @@ def _interrupts(message: str | Callable[[], str] = "Interrupted: no results were
         else:
             err.print(message() if callable(message) else message, soft_wrap=True)
         raise typer.Exit(130) from None
+
+
+def _during_an_interrupt(error: BaseException) -> bool:
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__context__
+    return False
 
 
 def _command() -> list[str]:
@@ -1049,6 +1061,9 @@ def main() -> int:
         err.print("pilotsim ran out of memory: use fewer replications or workers, or --summary-only", soft_wrap=True)
         code = 1
     except OSError as error:  # the disk, not the input: the command's folder is left as it was
+        if _during_an_interrupt(error):  # a pipe to a worker closed as Ctrl-C stopped it
+            err.print("Interrupted: no results were written.")
+            return 130
         where = f"{error.filename}: " if error.filename else ""
         err.print(f"pilotsim could not go on: {where}{error.strerror or error}", soft_wrap=True)
         code = 1

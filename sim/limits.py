@@ -25,10 +25,11 @@ if TYPE_CHECKING:  # the scenario's schema reads its limits from here
 
 # --- scenario files ------------------------------------------------------------------
 
-#: A scenario file is a few KB (the reference is 7 KB). Reading YAML takes
-#: about two seconds a MB here, so a file at the limit is read, or refused
-#: for what it holds, within about half a second.
-MAX_FILE_BYTES = 256 << 10
+#: A scenario file is a few KB (the largest shipped is 7 KB). YAML is read
+#: here at 0.1 to 0.2 MB a second (a file of short keys is slowest), so a
+#: file at the limit is refused for what it holds within half a second, and
+#: read, valid, within about one.
+MAX_FILE_BYTES = 64 << 10
 #: Aliases (``*name``) in one file: scenario files need few or none.
 MAX_ALIASES = 100
 #: Values in one file, each alias counted as all the values it stands for:
@@ -49,6 +50,13 @@ MAX_REPLICATIONS = 10_000_000
 #: Expected referrals in one replication. A replication is simulated by one
 #: process at once, at about 2 KB and 7 microseconds a person.
 MAX_PEOPLE_PER_REPLICATION = 1_000_000
+#: Expected stays in stages in one replication: a stage that sends people
+#: back to itself (or to an earlier one) multiplies them. About 2.4 GB of
+#: one process's memory at the limit.
+MAX_STAYS_PER_REPLICATION = 2_000_000
+#: Stays in all of a run: about five hours on two cores (4 microseconds a stay).
+MAX_STAYS_PER_RUN = 10_000_000_000
+SECONDS_PER_STAY = 4e-6
 #: Any amount of money in euros: far above any municipal figure, far below
 #: where sums of them lose their precision.
 MAX_EUROS = 1e9
@@ -68,12 +76,13 @@ MAX_WORKERS_PER_CORE = 4
 
 # --- the memory estimate -------------------------------------------------------------
 
-#: Memory per person while a replication is simulated and reduced: measured
-#: at 1.1 to 1.6 KB (one replication of 24,000 and of 240,000 people, and ten
-#: of 24,000; peak resident memory of a worker), rounded up.
-BYTES_PER_PERSON = 2_000
-#: A worker's chunk is about half a second of work, about 70,000 people.
-PEOPLE_PER_CHUNK = 70_000
+#: Memory per stay in a stage while a replication is simulated and reduced:
+#: measured at 1.1 KB (peak resident memory of one replication of 120,000
+#: people with 2, 3, 6 and 11 stays each; the reference has about 2),
+#: rounded up.
+BYTES_PER_STAY = 1_200
+#: A worker's chunk is about half a second of work, about 120,000 stays.
+STAYS_PER_CHUNK = 120_000
 #: A worker process with the simulation loaded; the main process with pandas
 #: and matplotlib loaded besides.
 WORKER_BYTES = 80e6
@@ -105,16 +114,63 @@ def expected_people(scenario: Scenario) -> float:
     return float(sum(entry.count for entry in referrals.schedule if entry.month < scenario.horizon_months))
 
 
+def stays_per_person(scenario: Scenario) -> float:
+    """Stays in stages a referred person makes at most on average: routes
+    back to a stage repeat it, dropout ends them (taken at its least, over
+    the segments). inf when they may go on without end."""
+    import numpy as np
+
+    names = list(scenario.stages)
+    place = {name: index for index, name in enumerate(names)}
+    onward = np.zeros((len(names), len(names)))  # chance of going on from one stage to another
+    least_factor = min(segment.dropout_factor for segment in scenario.segments.values())
+    for index, stage in enumerate(scenario.stages.values()):
+        finishing = _chance_of_finishing(stage, least_factor)
+        for destination, chance in stage.routes.items():
+            if destination in place:
+                onward[index, place[destination]] += finishing * chance
+    start = np.zeros(len(names))
+    start[place[scenario.first_stage]] = scenario.referrals.acceptance
+    try:
+        with np.errstate(all="ignore"):
+            visits = np.linalg.solve((np.eye(len(names)) - onward).T, start)
+    except np.linalg.LinAlgError:
+        return math.inf
+    total = float(visits.sum())
+    return total if math.isfinite(total) and np.all(visits >= -1e-9) and total < 1e15 else math.inf
+
+
+def _chance_of_finishing(stage, dropout_factor: float) -> float:
+    """The chance a stay ends by finishing rather than by dropout, at its highest."""
+    import numpy as np
+
+    dropout = stage.dropout
+    if dropout is None or not dropout.possible or dropout_factor == 0:
+        return 1.0
+    if dropout.probability is not None:
+        return 1.0 - min(dropout.probability * dropout_factor, 1.0)
+    # A hazard competes with the stay: E[exp(-hazard x stay)], the stay's
+    # distribution taken at the middles of 200 equal slices of chance.
+    stays = stage.duration.ppf((np.arange(200) + 0.5) / 200)
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.mean(np.exp(-dropout.hazard_per_month * dropout_factor * stays)))
+
+
 def too_many_people(scenario: Scenario) -> str | None:
     """Why one replication of ``scenario`` is too large to simulate, or None."""
-    return _too_many_people(expected_people(scenario))
+    people = expected_people(scenario)
+    return _too_many_people(people, people * stays_per_person(scenario))
 
 
-def _too_many_people(people: float) -> str | None:
-    if people <= MAX_PEOPLE_PER_REPLICATION:
-        return None
-    return (f"would refer about {_amount(people)} people per replication; at most "
-            f"{MAX_PEOPLE_PER_REPLICATION:,} (the limit of one process's memory and time)")
+def _too_many_people(people: float, stays: float) -> str | None:
+    if people > MAX_PEOPLE_PER_REPLICATION:
+        return (f"would refer about {_amount(people)} people per replication; at most "
+                f"{MAX_PEOPLE_PER_REPLICATION:,} (the limit of one process's memory and time)")
+    if stays > MAX_STAYS_PER_REPLICATION:
+        return (f"would make about {_amount(stays)} stays in stages per replication ({_amount(people)} people, "
+                "routes that send them back to a stage again and again); at most "
+                f"{MAX_STAYS_PER_REPLICATION:,}")
+    return None
 
 
 def available_memory() -> int:
@@ -142,6 +198,7 @@ class RunEstimate:
 
     replications: int
     people_per_replication: float
+    stays_per_replication: float
     workers: int
     months: int
     states: int
@@ -153,12 +210,19 @@ class RunEstimate:
 
     def problems(self) -> list[Problem]:
         problems = []
-        if (too_many := _too_many_people(self.people_per_replication)) is not None:
+        if (too_many := _too_many_people(self.people_per_replication, self.stays_per_replication)) is not None:
             problems.append(Problem("referrals", None, None, "", too_many))
         elif self.replications > MAX_REPLICATIONS:
             problems.append(Problem(self.option, None, None, "",
                                     f"at most {MAX_REPLICATIONS:,} replications in one run (a million take about "
                                     "15 minutes on two cores)"))
+        elif self.stays_per_replication * self.replications > MAX_STAYS_PER_RUN:
+            stays = self.stays_per_replication * self.replications
+            hours = stays * SECONDS_PER_STAY / 3600 / max(1, min(self.workers, cores()))
+            problems.append(Problem(self.option, None, None, "",
+                                    f"about {_amount(stays)} stays in stages in all, some {hours:,.0f} hours on "
+                                    f"{max(1, min(self.workers, cores()))} core(s); at most {MAX_STAYS_PER_RUN:.0e} "
+                                    "in one run. Use fewer replications"))
         elif self.memory_bytes > self.memory_limit_bytes:
             kept = (f"{self.replications:,} replications x {self.months:,} months x {self.states} states kept per "
                     "replication" if self.keep_replications else
@@ -182,19 +246,23 @@ def estimate(scenario: Scenario, replications: int, workers: int = 1, keep_repli
     from sim.worker import outcome_names
 
     people = expected_people(scenario)
+    stays = people * stays_per_person(scenario)
     month_count, states, outcomes = len(months(scenario)), len(state_names(scenario)), len(outcome_names(scenario))
     cashflow = len(CASHFLOW) * math.ceil(scenario.horizon_months) if scenario.budget is not None else 0
-    in_flight = max(people, min(PEOPLE_PER_CHUNK, people * replications)) * BYTES_PER_PERSON
+    in_flight = max(stays, min(STAYS_PER_CHUNK, stays * replications)) * BYTES_PER_STAY
     processes = MAIN_BYTES + in_flight + (workers * (WORKER_BYTES + in_flight) if workers > 1 else 0)
+    # Distributions of every series (an outcome, a state in a month, a month's
+    # money) are made in any run, for its plots or instead of the rows.
+    series = outcomes + month_count * (states + 2) + cashflow
+    distributions = series * _BINS * 8 * 2
+    tables = 0.0
     if keep_replications:
         per_replication = outcomes * 8 + month_count * states * 4 + cashflow * 8
         tables = COPIES_WHILE_WRITING * replications * per_replication
-    else:
-        series = outcomes + month_count * (states + 2) + cashflow
-        tables = series * _BINS * 8 * 2
     return RunEstimate(
-        replications=replications, people_per_replication=people, workers=workers, months=month_count,
-        states=states, keep_replications=keep_replications, memory_bytes=processes + tables,
+        replications=replications, people_per_replication=people, stays_per_replication=stays, workers=workers,
+        months=month_count,
+        states=states, keep_replications=keep_replications, memory_bytes=processes + tables + distributions,
         memory_limit_bytes=MEMORY_SHARE * (available_memory() if against_free else installed_memory()),
         memory_kind="free" if against_free else "installed", option=option or f"-n {replications}",
     )

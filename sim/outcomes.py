@@ -260,7 +260,9 @@ def client_columns(records: ReplicationRecords, replication: int) -> dict[str, n
         columns[f"{name}_start"] = first_start
         columns[f"{name}_end"] = last_end
         columns[f"{name}_visits"] = np.bincount(rows[in_stage], minlength=count)
-        columns[f"{name}_months"] = np.bincount(rows[in_stage], weights=stay, minlength=count)
+        # As floats even when nobody entered the stage: numpy then gives whole
+        # zeros, and chunks of a run would disagree on the column's type.
+        columns[f"{name}_months"] = np.bincount(rows[in_stage], weights=stay, minlength=count).astype(float)
         dropped_out_of[rows[in_stage & visits["dropped"]]] = stage
     columns["dropped_out_of"] = dropped_out_of
     return {name: np.where(np.isinf(values), np.nan, values) if values.dtype.kind == "f" else values

@@ -371,7 +371,8 @@ class _ChunkedParquet:
     def _write(self, writer: pq.ParquetWriter | None, tables: list[pa.Table]) -> pq.ParquetWriter:
         joined = pa.concat_tables(tables)
         writer = writer or pq.ParquetWriter(self.path, joined.schema)
-        writer.write_table(joined, row_group_size=joined.num_rows)
+        # A run where nobody was referred has tables without rows: one empty row group.
+        writer.write_table(joined, row_group_size=max(joined.num_rows, 1))
         return writer
 
     def table(self) -> pd.DataFrame:

@@ -196,8 +196,10 @@ class Caseload(_Frozen):
     stages do not describe (moving away, retirement, a partner's income,
     work found outside the programme). Each is a Poisson count per month."""
 
-    inflow_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)]
-    other_outflow_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)] = 0.0
+    # At most a million a month: the Poisson counts over the longest horizon
+    # stay within what their inverse can be computed for.
+    inflow_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)]
+    other_outflow_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)] = 0.0
 
 
 class Employment(_Frozen):

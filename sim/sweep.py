@@ -189,14 +189,25 @@ def point_summary(result: SweepResult, target: tuple[str, float] | None) -> pd.D
     return summary
 
 
-def parse_target(text: str) -> tuple[str, float]:
-    """``outcome>=value``: the level an outcome must reach."""
+def parse_target(text: str, scenario: Scenario | None = None) -> tuple[str, float]:
+    """``outcome>=value``: the level an outcome must reach; with ``scenario``,
+    an outcome it has."""
     outcome, at_least, level = text.partition(">=")
+    where = f"--target {text}"
     try:
-        return outcome.strip(), float(level)
+        value = float(level)
     except ValueError:
-        raise ScenarioError([Problem(f"--target {text}", None, None, "",
-                                     "expected outcome>=value, e.g. placed>=78")]) from None
+        raise ScenarioError([Problem(where, None, None, "", "expected outcome>=value, e.g. placed>=78")]) from None
+    if not math.isfinite(value):
+        raise ScenarioError([Problem(where, None, None, "", f"the level must be a finite number, got {level.strip()}")])
+    if scenario is not None:
+        from sim.worker import outcome_names
+
+        known = outcome_names(scenario)
+        if outcome.strip() not in known:
+            raise ScenarioError([Problem(where, None, None, "", f"{outcome.strip()!r} is not an outcome of this "
+                                                                f"scenario; known: {', '.join(known)}")])
+    return outcome.strip(), value
 
 
 def write_sweep(result: SweepResult, summary: pd.DataFrame, target: tuple[str, float] | None, folder: Path,

@@ -49,6 +49,32 @@ def drawn_for(scenario: Scenario, seed: int, replication: int) -> Scenario:
     return with_values(scenario, dict(zip(scenario.uncertain, values.tolist())))
 
 
+def problems_at_the_edges(scenario: Scenario) -> list[Problem]:
+    """What goes wrong when one uncertain parameter takes its lowest or its
+    highest value drawn (the others at the file's values): found before a run
+    with uncertainty starts, not in the replication that draws it."""
+    from sim import limits
+
+    problems = []
+    for path, distribution in scenario.uncertain.items():
+        for edge in (_EDGE, 1 - _EDGE):
+            value = float(distribution.ppf(np.array([edge]))[0])
+            where = f"uncertain.{path}"
+            try:
+                drawn = with_values(scenario, {path: value})
+            except ScenarioError as error:
+                reasons = "; ".join(f"{problem.field}: {problem.message}" if problem.field else problem.message
+                                    for problem in error.problems)
+                problems.append(Problem(where, None, None, "", f"at {value:.6g}, a value it may be drawn at, the "
+                                                               f"scenario is not valid: {reasons}"))
+                break
+            if (too_large := limits.too_many_people(drawn)) is not None:
+                problems.append(Problem(where, None, None, "", f"at {value:.6g}, a value it may be drawn at, the "
+                                                               f"scenario {too_large}"))
+                break
+    return problems
+
+
 def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
     """The scenario with the given fields set.
 

@@ -93,6 +93,10 @@ RUN_TOO_BIG = {
     "cohorts beyond counting": (["--set", "referrals={process: cohorts, every_months: 5e-324, cohort_size: 1}"],
                                 "more than 1e15 people per replication"),
     "a trillion replications": (["-n", "1000000000000"], "at most 10,000,000 replications"),
+    "a stage that sends nearly everyone back": (
+        ["--set", "stages.course={slots: 10, duration: 1e-9, outcomes: {job: 1e-7, course: 0.9999998, benefit: 1e-7}}"],
+        "stays in stages per replication"),
+    "years of work": (["--set", "referrals.rate_per_month=5000", "-n", "2000000", "--summary-only"], "hours on"),
     "every month of a century kept": (["--set", "horizon_months=1200", "-n", "5000000", "--per-replication"],
                                       "memory"),
 }
@@ -108,6 +112,18 @@ def test_a_run_that_would_not_fit_is_refused_before_it_starts_with_the_estimate(
     lines = refused(result, expected)
     assert len(lines) == 1 and ("limit" in lines[0] or "at most" in lines[0]), lines
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]
+
+
+def test_an_uncertain_value_that_would_not_fit_is_refused_before_the_run(small, write_yaml, tmp_path):
+    path = write_yaml(f"extends: {small}\nname: wide\nuncertain:\n"
+                      "  referrals.rate_per_month: {dist: uniform, low: 1, high: 1e9}\n", "wide.yaml")
+    started = time.perf_counter()
+    result = cli.invoke(app, ["run", str(path), "-n", "20", "--with-uncertainty", "--workers", "1",
+                              "--out", str(tmp_path / "out")])
+    assert time.perf_counter() - started < 5
+    lines = refused(result, "people per replication")
+    assert len(lines) == 1 and lines[0].startswith("uncertain.referrals.rate_per_month: at 9.99999e+08")
+    assert not (tmp_path / "out").exists()
 
 
 def test_workers_are_bounded_by_the_cores(small, tmp_path):
@@ -160,6 +176,19 @@ def test_the_estimate_of_people_matches_what_a_run_refers(changes):
     standard_error = np.sqrt(estimate.people_per_replication / 200)
     assert abs(referred.mean() - estimate.people_per_replication) <= 4 * standard_error + 1e-9, (
         referred.mean(), estimate.people_per_replication)
+
+
+def test_the_estimate_of_stays_matches_what_a_run_makes():
+    # Training once, then job search until it ends: going on with chance 0.5,
+    # so 1 / (1 - 0.5) = 2 searches; 3 stays a person, all accepted.
+    scenario = make_scenario({"=stages": {
+        "training": {"duration": 1, "next": "job_search"},
+        "job_search": {"duration": 0.5, "outcomes": {"job": 0.3, "job_search": 0.5, "benefit": 0.2}}}})
+    assert limits.stays_per_person(scenario) == pytest.approx(3.0)
+    clients = run(scenario, 200, workers=1, keep_clients=True).clients.table()
+    stays = clients[["training_visits", "job_search_visits"]].sum(axis=1).to_numpy()
+    # Searches per person are geometric with mean 2 and sd sqrt(0.5) / 0.5 = 1.41.
+    assert abs(stays.mean() - 3.0) <= 4 * 1.41 / np.sqrt(len(stays)), stays.mean()
 
 
 def test_the_reference_is_well_inside_the_limits():
