@@ -141,8 +141,14 @@ class RunFolder:
     """A results folder of ``pilotsim run``, read with every file checked:
     whatever is missing or does not parse is one problem naming the file."""
 
-    #: Fields every run's manifest has.
-    MANIFEST_FIELDS = ("seed", "replications", "workers", "run_seconds", "files")
+    #: Fields every run's manifest has, with their kind.
+    MANIFEST_FIELDS = {"seed": int, "replications": int, "workers": int, "run_seconds": (int, float), "files": list}
+    #: Bytes of a JSON file of the folder at most (a manifest or a summary is a few KB).
+    MAX_JSON_BYTES = 10_000_000
+    #: Bytes per value a table of the folder may take at most on disk, with a
+    #: MB to spare: a table far larger than its rows and columns is not one
+    #: the run wrote, and is not read whole into memory.
+    BYTES_PER_VALUE = 100
 
     def __init__(self, path: Path, manifest: dict, scenario):
         self.path, self.manifest, self.scenario = path, manifest, scenario
@@ -160,13 +166,21 @@ class RunFolder:
             raise ScenarioError([Problem(str(folder), None, None, "",
                                          "not a results folder of pilotsim run (no manifest.json)")])
         reader = cls(folder, {}, None)
-        with reader.reading(MANIFEST):
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest = reader._json(MANIFEST)
         if not isinstance(manifest, dict):
             raise reader.problem(MANIFEST, f"expected a JSON object of fields, got {type(manifest).__name__}")
         missing = [name for name in cls.MANIFEST_FIELDS if name not in manifest]
         if missing:
             raise reader.problem(MANIFEST, f"no {', '.join(missing)}: not the manifest of a pilotsim run")
+        wrong = [name for name, kind in cls.MANIFEST_FIELDS.items()
+                 if not isinstance(manifest[name], kind) or isinstance(manifest[name], bool)]
+        if wrong or manifest["replications"] < 1 or not all(isinstance(name, str) for name in manifest["files"]):
+            raise reader.problem(MANIFEST, f"{', '.join(wrong) or 'files'}: not as pilotsim run writes it")
+        # A complete folder has every file its manifest lists.
+        absent = [name for name in manifest["files"] if not (folder / name).is_file()]
+        if absent:
+            raise reader.problem(absent[0], f"missing, though manifest.json lists it: the folder is not complete"
+                                            + (f" ({len(absent) - 1} more missing)" if len(absent) > 1 else ""))
         if not (folder / "scenario.yaml").is_file():
             raise reader.problem("scenario.yaml", "missing: every results folder of pilotsim run has one")
         reader.manifest = manifest
@@ -181,10 +195,14 @@ class RunFolder:
                 raise self.problem(name, "missing: the run kept only distributions (--summary-only); run it again "
                                          "with --per-replication")
             raise self.problem(name, "missing")
+        wanted = ["replication", *(column for column in outcome_names(self.scenario) if column not in exclude)]
+        self._check_size(name, self.manifest["replications"] * len(outcome_names(self.scenario)))
         with self.reading(name):
             table = pd.read_csv(self.path / name)
-        wanted = ["replication", *(column for column in outcome_names(self.scenario) if column not in exclude)]
         self._check_table(name, table, wanted, self.manifest["replications"])
+        not_numbers = [column for column in wanted if not pd.api.types.is_numeric_dtype(table[column])]
+        if not_numbers:
+            raise self.problem(name, f"column {not_numbers[0]} holds something other than numbers")
         return table
 
     def replication_rows(self) -> pd.DataFrame | None:
@@ -204,12 +222,14 @@ class RunFolder:
         name = "timeseries.parquet"
         if not (self.path / name).is_file():
             raise self.problem(name, "missing")
-        with self.reading(name):
-            table = pd.read_parquet(self.path / name)
         from sim.outcomes import months, state_names
 
         wanted = ["replication", "month", *state_names(self.scenario)]
-        self._check_table(name, table, wanted, replications * len(months(self.scenario)))
+        rows = replications * len(months(self.scenario))
+        self._check_size(name, rows * len(wanted))
+        with self.reading(name):
+            table = pd.read_parquet(self.path / name)
+        self._check_table(name, table, wanted, rows)
         return table
 
     def clients(self) -> ClientRecords:
@@ -224,11 +244,23 @@ class RunFolder:
         name = "summary.json"
         if not (self.path / name).is_file():
             raise self.problem(name, "missing")
-        with self.reading(name):
-            document = json.loads((self.path / name).read_text(encoding="utf-8"))
+        document = self._json(name)
         if not isinstance(document, dict) or not isinstance(document.get("outcomes"), dict):
             raise self.problem(name, "expected a JSON object with the outcomes of the run")
         return document
+
+    def _json(self, name: str) -> Any:
+        self._check_size(name, None)
+        with self.reading(name):
+            return json.loads((self.path / name).read_text(encoding="utf-8"))
+
+    def _check_size(self, name: str, values: int | None) -> None:
+        """Refuse to read a file far larger than what the run wrote there."""
+        limit = self.MAX_JSON_BYTES if values is None else values * self.BYTES_PER_VALUE + 1_000_000
+        size = (self.path / name).stat().st_size
+        if size > limit:
+            raise self.problem(name, f"{size / 1e6:,.0f} MB, far more than the run wrote there (at most "
+                                     f"{limit / 1e6:,.0f} MB); not read")
 
     @contextmanager
     def reading(self, name: str) -> Iterator[None]:
@@ -237,6 +269,8 @@ class RunFolder:
             yield
         except ScenarioError:
             raise
+        except RecursionError:
+            raise self.problem(name, "cannot be read (nested too deep)") from None
         except (OSError, ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError, pa.ArrowException,
                 pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             detail = " ".join(str(error).split()) or type(error).__name__

@@ -4,6 +4,7 @@ nothing written."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -56,11 +57,27 @@ BREAKAGES = {
         "horizon_months: 12", "horizon_months: -4"))),
     "summary.json not JSON": ("summary.json", garbage),
     "clients.parquet missing": ("clients.parquet", lambda p: p.unlink()),
+    "a plot missing": ("plots/placements.png", lambda p: p.unlink()),
+    "manifest with words for a count": ("manifest.json", lambda p: p.write_text(
+        p.read_text().replace('"replications": 6', '"replications": "many"'))),
+    "manifest nested without end": ("manifest.json", lambda p: p.write_text("[" * 100_000)),
+    "manifest far too large": ("manifest.json", lambda p: sparse(p, 20 * 2**30)),
+    "replications.csv with a word for a number": (
+        "replications.csv", lambda p: p.write_text(re.sub(r"\n0,(\d+),", "\n0,many,", p.read_text(), count=1))),
+    "replications.csv far too large": ("replications.csv", lambda p: sparse(p, 20 * 2**30)),
 }
 
+
+def sparse(path: Path, size: int) -> None:
+    """A file of ``size`` bytes that takes no room on disk (and would fill the
+    memory if read whole)."""
+    with path.open("r+b") as handle:
+        handle.truncate(size)
+
 #: Which command reads which file.
-READS = {"budget": {"clients.parquet", "timeseries.parquet", "manifest.json", "replications.csv", "scenario.yaml"},
-         "report": {"manifest.json", "replications.csv", "scenario.yaml", "summary.json"}}
+READS = {"budget": {"clients.parquet", "timeseries.parquet", "manifest.json", "replications.csv", "scenario.yaml",
+                    "plots/placements.png"},
+         "report": {"manifest.json", "replications.csv", "scenario.yaml", "summary.json", "plots/placements.png"}}
 
 
 @pytest.mark.parametrize("name, case", [(name, case) for name in READS for case, (file, _) in BREAKAGES.items()
