@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from plain_simpy import run_plain  # noqa: E402
 
-from sim.outcomes import OUTCOMES  # noqa: E402
-from sim.worker import run_chunk  # noqa: E402
-from sim.scenario_file import load_scenario  # noqa: E402
-from sim.shipped import resolve  # noqa: E402
+from sim.measure.outcomes import OUTCOMES  # noqa: E402
+from sim.run.worker import run_chunk  # noqa: E402
+from sim.scenario.files import load_scenario  # noqa: E402
+from sim.scenario.shipped import resolve  # noqa: E402
 
 
 def main() -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from sim.runner import run
-from sim.scenario_file import load_scenario
-from sim.shipped import resolve
+from sim.run.runner import run
+from sim.scenario.files import load_scenario
+from sim.scenario.shipped import resolve
 
 
 def main() -> None:

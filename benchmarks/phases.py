@@ -15,11 +15,11 @@ import argparse
 import statistics
 import time
 
-from sim import model
-from sim.draws import ChunkDraws
-from sim.outcomes import monthly_count_rows, outcome_rows
-from sim.scenario_file import load_scenario
-from sim.shipped import resolve
+from sim.model import engine as model
+from sim.model.draws import ChunkDraws
+from sim.measure.outcomes import monthly_count_rows, outcome_rows
+from sim.scenario.files import load_scenario
+from sim.scenario.shipped import resolve
 
 PHASES = ("drawing", "runs", "records", "counting")
 

@@ -15,7 +15,7 @@ import random
 
 import simpy
 
-from sim.scenario import Scenario
+from sim.scenario.schema import Scenario
 
 
 def run_plain(scenario: Scenario, replications: int, seed: int) -> list[dict]:

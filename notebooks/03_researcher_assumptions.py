@@ -24,7 +24,7 @@ calibration_samples = 12  # candidates tried; 60 or more for a real fit
 
 # %%
 from sim import api as pilotsim
-from sim.backtest import observed_folder
+from sim.analysis.backtests import observed_folder
 
 scenario = pilotsim.load("brunssum_logistics_2021")
 for path, distribution in scenario.uncertain.items():

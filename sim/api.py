@@ -24,20 +24,20 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from sim import shipped
-from sim.backtest import backtest, load_observed
-from sim.calibration import calibrate
-from sim.compare import compare
+from sim.scenario import shipped
+from sim.analysis.backtests import backtest, load_observed
+from sim.analysis.calibration import calibrate
+from sim.analysis.compare import compare
 from sim.errors import ScenarioError
-from sim.plots import all_figures
-from sim.precision import replications_needed
-from sim.results import recompute_budget, write_results
-from sim.runner import RunResult, run
-from sim.scenario import Scenario
-from sim.scenario_file import load_scenario, with_changes
-from sim.sensitivity import sensitivity
-from sim.sizing import size
-from sim.sweep import parse_target, parse_vary, sweep
+from sim.output.plots import all_figures
+from sim.analysis.precision import replications_needed
+from sim.output.results import recompute_budget, write_results
+from sim.run.runner import RunResult, run
+from sim.scenario.schema import Scenario
+from sim.scenario.files import load_scenario, with_changes
+from sim.analysis.sensitivity import sensitivity
+from sim.analysis.sizing import size
+from sim.analysis.sweep import parse_target, parse_vary, sweep
 
 __all__ = [
     "Scenario", "RunResult", "ScenarioError",

@@ -18,10 +18,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sim import executors, folders, limits, shipped
+from sim import limits
+from sim.run import executors
+from sim.output import folders
+from sim.scenario import shipped
 from sim.errors import Problem, ScenarioError
-from sim.scenario import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
-from sim.scenario_file import load_scenario, parse_overrides
+from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
+from sim.scenario.files import load_scenario, parse_overrides
 
 try:  # Typer from 0.2x carries its own copy of click
     from typer._click import exceptions as click_exceptions
@@ -155,9 +158,9 @@ def run(
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
-    from sim.plots import chance_and_ignorance_plots as plot_chance_and_ignorance
-    from sim.results import write_results
-    from sim.runner import run as run_replications
+    from sim.output.plots import chance_and_ignorance_plots as plot_chance_and_ignorance
+    from sim.output.results import write_results
+    from sim.run.runner import run as run_replications
 
     loaded = _load_or_exit(scenario or shipped.REFERENCE, overrides)
     if with_uncertainty and not loaded.uncertain:
@@ -165,7 +168,7 @@ def run(
                             f"scenario {loaded.name} names no uncertain parameters (an uncertain: section; see "
                             "docs/sensitivity.md)")])
     if with_uncertainty:
-        from sim.uncertainty import problems_at_the_edges
+        from sim.scenario.uncertain import problems_at_the_edges
 
         _exit_if(problems_at_the_edges(loaded))
     count = replications or loaded.replications
@@ -253,7 +256,7 @@ def budget(
 ) -> None:
     """Recompute the money of a run from its client records, without simulating
     again, and write the run's results with the new money to a new folder."""
-    from sim.results import RunFolder, recompute_budget, write_results
+    from sim.output.results import RunFolder, recompute_budget, write_results
 
     changes = _overrides_or_exit(overrides)
     try:
@@ -300,8 +303,8 @@ def compare(
 ) -> None:
     """Compare scenarios on the same random numbers: paired differences, their
     confidence intervals, and the chance each beats the first."""
-    from sim.compare import compare as compare_scenarios
-    from sim.compare import write_comparison
+    from sim.analysis.compare import compare as compare_scenarios
+    from sim.analysis.compare import write_comparison
 
     if len(scenarios) < 2:
         _exit_with([Problem("compare", None, None, "", "needs at least two scenarios")])
@@ -375,7 +378,7 @@ def sweep(
 ) -> None:
     """Run a scenario at many values of some of its fields, on the same random
     numbers. Interrupted sweeps continue where they stopped when run again."""
-    from sim import sweep as sweeping
+    from sim.analysis import sweep as sweeping
 
     base = _load_or_exit(scenario, overrides)
     if design not in ("grid", "lhs"):
@@ -454,8 +457,8 @@ def size(
     """Find the smallest value of a field (places, intake...) that reaches a
     target with the stated certainty, spending replications where the answer
     is decided."""
-    from sim import sizing
-    from sim import sweep as sweeping
+    from sim.analysis import sizing
+    from sim.analysis import sweep as sweeping
 
     base = _load_or_exit(scenario, overrides)
     path, _, spec = vary.partition("=")
@@ -543,8 +546,8 @@ def calibrate(
 ) -> None:
     """Fit the scenario's free parameters to published figures (approximate
     Bayesian computation) and write the fitted scenario."""
-    from sim import calibration
-    from sim.backtest import load_observed, observed_folder
+    from sim.analysis import calibration
+    from sim.analysis.backtests import load_observed, observed_folder
 
     base = _load_or_exit(scenario, overrides)
     path = shipped.resolve(scenario)
@@ -619,7 +622,7 @@ def sensitivity(
     """Which of the scenario's uncertain assumptions (its uncertain: section)
     the outcomes hang on: global sensitivity indices with 95 % intervals, and
     a one-at-a-time tornado."""
-    from sim import sensitivity as analysis
+    from sim.analysis import sensitivity as analysis
 
     base = _load_or_exit(scenario, overrides)
     outcomes = outcome or (["placed", "npv"] if base.budget is not None else ["placed"])
@@ -699,7 +702,7 @@ def replications_command(
 ) -> None:
     """How many replications the mean of an outcome needs to be known within
     a given precision (the sequential method of Hoad, Robinson and Davies)."""
-    from sim import precision as sequential
+    from sim.analysis import precision as sequential
 
     base = _load_or_exit(scenario, overrides)
     outcomes = tuple(outcome or ["placed"])
@@ -744,7 +747,7 @@ def report(
     """A report for a council member: the question, the key figures with their
     uncertainty in words, the plots, the assumptions with their sources, and
     how to reproduce it."""
-    from sim.report import write_report
+    from sim.output.report import write_report
 
     if output_format not in ("html", "pdf"):
         _exit_with([Problem(f"--format {output_format}", None, None, "", "expected html or pdf")])
@@ -858,9 +861,9 @@ def new(
 
 
 def _write_validation_report(folder: Path, replications: int) -> None:
-    from sim import validation
-    from sim.backtest import backtest, load_observed, observed_folder
-    from sim.results import write_manifest
+    from sim.analysis import validation
+    from sim.analysis.backtests import backtest, load_observed, observed_folder
+    from sim.output.results import write_manifest
 
     backtests = []
     with err.status("back-tests...") as status:

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from sim import limits
 from sim.cli import app
 from sim.errors import ScenarioError
-from sim.runner import run
-from sim.scenario_file import load_scenario
+from sim.run.runner import run
+from sim.scenario.files import load_scenario
 from tests.conftest import REFERENCE, make_scenario
 
 cli = CliRunner()

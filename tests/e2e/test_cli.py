@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.runner import run
-from sim.scenario_file import load_scenario
+from sim.run.runner import run
+from sim.scenario.files import load_scenario
 from tests.conftest import PROJECT, REFERENCE
 
 cli = CliRunner()

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.report import find_browser
+from sim.output.report import find_browser
 
 cli = CliRunner()
 

@@ -27,7 +27,7 @@ _LOADER = textwrap.dedent("""
     import json, resource, sys, time
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
     from sim.errors import ScenarioError
-    from sim.scenario_file import load_scenario
+    from sim.scenario.files import load_scenario
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     try:

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.report import HEADLESS_FLAGS, METHOD, find_browser
+from sim.output.report import HEADLESS_FLAGS, METHOD, find_browser
 from tests.conftest import REFERENCE
 
 cli = CliRunner()

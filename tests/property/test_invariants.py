@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import FINAL_STATES, simulate
-from sim.outcomes import monthly_counts, replication_outcomes
-from sim.scenario_file import scenario_from_dict
+from sim.model.engine import FINAL_STATES, simulate
+from sim.measure.outcomes import monthly_counts, replication_outcomes
+from sim.scenario.files import scenario_from_dict
 
 durations = st.one_of(
     st.floats(0, 6),
@@ -165,8 +165,8 @@ def test_the_same_seed_gives_the_same_replication(scenario, replication):
 @SETTINGS
 @given(scenario=scenarios(), replication=st.integers(0, 1000), couples=probability, kept=probability)
 def test_money_is_consistent_for_any_programme(scenario, replication, couples, kept):
-    from sim.accounting import account
-    from sim.outcomes import client_columns
+    from sim.measure.money import account
+    from sim.measure.outcomes import client_columns
 
     budget = {"benefit": {"couple_share": couples}, "part_time_work": {"benefit_kept": kept},
               "costs": {"per_participant": 100, "per_placement": 50, "fixed_per_month": 10}}

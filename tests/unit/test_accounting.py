@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.accounting import account
-from sim.model import simulate
-from sim.outcomes import client_columns
-from sim.runner import run
+from sim.measure.money import account
+from sim.model.engine import simulate
+from sim.measure.outcomes import client_columns
+from sim.run.runner import run
 from tests.conftest import make_scenario
 
 # One person referred at month 0: 3 months of training, then a full-time job

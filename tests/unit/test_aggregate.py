@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.aggregate import BINS, Binned
-from sim.results import write_results
-from sim.runner import run
-from sim.scenario_file import load_scenario
-from sim.statistics import summarise
+from sim.run.aggregates import BINS, Binned
+from sim.output.results import write_results
+from sim.run.runner import run
+from sim.scenario.files import load_scenario
+from sim.analysis.statistics import summarise
 from tests.conftest import REFERENCE
 
 QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)

@@ -1,8 +1,8 @@
 """Calibration recovers parameters from figures simulated with them."""
 
-from sim.backtest import Observation, Observed
-from sim.calibration import calibrate, fitted_file_text, with_values
-from sim.runner import run
+from sim.analysis.backtests import Observation, Observed
+from sim.analysis.calibration import calibrate, fitted_file_text, with_values
+from sim.run.runner import run
 from tests.conftest import make_scenario
 
 

@@ -4,10 +4,10 @@ capacity or intake changes."""
 import numpy as np
 import pytest
 
-from sim.compare import compare
-from sim.model import simulate
-from sim.outcomes import replication_outcomes
-from sim.scenario_file import load_scenario, parse_overrides
+from sim.analysis.compare import compare
+from sim.model.engine import simulate
+from sim.measure.outcomes import replication_outcomes
+from sim.scenario.files import load_scenario, parse_overrides
 from tests.conftest import REFERENCE, make_scenario
 
 

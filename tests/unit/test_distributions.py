@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
-from sim.distributions import Distribution
+from sim.scenario.distributions import Distribution
 
 parse = TypeAdapter(Distribution).validate_python
 UNIFORMS = np.linspace(0.001, 0.999, 101)

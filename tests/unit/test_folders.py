@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from sim import folders
-from sim.results import write_manifest
+from sim.output import folders
+from sim.output.results import write_manifest
 
 
 def fill(folder, files: dict[str, str]) -> None:
@@ -80,7 +80,7 @@ def test_a_claim_held_by_another_process_is_refused_and_released_when_it_dies(tm
     out = tmp_path / "results"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from sim import folders
+        from sim.output import folders
         with folders.claimed({str(out)!r}):
             print("held", flush=True)
             time.sleep(60)

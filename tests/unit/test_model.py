@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.model import FINAL_STATES, simulate
-from sim.outcomes import monthly_counts, replication_outcomes, state_names
+from sim.model.engine import FINAL_STATES, simulate
+from sim.measure.outcomes import monthly_counts, replication_outcomes, state_names
 from tests.conftest import make_scenario
 
 
@@ -190,8 +190,8 @@ def test_a_place_that_comes_free_as_someone_arrives_is_theirs():
 
 
 def test_a_replication_run_in_a_chunk_is_the_same_as_run_alone():
-    from sim.model import simulate_chunk
-    from sim.outcomes import OUTCOMES, monthly_count_rows, outcome_rows, stage_outcome_names
+    from sim.model.engine import simulate_chunk
+    from sim.measure.outcomes import OUTCOMES, monthly_count_rows, outcome_rows, stage_outcome_names
 
     scenario = make_scenario({
         "referrals": {"=process": "poisson", "rate_per_month": 3, "until_month": 12, "patience": 3},

@@ -8,8 +8,8 @@ the worlds is the programme's own effect, free of luck.
 import numpy as np
 import pytest
 
-from sim.model import FINAL_STATES, simulate
-from sim.outcomes import monthly_counts, replication_outcomes
+from sim.model.engine import FINAL_STATES, simulate
+from sim.measure.outcomes import monthly_counts, replication_outcomes
 from tests.conftest import make_scenario
 
 OWN = {"counterfactual": {"own_job_chance_per_year": 0.3}}

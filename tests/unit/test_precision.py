@@ -7,7 +7,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.precision import enough, look_ahead, precision_table, replications_needed
+from sim.analysis.precision import enough, look_ahead, precision_table, replications_needed
 from tests.conftest import make_scenario
 
 cli = CliRunner()

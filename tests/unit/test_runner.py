@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import executors
-from sim.runner import run
-from sim.scenario_file import load_scenario
+from sim.run import executors
+from sim.run.runner import run
+from sim.scenario.files import load_scenario
 from tests.conftest import REFERENCE
 
 REPLICATIONS = 45

@@ -2,7 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.scenario_file import dump_scenario, load_scenario
+from sim.scenario.files import dump_scenario, load_scenario
 from tests.conftest import REFERENCE
 
 VALID = """\

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.errors import ScenarioError
-from sim.scenario_file import load_scenario, scenario_from_dict
-from sim.sensitivity import analyse, design, sensitivity
-from sim.uncertainty import values_at, with_values
+from sim.scenario.files import load_scenario, scenario_from_dict
+from sim.analysis.sensitivity import analyse, design, sensitivity
+from sim.scenario.uncertain import values_at, with_values
 from tests.conftest import REFERENCE, make_scenario
 
 cli = CliRunner()
@@ -165,7 +165,7 @@ def test_sensitivity_needs_uncertain_parameters(tmp_path, write_yaml):
 
 
 def test_uncertain_parameters_fixed_at_the_file_values_change_nothing():
-    from sim.runner import run
+    from sim.run.runner import run
 
     scenario = with_uncertain(load_scenario(REFERENCE), {
         "stages.training.dropout.probability": {"dist": "fixed", "value": 0.15},
@@ -177,7 +177,7 @@ def test_uncertain_parameters_fixed_at_the_file_values_change_nothing():
 
 
 def test_drawing_the_placement_chance_per_replication_widens_the_spread():
-    from sim.runner import run
+    from sim.run.runner import run
 
     scenario = with_uncertain(load_scenario(REFERENCE).model_copy(update={"budget": None}), {
         "stages.job_search.outcomes.job": {"dist": "beta", "mean": 0.78, "sd": 0.06}})
@@ -205,7 +205,7 @@ def test_run_with_uncertainty_needs_an_uncertain_section(tmp_path, write_yaml):
 
 
 def test_the_chance_of_paying_for_itself_rises_with_what_the_municipality_accepts():
-    from sim.plots import pays_for_itself
+    from sim.output.plots import pays_for_itself
 
     npv = np.array([-300.0, -100.0, 50.0, 200.0])
     # Accepting t euros of net cost: the runs with npv >= -t stay within it.

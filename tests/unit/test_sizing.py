@@ -2,8 +2,8 @@
 
 from scipy import stats
 
-from sim.sizing import size
-from sim.sweep import parse_vary
+from sim.analysis.sizing import size
+from sim.analysis.sweep import parse_vary
 from tests.conftest import make_scenario
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from sim.streams import RandomStreams
+from sim.model.streams import RandomStreams
 
 
 def test_first_values_do_not_depend_on_how_many_are_drawn():

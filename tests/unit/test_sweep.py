@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import ScenarioError
-from sim.sweep import grid, latin_hypercube, parse_vary, scenario_at, sweep
+from sim.analysis.sweep import grid, latin_hypercube, parse_vary, scenario_at, sweep
 from tests.conftest import make_scenario
 
 BASE = make_scenario({"referrals": {"cohort_size": 30}, "stages": {"training": {"slots": 10}}})

@@ -8,10 +8,10 @@ a percentile at that number of replications.
 
 import pytest
 
-from sim.backtest import backtest, load_observed, observed_folder
+from sim.analysis.backtests import backtest, load_observed, observed_folder
 from sim.errors import ScenarioError
-from sim.scenario_file import load_scenario
-from sim.shipped import resolve
+from sim.scenario.files import load_scenario
+from sim.scenario.shipped import resolve
 
 OBSERVED = sorted(observed_folder().glob("*.yaml"))
 

@@ -7,8 +7,8 @@ the model changes.
 
 import pytest
 
-from sim.runner import run
-from sim.validation import binomial_checks, erlang_c_check, littles_law_checks
+from sim.run.runner import run
+from sim.analysis.validation import binomial_checks, erlang_c_check, littles_law_checks
 
 
 def test_placements_of_an_uncapacitated_cohort_are_binomial():
@@ -42,7 +42,7 @@ def test_the_reference_pilot_places_78_of_130_on_average():
     # The calibration promised in scenarios/brunssum_logistics_2021.yaml: a
     # mean of 78 +- 3 placed. 400 replications give a standard error of about
     # 0.4 on the mean, so the band is tested, not the noise.
-    from sim.scenario_file import load_scenario
+    from sim.scenario.files import load_scenario
     from tests.conftest import REFERENCE
 
     outcomes = run(load_scenario(REFERENCE), 400, workers=1).outcomes

@@ -16,8 +16,9 @@ REFERENCE = "brunssum_logistics_2021"
 def scenarios_folder() -> Path:
     """Inside an installed wheel the files sit in the package; in a source
     checkout (and an editable install) they sit beside it."""
-    packaged = Path(__file__).parent / "scenarios"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "scenarios"
+    package = Path(__file__).parent.parent
+    packaged = package / "scenarios"
+    return packaged if packaged.is_dir() else package.parent / "scenarios"
 
 
 def shipped_scenarios() -> list[Path]:

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.draws import BENEFIT, EXIT, JOB, ChunkDraws, StagePlan
-from sim.scenario import Scenario
+from sim.model.draws import BENEFIT, EXIT, JOB, ChunkDraws, StagePlan
+from sim.scenario.schema import Scenario
 
 #: How each referred person stands at the horizon: exactly one of these.
 FINAL_STATES = (

@@ -26,13 +26,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError
-from sim.plots import save_figure
-from sim.folders import write_atomically
-from sim.results import write_manifest
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.scenario_file import dump_scenario
-from sim.worker import unknown_outcomes
+from sim.output.plots import save_figure
+from sim.output.folders import write_atomically
+from sim.output.results import write_manifest
+from sim.run.runner import run
+from sim.scenario.schema import Scenario
+from sim.scenario.files import dump_scenario
+from sim.run.worker import unknown_outcomes
 
 #: Fewest replications the algorithm looks at (a standard deviation needs 2, HRD start at 3).
 FIRST = 3

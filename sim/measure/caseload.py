@@ -30,9 +30,9 @@ import math
 import numpy as np
 from scipy import special
 
-from sim.model import FINAL_STATES, ReplicationRecords
-from sim.scenario import Scenario
-from sim.streams import RandomStreams
+from sim.model.engine import FINAL_STATES, ReplicationRecords
+from sim.scenario.schema import Scenario
+from sim.model.streams import RandomStreams
 
 #: Columns added to replications.csv for a scenario with a caseload section.
 CASELOAD_OUTCOMES = ("left_assistance", "caseload_inflow", "caseload_other_outflow", "fewer_recipients")

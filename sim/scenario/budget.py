@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sim import limits
-from sim.numbers import Real, Whole
+from sim.scenario.numbers import Real, Whole
 
 Euros = Annotated[Real, Field(ge=0, le=limits.MAX_EUROS)]
 Share = Annotated[Real, Field(ge=0, le=1)]

@@ -14,9 +14,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.runner import RunResult  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.statistics import FAN_QUANTILES  # noqa: E402
+from sim.run.runner import RunResult  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
+from sim.analysis.statistics import FAN_QUANTILES  # noqa: E402
 
 _BAND_COLOUR = "#2a6f97"
 _TARGET_COLOUR = "#c1121f"

@@ -31,17 +31,18 @@ import pyarrow.parquet as pq
 # returns, which every command answers with one line.
 pa.enable_signal_handlers(False)
 
-from sim import executors, limits
+from sim import limits
+from sim.run import executors
 from sim.errors import ScenarioError
-from sim.folders import scratch_folder
-from sim.accounting import calendar_years
-from sim.aggregate import Aggregates
-from sim.accounting import CASHFLOW
-from sim.model import FINAL_STATES
-from sim.outcomes import OUTCOMES, months, stage_outcome_names, state_names
-from sim.scenario import Scenario
-from sim.statistics import TargetChance, chance_from_count, summarise, target_chance
-from sim.worker import Chunk, outcome_names, run_chunk
+from sim.output.folders import scratch_folder
+from sim.measure.money import calendar_years
+from sim.run.aggregates import Aggregates
+from sim.measure.money import CASHFLOW
+from sim.model.engine import FINAL_STATES
+from sim.measure.outcomes import OUTCOMES, months, stage_outcome_names, state_names
+from sim.scenario.schema import Scenario
+from sim.analysis.statistics import TargetChance, chance_from_count, summarise, target_chance
+from sim.run.worker import Chunk, outcome_names, run_chunk
 
 #: Seconds of work a chunk aims at: long enough that sending it to a worker
 #: and back costs little, short enough for a smooth progress bar and a prompt

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sim.model import FINAL_STATES
-from sim.scenario import Scenario
+from sim.model.engine import FINAL_STATES
+from sim.scenario.schema import Scenario
 
 #: Columns added to replications.csv for a scenario with a budget.
 MONEY_OUTCOMES = (

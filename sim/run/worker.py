@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.accounting import MONEY_OUTCOMES, account
-from sim.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
+from sim.measure.money import MONEY_OUTCOMES, account
+from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
 from sim.errors import Problem
-from sim.model import simulate_chunk
-from sim.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stage_outcome_names
-from sim.scenario import Scenario
+from sim.model.engine import simulate_chunk
+from sim.measure.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stage_outcome_names
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
     """Replications ``first`` to ``stop - 1``; ``with_uncertainty``: each with
     its own draw of the scenario's uncertain parameters."""
     if with_uncertainty:
-        from sim.uncertainty import drawn_for
+        from sim.scenario.uncertain import drawn_for
 
         return _joined([run_chunk(drawn_for(scenario, seed, replication), seed, replication, replication + 1,
                                   keep_clients) for replication in range(first, stop)])

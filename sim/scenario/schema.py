@@ -21,9 +21,9 @@ from pydantic import (
 )
 
 from sim import limits
-from sim.numbers import Real, Whole
-from sim.budget import Budget
-from sim.distributions import Distribution
+from sim.scenario.numbers import Real, Whole
+from sim.scenario.budget import Budget
+from sim.scenario.distributions import Distribution
 
 #: Where a stage can send someone who completes it, besides another stage.
 TERMINAL_DESTINATIONS = ("job", "benefit", "exit")

@@ -28,14 +28,14 @@ from scipy.stats import qmc
 matplotlib.use("Agg")  # files only
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.backtest import Observed, backtest  # noqa: E402
+from sim.analysis.backtests import Observed, backtest  # noqa: E402
 from sim.errors import Problem, ScenarioError  # noqa: E402
-from sim.plots import save_figure  # noqa: E402
-from sim.folders import write_atomically  # noqa: E402
-from sim.results import write_manifest  # noqa: E402
-from sim.runner import run  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.scenario_file import set_field, with_changes  # noqa: E402
+from sim.output.plots import save_figure  # noqa: E402
+from sim.output.folders import write_atomically  # noqa: E402
+from sim.output.results import write_manifest  # noqa: E402
+from sim.run.runner import run  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
+from sim.scenario.files import set_field, with_changes  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError
-from sim.plots import save_figure
-from sim.folders import write_atomically
-from sim.results import write_manifest
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.scenario_file import dump_scenario
-from sim.uncertainty import parameters, values_at, with_values
-from sim.worker import unknown_outcomes
+from sim.output.plots import save_figure
+from sim.output.folders import write_atomically
+from sim.output.results import write_manifest
+from sim.run.runner import run
+from sim.scenario.schema import Scenario
+from sim.scenario.files import dump_scenario
+from sim.scenario.uncertain import parameters, values_at, with_values
+from sim.run.worker import unknown_outcomes
 
 METHODS = ("sobol", "morris")
 #: Morris trajectories move over this many levels of each parameter's quantiles.

@@ -24,14 +24,14 @@ matplotlib.use("Agg")  # files only
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError  # noqa: E402
-from sim.plots import save_figure  # noqa: E402
-from sim.folders import write_atomically  # noqa: E402
-from sim.results import write_manifest  # noqa: E402
-from sim.runner import run  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.scenario_file import dump_scenario  # noqa: E402
-from sim.statistics import TargetChance, target_chance  # noqa: E402
-from sim.sweep import Varied, scenario_at  # noqa: E402
+from sim.output.plots import save_figure  # noqa: E402
+from sim.output.folders import write_atomically  # noqa: E402
+from sim.output.results import write_manifest  # noqa: E402
+from sim.run.runner import run  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
+from sim.scenario.files import dump_scenario  # noqa: E402
+from sim.analysis.statistics import TargetChance, target_chance  # noqa: E402
+from sim.analysis.sweep import Varied, scenario_at  # noqa: E402
 
 
 @dataclass

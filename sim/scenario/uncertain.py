@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario import Scenario
-from sim.scenario_file import scenario_from_dict
-from sim.streams import RandomStreams
+from sim.scenario.schema import Scenario
+from sim.scenario.files import scenario_from_dict
+from sim.model.streams import RandomStreams
 
 # Away from the ends of the cube, where many inverse distribution functions are infinite.
 _EDGE = 1e-6

@@ -23,9 +23,9 @@ import numpy as np
 from ruamel.yaml import YAML
 
 from sim.errors import Problem, ScenarioError
-from sim.folders import write_file_atomically
-from sim.results import RunFolder
-from sim.yaml_input import read_text
+from sim.output.folders import write_file_atomically
+from sim.output.results import RunFolder
+from sim.scenario.safe_yaml import read_text
 
 #: Fixed parts of the method, shown as facts with the source "method".
 METHOD = {"range": 90, "confidence": 95}

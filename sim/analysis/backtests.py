@@ -16,13 +16,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sim.errors import Problem, ScenarioError
-from sim.accounting import MONEY_OUTCOMES
-from sim.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES
-from sim.outcomes import OUTCOMES
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.scenario_file import read_model
-from sim.shipped import scenarios_folder
+from sim.measure.money import MONEY_OUTCOMES
+from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES
+from sim.measure.outcomes import OUTCOMES
+from sim.run.runner import run
+from sim.scenario.schema import Scenario
+from sim.scenario.files import read_model
+from sim.scenario.shipped import scenarios_folder
 
 
 class Observation(BaseModel):

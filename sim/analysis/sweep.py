@@ -33,13 +33,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sim import limits
 from sim.errors import Problem, ScenarioError
-from sim.plots import save_figure
-from sim.folders import write_atomically
-from sim.results import write_manifest
-from sim.runner import run
-from sim.scenario import Scenario
-from sim.scenario_file import dump_scenario, with_changes
-from sim.statistics import summarise, target_chance
+from sim.output.plots import save_figure
+from sim.output.folders import write_atomically
+from sim.output.results import write_manifest
+from sim.run.runner import run
+from sim.scenario.schema import Scenario
+from sim.scenario.files import dump_scenario, with_changes
+from sim.analysis.statistics import summarise, target_chance
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def parse_target(text: str, scenario: Scenario | None = None) -> tuple[str, floa
     if not math.isfinite(value):
         raise ScenarioError([Problem(where, None, None, "", f"the level must be a finite number, got {level.strip()}")])
     if scenario is not None:
-        from sim.worker import outcome_names
+        from sim.run.worker import outcome_names
 
         known = outcome_names(scenario)
         if outcome.strip() not in known:

@@ -23,10 +23,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from sim import limits
-from sim.budget import YEAR_MONTH_PATTERN
+from sim.scenario.budget import YEAR_MONTH_PATTERN
 from sim.errors import Problem, ScenarioError
-from sim.scenario import NAME_PATTERN, Scenario, endless_message, endless_stages, not_a_number
-from sim.yaml_input import check_plain, read_text, yaml_problem
+from sim.scenario.schema import NAME_PATTERN, Scenario, endless_message, endless_stages, not_a_number
+from sim.scenario.safe_yaml import check_plain, read_text, yaml_problem
 
 FieldPath = tuple[Any, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -56,7 +56,7 @@ def process_pool(workers: int) -> Iterator[OpenExecutor]:
     """``workers`` local processes (none beyond this one when 1)."""
     # Imported here: the worker module is what each process loads, and this
     # module is imported by the CLI before any process exists.
-    from sim.worker import prepare_worker
+    from sim.run.worker import prepare_worker
 
     if workers <= 1:
         yield OpenExecutor(None, 1)

@@ -24,15 +24,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import plots
-from sim.accounting import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
-from sim.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
+from sim.output import plots
+from sim.measure.money import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
+from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
 from sim.errors import Problem, ScenarioError
-from sim.folders import MANIFEST, write_atomically
-from sim.runner import ClientRecords, RunResult
-from sim.scenario_file import dump_scenario, load_scenario
-from sim.statistics import FAN_QUANTILES
-from sim.worker import outcome_names
+from sim.output.folders import MANIFEST, write_atomically
+from sim.run.runner import ClientRecords, RunResult
+from sim.scenario.files import dump_scenario, load_scenario
+from sim.analysis.statistics import FAN_QUANTILES
+from sim.run.worker import outcome_names
 
 _VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
 
@@ -222,7 +222,7 @@ class RunFolder:
         name = "timeseries.parquet"
         if not (self.path / name).is_file():
             raise self.problem(name, "missing")
-        from sim.outcomes import months, state_names
+        from sim.measure.outcomes import months, state_names
 
         wanted = ["replication", "month", *state_names(self.scenario)]
         rows = replications * len(months(self.scenario))

@@ -25,12 +25,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from sim.plots import save_figure  # noqa: E402
-from sim.folders import write_atomically  # noqa: E402
-from sim.results import write_manifest  # noqa: E402
-from sim.runner import RunResult, run  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.scenario_file import dump_scenario  # noqa: E402
+from sim.output.plots import save_figure  # noqa: E402
+from sim.output.folders import write_atomically  # noqa: E402
+from sim.output.results import write_manifest  # noqa: E402
+from sim.run.runner import RunResult, run  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
+from sim.scenario.files import dump_scenario  # noqa: E402
 
 #: Which way is better: +1 more is better, -1 less is better. Outcomes not
 #: listed (such as counts of people referred) have no better direction.
