@@ -38,7 +38,7 @@ from sim.output.folders import scratch_folder
 from sim.measure.money import calendar_years
 from sim.run.aggregates import Aggregates
 from sim.measure.money import CASHFLOW
-from sim.model.engine import FINAL_STATES
+from sim.model.states import FINAL_STATES
 from sim.measure.outcomes import OUTCOMES, months, stage_outcome_names, state_names
 from sim.scenario.schema import Scenario
 from sim.analysis.statistics import TargetChance, chance_from_count, summarise, target_chance
@@ -167,6 +167,7 @@ def run(
         rows = ReplicationRows.being_written(scenario)
         aggregates = Aggregates(columns, states, grid, CASHFLOW,
                                 calendar_years(scenario) if scenario.budget is not None else None)
+        in_order = _InReplicationOrder(aggregates, first_replication, _slice_for(len(grid), len(states)))
     clients = ClientRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
     chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size, with_uncertainty)
@@ -179,7 +180,7 @@ def run(
             if cashflow is not None:
                 cashflow[start:stop] = result.cashflow
         else:
-            aggregates.add(result.outcomes, result.monthly, result.cashflow)
+            in_order.add(result)
             rows.add_chunk(result.first, result.outcomes)
         if clients is not None:
             clients.add_chunk(result.first, result.clients)
@@ -188,6 +189,7 @@ def run(
     if clients is not None:
         clients.finish()
     if rows is not None:
+        in_order.finish()
         rows.finish()
     return RunResult(
         scenario=scenario,
@@ -312,6 +314,61 @@ def _gather(pool: Executor, workers: int, chunks: _Chunks) -> Iterator[Chunk]:
     finally:
         for future in running:
             future.cancel()
+
+
+def _slice_for(months: int, states: int) -> int:
+    """Replications per slice of a summary-only run's distributions: about
+    16 MB of monthly counts, at most _AGGREGATE_SLICE. It depends on the
+    scenario only, never on the machine, so the slices are the same in
+    every run."""
+    return max(1, min(_AGGREGATE_SLICE, (16 << 20) // max(1, 4 * months * states)))
+
+
+class _InReplicationOrder:
+    """Hands chunks to the distributions in replication order and in slices
+    of a fixed number of replications. Chunk sizes follow the speed of the
+    machine and chunks finish in any order; adding them as they came would
+    make the floating-point sums, and the bins, differ in the last digits
+    from run to run. Chunks that arrive early wait here (at most the few in
+    flight)."""
+
+    def __init__(self, aggregates: Aggregates, first: int, slice_size: int):
+        self.aggregates, self.next, self.slice_size = aggregates, first, slice_size
+        self._early: dict[int, Chunk] = {}
+        self._held: list[Chunk] = []
+        self._held_count = 0
+
+    def add(self, chunk: Chunk) -> None:
+        self._early[chunk.first] = chunk
+        while self.next in self._early:
+            ready = self._early.pop(self.next)
+            self.next += len(ready.outcomes)
+            # Without the client records, which are written out already.
+            self._held.append(Chunk(ready.first, ready.outcomes, ready.monthly, ready.cashflow, None, 0.0))
+            self._held_count += len(ready.outcomes)
+            if self._held_count >= self.slice_size:
+                self._hand_on(whole_slices_only=True)
+
+    def finish(self) -> None:
+        self._hand_on(whole_slices_only=False)
+
+    def _hand_on(self, whole_slices_only: bool) -> None:
+        if not self._held:
+            return
+        outcomes = np.concatenate([chunk.outcomes for chunk in self._held])
+        monthly = np.concatenate([chunk.monthly for chunk in self._held])
+        cashflow = (None if self._held[0].cashflow is None
+                    else np.concatenate([chunk.cashflow for chunk in self._held]))
+        handed = (len(outcomes) // self.slice_size) * self.slice_size if whole_slices_only else len(outcomes)
+        for start in range(0, handed, self.slice_size):
+            stop = min(start + self.slice_size, handed)
+            self.aggregates.add(outcomes[start:stop], monthly[start:stop],
+                                None if cashflow is None else cashflow[start:stop])
+        rest = slice(handed, None)
+        self._held = [] if handed == len(outcomes) else [Chunk(
+            first=self.next - (len(outcomes) - handed), outcomes=outcomes[rest], monthly=monthly[rest],
+            cashflow=None if cashflow is None else cashflow[rest], clients=None, seconds=0.0)]
+        self._held_count = len(outcomes) - handed
 
 
 #: Rows per row group of a joined Parquet file (whole chunks, so a

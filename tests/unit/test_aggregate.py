@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.run.aggregates import BINS, Binned
-from sim.output.results import write_results
+from sim.output.run_folder import write_results
 from sim.run.runner import run
 from sim.scenario.files import load_scenario
 from sim.analysis.statistics import summarise
@@ -108,3 +108,18 @@ def test_a_summary_only_folder_has_the_rows_on_parquet_and_the_months_as_distrib
     np.testing.assert_array_equal(in_work, np.median(kept.monthly[:, :, column], axis=0))
     assert not (folder / "timeseries.parquet").exists() and not (folder / "replications.csv").exists()
     assert (folder / "plots" / "cumulative_net_saving.png").is_file()
+
+
+def test_a_summary_only_run_is_the_same_bit_for_bit_however_it_is_cut_into_chunks():
+    # Chunk sizes follow the measured speed of the machine and chunks finish in
+    # any order, so the distributions must not depend on either.
+    scenario = load_scenario(REFERENCE)
+    ways = [run(scenario, 90, seed=3, workers=workers, chunk_size=size, keep_replications=False)
+            for workers, size in ((1, 90), (1, 7), (2, 4), (2, 13))]
+    first = ways[0]
+    for other in ways[1:]:
+        pd.testing.assert_frame_equal(other.summary(), first.summary(), check_exact=True)
+        pd.testing.assert_frame_equal(other.aggregates.money_per_year(), first.aggregates.money_per_year(),
+                                      check_exact=True)
+        np.testing.assert_array_equal(other.aggregates.cumulative_net_fan(QUANTILES),
+                                      first.aggregates.cumulative_net_fan(QUANTILES))
