@@ -29,12 +29,13 @@ from sim.analysis.backtests import backtest, load_observed
 from sim.analysis.calibration import calibrate
 from sim.analysis.compare import compare
 from sim.errors import ScenarioError
-from sim.output.plots import all_figures
+from sim.output.run_figures import all_figures
 from sim.analysis.precision import replications_needed
-from sim.output.results import recompute_budget, write_results
+from sim.output.run_folder import recompute_budget, write_results
 from sim.run.runner import RunResult, run
 from sim.scenario.schema import Scenario
-from sim.scenario.files import load_scenario, with_changes
+from sim.scenario.edit import with_changes
+from sim.scenario.files import load_scenario
 from sim.analysis.sensitivity import sensitivity
 from sim.analysis.sizing import size
 from sim.analysis.sweep import parse_target, parse_vary, sweep

@@ -158,8 +158,8 @@ def run(
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
-    from sim.output.plots import chance_and_ignorance_plots as plot_chance_and_ignorance
-    from sim.output.results import write_results
+    from sim.output.run_figures import chance_and_ignorance_plots as plot_chance_and_ignorance
+    from sim.output.run_folder import write_results
     from sim.run.runner import run as run_replications
 
     loaded = _load_or_exit(scenario or shipped.REFERENCE, overrides)
@@ -256,7 +256,7 @@ def budget(
 ) -> None:
     """Recompute the money of a run from its client records, without simulating
     again, and write the run's results with the new money to a new folder."""
-    from sim.output.results import RunFolder, recompute_budget, write_results
+    from sim.output.run_folder import RunFolder, recompute_budget, write_results
 
     changes = _overrides_or_exit(overrides)
     try:
@@ -304,7 +304,7 @@ def compare(
     """Compare scenarios on the same random numbers: paired differences, their
     confidence intervals, and the chance each beats the first."""
     from sim.analysis.compare import compare as compare_scenarios
-    from sim.analysis.compare import write_comparison
+    from sim.output.compare import write_comparison
 
     if len(scenarios) < 2:
         _exit_with([Problem("compare", None, None, "", "needs at least two scenarios")])
@@ -379,6 +379,7 @@ def sweep(
     """Run a scenario at many values of some of its fields, on the same random
     numbers. Interrupted sweeps continue where they stopped when run again."""
     from sim.analysis import sweep as sweeping
+    from sim.output.sweep import write_sweep
 
     base = _load_or_exit(scenario, overrides)
     if design not in ("grid", "lhs"):
@@ -421,7 +422,7 @@ def sweep(
             result = sweeping.sweep(base, varied, grid_points, replications, seed, work, workers=workers,
                                     on_point=on_point, on_progress=lambda n: progress.advance(task, n))
         summary = sweeping.point_summary(result, chosen_target)
-        sweeping.write_sweep(result, summary, chosen_target, folder, _command(), design)
+        write_sweep(result, summary, chosen_target, folder, _command(), design)
     shutil.rmtree(work, ignore_errors=True)
     _print_sweep_table(summary, varied, chosen_target)
     out.print(f"Results written to {folder}/", soft_wrap=True)
@@ -458,6 +459,7 @@ def size(
     target with the stated certainty, spending replications where the answer
     is decided."""
     from sim.analysis import sizing
+    from sim.output.sizing import write_sizing
     from sim.analysis import sweep as sweeping
 
     base = _load_or_exit(scenario, overrides)
@@ -494,7 +496,7 @@ def size(
                                                      f"({p.replications} replications)"))
             except ScenarioError as error:  # e.g. a field that does not move the target
                 _exit_with(error.problems)
-        sizing.write_sizing(result, base, folder, _command())
+        write_sizing(result, base, folder, _command())
     outcome, level = chosen_target
     when = f" by month {by_month:g}" if by_month else ""
     asked = f"{path} with {outcome} >= {level:g}{when} in at least {confidence:.0%} of runs"
@@ -547,6 +549,7 @@ def calibrate(
     """Fit the scenario's free parameters to published figures (approximate
     Bayesian computation) and write the fitted scenario."""
     from sim.analysis import calibration
+    from sim.output.calibration import write_calibration
     from sim.analysis.backtests import load_observed, observed_folder
 
     base = _load_or_exit(scenario, overrides)
@@ -571,7 +574,8 @@ def calibrate(
                 task = progress.add_task("candidates", total=samples)
                 result = calibration.calibrate(base, figures, samples, replications, accept, seed, workers,
                                                on_candidate=lambda done, total: progress.update(task, completed=done))
-            _, check = calibration.write_calibration(result, str(path), folder, _command(), workers=workers)
+            check = calibration.check_fit(result, workers=workers)
+            write_calibration(result, check, str(path), folder, _command())
         except ScenarioError as error:
             _exit_with(error.problems)
     table = Table(title=f"{base.name}: fitted parameters ({samples} candidates, best {len(result.accepted)} kept)")
@@ -623,6 +627,7 @@ def sensitivity(
     the outcomes hang on: global sensitivity indices with 95 % intervals, and
     a one-at-a-time tornado."""
     from sim.analysis import sensitivity as analysis
+    from sim.output.sensitivity import write_sensitivity
 
     base = _load_or_exit(scenario, overrides)
     outcomes = outcome or (["placed", "npv"] if base.budget is not None else ["placed"])
@@ -645,7 +650,7 @@ def sensitivity(
                                               on_point=on_point)
         except ScenarioError as error:
             _exit_with(error.problems)
-        analysis.write_sensitivity(result, folder, _command())
+        write_sensitivity(result, folder, _command())
     for name in outcomes:
         _print_indices_table(result, name)
     out.print(f"Results written to {folder}/", soft_wrap=True)
@@ -703,6 +708,7 @@ def replications_command(
     """How many replications the mean of an outcome needs to be known within
     a given precision (the sequential method of Hoad, Robinson and Davies)."""
     from sim.analysis import precision as sequential
+    from sim.output.precision import write_precision
 
     base = _load_or_exit(scenario, overrides)
     outcomes = tuple(outcome or ["placed"])
@@ -718,7 +724,7 @@ def replications_command(
                                                         on_progress=lambda done: progress.advance(task, done))
         except ScenarioError as error:  # a request that makes no sense, refused before anything runs
             _exit_with(error.problems)
-        sequential.write_precision(result, folder, _command())
+        write_precision(result, folder, _command())
     for name, needed in result.needed.items():
         table = result.tables[name]
         if needed is None:
@@ -863,7 +869,7 @@ def new(
 def _write_validation_report(folder: Path, replications: int) -> None:
     from sim.analysis import validation
     from sim.analysis.backtests import backtest, load_observed, observed_folder
-    from sim.output.results import write_manifest
+    from sim.output.manifest import write_manifest
 
     backtests = []
     with err.status("back-tests...") as status:

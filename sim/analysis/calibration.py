@@ -15,27 +15,19 @@ parameter.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-matplotlib.use("Agg")  # files only
-import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.analysis.backtests import Observed, backtest  # noqa: E402
 from sim.errors import Problem, ScenarioError  # noqa: E402
-from sim.output.plots import save_figure  # noqa: E402
-from sim.output.folders import write_atomically  # noqa: E402
-from sim.output.results import write_manifest  # noqa: E402
 from sim.run.runner import run  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
-from sim.scenario.files import set_field, with_changes  # noqa: E402
+from sim.scenario.edit import with_free_values
 
 
 @dataclass(frozen=True)
@@ -76,7 +68,7 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 60, replica
     months = sorted({o.month for o in observed.observations})
     rows = []
     for index, values in enumerate(points):
-        candidate = with_values(scenario, dict(zip(paths, values)))
+        candidate = with_free_values(scenario, dict(zip(paths, values)))
         row = dict(zip(paths, values))
         squares = []
         for month in months:
@@ -97,84 +89,7 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 60, replica
     return CalibrationResult(scenario, observed, candidates, accepted, replications, seed)
 
 
-def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
-    """The scenario with free parameters set (and their complements)."""
-    changes = dict(values)
-    for path, value in values.items():
-        complement = scenario.free[path].complement
-        if complement:
-            changes[complement] = 1 - value
-    return with_changes(scenario, changes, source="calibration")
-
-
-def fitted_file_text(result: CalibrationResult, original_file: str) -> str:
-    """A scenario file that extends the original with the fitted values."""
-    lines = [f"# Fitted by pilotsim calibrate to {result.observed.source}",
-             f"# ({len(result.candidates)} candidates, {result.replications} replications each, seed {result.seed};",
-             "# plausible 5-95 % ranges in the comments).",
-             f"extends: {original_file}",
-             f"name: {result.scenario.name}_calibrated"]
-    ranges = result.ranges().set_index("parameter")
-    nested: dict = {}
-    for path, value in result.best.items():
-        set_field(nested, path, round(value, 6))
-        complement = result.scenario.free[path].complement
-        if complement:
-            set_field(nested, complement, round(1 - value, 6))
-    lines += _yaml_lines(nested, 0, ranges)
-    return "\n".join(lines) + "\n"
-
-
-def _yaml_lines(node: dict, depth: int, ranges: pd.DataFrame, prefix: str = "") -> list[str]:
-    lines = []
-    for key, value in node.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            lines.append("  " * depth + f"{key}:")
-            lines += _yaml_lines(value, depth + 1, ranges, path + ".")
-        else:
-            note = ""
-            if path in ranges.index:
-                row = ranges.loc[path]
-                note = f"  # plausible {row['plausible_low']:.4g} to {row['plausible_high']:.4g}"
-            lines.append("  " * depth + f"{key}: {value}{note}")
-    return lines
-
-
-def write_calibration(result: CalibrationResult, original: str, folder, command: list[str] | None,
-                      check_replications: int = 400, workers: int | None = None):
-    """The fitted scenario (extending ``original``), the candidates, the
-    plausible ranges, and published figures against the fitted scenario."""
-    folder = Path(folder)
-    check = backtest(with_values(result.scenario, result.best), result.observed, check_replications, workers)
-
-    def write(staging: Path) -> None:
-        relative = os.path.relpath(Path(original).resolve(), folder.resolve())
-        (staging / f"{result.scenario.name}_calibrated.yaml").write_text(fitted_file_text(result, relative))
-        result.candidates.sort_values("distance").to_csv(staging / "candidates.csv", index=False,
-                                                         float_format="%.6g")
-        result.ranges().to_csv(staging / "parameters.csv", index=False, float_format="%.6g")
-        check.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
-        figure, axes = plt.subplots(figsize=(8, 0.9 + 0.55 * len(check)))
-        labels = [f"{row.outcome} at month {row.month:g}" for row in check.itertuples()]
-        positions = np.arange(len(check))
-        scale = np.maximum(check["published"].abs().to_numpy(), 1.0)  # each figure relative to its own size
-        axes.errorbar(check["simulated_median"] / scale, positions,
-                      xerr=[(check["simulated_median"] - check["simulated_q05"]) / scale,
-                            (check["simulated_q95"] - check["simulated_median"]) / scale],
-                      fmt="o", color="#2a6f97", capsize=3, label="fitted scenario: median, 90 % of runs")
-        axes.scatter(check["published"] / scale, positions, marker="x", s=60, color="#c1121f", zorder=3,
-                     label="published")
-        axes.set_yticks(positions, labels)
-        axes.set_xlabel("relative to the published figure")
-        axes.set_title(f"{result.scenario.name}: published figures against the fitted scenario")
-        axes.grid(axis="x", alpha=0.3)
-        axes.legend(loc="upper center", fontsize="small", bbox_to_anchor=(0.5, -0.35 - 0.6 / len(check)), ncol=2)
-        save_figure(figure, staging / "plots" / "fit.png")
-        write_manifest(staging, {
-            "scenario": result.scenario.name, "observed": result.observed.source,
-            "candidates": len(result.candidates), "accepted": len(result.accepted),
-            "replications": result.replications, "seed": result.seed, "best": result.best,
-        }, command)
-
-    return write_atomically(folder, write), check
+def check_fit(result: CalibrationResult, replications: int = 400, workers: int | None = None) -> pd.DataFrame:
+    """The published figures against the fitted scenario, with fresh
+    replications (a back-test of the best candidate)."""
+    return backtest(with_free_values(result.scenario, result.best), result.observed, replications, workers)

@@ -14,23 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from sim.output.plots import save_figure  # noqa: E402
-from sim.output.folders import write_atomically  # noqa: E402
-from sim.output.results import write_manifest  # noqa: E402
 from sim.run.runner import RunResult, run  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
-from sim.scenario.files import dump_scenario  # noqa: E402
 
 #: Which way is better: +1 more is better, -1 less is better. Outcomes not
 #: listed (such as counts of people referred) have no better direction.
@@ -41,9 +31,6 @@ BETTER = {
     "net_savings": +1, "gross_savings": +1, "total_costs": -1, "npv": +1, "benefit_cost_ratio": +1,
     "cost_per_net_placement": -1, "break_even_month": -1,
 }
-
-#: Outcomes drawn in the comparison plot, when the scenarios have them.
-PLOTTED = ("placed", "net_into_work", "sustained", "mean_wait_months", "npv")
 
 
 @dataclass(frozen=True)
@@ -118,54 +105,3 @@ def compare(scenarios: list[Scenario], replications: int | None = None, seed: in
     return Comparison(results[0], tuple(results[1:]))
 
 
-def write_comparison(comparison: Comparison, folder: Path, command: list[str] | None = None) -> Path:
-    def write(staging: Path) -> None:
-        comparison.summary().to_csv(staging / "comparison.csv", index=False, float_format="%.6g")
-        comparison.differences().to_csv(staging / "differences.csv", index=False, float_format="%.10g")
-        (staging / "scenarios").mkdir()
-        for result in (comparison.baseline, *comparison.alternatives):
-            (staging / "scenarios" / f"{result.scenario.name}.yaml").write_text(dump_scenario(result.scenario))
-            result.outcomes.to_csv(staging / f"replications_{result.scenario.name}.csv", index=False,
-                                   float_format="%.10g")
-        save_figure(plot(comparison), staging / "plots" / "differences.png")
-        write_manifest(staging, {
-            "baseline": comparison.baseline.scenario.name,
-            "alternatives": [result.scenario.name for result in comparison.alternatives],
-            "seed": comparison.baseline.seed,
-            "replications": comparison.baseline.replications,
-        }, command)
-
-    return write_atomically(folder, write)
-
-
-_UNITS = {"placed": "people", "net_into_work": "people", "sustained": "people", "mean_wait_months": "months",
-          "npv": "EUR"}
-
-
-def plot(comparison: Comparison) -> plt.Figure:
-    """Mean paired difference with its 95 % interval per outcome, and, thin,
-    the interval the same runs would give without pairing."""
-    summary = comparison.summary()
-    outcomes = [outcome for outcome in PLOTTED if outcome in set(summary["outcome"])]
-    names = [result.scenario.name for result in comparison.alternatives]
-    baseline = comparison.baseline.scenario.name
-    figure, axes_column = plt.subplots(len(outcomes), 1, figsize=(9, 0.9 + (0.9 + 0.35 * len(names)) * len(outcomes)),
-                                       squeeze=False)
-    for axes, outcome in zip(axes_column[:, 0], outcomes):
-        rows = summary[summary["outcome"] == outcome].set_index("scenario").loc[names]
-        positions = np.arange(len(names))
-        axes.errorbar(rows["difference"], positions, xerr=rows["unpaired_half_width"], fmt="none",
-                      ecolor="#aaaaaa", elinewidth=1, capsize=4, label="95 % interval without pairing")
-        axes.errorbar(rows["difference"], positions, xerr=rows["paired_half_width"], fmt="o", color="#2a6f97",
-                      elinewidth=4, capsize=0, label="95 % interval, paired")
-        axes.axvline(0, color="black", linewidth=1)
-        axes.set_yticks(positions, names)
-        axes.set_ylim(-0.7, len(names) - 0.3)
-        axes.set_title(f"{outcome.replace('_', ' ')}: difference from {baseline} ({_UNITS[outcome]})",
-                       loc="left", fontsize="medium")
-        axes.grid(axis="x", alpha=0.3)
-    axes_column[0, 0].legend(loc="lower right", fontsize="small", bbox_to_anchor=(1, 1.25), ncol=2)
-    figure.suptitle(f"Paired differences on common random numbers: {comparison.baseline.replications} "
-                    f"replications, seed {comparison.baseline.seed}", x=0.02, ha="left")
-    figure.tight_layout()
-    return figure

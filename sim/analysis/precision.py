@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError
-from sim.output.plots import save_figure
-from sim.output.folders import write_atomically
-from sim.output.results import write_manifest
 from sim.run.runner import run
 from sim.scenario.schema import Scenario
-from sim.scenario.files import dump_scenario
 from sim.run.worker import unknown_outcomes
 
 #: Fewest replications the algorithm looks at (a standard deviation needs 2, HRD start at 3).
@@ -135,43 +127,3 @@ def relative_half_width(values: np.ndarray) -> float:
 # --- plots and files ------------------------------------------------------------
 
 
-def precision_plot(result: PrecisionResult, outcome: str) -> plt.Figure:
-    table = result.tables[outcome]
-    needed = result.needed[outcome]
-    figure, (upper, lower) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
-    upper.plot(table["replications"], table["mean"], color="#1d3557", label="mean so far")
-    upper.fill_between(table["replications"], table["mean"] - table["half_width"],
-                       table["mean"] + table["half_width"], color="#a8dadc", label="95 % confidence interval")
-    upper.set_ylabel(outcome)
-    upper.legend(loc="upper right", fontsize="small")
-    lower.plot(table["replications"], 100 * table["precision"], color="#1d3557")
-    lower.axhline(100 * result.target, color="#c1121f", linestyle="--",
-                  label=f"target: half-width {result.target:.0%} of the mean")
-    if needed is not None:
-        for axes in (upper, lower):
-            axes.axvline(needed, color="#2a9d8f", linestyle=":")
-        lower.annotate(f"{needed} replications", (needed, 100 * result.target), textcoords="offset points",
-                       xytext=(6, 12), color="#2a9d8f")
-    lower.set_ylim(0, min(100.0, 4 * 100 * result.target))
-    lower.set_ylabel("half-width, % of the mean")
-    lower.set_xlabel("replications")
-    lower.legend(loc="upper right", fontsize="small")
-    upper.set_title(f"{result.scenario.title or result.scenario.name}: how the interval of {outcome} narrows",
-                    fontsize="medium")
-    figure.tight_layout()
-    return figure
-
-
-def write_precision(result: PrecisionResult, folder: Path, command: list[str] | None) -> Path:
-    def write(staging: Path) -> None:
-        for outcome, table in result.tables.items():
-            table.assign(outcome=outcome).to_csv(staging / f"precision_{outcome}.csv", index=False,
-                                                 float_format="%.6g")
-            save_figure(precision_plot(result, outcome), staging / "plots" / f"precision_{outcome}.png")
-        (staging / "scenario.yaml").write_text(dump_scenario(result.scenario))
-        write_manifest(staging, {
-            "scenario": result.scenario.name, "target_precision": result.target, "seed": result.seed,
-            "replications_run": result.run, "needed": result.needed, "replications": result.replications,
-        }, command)
-
-    return write_atomically(folder, write)

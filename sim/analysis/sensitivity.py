@@ -27,10 +27,8 @@ Budget officers know the one-at-a-time picture too: each parameter at its
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from SALib.analyze import morris as morris_analysis
@@ -38,17 +36,12 @@ from SALib.analyze import sobol as sobol_analysis
 from SALib.sample import morris as morris_design
 from SALib.sample import sobol as sobol_design
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError
-from sim.output.plots import save_figure
-from sim.output.folders import write_atomically
-from sim.output.results import write_manifest
 from sim.run.runner import run
 from sim.scenario.schema import Scenario
-from sim.scenario.files import dump_scenario
-from sim.scenario.uncertain import parameters, values_at, with_values
+from sim.scenario.edit import with_uncertain_values
+from sim.scenario.uncertain import parameters, values_at
 from sim.run.worker import unknown_outcomes
 
 METHODS = ("sobol", "morris")
@@ -133,7 +126,7 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 64, ou
         return {outcome: float(table[outcome].mean()) for outcome in outcomes}
 
     # Every point's scenario is checked before any runs.
-    candidates = [with_values(scenario, dict(zip(names, row))) for row in values]
+    candidates = [with_uncertain_values(scenario, dict(zip(names, row))) for row in values]
     point_rows = [mean_outcomes(candidate) for candidate in candidates]
     points = pd.DataFrame(values, columns=names)
     points.insert(0, "point", range(len(points)))
@@ -143,7 +136,7 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 64, ou
     indices = indices[["outcome", *[c for c in indices.columns if c != "outcome"]]]
 
     base = mean_outcomes(scenario)
-    swings = [mean_outcomes(with_values(scenario, {name: one_at_a_time_values[row, index]}))
+    swings = [mean_outcomes(with_uncertain_values(scenario, {name: one_at_a_time_values[row, index]}))
               for index, name in enumerate(names) for row in (2 * index, 2 * index + 1)]
     rows = []
     for outcome in outcomes:
@@ -173,72 +166,3 @@ def _unit_problem(names: list[str]) -> dict:
 # --- plots and files ------------------------------------------------------------
 
 
-def sensitivity_plots(result: SensitivityResult) -> dict[str, plt.Figure]:
-    figures = {}
-    for outcome in result.outcomes:
-        figures[f"indices_{outcome}.png"] = _indices_chart(result, outcome)
-        figures[f"one_at_a_time_{outcome}.png"] = _tornado(result, outcome)
-    return figures
-
-
-def _indices_chart(result: SensitivityResult, outcome: str) -> plt.Figure:
-    table = result.indices[result.indices["outcome"] == outcome]
-    main, main_conf, label = (("total", "total_conf", "total index") if result.method == "sobol"
-                              else ("mu_star", "mu_star_conf", f"mu* (mean absolute effect on {outcome})"))
-    table = table.sort_values(main)  # largest at the top
-    figure, axes = plt.subplots(figsize=(8, 1.2 + 0.5 * len(table)))
-    rows = np.arange(len(table))
-    if result.method == "sobol":
-        axes.barh(rows + 0.2, table[main], height=0.4, xerr=table[main_conf], color="#457b9d", label=label,
-                  capsize=3)
-        axes.barh(rows - 0.2, table["first_order"], height=0.4, xerr=table["first_order_conf"], color="#e9c46a",
-                  label="first-order index (alone)", capsize=3)
-        axes.set_xlabel("share of the variance of the outcome")
-    else:
-        axes.barh(rows, table[main], xerr=table[main_conf], color="#457b9d", label=label, capsize=3)
-        axes.plot(table["sigma"], rows, "D", color="#e76f51", label="sigma (depends on other parameters)")
-        axes.set_xlabel(outcome)
-    axes.set_yticks(rows, table["parameter"])
-    axes.axvline(0, color="black", linewidth=0.8)
-    axes.legend(loc="lower right", fontsize="small")
-    axes.set_title(f"{result.scenario.title or result.scenario.name}: what {outcome} hangs on\n"
-                   f"{result.method}, {len(result.points)} points x {result.replications} replications, "
-                   f"bars 95 % intervals", fontsize="medium")
-    figure.tight_layout()
-    return figure
-
-
-def _tornado(result: SensitivityResult, outcome: str) -> plt.Figure:
-    table = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].sort_values("swing")
-    base = float(table["as_in_file"].iloc[0])
-    figure, axes = plt.subplots(figsize=(8, 1.2 + 0.5 * len(table)))
-    rows = np.arange(len(table))
-    axes.barh(rows, table["at_low"] - base, left=base, color="#e76f51",
-              label=f"parameter at its {LOW_QUANTILE:.0%} quantile")
-    axes.barh(rows, table["at_high"] - base, left=base, color="#2a9d8f",
-              label=f"parameter at its {HIGH_QUANTILE:.0%} quantile")
-    labels = [f"{row.parameter}\n{row.value_low:.3g} to {row.value_high:.3g}" for row in table.itertuples()]
-    axes.set_yticks(rows, labels, fontsize="small")
-    axes.axvline(base, color="black", linewidth=0.8)
-    axes.set_xlabel(f"mean {outcome} ({result.replications} replications; the file's values give {base:,.4g})")
-    axes.legend(loc="lower right", fontsize="small")
-    axes.set_title(f"{result.scenario.title or result.scenario.name}: one assumption at a time", fontsize="medium")
-    figure.tight_layout()
-    return figure
-
-
-def write_sensitivity(result: SensitivityResult, folder: Path, command: list[str] | None) -> Path:
-    def write(staging: Path) -> None:
-        result.indices.to_csv(staging / "indices.csv", index=False, float_format="%.6g")
-        result.one_at_a_time.to_csv(staging / "one_at_a_time.csv", index=False, float_format="%.6g")
-        result.points.to_csv(staging / "points.csv", index=False, float_format="%.8g")
-        (staging / "scenario.yaml").write_text(dump_scenario(result.scenario))
-        for name, figure in sensitivity_plots(result).items():
-            save_figure(figure, staging / "plots" / name)
-        write_manifest(staging, {
-            "scenario": result.scenario.name, "method": result.method, "samples": result.samples,
-            "points": len(result.points), "parameters": list(result.scenario.uncertain),
-            "outcomes": list(result.outcomes), "replications": result.replications, "seed": result.seed,
-        }, command)
-
-    return write_atomically(folder, write)

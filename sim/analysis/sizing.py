@@ -14,22 +14,14 @@ every probe is a comparison of like with like.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
-import matplotlib
 import pandas as pd
 
-matplotlib.use("Agg")  # files only
-import matplotlib.pyplot as plt  # noqa: E402
 
 from sim.errors import Problem, ScenarioError  # noqa: E402
-from sim.output.plots import save_figure  # noqa: E402
-from sim.output.folders import write_atomically  # noqa: E402
-from sim.output.results import write_manifest  # noqa: E402
 from sim.run.runner import run  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
-from sim.scenario.files import dump_scenario  # noqa: E402
 from sim.analysis.statistics import TargetChance, target_chance  # noqa: E402
 from sim.analysis.sweep import Varied, scenario_at  # noqa: E402
 
@@ -183,34 +175,3 @@ def probes_table(result: SizingResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_sizing(result: SizingResult, base: Scenario, folder: Path, command: list[str] | None) -> Path:
-    table = probes_table(result)
-
-    def write(staging: Path) -> None:
-        table.to_csv(staging / "probes.csv", index=False, float_format="%.6g")
-        (staging / "scenario.yaml").write_text(dump_scenario(base))
-        figure, axes = plt.subplots(figsize=(8, 4.5))
-        axes.errorbar(table["value"], table["chance"] * 100,
-                      yerr=[(table["chance"] - table["chance_low"]) * 100,
-                            (table["chance_high"] - table["chance"]) * 100],
-                      fmt="o", color="#2a6f97", capsize=3, label="chance at a probed value (95 % interval)")
-        axes.axhline(result.confidence * 100, color="#c1121f", linestyle="--",
-                     label=f"required certainty: {result.confidence:.0%}")
-        if result.answer is not None:
-            axes.axvline(result.answer, color="grey", linestyle=":", label=f"smallest value: {result.answer}")
-        outcome, level = result.target
-        when = f" by month {result.by_month:g}" if result.by_month else ""
-        axes.set_title(f"Chance of {outcome} >= {level:g}{when} against {result.path}")
-        axes.set_xlabel(result.path)
-        axes.set_ylabel("chance of reaching the target (%)")
-        axes.set_ylim(-3, 103)
-        axes.grid(alpha=0.3)
-        axes.legend(loc="lower right", fontsize="small")
-        save_figure(figure, staging / "plots" / "target_chance.png")
-        write_manifest(staging, {
-            "scenario": base.name, "varied": result.path, "range": [result.low, result.high],
-            "target": {"outcome": outcome, "at_least": level}, "confidence": result.confidence,
-            "answer": result.answer, "minimised": result.minimised, "undecided": result.undecided,
-        }, command)
-
-    return write_atomically(folder, write)

@@ -30,7 +30,8 @@ import math
 import numpy as np
 from scipy import special
 
-from sim.model.engine import FINAL_STATES, ReplicationRecords
+from sim.model.records import ReplicationRecords
+from sim.model.states import FINAL_STATES
 from sim.scenario.schema import Scenario
 from sim.model.streams import RandomStreams
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sim.model.engine import FINAL_STATES
+from sim.model.states import FINAL_STATES
 from sim.scenario.schema import Scenario
 
 #: Columns added to replications.csv for a scenario with a budget.

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.engine import BACK_ON_ASSISTANCE, FINAL_STATES, ChunkRecords, ReplicationRecords, stack_records
+from sim.model.records import ChunkRecords, ReplicationRecords, stack_records
+from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
 from sim.scenario.schema import Scenario
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}

@@ -27,35 +27,19 @@ import heapq
 import math
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
 from sim.model.draws import BENEFIT, EXIT, JOB, ChunkDraws, StagePlan
+from sim.model.records import ChunkRecords, ReplicationRecords
+from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
 from sim.scenario.schema import Scenario
 
-#: How each referred person stands at the horizon: exactly one of these.
-FINAL_STATES = (
-    "not_accepted",      # refused at intake, stays on ordinary assistance
-    "turned_away",       # waiting list was full
-    "reneged",           # gave up waiting
-    "waiting",           # still on the waiting list
-    "in_programme",      # in a stage, or waiting between stages
-    "dropped_out",       # left a stage early, back on assistance
-    "completed_no_job",  # finished, routed back to ordinary assistance
-    "exited",            # finished, left the scope (moved, other benefit)
-    "employed",          # placed and still in work
-    "job_lost",          # placed, lost the job, back on assistance
-    "found_work_on_own", # found work without the programme's help while waiting or in a stage
-)
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 _PLACED = -1  # interim mark: has a job; employed or job_lost is decided afterwards
 _STILL_IN = -2
 _TERMINAL_OUTCOME = {JOB: _PLACED, BENEFIT: _CODE["completed_no_job"], EXIT: _CODE["exited"]}
-#: Final states of people back on ordinary assistance after the programme,
-#: where their own chance of finding work goes on.
-BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
 # By outcome code, the interim marks (negative) included.
 _IS_BACK_ON_ASSISTANCE = np.zeros(len(FINAL_STATES) + 2, dtype=bool)
 _IS_BACK_ON_ASSISTANCE[[_CODE[name] for name in BACK_ON_ASSISTANCE]] = True
@@ -64,72 +48,6 @@ _IS_BACK_ON_ASSISTANCE[[_CODE[name] for name in BACK_ON_ASSISTANCE]] = True
 _COMPLETED, _DROPPED, _FOUND_WORK = 0, 1, 2
 # Why someone leaves a wait before getting a place.
 _PATIENCE, _OWN_JOB = 0, 1
-
-
-@dataclass(frozen=True)
-class ReplicationRecords:
-    """Who did what, when, in one replication. Times are months since month 0.
-
-    ``clients`` has one entry per referred person (people the lifetime cap kept
-    from being referred are not in it); ``visits`` one entry per stage visit;
-    ``between_stages`` one entry per wait for a place in a later stage.
-    A time of ``inf`` means "not before the horizon".
-    """
-
-    horizon: float
-    stage_names: tuple[str, ...]
-    stage_slots: tuple[int | None, ...]
-    clients: dict[str, np.ndarray]
-    visits: dict[str, np.ndarray]
-    between_stages: dict[str, np.ndarray]
-
-
-_PARTS = ("clients", "visits", "between_stages")
-
-
-@dataclass(frozen=True)
-class ChunkRecords:
-    """The records of consecutive replications, each part end to end: rows
-    ``row_offsets[part][i]`` to ``row_offsets[part][i + 1] - 1`` belong to the
-    chunk's replication ``i``. Counting works on the whole chunk at once."""
-
-    horizon: float
-    stage_names: tuple[str, ...]
-    stage_slots: tuple[int | None, ...]
-    clients: dict[str, np.ndarray]
-    visits: dict[str, np.ndarray]
-    between_stages: dict[str, np.ndarray]
-    row_offsets: dict[str, np.ndarray]
-
-    @property
-    def replications(self) -> int:
-        return len(self.row_offsets["clients"]) - 1
-
-    def replication_of(self, part: str) -> np.ndarray:
-        """For each row of ``part``: the number of its replication in the chunk."""
-        return np.repeat(np.arange(self.replications), np.diff(self.row_offsets[part]))
-
-    def replication(self, position: int) -> ReplicationRecords:
-        """The records of the chunk's replication ``position``."""
-        parts = {}
-        for part in _PARTS:
-            start, stop = self.row_offsets[part][position], self.row_offsets[part][position + 1]
-            parts[part] = {name: values[start:stop] for name, values in getattr(self, part).items()}
-        return ReplicationRecords(self.horizon, self.stage_names, self.stage_slots, **parts)
-
-
-def stack_records(batch: list[ReplicationRecords]) -> ChunkRecords:
-    """Replications' records end to end, as ``simulate_chunk`` gives them."""
-    parts = {part: [getattr(records, part) for records in batch] for part in _PARTS}
-    return ChunkRecords(
-        horizon=batch[0].horizon,
-        stage_names=batch[0].stage_names,
-        stage_slots=batch[0].stage_slots,
-        **{part: {name: np.concatenate([columns[name] for columns in parts[part]]) for name in parts[part][0]}
-           for part in _PARTS},
-        row_offsets={part: np.cumsum([0] + [len(columns["client"]) for columns in parts[part]])
-                     for part in _PARTS},
-    )
 
 
 def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationRecords:

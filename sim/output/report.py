@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 
 from sim.errors import Problem, ScenarioError
 from sim.output.folders import write_file_atomically
-from sim.output.results import RunFolder
+from sim.output.run_folder import RunFolder
 from sim.scenario.safe_yaml import read_text
 
 #: Fixed parts of the method, shown as facts with the source "method".

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no screen needed on servers and in CI
+from sim.output.style import BAND_COLOUR, TARGET_COLOUR, save_figure
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from sim.run.runner import RunResult
+from sim.scenario.schema import Scenario
+from sim.analysis.statistics import FAN_QUANTILES
 
-from sim.run.runner import RunResult  # noqa: E402
-from sim.scenario.schema import Scenario  # noqa: E402
-from sim.analysis.statistics import FAN_QUANTILES  # noqa: E402
-
-_BAND_COLOUR = "#2a6f97"
-_TARGET_COLOUR = "#c1121f"
 _STATE_LABELS = {
     "waiting_list": "Waiting list",
     "between_stages": "Waiting between stages",
@@ -50,25 +45,18 @@ def all_figures(result: RunResult) -> dict[str, Figure]:
     return {name: figure for name, figure in figures.items() if figure is not None}
 
 
-def save_figure(figure: Figure, path: Path) -> Path:
-    """Write a figure as PNG and free it (pyplot keeps figures until closed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(figure)
-    return path
-
-
 def placements(result: RunResult) -> Figure:
     """How many people find work: the spread over replications, the target, and
     the chance of reaching it."""
     horizon = result.scenario.horizon_months
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    figure = Figure(figsize=(8, 4.5))
+    axes = figure.subplots()
     _histogram(axes, result, "placed")
     title = f"People placed in paid work by month {horizon:g}"
     target = result.scenario.target.placed
     if target is not None:
         chance = result.chance("placed", target)
-        axes.axvline(target - 0.5, color=_TARGET_COLOUR, linewidth=2,
+        axes.axvline(target - 0.5, color=TARGET_COLOUR, linewidth=2,
                      label=f"target: {target} or more")
         title += (f"\nChance of reaching {target}: {chance.probability:.0%} "
                   f"(95 % interval {chance.low:.0%} to {chance.high:.0%})")
@@ -85,7 +73,8 @@ def states_over_time(result: RunResult) -> Figure:
     shown = [index for index, _ in enumerate(result.states) if result.aggregates.state_peak(index) > 0]
     columns = 3
     rows = max(1, -(-len(shown) // columns))
-    figure, axes_grid = plt.subplots(rows, columns, figsize=(12, 3.2 * rows), sharex=True, squeeze=False)
+    figure = Figure(figsize=(12, 3.2 * rows))
+    axes_grid = figure.subplots(rows, columns, sharex=True, squeeze=False)
     for axes, index in zip(axes_grid.flat, shown):
         _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
         axes.set_title(_label(result.states[index]))
@@ -103,11 +92,12 @@ def states_over_time(result: RunResult) -> Figure:
 
 def waiting_list(result: RunResult) -> Figure:
     index = result.states.index("waiting_list")
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    figure = Figure(figsize=(8, 4.5))
+    axes = figure.subplots()
     _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
     limit = result.scenario.referrals.waiting_list_limit
     if limit is not None:
-        axes.axhline(limit, color=_TARGET_COLOUR, linestyle="--", label=f"list limit: {limit}")
+        axes.axhline(limit, color=TARGET_COLOUR, linestyle="--", label=f"list limit: {limit}")
         axes.set_ylim(top=max(axes.get_ylim()[1], limit * 1.1))
     axes.set_title("Waiting list for a first place (median, 50 % and 90 % bands)")
     axes.set_xlabel("months since start of pilot")
@@ -122,11 +112,12 @@ def place_utilisation(result: RunResult) -> Figure | None:
     limited = [(name, stage.slots) for name, stage in result.scenario.stages.items() if stage.slots]
     if not limited:
         return None
-    figure, axes_row = plt.subplots(1, len(limited), figsize=(8 * len(limited) ** 0.5, 4.5), squeeze=False)
+    figure = Figure(figsize=(8 * len(limited) ** 0.5, 4.5))
+    axes_row = figure.subplots(1, len(limited), squeeze=False)
     for axes, (name, slots) in zip(axes_row[0], limited):
         in_use = 100 * result.aggregates.state_fan(result.states.index(name), FAN_QUANTILES) / slots
         _fan_chart(axes, result.months, in_use)
-        axes.axhline(100, color=_TARGET_COLOUR, linestyle="--", label=f"all {slots} places")
+        axes.axhline(100, color=TARGET_COLOUR, linestyle="--", label=f"all {slots} places")
         axes.set_ylim(0, 110)
         axes.set_title(f"Places in use: {name} (median, 50 % and 90 % bands)")
         axes.set_xlabel("months since start of pilot")
@@ -140,9 +131,9 @@ def place_utilisation(result: RunResult) -> Figure | None:
 def _fan_chart(axes, months: np.ndarray, quantiles: np.ndarray) -> None:
     """Bands from [FAN_QUANTILES, month]."""
     q05, q25, q50, q75, q95 = quantiles
-    axes.fill_between(months, q05, q95, color=_BAND_COLOUR, alpha=0.18, linewidth=0, label="90 % band")
-    axes.fill_between(months, q25, q75, color=_BAND_COLOUR, alpha=0.35, linewidth=0, label="50 % band")
-    axes.plot(months, q50, color=_BAND_COLOUR, linewidth=2, label="median")
+    axes.fill_between(months, q05, q95, color=BAND_COLOUR, alpha=0.18, linewidth=0, label="90 % band")
+    axes.fill_between(months, q25, q75, color=BAND_COLOUR, alpha=0.35, linewidth=0, label="50 % band")
+    axes.plot(months, q50, color=BAND_COLOUR, linewidth=2, label="median")
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
 
@@ -161,7 +152,7 @@ def _histogram(axes, result: RunResult, outcome: str, scale: float = 1.0, bins: 
         values = stored_edges[:-1] if bins is None else (stored_edges[:-1] + stored_edges[1:]) / 2
     values = values / scale
     edges = np.arange(values.min(), values.max() + 2) - 0.5 if bins is None else bins
-    axes.hist(values, bins=edges, weights=weights, color=_BAND_COLOUR, alpha=0.85)
+    axes.hist(values, bins=edges, weights=weights, color=BAND_COLOUR, alpha=0.85)
 
 
 def _label(state: str) -> str:
@@ -179,9 +170,10 @@ def _note_replications(axes, result: RunResult) -> None:
 def npv(result: RunResult) -> Figure:
     """Net present value over replications and the chance the programme pays
     for itself within the horizon."""
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    figure = Figure(figsize=(8, 4.5))
+    axes = figure.subplots()
     _histogram(axes, result, "npv", scale=1000, bins=40)
-    axes.axvline(0, color=_TARGET_COLOUR, linewidth=2, label="break-even")
+    axes.axvline(0, color=TARGET_COLOUR, linewidth=2, label="break-even")
     chance = result.chance("npv", 1e-9)
     axes.set_title(f"Net present value by month {result.scenario.horizon_months:g}\n"
                    f"Chance the programme pays for itself: {chance.probability:.0%} "
@@ -198,7 +190,8 @@ def cumulative_net_saving(result: RunResult) -> Figure:
     months in which the programme breaks even."""
     cumulative = result.aggregates.cumulative_net_fan(FAN_QUANTILES) / 1000
     months = np.arange(1, cumulative.shape[1] + 1)
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    figure = Figure(figsize=(8, 4.5))
+    axes = figure.subplots()
     _fan_chart(axes, months, cumulative)
     axes.set_ylim(auto=True)
     axes.relim()
@@ -206,7 +199,7 @@ def cumulative_net_saving(result: RunResult) -> Figure:
     axes.axhline(0, color="black", linewidth=1)
     break_even = result.summary().loc["break_even_month"]
     if break_even["n"] > 0:
-        axes.axvspan(break_even["q05"] + 1, break_even["q95"] + 1, color=_TARGET_COLOUR, alpha=0.12,
+        axes.axvspan(break_even["q05"] + 1, break_even["q95"] + 1, color=TARGET_COLOUR, alpha=0.12,
                      label=f"break-even, 90 % of runs that reach it ({break_even['n'] / result.replications:.0%} do)")
     axes.set_title("Cumulative discounted net saving (median, 50 % and 90 % bands)")
     axes.set_xlabel("months since start of pilot")
@@ -226,14 +219,15 @@ def waterfall(result: RunResult) -> Figure:
         ("Programme costs", -mean["total_costs"]),
         ("Net result", None),
     ]
-    figure, axes = plt.subplots(figsize=(9, 5))
+    figure = Figure(figsize=(9, 5))
+    axes = figure.subplots()
     level, lowest, highest = 0.0, 0.0, 0.0
     for position, (_, change) in enumerate(steps):
         if change is None:  # a subtotal bar from zero
             axes.bar(position, level, color="#555555")
             axes.annotate(f"{level:,.0f}", (position, level), ha="center", va="bottom" if level >= 0 else "top")
             continue
-        colour = "#2a9d8f" if change >= 0 else _TARGET_COLOUR
+        colour = "#2a9d8f" if change >= 0 else TARGET_COLOUR
         axes.bar(position, change, bottom=level, color=colour)
         axes.annotate(f"{change:+,.0f}", (position, level + change), ha="center",
                       va="bottom" if change >= 0 else "top")
@@ -261,12 +255,13 @@ def pays_for_itself(npv: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 
 def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.DataFrame, scenario: Scenario
-                               ) -> dict[str, plt.Figure]:
+                               ) -> dict[str, Figure]:
     """Placements (and, with a budget, the chance of paying for itself) from
     a plain run beside a run with the uncertain parameters drawn."""
     runs = {"chance only": (chance_only, "#457b9d"), "chance and uncertain assumptions": (with_uncertainty, "#e76f51")}
     figures = {}
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    figure = Figure(figsize=(8, 4.5))
+    axes = figure.subplots()
     placed = np.concatenate([table["placed"].to_numpy() for table, _ in runs.values()])
     bins = np.arange(placed.min() - 0.5, placed.max() + 1.5)
     for label, (table, colour) in runs.items():
@@ -283,7 +278,8 @@ def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.D
     figure.tight_layout()
     figures["uncertainty_placed.png"] = figure
     if scenario.budget is not None:
-        figure, axes = plt.subplots(figsize=(8, 4.5))
+        figure = Figure(figsize=(8, 4.5))
+        axes = figure.subplots()
         npv = np.concatenate([table["npv"].to_numpy() for table, _ in runs.values()])
         reach = max(abs(np.quantile(npv, 0.005)), abs(np.quantile(npv, 0.995)))
         thresholds = np.linspace(-reach, reach, 401)

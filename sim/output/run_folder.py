@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +20,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.output import plots
+from sim.output import run_figures as plots
 from sim.measure.money import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
 from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
 from sim.errors import Problem, ScenarioError
+from sim.output.manifest import write_manifest
 from sim.output.folders import MANIFEST, write_atomically
 from sim.run.runner import ClientRecords, RunResult
 from sim.scenario.files import dump_scenario, load_scenario
 from sim.analysis.statistics import FAN_QUANTILES
 from sim.run.worker import outcome_names
-
-_VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
 
 
 def write_results(result: RunResult, folder: Path, command: list[str] | None = None,
@@ -381,29 +376,3 @@ def _json_number(value) -> float | int | None:
     return None if np.isnan(value) else value
 
 
-def package_versions() -> dict[str, str | None]:
-    versions = {}
-    for package in _VERSIONED:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
-
-
-def write_manifest(folder: Path, fields: dict, command: list[str] | None) -> None:
-    """manifest.json: what was run, the command that runs it again, the
-    versions it ran with, and every file of the folder. Written last: the
-    list of files is how pilotsim knows later that the folder is its own and
-    holds nothing of the user's (``sim.folders``)."""
-    files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
-    manifest = {
-        **fields,
-        "files": [*files, MANIFEST],
-        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": command if command is not None else sys.argv,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": package_versions(),
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from scipy import special
 
 from sim import limits
-from sim.scenario.numbers import Real, Whole
+from sim.scenario.numbers import Real
 
 #: Uniforms at which every distribution is tried when it is read: the
 #: smallest and largest a random generator gives, and the middle.

@@ -101,23 +101,6 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
     return _validate(_Located(data, {}, source))
 
 
-def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Scenario:
-    """The scenario with fields set by dotted path (``{"stages.training.slots": 60}``),
-    checked like a file; problems name ``source``."""
-    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for path, value in changes.items():
-        set_field(data, path, value)
-    return scenario_from_dict(data, source=source)
-
-
-def set_field(data: dict, path: str, value: Any) -> None:
-    """Set ``path`` (dotted) in nested plain data, making mappings on the way."""
-    *parents, last = path.split(".")
-    for key in parents:
-        data = data.setdefault(key, {})
-    data[last] = value
-
-
 def dump_scenario(scenario: Scenario) -> str:
     """The scenario as YAML, every default filled in, ready to be read back."""
     stream = io.StringIO()

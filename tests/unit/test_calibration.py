@@ -1,7 +1,9 @@
 """Calibration recovers parameters from figures simulated with them."""
 
 from sim.analysis.backtests import Observation, Observed
-from sim.analysis.calibration import calibrate, fitted_file_text, with_values
+from sim.analysis.calibration import calibrate
+from sim.output.calibration import fitted_file_text
+from sim.scenario.edit import with_free_values
 from sim.run.runner import run
 from tests.conftest import make_scenario
 
@@ -29,7 +31,7 @@ def test_calibration_recovers_a_known_job_chance_and_duration():
     # The plausible set is narrower than the prior: the figures told us something.
     job = ranges.loc["stages.training.outcomes.job"]
     assert job["plausible_high"] - job["plausible_low"] < 0.5 * (job["prior_high"] - job["prior_low"])
-    fitted = with_values(truth, result.best)
+    fitted = with_free_values(truth, result.best)
     best_job = result.best["stages.training.outcomes.job"]
     assert abs(fitted.stages["training"].outcomes["benefit"] - (1 - best_job)) < 1e-12
     assert "extends: original.yaml" in fitted_file_text(result, "original.yaml")

@@ -90,7 +90,7 @@ def test_columns_appear_only_with_a_caseload_section():
 
 
 def test_a_new_budget_reprices_the_caseload_saving_without_simulating_again(tmp_path):
-    from sim.output.results import recompute_budget, write_results
+    from sim.output.run_folder import recompute_budget, write_results
     scenario = make_scenario(TEN | {"caseload": {"inflow_per_month": 0.5}, "budget": {"benefit": {"per_month": 1000}}})
     result = run(scenario, 5, seed=2, workers=1, keep_clients=True)
     written = result.outcomes

@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from sim.output import folders
-from sim.output.results import write_manifest
+from sim.output.manifest import write_manifest
 
 
 def fill(folder, files: dict[str, str]) -> None:

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.model.engine import FINAL_STATES, simulate
+from sim.model.engine import simulate
+from sim.model.states import FINAL_STATES
 from sim.measure.outcomes import monthly_counts, replication_outcomes, state_names
 from tests.conftest import make_scenario
 

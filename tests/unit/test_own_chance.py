@@ -8,7 +8,8 @@ the worlds is the programme's own effect, free of luck.
 import numpy as np
 import pytest
 
-from sim.model.engine import FINAL_STATES, simulate
+from sim.model.engine import simulate
+from sim.model.states import FINAL_STATES
 from sim.measure.outcomes import monthly_counts, replication_outcomes
 from tests.conftest import make_scenario
 

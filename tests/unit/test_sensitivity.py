@@ -11,7 +11,8 @@ from sim.cli import app
 from sim.errors import ScenarioError
 from sim.scenario.files import load_scenario, scenario_from_dict
 from sim.analysis.sensitivity import analyse, design, sensitivity
-from sim.scenario.uncertain import values_at, with_values
+from sim.scenario.edit import with_uncertain_values
+from sim.scenario.uncertain import values_at
 from tests.conftest import REFERENCE, make_scenario
 
 cli = CliRunner()
@@ -101,7 +102,7 @@ def test_morris_ranks_the_placement_chance_above_an_unused_parameter():
 
 def test_setting_a_route_or_a_share_keeps_the_others_in_proportion():
     scenario = load_scenario(REFERENCE)
-    changed = with_values(scenario, {"stages.job_search.outcomes.job": 0.6, "segments.general.share": 0.35,
+    changed = with_uncertain_values(scenario, {"stages.job_search.outcomes.job": 0.6, "segments.general.share": 0.35,
                                      "stages.training.slots": 41.6})
     assert changed.stages["job_search"].outcomes == pytest.approx({"job": 0.6, "benefit": 0.4})
     shares = {name: segment.share for name, segment in changed.segments.items()}
@@ -205,7 +206,7 @@ def test_run_with_uncertainty_needs_an_uncertain_section(tmp_path, write_yaml):
 
 
 def test_the_chance_of_paying_for_itself_rises_with_what_the_municipality_accepts():
-    from sim.output.plots import pays_for_itself
+    from sim.output.run_figures import pays_for_itself
 
     npv = np.array([-300.0, -100.0, 50.0, 200.0])
     # Accepting t euros of net cost: the runs with npv >= -t stay within it.

@@ -1,0 +1,71 @@
+"""A comparison's folder: the paired differences as tables and one figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim.analysis.compare import Comparison
+from sim.output.folders import write_atomically
+from sim.output.manifest import write_manifest
+from sim.output.style import BAND_COLOUR, MUTED_COLOUR, save_figure
+from sim.scenario.files import dump_scenario
+
+
+#: Outcomes drawn in the comparison plot, when the scenarios have them.
+PLOTTED = ("placed", "net_into_work", "sustained", "mean_wait_months", "npv")
+
+
+def write_comparison(comparison: Comparison, folder: Path, command: list[str] | None = None) -> Path:
+    def write(staging: Path) -> None:
+        comparison.summary().to_csv(staging / "comparison.csv", index=False, float_format="%.6g")
+        comparison.differences().to_csv(staging / "differences.csv", index=False, float_format="%.10g")
+        (staging / "scenarios").mkdir()
+        for result in (comparison.baseline, *comparison.alternatives):
+            (staging / "scenarios" / f"{result.scenario.name}.yaml").write_text(dump_scenario(result.scenario))
+            result.outcomes.to_csv(staging / f"replications_{result.scenario.name}.csv", index=False,
+                                   float_format="%.10g")
+        save_figure(plot(comparison), staging / "plots" / "differences.png")
+        write_manifest(staging, {
+            "baseline": comparison.baseline.scenario.name,
+            "alternatives": [result.scenario.name for result in comparison.alternatives],
+            "seed": comparison.baseline.seed,
+            "replications": comparison.baseline.replications,
+        }, command)
+
+    return write_atomically(folder, write)
+
+
+_UNITS = {"placed": "people", "net_into_work": "people", "sustained": "people", "mean_wait_months": "months",
+          "npv": "EUR"}
+
+
+def plot(comparison: Comparison) -> Figure:
+    """Mean paired difference with its 95 % interval per outcome, and, thin,
+    the interval the same runs would give without pairing."""
+    summary = comparison.summary()
+    outcomes = [outcome for outcome in PLOTTED if outcome in set(summary["outcome"])]
+    names = [result.scenario.name for result in comparison.alternatives]
+    baseline = comparison.baseline.scenario.name
+    figure = Figure(figsize=(9, 0.9 + (0.9 + 0.35 * len(names)) * len(outcomes)))
+    axes_column = figure.subplots(len(outcomes), 1, squeeze=False)
+    for axes, outcome in zip(axes_column[:, 0], outcomes):
+        rows = summary[summary["outcome"] == outcome].set_index("scenario").loc[names]
+        positions = np.arange(len(names))
+        axes.errorbar(rows["difference"], positions, xerr=rows["unpaired_half_width"], fmt="none",
+                      ecolor=MUTED_COLOUR, elinewidth=1, capsize=4, label="95 % interval without pairing")
+        axes.errorbar(rows["difference"], positions, xerr=rows["paired_half_width"], fmt="o", color=BAND_COLOUR,
+                      elinewidth=4, capsize=0, label="95 % interval, paired")
+        axes.axvline(0, color="black", linewidth=1)
+        axes.set_yticks(positions, names)
+        axes.set_ylim(-0.7, len(names) - 0.3)
+        axes.set_title(f"{outcome.replace('_', ' ')}: difference from {baseline} ({_UNITS[outcome]})",
+                       loc="left", fontsize="medium")
+        axes.grid(axis="x", alpha=0.3)
+    axes_column[0, 0].legend(loc="lower right", fontsize="small", bbox_to_anchor=(1, 1.25), ncol=2)
+    figure.suptitle(f"Paired differences on common random numbers: {comparison.baseline.replications} "
+                    f"replications, seed {comparison.baseline.seed}", x=0.02, ha="left")
+    figure.tight_layout()
+    return figure

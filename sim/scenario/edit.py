@@ -1,0 +1,78 @@
+"""The one way to derive a scenario from another: set fields by their dotted
+path (``stages.training.slots``) and validate the result as if it had been
+read from a file, so that a derived scenario can never hold a value a file
+could not. Sweeps, sizing, calibration, back-tests, sensitivity, drawn
+uncertain values and the Python API all derive scenarios through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.scenario.files import scenario_from_dict
+from sim.scenario.schema import Scenario
+
+
+def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Scenario:
+    """The scenario with fields set by dotted path (``{"stages.training.slots": 60}``),
+    checked like a file; problems name ``source``."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for path, value in changes.items():
+        set_field(data, path, value)
+    return scenario_from_dict(data, source=source)
+
+
+def set_field(data: dict, path: str, value: Any) -> None:
+    """Set ``path`` (dotted) in nested plain data, making mappings on the way."""
+    *parents, last = path.split(".")
+    for key in parents:
+        data = data.setdefault(key, {})
+    data[last] = value
+
+
+def with_free_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
+    """The scenario with free parameters set (and their complements)."""
+    changes = dict(values)
+    for path, value in values.items():
+        complement = scenario.free[path].complement
+        if complement:
+            changes[complement] = 1 - value
+    return with_changes(scenario, changes, source="calibration")
+
+
+def with_uncertain_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
+    """The scenario with the given fields set.
+
+    A field that holds a whole number (places, a cap) is rounded. A route's
+    chance (``stages.S.outcomes.K``) or a segment's share
+    (``segments.K.share``) takes its value from the others, which keep their
+    proportions, so that routes and shares still add up to one."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for path, value in values.items():
+        keys = path.split(".")
+        parent = _node(data, keys[:-1])
+        if isinstance(parent.get(keys[-1]), int):
+            value = int(round(value))
+        if len(keys) == 4 and keys[0] == "stages" and keys[2] == "outcomes":
+            _rescale_others(parent, keys[-1], value)
+        elif len(keys) == 3 and keys[0] == "segments" and keys[2] == "share":
+            shares = {name: segment["share"] for name, segment in data["segments"].items()}
+            _rescale_others(shares, keys[1], value)
+            for name, share in shares.items():
+                data["segments"][name]["share"] = share
+        parent[keys[-1]] = value
+    source = "uncertain values " + ", ".join(f"{path}={value:.6g}" for path, value in values.items())
+    return scenario_from_dict(data, source=source)
+
+
+def _node(data: dict, keys: list[str]) -> Any:
+    for key in keys:
+        data = data[key]
+    return data
+
+
+def _rescale_others(parts: dict[str, float], chosen: str, value: float) -> None:
+    others = {name: share for name, share in parts.items() if name != chosen}
+    total = sum(others.values())
+    for name, share in others.items():
+        parts[name] = (1 - value) * (share / total if total > 0 else 1 / len(others))
+    parts[chosen] = value
