@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from plain_simpy import run_plain  # noqa: E402
 
+from sim.run.worker import run_chunk  # noqa: E402
 from sim.scenario.files import load_scenario  # noqa: E402
 from sim.scenario.shipped import resolve  # noqa: E402
-from sim.run.worker import run_chunk  # noqa: E402
 
 #: Participant-seconds each measurement aims at, so that small and large
 #: scenarios are timed over similar spans.

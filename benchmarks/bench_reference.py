@@ -24,6 +24,7 @@ from plain_simpy import run_plain  # noqa: E402
 
 from sim.measure.outcomes import OUTCOMES  # noqa: E402
 from sim.run.worker import run_chunk  # noqa: E402
+from sim.scenario.edit import with_changes  # noqa: E402
 from sim.scenario.files import load_scenario  # noqa: E402
 from sim.scenario.shipped import resolve  # noqa: E402
 
@@ -36,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     scenario = load_scenario(resolve(args.scenario))
 
-    without_money = scenario.model_copy(update={"budget": None})
+    without_money = with_changes(scenario, {"budget": None}, "without money")
     rates: dict[str, list[float]] = {"pilotsim": [], "pilotsim with money": [], "plain SimPy": []}
     for round_number in range(args.rounds):
         seed = 1000 + round_number

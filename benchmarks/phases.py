@@ -15,9 +15,10 @@ import argparse
 import statistics
 import time
 
+from sim.measure.outcomes import monthly_count_rows, outcome_rows
 from sim.model import engine as model
 from sim.model.draws import ChunkDraws
-from sim.measure.outcomes import monthly_count_rows, outcome_rows
+from sim.scenario.edit import with_changes
 from sim.scenario.files import load_scenario
 from sim.scenario.shipped import resolve
 
@@ -30,7 +31,7 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    scenario = load_scenario(resolve(args.scenario)).model_copy(update={"budget": None})
+    scenario = with_changes(load_scenario(resolve(args.scenario)), {"budget": None}, "without money")
 
     events = 0
     schedule = model._ProgrammeRun._at

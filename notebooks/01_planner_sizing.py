@@ -105,7 +105,8 @@ fewest_close = table.index[table[f"chance of {scenario.target.placed}+"]
 print(f"The chance of {scenario.target.placed} placements is highest with {best} places "
       f"({table.loc[best, f'chance of {scenario.target.placed}+']:.0%}); {fewest_close} places come within "
       f"5 points of it.")
-print(f"With {fewest_close} places the waiting list peaks at about {table.loc[fewest_close, 'longest waiting list']:.0f} "
+longest = table.loc[fewest_close, 'longest waiting list']
+print(f"With {fewest_close} places the waiting list peaks at about {longest:.0f} "
       f"people and {table.loc[fewest_close, 'gave up waiting']:.1f} give up waiting on average; "
       f"with {table.index.max()} places about {table.loc[table.index.max(), 'longest waiting list']:.0f}.")
 fewest, most = table.index.min(), table.index.max()

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sim import api as pilotsim
-from sim.output.plots import pays_for_itself
+from sim.output.run_figures import pays_for_itself
 
 scenario = pilotsim.load("brunssum_logistics_2021")
 result = pilotsim.run(scenario, replications)

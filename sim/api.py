@@ -24,21 +24,21 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from sim.scenario import shipped
 from sim.analysis.backtests import backtest, load_observed
 from sim.analysis.calibration import calibrate
 from sim.analysis.compare import compare
-from sim.errors import ScenarioError
-from sim.output.run_figures import all_figures
 from sim.analysis.precision import replications_needed
-from sim.output.run_folder import recompute_budget, write_results
-from sim.run.runner import RunResult, run
-from sim.scenario.schema import Scenario
-from sim.scenario.edit import with_changes
-from sim.scenario.files import load_scenario
 from sim.analysis.sensitivity import sensitivity
 from sim.analysis.sizing import size
 from sim.analysis.sweep import parse_target, parse_vary, sweep
+from sim.errors import ScenarioError
+from sim.output.run_figures import all_figures
+from sim.output.run_folder import recompute_budget, write_results
+from sim.run.runner import RunResult, run
+from sim.scenario import shipped
+from sim.scenario.edit import with_changes
+from sim.scenario.files import load_scenario
+from sim.scenario.schema import Scenario
 
 __all__ = [
     "Scenario", "RunResult", "ScenarioError",

@@ -19,12 +19,12 @@ from rich.table import Table
 from rich.text import Text
 
 from sim import limits
-from sim.run import executors
-from sim.output import folders
-from sim.scenario import shipped
 from sim.errors import Problem, ScenarioError
-from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
+from sim.output import folders
+from sim.run import executors
+from sim.scenario import shipped
 from sim.scenario.files import load_scenario, parse_overrides
+from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 
 try:  # Typer from 0.2x carries its own copy of click
     from typer._click import exceptions as click_exceptions
@@ -459,8 +459,8 @@ def size(
     target with the stated certainty, spending replications where the answer
     is decided."""
     from sim.analysis import sizing
-    from sim.output.sizing import write_sizing
     from sim.analysis import sweep as sweeping
+    from sim.output.sizing import write_sizing
 
     base = _load_or_exit(scenario, overrides)
     path, _, spec = vary.partition("=")
@@ -549,8 +549,8 @@ def calibrate(
     """Fit the scenario's free parameters to published figures (approximate
     Bayesian computation) and write the fitted scenario."""
     from sim.analysis import calibration
-    from sim.output.calibration import write_calibration
     from sim.analysis.backtests import load_observed, observed_folder
+    from sim.output.calibration import write_calibration
 
     base = _load_or_exit(scenario, overrides)
     path = shipped.resolve(scenario)

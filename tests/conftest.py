@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario.schema import Scenario
 from sim.scenario.files import scenario_from_dict
+from sim.scenario.schema import Scenario
 
 PROJECT = Path(__file__).resolve().parent.parent
 REFERENCE = PROJECT / "scenarios" / "brunssum_logistics_2021.yaml"

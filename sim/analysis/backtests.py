@@ -16,12 +16,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sim.errors import Problem, ScenarioError
-from sim.measure.money import MONEY_OUTCOMES
 from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES
+from sim.measure.money import MONEY_OUTCOMES
 from sim.measure.outcomes import OUTCOMES
 from sim.run.runner import run
-from sim.scenario.schema import Scenario
+from sim.scenario.edit import with_changes
 from sim.scenario.files import read_model
+from sim.scenario.schema import Scenario
 from sim.scenario.shipped import scenarios_folder
 
 
@@ -70,7 +71,8 @@ def backtest(scenario: Scenario, observed: Observed, replications: int = 400,
     interval at its month, and whether the figure lies in that interval."""
     rows = []
     for month in sorted({observation.month for observation in observed.observations}):
-        outcomes = run(scenario.model_copy(update={"horizon_months": month}), replications, workers=workers).outcomes
+        at_month = with_changes(scenario, {"horizon_months": month}, f"back-test at month {month:g}")
+        outcomes = run(at_month, replications, workers=workers).outcomes
         for observation in (o for o in observed.observations if o.month == month):
             if observation.outcome not in outcomes.columns:
                 raise ScenarioError([Problem(observed.scenario, None, None, "observations",

@@ -15,19 +15,18 @@ parameter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-
-from sim.analysis.backtests import Observed, backtest  # noqa: E402
-from sim.errors import Problem, ScenarioError  # noqa: E402
-from sim.run.runner import run  # noqa: E402
-from sim.scenario.schema import Scenario  # noqa: E402
-from sim.scenario.edit import with_free_values
+from sim.analysis.backtests import Observed, backtest
+from sim.errors import Problem, ScenarioError
+from sim.run.runner import run
+from sim.scenario.edit import with_changes, with_free_values
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,8 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 60, replica
         row = dict(zip(paths, values))
         squares = []
         for month in months:
-            outcomes = run(candidate.model_copy(update={"horizon_months": month}), replications, seed=seed,
-                           workers=workers).outcomes
+            at_month = with_changes(candidate, {"horizon_months": month}, f"calibration at month {month:g}")
+            outcomes = run(at_month, replications, seed=seed, workers=workers).outcomes
             for observation in (o for o in observed.observations if o.month == month):
                 simulated = outcomes[observation.outcome].to_numpy(dtype=float)
                 spread = max(simulated.std(ddof=1), 1e-9)

@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-from sim.run.runner import RunResult, run  # noqa: E402
-from sim.scenario.schema import Scenario  # noqa: E402
+from sim.run.runner import RunResult, run
+from sim.scenario.schema import Scenario
 
 #: Which way is better: +1 more is better, -1 less is better. Outcomes not
 #: listed (such as counts of people referred) have no better direction.

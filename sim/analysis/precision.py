@@ -13,18 +13,17 @@ answer does not depend on how many are run at a time.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-
 from sim.errors import Problem, ScenarioError
 from sim.run.runner import run
-from sim.scenario.schema import Scenario
 from sim.run.worker import unknown_outcomes
+from sim.scenario.schema import Scenario
 
 #: Fewest replications the algorithm looks at (a standard deviation needs 2, HRD start at 3).
 FIRST = 3

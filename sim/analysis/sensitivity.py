@@ -26,8 +26,8 @@ Budget officers know the one-at-a-time picture too: each parameter at its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -36,13 +36,12 @@ from SALib.analyze import sobol as sobol_analysis
 from SALib.sample import morris as morris_design
 from SALib.sample import sobol as sobol_design
 
-
 from sim.errors import Problem, ScenarioError
 from sim.run.runner import run
-from sim.scenario.schema import Scenario
-from sim.scenario.edit import with_uncertain_values
-from sim.scenario.uncertain import parameters, values_at
 from sim.run.worker import unknown_outcomes
+from sim.scenario.edit import with_uncertain_values
+from sim.scenario.schema import Scenario
+from sim.scenario.uncertain import parameters, values_at
 
 METHODS = ("sobol", "morris")
 #: Morris trajectories move over this many levels of each parameter's quantiles.

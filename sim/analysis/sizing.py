@@ -13,17 +13,17 @@ every probe is a comparison of like with like.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 
-
-from sim.errors import Problem, ScenarioError  # noqa: E402
-from sim.run.runner import run  # noqa: E402
-from sim.scenario.schema import Scenario  # noqa: E402
-from sim.analysis.statistics import TargetChance, target_chance  # noqa: E402
-from sim.analysis.sweep import Varied, scenario_at  # noqa: E402
+from sim.analysis.statistics import TargetChance, target_chance
+from sim.analysis.sweep import Varied, scenario_at
+from sim.errors import Problem, ScenarioError
+from sim.run.runner import run
+from sim.scenario.edit import with_changes
+from sim.scenario.schema import Scenario
 
 
 @dataclass
@@ -77,7 +77,7 @@ def size(base: Scenario, varied: Varied, target: tuple[str, float], confidence: 
          workers: int | None = None, minimise: str | None = None,
          on_probe: Callable[[Probe], None] | None = None) -> SizingResult:
     if by_month is not None:  # the target counts what has happened by that month
-        base = base.model_copy(update={"horizon_months": float(by_month)})
+        base = with_changes(base, {"horizon_months": float(by_month)}, f"--by-month {by_month:g}")
     low, high = int(varied.low), int(varied.high)
     probes: dict[int, Probe] = {}
     outcome, level = target

@@ -19,22 +19,22 @@ import itertools
 import json
 import math
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-
 from sim import limits
+from sim.analysis.statistics import summarise, target_chance
 from sim.errors import Problem, ScenarioError
 from sim.run.runner import run
-from sim.scenario.schema import Scenario
 from sim.scenario.edit import with_changes
 from sim.scenario.files import dump_scenario
-from sim.analysis.statistics import summarise, target_chance
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.model.engine import simulate
 from sim.measure.outcomes import monthly_counts, state_names
+from sim.model.engine import simulate
 from sim.run.runner import run
-from sim.scenario.schema import Scenario
 from sim.scenario.files import scenario_from_dict
+from sim.scenario.schema import Scenario
 
 #: How many standard errors an estimate may be from the exact value.
 TOLERANCE = 4.0

@@ -32,8 +32,8 @@ from scipy import special
 
 from sim.model.records import ReplicationRecords
 from sim.model.states import FINAL_STATES
-from sim.scenario.schema import Scenario
 from sim.model.streams import RandomStreams
+from sim.scenario.schema import Scenario
 
 #: Columns added to replications.csv for a scenario with a caseload section.
 CASELOAD_OUTCOMES = ("left_assistance", "caseload_inflow", "caseload_other_outflow", "fewer_recipients")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import Scenario, Stage
 from sim.model.streams import RandomStreams
+from sim.scenario.schema import Scenario, Stage
 
 # Where a completed stage can send someone, besides another stage (>= 0).
 JOB, BENEFIT, EXIT = -1, -2, -3

@@ -13,7 +13,6 @@ from sim.output.manifest import write_manifest
 from sim.output.style import BAND_COLOUR, MUTED_COLOUR, save_figure
 from sim.scenario.files import dump_scenario
 
-
 #: Outcomes drawn in the comparison plot, when the scenarios have them.
 PLOTTED = ("placed", "net_into_work", "sustained", "mean_wait_months", "npv")
 

@@ -44,7 +44,7 @@ import signal
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -429,10 +429,8 @@ def _is_lock_file(path: Path) -> bool:
 
 
 def _unlock(destination: Path, descriptor: int) -> None:
-    try:
+    with suppress(FileNotFoundError):
         os.unlink(_lock_path(destination))
-    except FileNotFoundError:
-        pass
     os.close(descriptor)
 
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 from sim.output.folders import MANIFEST
-
 
 _VERSIONED = ("pilotsim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "pydantic", "ruamel.yaml")
 
@@ -35,7 +34,7 @@ def write_manifest(folder: Path, fields: dict, command: list[str] | None) -> Non
     manifest = {
         **fields,
         "files": [*files, MANIFEST],
-        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command if command is not None else sys.argv,
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.statistics import FAN_QUANTILES
 from sim.output.style import BAND_COLOUR, TARGET_COLOUR, save_figure
-
 from sim.run.runner import RunResult
 from sim.scenario.schema import Scenario
-from sim.analysis.statistics import FAN_QUANTILES
 
 _STATE_LABELS = {
     "waiting_list": "Waiting list",

@@ -20,16 +20,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.output import run_figures as plots
-from sim.measure.money import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
-from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
-from sim.errors import Problem, ScenarioError
-from sim.output.manifest import write_manifest
-from sim.output.folders import MANIFEST, write_atomically
-from sim.run.runner import ClientRecords, RunResult
-from sim.scenario.files import dump_scenario, load_scenario
 from sim.analysis.statistics import FAN_QUANTILES
+from sim.errors import Problem, ScenarioError
+from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
+from sim.measure.money import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
+from sim.output import run_figures as plots
+from sim.output.folders import MANIFEST, write_atomically
+from sim.output.manifest import write_manifest
+from sim.run.runner import ClientRecords, RunResult
 from sim.run.worker import outcome_names
+from sim.scenario.files import dump_scenario, load_scenario
 
 
 def write_results(result: RunResult, folder: Path, command: list[str] | None = None,
@@ -174,7 +174,7 @@ class RunFolder:
         # A complete folder has every file its manifest lists.
         absent = [name for name in manifest["files"] if not (folder / name).is_file()]
         if absent:
-            raise reader.problem(absent[0], f"missing, though manifest.json lists it: the folder is not complete"
+            raise reader.problem(absent[0], "missing, though manifest.json lists it: the folder is not complete"
                                             + (f" ({len(absent) - 1} more missing)" if len(absent) > 1 else ""))
         if not (folder / "scenario.yaml").is_file():
             raise reader.problem("scenario.yaml", "missing: every results folder of pilotsim run has one")

@@ -25,24 +25,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim import limits
+from sim.analysis.statistics import TargetChance, chance_from_count, summarise, target_chance
+from sim.errors import ScenarioError
+from sim.measure.money import CASHFLOW, calendar_years
+from sim.measure.outcomes import OUTCOMES, months, stage_outcome_names, state_names
+from sim.model.states import FINAL_STATES
+from sim.output.folders import scratch_folder
+from sim.run import executors
+from sim.run.aggregates import Aggregates
+from sim.run.worker import Chunk, outcome_names, run_chunk
+from sim.scenario.schema import Scenario
+
 # pyarrow swaps in a signal handler of its own during long reads and writes; a
 # Ctrl-C in that moment was lost, or ended the process by the signal after
 # its message. Python's own handler raises KeyboardInterrupt when the read
 # returns, which every command answers with one line.
 pa.enable_signal_handlers(False)
-
-from sim import limits
-from sim.run import executors
-from sim.errors import ScenarioError
-from sim.output.folders import scratch_folder
-from sim.measure.money import calendar_years
-from sim.run.aggregates import Aggregates
-from sim.measure.money import CASHFLOW
-from sim.model.states import FINAL_STATES
-from sim.measure.outcomes import OUTCOMES, months, stage_outcome_names, state_names
-from sim.scenario.schema import Scenario
-from sim.analysis.statistics import TargetChance, chance_from_count, summarise, target_chance
-from sim.run.worker import Chunk, outcome_names, run_chunk
 
 #: Seconds of work a chunk aims at: long enough that sending it to a worker
 #: and back costs little, short enough for a smooth progress bar and a prompt

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.measure.money import MONEY_OUTCOMES, account
-from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
 from sim.errors import Problem
-from sim.model.engine import simulate_chunk
+from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
+from sim.measure.money import MONEY_OUTCOMES, account
 from sim.measure.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stage_outcome_names
+from sim.model.engine import simulate_chunk
 from sim.scenario.schema import Scenario
 
 

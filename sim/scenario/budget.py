@@ -74,7 +74,7 @@ class PartTimeWork(_Frozen):
     exemption_months: Months = 6.0
 
     @model_validator(mode="after")
-    def _one_rule(self) -> "PartTimeWork":
+    def _one_rule(self) -> PartTimeWork:
         if self.earnings_per_month is not None and self.benefit_kept is not None:
             raise ValueError("give benefit_kept or earnings_per_month, not both")
         return self

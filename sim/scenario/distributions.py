@@ -68,7 +68,7 @@ class Uniform(_Distribution):
     high: Real = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.low > self.high:
             raise ValueError(f"low must not exceed high, got low={self.low} > high={self.high}")
         return self
@@ -90,7 +90,7 @@ class Triangular(_Distribution):
     high: Real = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
             raise ValueError(
                 "must satisfy low <= mode <= high, "
@@ -168,7 +168,7 @@ class Beta(_Distribution):
     sd: Real = Field(gt=0)
 
     @model_validator(mode="after")
-    def _possible(self) -> "Beta":
+    def _possible(self) -> Beta:
         largest = math.sqrt(self.mean_ * (1 - self.mean_))
         if self.sd >= largest:
             raise ValueError(f"sd must be below sqrt(mean x (1 - mean)) = {largest:.4g} for mean {self.mean_:g}, "
@@ -212,7 +212,7 @@ class Empirical(_Distribution):
     weights: list[Annotated[Real, Field(ge=0, le=MAX_VALUE)]] | None = None
 
     @model_validator(mode="after")
-    def _weights_match(self) -> "Empirical":
+    def _weights_match(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(

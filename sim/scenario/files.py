@@ -23,10 +23,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from sim import limits
-from sim.scenario.budget import YEAR_MONTH_PATTERN
 from sim.errors import Problem, ScenarioError
-from sim.scenario.schema import NAME_PATTERN, Scenario, endless_message, endless_stages, not_a_number
+from sim.scenario.budget import YEAR_MONTH_PATTERN
 from sim.scenario.safe_yaml import check_plain, read_text, yaml_problem
+from sim.scenario.schema import NAME_PATTERN, Scenario, endless_message, endless_stages, not_a_number
 
 FieldPath = tuple[Any, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -316,10 +316,8 @@ def _path_in_data(data: Any, loc: FieldPath) -> FieldPath:
     data_path: list[Any] = []
     node = data
     for step in loc:
-        if isinstance(node, dict) and step in node:
-            data_path.append(step)
-            node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+        in_mapping = isinstance(node, dict) and step in node
+        if in_mapping or isinstance(node, list) and isinstance(step, int) and step < len(node):
             data_path.append(step)
             node = node[step]
     return tuple(data_path)

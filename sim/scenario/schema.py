@@ -21,9 +21,9 @@ from pydantic import (
 )
 
 from sim import limits
-from sim.scenario.numbers import Real, Whole
 from sim.scenario.budget import Budget
 from sim.scenario.distributions import Distribution
+from sim.scenario.numbers import Real, Whole
 
 #: Where a stage can send someone who completes it, besides another stage.
 TERMINAL_DESTINATIONS = ("job", "benefit", "exit")
@@ -81,7 +81,7 @@ class Referrals(_Frozen):
     first_stage: str | None = None
 
     @model_validator(mode="after")
-    def _process_has_its_fields(self) -> "Referrals":
+    def _process_has_its_fields(self) -> Referrals:
         needed = {
             "poisson": ["rate_per_month"],
             "cohorts": ["every_months", "cohort_size"],
@@ -116,7 +116,7 @@ class Dropout(_Frozen):
     hazard_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)] | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "Dropout":
+    def _exactly_one(self) -> Dropout:
         if (self.probability is None) == (self.hazard_per_month is None):
             raise ValueError("give exactly one of probability or hazard_per_month")
         return self
@@ -166,7 +166,7 @@ class Stage(_Frozen):
         return outcomes
 
     @model_validator(mode="after")
-    def _one_way_out(self) -> "Stage":
+    def _one_way_out(self) -> Stage:
         if (self.next is None) == (self.outcomes is None):
             raise ValueError("give exactly one of next or outcomes")
         return self
@@ -219,7 +219,7 @@ class FreeParameter(_Frozen):
     complement: str | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "FreeParameter":
+    def _ordered(self) -> FreeParameter:
         if not self.low < self.high:
             raise ValueError(f"low must be below high, got low={self.low}, high={self.high}")
         return self
@@ -269,7 +269,7 @@ class Scenario(_Frozen):
         return stages
 
     @model_validator(mode="after")
-    def _first_stage_exists(self) -> "Scenario":
+    def _first_stage_exists(self) -> Scenario:
         first = self.referrals.first_stage
         if first is not None and first not in self.stages:
             raise ValueError(
@@ -279,7 +279,7 @@ class Scenario(_Frozen):
         return self
 
     @model_validator(mode="after")
-    def _costed_stages_exist(self) -> "Scenario":
+    def _costed_stages_exist(self) -> Scenario:
         if self.budget is not None:
             unknown = [name for name in self.budget.costs.per_stage_month if name not in self.stages]
             if unknown:

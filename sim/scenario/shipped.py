@@ -38,8 +38,8 @@ def resolve(name_or_path: str) -> Path:
     if exists or path.suffix in (".yaml", ".yml") or "/" in name_or_path:
         closest = None if exists else _closest(path.stem, names)
         if closest is not None:
-            raise ScenarioError([Problem(name_or_path, None, None, "", f"file not found; did you mean the shipped "
-                                                                       f"scenario {closest} (pilotsim run {closest})?")])
+            suggestion = f"file not found; did you mean the shipped scenario {closest} (pilotsim run {closest})?"
+            raise ScenarioError([Problem(name_or_path, None, None, "", suggestion)])
         return path
     shipped = scenarios_folder() / f"{name_or_path}.yaml"
     if shipped.is_file():

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.schema import Scenario
-from sim.scenario.edit import with_uncertain_values
 from sim.model.streams import RandomStreams
+from sim.scenario.edit import with_uncertain_values
+from sim.scenario.schema import Scenario
 
 # Away from the ends of the cube, where many inverse distribution functions are infinite.
 _EDGE = 1e-6

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.measure.outcomes import monthly_counts, replication_outcomes
 from sim.model.engine import simulate
 from sim.model.states import FINAL_STATES
-from sim.measure.outcomes import monthly_counts, replication_outcomes
 from sim.scenario.files import scenario_from_dict
 
 durations = st.one_of(

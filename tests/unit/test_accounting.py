@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from sim.measure.money import account
-from sim.model.engine import simulate
 from sim.measure.outcomes import client_columns
+from sim.model.engine import simulate
 from sim.run.runner import run
 from tests.conftest import make_scenario
 

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.run.aggregates import BINS, Binned
+from sim.analysis.statistics import summarise
 from sim.output.run_folder import write_results
+from sim.run.aggregates import BINS, Binned
 from sim.run.runner import run
 from sim.scenario.files import load_scenario
-from sim.analysis.statistics import summarise
 from tests.conftest import REFERENCE
 
 QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)

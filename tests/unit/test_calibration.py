@@ -3,8 +3,8 @@
 from sim.analysis.backtests import Observation, Observed
 from sim.analysis.calibration import calibrate
 from sim.output.calibration import fitted_file_text
-from sim.scenario.edit import with_free_values
 from sim.run.runner import run
+from sim.scenario.edit import with_changes, with_free_values
 from tests.conftest import make_scenario
 
 
@@ -19,7 +19,7 @@ def test_calibration_recovers_a_known_job_chance_and_duration():
                                     "stages.training.duration.mean": {"low": 2, "high": 10}}})
     figures = []
     for month in (4, 24):
-        outcomes = run(truth.model_copy(update={"horizon_months": month}), 200, seed=999, workers=1).outcomes
+        outcomes = run(with_changes(truth, {"horizon_months": month}, "test"), 200, seed=999, workers=1).outcomes
         figures.append(Observation(outcome="placed", month=month, value=float(outcomes["placed"].mean())))
     observed = Observed(scenario=truth.name, source="simulated truth", observations=figures)
     result = calibrate(truth, observed, samples=80, replications=60, accept=0.1, seed=3, workers=1)

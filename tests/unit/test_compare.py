@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from sim.analysis.compare import compare
-from sim.model.engine import simulate
 from sim.measure.outcomes import replication_outcomes
+from sim.model.engine import simulate
 from sim.scenario.files import load_scenario, parse_overrides
 from tests.conftest import REFERENCE, make_scenario
 

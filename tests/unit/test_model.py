@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from sim.measure.outcomes import monthly_counts, replication_outcomes, state_names
 from sim.model.engine import simulate
 from sim.model.states import FINAL_STATES
-from sim.measure.outcomes import monthly_counts, replication_outcomes, state_names
 from tests.conftest import make_scenario
 
 
@@ -191,8 +191,8 @@ def test_a_place_that_comes_free_as_someone_arrives_is_theirs():
 
 
 def test_a_replication_run_in_a_chunk_is_the_same_as_run_alone():
-    from sim.model.engine import simulate_chunk
     from sim.measure.outcomes import OUTCOMES, monthly_count_rows, outcome_rows, stage_outcome_names
+    from sim.model.engine import simulate_chunk
 
     scenario = make_scenario({
         "referrals": {"=process": "poisson", "rate_per_month": 3, "until_month": 12, "patience": 3},

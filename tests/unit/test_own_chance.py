@@ -8,9 +8,9 @@ the worlds is the programme's own effect, free of luck.
 import numpy as np
 import pytest
 
+from sim.measure.outcomes import monthly_counts, replication_outcomes
 from sim.model.engine import simulate
 from sim.model.states import FINAL_STATES
-from sim.measure.outcomes import monthly_counts, replication_outcomes
 from tests.conftest import make_scenario
 
 OWN = {"counterfactual": {"own_job_chance_per_year": 0.3}}

@@ -6,8 +6,8 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from sim.cli import app
 from sim.analysis.precision import enough, look_ahead, precision_table, replications_needed
+from sim.cli import app
 from tests.conftest import make_scenario
 
 cli = CliRunner()

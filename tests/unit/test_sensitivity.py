@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim.analysis.sensitivity import analyse, design, sensitivity
 from sim.cli import app
 from sim.errors import ScenarioError
+from sim.scenario.edit import with_changes, with_uncertain_values
 from sim.scenario.files import load_scenario, scenario_from_dict
-from sim.analysis.sensitivity import analyse, design, sensitivity
-from sim.scenario.edit import with_uncertain_values
 from sim.scenario.uncertain import values_at
 from tests.conftest import REFERENCE, make_scenario
 
@@ -180,7 +180,7 @@ def test_uncertain_parameters_fixed_at_the_file_values_change_nothing():
 def test_drawing_the_placement_chance_per_replication_widens_the_spread():
     from sim.run.runner import run
 
-    scenario = with_uncertain(load_scenario(REFERENCE).model_copy(update={"budget": None}), {
+    scenario = with_uncertain(with_changes(load_scenario(REFERENCE), {"budget": None}, "test"), {
         "stages.job_search.outcomes.job": {"dist": "beta", "mean": 0.78, "sd": 0.06}})
     plain = run(scenario, 200, workers=1).outcomes["placed"]
     drawn = run(scenario, 200, workers=1, with_uncertainty=True).outcomes["placed"]

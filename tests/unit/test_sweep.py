@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.errors import ScenarioError
 from sim.analysis.sweep import grid, latin_hypercube, parse_vary, scenario_at, sweep
+from sim.errors import ScenarioError
 from tests.conftest import make_scenario
 
 BASE = make_scenario({"referrals": {"cohort_size": 30}, "stages": {"training": {"slots": 10}}})

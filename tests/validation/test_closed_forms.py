@@ -7,8 +7,8 @@ the model changes.
 
 import pytest
 
-from sim.run.runner import run
 from sim.analysis.validation import binomial_checks, erlang_c_check, littles_law_checks
+from sim.run.runner import run
 
 
 def test_placements_of_an_uncapacitated_cohort_are_binomial():
