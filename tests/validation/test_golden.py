@@ -16,11 +16,11 @@ def produced(tmp_path_factory):
 def first_difference(stored: bytes, produced: bytes) -> str:
     stored_lines = stored.decode(errors="replace").splitlines()
     produced_lines = produced.decode(errors="replace").splitlines()
-    for number, (old, new) in enumerate(zip(stored_lines + [None], produced_lines + [None]), start=1):
-        if old != new:
-            break
-    else:  # same lines, so only the line endings differ
+    pairs = enumerate(zip(stored_lines + [None], produced_lines + [None]), start=1)
+    differing = next(((number, old, new) for number, (old, new) in pairs if old != new), None)
+    if differing is None:  # same lines, so only the line endings differ
         return "the lines are the same; the line endings differ"
+    number, old, new = differing
     where = f"first at line {number}"
     if old is not None and new is not None and stored_lines:
         # A row of a few hundred characters is hard to compare by eye: name the column.
