@@ -9,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sim.analysis.calibration import CalibrationResult
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, TARGET_COLOUR, save_figure
+from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
 from sim.scenario.edit import set_field
 
 
@@ -67,7 +66,7 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
                                                          float_format="%.6g")
         result.ranges().to_csv(staging / "parameters.csv", index=False, float_format="%.6g")
         check.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
-        figure = Figure(figsize=(8, 0.9 + 0.55 * len(check)))
+        figure = Chart(figsize=(8, 0.9 + 0.55 * len(check)))
         axes = figure.subplots()
         labels = [f"{row.outcome} at month {row.month:g}" for row in check.itertuples()]
         positions = np.arange(len(check))

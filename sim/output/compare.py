@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from sim.analysis.compare import Comparison
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, MUTED_COLOUR, save_figure
+from sim.output.style import BAND_COLOUR, MUTED_COLOUR, Chart, save_figure
 from sim.scenario.files import dump_scenario
 
 #: Outcomes drawn in the comparison plot, when the scenarios have them.
@@ -48,7 +48,7 @@ def plot(comparison: Comparison) -> Figure:
     outcomes = [outcome for outcome in PLOTTED if outcome in set(summary["outcome"])]
     names = [result.scenario.name for result in comparison.alternatives]
     baseline = comparison.baseline.scenario.name
-    figure = Figure(figsize=(9, 0.9 + (0.9 + 0.35 * len(names)) * len(outcomes)))
+    figure = Chart(figsize=(9, 0.9 + (0.9 + 0.35 * len(names)) * len(outcomes)))
     axes_column = figure.subplots(len(outcomes), 1, squeeze=False)
     for axes, outcome in zip(axes_column[:, 0], outcomes):
         rows = summary[summary["outcome"] == outcome].set_index("scenario").loc[names]

@@ -9,14 +9,14 @@ from matplotlib.figure import Figure
 from sim.analysis.precision import PrecisionResult
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import TARGET_COLOUR, save_figure
+from sim.output.style import TARGET_COLOUR, Chart, save_figure
 from sim.scenario.files import dump_scenario
 
 
 def precision_plot(result: PrecisionResult, outcome: str) -> Figure:
     table = result.tables[outcome]
     needed = result.needed[outcome]
-    figure = Figure(figsize=(8, 6.5))
+    figure = Chart(figsize=(8, 6.5))
     (upper, lower) = figure.subplots(2, 1, sharex=True)
     upper.plot(table["replications"], table["mean"], color="#1d3557", label="mean so far")
     upper.fill_between(table["replications"], table["mean"] - table["half_width"],

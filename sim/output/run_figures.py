@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.statistics import FAN_QUANTILES
-from sim.output.style import BAND_COLOUR, TARGET_COLOUR, save_figure
+from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
 from sim.run.runner import RunResult
 from sim.scenario.schema import Scenario
 
@@ -48,7 +48,7 @@ def placements(result: RunResult) -> Figure:
     """How many people find work: the spread over replications, the target, and
     the chance of reaching it."""
     horizon = result.scenario.horizon_months
-    figure = Figure(figsize=(8, 4.5))
+    figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
     _histogram(axes, result, "placed")
     title = f"People placed in paid work by month {horizon:g}"
@@ -72,7 +72,7 @@ def states_over_time(result: RunResult) -> Figure:
     shown = [index for index, _ in enumerate(result.states) if result.aggregates.state_peak(index) > 0]
     columns = 3
     rows = max(1, -(-len(shown) // columns))
-    figure = Figure(figsize=(12, 3.2 * rows))
+    figure = Chart(figsize=(12, 3.2 * rows))
     axes_grid = figure.subplots(rows, columns, sharex=True, squeeze=False)
     for axes, index in zip(axes_grid.flat, shown):
         _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
@@ -91,7 +91,7 @@ def states_over_time(result: RunResult) -> Figure:
 
 def waiting_list(result: RunResult) -> Figure:
     index = result.states.index("waiting_list")
-    figure = Figure(figsize=(8, 4.5))
+    figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
     _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
     limit = result.scenario.referrals.waiting_list_limit
@@ -111,7 +111,7 @@ def place_utilisation(result: RunResult) -> Figure | None:
     limited = [(name, stage.slots) for name, stage in result.scenario.stages.items() if stage.slots]
     if not limited:
         return None
-    figure = Figure(figsize=(8 * len(limited) ** 0.5, 4.5))
+    figure = Chart(figsize=(8 * len(limited) ** 0.5, 4.5))
     axes_row = figure.subplots(1, len(limited), squeeze=False)
     for axes, (name, slots) in zip(axes_row[0], limited):
         in_use = 100 * result.aggregates.state_fan(result.states.index(name), FAN_QUANTILES) / slots
@@ -169,7 +169,7 @@ def _note_replications(axes, result: RunResult) -> None:
 def npv(result: RunResult) -> Figure:
     """Net present value over replications and the chance the programme pays
     for itself within the horizon."""
-    figure = Figure(figsize=(8, 4.5))
+    figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
     _histogram(axes, result, "npv", scale=1000, bins=40)
     axes.axvline(0, color=TARGET_COLOUR, linewidth=2, label="break-even")
@@ -189,7 +189,7 @@ def cumulative_net_saving(result: RunResult) -> Figure:
     months in which the programme breaks even."""
     cumulative = result.aggregates.cumulative_net_fan(FAN_QUANTILES) / 1000
     months = np.arange(1, cumulative.shape[1] + 1)
-    figure = Figure(figsize=(8, 4.5))
+    figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
     _fan_chart(axes, months, cumulative)
     axes.set_ylim(auto=True)
@@ -218,7 +218,7 @@ def waterfall(result: RunResult) -> Figure:
         ("Programme costs", -mean["total_costs"]),
         ("Net result", None),
     ]
-    figure = Figure(figsize=(9, 5))
+    figure = Chart(figsize=(9, 5))
     axes = figure.subplots()
     level, lowest, highest = 0.0, 0.0, 0.0
     for position, (_, change) in enumerate(steps):
@@ -259,7 +259,7 @@ def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.D
     a plain run beside a run with the uncertain parameters drawn."""
     runs = {"chance only": (chance_only, "#457b9d"), "chance and uncertain assumptions": (with_uncertainty, "#e76f51")}
     figures = {}
-    figure = Figure(figsize=(8, 4.5))
+    figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
     placed = np.concatenate([table["placed"].to_numpy() for table, _ in runs.values()])
     bins = np.arange(placed.min() - 0.5, placed.max() + 1.5)
@@ -277,7 +277,7 @@ def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.D
     figure.tight_layout()
     figures["uncertainty_placed.png"] = figure
     if scenario.budget is not None:
-        figure = Figure(figsize=(8, 4.5))
+        figure = Chart(figsize=(8, 4.5))
         axes = figure.subplots()
         npv = np.concatenate([table["npv"].to_numpy() for table, _ in runs.values()])
         reach = max(abs(np.quantile(npv, 0.005)), abs(np.quantile(npv, 0.995)))

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from sim.analysis.sensitivity import HIGH_QUANTILE, LOW_QUANTILE, SensitivityResult
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import save_figure
+from sim.output.style import Chart, save_figure
 from sim.scenario.files import dump_scenario
 
 
@@ -28,7 +28,7 @@ def _indices_chart(result: SensitivityResult, outcome: str) -> Figure:
     main, main_conf, label = (("total", "total_conf", "total index") if result.method == "sobol"
                               else ("mu_star", "mu_star_conf", f"mu* (mean absolute effect on {outcome})"))
     table = table.sort_values(main)  # largest at the top
-    figure = Figure(figsize=(8, 1.2 + 0.5 * len(table)))
+    figure = Chart(figsize=(8, 1.2 + 0.5 * len(table)))
     axes = figure.subplots()
     rows = np.arange(len(table))
     if result.method == "sobol":
@@ -54,7 +54,7 @@ def _indices_chart(result: SensitivityResult, outcome: str) -> Figure:
 def _tornado(result: SensitivityResult, outcome: str) -> Figure:
     table = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].sort_values("swing")
     base = float(table["as_in_file"].iloc[0])
-    figure = Figure(figsize=(8, 1.2 + 0.5 * len(table)))
+    figure = Chart(figsize=(8, 1.2 + 0.5 * len(table)))
     axes = figure.subplots()
     rows = np.arange(len(table))
     axes.barh(rows, table["at_low"] - base, left=base, color="#e76f51",

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from sim.analysis.sizing import SizingResult, probes_table
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, TARGET_COLOUR, save_figure
+from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
 from sim.scenario.files import dump_scenario
 from sim.scenario.schema import Scenario
 
@@ -21,7 +19,7 @@ def write_sizing(result: SizingResult, base: Scenario, folder: Path, command: li
     def write(staging: Path) -> None:
         table.to_csv(staging / "probes.csv", index=False, float_format="%.6g")
         (staging / "scenario.yaml").write_text(dump_scenario(base))
-        figure = Figure(figsize=(8, 4.5))
+        figure = Chart(figsize=(8, 4.5))
         axes = figure.subplots()
         axes.errorbar(table["value"], table["chance"] * 100,
                       yerr=[(table["chance"] - table["chance_low"]) * 100,

@@ -9,6 +9,7 @@ file is written."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,6 +24,18 @@ MUTED_COLOUR = "#aaaaaa"
 
 #: Resolution of the PNG files: sharp on a screen and in a printed report.
 DPI = 120
+
+
+class Chart(Figure):
+    """A figure that shows itself in Jupyter as PNG, whatever the notebook's
+    backend: the inline backend registers its display only once pyplot has
+    drawn something, and pilotsim's figures never pass through pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        FigureCanvasAgg(self)
+        self.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+        return buffer.getvalue()
 
 
 def save_figure(figure: Figure, path: Path) -> Path:

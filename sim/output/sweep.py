@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from sim.analysis.sweep import SweepResult, Varied
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import TARGET_COLOUR, save_figure
+from sim.output.style import TARGET_COLOUR, Chart, save_figure
 from sim.scenario.files import dump_scenario
 
 
@@ -43,7 +43,7 @@ def sweep_plots(result: SweepResult, target: tuple[str, float] | None, design: s
     outcomes = [o for o in SWEEP_PLOTTED if o in result.outcomes.columns and result.outcomes[o].nunique() > 1]
     figures = {}
     for varied in result.varied:
-        figure = Figure(figsize=(11, 3.3 * -(-len(outcomes) // 2)))
+        figure = Chart(figsize=(11, 3.3 * -(-len(outcomes) // 2)))
         axes_grid = figure.subplots(-(-len(outcomes) // 2), 2, squeeze=False)
         for axes, outcome in zip(axes_grid.flat, outcomes):
             _outcome_against(axes, result, varied, outcome, design)
@@ -93,7 +93,7 @@ def _target_heat_map(result: SweepResult, target: tuple[str, float]) -> Figure:
     chance = (result.outcomes.groupby("point")[outcome].apply(lambda v: float(np.mean(v >= level)))
               .rename("chance").reset_index().merge(result.points, on="point")
               .pivot(index=second.path, columns=first.path, values="chance"))
-    figure = Figure(figsize=(1.2 + 0.55 * chance.shape[1], 1.5 + 0.45 * chance.shape[0]))
+    figure = Chart(figsize=(1.2 + 0.55 * chance.shape[1], 1.5 + 0.45 * chance.shape[0]))
     axes = figure.subplots()
     image = axes.imshow(chance.to_numpy() * 100, origin="lower", aspect="auto", cmap="RdYlGn", vmin=0, vmax=100)
     axes.set_xticks(range(chance.shape[1]), [f"{v:g}" for v in chance.columns])

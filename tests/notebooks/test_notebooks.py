@@ -34,3 +34,23 @@ def test_notebook_runs_top_to_bottom(source, tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-2000:]
+
+
+def test_the_planners_chart_shows_in_the_notebook():
+    # Importing pilotsim must leave the notebook's inline backend alone: a
+    # module that chose a backend of its own made the figure print as
+    # "<Figure size ...>" instead of showing.
+    import nbclient
+
+    source = PROJECT / "notebooks" / "01_planner_sizing.py"
+    notebook = jupytext.read(source)
+    chart = next(index for index, cell in enumerate(notebook.cells)
+                 if cell.cell_type == "code" and 'figures(result)["placements.png"]' in cell.source)
+    notebook.cells = notebook.cells[: chart + 1]
+    for cell in notebook.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            cell.source = "replications = 20\nplaces_to_try = [50]"
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(PROJECT)}}).execute()
+    outputs = notebook.cells[chart].outputs
+    assert any("image/png" in output.get("data", {}) for output in outputs), outputs
