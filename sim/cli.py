@@ -20,6 +20,7 @@ from rich.text import Text
 
 from sim import limits
 from sim.errors import Problem, ScenarioError
+from sim.measure import columns
 from sim.output import folders
 from sim.run import executors
 from sim.scenario import shipped
@@ -79,44 +80,6 @@ OUT_RULE = ("A new path, or a folder pilotsim wrote (replaced when the new resul
 #: Runs larger than this keep distributions rather than every replication
 #: (100,000 replications of the reference keep about 2 GB per replication).
 SUMMARY_ONLY_ABOVE = 100_000
-
-#: Outcomes shown after a run: label, then formats for the mean and
-#: confidence interval, and for the spread over runs (whole people there).
-_COUNT = ("{:.1f}", "{:.0f}")
-_HEADLINE = {
-    "referred": ("Referred", *_COUNT),
-    "started": ("Started a place", *_COUNT),
-    "mean_wait_months": ("Mean wait (months)", "{:.2f}", "{:.2f}"),
-    "dropped_out": ("Dropped out", *_COUNT),
-    "placed": ("Placed in paid work", *_COUNT),
-    "placed_part_time": ("  of whom part-time", *_COUNT),
-    "sustained": ("In work for the sustained period", *_COUNT),
-    "back_on_benefit": ("Lost the job again", *_COUNT),
-    "found_work_on_own": ("Found work on their own", *_COUNT),
-    "found_work_without_programme": ("  the same, without the programme", *_COUNT),
-    "net_into_work": ("Net into work (programme effect)", *_COUNT),
-    "slot_utilisation": ("Places in use", "{:.1%}", "{:.0%}"),
-}
-_THOUSANDS = ("{:,.0f}k", "{:,.0f}k")  # euros, shown in thousands
-_MONEY_HEADLINE = {
-    "gross_savings": ("Gross benefit savings (EUR)", *_THOUSANDS),
-    "net_savings": ("Net benefit savings (EUR)", *_THOUSANDS),
-    "total_costs": ("Programme costs (EUR)", *_THOUSANDS),
-    "npv": ("Net present value (EUR)", *_THOUSANDS),
-    "benefit_cost_ratio": ("Benefit-cost ratio", "{:.2f}", "{:.2f}"),
-    "cost_per_net_placement": ("Cost per net placement (EUR)", *_THOUSANDS),
-    "break_even_month": ("Break-even month", "{:.1f}", "{:.0f}"),
-}
-_CASELOAD_HEADLINE = {
-    "left_assistance": ("Off assistance at the horizon", *_COUNT),
-    "caseload_inflow": ("New recipients (caseload)", *_COUNT),
-    "caseload_other_outflow": ("Left for other reasons (caseload)", *_COUNT),
-    "fewer_recipients": ("Net fewer recipients", *_COUNT),
-    "caseload_savings_per_year": ("  their benefit a year (EUR)", *_THOUSANDS),
-}
-_IN_THOUSANDS = {name for name, (_, precise, _) in (_MONEY_HEADLINE | _CASELOAD_HEADLINE).items()
-                 if precise == _THOUSANDS[0]}
-
 
 @app.command(short_help="Run a scenario many times: tables, a summary and plots.")
 def run(
@@ -195,9 +158,9 @@ def run(
         write_results(result, folder, command=_command(), extra_plots=extra)
 
     summary = result.summary()
-    headline = _HEADLINE | (_MONEY_HEADLINE if loaded.budget is not None else {})
+    headline = columns.HEADLINE + (columns.MONEY_HEADLINE if loaded.budget is not None else ())
     if loaded.caseload is not None:
-        headline |= {name: row for name, row in _CASELOAD_HEADLINE.items() if name in summary.index}
+        headline += tuple(name for name in columns.CASELOAD_HEADLINE if name in summary.index)
     title = f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}"
     if with_uncertainty:
         title += ", uncertain parameters drawn per replication"
@@ -276,7 +239,7 @@ def budget(
             _exit_with(error.problems)
         write_results(result, folder, _command(), provenance={"recomputed_from": str(results_dir)})
     summary = result.summary()
-    out.print(_headline_table(result.scenario, summary, _MONEY_HEADLINE,
+    out.print(_headline_table(result.scenario, summary, columns.MONEY_HEADLINE,
                               f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
                               f"replications, discount rate {result.scenario.budget.discount_rate:.2%}"))
     out.print(f"Results with the new money written to {folder}/ (the run in {results_dir}/ is unchanged).",
@@ -331,15 +294,15 @@ def compare(
         for column, justify in (("outcome", "left"), (names[0], "right"), (alternative.scenario.name, "right"),
                                 ("difference (95 % CI)", "right"), ("chance better", "right")):
             table.add_column(column, justify=justify)
-        for outcome, (label, precise, _) in (_HEADLINE | _MONEY_HEADLINE | _CASELOAD_HEADLINE).items():
+        for outcome in columns.HEADLINE + columns.MONEY_HEADLINE + columns.CASELOAD_HEADLINE:
             if outcome not in rows.index or math.isnan(rows.loc[outcome, "difference"]):
                 continue
-            row = rows.loc[outcome] / (1000 if outcome in _IN_THOUSANDS else 1)
-            chance = rows.loc[outcome, "chance_better"]
+            row, shown = rows.loc[outcome], columns.column(outcome)
+            chance = row["chance_better"]
             table.add_row(
-                label, precise.format(row["baseline_mean"]), precise.format(row["alternative_mean"]),
-                f"{precise.format(row['difference'])} ({precise.format(row['ci95_low'])} to "
-                f"{precise.format(row['ci95_high'])})",
+                shown.table_label, shown.formatted(row["baseline_mean"]), shown.formatted(row["alternative_mean"]),
+                f"{shown.formatted(row['difference'])} ({shown.formatted(row['ci95_low'])} to "
+                f"{shown.formatted(row['ci95_high'])})",
                 "" if math.isnan(chance) else f"{chance:.0%}",
             )
         out.print(table)
@@ -1005,23 +968,23 @@ def _executor(kind: str, workers: int | None, scheduler: str | None) -> Iterator
         raise typer.Exit(2) from None
 
 
-def _headline_table(scenario: Scenario, summary, rows: dict, title: str) -> Table:
+def _headline_table(scenario: Scenario, summary, rows: tuple[str, ...], title: str) -> Table:
     """Mean, spread and confidence interval of the chosen outcomes."""
     table = Table(title=title)
     table.add_column("outcome")
     table.add_column("mean", justify="right")
     table.add_column("90 % of runs", justify="right")
     table.add_column("95 % CI of mean", justify="right")
-    for outcome, (label, precise, rough) in rows.items():
-        row = summary.loc[outcome] / (1000 if outcome in _IN_THOUSANDS else 1)
+    for outcome in rows:
+        row, shown = summary.loc[outcome], columns.column(outcome)
         if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
-            table.add_row(label, "n/a", "n/a", "n/a")
+            table.add_row(shown.table_label, "n/a", "n/a", "n/a")
             continue
         table.add_row(
-            label,
-            precise.format(row["mean"]),
-            f"{rough.format(row['q05'])} to {rough.format(row['q95'])}",
-            f"{precise.format(row['ci95_low'])} to {precise.format(row['ci95_high'])}",
+            shown.table_label,
+            shown.formatted(row["mean"]),
+            f"{shown.formatted(row['q05'], spread=True)} to {shown.formatted(row['q95'], spread=True)}",
+            f"{shown.formatted(row['ci95_low'])} to {shown.formatted(row['ci95_high'])}",
         )
     return table
 

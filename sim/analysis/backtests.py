@@ -16,9 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sim.errors import Problem, ScenarioError
-from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES
-from sim.measure.money import MONEY_OUTCOMES
-from sim.measure.outcomes import OUTCOMES
+from sim.measure import columns
 from sim.run.runner import run
 from sim.scenario.edit import with_changes
 from sim.scenario.files import read_model
@@ -40,8 +38,8 @@ class Observation(BaseModel):
         # Per-stage outcomes (entered_<stage>, placed_from_<stage>), and whether
         # the scenario has the budget or caseload an outcome needs, are checked
         # against the scenario when the back-test runs.
-        known = OUTCOMES + MONEY_OUTCOMES + CASELOAD_OUTCOMES + CASELOAD_MONEY_OUTCOMES
-        if outcome not in known and not outcome.startswith(("entered_", "placed_from_")):
+        if not columns.is_known(outcome):
+            known = columns.names(columns.PROGRAMME + columns.MONEY + columns.CASELOAD + columns.CASELOAD_MONEY)
             raise ValueError(f"unknown outcome '{outcome}' (expected one of: {', '.join(known)})")
         return outcome
 

@@ -19,18 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.measure.columns import column
 from sim.run.runner import RunResult, run
 from sim.scenario.schema import Scenario
-
-#: Which way is better: +1 more is better, -1 less is better. Outcomes not
-#: listed (such as counts of people referred) have no better direction.
-BETTER = {
-    "started": +1, "mean_wait_months": -1, "turned_away": -1, "reneged": -1, "dropped_out": -1,
-    "completed": +1, "placed": +1, "sustained": +1, "back_on_benefit": -1, "net_into_work": +1,
-    "slot_utilisation": +1, "waiting_at_horizon": -1,
-    "net_savings": +1, "gross_savings": +1, "total_costs": -1, "npv": +1, "benefit_cost_ratio": +1,
-    "cost_per_net_placement": -1, "break_even_month": -1,
-}
 
 
 @dataclass(frozen=True)
@@ -64,7 +55,7 @@ class Comparison:
                 a, b = base[outcome].to_numpy(dtype=float), other[outcome].to_numpy(dtype=float)
                 both = ~(np.isnan(a) | np.isnan(b))
                 rows.append({"scenario": alternative.scenario.name, "outcome": outcome,
-                             **_paired(a[both], b[both], BETTER.get(outcome))})
+                             **_paired(a[both], b[both], column(outcome).better or None)})
         return pd.DataFrame(rows)
 
 

@@ -30,16 +30,17 @@ import math
 import numpy as np
 from scipy import special
 
+from sim.measure import columns
 from sim.model.records import ReplicationRecords
 from sim.model.states import FINAL_STATES
 from sim.model.streams import RandomStreams
 from sim.scenario.schema import Scenario
 
 #: Columns added to replications.csv for a scenario with a caseload section.
-CASELOAD_OUTCOMES = ("left_assistance", "caseload_inflow", "caseload_other_outflow", "fewer_recipients")
+CASELOAD_OUTCOMES = columns.names(columns.CASELOAD)
 
 #: Added after the money columns when the scenario also has a budget.
-CASELOAD_MONEY_OUTCOMES = ("caseload_savings_per_year",)
+CASELOAD_MONEY_OUTCOMES = columns.names(columns.CASELOAD_MONEY)
 
 _EXITED = FINAL_STATES.index("exited")
 

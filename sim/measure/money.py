@@ -22,26 +22,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from sim.measure import columns
 from sim.model.states import FINAL_STATES
 from sim.scenario.schema import Scenario
 
 #: Columns added to replications.csv for a scenario with a budget.
-MONEY_OUTCOMES = (
-    "benefit_months_with",      # full-benefit months paid with the programme
-    "benefit_months_without",   # the same without it
-    "benefit_paid_with",        # euros, undiscounted
-    "benefit_paid_without",
-    "gross_savings",            # benefit not paid while in work found through the programme
-    "net_savings",              # benefit_paid_without - benefit_paid_with
-    "total_costs",
-    "discounted_net_savings",
-    "discounted_costs",
-    "npv",                      # discounted_net_savings - discounted_costs
-    "benefit_cost_ratio",       # discounted_net_savings / discounted_costs
-    "cost_per_placement",       # total_costs / placed
-    "cost_per_net_placement",   # total_costs / net_into_work
-    "break_even_month",         # first month with cumulative discounted net saving > 0 (NaN: none)
-)
+MONEY_OUTCOMES = columns.names(columns.MONEY)
 
 #: Columns of the monthly cashflow, per replication and month.
 CASHFLOW = ("benefit_with", "benefit_without", "net_savings", "costs", "discounted_net")

@@ -9,43 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.measure import columns
 from sim.model.records import ChunkRecords, ReplicationRecords, stack_records
 from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
 from sim.scenario.schema import Scenario
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 
-#: Columns of replications.csv, in order.
-OUTCOMES = (
-    "referred",                 # referred and assessed at intake
-    "not_accepted",             # refused at intake
-    "turned_away",              # accepted, but the waiting list was full
-    "reneged",                  # gave up waiting
-    "started",                  # took up a place in the first stage
-    "mean_wait_months",         # from referral to start, among those who started
-    "dropped_out",              # left a stage early
-    "completed",                # went through the programme to its end
-    "completed_no_job",         # completed, back to ordinary assistance
-    "exited",                   # completed, left the scope (moved, other benefit)
-    "left_for_own_job",         # left while waiting or in a stage: found work on their own
-    "placed",                   # found a job by the horizon
-    "placed_part_time",         # of whom part-time
-    "found_work_on_own",        # found work without the programme's help (while waiting, in a stage or after)
-    "found_work_without_programme",  # the same people without the programme: found work on their own
-    "net_into_work",            # placed + found_work_on_own - found_work_without_programme
-    "sustained",                # in work for at least employment.sustained_months
-    "back_on_benefit",          # placed, then lost the job before the horizon
-    "employed_at_horizon",      # placed and still in work at the horizon
-    "waiting_at_horizon",       # still on the waiting list at the horizon
-    "in_programme_at_horizon",  # in a stage (or between stages) at the horizon
-    "slot_utilisation",         # place-months used / offered, limited stages only
-)
+#: The programme's columns of replications.csv, in order (see sim.measure.columns).
+OUTCOMES = columns.names(columns.PROGRAMME)
 
 
 def stage_outcome_names(scenario: Scenario) -> tuple[str, ...]:
     """Per stage: people who entered it by the horizon, and placements routed
     from it (columns of replications.csv after OUTCOMES)."""
-    return tuple(name for stage in scenario.stages for name in (f"entered_{stage}", f"placed_from_{stage}"))
+    return columns.stage_columns(scenario.stages)
 
 
 def state_names(scenario: Scenario) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.analysis.compare import Comparison
+from sim.measure.columns import column
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import BAND_COLOUR, MUTED_COLOUR, Chart, save_figure
@@ -37,10 +38,6 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
     return write_atomically(folder, write)
 
 
-_UNITS = {"placed": "people", "net_into_work": "people", "sustained": "people", "mean_wait_months": "months",
-          "npv": "EUR"}
-
-
 def plot(comparison: Comparison) -> Figure:
     """Mean paired difference with its 95 % interval per outcome, and, thin,
     the interval the same runs would give without pairing."""
@@ -60,7 +57,7 @@ def plot(comparison: Comparison) -> Figure:
         axes.axvline(0, color="black", linewidth=1)
         axes.set_yticks(positions, names)
         axes.set_ylim(-0.7, len(names) - 0.3)
-        axes.set_title(f"{outcome.replace('_', ' ')}: difference from {baseline} ({_UNITS[outcome]})",
+        axes.set_title(f"{outcome.replace('_', ' ')}: difference from {baseline} ({column(outcome).unit})",
                        loc="left", fontsize="medium")
         axes.grid(axis="x", alpha=0.3)
     axes_column[0, 0].legend(loc="lower right", fontsize="small", bbox_to_anchor=(1, 1.25), ncol=2)

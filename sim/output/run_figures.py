@@ -10,19 +10,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.statistics import FAN_QUANTILES
+from sim.measure.columns import state_label
 from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
 from sim.run.runner import RunResult
 from sim.scenario.schema import Scenario
-
-_STATE_LABELS = {
-    "waiting_list": "Waiting list",
-    "between_stages": "Waiting between stages",
-    "employed_full_time": "In work, full-time",
-    "employed_part_time": "In work, part-time",
-    "in_work_found_on_own": "In work, found on own",
-    "back_on_assistance": "Back on ordinary assistance",
-    "exited": "Left scope (moved, other benefit)",
-}
 
 
 def save_all(result: RunResult, folder: Path) -> list[Path]:
@@ -76,7 +67,7 @@ def states_over_time(result: RunResult) -> Figure:
     axes_grid = figure.subplots(rows, columns, sharex=True, squeeze=False)
     for axes, index in zip(axes_grid.flat, shown):
         _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
-        axes.set_title(_label(result.states[index]))
+        axes.set_title(state_label(result.states[index]))
         axes.set_ylabel("people")
     for axes in list(axes_grid.flat)[len(shown):]:
         axes.set_visible(False)
@@ -152,10 +143,6 @@ def _histogram(axes, result: RunResult, outcome: str, scale: float = 1.0, bins: 
     values = values / scale
     edges = np.arange(values.min(), values.max() + 2) - 0.5 if bins is None else bins
     axes.hist(values, bins=edges, weights=weights, color=BAND_COLOUR, alpha=0.85)
-
-
-def _label(state: str) -> str:
-    return _STATE_LABELS.get(state, f"In stage: {state.replace('_', ' ')}")
 
 
 def _note_replications(axes, result: RunResult) -> None:

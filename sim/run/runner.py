@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from sim import limits
 from sim.analysis.statistics import TargetChance, chance_from_count, summarise, target_chance
 from sim.errors import ScenarioError
+from sim.measure.columns import column as column_of
 from sim.measure.money import CASHFLOW, calendar_years
 from sim.measure.outcomes import OUTCOMES, months, stage_outcome_names, state_names
 from sim.model.states import FINAL_STATES
@@ -209,10 +210,11 @@ def run(
 def outcome_table(scenario: Scenario, outcomes: np.ndarray, first_replication: int) -> pd.DataFrame:
     """Outcome rows as replications.csv has them: numbered, counts of people as integers."""
     columns = outcome_names(scenario)
-    counts = set(OUTCOMES + stage_outcome_names(scenario)) - {"mean_wait_months", "slot_utilisation"}
+    # The programme's people are whole numbers; the caseload's columns stay floats, as written since they came.
+    counted_in_people = {name for name in OUTCOMES + stage_outcome_names(scenario) if column_of(name).whole_people}
     table = {"replication": np.arange(first_replication, first_replication + len(outcomes))}
     for index, column in enumerate(columns):  # the rest are months, shares, euros
-        table[column] = outcomes[:, index].astype(np.int64) if column in counts else outcomes[:, index]
+        table[column] = outcomes[:, index].astype(np.int64) if column in counted_in_people else outcomes[:, index]
     return pd.DataFrame(table)
 
 
