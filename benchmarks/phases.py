@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/phases.py [scenario] [--replications 500] [--rounds 5]
 
-Times the steps of ``sim.model.simulate_chunk`` and the worker's counting
+Times the steps of ``sim.model.engine.simulate_chunk`` and the worker's counting
 separately (the scenario without its budget, as in bench_reference.py):
 drawing (streams and inverse transforms for the chunk), the runs (SimPy's
 event loop and the model's own bookkeeping), records, and counting outcomes

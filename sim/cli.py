@@ -901,7 +901,7 @@ def _refuse_too_large(scenario: Scenario, replications: int, workers: int | None
 
 @contextmanager
 def _destination(folder: Path) -> Iterator[folders.Claim]:
-    """Claim the results folder for the command (sim.folders): refused, it is
+    """Claim the results folder for the command (sim.output.folders): refused, it is
     one line and exit 2, before any work."""
     try:
         with folders.claimed(folder) as claim:

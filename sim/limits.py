@@ -43,7 +43,7 @@ MAX_EXTENDS = 10
 # --- scenarios -----------------------------------------------------------------------
 
 #: Five centuries: far beyond any programme, long enough for the steady
-#: state that checks against queueing theory need (sim.validation).
+#: state that checks against queueing theory need (sim.analysis.validation).
 MAX_MONTHS = 6000
 MAX_PLACES = 10_000_000
 MAX_REPLICATIONS = 10_000_000
@@ -92,7 +92,7 @@ MAIN_BYTES = 350e6
 COPIES_WHILE_WRITING = 3
 #: Share of the memory available at the start that a run may plan to use.
 MEMORY_SHARE = 0.8
-#: Bins of a distribution kept per series in a summary-only run (sim.aggregate).
+#: Bins of a distribution kept per series in a summary-only run (sim.run.aggregates).
 _BINS = 4096
 
 

@@ -1,7 +1,7 @@
 """Is scenario B really better than A? Paired comparison on common random numbers.
 
 All scenarios run with the same seed, so replication ``i`` of each sees the
-same people with the same luck (see ``sim.streams``): the difference between
+same people with the same luck (see ``sim.model.streams``): the difference between
 them in that replication is the effect of what the scenarios change, and the
 spread of the paired differences is far smaller than that of two independent
 runs. For each outcome this module gives the mean paired difference with its

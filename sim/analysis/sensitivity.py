@@ -1,7 +1,7 @@
 """Which uncertain assumption an outcome hangs on.
 
 Global sensitivity analysis over the scenario's uncertain parameters
-(``sim.uncertainty``), with SALib's designs and estimators on the unit cube
+(``sim.scenario.uncertain``), with SALib's designs and estimators on the unit cube
 of their quantiles:
 
 - ``sobol``: variance-based; the first-order index of a parameter is the

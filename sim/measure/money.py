@@ -1,7 +1,7 @@
 """Money: what the programme costs, what it saves on benefits, and whether it
 pays for itself, from the client records of one replication.
 
-It reads only the client columns (``sim.outcomes.client_columns``, or a
+It reads only the client columns (``sim.measure.outcomes.client_columns``, or a
 saved ``clients.parquet``), never the model, so budget figures can change
 without rerunning the simulation, and a run and ``pilotsim budget`` give the
 same answer. ``docs/budget.md`` explains every figure in plain words.

@@ -1,7 +1,7 @@
 """Each person's luck, for a chunk of consecutive replications.
 
 Every replication draws its uniforms from its own named streams
-(``sim.streams``): referral gaps, one block for each person's own draws
+(``sim.model.streams``): referral gaps, one block for each person's own draws
 (segment, intake, patience, job type, job loss), one per stage and visit
 number (time in the stage, dropout, time of dropout, route), and the own
 chance of finding work. Here they are turned into values by inverse
@@ -25,7 +25,7 @@ from sim.scenario.schema import Scenario, Stage
 JOB, BENEFIT, EXIT = -1, -2, -3
 _DESTINATION_CODES = {"job": JOB, "benefit": BENEFIT, "exit": EXIT}
 
-# The columns of the per-client random blocks (see sim.streams). Append new
+# The columns of the per-client random blocks (see sim.model.streams). Append new
 # kinds at the end: the order fixes which uniform each kind gets.
 CLIENT_DRAWS = ("segment", "intake", "patience", "job_type", "job_loss")
 STAGE_DRAWS = ("duration", "dropout", "dropout_time", "route")
@@ -104,7 +104,7 @@ class ChunkDraws:
             self.job_length = np.full(len(self.referral_time), np.inf)
 
         # The own chance of finding work: found once the hazard a person has
-        # been exposed to reaches this unit exponential draw (see sim.model).
+        # been exposed to reaches this unit exponential draw (see sim.model.engine).
         if scenario.counterfactual.own_job_hazard_per_month > 0:
             uniforms = np.concatenate([
                 streams.uniforms("own_job", self.people(position)) for position, streams in enumerate(self.streams)

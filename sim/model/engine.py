@@ -11,7 +11,7 @@ after the simulation from each person's own draws, as is the same person's
 course without the programme.
 
 Everything random is drawn up front, for a chunk of replications at once
-(``sim.draws``); each replication then runs on its own, and what happened is
+(``sim.model.draws``); each replication then runs on its own, and what happened is
 turned into records for the whole chunk (``simulate_chunk``). The event
 loop is SimPy's, but only moments when people compete for something are
 events: a place coming free while someone waits for it, and someone reaching

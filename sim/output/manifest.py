@@ -29,7 +29,7 @@ def write_manifest(folder: Path, fields: dict, command: list[str] | None) -> Non
     """manifest.json: what was run, the command that runs it again, the
     versions it ran with, and every file of the folder. Written last: the
     list of files is how pilotsim knows later that the folder is its own and
-    holds nothing of the user's (``sim.folders``)."""
+    holds nothing of the user's (``sim.output.folders``)."""
     files = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
     manifest = {
         **fields,

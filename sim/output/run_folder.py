@@ -1,7 +1,7 @@
 """Writing a run's results folder, all or nothing, and reading one back.
 
 Files are written to an empty folder that is put in place only when
-everything is written (``sim.folders``): an interrupted or failed run leaves
+everything is written (``sim.output.folders``): an interrupted or failed run leaves
 the previous results as they were and no half-written folder behind.
 """
 
@@ -37,7 +37,7 @@ def write_results(result: RunResult, folder: Path, command: list[str] | None = N
     """Write every output of ``result`` to ``folder`` and return it;
     ``extra_plots`` (file name: figure) go to plots/ beside the usual ones,
     ``provenance`` (e.g. the run a budget was recomputed from) to the manifest.
-    ``folder`` must be new or a results folder (``sim.folders``)."""
+    ``folder`` must be new or a results folder (``sim.output.folders``)."""
     return write_atomically(folder, lambda staging: _write_all(result, staging, command, extra_plots or {},
                                                                provenance or {}))
 

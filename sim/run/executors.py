@@ -1,6 +1,6 @@
 """Where chunks of replications run: local processes, or a Dask cluster.
 
-A run cuts its replications into chunks (``sim.runner``) and hands them to an
+A run cuts its replications into chunks (``sim.run.runner``) and hands them to an
 executor. Without anything said, each run opens a pool of local processes
 and closes it when done. A command that makes many runs (a sweep, a sizing,
 a calibration) opens one executor for all of them with ``using``, so that

@@ -1,7 +1,7 @@
 """Monte Carlo: many replications of one scenario, on one or many cores.
 
 Replication ``i`` depends only on the scenario, the root seed and ``i`` (see
-``sim.streams``), so replications are cut into chunks, run wherever there is
+``sim.model.streams``), so replications are cut into chunks, run wherever there is
 a free core, and put back in place by number: the result is bit for bit the
 same whatever the number of workers or the order chunks finish in. Each
 chunk reduces its replications to outcome rows and monthly counts before
@@ -124,7 +124,7 @@ def run(
     numbered from ``first_replication`` (to add replications to earlier ones).
 
     ``workers`` defaults to every core, unless an executor opened with
-    ``sim.executors.using`` is in force, which then runs the chunks.
+    ``sim.run.executors.using`` is in force, which then runs the chunks.
     ``chunk_size`` defaults to about CHUNK_SECONDS of work, timed on the first
     replications. ``on_progress`` is called in this process with the number
     of replications just finished.
@@ -136,7 +136,7 @@ def run(
     so a million replications fit in a few hundred MB.
 
     ``with_uncertainty`` draws the scenario's uncertain parameters anew for
-    each replication (``sim.uncertainty.drawn_for``), so the spread of the
+    each replication (``sim.scenario.uncertain.drawn_for``), so the spread of the
     outcomes shows what is not known as well as chance.
     """
     replications = scenario.replications if replications is None else replications
@@ -456,7 +456,7 @@ class ReplicationRows(_ChunkedParquet):
 
 class ClientRecords(_ChunkedParquet):
     """A run's client records (one row per referred person, see
-    ``sim.outcomes.client_columns``)."""
+    ``sim.measure.outcomes.client_columns``)."""
 
     file_name = "clients.parquet"
 

@@ -1,7 +1,7 @@
 """The ``budget`` section of a scenario: what benefits and the programme cost.
 
 Amounts are euros per person per month unless a field says otherwise. The
-accounting itself (``sim.accounting``) works from client records after the
+accounting itself (``sim.measure.money``) works from client records after the
 simulation, so these figures can change without rerunning it.
 """
 

@@ -145,7 +145,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
 def _read_one(path: Path) -> _Located:
     file = str(path)
     text = read_text(path)
-    check_plain(text, file)  # no tags, no alias bombs, no endless nesting: see sim.yaml_input
+    check_plain(text, file)  # no tags, no alias bombs, no endless nesting: see sim.scenario.safe_yaml
     yaml = YAML(typ="rt")  # round-trip keeps line numbers; it builds no Python objects
     yaml.allow_duplicate_keys = False
     try:

@@ -39,7 +39,7 @@ _SHARE_TOLERANCE = 1e-6
 
 class _Frozen(BaseModel):
     # Finite: an infinite horizon or rate would pass and crash the run.
-    # (Numbers refuse true and false themselves: sim.numbers.)
+    # (Numbers refuse true and false themselves: sim.scenario.numbers.)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
@@ -247,7 +247,7 @@ class Scenario(_Frozen):
     caseload: Caseload | None = None
     free: dict[str, FreeParameter] = Field(default_factory=dict)
     # Field path -> what is known of its value; each path must name a number
-    # of the scenario (checked by sim.scenario_file, one problem per path).
+    # of the scenario (checked by sim.scenario.files, one problem per path).
     uncertain: dict[str, Distribution] = Field(default_factory=dict)
 
     @field_validator("segments")

@@ -4,7 +4,7 @@ section of a scenario file).
 
 A set of values for them is a point in the unit cube: coordinate ``u`` of a
 parameter stands for the value at quantile ``u`` of its distribution. The
-sensitivity analysis samples the cube (``sim.sensitivity``); setting the
+sensitivity analysis samples the cube (``sim.analysis.sensitivity``); setting the
 values gives an ordinary scenario, checked like a file.
 """
 
