@@ -8,7 +8,19 @@ import numpy as np
 
 
 @dataclass(frozen=True)
-class ReplicationRecords:
+class _Records:
+    """The parts every record set has; times are months since month 0."""
+
+    horizon: float
+    stage_names: tuple[str, ...]
+    stage_slots: tuple[int | None, ...]
+    clients: dict[str, np.ndarray]
+    visits: dict[str, np.ndarray]
+    between_stages: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ReplicationRecords(_Records):
     """Who did what, when, in one replication. Times are months since month 0.
 
     ``clients`` has one entry per referred person (people the lifetime cap kept
@@ -17,29 +29,16 @@ class ReplicationRecords:
     A time of ``inf`` means "not before the horizon".
     """
 
-    horizon: float
-    stage_names: tuple[str, ...]
-    stage_slots: tuple[int | None, ...]
-    clients: dict[str, np.ndarray]
-    visits: dict[str, np.ndarray]
-    between_stages: dict[str, np.ndarray]
-
 
 _PARTS = ("clients", "visits", "between_stages")
 
 
 @dataclass(frozen=True)
-class ChunkRecords:
+class ChunkRecords(_Records):
     """The records of consecutive replications, each part end to end: rows
     ``row_offsets[part][i]`` to ``row_offsets[part][i + 1] - 1`` belong to the
     chunk's replication ``i``. Counting works on the whole chunk at once."""
 
-    horizon: float
-    stage_names: tuple[str, ...]
-    stage_slots: tuple[int | None, ...]
-    clients: dict[str, np.ndarray]
-    visits: dict[str, np.ndarray]
-    between_stages: dict[str, np.ndarray]
     row_offsets: dict[str, np.ndarray]
 
     @property
