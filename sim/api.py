@@ -1,4 +1,4 @@
-"""pilotsim from Python: the steps of the ``pilotsim`` command as functions.
+"""pilotsim from Python: everything the ``pilotsim`` command does, as functions.
 
     from sim import api as pilotsim
 
@@ -11,41 +11,80 @@
     pilotsim.figures(result)["placements.png"]                    # matplotlib figures
     pilotsim.save(result, "results/wider")                        # the folder `pilotsim run` writes
 
-Every function here is what the command runs; ``docs/api.md`` lists them
-with the command each one stands behind. Scenarios are frozen: ``change``
-gives a new one, checked like a file, and raises ``ScenarioError`` (one
-problem per line) when a value does not fit.
+Each command of ``pilotsim`` is two calls here: ``plan_<command>`` checks
+the request against the scenario and the machine (and refuses, with one
+problem per line, anything that would not run or would not fit) and
+decides what the command left open (the results folder, the replications
+to keep, whether a plain run goes beside an uncertain one); then
+``<command>_and_save`` runs the plan and writes its folder. The command
+line only reads options, shows progress and prints tables.
+
+Scenarios are frozen: ``change`` gives a new one, checked like a file, and
+raises ``ScenarioError`` (one problem per line) when a value does not fit.
+``docs/api.md`` lists the functions with the command each one stands behind.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
 
-from sim.analysis.backtests import backtest, load_observed
-from sim.analysis.calibration import calibrate
-from sim.analysis.compare import compare
-from sim.analysis.precision import replications_needed
-from sim.analysis.sensitivity import sensitivity
-from sim.analysis.sizing import size
-from sim.analysis.sweep import parse_target, parse_vary, sweep
-from sim.errors import ScenarioError
-from sim.output.run_figures import all_figures
-from sim.output.run_folder import recompute_budget, write_results
+from sim import limits
+from sim.analysis import precision as sequential
+from sim.analysis import sweep as sweeping
+from sim.analysis import validation
+from sim.analysis.backtests import Observed, backtest, load_observed, observed_folder
+from sim.analysis.calibration import CalibrationResult, calibrate, check_fit
+from sim.analysis.compare import Comparison, compare
+from sim.analysis.precision import PrecisionResult, replications_needed
+from sim.analysis.sensitivity import SensitivityResult, sensitivity
+from sim.analysis.sizing import SizingResult, size
+from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
+from sim.errors import Problem, ScenarioError
+from sim.output import folders
+from sim.output.calibration import write_calibration
+from sim.output.compare import write_comparison
+from sim.output.manifest import write_manifest
+from sim.output.precision import write_precision
+from sim.output.report import write_report
+from sim.output.run_figures import all_figures, chance_and_ignorance_plots
+from sim.output.run_folder import RunFolder, recompute_budget, write_results
+from sim.output.sensitivity import write_sensitivity
+from sim.output.sizing import write_sizing
+from sim.output.sweep import write_sweep
+from sim.run import executors
+from sim.run.executors import ExecutorUnavailable
 from sim.run.runner import RunResult, run
 from sim.scenario import shipped
 from sim.scenario.edit import with_changes
-from sim.scenario.files import load_scenario
-from sim.scenario.schema import Scenario
+from sim.scenario.files import load_scenario, parse_overrides
+from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
+from sim.scenario.uncertain import problems_at_the_edges
 
 __all__ = [
-    "Scenario", "RunResult", "ScenarioError",
-    "load", "change", "shipped_scenarios", "run", "figures", "save", "recompute_budget",
+    "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
+    "load", "change", "parse_changes", "shipped_scenarios", "run", "figures", "save", "recompute_budget",
     "compare", "sweep", "parse_vary", "parse_target", "size", "calibrate", "backtest", "load_observed",
-    "sensitivity", "replications_needed",
+    "sensitivity", "replications_needed", "write_report", "new_scenario", "using_executor",
+    "plan_run", "run_and_save", "plan_budget", "budget_and_save", "plan_compare", "compare_and_save",
+    "plan_sweep", "sweep_and_save", "plan_size", "size_and_save", "plan_calibrate", "calibrate_and_save",
+    "plan_sensitivity", "sensitivity_and_save", "plan_replications", "replications_and_save",
+    "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
 ]
+
+#: Runs larger than this keep distributions rather than every replication
+#: (100,000 replications of the reference keep about 2 GB per replication).
+SUMMARY_ONLY_ABOVE = 100_000
+
+#: The shipped scenario a command runs when none is named.
+REFERENCE = shipped.REFERENCE
 
 
 def load(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> Scenario:
@@ -74,3 +113,515 @@ def save(result: RunResult, folder: str | Path) -> Path:
     or a results folder pilotsim wrote, which is replaced once the new one
     is complete; anything else raises ``ScenarioError`` (docs/limits.md)."""
     return write_results(result, Path(folder), command=None)
+
+
+def parse_changes(assignments: list[str] | None) -> dict[str, Any]:
+    """``path=value`` texts as ``--set`` takes them (values read as YAML)."""
+    return parse_overrides(assignments or [])
+
+
+def new_scenario(name: str, path: str | Path | None = None) -> Path:
+    """Write a scenario file to start a programme of one's own: the reference
+    with all its comments, under ``name``, at ``path`` (default NAME.yaml).
+    A new file only: an existing one is never replaced."""
+    name = name.removesuffix(".yaml")
+    if not re.fullmatch(NAME_PATTERN, name) or len(name) > MAX_NAME_LENGTH:
+        raise ScenarioError([Problem(name, None, None, "", "a name must be lower-case letters, digits, '-', '_' or "
+                                                           f"'.', starting with a letter or digit, at most "
+                                                           f"{MAX_NAME_LENGTH} long")])
+    path = Path(path) if path is not None else Path(f"{name}.yaml")
+    if path.exists() or path.is_symlink():
+        raise ScenarioError([Problem(str(path), None, None, "", "already exists; give another name or --out FILE")])
+    text = shipped.starting_scenario(name)
+    return folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
+
+
+# --- what every command checks ----------------------------------------------------
+
+
+def default_folder(name: str) -> Path:
+    """``results/<name>``; names of several scenarios joined may be too long
+    for a file system: shortened, the name stays recognisable."""
+    if len(name.encode()) > folders.MAX_NAME_BYTES:
+        name = name[: folders.MAX_NAME_BYTES - 8] + "_etc"
+    return Path("results") / name
+
+
+def check_run_size(scenario: Scenario, replications: int, workers: int | None, keep_replications: bool,
+                   option: str) -> None:
+    """Refuse, before anything is claimed or started, a run that would not
+    fit the machine (sim.limits), and bad ``workers``. ``option`` names how
+    the replications were asked for, for the message."""
+    problems, _ = limits.worker_problems(workers)
+    if problems:  # the estimate would only repeat them in other words
+        raise ScenarioError(problems)
+    slots = workers or executors.cores()
+    _refuse(limits.estimate(scenario, replications, slots, keep_replications, option).problems())
+
+
+@contextmanager
+def using_executor(kind: str = "processes", workers: int | None = None, scheduler: str | None = None,
+                   warn: Callable[[str], None] | None = None) -> Iterator[None]:
+    """One executor for every run inside the block (processes, or a Dask
+    cluster); ``warn`` hears of more workers than cores."""
+    problems, warning = limits.worker_problems(workers)
+    _refuse(problems)
+    if warning and warn is not None:
+        warn(warning)
+    with executors.using(kind, workers, scheduler):
+        yield
+
+
+def _refuse(problems: list[Problem]) -> None:
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _target(text: str | None, scenario: Scenario) -> tuple[str, float] | None:
+    """A target as OUTCOME>=VALUE, else the scenario's own."""
+    if text:
+        return parse_target(text, scenario)
+    return ("placed", float(scenario.target.placed)) if scenario.target.placed is not None else None
+
+
+# --- run ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    scenario: Scenario
+    replications: int
+    seed: int | None
+    workers: int | None
+    keep_clients: bool
+    per_replication: bool    # else only distributions are kept (memory stays flat)
+    with_uncertainty: bool
+    folder: Path
+
+    @property
+    def with_chance_alone(self) -> bool:
+        """With uncertainty, a plain run on the same numbers shows what chance alone does."""
+        return self.with_uncertainty and self.per_replication
+
+    @property
+    def total(self) -> int:
+        """Replications run in all."""
+        return self.replications * (2 if self.with_chance_alone else 1)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    result: RunResult
+    chance_alone: RunResult | None  # the plain run beside an uncertain one
+    folder: Path
+
+
+def plan_run(scenario: Scenario, replications: int | None = None, seed: int | None = None,
+             workers: int | None = None, keep_clients: bool | None = None, per_replication: bool | None = None,
+             with_uncertainty: bool = False, folder: str | Path | None = None, option: str | None = None) -> RunPlan:
+    """Check a run and decide its defaults: the scenario's replications;
+    every replication kept up to SUMMARY_ONLY_ABOVE; client records kept
+    when there is a budget (so the money can be recomputed); the folder
+    results/<scenario name>."""
+    if with_uncertainty and not scenario.uncertain:
+        raise ScenarioError([Problem("--with-uncertainty", None, None, "",
+                                     f"scenario {scenario.name} names no uncertain parameters (an uncertain: "
+                                     "section; see docs/sensitivity.md)")])
+    if with_uncertainty:
+        _refuse(problems_at_the_edges(scenario))
+    count = replications or scenario.replications
+    if per_replication is None:
+        per_replication = count <= SUMMARY_ONLY_ABOVE
+    if keep_clients is None:
+        keep_clients = scenario.budget is not None and per_replication
+    check_run_size(scenario, count, workers, per_replication, option or f"-n {count}")
+    return RunPlan(scenario, count, seed, workers, keep_clients, per_replication, with_uncertainty,
+                   Path(folder) if folder is not None else default_folder(scenario.name))
+
+
+def run_and_save(plan: RunPlan, command: list[str] | None = None,
+                 on_progress: Callable[[int], None] | None = None) -> RunOutcome:
+    """Run the plan and write its results folder."""
+    with folders.claimed(plan.folder):
+        chance_alone = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers,
+                           on_progress=on_progress) if plan.with_chance_alone else None
+        result = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers,
+                     keep_clients=plan.keep_clients, keep_replications=plan.per_replication,
+                     on_progress=on_progress, with_uncertainty=plan.with_uncertainty)
+        extra = (chance_and_ignorance_plots(chance_alone.outcomes, result.outcomes, plan.scenario)
+                 if chance_alone is not None else {})
+        write_results(result, plan.folder, command=command, extra_plots=extra)
+    return RunOutcome(result, chance_alone, plan.folder)
+
+
+# --- budget -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    run_folder: Path
+    changes: dict[str, Any]
+    folder: Path
+
+
+def plan_budget(run_folder: str | Path, changes: dict[str, Any] | None = None,
+                folder: str | Path | None = None) -> BudgetPlan:
+    """The money of a saved run again, into a new folder (default: beside the
+    run, its name with _budget). The run itself is never changed."""
+    RunFolder.open(Path(run_folder))  # a folder that is no run is said before anything is made
+    resolved = Path(run_folder).resolve()
+    folder = Path(folder) if folder is not None else resolved.with_name(resolved.name + "_budget")
+    if folder.resolve() == resolved or resolved in folder.resolve().parents:
+        raise ScenarioError([Problem(f"--out {folder}", None, None, "",
+                                     "is the run's own folder or inside it; budget writes a new folder beside the "
+                                     "run and never changes the run")])
+    return BudgetPlan(Path(run_folder), dict(changes or {}), folder)
+
+
+def budget_and_save(plan: BudgetPlan, command: list[str] | None = None) -> RunResult:
+    with folders.claimed(plan.folder):
+        result = recompute_budget(plan.run_folder, plan.changes)
+        write_results(result, plan.folder, command, provenance={"recomputed_from": str(plan.run_folder)})
+    return result
+
+
+# --- compare ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComparePlan:
+    scenarios: tuple[Scenario, ...]
+    replications: int
+    seed: int | None
+    workers: int | None
+    folder: Path
+
+    @property
+    def total(self) -> int:
+        return self.replications * len(self.scenarios)
+
+
+def plan_compare(scenarios: list[Scenario], replications: int | None = None, seed: int | None = None,
+                 workers: int | None = None, folder: str | Path | None = None) -> ComparePlan:
+    if len(scenarios) < 2:
+        raise ScenarioError([Problem("compare", None, None, "", "needs at least two scenarios")])
+    names = [scenario.name for scenario in scenarios]
+    if len(set(names)) < len(names):
+        raise ScenarioError([Problem("compare", None, None, "",
+                                     f"scenarios must have different names, got {', '.join(names)}")])
+    count = replications or scenarios[0].replications
+    for scenario in scenarios:  # the tables of every scenario are kept to the end
+        check_run_size(scenario, count * len(scenarios), workers, True, f"-n {count}")
+    folder = Path(folder) if folder is not None else default_folder("compare_" + "_".join(names))
+    return ComparePlan(tuple(scenarios), count, seed, workers, folder)
+
+
+def compare_and_save(plan: ComparePlan, command: list[str] | None = None,
+                     on_progress: Callable[[int], None] | None = None) -> Comparison:
+    with folders.claimed(plan.folder):
+        comparison = compare(list(plan.scenarios), plan.replications, seed=plan.seed, workers=plan.workers,
+                             on_progress=on_progress)
+        write_comparison(comparison, plan.folder, command=command)
+    return comparison
+
+
+# --- sweep --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    base: Scenario
+    varied: tuple[Varied, ...]
+    design: str                  # grid or lhs
+    points: tuple[dict[str, float], ...]
+    replications: int
+    seed: int
+    target: tuple[str, float] | None
+    workers: int | None
+    folder: Path
+
+    @property
+    def total(self) -> int:
+        return len(self.points) * self.replications
+
+
+def plan_sweep(base: Scenario, vary: list[str], design: str = "grid", points: int = 20, replications: int = 200,
+               seed: int | None = None, target: str | None = None, workers: int | None = None,
+               folder: str | Path | None = None) -> SweepPlan:
+    """Every point is made and checked before any runs."""
+    if design not in ("grid", "lhs"):
+        raise ScenarioError([Problem(f"--design {design}", None, None, "", "expected grid or lhs")])
+    varied = [parse_vary(text, base) for text in vary]
+    count = 1
+    for one in varied:
+        count *= len(one.values)
+    count = count if design == "grid" else points
+    _refuse(limits.too_many_points(count, "--vary " + " --vary ".join(vary))
+            + limits.too_many_replications(count * replications, f"-n {replications}"))
+    chosen_target = _target(target, base)
+    seed = base.seed if seed is None else seed
+    grid_points = sweeping.grid(varied) if design == "grid" else sweeping.latin_hypercube(varied, points, seed)
+    for point in grid_points:
+        check_run_size(sweeping.scenario_at(base, point, varied), replications, workers, True, f"-n {replications}")
+    folder = Path(folder) if folder is not None else default_folder(f"sweep_{base.name}")
+    return SweepPlan(base, tuple(varied), design, tuple(grid_points), replications, seed, chosen_target, workers,
+                     folder)
+
+
+def sweep_and_save(plan: SweepPlan, command: list[str] | None = None,
+                   on_point: Callable[[int, int, bool], None] | None = None,
+                   on_progress: Callable[[int], None] | None = None):
+    """Run every point and write the folder; returns the result and its
+    per-point summary. Finished points are kept beside the folder until the
+    sweep is complete, so that an interrupted sweep continues where it
+    stopped when run again."""
+    with folders.claimed(plan.folder) as claim:
+        work = claim.path.with_name(f".{claim.path.name}.work")
+        result = sweep(plan.base, list(plan.varied), list(plan.points), plan.replications, plan.seed, work,
+                       workers=plan.workers, on_point=on_point, on_progress=on_progress)
+        summary = sweeping.point_summary(result, plan.target)
+        write_sweep(result, summary, plan.target, plan.folder, command, plan.design)
+    shutil.rmtree(work, ignore_errors=True)
+    return result, summary
+
+
+# --- size ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizePlan:
+    base: Scenario
+    varied: Varied
+    target: tuple[str, float]
+    confidence: float
+    by_month: float | None
+    minimise: str | None
+    replications: int
+    max_replications: int
+    seed: int
+    workers: int | None
+    folder: Path
+
+
+def plan_size(base: Scenario, vary: str, target: str | None = None, confidence: float = 0.8,
+              by_month: float | None = None, minimise: str | None = None, replications: int = 200,
+              max_replications: int = 6400, seed: int | None = None, workers: int | None = None,
+              folder: str | Path | None = None) -> SizePlan:
+    """``vary`` is PATH=LOW:HIGH, whole numbers; both ends must make a
+    scenario that can run."""
+    path, _, spec = vary.partition("=")
+    try:
+        low, high = (int(part) for part in spec.split(":"))
+        if not 0 <= low < high:
+            raise ValueError
+    except ValueError:
+        raise ScenarioError([Problem(f"--vary {vary}", None, None, "",
+                                     "expected PATH=LOW:HIGH with whole numbers, LOW < HIGH")]) from None
+    varied = sweeping.whole_number_range(path, low, high, base)
+    chosen_target = _target(target, base)
+    if chosen_target is None:
+        raise ScenarioError([Problem("--target", None, None, "", "give a target, e.g. placed>=78")])
+    _refuse(limits.too_many_replications(max_replications, f"--max-replications {max_replications}"))
+    for end in (low, high):
+        check_run_size(sweeping.scenario_at(base, {path: end}, [varied]), max_replications, workers, True,
+                       f"--max-replications {max_replications}")
+    folder = Path(folder) if folder is not None else default_folder(f"size_{base.name}")
+    return SizePlan(base, varied, chosen_target, confidence, by_month, minimise, replications, max_replications,
+                    base.seed if seed is None else seed, workers, folder)
+
+
+def size_and_save(plan: SizePlan, command: list[str] | None = None, on_probe=None) -> SizingResult:
+    with folders.claimed(plan.folder):
+        result = size(plan.base, plan.varied, plan.target, plan.confidence, seed=plan.seed, by_month=plan.by_month,
+                      start_replications=plan.replications, max_replications=plan.max_replications,
+                      workers=plan.workers, minimise=plan.minimise, on_probe=on_probe)
+        write_sizing(result, plan.base, plan.folder, command)
+    return result
+
+
+# --- calibrate ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalibratePlan:
+    base: Scenario
+    file: Path                   # the scenario's file, which the fitted one extends
+    observed: Observed
+    samples: int
+    replications: int
+    accept: float
+    seed: int | None
+    workers: int | None
+    folder: Path
+
+
+def plan_calibrate(name_or_path: str, base: Scenario, observed: str | Path | None = None, samples: int = 60,
+                   replications: int = 100, accept: float = 0.1, seed: int | None = None,
+                   workers: int | None = None, folder: str | Path | None = None) -> CalibratePlan:
+    """``observed`` defaults to scenarios/observed/<scenario name>.yaml."""
+    path = shipped.resolve(name_or_path)
+    figures = load_observed(observed or observed_folder() / f"{base.name}.yaml")
+    if not base.free:
+        raise ScenarioError([Problem(str(path), None, None, "free",
+                                     "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
+                                     "{low: 5, high: 15}}")])
+    _refuse(limits.too_many_points(samples, f"--samples {samples}")
+            + limits.too_many_replications(samples * replications, f"-n {replications}"))
+    check_run_size(base, replications, workers, True, f"-n {replications}")
+    folder = Path(folder) if folder is not None else default_folder(f"calibrate_{base.name}")
+    return CalibratePlan(base, path, figures, samples, replications, accept, seed, workers, folder)
+
+
+def calibrate_and_save(plan: CalibratePlan, command: list[str] | None = None,
+                       on_candidate: Callable[[int, int], None] | None = None):
+    """The fit, then the published figures against the fitted scenario;
+    returns both."""
+    with folders.claimed(plan.folder):
+        result: CalibrationResult = calibrate(plan.base, plan.observed, plan.samples, plan.replications,
+                                              plan.accept, plan.seed, plan.workers, on_candidate=on_candidate)
+        check = check_fit(result, workers=plan.workers)
+        write_calibration(result, check, str(plan.file), plan.folder, command)
+    return result, check
+
+
+# --- sensitivity --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SensitivityPlan:
+    base: Scenario
+    method: str
+    samples: int
+    outcomes: tuple[str, ...]
+    replications: int
+    seed: int
+    workers: int | None
+    folder: Path
+
+
+def plan_sensitivity(base: Scenario, method: str = "sobol", samples: int = 64, outcomes: list[str] | None = None,
+                     replications: int = 20, seed: int | None = None, workers: int | None = None,
+                     folder: str | Path | None = None) -> SensitivityPlan:
+    """Outcomes default to placed, and npv when the scenario has a budget.
+    The request and every design point are checked again before anything
+    runs (``sensitivity``)."""
+    chosen = tuple(outcomes or (["placed", "npv"] if base.budget is not None else ["placed"]))
+    points = samples * (len(base.uncertain) + (2 if method == "sobol" else 1))
+    _refuse(limits.too_many_points(points, f"--samples {samples}")
+            + limits.too_many_replications(points * replications, f"-n {replications}"))
+    check_run_size(base, replications, workers, True, f"-n {replications}")
+    folder = Path(folder) if folder is not None else default_folder(f"sensitivity_{base.name}")
+    return SensitivityPlan(base, method, samples, chosen, replications, base.seed if seed is None else seed,
+                           workers, folder)
+
+
+def sensitivity_and_save(plan: SensitivityPlan, command: list[str] | None = None,
+                         on_point: Callable[[int, int], None] | None = None) -> SensitivityResult:
+    with folders.claimed(plan.folder):
+        result = sensitivity(plan.base, plan.method, plan.samples, plan.outcomes, plan.replications, plan.seed,
+                             plan.workers, on_point=on_point)
+        write_sensitivity(result, plan.folder, command)
+    return result
+
+
+# --- replications -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicationsPlan:
+    base: Scenario
+    outcomes: tuple[str, ...]
+    precision: float
+    maximum: int
+    seed: int | None
+    workers: int | None
+    folder: Path
+
+
+def plan_replications(base: Scenario, outcomes: list[str] | None = None, precision: float = 0.02,
+                      maximum: int = 10_000, seed: int | None = None, workers: int | None = None,
+                      folder: str | Path | None = None) -> ReplicationsPlan:
+    _refuse(limits.too_many_replications(maximum, f"--max {maximum}"))
+    # Replications run in batches; what is kept of all of them is a column per outcome.
+    check_run_size(base, min(maximum, max(sequential.BATCH, sequential.FIRST)), workers, True, f"--max {maximum}")
+    folder = Path(folder) if folder is not None else default_folder(f"replications_{base.name}")
+    return ReplicationsPlan(base, tuple(outcomes or ["placed"]), precision, maximum, seed, workers, folder)
+
+
+def replications_and_save(plan: ReplicationsPlan, command: list[str] | None = None,
+                          on_progress: Callable[[int], None] | None = None) -> PrecisionResult:
+    with folders.claimed(plan.folder):
+        result = replications_needed(plan.base, plan.outcomes, plan.precision, plan.maximum, plan.seed,
+                                     plan.workers, on_progress=on_progress)
+        write_precision(result, plan.folder, command)
+    return result
+
+
+# --- validation ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    backtests: list[tuple[Observed, Any]]   # published figures and the model against them
+    checks: list[validation.Check]          # against exact results
+    folder: Path
+
+    @property
+    def figures(self) -> int:
+        return sum(len(table) for _, table in self.backtests)
+
+    @property
+    def figures_outside(self) -> int:
+        return sum(int((~table["within_90"]).sum()) for _, table in self.backtests)
+
+    @property
+    def checks_failed(self) -> int:
+        return sum(not check.passed for check in self.checks)
+
+
+def validation_report(folder: str | Path | None = None, replications: int = 1000, command: list[str] | None = None,
+                      on_step: Callable[[str], None] | None = None) -> ValidationReport:
+    """Back-test every shipped scenario with published figures, check the
+    model against exact results, and write validation.md (default folder
+    results/validation)."""
+    folder = Path(folder) if folder is not None else default_folder("validation")
+    step = on_step or (lambda _: None)
+    with folders.claimed(folder):
+        backtests = []
+        for observed_path in sorted(observed_folder().glob("*.yaml")):
+            observed = load_observed(observed_path)
+            step(f"back-test: {observed.scenario}")
+            table = backtest(load_scenario(shipped.resolve(observed.scenario)), observed, replications)
+            backtests.append((observed, table))
+        step("checks against exact results...")
+        binomial, chi_square_p = validation.binomial_checks()
+        checks = [*binomial, validation.erlang_c_check(), *validation.littles_law_checks()]
+        text = validation.report(backtests, checks, chi_square_p, replications)
+
+        def write(staging: Path) -> None:
+            (staging / "validation.md").write_text(text, encoding="utf-8")
+            write_manifest(staging, {"replications": replications}, command)
+
+        folders.write_atomically(folder, write)
+    return ValidationReport(backtests, checks, folder)
+
+
+@contextmanager
+def claim(folder: str | Path) -> Iterator[None]:
+    """Hold ``folder`` from now until the block ends: refused (one problem,
+    ``ScenarioError``) if it is not a new path or a folder pilotsim wrote, and
+    no other pilotsim command may write there meanwhile. The ``*_and_save``
+    functions claim their folder themselves; claiming it earlier, before an
+    executor starts, refuses a bad folder before any work."""
+    with folders.claimed(folder):
+        yield
+
+
+def results_put_in_place() -> list[Path]:
+    """Every folder or file this process has put in place so far, oldest first."""
+    return list(folders.put_in_place_so_far)
+
+
+def shipped_descriptions() -> dict[str, str]:
+    """The shipped scenarios, each with the first line of its description."""
+    return {path.stem: shipped.one_line_description(path) for path in shipped.shipped_scenarios()}

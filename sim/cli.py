@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-import re
 import shlex
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,14 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sim import limits
-from sim.errors import Problem, ScenarioError
+from sim import api
+from sim.api import Problem, ScenarioError
 from sim.measure import columns
-from sim.output import folders
-from sim.run import executors
-from sim.scenario import shipped
-from sim.scenario.files import load_scenario, parse_overrides
-from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 
 try:  # Typer from 0.2x carries its own copy of click
     from typer._click import exceptions as click_exceptions
@@ -49,6 +43,25 @@ app = typer.Typer(
 out = Console(markup=False, emoji=False, highlight=False)
 err = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
+
+def command(*args, **kwargs):
+    """A pilotsim command. Whatever problem the API finds in the request (a
+    scenario, an option, a folder, an executor that cannot be had) is one
+    line per problem on standard error and exit status 2, in every command
+    alike."""
+    def register(function):
+        @functools.wraps(function)
+        def answered(*call_args, **call_kwargs):
+            try:
+                return function(*call_args, **call_kwargs)
+            except ScenarioError as error:
+                _exit_with(error.problems)
+            except api.ExecutorUnavailable as error:
+                err.print(str(error), soft_wrap=True)
+                raise typer.Exit(2) from None
+        return app.command(*args, **kwargs)(answered)
+    return register
+
 #: The --set option, shared by every command that reads a scenario.
 SetOption = Annotated[
     Optional[list[str]],
@@ -59,7 +72,7 @@ SetOption = Annotated[
 WorkersOption = Annotated[
     Optional[int], typer.Option("--workers", "-w", min=1, metavar="N",
                                 help="Processes to use (default: all cores; at most "
-                                     f"{limits.MAX_WORKERS_PER_CORE} per core).")
+                                     f"{api.limits.MAX_WORKERS_PER_CORE} per core).")
 ]
 ExecutorOption = Annotated[
     str, typer.Option("--executor", envvar="PILOTSIM_EXECUTOR",
@@ -77,15 +90,12 @@ SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, metavar="N",
 OUT_RULE = ("A new path, or a folder pilotsim wrote (replaced when the new results are complete); anything else "
             "is refused.")
 
-#: Runs larger than this keep distributions rather than every replication
-#: (100,000 replications of the reference keep about 2 GB per replication).
-SUMMARY_ONLY_ABOVE = 100_000
 
-@app.command(short_help="Run a scenario many times: tables, a summary and plots.")
+@command(short_help="Run a scenario many times: tables, a summary and plots.")
 def run(
     scenario: Annotated[
         Optional[str],
-        typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: {shipped.REFERENCE}."),
+        typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: {api.REFERENCE}."),
     ] = None,
     replications: Annotated[
         Optional[int], typer.Option("-n", "--replications", min=1, metavar="N",
@@ -108,7 +118,7 @@ def run(
                      help="Keep every replication's monthly counts and cashflow (timeseries.parquet, "
                           "cashflow.parquet, replications.csv), or only their distributions "
                           f"(timeseries_summary.csv, replications.parquet; memory stays flat). Default: per "
-                          f"replication up to {SUMMARY_ONLY_ABOVE:,} replications.", show_default=False),
+                          f"replication up to {api.SUMMARY_ONLY_ABOVE:,} replications.", show_default=False),
     ] = None,
     with_uncertainty: Annotated[
         bool, typer.Option("--with-uncertainty",
@@ -121,41 +131,14 @@ def run(
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
-    from sim.output.run_figures import chance_and_ignorance_plots as plot_chance_and_ignorance
-    from sim.output.run_folder import write_results
-    from sim.run.runner import run as run_replications
-
-    loaded = _load_or_exit(scenario or shipped.REFERENCE, overrides)
-    if with_uncertainty and not loaded.uncertain:
-        _exit_with([Problem("--with-uncertainty", None, None, "",
-                            f"scenario {loaded.name} names no uncertain parameters (an uncertain: section; see "
-                            "docs/sensitivity.md)")])
-    if with_uncertainty:
-        from sim.scenario.uncertain import problems_at_the_edges
-
-        _exit_if(problems_at_the_edges(loaded))
-    count = replications or loaded.replications
-    if per_replication is None:
-        per_replication = count <= SUMMARY_ONLY_ABOVE
-    if keep_clients is None:
-        keep_clients = loaded.budget is not None and per_replication
-    _refuse_too_large(loaded, count, workers, per_replication, f"-n {count}" if replications else "replications")
-    # With uncertainty, a plain run on the same numbers shows what chance alone does.
-    compared = with_uncertainty and per_replication
-    folder = out_dir or Path("results") / loaded.name
-    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+    loaded = _load(scenario or api.REFERENCE, overrides)
+    plan = api.plan_run(loaded, replications, seed, workers, keep_clients, per_replication, with_uncertainty, out_dir,
+                        option=f"-n {replications}" if replications else "replications")
+    with _interrupts(), api.claim(plan.folder), _executor(executor, workers, scheduler):
         with _progress() as progress:
-            task = progress.add_task(f"{loaded.name}", total=count * (2 if compared else 1))
-            chance_only = run_replications(
-                loaded, count, seed=seed, workers=workers, on_progress=lambda done: progress.advance(task, done),
-            ) if compared else None
-            result = run_replications(
-                loaded, count, seed=seed, workers=workers, keep_clients=keep_clients,
-                keep_replications=per_replication, on_progress=lambda done: progress.advance(task, done),
-                with_uncertainty=with_uncertainty,
-            )
-        extra = (plot_chance_and_ignorance(chance_only.outcomes, result.outcomes, loaded) if compared else {})
-        write_results(result, folder, command=_command(), extra_plots=extra)
+            task = progress.add_task(f"{loaded.name}", total=plan.total)
+            result = api.run_and_save(plan, _command(), on_progress=lambda done: progress.advance(task, done)).result
+    folder = plan.folder
 
     summary = result.summary()
     headline = columns.HEADLINE + (columns.MONEY_HEADLINE if loaded.budget is not None else ())
@@ -180,7 +163,7 @@ def run(
         )
     out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
     _warn_if_imprecise(summary, ["placed", "npv"] if loaded.budget is not None else ["placed"],
-                       scenario or shipped.REFERENCE, overrides or [])
+                       scenario or api.REFERENCE, overrides or [])
 
 
 #: Above this half-width of the 95 % interval, as a share of the mean, a run's
@@ -203,7 +186,7 @@ def _warn_if_imprecise(summary, outcomes: list[str], scenario: str, overrides: l
                       f"{IMPRECISE_ABOVE:.0%}; run more replications ({suggestion} says how many).", soft_wrap=True)
 
 
-@app.command(short_help="Recompute the money of a run, without simulating again.")
+@command(short_help="Recompute the money of a run, without simulating again.")
 def budget(
     results_dir: Annotated[Path, typer.Argument(metavar="RESULTS", help="A results folder written by pilotsim run.")],
     overrides: Annotated[
@@ -219,25 +202,11 @@ def budget(
 ) -> None:
     """Recompute the money of a run from its client records, without simulating
     again, and write the run's results with the new money to a new folder."""
-    from sim.output.run_folder import RunFolder, recompute_budget, write_results
+    plan = api.plan_budget(results_dir, api.parse_changes(overrides), out_dir)
+    folder = plan.folder
+    with _interrupts(), api.claim(folder):
+        result = api.budget_and_save(plan, _command())
 
-    changes = _overrides_or_exit(overrides)
-    try:
-        RunFolder.open(results_dir)  # a folder that is no run is said before anything is made
-    except ScenarioError as error:
-        _exit_with(error.problems)
-    run_folder = results_dir.resolve()
-    folder = out_dir or run_folder.with_name(run_folder.name + "_budget")
-    if folder.resolve() == run_folder or run_folder in folder.resolve().parents:
-        _exit_with([Problem(f"--out {folder}", None, None, "",
-                            "is the run's own folder or inside it; budget writes a new folder beside the run and "
-                            "never changes the run")])
-    with _interrupts(), _destination(folder):
-        try:
-            result = recompute_budget(results_dir, changes)
-        except ScenarioError as error:
-            _exit_with(error.problems)
-        write_results(result, folder, _command(), provenance={"recomputed_from": str(results_dir)})
     summary = result.summary()
     out.print(_headline_table(result.scenario, summary, columns.MONEY_HEADLINE,
                               f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
@@ -246,7 +215,7 @@ def budget(
               soft_wrap=True)
 
 
-@app.command(short_help="Compare scenarios on the same random numbers.")
+@command(short_help="Compare scenarios on the same random numbers.")
 def compare(
     scenarios: Annotated[list[str], typer.Argument(help="Two or more scenarios; the first is the baseline.")],
     replications: Annotated[
@@ -266,26 +235,13 @@ def compare(
 ) -> None:
     """Compare scenarios on the same random numbers: paired differences, their
     confidence intervals, and the chance each beats the first."""
-    from sim.analysis.compare import compare as compare_scenarios
-    from sim.output.compare import write_comparison
-
-    if len(scenarios) < 2:
-        _exit_with([Problem("compare", None, None, "", "needs at least two scenarios")])
-    loaded = [_load_or_exit(name, overrides) for name in scenarios]
-    names = [scenario.name for scenario in loaded]
-    if len(set(names)) < len(names):
-        _exit_with([Problem("compare", None, None, "",
-                            f"scenarios must have different names, got {', '.join(names)}")])
-    count = replications or loaded[0].replications
-    for scenario in loaded:  # the tables of every scenario are kept to the end
-        _refuse_too_large(scenario, count * len(loaded), workers, True, f"-n {count}")
-    folder = out_dir or Path("results") / _folder_name("compare_" + "_".join(names))
-    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+    plan = api.plan_compare([_load(name, overrides) for name in scenarios], replications, seed, workers, out_dir)
+    names, count, folder = [scenario.name for scenario in plan.scenarios], plan.replications, plan.folder
+    with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler):
         with _progress() as progress:
-            task = progress.add_task("comparing", total=count * len(loaded))
-            comparison = compare_scenarios(loaded, count, seed=seed, workers=workers,
-                                           on_progress=lambda done: progress.advance(task, done))
-        write_comparison(comparison, folder, command=_command())
+            task = progress.add_task("comparing", total=plan.total)
+            comparison = api.compare_and_save(plan, _command(), on_progress=lambda done: progress.advance(task, done))
+
     summary = comparison.summary()
     for alternative in comparison.alternatives:
         rows = summary[summary["scenario"] == alternative.scenario.name].drop(columns="scenario").set_index("outcome")
@@ -309,14 +265,14 @@ def compare(
     out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
-@app.command(short_help="Run a scenario at many values of some of its fields.")
+@command(short_help="Run a scenario at many values of some of its fields.")
 def sweep(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     vary: Annotated[
         list[str],
         typer.Option("--vary", metavar="PATH=SPEC",
                      help="A field and its values: low:high:step (ends included) or v1,v2,... (repeatable; at most "
-                          f"{limits.MAX_POINTS:,} points in all)."),
+                          f"{api.limits.MAX_POINTS:,} points in all)."),
     ],
     design: Annotated[
         str, typer.Option("--design", help="grid: every combination; lhs: a Latin hypercube of --points points.")
@@ -341,57 +297,29 @@ def sweep(
 ) -> None:
     """Run a scenario at many values of some of its fields, on the same random
     numbers. Interrupted sweeps continue where they stopped when run again."""
-    from sim.analysis import sweep as sweeping
-    from sim.output.sweep import write_sweep
-
-    base = _load_or_exit(scenario, overrides)
-    if design not in ("grid", "lhs"):
-        _exit_with([Problem(f"--design {design}", None, None, "", "expected grid or lhs")])
-    try:
-        varied = [sweeping.parse_vary(text, base) for text in vary]
-        count = math.prod(len(v.values) for v in varied) if design == "grid" else points
-        problems = limits.too_many_points(count, "--vary " + " --vary ".join(vary))
-        problems += limits.too_many_replications(count * replications, f"-n {replications}")
-        if problems:
-            raise ScenarioError(problems)
-        chosen_target = sweeping.parse_target(target, base) if target else (
-            ("placed", float(base.target.placed)) if base.target.placed is not None else None)
-        seed = base.seed if seed is None else seed
-        grid_points = (sweeping.grid(varied) if design == "grid"
-                       else sweeping.latin_hypercube(varied, points, seed))
-        for point in grid_points:  # every point must make a valid scenario before anything runs
-            _refuse_too_large(sweeping.scenario_at(base, point, varied), replications, workers, True,
-                              f"-n {replications}")
-    except ScenarioError as error:
-        _exit_with(error.problems)
-    folder = out_dir or Path("results") / _folder_name(f"sweep_{base.name}")
+    plan = api.plan_sweep(_load(scenario, overrides), vary, design, points, replications, seed, target, workers,
+                          out_dir)
+    varied, chosen_target, folder = plan.varied, plan.target, plan.folder
     done_points = 0
 
     def interrupted() -> str:
-        return (f"Interrupted after {done_points} of {len(grid_points)} points; the finished points are kept: "
+        return (f"Interrupted after {done_points} of {len(plan.points)} points; the finished points are kept: "
                 "run the same command again to continue.")
 
-    with _interrupts(interrupted), _destination(folder) as claim, _executor(executor, workers, scheduler):
-        # Finished points are kept here until the sweep is complete, so that
-        # an interrupted sweep continues where it stopped.
-        work = claim.path.with_name(f".{claim.path.name}.work")
+    def on_point(done: int, total: int, resumed: bool) -> None:
+        nonlocal done_points
+        done_points = done
+
+    with _interrupts(interrupted), api.claim(folder), _executor(executor, workers, scheduler):
         with _progress() as progress:
-            task = progress.add_task(f"{len(grid_points)} points", total=len(grid_points) * replications)
-
-            def on_point(done: int, total: int, resumed: bool) -> None:
-                nonlocal done_points
-                done_points = done
-
-            result = sweeping.sweep(base, varied, grid_points, replications, seed, work, workers=workers,
-                                    on_point=on_point, on_progress=lambda n: progress.advance(task, n))
-        summary = sweeping.point_summary(result, chosen_target)
-        write_sweep(result, summary, chosen_target, folder, _command(), design)
-    shutil.rmtree(work, ignore_errors=True)
+            task = progress.add_task(f"{len(plan.points)} points", total=plan.total)
+            _, summary = api.sweep_and_save(plan, _command(), on_point=on_point,
+                                            on_progress=lambda n: progress.advance(task, n))
     _print_sweep_table(summary, varied, chosen_target)
     out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
-@app.command(short_help="The smallest value of a field that reaches a target.")
+@command(short_help="The smallest value of a field that reaches a target.")
 def size(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     vary: Annotated[str, typer.Option("--vary", metavar="PATH=LOW:HIGH",
@@ -421,45 +349,15 @@ def size(
     """Find the smallest value of a field (places, intake...) that reaches a
     target with the stated certainty, spending replications where the answer
     is decided."""
-    from sim.analysis import sizing
-    from sim.analysis import sweep as sweeping
-    from sim.output.sizing import write_sizing
-
-    base = _load_or_exit(scenario, overrides)
-    path, _, spec = vary.partition("=")
-    try:
-        low, high = (int(part) for part in spec.split(":"))
-        if not 0 <= low < high:
-            raise ValueError
-    except ValueError:
-        _exit_with([Problem(f"--vary {vary}", None, None, "", "expected PATH=LOW:HIGH with whole numbers, LOW < HIGH")])
-    try:
-        varied = sweeping.whole_number_range(path, low, high, base)
-        chosen_target = sweeping.parse_target(target, base) if target else (
-            ("placed", float(base.target.placed)) if base.target.placed is not None else None)
-        if chosen_target is None:
-            raise ScenarioError([Problem("--target", None, None, "", "give a target, e.g. placed>=78")])
-        problems = limits.too_many_replications(max_replications, f"--max-replications {max_replications}")
-        if problems:
-            raise ScenarioError(problems)
-        for end in (low, high):  # both ends must make a scenario that can run
-            _refuse_too_large(sweeping.scenario_at(base, {path: end}, [varied]), max_replications, workers, True,
-                              f"--max-replications {max_replications}")
-    except ScenarioError as error:
-        _exit_with(error.problems)
-    folder = out_dir or Path("results") / _folder_name(f"size_{base.name}")
-    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
+    plan = api.plan_size(_load(scenario, overrides), vary, target, confidence, by_month, minimise, replications,
+                         max_replications, seed, workers, out_dir)
+    path, high, chosen_target, folder = plan.varied.path, int(plan.varied.high), plan.target, plan.folder
+    with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler):
         with err.status("searching...") as status:
-            try:
-                result = sizing.size(
-                    base, varied, chosen_target, confidence, seed=base.seed if seed is None else seed,
-                    by_month=by_month, start_replications=replications, max_replications=max_replications,
-                    workers=workers, minimise=minimise,
-                    on_probe=lambda p: status.update(f"{path} = {p.value}: chance {p.chance.probability:.0%} "
-                                                     f"({p.replications} replications)"))
-            except ScenarioError as error:  # e.g. a field that does not move the target
-                _exit_with(error.problems)
-        write_sizing(result, base, folder, _command())
+            result = api.size_and_save(
+                plan, _command(),
+                on_probe=lambda p: status.update(f"{path} = {p.value}: chance {p.chance.probability:.0%} "
+                                                 f"({p.replications} replications)"))
     outcome, level = chosen_target
     when = f" by month {by_month:g}" if by_month else ""
     asked = f"{path} with {outcome} >= {level:g}{when} in at least {confidence:.0%} of runs"
@@ -489,7 +387,7 @@ def size(
               soft_wrap=True)
 
 
-@app.command(short_help="Fit a scenario's free parameters to published figures.")
+@command(short_help="Fit a scenario's free parameters to published figures.")
 def calibrate(
     scenario: Annotated[str, typer.Argument(help="Scenario with a free: section, file or shipped name.")],
     observed: Annotated[Optional[Path], typer.Option(
@@ -511,36 +409,14 @@ def calibrate(
 ) -> None:
     """Fit the scenario's free parameters to published figures (approximate
     Bayesian computation) and write the fitted scenario."""
-    from sim.analysis import calibration
-    from sim.analysis.backtests import load_observed, observed_folder
-    from sim.output.calibration import write_calibration
-
-    base = _load_or_exit(scenario, overrides)
-    path = shipped.resolve(scenario)
-    try:
-        figures = load_observed(observed or observed_folder() / f"{base.name}.yaml")
-        if not base.free:
-            raise ScenarioError([Problem(str(path), None, None, "free",
-                                         "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
-                                         "{low: 5, high: 15}}")])
-        problems = limits.too_many_points(samples, f"--samples {samples}")
-        problems += limits.too_many_replications(samples * replications, f"-n {replications}")
-        if problems:
-            raise ScenarioError(problems)
-        _refuse_too_large(base, replications, workers, True, f"-n {replications}")
-    except ScenarioError as error:
-        _exit_with(error.problems)
-    folder = out_dir or Path("results") / _folder_name(f"calibrate_{base.name}")
-    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
-        try:
-            with _progress() as progress:
-                task = progress.add_task("candidates", total=samples)
-                result = calibration.calibrate(base, figures, samples, replications, accept, seed, workers,
-                                               on_candidate=lambda done, total: progress.update(task, completed=done))
-            check = calibration.check_fit(result, workers=workers)
-            write_calibration(result, check, str(path), folder, _command())
-        except ScenarioError as error:
-            _exit_with(error.problems)
+    base = _load(scenario, overrides)
+    plan = api.plan_calibrate(scenario, base, observed, samples, replications, accept, seed, workers, out_dir)
+    folder = plan.folder
+    with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler):
+        with _progress() as progress:
+            task = progress.add_task("candidates", total=samples)
+            result, check = api.calibrate_and_save(
+                plan, _command(), on_candidate=lambda done, total: progress.update(task, completed=done))
     table = Table(title=f"{base.name}: fitted parameters ({samples} candidates, best {len(result.accepted)} kept)")
     for column in ("parameter", "best", "plausible (5-95 %)", "searched"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
@@ -558,7 +434,7 @@ def calibrate(
     out.print(f"Fitted scenario and results written to {folder}/", soft_wrap=True)
 
 
-@app.command(short_help="Which uncertain assumptions the outcomes hang on.")
+@command(short_help="Which uncertain assumptions the outcomes hang on.")
 def sensitivity(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     method: Annotated[str, typer.Option("--method", help="sobol (variance shares) or morris (a cheaper screening).")]
@@ -589,31 +465,17 @@ def sensitivity(
     """Which of the scenario's uncertain assumptions (its uncertain: section)
     the outcomes hang on: global sensitivity indices with 95 % intervals, and
     a one-at-a-time tornado."""
-    from sim.analysis import sensitivity as analysis
-    from sim.output.sensitivity import write_sensitivity
+    base = _load(scenario, overrides)
+    plan = api.plan_sensitivity(base, method, samples, outcome, replications, seed, workers, out_dir)
+    outcomes, folder = plan.outcomes, plan.folder
+    with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler):
+        with _progress("runs") as progress:
+            task = progress.add_task(f"{method}, {len(base.uncertain)} parameters", total=None)
 
-    base = _load_or_exit(scenario, overrides)
-    outcomes = outcome or (["placed", "npv"] if base.budget is not None else ["placed"])
-    seed = base.seed if seed is None else seed
-    points = samples * (len(base.uncertain) + (2 if method == "sobol" else 1))
-    _exit_if(limits.too_many_points(points, f"--samples {samples}")
-             + limits.too_many_replications(points * replications, f"-n {replications}"))
-    _refuse_too_large(base, replications, workers, True, f"-n {replications}")
-    folder = out_dir or Path("results") / _folder_name(f"sensitivity_{base.name}")
-    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
-        try:
-            with _progress("runs") as progress:
-                task = progress.add_task(f"{method}, {len(base.uncertain)} parameters", total=None)
+            def on_point(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
 
-                def on_point(done: int, total: int) -> None:
-                    progress.update(task, completed=done, total=total)
-
-                # The request and every design point are checked before anything runs.
-                result = analysis.sensitivity(base, method, samples, tuple(outcomes), replications, seed, workers,
-                                              on_point=on_point)
-        except ScenarioError as error:
-            _exit_with(error.problems)
-        write_sensitivity(result, folder, _command())
+            result = api.sensitivity_and_save(plan, _command(), on_point=on_point)
     for name in outcomes:
         _print_indices_table(result, name)
     out.print(f"Results written to {folder}/", soft_wrap=True)
@@ -644,7 +506,7 @@ def _print_indices_table(result, outcome: str) -> None:
     out.print(table)
 
 
-@app.command("replications", short_help="How many replications an outcome needs.")
+@command("replications", short_help="How many replications an outcome needs.")
 def replications_command(
     scenario: Annotated[str, typer.Argument(help="Scenario file or shipped scenario name.")],
     outcome: Annotated[
@@ -670,24 +532,14 @@ def replications_command(
 ) -> None:
     """How many replications the mean of an outcome needs to be known within
     a given precision (the sequential method of Hoad, Robinson and Davies)."""
-    from sim.analysis import precision as sequential
-    from sim.output.precision import write_precision
-
-    base = _load_or_exit(scenario, overrides)
-    outcomes = tuple(outcome or ["placed"])
-    # Replications run in batches; what is kept of all of them is a column per outcome.
-    _exit_if(limits.too_many_replications(maximum, f"--max {maximum}"))
-    _refuse_too_large(base, min(maximum, max(sequential.BATCH, sequential.FIRST)), workers, True, f"--max {maximum}")
-    folder = out_dir or Path("results") / _folder_name(f"replications_{base.name}")
-    with _interrupts(), _destination(folder), _executor(executor, workers, scheduler):
-        try:
-            with _progress() as progress:
-                task = progress.add_task(f"{base.name}, up to", total=maximum)
-                result = sequential.replications_needed(base, outcomes, precision, maximum, seed, workers,
-                                                        on_progress=lambda done: progress.advance(task, done))
-        except ScenarioError as error:  # a request that makes no sense, refused before anything runs
-            _exit_with(error.problems)
-        write_precision(result, folder, _command())
+    base = _load(scenario, overrides)
+    plan = api.plan_replications(base, outcome, precision, maximum, seed, workers, out_dir)
+    folder = plan.folder
+    with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler):
+        with _progress() as progress:
+            task = progress.add_task(f"{base.name}, up to", total=maximum)
+            result = api.replications_and_save(plan, _command(),
+                                               on_progress=lambda done: progress.advance(task, done))
     for name, needed in result.needed.items():
         table = result.tables[name]
         if needed is None:
@@ -703,7 +555,7 @@ def replications_command(
     out.print(f"Results written to {folder}/", soft_wrap=True)
 
 
-@app.command(short_help="One readable file of a run, for a council.")
+@command(short_help="One readable file of a run, for a council.")
 def report(
     folder: Annotated[Path, typer.Argument(metavar="RESULTS", help="A results folder written by pilotsim run.")],
     output_format: Annotated[str, typer.Option("--format", help="html (one self-contained file) or pdf "
@@ -716,15 +568,10 @@ def report(
     """A report for a council member: the question, the key figures with their
     uncertainty in words, the plots, the assumptions with their sources, and
     how to reproduce it."""
-    from sim.output.report import write_report
-
     if output_format not in ("html", "pdf"):
         _exit_with([Problem(f"--format {output_format}", None, None, "", "expected html or pdf")])
     with _interrupts("Interrupted: no report was written."):
-        try:
-            written = write_report(folder, output, output_format)
-        except ScenarioError as error:  # a folder that is not a complete run, or a place not to write
-            _exit_with(error.problems)
+        written = api.write_report(folder, output, output_format)
     out.print(f"Report written to {written}", soft_wrap=True)
 
 
@@ -753,7 +600,7 @@ def _print_sweep_table(summary, varied, target) -> None:
     out.print(table)
 
 
-@app.command(short_help="Check scenario files; with --report, validate the model.")
+@command(short_help="Check scenario files; with --report, validate the model.")
 def validate(
     scenarios: Annotated[Optional[list[str]], typer.Argument(help="Scenario files or shipped scenario names.")
                          ] = None,
@@ -773,13 +620,17 @@ def validate(
     if not scenarios and not report:
         _exit_with([Problem("validate", None, None, "", "give scenario files to check, or --report")])
     if report:
-        folder = out_dir or Path("results") / "validation"
-        with _interrupts("Interrupted: no report was written."), _destination(folder):
-            _write_validation_report(folder, replications)
+        folder = out_dir or api.default_folder("validation")
+        with _interrupts("Interrupted: no report was written."), api.claim(folder):
+            with err.status("back-tests...") as status:
+                done = api.validation_report(folder, replications, _command(), on_step=status.update)
+        out.print(f"{done.figures} published figures, {done.figures_outside} outside the simulated 90 %; "
+                  f"{len(done.checks)} exact checks, {done.checks_failed} failed. Report written to "
+                  f"{folder / 'validation.md'}", soft_wrap=True)
     failed = False
     for name in scenarios or []:
         try:
-            scenario = load_scenario(shipped.resolve(name), parse_overrides(overrides or []))
+            scenario = api.load(name, api.parse_changes(overrides))
         except ScenarioError as error:
             failed = True
             _print_problems(error)
@@ -789,18 +640,18 @@ def validate(
         raise typer.Exit(2)
 
 
-@app.command("list", short_help="List the shipped scenarios.")
+@command("list", short_help="List the shipped scenarios.")
 def list_scenarios() -> None:
     """List the shipped scenarios."""
     table = Table(title="Shipped scenarios (run one with: pilotsim run NAME)")
     table.add_column("name")
     table.add_column("description")
-    for path in shipped.shipped_scenarios():
-        table.add_row(path.stem, shipped.one_line_description(path))
+    for name, description in api.shipped_descriptions().items():
+        table.add_row(name, description)
     out.print(table)
 
 
-@app.command(short_help="Start a scenario of your own from the reference.")
+@command(short_help="Start a scenario of your own from the reference.")
 def new(
     name: Annotated[str, typer.Argument(help="The new programme's name: lower-case letters, digits, '-', '_' or "
                                              "'.'; the file is NAME.yaml.")],
@@ -811,65 +662,16 @@ def new(
     """Write a scenario file to start a programme of your own: a copy of the
     reference pilot with all its comments (where each figure comes from,
     which are assumptions), under a new name, ready to be changed."""
-    name = name.removesuffix(".yaml")
-    if not re.fullmatch(NAME_PATTERN, name) or len(name) > MAX_NAME_LENGTH:
-        _exit_with([Problem(name, None, None, "", "a name must be lower-case letters, digits, '-', '_' or '.', "
-                                                  f"starting with a letter or digit, at most {MAX_NAME_LENGTH} long")])
-    path = out_file or Path(f"{name}.yaml")
-    if path.exists() or path.is_symlink():
-        _exit_with([Problem(str(path), None, None, "", "already exists; give another name or --out FILE")])
-    text = shipped.starting_scenario(name)
     with _interrupts("Interrupted: nothing was written."):
-        try:
-            folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
-        except ScenarioError as error:
-            _exit_with(error.problems)
-    out.print(f"Written {path}: a copy of {shipped.REFERENCE} named {name}. Change its figures to your programme's, "
+        path = api.new_scenario(name, out_file)
+    name = name.removesuffix(".yaml")
+    out.print(f"Written {path}: a copy of {api.REFERENCE} named {name}. Change its figures to your programme's, "
               f"then: pilotsim validate {shlex.quote(str(path))} && pilotsim run {shlex.quote(str(path))}",
               soft_wrap=True)
 
 
-def _write_validation_report(folder: Path, replications: int) -> None:
-    from sim.analysis import validation
-    from sim.analysis.backtests import backtest, load_observed, observed_folder
-    from sim.output.manifest import write_manifest
-
-    backtests = []
-    with err.status("back-tests...") as status:
-        for observed_path in sorted(observed_folder().glob("*.yaml")):
-            observed = load_observed(observed_path)
-            status.update(f"back-test: {observed.scenario}")
-            table = backtest(load_scenario(shipped.resolve(observed.scenario)), observed, replications)
-            backtests.append((observed, table))
-        status.update("checks against exact results...")
-        binomial, chi_square_p = validation.binomial_checks()
-        checks = [*binomial, validation.erlang_c_check(), *validation.littles_law_checks()]
-    text = validation.report(backtests, checks, chi_square_p, replications)
-
-    def write(staging: Path) -> None:
-        (staging / "validation.md").write_text(text, encoding="utf-8")
-        write_manifest(staging, {"replications": replications}, _command())
-
-    folders.write_atomically(folder, write)
-    outside = sum(int((~table["within_90"]).sum()) for _, table in backtests)
-    failed = sum(not check.passed for check in checks)
-    out.print(f"{sum(len(t) for _, t in backtests)} published figures, {outside} outside the simulated 90 %; "
-              f"{len(checks)} exact checks, {failed} failed. Report written to {folder / 'validation.md'}",
-              soft_wrap=True)
-
-
-def _load_or_exit(name: str, overrides: list[str] | None = None) -> Scenario:
-    try:
-        return load_scenario(shipped.resolve(name), parse_overrides(overrides or []))
-    except ScenarioError as error:
-        _exit_with(error.problems)
-
-
-def _overrides_or_exit(overrides: list[str] | None) -> dict:
-    try:
-        return parse_overrides(overrides or [])
-    except ScenarioError as error:
-        _exit_with(error.problems)
+def _load(name: str, overrides: list[str] | None = None) -> api.Scenario:
+    return api.load(name, api.parse_changes(overrides))
 
 
 def _print_problems(error: ScenarioError) -> None:
@@ -884,42 +686,16 @@ def _exit_with(problems: list[Problem]) -> None:
     raise typer.Exit(2)
 
 
-def _exit_if(problems: list[Problem]) -> None:
-    if problems:
-        _exit_with(problems)
-
-
-def _refuse_too_large(scenario: Scenario, replications: int, workers: int | None, keep_replications: bool,
-                      option: str) -> None:
-    """Refuse, before anything is claimed or started, a run that would not fit
-    the machine (sim.limits), and bad --workers."""
-    problems, _ = limits.worker_problems(workers)
-    _exit_if(problems)  # the estimate below would only repeat them in other words
-    slots = workers or executors.cores()
-    _exit_if(limits.estimate(scenario, replications, slots, keep_replications, option).problems())
-
-
-@contextmanager
-def _destination(folder: Path) -> Iterator[folders.Claim]:
-    """Claim the results folder for the command (sim.output.folders): refused, it is
-    one line and exit 2, before any work."""
-    try:
-        with folders.claimed(folder) as claim:
-            yield claim
-    except folders.DestinationRefused as error:
-        _exit_with(error.problems)
-
-
 @contextmanager
 def _interrupts(message: str | Callable[[], str] = "Interrupted: no results were written.") -> Iterator[None]:
     """Ctrl-C: one line and exit status 130. Whatever the command claimed has
     been let go by then; the folder at --out is as it was, unless the new
     results were already complete and in place, which the line then says."""
-    already = len(folders.put_in_place_so_far)
+    already = len(api.results_put_in_place())
     try:
         yield
     except KeyboardInterrupt:
-        written = folders.put_in_place_so_far[already:]
+        written = api.results_put_in_place()[already:]
         if written:
             err.print(f"Interrupted after the results were written to {written[-1]}.", soft_wrap=True)
         else:
@@ -940,12 +716,6 @@ def _command() -> list[str]:
     return ["pilotsim", *sys.argv[1:]]
 
 
-def _folder_name(name: str) -> str:
-    """A default folder's name: names of several scenarios joined may be too
-    long for a file system; shortened, it stays recognisable."""
-    return name if len(name.encode()) <= folders.MAX_NAME_BYTES else name[: folders.MAX_NAME_BYTES - 8] + "_etc"
-
-
 def _figure(value: float) -> str:
     """A published or simulated count or amount as people read it: 1,023 or 3.84 M."""
     if abs(value) >= 1e6:
@@ -955,20 +725,12 @@ def _figure(value: float) -> str:
 
 @contextmanager
 def _executor(kind: str, workers: int | None, scheduler: str | None) -> Iterator[None]:
-    """One executor for every run of the command; one line and exit 2 when it cannot be had."""
-    problems, warning = limits.worker_problems(workers)
-    _exit_if(problems)
-    if warning:
-        err.print(warning, soft_wrap=True)
-    try:
-        with executors.using(kind, workers, scheduler):
-            yield
-    except executors.ExecutorUnavailable as error:
-        err.print(str(error), soft_wrap=True)
-        raise typer.Exit(2) from None
+    """One executor for every run of the command."""
+    with api.using_executor(kind, workers, scheduler, warn=lambda warning: err.print(warning, soft_wrap=True)):
+        yield
 
 
-def _headline_table(scenario: Scenario, summary, rows: tuple[str, ...], title: str) -> Table:
+def _headline_table(scenario: api.Scenario, summary, rows: tuple[str, ...], title: str) -> Table:
     """Mean, spread and confidence interval of the chosen outcomes."""
     table = Table(title=title)
     table.add_column("outcome")

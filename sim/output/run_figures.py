@@ -131,15 +131,7 @@ def _fan_chart(axes, months: np.ndarray, quantiles: np.ndarray) -> None:
 def _histogram(axes, result: RunResult, outcome: str, scale: float = 1.0, bins: int | None = None) -> None:
     """Share of replications per value of ``outcome`` (whole numbers: one bar
     each; otherwise ``bins`` bars)."""
-    if result.outcomes is not None:
-        values = result.outcomes[outcome].to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        weights = np.full(len(values), 100 / len(values))
-    else:
-        stored_edges, counts = result.aggregates.outcomes.histogram(outcome)
-        weights = 100 * counts / counts.sum()
-        # Unit bins of whole numbers hold their left edge; other bins, their middle.
-        values = stored_edges[:-1] if bins is None else (stored_edges[:-1] + stored_edges[1:]) / 2
+    values, weights = result.weighted_values(outcome, whole_numbers=bins is None)
     values = values / scale
     edges = np.arange(values.min(), values.max() + 2) - 0.5 if bins is None else bins
     axes.hist(values, bins=edges, weights=weights, color=BAND_COLOUR, alpha=0.85)

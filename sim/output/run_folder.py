@@ -44,7 +44,7 @@ def write_results(result: RunResult, folder: Path, command: list[str] | None = N
 
 def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra_plots: dict,
                provenance: dict) -> None:
-    if result.outcomes is not None:
+    if result.per_replication:
         result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
         timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
     else:

@@ -91,17 +91,36 @@ class RunResult:
         return aggregates
 
     @property
+    def per_replication(self) -> bool:
+        """Every replication's rows kept (else only their distributions, and
+        the outcome rows on disk: a summary-only run)."""
+        return self.outcomes is not None
+
+    @property
     def replications(self) -> int:
-        return len(self.outcomes) if self.outcomes is not None else self.aggregates.replications
+        return len(self.outcomes) if self.per_replication else self.aggregates.replications
+
+    def weighted_values(self, outcome: str, whole_numbers: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Values of ``outcome`` over the replications with the percentage of
+        runs each stands for, for a histogram: every finite value when the
+        rows are kept; else the stored bins, a whole number at its left edge
+        and other bins at their middle."""
+        if self.per_replication:
+            values = self.outcomes[outcome].to_numpy(dtype=float)
+            values = values[np.isfinite(values)]
+            return values, np.full(len(values), 100 / len(values))
+        edges, counts = self.aggregates.outcomes.histogram(outcome)
+        values = edges[:-1] if whole_numbers else (edges[:-1] + edges[1:]) / 2
+        return values, 100 * counts / counts.sum()
 
     def summary(self) -> pd.DataFrame:
         """Per outcome: mean, sd, quantiles, confidence interval of the mean
         (exact from the rows when kept, else from the distributions)."""
-        return summarise(self.outcomes) if self.outcomes is not None else self.aggregates.outcomes.summary()
+        return summarise(self.outcomes) if self.per_replication else self.aggregates.outcomes.summary()
 
     def chance(self, outcome: str, target: float) -> TargetChance:
         """How often ``outcome`` reached ``target``, with its 95 % interval."""
-        if self.outcomes is not None:
+        if self.per_replication:
             return target_chance(self.outcomes[outcome].to_numpy(), outcome, target)
         binned = self.aggregates.outcomes
         present = int(binned.n[binned.index(outcome)])

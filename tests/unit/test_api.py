@@ -30,3 +30,43 @@ def test_every_shipped_scenario_loads_by_name():
     names = pilotsim.shipped_scenarios()
     assert "brunssum_logistics_2021" in names
     assert all(pilotsim.load(name).name == name for name in names)
+
+
+def test_a_run_plan_settles_what_the_command_leaves_open(tmp_path):
+    scenario = pilotsim.load("brunssum_logistics_2021")
+    plan = pilotsim.plan_run(scenario, 200, workers=1)
+    assert plan.folder == pilotsim.default_folder("brunssum_logistics_2021")
+    assert plan.per_replication and plan.keep_clients  # a budget: clients kept so money can be recomputed
+    assert not plan.with_chance_alone and plan.total == 200
+    large = pilotsim.plan_run(scenario, pilotsim.SUMMARY_ONLY_ABOVE + 1, workers=1)
+    assert not large.per_replication and not large.keep_clients
+    uncertain = pilotsim.plan_run(scenario, 30, workers=1, with_uncertainty=True, folder=tmp_path / "u")
+    assert uncertain.with_chance_alone and uncertain.total == 60
+    done = pilotsim.run_and_save(uncertain)
+    assert done.chance_alone is not None and done.result.replications == 30
+    assert (tmp_path / "u" / "plots" / "uncertainty_placed.png").is_file()
+
+
+def test_plans_refuse_before_anything_is_written(tmp_path):
+    scenario = pilotsim.load("brunssum_logistics_2021")
+    with pytest.raises(pilotsim.ScenarioError, match="different names"):
+        pilotsim.plan_compare([scenario, scenario], 10, workers=1, folder=tmp_path / "c")
+    with pytest.raises(pilotsim.ScenarioError, match="no uncertain parameters"):
+        pilotsim.plan_run(pilotsim.load("heerlen_2018"), 10, with_uncertainty=True)
+    with pytest.raises(pilotsim.ScenarioError, match="LOW < HIGH"):
+        pilotsim.plan_size(scenario, "stages.training.slots=50:10", "placed>=60")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_line_reaches_pilotsim_only_through_the_api():
+    import ast
+    from pathlib import Path
+
+    import sim.cli
+
+    tree = ast.parse(Path(sim.cli.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {f"sim.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 and node.module == "sim" for alias in node.names}
+    assert {name for name in imported if name.startswith("sim")} <= {"sim", "sim.api", "sim.measure",
+                                                                      "sim.measure.columns"}, imported
