@@ -58,13 +58,13 @@ from sim.output.run_figures import all_figures, chance_and_ignorance_plots
 from sim.output.run_folder import RunFolder, recompute_budget, write_results
 from sim.output.sensitivity import write_sensitivity
 from sim.output.sizing import write_sizing
-from sim.output.sweep import write_sweep
+from sim.output.sweep import PointStore, write_sweep
 from sim.run import executors
 from sim.run.executors import ExecutorUnavailable
 from sim.run.runner import RunResult, run
 from sim.scenario import shipped
 from sim.scenario.edit import with_changes
-from sim.scenario.files import load_scenario, parse_overrides
+from sim.scenario.files import dump_scenario, load_scenario, parse_overrides
 from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
@@ -377,7 +377,9 @@ def sweep_and_save(plan: SweepPlan, command: list[str] | None = None,
     stopped when run again."""
     with folders.claimed(plan.folder) as claim:
         work = claim.path.with_name(f".{claim.path.name}.work")
-        result = sweep(plan.base, list(plan.varied), list(plan.points), plan.replications, plan.seed, work,
+        finished = PointStore(work, {"scenario": dump_scenario(plan.base), "points": list(plan.points),
+                                     "replications": plan.replications, "seed": plan.seed})
+        result = sweep(plan.base, list(plan.varied), list(plan.points), plan.replications, plan.seed, finished,
                        workers=plan.workers, on_point=on_point, on_progress=on_progress)
         summary = sweeping.point_summary(result, plan.target)
         write_sweep(result, summary, plan.target, plan.folder, command, plan.design)

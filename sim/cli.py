@@ -91,6 +91,12 @@ OUT_RULE = ("A new path, or a folder pilotsim wrote (replaced when the new resul
             "is refused.")
 
 
+def out_option(default: str) -> object:
+    """The --out option of a command that writes a results folder."""
+    return Annotated[Optional[Path], typer.Option("--out", metavar="FOLDER",
+                                                  help=f"Results folder (default: {default}). {OUT_RULE}")]
+
+
 @command(short_help="Run a scenario many times: tables, a summary and plots.")
 def run(
     scenario: Annotated[
@@ -102,10 +108,7 @@ def run(
                                     help="Replications (default: the scenario's).")
     ] = None,
     seed: SeedOption = None,
-    out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="FOLDER",
-                                     help=f"Results folder (default: results/<scenario name>). {OUT_RULE}")
-    ] = None,
+    out_dir: out_option("results/<scenario name>") = None,
     keep_clients: Annotated[
         Optional[bool],
         typer.Option("--keep-clients/--no-keep-clients",
@@ -223,11 +226,7 @@ def compare(
                                     help="Replications (default: the first's).")
     ] = None,
     seed: SeedOption = None,
-    out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="FOLDER",
-                                     help="Results folder (default: results/compare_<first>_<second>...). "
-                                          + OUT_RULE)
-    ] = None,
+    out_dir: out_option("results/compare_<first>_<second>...") = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -286,10 +285,7 @@ def sweep(
         Optional[str], typer.Option("--target", metavar="OUTCOME>=VALUE",
                                     help="Target for the chance charts (default: the scenario's target.placed).")
     ] = None,
-    out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="FOLDER",
-                                     help=f"Results folder (default: results/sweep_<scenario name>). {OUT_RULE}")
-    ] = None,
+    out_dir: out_option("results/sweep_<scenario name>") = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -338,9 +334,7 @@ def size(
     max_replications: Annotated[int, typer.Option("--max-replications", min=20, metavar="N",
                                                   help="Replications of a value at most.")] = 6400,
     seed: SeedOption = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="FOLDER",
-                                                    help=f"Default: results/size_<scenario name>. {OUT_RULE}")
-                       ] = None,
+    out_dir: out_option("results/size_<scenario name>") = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -399,9 +393,7 @@ def calibrate(
     accept: Annotated[float, typer.Option("--accept", min=0.01, max=0.5, metavar="SHARE",
                                           help="Share of candidates kept as plausible.")] = 0.1,
     seed: SeedOption = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="FOLDER",
-                                                    help=f"Default: results/calibrate_<scenario name>. {OUT_RULE}")
-                       ] = None,
+    out_dir: out_option("results/calibrate_<scenario name>") = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -453,10 +445,7 @@ def sensitivity(
                           help="Replications per point, on the same random numbers.")
     ] = 20,
     seed: SeedOption = None,
-    out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="FOLDER",
-                                     help=f"Results folder (default: results/sensitivity_<scenario name>). {OUT_RULE}")
-    ] = None,
+    out_dir: out_option("results/sensitivity_<scenario name>") = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,
@@ -520,11 +509,7 @@ def replications_command(
     maximum: Annotated[int, typer.Option("--max", metavar="N", help="Give up after this many replications.")
                        ] = 10_000,
     seed: SeedOption = None,
-    out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="FOLDER",
-                                     help="Results folder (default: results/replications_<scenario name>). "
-                                          + OUT_RULE)
-    ] = None,
+    out_dir: out_option("results/replications_<scenario name>") = None,
     workers: WorkersOption = None,
     executor: ExecutorOption = "processes",
     scheduler: SchedulerOption = None,

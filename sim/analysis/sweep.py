@@ -14,15 +14,11 @@ an uninterrupted one would.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import math
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,7 +29,6 @@ from sim.analysis.statistics import summarise, target_chance
 from sim.errors import Problem, ScenarioError
 from sim.run.runner import run
 from sim.scenario.edit import with_changes
-from sim.scenario.files import dump_scenario
 from sim.scenario.schema import Scenario
 
 
@@ -128,36 +123,36 @@ class SweepResult:
     seed: int
 
 
+class FinishedPoints(Protocol):
+    """Where a sweep keeps the points it has finished, so that an interrupted
+    sweep can continue (``sim.output.sweep.PointStore`` keeps them on disk)."""
+
+    def get(self, index: int) -> pd.DataFrame | None: ...
+
+    def keep(self, index: int, table: pd.DataFrame) -> None: ...
+
+
 def sweep(base: Scenario, varied: list[Varied], points: list[dict[str, float]], replications: int, seed: int,
-          work_folder: Path, workers: int | None = None,
+          finished: FinishedPoints | None = None, workers: int | None = None,
           on_point: Callable[[int, int, bool], None] | None = None,
           on_progress: Callable[[int], None] | None = None) -> SweepResult:
-    """Run every point, keeping each finished one in ``work_folder`` so that an
-    interrupted sweep can continue; ``on_point(done, total, resumed)`` reports
-    progress in points."""
+    """Run every point on the same random numbers. Points already in
+    ``finished`` are taken from there, new ones are kept there as they
+    finish; ``on_point(done, total, resumed)`` reports progress in points."""
     scenarios = [scenario_at(base, point, varied) for point in points]  # check them all before running any
-    work_folder = Path(work_folder)
-    definition = {"scenario": dump_scenario(base), "points": points, "replications": replications, "seed": seed}
-    key = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
-    marker = work_folder / "sweep.json"
-    if work_folder.exists() and (not marker.is_file() or json.loads(marker.read_text()).get("key") != key):
-        shutil.rmtree(work_folder)  # another sweep's leftovers: start afresh
-    work_folder.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({"key": key, "points": len(points)}))
     tables = []
     for index, scenario in enumerate(scenarios):
-        saved = work_folder / f"point-{index:06d}.parquet"
-        resumed = saved.is_file()
+        table = finished.get(index) if finished is not None else None
+        resumed = table is not None
         if resumed:
             if on_progress is not None:
                 on_progress(replications)
         else:
             table = run(scenario, replications, seed=seed, workers=workers, on_progress=on_progress).outcomes
             table.insert(0, "point", index)
-            partial = saved.with_suffix(".partial")
-            table.to_parquet(partial, index=False)
-            partial.replace(saved)  # a point is either fully saved or not at all
-        tables.append(pd.read_parquet(saved))
+            if finished is not None:
+                finished.keep(index, table)
+        tables.append(table)
         if on_point is not None:
             on_point(index + 1, len(points), resumed)
     point_table = pd.DataFrame(points)

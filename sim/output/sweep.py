@@ -3,6 +3,9 @@ outcomes drawn against the varied fields."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +108,32 @@ def _target_heat_map(result: SweepResult, target: tuple[str, float]) -> Figure:
     figure.colorbar(image, label=f"chance of {outcome} >= {level:g} (%)")
     axes.set_title(f"Chance of {outcome} >= {level:g} ({result.replications} replications per point)")
     return figure
+
+
+class PointStore:
+    """A sweep's finished points on disk, one Parquet file each, so that an
+    interrupted sweep continues where it stopped when run again. The folder
+    belongs to one sweep (its scenario, points, replications and seed): a
+    folder left by another sweep is emptied first."""
+
+    def __init__(self, folder: Path, definition: dict):
+        self.folder = Path(folder)
+        key = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
+        marker = self.folder / "sweep.json"
+        if self.folder.exists() and (not marker.is_file() or json.loads(marker.read_text()).get("key") != key):
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"key": key, "points": len(definition["points"])}))
+
+    def _path(self, index: int) -> Path:
+        return self.folder / f"point-{index:06d}.parquet"
+
+    def get(self, index: int) -> pd.DataFrame | None:
+        saved = self._path(index)
+        return pd.read_parquet(saved) if saved.is_file() else None
+
+    def keep(self, index: int, table: pd.DataFrame) -> None:
+        saved = self._path(index)
+        partial = saved.with_suffix(".partial")
+        table.to_parquet(partial, index=False)
+        partial.replace(saved)  # a point is either fully kept or not at all

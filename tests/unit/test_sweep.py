@@ -6,6 +6,8 @@ import pytest
 
 from sim.analysis.sweep import grid, latin_hypercube, parse_vary, scenario_at, sweep
 from sim.errors import ScenarioError
+from sim.output.sweep import PointStore
+from sim.scenario.files import dump_scenario
 from tests.conftest import make_scenario
 
 BASE = make_scenario({"referrals": {"cohort_size": 30}, "stages": {"training": {"slots": 10}}})
@@ -38,11 +40,11 @@ def test_a_point_that_makes_an_invalid_scenario_is_reported():
         scenario_at(BASE, {"stages.training.slots": 0}, [slots])
 
 
-def test_points_share_their_random_numbers(tmp_path):
+def test_points_share_their_random_numbers():
     # Only intake acceptance differs between the points, so with common
     # random numbers everyone accepted at 0.5 is also accepted at 0.8.
     acceptance = parse_vary("referrals.acceptance=0.5,0.8", BASE)
-    result = sweep(BASE, [acceptance], grid([acceptance]), 20, 4, work_folder=tmp_path)
+    result = sweep(BASE, [acceptance], grid([acceptance]), 20, 4)
     by_point = result.outcomes.pivot(index="replication", columns="point", values="not_accepted")
     assert (by_point[1] <= by_point[0]).all()
 
@@ -51,20 +53,26 @@ class _Stop(Exception):
     pass
 
 
+def kept_in(folder, points, replications, seed):
+    """Finished points on disk, as ``pilotsim sweep`` keeps them."""
+    return PointStore(folder, {"scenario": dump_scenario(BASE), "points": points, "replications": replications,
+                               "seed": seed})
+
+
 def test_an_interrupted_sweep_resumes_to_the_same_results(tmp_path):
     slots = parse_vary("stages.training.slots=4:12:2", BASE)
     points = grid([slots])
-    whole = sweep(BASE, [slots], points, 15, 9, work_folder=tmp_path / "whole").outcomes
+    whole = sweep(BASE, [slots], points, 15, 9).outcomes
 
     def stop_after_two(done, total, resumed):
         if done == 2:
             raise _Stop
 
     with pytest.raises(_Stop):
-        sweep(BASE, [slots], points, 15, 9, work_folder=tmp_path / "resumed", on_point=stop_after_two)
+        sweep(BASE, [slots], points, 15, 9, kept_in(tmp_path / "resumed", points, 15, 9), on_point=stop_after_two)
     assert len(list((tmp_path / "resumed").glob("point-*.parquet"))) == 2
     seen = []
-    resumed = sweep(BASE, [slots], points, 15, 9, work_folder=tmp_path / "resumed",
+    resumed = sweep(BASE, [slots], points, 15, 9, kept_in(tmp_path / "resumed", points, 15, 9),
                     on_point=lambda done, total, was_resumed: seen.append(was_resumed)).outcomes
     assert seen == [True, True, False, False, False]
     pd.testing.assert_frame_equal(resumed, whole, check_exact=True)
@@ -72,15 +80,15 @@ def test_an_interrupted_sweep_resumes_to_the_same_results(tmp_path):
 
 def test_a_changed_sweep_does_not_reuse_old_points(tmp_path):
     slots = parse_vary("stages.training.slots=4,8", BASE)
-    sweep(BASE, [slots], grid([slots]), 10, 9, work_folder=tmp_path)
+    sweep(BASE, [slots], grid([slots]), 10, 9, kept_in(tmp_path, grid([slots]), 10, 9))
     seen = []
-    sweep(BASE, [slots], grid([slots]), 12, 9, work_folder=tmp_path,
+    sweep(BASE, [slots], grid([slots]), 12, 9, kept_in(tmp_path, grid([slots]), 12, 9),
           on_point=lambda done, total, was_resumed: seen.append(was_resumed))
     assert seen == [False, False]
 
 
-def test_more_places_in_a_sweep_never_lengthen_the_mean_wait(tmp_path):
+def test_more_places_in_a_sweep_never_lengthen_the_mean_wait():
     slots = parse_vary("stages.training.slots=2:12:2", BASE)
-    result = sweep(BASE, [slots], grid([slots]), 20, 2, work_folder=tmp_path)
+    result = sweep(BASE, [slots], grid([slots]), 20, 2)
     waits = result.outcomes.pivot(index="replication", columns="point", values="mean_wait_months").to_numpy()
     assert np.all(np.diff(waits, axis=1) <= 1e-12)
