@@ -112,17 +112,3 @@ def check_request(scenario: Scenario, outcomes: list[str], target: float, maximu
         problems.append(Problem("--max", None, None, str(maximum), f"expected at least {FIRST + look_ahead(FIRST)}"))
     if problems:
         raise ScenarioError(problems)
-
-
-def relative_half_width(values: np.ndarray) -> float:
-    """The precision of the mean of all ``values`` (see precision_table)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2 or values.mean() == 0:
-        return math.nan
-    half_width = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
-    return half_width / abs(values.mean())
-
-
-# --- plots and files ------------------------------------------------------------
-
-

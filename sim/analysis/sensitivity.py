@@ -160,8 +160,3 @@ def _one_at_a_time_quantiles(parameter_count: int) -> np.ndarray:
 
 def _unit_problem(names: list[str]) -> dict:
     return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
-
-
-# --- plots and files ------------------------------------------------------------
-
-

@@ -62,8 +62,3 @@ def target_chance(values: np.ndarray, outcome: str, target: float) -> TargetChan
 def chance_from_count(hits: int, replications: int, outcome: str, target: float) -> TargetChance:
     interval = stats.binomtest(hits, replications).proportion_ci(confidence_level=0.95, method="wilson")
     return TargetChance(outcome, target, hits, replications, float(interval.low), float(interval.high))
-
-
-def fan(values: np.ndarray) -> np.ndarray:
-    """Quantiles over replications (axis 0) for fan charts: FAN_QUANTILES first."""
-    return np.quantile(values, FAN_QUANTILES, axis=0)

@@ -278,6 +278,3 @@ Distribution = Annotated[
     AfterValidator(_can_be_sampled),
 ]
 """Any registered distribution, chosen by its ``dist`` key."""
-
-DISTRIBUTION_NAMES = ("fixed", "uniform", "triangular", "exponential", "gamma", "lognormal", "beta",
-                      "truncated_normal", "empirical")
