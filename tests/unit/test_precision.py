@@ -7,7 +7,6 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from sim.analysis.precision import enough, look_ahead, precision_table, replications_needed
-from sim.cli import app
 from tests.conftest import make_scenario
 
 cli = CliRunner()
@@ -52,34 +51,3 @@ def test_binomial_placements_need_the_replications_the_formula_says():
     assert row["precision"] <= 0.02
 
 
-def test_replications_command_reports_and_writes_the_narrowing(tmp_path):
-    out = tmp_path / "precision"
-    result = cli.invoke(app, ["replications", "brunssum_logistics_2021", "--outcome", "placed", "--precision",
-                              "0.02", "--workers", "1", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "placed:" in result.output and "replications give a mean of" in result.output
-    table = pd.read_csv(out / "precision_placed.csv")
-    assert {"replications", "mean", "half_width", "precision"} <= set(table.columns)
-    assert (out / "plots" / "precision_placed.png").is_file()
-
-
-def test_replications_refuses_a_precision_that_is_not_a_fraction(tmp_path):
-    result = cli.invoke(app, ["replications", "brunssum_logistics_2021", "--precision", "2",
-                              "--out", str(tmp_path / "p")])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "--precision: 2: expected a fraction of the mean between 0 and 1, e.g. 0.02"]
-    assert not (tmp_path / "p").exists()
-
-
-def test_run_warns_when_the_headline_interval_is_wider_than_5_percent(tmp_path, write_yaml):
-    # 20 people placed with chance 0.5: sd sqrt(5), so 4 replications leave a
-    # half-width of about 3.18 x 2.24 / 2 / 10 = 36 % of the mean; 400 about 2 %.
-    path = write_yaml("name: coin\nhorizon_months: 12\nreferrals: {process: cohorts, every_months: 12, "
-                      "cohort_size: 20}\nstages: {training: {duration: 3, outcomes: {job: 0.5, benefit: 0.5}}}\n")
-    few = cli.invoke(app, ["run", str(path), "-n", "4", "--workers", "1", "--out", str(tmp_path / "few")])
-    assert few.exit_code == 0, few.output
-    assert "Warning: the 95 % interval of the mean of placed is ±" in few.output
-    many = cli.invoke(app, ["run", str(path), "-n", "400", "--workers", "1", "--out", str(tmp_path / "many")])
-    assert many.exit_code == 0, many.output
-    assert "Warning" not in many.output

@@ -63,14 +63,3 @@ def test_a_dask_cluster_gives_the_same_results(reference, baseline):
     assert_identical(result, baseline)
 
 
-def test_a_scheduler_that_is_not_an_address_is_one_line_and_exit_2(tmp_path):
-    pytest.importorskip("distributed", reason="the dask extra is not installed")
-    from typer.testing import CliRunner
-
-    from sim.cli import app
-    result = CliRunner().invoke(app, ["run", "-n", "5", "--out", str(tmp_path / "out"),
-                                      "--executor", "dask", "--scheduler", "nonsense://x"])
-    assert result.exit_code == 2
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cannot reach the Dask scheduler at nonsense://x: ")
-    assert not (tmp_path / "out").exists()

@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.analysis.sensitivity import analyse, design, sensitivity
-from sim.cli import app
 from sim.errors import ScenarioError
 from sim.scenario.edit import with_changes, with_uncertain_values
 from sim.scenario.files import load_scenario, scenario_from_dict
@@ -132,39 +131,6 @@ def test_uncertain_fields_must_be_numbers_of_the_scenario_one_line_each(write_ya
     assert all(line.split(":")[1].isdigit() for line in lines)  # file:line:column: each at its line
 
 
-def test_sensitivity_command_writes_indices_tornado_and_plots(tmp_path):
-    out = tmp_path / "sensitivity"
-    result = cli.invoke(app, ["sensitivity", str(REFERENCE), "--method", "morris", "--samples", "2", "-n", "3",
-                              "--outcome", "placed", "--workers", "1", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    indices = pd.read_csv(out / "indices.csv")
-    assert list(indices.columns) == ["outcome", "parameter", "mu_star", "mu_star_conf", "sigma", "mu"]
-    assert set(indices["parameter"]) == set(load_scenario(REFERENCE).uncertain)
-    assert (out / "one_at_a_time.csv").is_file() and (out / "points.csv").is_file()
-    assert {p.name for p in (out / "plots").iterdir()} == {"indices_placed.png", "one_at_a_time_placed.png"}
-    assert "What placed hangs on" in result.output
-
-
-@pytest.mark.parametrize("arguments, message", [
-    (["--outcome", "placedd"], "--outcome: placedd: not an outcome of this scenario"),
-    (["--method", "fast"], "--method: fast: expected one of sobol, morris"),
-])
-def test_sensitivity_refuses_bad_requests_in_one_line(tmp_path, arguments, message):
-    result = cli.invoke(app, ["sensitivity", str(REFERENCE), *arguments, "--out", str(tmp_path / "s")])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines()[0].startswith(message)
-    assert not (tmp_path / "s").exists()
-
-
-def test_sensitivity_needs_uncertain_parameters(tmp_path, write_yaml):
-    path = write_yaml("name: plain\nhorizon_months: 12\nreferrals: {process: cohorts, every_months: 12, "
-                      "cohort_size: 5}\nstages: {training: {duration: 3, outcomes: {job: 1.0}}}\n")
-    result = cli.invoke(app, ["sensitivity", str(path), "--out", str(tmp_path / "s")])
-    assert result.exit_code == 2
-    assert "names no uncertain parameters" in result.output
-    assert len(result.output.strip().splitlines()) == 1
-
-
 def test_uncertain_parameters_fixed_at_the_file_values_change_nothing():
     from sim.run.runner import run
 
@@ -194,17 +160,6 @@ def test_drawing_the_placement_chance_per_replication_widens_the_spread():
     pd.testing.assert_series_equal(drawn, again)
 
 
-def test_run_with_uncertainty_needs_an_uncertain_section(tmp_path, write_yaml):
-    path = write_yaml("name: plain\nhorizon_months: 12\nreferrals: {process: cohorts, every_months: 12, "
-                      "cohort_size: 5}\nstages: {training: {duration: 3, outcomes: {job: 1.0}}}\n")
-    result = cli.invoke(app, ["run", str(path), "--with-uncertainty", "--out", str(tmp_path / "r")])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "--with-uncertainty: scenario plain names no uncertain parameters (an uncertain: section; see "
-        "docs/sensitivity.md)"]
-    assert not (tmp_path / "r").exists()
-
-
 def test_the_chance_of_paying_for_itself_rises_with_what_the_municipality_accepts():
     from sim.output.run_figures import pays_for_itself
 
@@ -213,10 +168,3 @@ def test_the_chance_of_paying_for_itself_rises_with_what_the_municipality_accept
     assert pays_for_itself(npv, np.array([-250, -50, 0, 100, 300])).tolist() == [0.0, 0.5, 0.5, 0.75, 1.0]
 
 
-def test_run_with_uncertainty_plots_chance_beside_chance_and_ignorance(tmp_path):
-    out = tmp_path / "uncertain"
-    result = cli.invoke(app, ["run", str(REFERENCE), "--with-uncertainty", "-n", "40", "--workers", "1",
-                              "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "uncertain parameters drawn per replication" in " ".join(result.output.split())
-    assert {"uncertainty_placed.png", "pays_for_itself.png"} <= {p.name for p in (out / "plots").iterdir()}
