@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain_simpy import run_plain  # noqa: E402
 
 from sim.run.worker import run_chunk  # noqa: E402
+from sim.scenario.edit import with_changes
 from sim.scenario.files import load_scenario  # noqa: E402
 from sim.scenario.shipped import resolve  # noqa: E402
 
@@ -31,16 +32,16 @@ PARTICIPANTS_PER_MEASUREMENT = 60_000
 
 
 def scaled(participants: int):
-    reference = load_scenario(resolve("brunssum_logistics_2021")).model_copy(update={"budget": None})
+    reference = load_scenario(resolve("brunssum_logistics_2021"))
     factor = participants / reference.referrals.max_participants
-    referrals = reference.referrals.model_copy(update={
-        "rate_per_month": reference.referrals.rate_per_month * factor,
-        "max_participants": participants,
-        "waiting_list_limit": max(1, round(reference.referrals.waiting_list_limit * factor)),
-    })
-    training = reference.stages["training"].model_copy(update={"slots": max(1, round(50 * factor))})
-    return reference.model_copy(update={"name": f"reference_x{factor:g}", "referrals": referrals,
-                                        "stages": {**reference.stages, "training": training}})
+    return with_changes(reference, {
+        "budget": None,
+        "name": f"reference_x{factor:g}",
+        "referrals.rate_per_month": reference.referrals.rate_per_month * factor,
+        "referrals.max_participants": participants,
+        "referrals.waiting_list_limit": max(1, round(reference.referrals.waiting_list_limit * factor)),
+        "stages.training.slots": max(1, round(50 * factor)),
+    }, f"the reference scaled to {participants} participants")
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sim import api as pilotsim
-from sim.output.run_figures import pays_for_itself
 
 scenario = pilotsim.load("brunssum_logistics_2021")
 result = pilotsim.run(scenario, replications)
@@ -78,7 +77,7 @@ uncertain = pilotsim.run(scenario, replications, with_uncertainty=True)
 thresholds = np.linspace(-1_000_000, 300_000, 261)
 figure, axes = plt.subplots(figsize=(8, 4.5))
 for label, table in (("chance only", result.outcomes), ("chance and uncertain assumptions", uncertain.outcomes)):
-    axes.plot(thresholds / 1000, 100 * pays_for_itself(table["npv"].to_numpy(), thresholds), label=label)
+    axes.plot(thresholds / 1000, 100 * pilotsim.pays_for_itself(table["npv"].to_numpy(), thresholds), label=label)
 axes.axvline(0, color="black", linewidth=0.8)
 axes.set_xlabel("net cost accepted, EUR thousand (negative: a saving demanded)")
 axes.set_ylabel("chance the programme stays within it, %")

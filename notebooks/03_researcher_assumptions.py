@@ -24,7 +24,6 @@ calibration_samples = 12  # candidates tried; 60 or more for a real fit
 
 # %%
 from sim import api as pilotsim
-from sim.analysis.backtests import observed_folder
 
 scenario = pilotsim.load("brunssum_logistics_2021")
 for path, distribution in scenario.uncertain.items():
@@ -61,7 +60,7 @@ print(f"The net present value hangs most on {npv.iloc[0]['parameter']} "
 
 # %%
 earlier = pilotsim.load("brunssum_innovation_2017")
-observed = pilotsim.load_observed(observed_folder() / "brunssum_innovation_2017.yaml")
+observed = pilotsim.load_observed(pilotsim.observed_folder() / "brunssum_innovation_2017.yaml")
 for observation in observed.observations:
     print(f"published: {observation.outcome} = {observation.value:g} at month {observation.month:g}")
 fit = pilotsim.calibrate(earlier, observed, samples=calibration_samples, replications=replications * 3)

@@ -44,32 +44,38 @@ from sim.analysis.backtests import Observed, backtest, load_observed, observed_f
 from sim.analysis.calibration import CalibrationResult, calibrate, check_fit
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.precision import PrecisionResult, replications_needed
+from sim.analysis.precision import check_request as check_precision_request
 from sim.analysis.sensitivity import SensitivityResult, sensitivity
+from sim.analysis.sensitivity import check_request as check_sensitivity_request
 from sim.analysis.sizing import SizingResult, size
 from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
+from sim.measure.statistics import pays_for_itself
 from sim.output import folders
+from sim.output import report as council_report
 from sim.output.calibration import write_calibration
 from sim.output.compare import write_comparison
-from sim.output.manifest import write_manifest
 from sim.output.precision import write_precision
-from sim.output.report import write_report
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
 from sim.output.run_folder import RunFolder, recompute_budget, write_results
 from sim.output.sensitivity import write_sensitivity
 from sim.output.sizing import write_sizing
 from sim.output.sweep import PointStore, write_sweep
+from sim.output.validation import validation_markdown, write_validation
 from sim.run import executors
 from sim.run.executors import ExecutorUnavailable
-from sim.run.runner import RunResult, run
+from sim.run.results import RunResult
+from sim.run.runner import run
 from sim.scenario import shipped
 from sim.scenario.edit import with_changes
-from sim.scenario.files import dump_scenario, load_scenario, parse_overrides
+from sim.scenario.files import load_scenario, parse_overrides
 from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
 __all__ = [
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
+    "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",
+    "imprecise", "NewScenario", "pays_for_itself", "observed_folder",
     "load", "change", "parse_changes", "shipped_scenarios", "run", "figures", "save", "recompute_budget",
     "compare", "sweep", "parse_vary", "parse_target", "size", "calibrate", "backtest", "load_observed",
     "sensitivity", "replications_needed", "write_report", "new_scenario", "using_executor",
@@ -85,6 +91,16 @@ SUMMARY_ONLY_ABOVE = 100_000
 
 #: The shipped scenario a command runs when none is named.
 REFERENCE = shipped.REFERENCE
+
+#: Above this half-width of the 95 % interval, as a share of the mean, a
+#: run's headline figures are too imprecise to quote.
+IMPRECISE_ABOVE = 0.05
+
+#: Bounds on requests, stated in the command line's help.
+MAX_WORKERS_PER_CORE = limits.MAX_WORKERS_PER_CORE
+MAX_POINTS = limits.MAX_POINTS
+
+REPORT_FORMATS = ("html", "pdf")
 
 
 def load(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> Scenario:
@@ -120,7 +136,36 @@ def parse_changes(assignments: list[str] | None) -> dict[str, Any]:
     return parse_overrides(assignments or [])
 
 
-def new_scenario(name: str, path: str | Path | None = None) -> Path:
+def imprecise(result: RunResult, outcomes: list[str]) -> dict[str, float]:
+    """The outcomes whose mean is known only within more than IMPRECISE_ABOVE
+    of itself (half-width of the 95 % interval / mean), with that share."""
+    summary, found = result.summary(), {}
+    for outcome in outcomes:
+        row = summary.loc[outcome]
+        if row["mean"] == 0 or row["mean"] != row["mean"]:  # nothing to be relative to
+            continue
+        relative = (row["ci95_high"] - row["mean"]) / abs(row["mean"])
+        if relative > IMPRECISE_ABOVE:
+            found[outcome] = relative
+    return found
+
+
+def write_report(folder: str | Path, output: str | Path | None = None, output_format: str = "html") -> Path:
+    """The report of a results folder for a council, as HTML or PDF (default:
+    report.<format> in the folder): a new file, or a report pilotsim wrote."""
+    if output_format not in REPORT_FORMATS:
+        raise ScenarioError([Problem(f"--format {output_format}", None, None, "",
+                                     f"expected {' or '.join(REPORT_FORMATS)}")])
+    return council_report.write_report(Path(folder), Path(output) if output is not None else None, output_format)
+
+
+@dataclass(frozen=True)
+class NewScenario:
+    path: Path
+    name: str
+
+
+def new_scenario(name: str, path: str | Path | None = None) -> NewScenario:
     """Write a scenario file to start a programme of one's own: the reference
     with all its comments, under ``name``, at ``path`` (default NAME.yaml).
     A new file only: an existing one is never replaced."""
@@ -133,7 +178,8 @@ def new_scenario(name: str, path: str | Path | None = None) -> Path:
     if path.exists() or path.is_symlink():
         raise ScenarioError([Problem(str(path), None, None, "", "already exists; give another name or --out FILE")])
     text = shipped.starting_scenario(name)
-    return folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
+    folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
+    return NewScenario(path, name)
 
 
 # --- what every command checks ----------------------------------------------------
@@ -301,10 +347,14 @@ class ComparePlan:
         return self.replications * len(self.scenarios)
 
 
-def plan_compare(scenarios: list[Scenario], replications: int | None = None, seed: int | None = None,
-                 workers: int | None = None, folder: str | Path | None = None) -> ComparePlan:
+def plan_compare(scenarios: list[Scenario | str | Path], replications: int | None = None, seed: int | None = None,
+                 workers: int | None = None, folder: str | Path | None = None,
+                 changes: dict[str, Any] | None = None) -> ComparePlan:
+    """``scenarios``: scenarios, or files and shipped names, read with
+    ``changes`` applied to each; the first is the baseline."""
     if len(scenarios) < 2:
         raise ScenarioError([Problem("compare", None, None, "", "needs at least two scenarios")])
+    scenarios = [scenario if isinstance(scenario, Scenario) else load(scenario, changes) for scenario in scenarios]
     names = [scenario.name for scenario in scenarios]
     if len(set(names)) < len(names):
         raise ScenarioError([Problem("compare", None, None, "",
@@ -377,9 +427,7 @@ def sweep_and_save(plan: SweepPlan, command: list[str] | None = None,
     stopped when run again."""
     with folders.claimed(plan.folder) as claim:
         work = claim.path.with_name(f".{claim.path.name}.work")
-        finished = PointStore(work, {"scenario": dump_scenario(plan.base), "points": list(plan.points),
-                                     "replications": plan.replications, "seed": plan.seed})
-        result = sweep(plan.base, list(plan.varied), list(plan.points), plan.replications, plan.seed, finished,
+        result = sweep(plan.base, list(plan.varied), list(plan.points), plan.replications, plan.seed, PointStore(work),
                        workers=plan.workers, on_point=on_point, on_progress=on_progress)
         summary = sweeping.point_summary(result, plan.target)
         write_sweep(result, summary, plan.target, plan.folder, command, plan.design)
@@ -420,6 +468,8 @@ def plan_size(base: Scenario, vary: str, target: str | None = None, confidence: 
         raise ScenarioError([Problem(f"--vary {vary}", None, None, "",
                                      "expected PATH=LOW:HIGH with whole numbers, LOW < HIGH")]) from None
     varied = sweeping.whole_number_range(path, low, high, base)
+    if by_month is not None:  # a month the scenario cannot be counted at is refused here, not half way
+        with_changes(base, {"horizon_months": float(by_month)}, f"--by-month {by_month:g}")
     chosen_target = _target(target, base)
     if chosen_target is None:
         raise ScenarioError([Problem("--target", None, None, "", "give a target, e.g. placed>=78")])
@@ -457,11 +507,14 @@ class CalibratePlan:
     folder: Path
 
 
-def plan_calibrate(name_or_path: str, base: Scenario, observed: str | Path | None = None, samples: int = 60,
-                   replications: int = 100, accept: float = 0.1, seed: int | None = None,
-                   workers: int | None = None, folder: str | Path | None = None) -> CalibratePlan:
-    """``observed`` defaults to scenarios/observed/<scenario name>.yaml."""
-    path = shipped.resolve(name_or_path)
+def plan_calibrate(name_or_path: str | Path, changes: dict[str, Any] | None = None,
+                   observed: str | Path | None = None, samples: int = 60, replications: int = 100,
+                   accept: float = 0.1, seed: int | None = None, workers: int | None = None,
+                   folder: str | Path | None = None) -> CalibratePlan:
+    """The scenario file (or shipped name) to fit, which the fitted file will
+    extend; ``observed`` defaults to scenarios/observed/<scenario name>.yaml."""
+    base = load(name_or_path, changes)
+    path = shipped.resolve(str(name_or_path))
     figures = load_observed(observed or observed_folder() / f"{base.name}.yaml")
     if not base.free:
         raise ScenarioError([Problem(str(path), None, None, "free",
@@ -505,9 +558,10 @@ def plan_sensitivity(base: Scenario, method: str = "sobol", samples: int = 64, o
                      replications: int = 20, seed: int | None = None, workers: int | None = None,
                      folder: str | Path | None = None) -> SensitivityPlan:
     """Outcomes default to placed, and npv when the scenario has a budget.
-    The request and every design point are checked again before anything
-    runs (``sensitivity``)."""
+    Every design point is checked too, when ``sensitivity`` makes them,
+    before any of them runs."""
     chosen = tuple(outcomes or (["placed", "npv"] if base.budget is not None else ["placed"]))
+    check_sensitivity_request(base, method, list(chosen), samples)
     points = samples * (len(base.uncertain) + (2 if method == "sobol" else 1))
     _refuse(limits.too_many_points(points, f"--samples {samples}")
             + limits.too_many_replications(points * replications, f"-n {replications}"))
@@ -544,6 +598,7 @@ def plan_replications(base: Scenario, outcomes: list[str] | None = None, precisi
                       maximum: int = 10_000, seed: int | None = None, workers: int | None = None,
                       folder: str | Path | None = None) -> ReplicationsPlan:
     _refuse(limits.too_many_replications(maximum, f"--max {maximum}"))
+    check_precision_request(base, list(outcomes or ["placed"]), precision, maximum)
     # Replications run in batches; what is kept of all of them is a column per outcome.
     check_run_size(base, min(maximum, max(sequential.BATCH, sequential.FIRST)), workers, True, f"--max {maximum}")
     folder = Path(folder) if folder is not None else default_folder(f"replications_{base.name}")
@@ -598,13 +653,8 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
         step("checks against exact results...")
         binomial, chi_square_p = validation.binomial_checks()
         checks = [*binomial, validation.erlang_c_check(), *validation.littles_law_checks()]
-        text = validation.report(backtests, checks, chi_square_p, replications)
-
-        def write(staging: Path) -> None:
-            (staging / "validation.md").write_text(text, encoding="utf-8")
-            write_manifest(staging, {"replications": replications}, command)
-
-        folders.write_atomically(folder, write)
+        write_validation(folder, validation_markdown(backtests, checks, chi_square_p, replications), replications,
+                         command)
     return ValidationReport(backtests, checks, folder)
 
 

@@ -72,7 +72,7 @@ SetOption = Annotated[
 WorkersOption = Annotated[
     Optional[int], typer.Option("--workers", "-w", min=1, metavar="N",
                                 help="Processes to use (default: all cores; at most "
-                                     f"{api.limits.MAX_WORKERS_PER_CORE} per core).")
+                                     f"{api.MAX_WORKERS_PER_CORE} per core).")
 ]
 ExecutorOption = Annotated[
     str, typer.Option("--executor", envvar="PILOTSIM_EXECUTOR",
@@ -165,28 +165,18 @@ def run(
             f"(95 % interval {chance.low:.0%} to {chance.high:.0%})", soft_wrap=True
         )
     out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
-    _warn_if_imprecise(summary, ["placed", "npv"] if loaded.budget is not None else ["placed"],
+    _warn_if_imprecise(result, ["placed", "npv"] if loaded.budget is not None else ["placed"],
                        scenario or api.REFERENCE, overrides or [])
 
 
-#: Above this half-width of the 95 % interval, as a share of the mean, a run's
-#: headline figures are flagged as too imprecise to quote.
-IMPRECISE_ABOVE = 0.05
-
-
-def _warn_if_imprecise(summary, outcomes: list[str], scenario: str, overrides: list[str]) -> None:
-    for outcome in outcomes:
-        row = summary.loc[outcome]
-        if row["mean"] == 0 or math.isnan(row["mean"]):
-            continue
-        relative = (row["ci95_high"] - row["mean"]) / abs(row["mean"])
-        if relative > IMPRECISE_ABOVE:
-            # The scenario and its --set changes as given, so the command works as printed.
-            suggestion = shlex.join(["pilotsim", "replications", scenario,
-                                     *(part for change in overrides for part in ("--set", change)),
-                                     "--outcome", outcome])
-            err.print(f"Warning: the 95 % interval of the mean of {outcome} is ± {relative:.1%} of it, wider than "
-                      f"{IMPRECISE_ABOVE:.0%}; run more replications ({suggestion} says how many).", soft_wrap=True)
+def _warn_if_imprecise(result, outcomes: list[str], scenario: str, overrides: list[str]) -> None:
+    for outcome, relative in api.imprecise(result, outcomes).items():
+        # The scenario and its --set changes as given, so the command works as printed.
+        suggestion = shlex.join(["pilotsim", "replications", scenario,
+                                 *(part for change in overrides for part in ("--set", change)),
+                                 "--outcome", outcome])
+        err.print(f"Warning: the 95 % interval of the mean of {outcome} is ± {relative:.1%} of it, wider than "
+                  f"{api.IMPRECISE_ABOVE:.0%}; run more replications ({suggestion} says how many).", soft_wrap=True)
 
 
 @command(short_help="Recompute the money of a run, without simulating again.")
@@ -234,7 +224,7 @@ def compare(
 ) -> None:
     """Compare scenarios on the same random numbers: paired differences, their
     confidence intervals, and the chance each beats the first."""
-    plan = api.plan_compare([_load(name, overrides) for name in scenarios], replications, seed, workers, out_dir)
+    plan = api.plan_compare(scenarios, replications, seed, workers, out_dir, changes=api.parse_changes(overrides))
     names, count, folder = [scenario.name for scenario in plan.scenarios], plan.replications, plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler):
         with _progress() as progress:
@@ -271,7 +261,7 @@ def sweep(
         list[str],
         typer.Option("--vary", metavar="PATH=SPEC",
                      help="A field and its values: low:high:step (ends included) or v1,v2,... (repeatable; at most "
-                          f"{api.limits.MAX_POINTS:,} points in all)."),
+                          f"{api.MAX_POINTS:,} points in all)."),
     ],
     design: Annotated[
         str, typer.Option("--design", help="grid: every combination; lhs: a Latin hypercube of --points points.")
@@ -401,8 +391,9 @@ def calibrate(
 ) -> None:
     """Fit the scenario's free parameters to published figures (approximate
     Bayesian computation) and write the fitted scenario."""
-    base = _load(scenario, overrides)
-    plan = api.plan_calibrate(scenario, base, observed, samples, replications, accept, seed, workers, out_dir)
+    plan = api.plan_calibrate(scenario, api.parse_changes(overrides), observed, samples, replications, accept, seed,
+                              workers, out_dir)
+    base = plan.base
     folder = plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler):
         with _progress() as progress:
@@ -553,8 +544,6 @@ def report(
     """A report for a council member: the question, the key figures with their
     uncertainty in words, the plots, the assumptions with their sources, and
     how to reproduce it."""
-    if output_format not in ("html", "pdf"):
-        _exit_with([Problem(f"--format {output_format}", None, None, "", "expected html or pdf")])
     with _interrupts("Interrupted: no report was written."):
         written = api.write_report(folder, output, output_format)
     out.print(f"Report written to {written}", soft_wrap=True)
@@ -574,11 +563,9 @@ def _print_sweep_table(summary, varied, target) -> None:
         first = rows.iloc[0]
         cells = [f"{first[v.path]:g}" for v in varied]
         for outcome in shown:
-            row = rows.loc[outcome]
-            scale = 1000 if outcome == "npv" else 1
-            style = "{:,.0f}k" if outcome == "npv" else "{:.2f}" if outcome == "mean_wait_months" else "{:.0f}"
-            cells.append(f"{style.format(row['q50'] / scale)} ({style.format(row['q05'] / scale)}-"
-                         f"{style.format(row['q95'] / scale)})")
+            row, as_shown = rows.loc[outcome], columns.column(outcome)
+            q05, q50, q95 = (as_shown.formatted(row[q], spread=True) for q in ("q05", "q50", "q95"))
+            cells.append(f"{q50} ({q05}-{q95})")
         if target is not None:
             cells.append(f"{first['target_chance']:.0%}")
         table.add_row(*cells)
@@ -648,8 +635,8 @@ def new(
     reference pilot with all its comments (where each figure comes from,
     which are assumptions), under a new name, ready to be changed."""
     with _interrupts("Interrupted: nothing was written."):
-        path = api.new_scenario(name, out_file)
-    name = name.removesuffix(".yaml")
+        written = api.new_scenario(name, out_file)
+    path, name = written.path, written.name
     out.print(f"Written {path}: a copy of {api.REFERENCE} named {name}. Change its figures to your programme's, "
               f"then: pilotsim validate {shlex.quote(str(path))} && pilotsim run {shlex.quote(str(path))}",
               soft_wrap=True)
@@ -773,9 +760,6 @@ def main() -> int:
     except (typer.Abort, KeyboardInterrupt):
         err.print("Interrupted: no results were written.")
         code = 130
-    except ScenarioError as error:  # found only once the work had started: still one line per problem
-        _print_problems(error)
-        code = 2
     except MemoryError:
         err.print("pilotsim ran out of memory: use fewer replications or workers, or --summary-only", soft_wrap=True)
         code = 1

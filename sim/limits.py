@@ -241,9 +241,9 @@ def estimate(scenario: Scenario, replications: int, workers: int = 1, keep_repli
     each with a chunk of people in flight, and the tables kept; held against
     the memory free now (before a command starts) or, for each run inside a
     command that holds earlier runs' results itself, all that is installed."""
+    from sim.measure.columns import outcome_names
     from sim.measure.money import CASHFLOW
     from sim.measure.outcomes import months, state_names
-    from sim.run.worker import outcome_names
 
     people = expected_people(scenario)
     stays = people * stays_per_person(scenario)

@@ -28,7 +28,7 @@ class Observation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     outcome: str
-    month: Annotated[float, Field(gt=0)]
+    month: Annotated[float, Field(ge=1)]  # the horizon of a run, which is at least a month
     value: float
     note: str | None = None
 

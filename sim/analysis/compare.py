@@ -20,7 +20,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.measure.columns import column
-from sim.run.runner import RunResult, run
+from sim.run.results import RunResult
+from sim.run.runner import run
 from sim.scenario.schema import Scenario
 
 

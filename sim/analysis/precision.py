@@ -21,8 +21,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import Problem, ScenarioError
+from sim.measure.columns import unknown_outcomes
 from sim.run.runner import run
-from sim.run.worker import unknown_outcomes
 from sim.scenario.schema import Scenario
 
 #: Fewest replications the algorithm looks at (a standard deviation needs 2, HRD start at 3).

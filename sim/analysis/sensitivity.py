@@ -37,8 +37,8 @@ from SALib.sample import morris as morris_design
 from SALib.sample import sobol as sobol_design
 
 from sim.errors import Problem, ScenarioError
+from sim.measure.columns import unknown_outcomes
 from sim.run.runner import run
-from sim.run.worker import unknown_outcomes
 from sim.scenario.edit import with_uncertain_values
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertain import parameters, values_at

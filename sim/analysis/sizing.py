@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sim.analysis.statistics import TargetChance, target_chance
 from sim.analysis.sweep import Varied, scenario_at
 from sim.errors import Problem, ScenarioError
+from sim.measure.statistics import TargetChance, target_chance
 from sim.run.runner import run
 from sim.scenario.edit import with_changes
 from sim.scenario.schema import Scenario

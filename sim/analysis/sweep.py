@@ -5,9 +5,10 @@ the same luck (common random numbers) and differences between points show
 the effect of the varied fields. Points are a full grid of the listed values
 or a Latin hypercube over ranges (``scipy.stats.qmc``).
 
-A sweep can be interrupted and resumed: each finished point is saved at once
-in a work folder beside the destination, and running the same sweep again
-skips the points already done. A point's results depend only on the scenario,
+A sweep can be interrupted and resumed: each finished point is handed at
+once to a store of finished points (``pilotsim sweep`` keeps them on disk
+beside the destination, ``sim.output.sweep.PointStore``), and running the
+same sweep again skips the points already done. A point's results depend only on the scenario,
 the seed and the number of replications, so a resumed sweep ends exactly as
 an uninterrupted one would.
 """
@@ -25,10 +26,11 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim import limits
-from sim.analysis.statistics import summarise, target_chance
 from sim.errors import Problem, ScenarioError
+from sim.measure.statistics import summarise, target_chance
 from sim.run.runner import run
 from sim.scenario.edit import with_changes
+from sim.scenario.files import dump_scenario
 from sim.scenario.schema import Scenario
 
 
@@ -127,6 +129,10 @@ class FinishedPoints(Protocol):
     """Where a sweep keeps the points it has finished, so that an interrupted
     sweep can continue (``sim.output.sweep.PointStore`` keeps them on disk)."""
 
+    def start(self, definition: dict) -> None:
+        """Hold the points of the sweep ``definition`` describes: points kept
+        for any other sweep are let go."""
+
     def get(self, index: int) -> pd.DataFrame | None: ...
 
     def keep(self, index: int, table: pd.DataFrame) -> None: ...
@@ -140,6 +146,11 @@ def sweep(base: Scenario, varied: list[Varied], points: list[dict[str, float]], 
     ``finished`` are taken from there, new ones are kept there as they
     finish; ``on_point(done, total, resumed)`` reports progress in points."""
     scenarios = [scenario_at(base, point, varied) for point in points]  # check them all before running any
+    if finished is not None:
+        # A point's rows depend on these alone: kept points of the same
+        # definition can stand in for running them again.
+        finished.start({"scenario": dump_scenario(base), "points": points, "replications": replications,
+                        "seed": seed})
     tables = []
     for index, scenario in enumerate(scenarios):
         table = finished.get(index) if finished is not None else None
@@ -191,7 +202,7 @@ def parse_target(text: str, scenario: Scenario | None = None) -> tuple[str, floa
     if not math.isfinite(value):
         raise ScenarioError([Problem(where, None, None, "", f"the level must be a finite number, got {level.strip()}")])
     if scenario is not None:
-        from sim.run.worker import outcome_names
+        from sim.measure.columns import outcome_names
 
         known = outcome_names(scenario)
         if outcome.strip() not in known:

@@ -2,8 +2,9 @@
 how a person reads it, and which way is better.
 
 The counting code (outcomes, money, caseload) takes its column lists from
-here, and so do the tables of the command line, the figures, comparisons and
-back-tests. A new outcome is one row below plus the code that computes it.
+here, and so do the tables of the command line, comparisons (which way is
+better, units), back-tests, the report's scaling and the figures' units and
+state labels. A new outcome is one row below plus the code that computes it.
 
 ``replications.csv`` has, in this order: the programme's columns, two
 columns per stage (``entered_<stage>``, ``placed_from_<stage>``), then with a
@@ -14,6 +15,9 @@ budget the money columns, then with a caseload section the caseload columns
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sim.errors import Problem
+from sim.scenario.schema import Scenario
 
 #: How each unit is shown: the mean (and its interval), and the spread over
 #: runs, where whole people are shown without decimals. Euros are shown in
@@ -40,7 +44,8 @@ class Column:
 
     @property
     def whole_people(self) -> bool:
-        """Counted in whole people, stored as integers."""
+        """Counted in people (the programme's own counts are stored as
+        integers; the caseload's, which come from its flows, as floats)."""
         return self.unit == "people"
 
     @property
@@ -120,13 +125,12 @@ CASELOAD = (
     Column("caseload_inflow", "people", "New recipients (caseload)", "new recipients in the caseload"),
     Column("caseload_other_outflow", "people", "Left for other reasons (caseload)",
            "left the caseload for other reasons than the programme's work"),
-    Column("fewer_recipients", "people", "Net fewer recipients", "recipients fewer than without the programme",
-           +1),
+    Column("fewer_recipients", "people", "Net fewer recipients", "recipients fewer than without the programme"),
 )
 
 CASELOAD_MONEY = (
     Column("caseload_savings_per_year", "EUR", "Benefit a year of the fewer recipients",
-           "the benefit of the net fewer recipients, for a year", +1,
+           "the benefit of the net fewer recipients, for a year",
            part_of="fewer_recipients", short="their benefit a year"),
 )
 
@@ -153,8 +157,8 @@ CASELOAD_HEADLINE = ("left_assistance", "caseload_inflow", "caseload_other_outfl
 
 _BY_NAME = {column.name: column for column in PROGRAMME + MONEY + CASELOAD + CASELOAD_MONEY}
 _PER_STAGE = {
-    "entered_": ("people", "Entered {stage}", "people who entered stage {stage} by the horizon", +1),
-    "placed_from_": ("people", "Placed from {stage}", "placements routed from stage {stage}", +1),
+    "entered_": ("people", "Entered {stage}", "people who entered stage {stage} by the horizon", 0),
+    "placed_from_": ("people", "Placed from {stage}", "placements routed from stage {stage}", 0),
 }
 
 
@@ -190,3 +194,18 @@ def stage_columns(stages) -> tuple[str, ...]:
 
 def state_label(state: str) -> str:
     return STATE_LABELS.get(state, f"In stage: {state.replace('_', ' ')}")
+
+
+def outcome_names(scenario: Scenario) -> tuple[str, ...]:
+    """The columns of replications.csv for this scenario."""
+    money = MONEY if scenario.budget is not None else ()
+    caseload = CASELOAD if scenario.caseload is not None else ()
+    caseload_money = CASELOAD_MONEY if scenario.caseload is not None and scenario.budget is not None else ()
+    return names(PROGRAMME) + stage_columns(scenario.stages) + names(money + caseload + caseload_money)
+
+
+def unknown_outcomes(scenario: Scenario, outcomes: list[str]) -> list[Problem]:
+    """One problem for each requested outcome this scenario does not have."""
+    known = outcome_names(scenario)
+    return [Problem("--outcome", None, None, outcome, f"not an outcome of this scenario; known: {', '.join(known)}")
+            for outcome in outcomes if outcome not in known]

@@ -8,6 +8,7 @@ goes where and this module about what is counted. Definitions are in
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from sim.measure import columns
 from sim.model.records import ChunkRecords, ReplicationRecords, stack_records
@@ -246,3 +247,14 @@ def client_columns(records: ReplicationRecords, replication: int) -> dict[str, n
     columns["dropped_out_of"] = dropped_out_of
     return {name: np.where(np.isinf(values), np.nan, values) if values.dtype.kind == "f" else values
             for name, values in columns.items()}
+
+
+def outcome_table(scenario: Scenario, outcomes: np.ndarray, first_replication: int) -> pd.DataFrame:
+    """Outcome rows as replications.csv has them: numbered, counts of people as integers."""
+    names = columns.outcome_names(scenario)
+    # The programme's people are whole numbers; the caseload's columns stay floats, as written since they came.
+    counted_in_people = {name for name in OUTCOMES + stage_outcome_names(scenario) if columns.column(name).whole_people}
+    table = {"replication": np.arange(first_replication, first_replication + len(outcomes))}
+    for index, column in enumerate(names):  # the rest are months, shares, euros
+        table[column] = outcomes[:, index].astype(np.int64) if column in counted_in_people else outcomes[:, index]
+    return pd.DataFrame(table)

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.streams import RandomStreams
+from sim.scenario.edit import with_uncertain_values
 from sim.scenario.schema import Scenario, Stage
+from sim.scenario.uncertain import values_at
 
 # Where a completed stage can send someone, besides another stage (>= 0).
 JOB, BENEFIT, EXIT = -1, -2, -3
@@ -194,3 +196,14 @@ class ChunkDraws:
         cumulative = np.cumsum(probabilities, axis=1)
         choice = (uniforms[:, None] >= cumulative).sum(axis=1)
         return codes[np.minimum(choice, len(names) - 1)]
+
+
+def drawn_for(scenario: Scenario, seed: int, replication: int) -> Scenario:
+    """The scenario as replication ``replication`` sees it when the uncertain
+    parameters are drawn per replication: one uniform each from the
+    replication's own ``uncertain`` stream, so the draw does not depend on
+    the worker or the chunk, and two scenarios with the same uncertain
+    section draw the same quantiles."""
+    quantiles = RandomStreams(seed, replication).uniforms("uncertain", len(scenario.uncertain))
+    values = values_at(scenario, quantiles[None, :])[0]
+    return with_uncertain_values(scenario, dict(zip(scenario.uncertain, values.tolist())))

@@ -57,7 +57,6 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
     plausible ranges, and ``fit``: the published figures against the fitted
     scenario (``sim.analysis.calibration.check_fit``)."""
     folder = Path(folder)
-    check = fit
 
     def write(staging: Path) -> None:
         relative = os.path.relpath(Path(original).resolve(), folder.resolve())
@@ -65,23 +64,23 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
         result.candidates.sort_values("distance").to_csv(staging / "candidates.csv", index=False,
                                                          float_format="%.6g")
         result.ranges().to_csv(staging / "parameters.csv", index=False, float_format="%.6g")
-        check.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
-        figure = Chart(figsize=(8, 0.9 + 0.55 * len(check)))
+        fit.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
+        figure = Chart(figsize=(8, 0.9 + 0.55 * len(fit)))
         axes = figure.subplots()
-        labels = [f"{row.outcome} at month {row.month:g}" for row in check.itertuples()]
-        positions = np.arange(len(check))
-        scale = np.maximum(check["published"].abs().to_numpy(), 1.0)  # each figure relative to its own size
-        axes.errorbar(check["simulated_median"] / scale, positions,
-                      xerr=[(check["simulated_median"] - check["simulated_q05"]) / scale,
-                            (check["simulated_q95"] - check["simulated_median"]) / scale],
+        labels = [f"{row.outcome} at month {row.month:g}" for row in fit.itertuples()]
+        positions = np.arange(len(fit))
+        scale = np.maximum(fit["published"].abs().to_numpy(), 1.0)  # each figure relative to its own size
+        axes.errorbar(fit["simulated_median"] / scale, positions,
+                      xerr=[(fit["simulated_median"] - fit["simulated_q05"]) / scale,
+                            (fit["simulated_q95"] - fit["simulated_median"]) / scale],
                       fmt="o", color=BAND_COLOUR, capsize=3, label="fitted scenario: median, 90 % of runs")
-        axes.scatter(check["published"] / scale, positions, marker="x", s=60, color=TARGET_COLOUR, zorder=3,
+        axes.scatter(fit["published"] / scale, positions, marker="x", s=60, color=TARGET_COLOUR, zorder=3,
                      label="published")
         axes.set_yticks(positions, labels)
         axes.set_xlabel("relative to the published figure")
         axes.set_title(f"{result.scenario.name}: published figures against the fitted scenario")
         axes.grid(axis="x", alpha=0.3)
-        axes.legend(loc="upper center", fontsize="small", bbox_to_anchor=(0.5, -0.35 - 0.6 / len(check)), ncol=2)
+        axes.legend(loc="upper center", fontsize="small", bbox_to_anchor=(0.5, -0.35 - 0.6 / len(fit)), ncol=2)
         save_figure(figure, staging / "plots" / "fit.png")
         write_manifest(staging, {
             "scenario": result.scenario.name, "observed": result.observed.source,

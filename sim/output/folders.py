@@ -45,11 +45,11 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
+from sim.run.scratch import scratch_in
 
 MANIFEST = "manifest.json"
 
@@ -71,7 +71,6 @@ _RANDOM_PART = r"[a-z0-9_]{8}"
 _LOCK_SUFFIX = ".pilotsim-lock"
 
 _claims: dict[Path, Claim] = {}
-_scratch: ContextVar[Path | None] = ContextVar("pilotsim_scratch", default=None)
 
 #: Destinations put in place by this process, in order: after a Ctrl-C the
 #: command can tell whether its results were already complete.
@@ -80,12 +79,6 @@ put_in_place_so_far: list[Path] = []
 
 class DestinationRefused(ScenarioError):
     """The destination is not one pilotsim may write; ``problems`` says why."""
-
-
-def scratch_folder() -> Path | None:
-    """Where a command's temporary files go: inside its claimed working folder,
-    so a killed command leaves nothing elsewhere (None: the system's)."""
-    return _scratch.get()
 
 
 def write_atomically(folder: str | Path, write: Callable[[Path], None]) -> Path:
@@ -143,11 +136,10 @@ def claimed(path: str | Path, kind: str = "folder", label: str | None = None,
         claim = Claim(destination, label, kind, working, recognised, lock)
         claim.scratch.mkdir()
         _claims[destination] = claim
-        token = _scratch.set(claim.scratch)
         try:
-            yield claim
+            with scratch_in(claim.scratch):
+                yield claim
         finally:
-            _scratch.reset(token)
             del _claims[destination]
             shutil.rmtree(working, ignore_errors=True)
     finally:

@@ -23,6 +23,7 @@ import numpy as np
 from ruamel.yaml import YAML
 
 from sim.errors import Problem, ScenarioError
+from sim.measure.columns import column
 from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
 from sim.scenario.safe_yaml import read_text
@@ -180,7 +181,9 @@ def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     summary, scenario, manifest = results["summary"], results["scenario"], results["manifest"]
     outcomes = summary["outcomes"]
 
-    def outcome(name: str, statistic: str, decimals: int = 0, scale: float = 1.0) -> Fact:
+    def outcome(name: str, statistic: str, decimals: int = 0) -> Fact:
+        # Euros in thousands, as the column registry shows them.
+        scale = column(name).scale
         return Fact(_number(outcomes[name][statistic] / scale, decimals),
                     f"summary.json#outcomes.{name}.{statistic}" + (f"/{scale:g}" if scale != 1 else ""))
 
@@ -225,11 +228,11 @@ def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
         }
     if "npv" in outcomes:
         facts["money"] = {
-            "npv": outcome("npv", "mean", 0, 1000), "npv_q05": outcome("npv", "q05", 0, 1000),
-            "npv_q95": outcome("npv", "q95", 0, 1000),
-            "net_savings": outcome("net_savings", "mean", 0, 1000),
-            "gross_savings": outcome("gross_savings", "mean", 0, 1000),
-            "costs": outcome("total_costs", "mean", 0, 1000),
+            "npv": outcome("npv", "mean", 0), "npv_q05": outcome("npv", "q05", 0),
+            "npv_q95": outcome("npv", "q95", 0),
+            "net_savings": outcome("net_savings", "mean", 0),
+            "gross_savings": outcome("gross_savings", "mean", 0),
+            "costs": outcome("total_costs", "mean", 0),
             "break_even": outcome("break_even_month", "q50"),
             "pays": share_of_runs("npv", 0.0),
         }

@@ -1,5 +1,6 @@
-"""The charts a planner looks at first. Each function draws one figure from a
-RunResult and returns it; ``save_all`` writes them as PNG files."""
+"""The charts of a run: each function draws one figure from a RunResult (or,
+for the uncertainty charts, from the outcome tables of the two runs) and
+returns it; ``save_all`` writes them as PNG files."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis.statistics import FAN_QUANTILES
 from sim.measure.columns import state_label
+from sim.measure.statistics import FAN_QUANTILES, pays_for_itself
 from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
-from sim.run.runner import RunResult
+from sim.run.results import RunResult
 from sim.scenario.schema import Scenario
 
 
@@ -222,14 +223,6 @@ def waterfall(result: RunResult) -> Figure:
 
 
 # --- chance and ignorance, side by side ------------------------------------------
-
-
-def pays_for_itself(npv: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """For each threshold t: the share of replications whose net present value
-    is at least -t, the chance the programme costs no more than the t euros
-    the municipality is willing to put in (negative t: a saving it demands)."""
-    ordered = np.sort(np.asarray(npv, dtype=float))
-    return 1 - np.searchsorted(ordered, -np.asarray(thresholds, dtype=float), side="left") / len(ordered)
 
 
 def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.DataFrame, scenario: Scenario

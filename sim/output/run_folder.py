@@ -20,15 +20,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.analysis.statistics import FAN_QUANTILES
 from sim.errors import Problem, ScenarioError
 from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
+from sim.measure.columns import outcome_names
 from sim.measure.money import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
+from sim.measure.statistics import FAN_QUANTILES
 from sim.output import run_figures as plots
 from sim.output.folders import MANIFEST, write_atomically
 from sim.output.manifest import write_manifest
-from sim.run.runner import ClientRecords, RunResult
-from sim.run.worker import outcome_names
+from sim.output.style import save_figure
+from sim.run.results import RunResult
+from sim.run.storage import ClientRecords
 from sim.scenario.files import dump_scenario, load_scenario
 
 
@@ -63,7 +65,7 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
     (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
     plots.save_all(result, folder / "plots")
     for name, figure in extra_plots.items():
-        plots.save_figure(figure, folder / "plots" / name)
+        save_figure(figure, folder / "plots" / name)
     write_manifest(folder, {
         "scenario": result.scenario.name,
         "seed": result.seed,

@@ -1,5 +1,6 @@
-"""A sensitivity analysis's folder: the indices as a table and one chart per
-outcome."""
+"""A sensitivity analysis's folder: the indices, the one-at-a-time swings and
+the design points as tables, and per outcome a chart of the indices and a
+tornado of the swings."""
 
 from __future__ import annotations
 

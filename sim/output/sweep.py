@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.sweep import SweepResult, Varied
+from sim.measure import columns
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import TARGET_COLOUR, Chart, save_figure
@@ -84,7 +85,7 @@ def _outcome_against(axes, result: SweepResult, varied: Varied, outcome: str, de
         axes.errorbar(x, q[0.5], yerr=[q[0.5] - q[0.05], q[0.95] - q[0.5]], fmt="o", markersize=3,
                       elinewidth=0.8, alpha=0.7)
     axes.set_title(f"{outcome.replace('_', ' ')} (median, 50 % and 90 % bands)", fontsize="medium")
-    if outcome == "npv":
+    if columns.column(outcome).unit == "EUR":
         axes.set_ylabel("EUR")
     axes.set_xlabel(varied.path)
     axes.grid(alpha=0.3)
@@ -116,8 +117,10 @@ class PointStore:
     belongs to one sweep (its scenario, points, replications and seed): a
     folder left by another sweep is emptied first."""
 
-    def __init__(self, folder: Path, definition: dict):
+    def __init__(self, folder: Path):
         self.folder = Path(folder)
+
+    def start(self, definition: dict) -> None:
         key = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
         marker = self.folder / "sweep.json"
         if self.folder.exists() and (not marker.is_file() or json.loads(marker.read_text()).get("key") != key):

@@ -161,7 +161,7 @@ class Binned:
         return edges, self.counts[s, first:last]
 
     def summary(self) -> pd.DataFrame:
-        """The table ``sim.analysis.statistics.summarise`` gives for all values."""
+        """The table ``sim.measure.statistics.summarise`` gives for all values."""
         sd = self.sd()
         q05, q50, q95 = self.quantiles((0.05, 0.5, 0.95))
         with np.errstate(invalid="ignore"):

@@ -12,30 +12,23 @@ client records, when kept, go to disk as they arrive.
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim import limits
-from sim.analysis.statistics import TargetChance, chance_from_count, summarise, target_chance
 from sim.errors import ScenarioError
-from sim.measure.columns import column as column_of
+from sim.measure.columns import outcome_names
 from sim.measure.money import CASHFLOW, calendar_years
-from sim.measure.outcomes import OUTCOMES, months, stage_outcome_names, state_names
-from sim.model.states import FINAL_STATES
-from sim.output.folders import scratch_folder
+from sim.measure.outcomes import months, outcome_table, state_names
 from sim.run import executors
 from sim.run.aggregates import Aggregates
-from sim.run.worker import Chunk, outcome_names, run_chunk
+from sim.run.results import AGGREGATE_SLICE, RunResult
+from sim.run.storage import ClientRecords, ReplicationRows
+from sim.run.worker import Chunk, run_chunk
 from sim.scenario.schema import Scenario
 
 # pyarrow swaps in a signal handler of its own during long reads and writes; a
@@ -49,82 +42,9 @@ pa.enable_signal_handlers(False)
 #: stop on Ctrl-C.
 CHUNK_SECONDS = 0.5
 
-#: Replications turned into distributions at a time, to bound the memory it takes.
-_AGGREGATE_SLICE = 5000
 
 #: Replications run first, in this process, to time one replication.
 PROBE_REPLICATIONS = 4
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Everything a Monte Carlo run produced, before any file is written."""
-
-    scenario: Scenario
-    seed: int
-    outcomes: pd.DataFrame | None   # one row per replication, outcome_names as columns (None: not kept)
-    monthly: np.ndarray | None      # [replication, month, state] people per state (None: not kept)
-    cashflow: np.ndarray | None     # [replication, month, CASHFLOW] euros, with a budget, when kept
-    months: np.ndarray
-    states: tuple[str, ...]
-    clients: ClientRecords | None   # one row per client, on disk, when asked for
-    workers: int
-    seconds: float
-    streamed: Aggregates | None = None  # distributions gathered as chunks arrived, when rows were not kept
-    replication_rows: ReplicationRows | None = None  # outcome rows on disk, when not kept in memory
-
-    @cached_property
-    def aggregates(self) -> Aggregates:
-        """Distributions over replications (for plots and large runs): as
-        gathered during the run, or from the kept rows on first use."""
-        if self.streamed is not None:
-            return self.streamed
-        scenario = self.scenario
-        columns = outcome_names(scenario)
-        aggregates = Aggregates(columns, self.states, self.months, CASHFLOW,
-                                calendar_years(scenario) if scenario.budget is not None else None)
-        values = self.outcomes[list(columns)].to_numpy(dtype=float)
-        for start in range(0, len(values), _AGGREGATE_SLICE):
-            stop = start + _AGGREGATE_SLICE
-            aggregates.add(values[start:stop], self.monthly[start:stop],
-                           None if self.cashflow is None else self.cashflow[start:stop])
-        return aggregates
-
-    @property
-    def per_replication(self) -> bool:
-        """Every replication's rows kept (else only their distributions, and
-        the outcome rows on disk: a summary-only run)."""
-        return self.outcomes is not None
-
-    @property
-    def replications(self) -> int:
-        return len(self.outcomes) if self.per_replication else self.aggregates.replications
-
-    def weighted_values(self, outcome: str, whole_numbers: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Values of ``outcome`` over the replications with the percentage of
-        runs each stands for, for a histogram: every finite value when the
-        rows are kept; else the stored bins, a whole number at its left edge
-        and other bins at their middle."""
-        if self.per_replication:
-            values = self.outcomes[outcome].to_numpy(dtype=float)
-            values = values[np.isfinite(values)]
-            return values, np.full(len(values), 100 / len(values))
-        edges, counts = self.aggregates.outcomes.histogram(outcome)
-        values = edges[:-1] if whole_numbers else (edges[:-1] + edges[1:]) / 2
-        return values, 100 * counts / counts.sum()
-
-    def summary(self) -> pd.DataFrame:
-        """Per outcome: mean, sd, quantiles, confidence interval of the mean
-        (exact from the rows when kept, else from the distributions)."""
-        return summarise(self.outcomes) if self.per_replication else self.aggregates.outcomes.summary()
-
-    def chance(self, outcome: str, target: float) -> TargetChance:
-        """How often ``outcome`` reached ``target``, with its 95 % interval."""
-        if self.per_replication:
-            return target_chance(self.outcomes[outcome].to_numpy(), outcome, target)
-        binned = self.aggregates.outcomes
-        present = int(binned.n[binned.index(outcome)])
-        return chance_from_count(binned.at_least(outcome, target), present, outcome, target)
 
 
 def run(
@@ -224,17 +144,6 @@ def run(
         streamed=aggregates,
         replication_rows=rows,
     )
-
-
-def outcome_table(scenario: Scenario, outcomes: np.ndarray, first_replication: int) -> pd.DataFrame:
-    """Outcome rows as replications.csv has them: numbered, counts of people as integers."""
-    columns = outcome_names(scenario)
-    # The programme's people are whole numbers; the caseload's columns stay floats, as written since they came.
-    counted_in_people = {name for name in OUTCOMES + stage_outcome_names(scenario) if column_of(name).whole_people}
-    table = {"replication": np.arange(first_replication, first_replication + len(outcomes))}
-    for index, column in enumerate(columns):  # the rest are months, shares, euros
-        table[column] = outcomes[:, index].astype(np.int64) if column in counted_in_people else outcomes[:, index]
-    return pd.DataFrame(table)
 
 
 class _Chunks:
@@ -338,10 +247,10 @@ def _gather(pool: Executor, workers: int, chunks: _Chunks) -> Iterator[Chunk]:
 
 def _slice_for(months: int, states: int) -> int:
     """Replications per slice of a summary-only run's distributions: about
-    16 MB of monthly counts, at most _AGGREGATE_SLICE. It depends on the
+    16 MB of monthly counts, at most AGGREGATE_SLICE. It depends on the
     scenario only, never on the machine, so the slices are the same in
     every run."""
-    return max(1, min(_AGGREGATE_SLICE, (16 << 20) // max(1, 4 * months * states)))
+    return max(1, min(AGGREGATE_SLICE, (16 << 20) // max(1, 4 * months * states)))
 
 
 class _InReplicationOrder:
@@ -349,8 +258,9 @@ class _InReplicationOrder:
     of a fixed number of replications. Chunk sizes follow the speed of the
     machine and chunks finish in any order; adding them as they came would
     make the floating-point sums, and the bins, differ in the last digits
-    from run to run. Chunks that arrive early wait here (at most the few in
-    flight)."""
+    from run to run. Chunks that arrive early wait here until the one
+    before them comes: while a chunk straggles, the chunks finished after it
+    pile up (each only its outcome rows and monthly counts)."""
 
     def __init__(self, aggregates: Aggregates, first: int, slice_size: int):
         self.aggregates, self.next, self.slice_size = aggregates, first, slice_size
@@ -391,109 +301,3 @@ class _InReplicationOrder:
         self._held_count = len(outcomes) - handed
 
 
-#: Rows per row group of a joined Parquet file (whole chunks, so a
-#: replication never spans two row groups).
-ROW_GROUP_ROWS = 65_536
-
-
-class _ChunkedParquet:
-    """A table written chunk by chunk to a Parquet file, in replication order,
-    a replication never split between row groups.
-
-    While a run is going, chunks arrive in any order and each is written to
-    a part file at once; ``finish`` joins the parts in order, one at a time,
-    so the rows never need to fit in memory together.
-    """
-
-    #: Name of the joined file in its temporary folder.
-    file_name = "table.parquet"
-
-    def __init__(self, path: Path, scenario: Scenario, folder: tempfile.TemporaryDirectory | None = None):
-        self.path = Path(path)
-        self._scenario = scenario
-        self._folder = folder  # the temporary folder, removed with this object
-        self._parts: dict[int, Path] = {}
-
-    @classmethod
-    def being_written(cls, scenario: Scenario):
-        """An empty table in a temporary folder, removed with the object."""
-        # Inside the command's working folder when there is one, so that a
-        # killed command leaves nothing behind that the next one cannot remove.
-        folder = tempfile.TemporaryDirectory(prefix=f"pilotsim-{Path(cls.file_name).stem}-", dir=scratch_folder())
-        return cls(Path(folder.name) / cls.file_name, scenario, folder)
-
-    def add_table(self, first: int, table: pd.DataFrame) -> None:
-        part = self.path.with_name(f"part-{first:012d}.parquet")
-        table.to_parquet(part, index=False)
-        self._parts[first] = part
-
-    def finish(self) -> None:
-        # Parts are joined into row groups of about ROW_GROUP_ROWS: the file
-        # keeps metadata per row group, which for a row group per chunk of a
-        # million-replication run came to hundreds of MB.
-        writer, pending, pending_rows = None, [], 0
-        for first in sorted(self._parts):
-            table = pq.read_table(self._parts[first])
-            self._parts[first].unlink()
-            pending.append(table)
-            pending_rows += table.num_rows
-            if pending_rows >= ROW_GROUP_ROWS:
-                writer = self._write(writer, pending)
-                pending, pending_rows = [], 0
-        if pending:
-            writer = self._write(writer, pending)
-        if writer is not None:
-            writer.close()
-        self._parts.clear()
-
-    def _write(self, writer: pq.ParquetWriter | None, tables: list[pa.Table]) -> pq.ParquetWriter:
-        joined = pa.concat_tables(tables)
-        writer = writer or pq.ParquetWriter(self.path, joined.schema)
-        # A run where nobody was referred has tables without rows: one empty row group.
-        writer.write_table(joined, row_group_size=max(joined.num_rows, 1))
-        return writer
-
-    def table(self) -> pd.DataFrame:
-        """All rows at once (for analysis of runs that fit in memory)."""
-        return pd.read_parquet(self.path)
-
-    def row_groups(self) -> Iterator[pd.DataFrame]:
-        """The rows one row group (whole replications) at a time."""
-        file = pq.ParquetFile(self.path)
-        for group in range(file.num_row_groups):
-            yield file.read_row_group(group).to_pandas()
-
-
-class ReplicationRows(_ChunkedParquet):
-    """Outcome rows of a run that does not keep them in memory."""
-
-    file_name = "replications.parquet"
-
-    def add_chunk(self, first: int, outcomes: np.ndarray) -> None:
-        self.add_table(first, outcome_table(self._scenario, outcomes, first))
-
-
-class ClientRecords(_ChunkedParquet):
-    """A run's client records (one row per referred person, see
-    ``sim.measure.outcomes.client_columns``)."""
-
-    file_name = "clients.parquet"
-
-    def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
-        self.add_table(first, self._named(columns))
-
-    def by_replication(self) -> Iterator[pd.DataFrame]:
-        """Records one replication at a time, reading one row group at a time."""
-        for rows in self.row_groups():
-            for _, one in rows.groupby("replication", sort=True):
-                yield one
-
-    def _named(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-        """Codes replaced by names."""
-        scenario = self._scenario
-        table = pd.DataFrame(columns)
-        table["segment"] = pd.Categorical.from_codes(table["segment"], categories=list(scenario.segments))
-        table["final_state"] = pd.Categorical.from_codes(table["final_state"], categories=list(FINAL_STATES))
-        table["dropped_out_of"] = pd.Categorical.from_codes(table["dropped_out_of"], categories=list(scenario.stages))
-        table["placed_from"] = pd.Categorical.from_codes(table["placed_from"], categories=list(scenario.stages))
-        return table

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.errors import Problem
-from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, CASELOAD_OUTCOMES, caseload_outcomes
-from sim.measure.money import MONEY_OUTCOMES, account
-from sim.measure.outcomes import OUTCOMES, client_columns, monthly_count_rows, outcome_rows, stage_outcome_names
+from sim.measure.caseload import caseload_outcomes
+from sim.measure.columns import outcome_names
+from sim.measure.money import account
+from sim.measure.outcomes import client_columns, monthly_count_rows, outcome_rows
 from sim.model.engine import simulate_chunk
 from sim.scenario.schema import Scenario
 
@@ -40,7 +40,7 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
     """Replications ``first`` to ``stop - 1``; ``with_uncertainty``: each with
     its own draw of the scenario's uncertain parameters."""
     if with_uncertainty:
-        from sim.scenario.uncertain import drawn_for
+        from sim.model.draws import drawn_for
 
         return _joined([run_chunk(drawn_for(scenario, seed, replication), seed, replication, replication + 1,
                                   keep_clients) for replication in range(first, stop)])
@@ -88,21 +88,6 @@ def _joined(chunks: list[Chunk]) -> Chunk:
         clients=clients,
         seconds=sum(chunk.seconds for chunk in chunks),
     )
-
-
-def outcome_names(scenario: Scenario) -> tuple[str, ...]:
-    """The columns of replications.csv for this scenario."""
-    money = MONEY_OUTCOMES if scenario.budget is not None else ()
-    caseload = CASELOAD_OUTCOMES if scenario.caseload is not None else ()
-    caseload_money = CASELOAD_MONEY_OUTCOMES if scenario.caseload is not None and scenario.budget is not None else ()
-    return OUTCOMES + stage_outcome_names(scenario) + money + caseload + caseload_money
-
-
-def unknown_outcomes(scenario: Scenario, outcomes: list[str]) -> list[Problem]:
-    """One problem for each requested outcome this scenario does not have."""
-    known = outcome_names(scenario)
-    return [Problem("--outcome", None, None, outcome, f"not an outcome of this scenario; known: {', '.join(known)}")
-            for outcome in outcomes if outcome not in known]
 
 
 def prepare_worker(parent: int) -> None:

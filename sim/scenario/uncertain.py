@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.errors import Problem, ScenarioError
-from sim.model.streams import RandomStreams
 from sim.scenario.edit import with_uncertain_values
 from sim.scenario.schema import Scenario
 
@@ -34,17 +33,6 @@ def values_at(scenario: Scenario, quantiles: np.ndarray) -> np.ndarray:
     quantiles = np.clip(np.asarray(quantiles, dtype=float), _EDGE, 1 - _EDGE)
     return np.column_stack([distribution.ppf(quantiles[:, column])
                             for column, distribution in enumerate(scenario.uncertain.values())])
-
-
-def drawn_for(scenario: Scenario, seed: int, replication: int) -> Scenario:
-    """The scenario as replication ``replication`` sees it when the uncertain
-    parameters are drawn per replication: one uniform each from the
-    replication's own ``uncertain`` stream, so the draw does not depend on
-    the worker or the chunk, and two scenarios with the same uncertain
-    section draw the same quantiles."""
-    quantiles = RandomStreams(seed, replication).uniforms("uncertain", len(scenario.uncertain))
-    values = values_at(scenario, quantiles[None, :])[0]
-    return with_uncertain_values(scenario, dict(zip(scenario.uncertain, values.tolist())))
 
 
 def problems_at_the_edges(scenario: Scenario) -> list[Problem]:

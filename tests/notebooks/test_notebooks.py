@@ -41,12 +41,16 @@ def test_the_planners_chart_shows_in_the_notebook():
     # module that chose a backend of its own made the figure print as
     # "<Figure size ...>" instead of showing.
     import nbclient
+    import nbformat
 
     source = PROJECT / "notebooks" / "01_planner_sizing.py"
     notebook = jupytext.read(source)
     chart = next(index for index, cell in enumerate(notebook.cells)
                  if cell.cell_type == "code" and 'figures(result)["placements.png"]' in cell.source)
     notebook.cells = notebook.cells[: chart + 1]
+    # And the notebook's own backend is still the inline one after pilotsim
+    # has been imported and has drawn (a Chart shows itself whatever it is).
+    notebook.cells.append(nbformat.v4.new_code_cell("import matplotlib\nprint(matplotlib.get_backend())"))
     for cell in notebook.cells:
         if "parameters" in cell.metadata.get("tags", []):
             cell.source = "replications = 20\nplaces_to_try = [50]"
@@ -54,3 +58,5 @@ def test_the_planners_chart_shows_in_the_notebook():
                             resources={"metadata": {"path": str(PROJECT)}}).execute()
     outputs = notebook.cells[chart].outputs
     assert any("image/png" in output.get("data", {}) for output in outputs), outputs
+    backend = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    assert "inline" in backend, backend

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.statistics import summarise
+from sim.measure.statistics import summarise
 from sim.output.run_folder import write_results
 from sim.run.aggregates import BINS, Binned
 from sim.run.runner import run

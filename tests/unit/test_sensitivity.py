@@ -161,7 +161,7 @@ def test_drawing_the_placement_chance_per_replication_widens_the_spread():
 
 
 def test_the_chance_of_paying_for_itself_rises_with_what_the_municipality_accepts():
-    from sim.output.run_figures import pays_for_itself
+    from sim.measure.statistics import pays_for_itself
 
     npv = np.array([-300.0, -100.0, 50.0, 200.0])
     # Accepting t euros of net cost: the runs with npv >= -t stay within it.

@@ -7,7 +7,6 @@ import pytest
 from sim.analysis.sweep import grid, latin_hypercube, parse_vary, scenario_at, sweep
 from sim.errors import ScenarioError
 from sim.output.sweep import PointStore
-from sim.scenario.files import dump_scenario
 from tests.conftest import make_scenario
 
 BASE = make_scenario({"referrals": {"cohort_size": 30}, "stages": {"training": {"slots": 10}}})
@@ -53,12 +52,6 @@ class _Stop(Exception):
     pass
 
 
-def kept_in(folder, points, replications, seed):
-    """Finished points on disk, as ``pilotsim sweep`` keeps them."""
-    return PointStore(folder, {"scenario": dump_scenario(BASE), "points": points, "replications": replications,
-                               "seed": seed})
-
-
 def test_an_interrupted_sweep_resumes_to_the_same_results(tmp_path):
     slots = parse_vary("stages.training.slots=4:12:2", BASE)
     points = grid([slots])
@@ -69,10 +62,10 @@ def test_an_interrupted_sweep_resumes_to_the_same_results(tmp_path):
             raise _Stop
 
     with pytest.raises(_Stop):
-        sweep(BASE, [slots], points, 15, 9, kept_in(tmp_path / "resumed", points, 15, 9), on_point=stop_after_two)
+        sweep(BASE, [slots], points, 15, 9, PointStore(tmp_path / "resumed"), on_point=stop_after_two)
     assert len(list((tmp_path / "resumed").glob("point-*.parquet"))) == 2
     seen = []
-    resumed = sweep(BASE, [slots], points, 15, 9, kept_in(tmp_path / "resumed", points, 15, 9),
+    resumed = sweep(BASE, [slots], points, 15, 9, PointStore(tmp_path / "resumed"),
                     on_point=lambda done, total, was_resumed: seen.append(was_resumed)).outcomes
     assert seen == [True, True, False, False, False]
     pd.testing.assert_frame_equal(resumed, whole, check_exact=True)
@@ -80,9 +73,9 @@ def test_an_interrupted_sweep_resumes_to_the_same_results(tmp_path):
 
 def test_a_changed_sweep_does_not_reuse_old_points(tmp_path):
     slots = parse_vary("stages.training.slots=4,8", BASE)
-    sweep(BASE, [slots], grid([slots]), 10, 9, kept_in(tmp_path, grid([slots]), 10, 9))
+    sweep(BASE, [slots], grid([slots]), 10, 9, PointStore(tmp_path))
     seen = []
-    sweep(BASE, [slots], grid([slots]), 12, 9, kept_in(tmp_path, grid([slots]), 12, 9),
+    sweep(BASE, [slots], grid([slots]), 12, 9, PointStore(tmp_path),
           on_point=lambda done, total, was_resumed: seen.append(was_resumed))
     assert seen == [False, False]
 

@@ -62,3 +62,11 @@ def target_chance(values: np.ndarray, outcome: str, target: float) -> TargetChan
 def chance_from_count(hits: int, replications: int, outcome: str, target: float) -> TargetChance:
     interval = stats.binomtest(hits, replications).proportion_ci(confidence_level=0.95, method="wilson")
     return TargetChance(outcome, target, hits, replications, float(interval.low), float(interval.high))
+
+
+def pays_for_itself(npv: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """For each threshold t: the share of replications whose net present value
+    is at least -t, the chance the programme costs no more than the t euros
+    the municipality is willing to put in (negative t: a saving it demands)."""
+    ordered = np.sort(np.asarray(npv, dtype=float))
+    return 1 - np.searchsorted(ordered, -np.asarray(thresholds, dtype=float), side="left") / len(ordered)
