@@ -37,6 +37,7 @@ from SALib.sample import morris as morris_design
 from SALib.sample import sobol as sobol_design
 
 from sim.errors import Problem, ScenarioError
+from sim.interrupts import held_back
 from sim.measure.columns import unknown_outcomes
 from sim.run.runner import run
 from sim.scenario.edit import with_uncertain_values
@@ -109,7 +110,10 @@ def sensitivity(scenario: Scenario, method: str = "sobol", samples: int = 64, ou
                 on_point: Callable[[int, int], None] | None = None) -> SensitivityResult:
     names = check_request(scenario, method, list(outcomes), samples)
     seed = scenario.seed if seed is None else seed
-    quantiles = design(method, len(names), samples, seed)
+    # The first Sobol design of a process loads scipy's direction numbers in
+    # compiled code, where a Ctrl-C would be swallowed and the run go on.
+    with held_back():
+        quantiles = design(method, len(names), samples, seed)
     values = values_at(scenario, quantiles)
     one_at_a_time_quantiles = _one_at_a_time_quantiles(len(names))
     one_at_a_time_values = values_at(scenario, one_at_a_time_quantiles)

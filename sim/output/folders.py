@@ -40,7 +40,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -49,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import Problem, ScenarioError
+from sim.interrupts import held_back
 from sim.run.scratch import scratch_in
 
 MANIFEST = "manifest.json"
@@ -185,13 +185,9 @@ class Claim:
                                               f"the command worked: what it made is in {beside} instead")]) from None
         # A Ctrl-C waits until the new results are in place: an interrupt
         # between two renames would leave neither the old nor the new.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
+        with held_back():
             self._swap(made)
             put_in_place_so_far.append(self.path)
-        finally:
-            if signal.SIGINT not in blocked:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         shutil.rmtree(self.working / "new", ignore_errors=True)
         shutil.rmtree(self.working / "old", ignore_errors=True)
 
