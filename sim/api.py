@@ -26,6 +26,7 @@ raises ``ScenarioError`` (one problem per line) when a value does not fit.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -193,6 +194,11 @@ def default_folder(name: str) -> Path:
     return Path("results") / name
 
 
+def _folder_or(folder: str | Path | None, name: str) -> Path:
+    """The folder asked for, else results/<name>."""
+    return Path(folder) if folder is not None else default_folder(name)
+
+
 def check_run_size(scenario: Scenario, replications: int, workers: int | None, keep_replications: bool,
                    option: str) -> None:
     """Refuse, before anything is claimed or started, a run that would not
@@ -282,7 +288,7 @@ def plan_run(scenario: Scenario, replications: int | None = None, seed: int | No
         keep_clients = scenario.budget is not None and per_replication
     check_run_size(scenario, count, workers, per_replication, option or f"-n {count}")
     return RunPlan(scenario, count, seed, workers, keep_clients, per_replication, with_uncertainty,
-                   Path(folder) if folder is not None else default_folder(scenario.name))
+                   _folder_or(folder, scenario.name))
 
 
 def run_and_save(plan: RunPlan, command: list[str] | None = None,
@@ -362,7 +368,7 @@ def plan_compare(scenarios: list[Scenario | str | Path], replications: int | Non
     count = replications or scenarios[0].replications
     for scenario in scenarios:  # the tables of every scenario are kept to the end
         check_run_size(scenario, count * len(scenarios), workers, True, f"-n {count}")
-    folder = Path(folder) if folder is not None else default_folder("compare_" + "_".join(names))
+    folder = _folder_or(folder, "compare_" + "_".join(names))
     return ComparePlan(tuple(scenarios), count, seed, workers, folder)
 
 
@@ -402,10 +408,7 @@ def plan_sweep(base: Scenario, vary: list[str], design: str = "grid", points: in
     if design not in ("grid", "lhs"):
         raise ScenarioError([Problem(f"--design {design}", None, None, "", "expected grid or lhs")])
     varied = [parse_vary(text, base) for text in vary]
-    count = 1
-    for one in varied:
-        count *= len(one.values)
-    count = count if design == "grid" else points
+    count = math.prod(len(one.values) for one in varied) if design == "grid" else points
     _refuse(limits.too_many_points(count, "--vary " + " --vary ".join(vary))
             + limits.too_many_replications(count * replications, f"-n {replications}"))
     chosen_target = _target(target, base)
@@ -413,7 +416,7 @@ def plan_sweep(base: Scenario, vary: list[str], design: str = "grid", points: in
     grid_points = sweeping.grid(varied) if design == "grid" else sweeping.latin_hypercube(varied, points, seed)
     for point in grid_points:
         check_run_size(sweeping.scenario_at(base, point, varied), replications, workers, True, f"-n {replications}")
-    folder = Path(folder) if folder is not None else default_folder(f"sweep_{base.name}")
+    folder = _folder_or(folder, f"sweep_{base.name}")
     return SweepPlan(base, tuple(varied), design, tuple(grid_points), replications, seed, chosen_target, workers,
                      folder)
 
@@ -477,7 +480,7 @@ def plan_size(base: Scenario, vary: str, target: str | None = None, confidence: 
     for end in (low, high):
         check_run_size(sweeping.scenario_at(base, {path: end}, [varied]), max_replications, workers, True,
                        f"--max-replications {max_replications}")
-    folder = Path(folder) if folder is not None else default_folder(f"size_{base.name}")
+    folder = _folder_or(folder, f"size_{base.name}")
     return SizePlan(base, varied, chosen_target, confidence, by_month, minimise, replications, max_replications,
                     base.seed if seed is None else seed, workers, folder)
 
@@ -523,7 +526,7 @@ def plan_calibrate(name_or_path: str | Path, changes: dict[str, Any] | None = No
     _refuse(limits.too_many_points(samples, f"--samples {samples}")
             + limits.too_many_replications(samples * replications, f"-n {replications}"))
     check_run_size(base, replications, workers, True, f"-n {replications}")
-    folder = Path(folder) if folder is not None else default_folder(f"calibrate_{base.name}")
+    folder = _folder_or(folder, f"calibrate_{base.name}")
     return CalibratePlan(base, path, figures, samples, replications, accept, seed, workers, folder)
 
 
@@ -566,7 +569,7 @@ def plan_sensitivity(base: Scenario, method: str = "sobol", samples: int = 64, o
     _refuse(limits.too_many_points(points, f"--samples {samples}")
             + limits.too_many_replications(points * replications, f"-n {replications}"))
     check_run_size(base, replications, workers, True, f"-n {replications}")
-    folder = Path(folder) if folder is not None else default_folder(f"sensitivity_{base.name}")
+    folder = _folder_or(folder, f"sensitivity_{base.name}")
     return SensitivityPlan(base, method, samples, chosen, replications, base.seed if seed is None else seed,
                            workers, folder)
 
@@ -601,7 +604,7 @@ def plan_replications(base: Scenario, outcomes: list[str] | None = None, precisi
     check_precision_request(base, list(outcomes or ["placed"]), precision, maximum)
     # Replications run in batches; what is kept of all of them is a column per outcome.
     check_run_size(base, min(maximum, max(sequential.BATCH, sequential.FIRST)), workers, True, f"--max {maximum}")
-    folder = Path(folder) if folder is not None else default_folder(f"replications_{base.name}")
+    folder = _folder_or(folder, f"replications_{base.name}")
     return ReplicationsPlan(base, tuple(outcomes or ["placed"]), precision, maximum, seed, workers, folder)
 
 
@@ -641,7 +644,7 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
     """Back-test every shipped scenario with published figures, check the
     model against exact results, and write validation.md (default folder
     results/validation)."""
-    folder = Path(folder) if folder is not None else default_folder("validation")
+    folder = _folder_or(folder, "validation")
     step = on_step or (lambda _: None)
     with folders.claimed(folder):
         backtests = []

@@ -218,10 +218,11 @@ class RunEstimate:
                                     "15 minutes on two cores)"))
         elif self.stays_per_replication * self.replications > MAX_STAYS_PER_RUN:
             stays = self.stays_per_replication * self.replications
-            hours = stays * SECONDS_PER_STAY / 3600 / max(1, min(self.workers, cores()))
+            used = max(1, min(self.workers, cores()))
+            hours = stays * SECONDS_PER_STAY / 3600 / used
             problems.append(Problem(self.option, None, None, "",
                                     f"about {_amount(stays)} stays in stages in all, some {hours:,.0f} hours on "
-                                    f"{max(1, min(self.workers, cores()))} core(s); at most {MAX_STAYS_PER_RUN:.0e} "
+                                    f"{used} core(s); at most {MAX_STAYS_PER_RUN:.0e} "
                                     "in one run. Use fewer replications"))
         elif self.memory_bytes > self.memory_limit_bytes:
             kept = (f"{self.replications:,} replications x {self.months:,} months x {self.states} states kept per "

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from sim.limits import cores
+
 #: The executors a user can name.
 KINDS = ("processes", "dask")
 
@@ -45,10 +47,6 @@ class ExecutorUnavailable(RuntimeError):
 def current() -> OpenExecutor | None:
     """The executor opened by ``using`` around this call, if any."""
     return _current.get()
-
-
-def cores() -> int:
-    return os.cpu_count() or 1
 
 
 @contextmanager
