@@ -15,7 +15,12 @@ def main() -> None:
         from sim.cli import main as run_command
 
         code = run_command()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ImportError) as error:
+        # A library that tries another import when its first fails turns a
+        # Ctrl-C during its loading into an ImportError, the Ctrl-C kept as
+        # its context.
+        if not _caused_by_ctrl_c(error):
+            raise
         sys.stderr.write("Interrupted: no results were written.\n")
         code = 130
     if code == 130:
@@ -27,6 +32,16 @@ def main() -> None:
         sys.stderr.flush()
         os._exit(130)
     sys.exit(code)
+
+
+def _caused_by_ctrl_c(error: BaseException | None) -> bool:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 if __name__ == "__main__":
