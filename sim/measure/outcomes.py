@@ -100,9 +100,11 @@ def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
     placed_count = clients.count(placed)[:, 0]
     with np.errstate(invalid="ignore"):  # nobody started: no mean wait
         mean_wait = clients.total(start_time - referral_time, started) / started_count
-    found_on_own = clients.count(np.isfinite(clients["own_job_start"]))[:, 0]
-    found_without = clients.count(np.isfinite(clients["counterfactual_job_start"]))[:, 0]
+    # Jobs of one's own are recorded past the horizon too, for the money.
+    found_on_own = clients.count(clients["own_job_start"] <= horizon)[:, 0]
+    found_without = clients.count(clients["counterfactual_job_start"] <= horizon)[:, 0]
     stages = len(scenario.stages)
+    nan = np.full(len(placed_count), np.nan)
     columns = {
         "referred": clients.count(everyone)[:, 0],
         "not_accepted": counts["not_accepted"],
@@ -118,8 +120,9 @@ def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
         "placed": placed_count,
         "placed_part_time": clients.count(clients["part_time"])[:, 0],
         "found_work_on_own": found_on_own,
-        "found_work_without_programme": found_without,
-        "net_into_work": placed_count + found_on_own - found_without,
+        # Without a counterfactual the world without the programme is unknown, not empty.
+        "found_work_without_programme": found_without if scenario.counterfactual is not None else nan,
+        "net_into_work": placed_count + found_on_own - found_without if scenario.counterfactual is not None else nan,
         "sustained": clients.count(placed & (time_in_work >= scenario.employment.sustained_months))[:, 0],
         "back_on_benefit": counts["job_lost"],
         "employed_at_horizon": counts["employed"],
@@ -223,7 +226,8 @@ def client_columns(records: ReplicationRecords, replication: int) -> dict[str, n
     ``final_state`` indexes FINAL_STATES and ``dropped_out_of`` the stages
     (-1: none). Per stage: first start, last end, number of visits and the
     months spent in it up to the horizon.
-    Times not reached by the horizon are NaN.
+    Times that never come are NaN (jobs' ends, own jobs and other outflow
+    are kept past the horizon, for money counted beyond it).
     """
     clients, visits = records.clients, records.visits
     count = len(clients["client"])
@@ -256,5 +260,8 @@ def outcome_table(scenario: Scenario, outcomes: np.ndarray, first_replication: i
     counted_in_people = {name for name in OUTCOMES + stage_outcome_names(scenario) if columns.column(name).whole_people}
     table = {"replication": np.arange(first_replication, first_replication + len(outcomes))}
     for index, column in enumerate(names):  # the rest are months, shares, euros
-        table[column] = outcomes[:, index].astype(np.int64) if column in counted_in_people else outcomes[:, index]
+        values = outcomes[:, index]
+        # Not estimated (no counterfactual): left empty, so not an integer column.
+        whole = column in counted_in_people and not np.isnan(values).any()
+        table[column] = values.astype(np.int64) if whole else values
     return pd.DataFrame(table)

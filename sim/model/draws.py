@@ -107,7 +107,7 @@ class ChunkDraws:
 
         # The own chance of finding work: found once the hazard a person has
         # been exposed to reaches this unit exponential draw (see sim.model.engine).
-        if scenario.counterfactual.own_job_hazard_per_month > 0:
+        if scenario.without_programme.own_job_hazard_per_month > 0:
             uniforms = np.concatenate([
                 streams.uniforms("own_job", self.people(position)) for position, streams in enumerate(self.streams)
             ])
@@ -115,6 +115,18 @@ class ChunkDraws:
         else:
             self.own_chance = np.full(len(self.referral_time), np.inf)
         self.own_chances = self.own_chance.tolist()
+
+        # Leaving assistance for other reasons (moving, retirement, a
+        # partner's income): one moment per person, the same in both worlds.
+        other_hazard = scenario.without_programme.other_outflow_hazard_per_month
+        if other_hazard > 0:
+            uniforms = np.concatenate([
+                streams.uniforms("other_outflow", self.people(position))
+                for position, streams in enumerate(self.streams)
+            ])
+            self.other_outflow_time = self.referral_time - np.log1p(-uniforms) / other_hazard
+        else:
+            self.other_outflow_time = np.full(len(self.referral_time), np.inf)
 
         self.stage_names = tuple(scenario.stages)
         self.stages = tuple(scenario.stages.values())

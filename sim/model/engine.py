@@ -123,7 +123,7 @@ class _ProgrammeRun:
         # reaches a unit exponential draw: without the programme at the full
         # rate from referral; in it, less in stages with lock-in, and not at
         # all once placed. Same draw in both worlds: common random numbers.
-        self.own_hazard = scenario.counterfactual.own_job_hazard_per_month
+        self.own_hazard = scenario.without_programme.own_job_hazard_per_month
         self.lock_in = [stage.lock_in for stage in self.stages]
         self.own_chance_left = draws.own_chances[first:stop]
         self.exposed_since = list(self.referrals_due)
@@ -403,11 +403,20 @@ def _chunk_records(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeR
     outcome[outcome == _STILL_IN] = _CODE["in_programme"]
     still_waiting = [first + client for first, run in zip(draws.offsets.tolist(), runs) for client in run.waiting_list]
     outcome[still_waiting] = _CODE["waiting"]
+    visit_rows = sum(len(run.visit_client) for run in runs)
+    client, stage, ended_by, number = np.array(
+        [_joined(runs, "visit_client"), _joined(runs, "visit_stage"), _joined(runs, "visit_ended_by"),
+         _joined(runs, "visit_number")], dtype=np.int64,
+    ).reshape(4, visit_rows)
+    start, end = np.array([_joined(runs, "visit_start"), _joined(runs, "visit_end")]).reshape(2, visit_rows)
+    visitor = draws.offsets[np.repeat(np.arange(len(runs)), [len(run.visit_client) for run in runs])] + client
     job_start = np.where(outcome == _PLACED, exit_time, np.inf)
-    part_time, job_end = _job_course(draws, job_start, horizon)
-    own_job_start, counterfactual_job_start = _own_jobs(scenario, draws, runs, outcome, exit_time)
-    own_part_time, own_job_end = _job_course(draws, own_job_start, horizon)
-    counterfactual_part_time, counterfactual_job_end = _job_course(draws, counterfactual_job_start, horizon)
+    part_time, job_end = _job_course(draws, job_start)
+    staying = end > horizon  # the stays going on at the horizon
+    own_job_start, counterfactual_job_start = _own_jobs(scenario, draws, runs, outcome, exit_time,
+                                                        (visitor[staying], stage[staying], end[staying]))
+    own_part_time, own_job_end = _job_course(draws, own_job_start)
+    counterfactual_part_time, counterfactual_job_end = _job_course(draws, counterfactual_job_start)
     placed = job_start < np.inf
     outcome[placed] = np.where(job_end[placed] <= horizon, _CODE["job_lost"], _CODE["employed"])
     never_started = np.isnan(start_time)
@@ -419,7 +428,8 @@ def _chunk_records(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeR
     times = np.array([
         referral_time, np.where(joined_list, list_leave, referral_time), start_time, exit_time,
         job_start, job_end, own_job_start, own_job_end, counterfactual_job_start, counterfactual_job_end,
-    ]).reshape(10, people)
+        draws.other_outflow_time,
+    ]).reshape(11, people)
     codes = np.array([
         np.arange(people) - draws.offsets[replication], draws.segment, outcome,
         np.where(placed, placed_from, -1), replication,
@@ -446,14 +456,12 @@ def _chunk_records(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeR
         "counterfactual_job_start": times[8],
         "counterfactual_job_end": times[9],
         "counterfactual_part_time": flags[3],
+        "other_outflow_time": times[10],
     }
-    visit_rows = sum(len(run.visit_client) for run in runs)
-    client, stage, ended_by, number = np.array(
-        [_joined(runs, "visit_client"), _joined(runs, "visit_stage"), _joined(runs, "visit_ended_by"),
-         _joined(runs, "visit_number")], dtype=np.int64,
-    ).reshape(4, visit_rows)
-    start, end = np.array([_joined(runs, "visit_start"), _joined(runs, "visit_end")]).reshape(2, visit_rows)
-    end[end > horizon] = np.inf
+    # A stay that ends exactly at the horizon with a route to another stage:
+    # the next stay would start at the horizon, where nothing happens any
+    # more, so the person is still in this one (else they would be nowhere).
+    end[(end > horizon) | ((end == horizon) & (outcome[visitor] == _CODE["in_programme"]))] = np.inf
     visits = {"client": client, "stage": stage, "start": start, "end": end,
               "dropped": ended_by == _DROPPED, "found_work": ended_by == _FOUND_WORK, "first": number == 0}
     wait_rows = sum(len(run.between_client) for run in runs)
@@ -485,11 +493,15 @@ def _joined(runs: list[_ProgrammeRun], name: str) -> list:
 
 
 def _own_jobs(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeRun], outcome: np.ndarray,
-              exit_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """When people find work on their own (inf: not before the horizon),
-    with the programme and, on the same draws, without it."""
-    horizon = scenario.horizon_months
-    own_hazard = scenario.counterfactual.own_job_hazard_per_month
+              exit_time: np.ndarray, staying: tuple[np.ndarray, np.ndarray, np.ndarray],
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """When people find work on their own (inf: never), with the programme
+    and, on the same draws, without it. Times past the horizon are kept:
+    the money may be counted beyond it (budget.count_until_month). After
+    the horizon nobody enters or leaves a stage: those in one at the horizon
+    (``staying``: person, stage and planned end of their stay) keep looking
+    at its lock-in rate, those waiting at the full rate."""
+    own_hazard = scenario.without_programme.own_job_hazard_per_month
     if own_hazard == 0:
         return np.full(len(outcome), np.inf), np.full(len(outcome), np.inf)
     # Without the programme: the full own chance from referral on.
@@ -508,14 +520,26 @@ def _own_jobs(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeRun], 
         outcome == _CODE["found_work_on_own"], exit_time,
         np.where(_IS_BACK_ON_ASSISTANCE[outcome], after_leaving, np.inf),
     )
-    return (np.where(with_programme > horizon, np.inf, with_programme),
-            np.where(without > horizon, np.inf, without))
+    # Still there at the horizon. Waiting, or between stages: the full chance
+    # goes on from where it stood.
+    horizon = scenario.horizon_months
+    still_there = (outcome == _CODE["in_programme"]) | (outcome == _CODE["waiting"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        after_horizon = np.maximum(since + chance_left / rate, horizon)
+        # In a stay: what was left at its start was used at the stage's rate
+        # until its planned end; at the horizon the part after it is unused.
+        person, stage, end = staying
+        stage_rate = own_hazard * (1 - np.array([s.lock_in for s in scenario.stages.values()]))[stage]
+        left_at_horizon = chance_left[person] + stage_rate * (end - horizon)
+        after_horizon[person] = np.where(stage_rate > 0, horizon + left_at_horizon / stage_rate, np.inf)
+    with_programme[still_there] = after_horizon[still_there]
+    return with_programme, without
 
 
-def _job_course(draws: ChunkDraws, job_start: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndarray]:
-    """Part-time or not, and when the job ends (inf: still in work at the
-    horizon), for jobs starting at ``job_start`` (inf: no job). A person
-    has one job draw, whichever way the job was found."""
+def _job_course(draws: ChunkDraws, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Part-time or not, and when the job ends (inf: never), for jobs
+    starting at ``job_start`` (inf: no job). A person has one job draw,
+    whichever way the job was found. Ends past the horizon are kept, for
+    money counted beyond it."""
     placed = job_start < np.inf
-    job_end = job_start + draws.job_length  # inf where there is no job
-    return draws.part_time & placed, np.where(job_end > horizon, np.inf, job_end)
+    return draws.part_time & placed, job_start + draws.job_length  # inf where there is no job

@@ -26,7 +26,9 @@ class ReplicationRecords(_Records):
     ``clients`` has one entry per referred person (people the lifetime cap kept
     from being referred are not in it); ``visits`` one entry per stage visit;
     ``between_stages`` one entry per wait for a place in a later stage.
-    A time of ``inf`` means "not before the horizon".
+    A time of ``inf`` means "never" (programme events: "not before the
+    horizon"; a job's end, an own job and other outflow follow each person's
+    draws past the horizon).
     """
 
 

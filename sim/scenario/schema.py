@@ -180,13 +180,27 @@ class Stage(_Frozen):
 class Counterfactual(_Frozen):
     """What would have happened without the programme: people find work on
     their own at this chance, and in the programme they keep it while waiting,
-    after leaving without a job, and in a stage less its ``lock_in``."""
+    after leaving without a job, and in a stage less its ``lock_in``. And
+    people leave assistance for other reasons (moving, retirement, a
+    partner's income, another benefit) at ``other_outflow_per_year``, in
+    both worlds alike: in the money, from that moment on they cost nothing
+    either way."""
 
     own_job_chance_per_year: Annotated[Real, Field(ge=0, lt=1)] = 0.0
+    other_outflow_per_year: Annotated[Real, Field(ge=0, lt=1)] = 0.0
 
     @property
     def own_job_hazard_per_month(self) -> float:
         return -math.log1p(-self.own_job_chance_per_year) / 12
+
+    @property
+    def other_outflow_hazard_per_month(self) -> float:
+        return -math.log1p(-self.other_outflow_per_year) / 12
+
+
+#: A scenario that says nothing of the world without the programme: nobody
+#: would find work or leave assistance (net figures are then not estimated).
+NOTHING_WITHOUT_PROGRAMME = Counterfactual()
 
 
 class Caseload(_Frozen):
@@ -208,6 +222,9 @@ class Employment(_Frozen):
     part_time_share: Probability = 0.0
     job_loss_hazard_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_RATE)] = 0.0
     sustained_months: Annotated[Real, Field(gt=0, le=limits.MAX_MONTHS)] = 6.0
+    # Months of unemployment insurance (paid by UWV, not the municipality)
+    # after losing a job held at least 26 weeks, before assistance resumes.
+    unemployment_insurance_months: Months = 0.0
 
 
 class FreeParameter(_Frozen):
@@ -242,7 +259,9 @@ class Scenario(_Frozen):
     referrals: Referrals
     stages: dict[str, Stage] = Field(min_length=1, max_length=limits.MAX_STAGES)
     employment: Employment = Field(default_factory=Employment)
-    counterfactual: Counterfactual = Field(default_factory=Counterfactual)
+    # None: the file does not say what would have happened without the
+    # programme, so net savings are not estimated (never taken as zero).
+    counterfactual: Counterfactual | None = None
     budget: Budget | None = None
     caseload: Caseload | None = None
     free: dict[str, FreeParameter] = Field(default_factory=dict)
@@ -280,7 +299,7 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _costed_stages_exist(self) -> Scenario:
-        if self.budget is not None:
+        if self.budget is not None and self.budget.costs is not None:
             unknown = [name for name in self.budget.costs.per_stage_month if name not in self.stages]
             if unknown:
                 raise ValueError(
@@ -288,6 +307,12 @@ class Scenario(_Frozen):
                     f"(expected one of: {', '.join(self.stages)})"
                 )
         return self
+
+    @property
+    def without_programme(self) -> Counterfactual:
+        """The chances of finding work and leaving assistance without the
+        programme (none when the file gives no counterfactual)."""
+        return self.counterfactual or NOTHING_WITHOUT_PROGRAMME
 
     @property
     def first_stage(self) -> str:

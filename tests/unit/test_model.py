@@ -217,3 +217,18 @@ def test_a_replication_run_in_a_chunk_is_the_same_as_run_alone():
     # The replications differ, and some wait between stages, so a mix-up would show.
     assert len({tuple(row) for row in rows[:, :6].tolist()}) > 1
     assert len(chunk.between_stages["client"]) > 0
+
+
+def test_a_stay_ending_exactly_at_the_horizon_on_the_way_to_another_stage_is_still_counted():
+    # A fixed month of training that loops back into itself: at the horizon
+    # (month 1) the next stay would start where nothing happens any more, so
+    # the person is still in the first stay, not nowhere.
+    scenario = make_scenario({"horizon_months": 1, "referrals": {"cohort_size": 1},
+                              "stages": {"training": {"duration": 1, "=outcomes": {"training": 0.5, "job": 0.5}}}})
+    for replication in range(20):
+        records = simulate(scenario, 11, replication)
+        counts = monthly_counts(scenario, records)
+        assert counts.sum(axis=1).tolist() == [1, 1], replication
+        looped = records.clients["final_state"][0] == FINAL_STATES.index("in_programme")
+        if looped:
+            assert counts[1, state_names(scenario).index("training")] == 1
