@@ -243,13 +243,13 @@ def estimate(scenario: Scenario, replications: int, workers: int = 1, keep_repli
     the memory free now (before a command starts) or, for each run inside a
     command that holds earlier runs' results itself, all that is installed."""
     from sim.measure.columns import outcome_names
-    from sim.measure.money import CASHFLOW
+    from sim.measure.money import CASHFLOW, cashflow_months
     from sim.measure.outcomes import months, state_names
 
     people = expected_people(scenario)
     stays = people * stays_per_person(scenario)
     month_count, states, outcomes = len(months(scenario)), len(state_names(scenario)), len(outcome_names(scenario))
-    cashflow = len(CASHFLOW) * math.ceil(scenario.horizon_months) if scenario.budget is not None else 0
+    cashflow = len(CASHFLOW) * cashflow_months(scenario) if scenario.budget is not None else 0
     in_flight = max(stays, min(STAYS_PER_CHUNK, stays * replications)) * BYTES_PER_STAY
     processes = MAIN_BYTES + in_flight + (workers * (WORKER_BYTES + in_flight) if workers > 1 else 0)
     # Distributions of every series (an outcome, a state in a month, a month's

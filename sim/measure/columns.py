@@ -111,12 +111,17 @@ MONEY = (
     Column("total_costs", "EUR", "Programme costs", "all costs, undiscounted", -1),
     Column("discounted_net_savings", "EUR", "Net benefit savings, discounted", "net_savings, discounted"),
     Column("discounted_costs", "EUR", "Programme costs, discounted", "total_costs, discounted"),
-    Column("npv", "EUR", "Net present value", "discounted_net_savings - discounted_costs", +1),
+    Column("npv", "EUR", "Net present value", "discounted_net_savings - discounted_costs, counted until "
+           "budget.count_until_month", +1),
+    Column("npv_at_pilot_end", "EUR", "Net present value at the pilot's end",
+           "the same, counted only until intake ends (referrals.until_month) or "
+           "budget.programme_until_month: where the continuation decision falls", +1),
     Column("benefit_cost_ratio", "ratio", "Benefit-cost ratio", "discounted_net_savings / discounted_costs", +1),
     Column("cost_per_placement", "EUR", "Cost per placement", "total_costs / placed"),
     Column("cost_per_net_placement", "EUR", "Cost per net placement", "total_costs / net_into_work", -1),
     Column("break_even_month", "month", "Break-even month",
-           "first month with cumulative discounted net saving > 0 (empty: none)", -1),
+           "first month at whose end the discounted net saving so far exceeds the discounted costs so far "
+           "(empty: not by the last month counted)", -1),
 )
 
 CASELOAD = (
@@ -150,7 +155,7 @@ STATE_LABELS = {
 HEADLINE = ("referred", "started", "mean_wait_months", "dropped_out", "placed", "placed_part_time", "sustained",
             "back_on_benefit", "found_work_on_own", "found_work_without_programme", "net_into_work",
             "slot_utilisation")
-MONEY_HEADLINE = ("gross_savings", "net_savings", "total_costs", "npv", "benefit_cost_ratio",
+MONEY_HEADLINE = ("gross_savings", "net_savings", "total_costs", "npv_at_pilot_end", "npv", "benefit_cost_ratio",
                   "cost_per_net_placement", "break_even_month")
 CASELOAD_HEADLINE = ("left_assistance", "caseload_inflow", "caseload_other_outflow", "fewer_recipients",
                      "caseload_savings_per_year")

@@ -4,15 +4,23 @@ pays for itself, from the client records of one replication.
 It reads only the client columns (``sim.measure.outcomes.client_columns``, or a
 saved ``clients.parquet``), never the model, so budget figures can change
 without rerunning the simulation, and a run and ``pilotsim budget`` give the
-same answer. ``docs/budget.md`` explains every figure in plain words.
+same answer. ``docs/budget.md`` explains every figure in plain words and
+where each rule comes from.
 
-Benefit is integrated month by month over each person's time on assistance,
-from referral to the horizon (before referral both worlds pay the same):
+Each person is followed twice, on the same draws, from referral until the
+money stops being counted (``budget.count_until_month``, default the horizon):
 
-- with the programme: until they are placed, find work on their own or
-  leave the scope; not while in a stage that does not pay benefit; part of
-  it while in part-time work; all of it again after losing a job;
-- without it: until the job they would have found on their own, likewise.
+- with the programme: on assistance until placed or finding work on their
+  own; not while in a stage that does not pay benefit; part of it while in
+  part-time work; again after losing a job (after unemployment insurance,
+  when the job lasted long enough). Someone routed to ``exit`` is from then
+  on counted as they would have been without the programme, unless the
+  budget claims exits as the programme's effect;
+- without it: on assistance until the job they would have found on their
+  own, likewise.
+
+In both worlds a person who leaves assistance for other reasons (moving,
+retirement, a partner's income) costs nothing from that moment on.
 """
 
 from __future__ import annotations
@@ -32,154 +40,303 @@ MONEY_OUTCOMES = columns.names(columns.MONEY)
 #: Columns of the monthly cashflow, per replication and month.
 CASHFLOW = ("benefit_with", "benefit_without", "net_savings", "costs", "discounted_net")
 
+#: Unemployment insurance follows a job held at least 26 weeks (in months).
+UI_QUALIFYING_MONTHS = 26 * 7 / (365.25 / 12)
+
 _EXITED = FINAL_STATES.index("exited")
 
+_NEEDS_COSTS = ("total_costs", "discounted_costs", "npv", "npv_at_pilot_end", "benefit_cost_ratio",
+                "cost_per_placement", "cost_per_net_placement", "break_even_month")
+_NEEDS_COUNTERFACTUAL = ("benefit_months_without", "benefit_paid_without", "net_savings",
+                         "discounted_net_savings", "npv", "npv_at_pilot_end", "benefit_cost_ratio",
+                         "cost_per_net_placement", "break_even_month")
+NO_COSTS = "not estimated: the scenario gives no costs (budget.costs)"
+NO_COUNTERFACTUAL = ("not estimated: the scenario does not say what would happen without the programme "
+                     "(counterfactual)")
 
-def account(scenario: Scenario, clients: Mapping[str, np.ndarray]) -> tuple[dict[str, float], np.ndarray]:
-    """Money outcomes of one replication and its monthly cashflow
-    ([month, CASHFLOW], month m covering [m, m + 1))."""
+
+def not_estimated(scenario: Scenario) -> dict[str, str]:
+    """Outcomes this scenario cannot estimate, each with the reason: the
+    world without the programme when the scenario does not describe it, and
+    money that needs costs it does not give. They are empty (NaN) in every
+    table and shown as "not estimated", never as zero."""
+    reasons = {}
+    if scenario.counterfactual is None:
+        needed = ("found_work_without_programme", "net_into_work")
+        if scenario.budget is not None:
+            needed += _NEEDS_COUNTERFACTUAL
+        reasons |= dict.fromkeys(needed, NO_COUNTERFACTUAL)
+    if scenario.budget is not None and scenario.budget.costs is None:
+        reasons |= {name: NO_COSTS for name in _NEEDS_COSTS if name not in reasons}
+    return reasons
+
+
+def money_warnings(scenario: Scenario, still_there_at_horizon: float = 0.0) -> list[str]:
+    """What a reader of the money should know the figures leave out, one
+    line each; ``still_there_at_horizon``: people (mean over runs) waiting or
+    in a stage at the horizon."""
     budget = scenario.budget
     if budget is None:
-        raise ValueError(f"scenario {scenario.name} has no budget section")
-    month_count = int(math.ceil(scenario.horizon_months))
-    edges = np.minimum(np.arange(month_count + 1, dtype=float), scenario.horizon_months)
-    c = {name: _as_times(values) for name, values in clients.items()}
+        return []
+    warnings = []
+    costed = budget.costs.per_stage_month if budget.costs is not None else {}
+    for name, stage in scenario.stages.items():
+        if not stage.on_benefit and name not in costed:
+            warnings.append(f"stage {name} pays a wage (on_benefit: false) but budget.costs.per_stage_month gives "
+                            f"no cost for it: the wage is not counted, only the benefit it replaces")
+    until = count_until_month(scenario)
+    if until > scenario.horizon_months and still_there_at_horizon >= 0.5:  # at least one person, rounded
+        warnings.append(f"{still_there_at_horizon:.1f} people (mean over runs) are still waiting or in a stage at "
+                        f"month {scenario.horizon_months:g}: from then until month {until:g} they stay there, at no "
+                        f"programme cost, finding work only on their own; a longer horizon_months follows them through")
+    return warnings
 
-    months_with = _benefit_months(scenario, c, edges, with_programme=True)
-    months_without = _benefit_months(scenario, c, edges, with_programme=False)
-    per_month = _benefit_per_month(scenario, month_count)
-    benefit_with, benefit_without = months_with * per_month, months_without * per_month
-    costs = _costs(scenario, c, edges)
-    net = benefit_without - benefit_with
-    discount = (1 + budget.discount_rate) ** (-np.arange(month_count) / 12)
-    cumulative = np.cumsum((net - costs) * discount)
 
-    placed = int(np.isfinite(c["job_start"]).sum())
-    net_into_work = (placed + int(np.isfinite(c["own_job_start"]).sum())
-                     - int(np.isfinite(c["counterfactual_job_start"]).sum()))
-    total_costs = float(costs.sum())
-    discounted_net, discounted_costs = float((net * discount).sum()), float((costs * discount).sum())
-    paying = np.flatnonzero(cumulative > 0)
-    money = {
-        "benefit_months_with": float(months_with.sum()),
-        "benefit_months_without": float(months_without.sum()),
-        "benefit_paid_with": float(benefit_with.sum()),
-        "benefit_paid_without": float(benefit_without.sum()),
-        "gross_savings": float((_gross_months(scenario, c, edges) * per_month).sum()),
-        "net_savings": float(net.sum()),
-        "total_costs": total_costs,
-        "discounted_net_savings": discounted_net,
-        "discounted_costs": discounted_costs,
-        "npv": discounted_net - discounted_costs,
-        "benefit_cost_ratio": discounted_net / discounted_costs if discounted_costs > 0 else math.nan,
-        "cost_per_placement": total_costs / placed if placed > 0 else math.nan,
-        "cost_per_net_placement": total_costs / net_into_work if net_into_work > 0 else math.nan,
-        "break_even_month": float(paying[0]) if len(paying) else math.nan,
-    }
-    cashflow = np.column_stack([benefit_with, benefit_without, net, costs, (net - costs) * discount])
-    return money, cashflow
+def count_until_month(scenario: Scenario) -> float:
+    """Money is counted from month 0 until this month."""
+    until = scenario.budget.count_until_month
+    return scenario.horizon_months if until is None else until
+
+
+def later_than(scenario: Scenario) -> dict[str, float]:
+    """Outcomes whose empty values mean "not by the last month counted",
+    with that month."""
+    if scenario.budget is None or "break_even_month" in not_estimated(scenario):
+        return {}
+    return {"break_even_month": count_until_month(scenario)}
+
+
+def pilot_end_month(scenario: Scenario) -> float:
+    """When the pilot itself ends, where the continuation decision falls:
+    when the programme stops paying (``budget.programme_until_month``), else
+    when intake ends."""
+    until = scenario.budget.programme_until_month
+    return scenario.intake_until_month if until is None else until
+
+
+def cashflow_months(scenario: Scenario) -> int:
+    """Months in the cashflow: up to the last month counted, or, when that
+    month is itself uncertain, the latest it can be drawn (every replication
+    has the same months, zero after its own)."""
+    until = count_until_month(scenario)
+    drawn = scenario.uncertain.get("budget.count_until_month")
+    if drawn is not None:
+        from sim.scenario.uncertain import HIGHEST_QUANTILE
+
+        until = max(until, float(drawn.ppf(np.array([HIGHEST_QUANTILE]))[0]))
+    return int(math.ceil(until))
 
 
 def calendar_years(scenario: Scenario) -> np.ndarray:
     """The calendar year of each month of the cashflow."""
     budget = scenario.budget
-    month_index = budget.start_month_of_year - 1 + np.arange(int(math.ceil(scenario.horizon_months)))
+    month_index = budget.start_month_of_year - 1 + np.arange(cashflow_months(scenario))
     return budget.start_year + month_index // 12
 
 
-# --- benefit -----------------------------------------------------------------
+def account(scenario: Scenario, clients: Mapping[str, np.ndarray],
+            months: int | None = None) -> tuple[dict[str, float], np.ndarray]:
+    """Money outcomes of one replication and its monthly cashflow
+    ([month, CASHFLOW], month m covering [m, m + 1)); ``months``: the length
+    of the cashflow when the scenario is one draw of an uncertain one."""
+    budget = scenario.budget
+    if budget is None:
+        raise ValueError(f"scenario {scenario.name} has no budget section")
+    month_count = cashflow_months(scenario) if months is None else months
+    until = count_until_month(scenario)
+    window = _Window(scenario, {name: _as_times(values) for name, values in clients.items()},
+                     np.minimum(np.arange(month_count + 1, dtype=float), until))
+    c = window.clients
+
+    benefit, administration = _per_month(scenario, month_count)
+    with_months, with_cases = window.with_programme()
+    without_months, without_cases = window.without_programme(c["referral_time"])
+    benefit_with = with_months * benefit + with_cases * administration
+    benefit_without = without_months * benefit + without_cases * administration
+    gross_months, gross_cases = window.gross()
+    costs = window.costs()
+    net = benefit_without - benefit_with
+    discount = (1 + budget.discount_rate) ** (-np.arange(month_count) / 12)
+    cumulative = np.cumsum((net - costs) * discount)
+
+    horizon = scenario.horizon_months
+    placed = int(np.isfinite(c["job_start"]).sum())
+    net_into_work = (placed + int((c["own_job_start"] <= horizon).sum())
+                     - int((c["counterfactual_job_start"] <= horizon).sum()))
+    total_costs = float(costs.sum())
+    discounted_net, discounted_costs = float((net * discount).sum()), float((costs * discount).sum())
+    paying = np.flatnonzero(cumulative > 0)
+    pilot_months = min(int(math.ceil(pilot_end_month(scenario))), month_count)
+    money = {
+        "benefit_months_with": float(with_months.sum()),
+        "benefit_months_without": float(without_months.sum()),
+        "benefit_paid_with": float(benefit_with.sum()),
+        "benefit_paid_without": float(benefit_without.sum()),
+        "gross_savings": float((gross_months * benefit + gross_cases * administration).sum()),
+        "net_savings": float(net.sum()),
+        "total_costs": total_costs,
+        "discounted_net_savings": discounted_net,
+        "discounted_costs": discounted_costs,
+        "npv": discounted_net - discounted_costs,
+        "npv_at_pilot_end": float(cumulative[pilot_months - 1]) if pilot_months > 0 else 0.0,
+        "benefit_cost_ratio": discounted_net / discounted_costs if discounted_costs > 0 else math.nan,
+        "cost_per_placement": total_costs / placed if placed > 0 else math.nan,
+        "cost_per_net_placement": total_costs / net_into_work if net_into_work > 0 else math.nan,
+        # Counted at the end of the month, as the cumulative plot shows it:
+        # 1 is the end of the first month. Empty: not by the last month counted.
+        "break_even_month": float(paying[0] + 1) if len(paying) else math.nan,
+    }
+    for name in not_estimated(scenario).keys() & money.keys():
+        money[name] = math.nan
+    cashflow = np.column_stack([benefit_with, benefit_without, net, costs, (net - costs) * discount])
+    return money, cashflow
 
 
-def _benefit_months(scenario: Scenario, c: dict, edges: np.ndarray, with_programme: bool) -> np.ndarray:
-    """Full-benefit months paid in each month, summed over people."""
-    referral = c["referral_time"]
-    if with_programme:
-        job_start, job_end, part_time = _job_with_programme(c)
-        off_from = np.minimum(job_start, np.where(c["final_state"] == _EXITED, c["exit_time"], np.inf))
-    else:
-        job_start, job_end = c["counterfactual_job_start"], c["counterfactual_job_end"]
-        part_time, off_from = c["counterfactual_part_time"].astype(bool), job_start
-    months = _months_in(edges, referral, off_from)
-    months += _months_in(edges, job_end, np.inf)  # back on assistance after losing the job
-    months += _part_time_benefit(scenario, edges, job_start, job_end, part_time)
-    if with_programme:
-        for name, stage in scenario.stages.items():
-            if not stage.on_benefit:  # paid work in the programme: no benefit meanwhile
-                months -= _months_spread(edges, c[f"{name}_start"], c[f"{name}_end"], c[f"{name}_months"])
-    return months
+def _per_month(scenario: Scenario, month_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Euros per benefit month (indexed each January) and the administration
+    saved per month someone is no longer a case."""
+    budget = scenario.budget
+    benefit = budget.benefit
+    month_index = budget.start_month_of_year - 1 + np.arange(month_count)
+    indexed = benefit.mean_per_month * (1 + benefit.indexation_per_year) ** (month_index // 12)
+    administration = benefit.administration_per_month * benefit.administration_saved_share
+    return indexed, np.full(month_count, administration)
 
 
-def _job_with_programme(c: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The one job each person has with the programme: placed, or found on their own."""
-    placed = np.isfinite(c["job_start"])
-    return (np.where(placed, c["job_start"], c["own_job_start"]),
-            np.where(placed, c["job_end"], c["own_job_end"]),
-            np.where(placed, c["part_time"], c["own_part_time"]).astype(bool))
+class _Window:
+    """Months on assistance within the months counted, per calendar month,
+    summed over people: benefit months (a part-time worker counts for the
+    share they keep) and case months (a part-time worker is a whole case).
+    Every interval stops at the person's other outflow."""
 
+    def __init__(self, scenario: Scenario, clients: dict[str, np.ndarray], edges: np.ndarray):
+        self.scenario, self.clients, self.edges = scenario, clients, edges
+        self.gone = clients["other_outflow_time"]
+        self.insurance = scenario.employment.unemployment_insurance_months
 
-def _part_time_benefit(scenario: Scenario, edges: np.ndarray, start: np.ndarray, end: np.ndarray,
-                       part_time: np.ndarray) -> np.ndarray:
-    """Benefit months a part-time worker still receives."""
-    rule = scenario.budget.part_time_work
-    start, end = start[part_time], end[part_time]
-    if rule.earnings_per_month is None:
-        return rule.kept_share * _months_in(edges, start, end)
-    # Benefit less earnings; for the first months part of the earnings is exempt.
-    benefit = scenario.budget.benefit.mean_per_month
-    if benefit == 0:  # no benefit: none to keep
-        return np.zeros_like(_months_in(edges, start, end))
-    exemption = min(rule.exemption_share * rule.earnings_per_month, rule.exemption_cap_per_month)
-    kept_exempt = max(0.0, 1 - (rule.earnings_per_month - exemption) / benefit)
-    kept_after = max(0.0, 1 - rule.earnings_per_month / benefit)
-    exemption_ends = np.minimum(start + rule.exemption_months, end)
-    return kept_exempt * _months_in(edges, start, exemption_ends) + kept_after * _months_in(edges, exemption_ends, end)
+    def months(self, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return _months_in(self.edges, starts, np.minimum(ends, self.gone), weights)
 
+    # --- the two worlds ------------------------------------------------------
 
-def _gross_months(scenario: Scenario, c: dict, edges: np.ndarray) -> np.ndarray:
-    """Benefit months not paid while in work found through the programme: the
-    single-number spreadsheet's saving, before asking what would have
-    happened anyway."""
-    start, end, part_time = c["job_start"], c["job_end"], c["part_time"].astype(bool)
-    in_work = _months_in(edges, start, end)
-    return in_work - _part_time_benefit(scenario, edges, start, end, part_time)
+    def with_programme(self) -> tuple[np.ndarray, np.ndarray]:
+        c, budget = self.clients, self.scenario.budget
+        placed = np.isfinite(c["job_start"])
+        job = (np.where(placed, c["job_start"], c["own_job_start"]),
+               np.where(placed, c["job_end"], c["own_job_end"]),
+               np.where(placed, c["part_time"], c["own_part_time"]).astype(bool))
+        exited = c["final_state"] == _EXITED
+        exit_time = np.where(exited, c["exit_time"], np.inf)
+        months, cases = self._path(c["referral_time"], np.minimum(job[0], exit_time), *job)
+        if not budget.exits_are_programme_effect:
+            # After leaving the scope, as without the programme: the programme
+            # did not make them move or retire.
+            later_months, later_cases = self.without_programme(exit_time)
+            months, cases = months + later_months, cases + later_cases
+        for name, stage in self.scenario.stages.items():
+            if not stage.on_benefit:  # paid work in the programme: not a case meanwhile
+                in_stage = self._stage_months(name)
+                months, cases = months - in_stage, cases - in_stage
+        return months, cases
 
+    def without_programme(self, since: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Without the programme, from ``since`` on (inf: not at all)."""
+        c = self.clients
+        return self._path(since, c["counterfactual_job_start"], c["counterfactual_job_start"],
+                          c["counterfactual_job_end"], c["counterfactual_part_time"].astype(bool))
 
-def _benefit_per_month(scenario: Scenario, month_count: int) -> np.ndarray:
-    """Euros per full-benefit month, indexed each January, plus administration."""
-    benefit = scenario.budget.benefit
-    years_on = calendar_years(scenario) - scenario.budget.start_year
-    indexed = benefit.mean_per_month * (1 + benefit.indexation_per_year) ** years_on
-    return indexed + benefit.administration_per_month
+    def _path(self, since: np.ndarray, off_from: np.ndarray, job_start: np.ndarray, job_end: np.ndarray,
+              part_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """From ``since`` on: on assistance until ``off_from``, and again once
+        the job ends (after unemployment insurance, when it lasted 26 weeks);
+        part-time workers keep part of their benefit while in work and stay a
+        case."""
+        back = self._back_from(job_start, job_end)
+        on = self.months(since, off_from) + self.months(np.maximum(back, since), np.inf)
+        part_start = np.where(part_time, np.maximum(job_start, since), np.inf)
+        return on + self._part_time_benefit(part_start, job_end), on + self.months(part_start, job_end)
 
+    def _back_from(self, job_start: np.ndarray, job_end: np.ndarray) -> np.ndarray:
+        """When assistance resumes after a job: at its end, or after
+        unemployment insurance when the job lasted 26 weeks."""
+        with np.errstate(invalid="ignore"):  # no job: inf - inf
+            return job_end + np.where(job_end - job_start >= UI_QUALIFYING_MONTHS, self.insurance, 0.0)
 
-# --- costs -------------------------------------------------------------------
+    def gross(self) -> tuple[np.ndarray, np.ndarray]:
+        """The single-number spreadsheet's saving: benefit not paid while in
+        work found through the programme (and the unemployment insurance it
+        earned), or in a stage that pays a wage, before asking what would
+        have happened anyway."""
+        c = self.clients
+        part_time = c["part_time"].astype(bool)
+        full_start = np.where(part_time, np.inf, c["job_start"])
+        part_start = np.where(part_time, c["job_start"], np.inf)
+        in_work = self.months(full_start, c["job_end"])
+        benefit = (in_work + self.months(part_start, c["job_end"])
+                   - self._part_time_benefit(part_start, c["job_end"]))
+        # Then unemployment insurance, which the job earned.
+        insured = self.months(c["job_end"], self._back_from(c["job_start"], c["job_end"]))
+        benefit, in_work = benefit + insured, in_work + insured
+        for name, stage in self.scenario.stages.items():
+            if not stage.on_benefit:
+                in_stage = self._stage_months(name)
+                benefit, in_work = benefit + in_stage, in_work + in_stage
+        return benefit, in_work
 
+    def _part_time_benefit(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Benefit months a part-time worker still receives (start inf: not part-time)."""
+        rule = self.scenario.budget.part_time_work
+        if rule.earnings_per_month is None:
+            return rule.kept_share * self.months(start, end)
+        # Benefit less earnings; for the first months part of the earnings is exempt.
+        benefit = self.scenario.budget.benefit.mean_per_month
+        if benefit == 0:  # no benefit: none to keep
+            return np.zeros(len(self.edges) - 1)
+        exemption = min(rule.exemption_share * rule.earnings_per_month, rule.exemption_cap_per_month)
+        kept_exempt = max(0.0, 1 - (rule.earnings_per_month - exemption) / benefit)
+        kept_after = max(0.0, 1 - rule.earnings_per_month / benefit)
+        exemption_ends = np.minimum(start + rule.exemption_months, end)
+        return kept_exempt * self.months(start, exemption_ends) + kept_after * self.months(exemption_ends, end)
 
-def _costs(scenario: Scenario, c: dict, edges: np.ndarray) -> np.ndarray:
-    costs_spec = scenario.budget.costs
-    month_count = len(edges) - 1
-    costs = np.zeros(month_count)
-    costs += costs_spec.per_participant * _counts_in(edges, c["start_time"])
-    costs += costs_spec.per_placement * _counts_in(edges, c["job_start"])
-    subsidy_ends = np.minimum(c["job_start"] + costs_spec.wage_subsidy_months, c["job_end"])
-    costs += costs_spec.wage_subsidy_per_month * _months_in(edges, c["job_start"], subsidy_ends)
-    for name, cost in costs_spec.per_stage_month.items():
-        costs += cost * _months_spread(edges, c[f"{name}_start"], c[f"{name}_end"], c[f"{name}_months"])
-    running = _months_in(edges, np.array([scenario.referrals.from_month]), np.array([_programme_end(scenario, c)]))
-    places = sum(stage.slots for stage in scenario.stages.values() if stage.slots)
-    costs += (costs_spec.fixed_per_month + places * costs_spec.per_place_per_month) * running
-    return costs
+    def _stage_months(self, name: str) -> np.ndarray:
+        """Months spent in stage ``name``, up to the horizon (nobody is in a
+        stage after it), spread evenly between first start and last end."""
+        c, horizon = self.clients, self.scenario.horizon_months
+        return _months_spread(self.edges, c[f"{name}_start"], np.minimum(c[f"{name}_end"], horizon),
+                              c[f"{name}_months"], self.gone)
 
+    # --- costs ---------------------------------------------------------------
 
-def _programme_end(scenario: Scenario, c: dict) -> float:
-    """When the programme stops paying for places and running costs: as the
-    budget says, or when the last participant leaves a stage."""
-    if scenario.budget.programme_until_month is not None:
-        return min(scenario.budget.programme_until_month, scenario.horizon_months)
-    # Only people who were in a stage; an end of inf means still there at the horizon.
-    ends = [c[f"{name}_end"][np.isfinite(c[f"{name}_start"])] for name in scenario.stages]
-    last = max((float(np.max(end)) for end in ends if len(end)), default=scenario.referrals.from_month)
-    return min(last, scenario.horizon_months)
+    def costs(self) -> np.ndarray:
+        """Costs per month; the programme's own costs stop with the horizon
+        (nobody is in a stage after it), a wage subsidy with the job."""
+        costs_spec, c, edges = self.scenario.budget.costs, self.clients, self.edges
+        costs = np.zeros(len(edges) - 1)
+        if costs_spec is None:
+            return costs
+        costs += costs_spec.per_participant * _counts_in(edges, c["start_time"])
+        costs += costs_spec.per_placement * _counts_in(edges, c["job_start"])
+        subsidy_ends = np.minimum(c["job_start"] + costs_spec.wage_subsidy_months, c["job_end"])
+        costs += costs_spec.wage_subsidy_per_month * self.months(c["job_start"], subsidy_ends)
+        horizon = self.scenario.horizon_months
+        for name, cost in costs_spec.per_stage_month.items():
+            costs += cost * _months_spread(edges, c[f"{name}_start"], np.minimum(c[f"{name}_end"], horizon),
+                                           c[f"{name}_months"])
+        running = _months_in(edges, np.array([self.scenario.referrals.from_month]), np.array([self._programme_end()]))
+        places = sum(stage.slots for stage in self.scenario.stages.values() if stage.slots)
+        costs += (costs_spec.fixed_per_month + places * costs_spec.per_place_per_month) * running
+        return costs
+
+    def _programme_end(self) -> float:
+        """When the programme stops paying for places and running costs: as the
+        budget says, or when the last participant leaves a stage."""
+        scenario, c = self.scenario, self.clients
+        if scenario.budget.programme_until_month is not None:
+            return min(scenario.budget.programme_until_month, scenario.horizon_months)
+        # Only people who were in a stage; an end of inf means still there at the horizon.
+        ends = [c[f"{name}_end"][np.isfinite(c[f"{name}_start"])] for name in scenario.stages]
+        last = max((float(np.max(end)) for end in ends if len(end)), default=scenario.referrals.from_month)
+        return min(last, scenario.horizon_months)
 
 
 # --- time helpers ------------------------------------------------------------
@@ -200,22 +357,24 @@ def _months_in(edges: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     return totals[1:] - totals[:-1]
 
 
-def _months_spread(edges: np.ndarray, first: np.ndarray, last: np.ndarray, total: np.ndarray) -> np.ndarray:
+def _months_spread(edges: np.ndarray, first: np.ndarray, last: np.ndarray, total: np.ndarray,
+                   stop: np.ndarray | float = np.inf) -> np.ndarray:
     """``total`` months spent somewhere between ``first`` and ``last``, spread
-    evenly (exact for a single stay, an approximation for repeated stays)."""
-    last = np.minimum(last, edges[-1])
+    evenly (exact for a single stay, an approximation for repeated stays),
+    counted until ``stop``."""
     span = last - first
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(span > 0, total / span, 0.0)
-    return _months_in(edges, first, last, share)
+    return _months_in(edges, first, np.minimum(last, stop), share)
 
 
 def _counts_in(edges: np.ndarray, times: np.ndarray) -> np.ndarray:
-    times = times[np.isfinite(times)]
-    return np.histogram(times, bins=edges)[0].astype(float)
+    """Events per month, within the months counted."""
+    times = times[np.isfinite(times) & (times < edges[-1])]
+    return np.bincount(np.floor(times).astype(int), minlength=len(edges) - 1)[: len(edges) - 1].astype(float)
 
 
 def _as_times(values: np.ndarray) -> np.ndarray:
-    """Saved tables write 'not before the horizon' as NaN; here it is inf."""
+    """Saved tables write 'never' as NaN; here it is inf."""
     values = np.asarray(values)
     return np.where(np.isnan(values), np.inf, values) if values.dtype.kind == "f" else values

@@ -22,7 +22,7 @@ import pyarrow as pa
 from sim import limits
 from sim.errors import ScenarioError
 from sim.measure.columns import outcome_names
-from sim.measure.money import CASHFLOW, calendar_years
+from sim.measure.money import CASHFLOW, calendar_years, cashflow_months
 from sim.measure.outcomes import months, outcome_table, state_names
 from sim.run import executors
 from sim.run.aggregates import Aggregates
@@ -94,12 +94,12 @@ def run(
     end = first_replication + replications
 
     grid, states, columns = months(scenario), state_names(scenario), outcome_names(scenario)
-    cashflow_months = math.ceil(scenario.horizon_months)
     aggregates = None
     if keep_replications:
         outcomes = np.empty((replications, len(columns)))
         monthly = np.empty((replications, len(grid), len(states)), dtype=np.int32)
-        cashflow = np.empty((replications, cashflow_months, len(CASHFLOW))) if scenario.budget is not None else None
+        cashflow = (np.empty((replications, cashflow_months(scenario), len(CASHFLOW)))
+                    if scenario.budget is not None else None)
         rows = None
     else:
         outcomes = monthly = cashflow = None
@@ -141,6 +141,7 @@ def run(
         clients=clients,
         workers=chunks.workers_used,
         seconds=time.perf_counter() - started,
+        with_uncertainty=with_uncertainty,
         streamed=aggregates,
         replication_rows=rows,
     )

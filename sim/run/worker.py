@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.measure.caseload import caseload_outcomes
 from sim.measure.columns import outcome_names
-from sim.measure.money import account
+from sim.measure.money import account, cashflow_months
 from sim.measure.outcomes import client_columns, monthly_count_rows, outcome_rows
 from sim.model.engine import simulate_chunk
 from sim.scenario.schema import Scenario
@@ -42,8 +42,14 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
     if with_uncertainty:
         from sim.model.draws import drawn_for
 
-        return _joined([run_chunk(drawn_for(scenario, seed, replication), seed, replication, replication + 1,
-                                  keep_clients) for replication in range(first, stop)])
+        months = cashflow_months(scenario) if scenario.budget is not None else 0
+        return _joined([_run(drawn_for(scenario, seed, replication), seed, replication, replication + 1,
+                             keep_clients, months) for replication in range(first, stop)])
+    return _run(scenario, seed, first, stop, keep_clients, cashflow_months(scenario) if scenario.budget else 0)
+
+
+def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool, months: int) -> Chunk:
+    """As run_chunk, for one scenario; ``months``: the cashflow's length."""
     started = time.perf_counter()
     chunk = simulate_chunk(scenario, seed, first, stop)
     counted = outcome_rows(scenario, chunk)
@@ -57,7 +63,7 @@ def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients
         row = {}
         columns = client_columns(records, replication) if keep_clients or scenario.budget else None
         if scenario.budget is not None:
-            money, flow = account(scenario, columns)
+            money, flow = account(scenario, columns, months)
             row |= money
             cashflow.append(flow)
         if scenario.caseload is not None:

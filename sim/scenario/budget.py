@@ -43,6 +43,10 @@ class Benefit(_Frozen):
     couple_share: Share = 0.0
     per_month: Euros | None = None
     administration_per_month: Euros = 0.0
+    # The share of the administration cost that stops when someone leaves
+    # assistance: staff costs fall little when a few dozen of thousands of
+    # cases close. A part-time worker stays a case and saves none of it.
+    administration_saved_share: Share = 1.0
     indexation_per_year: Annotated[Real, Field(ge=-0.5, le=0.5)] = 0.0
 
     @field_validator("norm_year")
@@ -111,8 +115,20 @@ class Budget(_Frozen):
     start: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)] = "2021-01"
     benefit: Benefit = Field(default_factory=Benefit)
     part_time_work: PartTimeWork = Field(default_factory=PartTimeWork)
-    costs: Costs = Field(default_factory=Costs)
+    # None: the file gives no costs, so nothing that needs them (NPV, break-
+    # even, cost per placement) is estimated; never taken as free.
+    costs: Costs | None = None
     programme_until_month: Annotated[Real, Field(gt=0, le=limits.MAX_MONTHS)] | None = None
+    # Money is counted until this month (default: the horizon). Past the
+    # horizon nobody enters or leaves a stage; jobs, job loss, own jobs and
+    # other outflow go on by their own rules.
+    count_until_month: Annotated[Real, Field(ge=1, le=limits.MAX_MONTHS)] | None = None
+    # By default someone routed to ``exit`` counts in the money as they would
+    # have without the programme; true claims their leaving as its effect.
+    exits_are_programme_effect: bool = False
+    # Yearly price rise for a nominal view of the money per calendar year
+    # beside the constant prices of ``benefit.norm_year``.
+    price_index_per_year: Annotated[Real, Field(ge=-0.5, le=0.5)] | None = None
     discount_rate: Annotated[Real, Field(ge=0, le=0.5)] = 0.0225
 
     @property

@@ -18,6 +18,8 @@ from sim.scenario.schema import Scenario
 
 # Away from the ends of the cube, where many inverse distribution functions are infinite.
 _EDGE = 1e-6
+#: The highest quantile a value is ever drawn at.
+HIGHEST_QUANTILE = 1 - _EDGE
 
 
 def parameters(scenario: Scenario) -> list[str]:

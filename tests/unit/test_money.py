@@ -13,10 +13,12 @@ from sim.run.runner import run
 from tests.conftest import make_scenario
 
 # One person referred at month 0: 3 months of training, then a full-time job
-# that lasts beyond the 12-month horizon. Nobody finds work on their own.
+# that lasts beyond the 12-month horizon. Nobody finds work on their own (a
+# counterfactual stated, with no chance of work or other outflow).
 ONE = {
     "horizon_months": 12,
     "referrals": {"cohort_size": 1},
+    "counterfactual": {"own_job_chance_per_year": 0.0},
     "budget": {"benefit": {"per_month": 1000}, "discount_rate": 0.0,
                "costs": {"per_participant": 500, "per_placement": 200, "per_stage_month": {"training": 100},
                          "fixed_per_month": 50}},
@@ -40,9 +42,10 @@ def test_one_person_placed_after_three_months():
     assert money["benefit_cost_ratio"] == pytest.approx(9000 / 1150)
     assert money["cost_per_placement"] == pytest.approx(1150)
     # Saving minus costs per month: -650, -150, -150, +800, +1000...: cumulative
-    # -650, -800, -950, -150, +850, so it breaks even in month 4.
+    # -650, -800, -950, -150, +850 at the ends of months 1 to 5, so it
+    # breaks even by the end of month 5, as the cumulative plot shows it.
     np.testing.assert_allclose(cashflow[:5, 2] - cashflow[:5, 3], [-650, -150, -150, 800, 1000])
-    assert money["break_even_month"] == 4
+    assert money["break_even_month"] == 5
 
 
 def test_discounting_at_the_annual_rate():
@@ -127,6 +130,7 @@ def test_heerlen_order_of_magnitude():
     scenario = make_scenario({
         "horizon_months": 12, "referrals": {"cohort_size": 317},
         "stages": {"training": {"duration": 0}},
+        "counterfactual": {},
         "budget": {"start": "2018-01", "benefit": {"norm_year": 2018, "couple_share": 0.05}, "discount_rate": 0.0},
     })
     money, _ = account(scenario, client_columns(simulate(scenario, 1, 0), 0))

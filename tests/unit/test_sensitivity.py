@@ -53,7 +53,9 @@ def reference_sensitivity():
     # The placement chance moves placements; the cost of a placement cannot.
     scenario = with_uncertain(load_scenario(REFERENCE), {
         "stages.job_search.outcomes.job": {"dist": "beta", "mean": 0.78, "sd": 0.06},
-        "budget.costs.per_placement": {"dist": "uniform", "low": 500, "high": 3000},
+        # Wide enough to move the money by more than the noise of 4 replications
+        # a point: about 78 placements x EUR 9,500 against an sd of the NPV near 170k.
+        "budget.costs.per_placement": {"dist": "uniform", "low": 500, "high": 10000},
     })
     return sensitivity(scenario, "sobol", samples=16, outcomes=("placed", "npv"), replications=4, workers=1)
 
@@ -146,8 +148,9 @@ def test_uncertain_parameters_fixed_at_the_file_values_change_nothing():
 def test_drawing_the_placement_chance_per_replication_widens_the_spread():
     from sim.run.runner import run
 
-    scenario = with_uncertain(with_changes(load_scenario(REFERENCE), {"budget": None}, "test"), {
+    scenario = with_uncertain(load_scenario(REFERENCE), {
         "stages.job_search.outcomes.job": {"dist": "beta", "mean": 0.78, "sd": 0.06}})
+    scenario = with_changes(scenario, {"budget": None}, "test")
     plain = run(scenario, 200, workers=1).outcomes["placed"]
     drawn = run(scenario, 200, workers=1, with_uncertainty=True).outcomes["placed"]
     # Law of total variance: chance alone gives about 32 (sd 5.6); the chance
