@@ -42,8 +42,7 @@ chance = result.chance("placed", scenario.target.placed)
 summary = result.summary()
 print(f"Placed by month {scenario.horizon_months:g}: mean {summary.loc['placed', 'mean']:.1f}, "
       f"90 % of runs between {summary.loc['placed', 'q05']:.0f} and {summary.loc['placed', 'q95']:.0f}")
-print(f"Chance of {scenario.target.placed} or more: {chance.probability:.0%} "
-      f"(95 % interval {chance.low:.0%} to {chance.high:.0%})")
+print(f"{scenario.target.placed} or more placed in {chance.in_words()}")
 pilotsim.figures(result)["placements.png"]
 
 # %% [markdown]
@@ -62,6 +61,7 @@ def waiting_list_peak(run_result) -> float:
     return float(run_result.monthly[:, :, column].mean(axis=0).max())
 
 
+reaching = f"runs with {scenario.target.placed}+ (of {replications})"
 rows = []
 for places in places_to_try:
     variant = pilotsim.change(scenario, {"stages.training.slots": places})
@@ -70,7 +70,7 @@ for places in places_to_try:
     rows.append({
         "places": places,
         "placed by month 48": at_end.outcomes["placed"].mean(),
-        f"chance of {scenario.target.placed}+": at_end.chance("placed", scenario.target.placed).probability,
+        reaching: at_end.chance("placed", scenario.target.placed).hits,
         "placed by month 24": by_decision.outcomes["placed"].mean(),
         "mean wait (months)": at_end.outcomes["mean_wait_months"].mean(),
         "longest waiting list": waiting_list_peak(at_end),
@@ -99,12 +99,11 @@ figure.tight_layout()
 # The numbers below are computed from the table above.
 
 # %%
-best = table[f"chance of {scenario.target.placed}+"].idxmax()
-fewest_close = table.index[table[f"chance of {scenario.target.placed}+"]
-                           >= table[f"chance of {scenario.target.placed}+"].max() - 0.05].min()
-print(f"The chance of {scenario.target.placed} placements is highest with {best} places "
-      f"({table.loc[best, f'chance of {scenario.target.placed}+']:.0%}); {fewest_close} places come within "
-      f"5 points of it.")
+best = table[reaching].idxmax()
+fewest_close = table.index[table[reaching] >= table[reaching].max() - 0.05 * replications].min()
+print(f"{scenario.target.placed} placements are reached most often with {best} places "
+      f"({table.loc[best, reaching]} of {replications} runs); {fewest_close} places come within "
+      f"5 % of the runs of it.")
 longest = table.loc[fewest_close, 'longest waiting list']
 print(f"With {fewest_close} places the waiting list peaks at about {longest:.0f} "
       f"people and {table.loc[fewest_close, 'gave up waiting']:.1f} give up waiting on average; "

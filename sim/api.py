@@ -51,16 +51,18 @@ from sim.analysis.sensitivity import check_request as check_sensitivity_request
 from sim.analysis.sizing import SizingResult, size
 from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
-from sim.measure.statistics import pays_for_itself
+from sim.measure.money import count_until_month, not_estimated
+from sim.measure.statistics import pays_for_itself, percent
 from sim.output import folders
 from sim.output import report as council_report
 from sim.output.calibration import write_calibration
 from sim.output.compare import write_comparison
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
-from sim.output.run_folder import RunFolder, recompute_budget, write_results
+from sim.output.run_folder import RunFolder, recompute_budget, summary_document, write_results
 from sim.output.sensitivity import write_sensitivity
 from sim.output.sizing import write_sizing
+from sim.output.statements import headline_sentences
 from sim.output.sweep import PointStore, write_sweep
 from sim.output.validation import validation_markdown, write_validation
 from sim.run import executors
@@ -76,7 +78,8 @@ from sim.scenario.uncertain import problems_at_the_edges
 __all__ = [
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
     "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",
-    "imprecise", "NewScenario", "pays_for_itself", "observed_folder",
+    "imprecise", "NewScenario", "pays_for_itself", "observed_folder", "not_estimated", "headline", "count_until_month",
+    "percent",
     "load", "change", "parse_changes", "shipped_scenarios", "run", "figures", "save", "recompute_budget",
     "compare", "sweep", "parse_vary", "parse_target", "size", "calibrate", "backtest", "load_observed",
     "sensitivity", "replications_needed", "write_report", "new_scenario", "using_executor",
@@ -149,6 +152,15 @@ def imprecise(result: RunResult, outcomes: list[str]) -> dict[str, float]:
         if relative > IMPRECISE_ABOVE:
             found[outcome] = relative
     return found
+
+
+def headline(result: RunResult) -> tuple[list[str], list[str]]:
+    """What a run says in words, as the report says it: the chance of the
+    target, whether it pays for itself and when it breaks even (as counts of
+    runs), whether assumption uncertainty is in the spread; and the warnings
+    on its money."""
+    document = summary_document(result, result.summary())
+    return headline_sentences(document), document.get("warnings", [])
 
 
 def write_report(folder: str | Path, output: str | Path | None = None, output_format: str = "html") -> Path:

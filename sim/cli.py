@@ -150,20 +150,10 @@ def run(
     title = f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}"
     if with_uncertainty:
         title += ", uncertain parameters drawn per replication"
-    out.print(_headline_table(loaded, summary, headline, title))
-    target = loaded.target.placed
-    if target is not None:
-        chance = result.chance("placed", target)
-        out.print(
-            f"Chance of placing {target} or more: {chance.probability:.0%} "
-            f"(95 % interval {chance.low:.0%} to {chance.high:.0%})"
-        )
     if loaded.budget is not None:
-        chance = result.chance("npv", 1e-9)
-        out.print(
-            f"Chance the programme pays for itself by month {loaded.horizon_months:g}: {chance.probability:.0%} "
-            f"(95 % interval {chance.low:.0%} to {chance.high:.0%})", soft_wrap=True
-        )
+        title += f"; money counted until month {api.count_until_month(loaded):g}"
+    out.print(_headline_table(loaded, summary, headline, title))
+    _say_headline(result)
     out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
     _warn_if_imprecise(result, ["placed", "npv"] if loaded.budget is not None else ["placed"],
                        scenario or api.REFERENCE, overrides or [])
@@ -204,6 +194,7 @@ def budget(
     out.print(_headline_table(result.scenario, summary, columns.MONEY_HEADLINE,
                               f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
                               f"replications, discount rate {result.scenario.budget.discount_rate:.2%}"))
+    _say_headline(result)
     out.print(f"Results with the new money written to {folder}/ (the run in {results_dir}/ is unchanged).",
               soft_wrap=True)
 
@@ -248,7 +239,7 @@ def compare(
                 shown.table_label, shown.formatted(row["baseline_mean"]), shown.formatted(row["alternative_mean"]),
                 f"{shown.formatted(row['difference'])} ({shown.formatted(row['ci95_low'])} to "
                 f"{shown.formatted(row['ci95_high'])})",
-                "" if math.isnan(chance) else f"{chance:.0%}",
+                "" if math.isnan(chance) else api.percent(chance),
             )
         out.print(table)
     out.print(f"Results written to {folder}/", soft_wrap=True)
@@ -340,14 +331,14 @@ def size(
         with err.status("searching...") as status:
             result = api.size_and_save(
                 plan, _command(),
-                on_probe=lambda p: status.update(f"{path} = {p.value}: chance {p.chance.probability:.0%} "
+                on_probe=lambda p: status.update(f"{path} = {p.value}: chance {api.percent(p.chance.probability)} "
                                                  f"({p.replications} replications)"))
     outcome, level = chosen_target
     when = f" by month {by_month:g}" if by_month else ""
     asked = f"{path} with {outcome} >= {level:g}{when} in at least {confidence:.0%} of runs"
     if result.answer is None:
         out.print(f"Not reached: even at {path} = {high}, the chance of {outcome} >= {level:g}{when} is "
-                  f"{result.probes[high].chance.probability:.0%}, below {confidence:.0%}.", soft_wrap=True)
+                  f"{api.percent(result.probes[high].chance.probability)}, below {confidence:.0%}.", soft_wrap=True)
     elif result.undecided is not None:
         first, surely = result.undecided
         upper = f"{surely}" if surely is not None else f"{high} or more"
@@ -360,8 +351,8 @@ def size(
     for column in ("value", "chance", "95 % interval", "replications"):
         table.add_column(column, justify="right")
     for probe in result.neighbourhood():
-        table.add_row(str(probe.value), f"{probe.chance.probability:.1%}",
-                      f"{probe.chance.low:.1%} to {probe.chance.high:.1%}", str(probe.replications))
+        table.add_row(str(probe.value), f"{probe.chance.hits} of {probe.chance.replications} runs",
+                      f"{api.percent(probe.chance.low)} to {api.percent(probe.chance.high)}", str(probe.replications))
     out.print(table)
     if result.minimised is not None:
         out.print(f"Lowest mean {result.minimised[0]} among values reaching the target: "
@@ -567,7 +558,7 @@ def _print_sweep_table(summary, varied, target) -> None:
             q05, q50, q95 = (as_shown.formatted(row[q], spread=True) for q in ("q05", "q50", "q95"))
             cells.append(f"{q50} ({q05}-{q95})")
         if target is not None:
-            cells.append(f"{first['target_chance']:.0%}")
+            cells.append(api.percent(first["target_chance"]))
         table.add_row(*cells)
     out.print(table)
 
@@ -709,8 +700,18 @@ def _headline_table(scenario: api.Scenario, summary, rows: tuple[str, ...], titl
     table.add_column("mean", justify="right")
     table.add_column("90 % of runs", justify="right")
     table.add_column("95 % CI of mean", justify="right")
+    missing = api.not_estimated(scenario)
     for outcome in rows:
         row, shown = summary.loc[outcome], columns.column(outcome)
+        if outcome in missing:
+            table.add_row(shown.table_label, "not estimated", "", "")
+            continue
+        later_than = row.get("later_than", math.nan)
+        if not math.isnan(later_than):  # runs past the last month counted have no value; no mean over the rest
+            low, high = (f"later than {later_than:g}" if math.isnan(row[q]) else shown.formatted(row[q], spread=True)
+                         for q in ("q05", "q95"))
+            table.add_row(shown.table_label, "", f"{low} to {high}", "")
+            continue
         if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
             table.add_row(shown.table_label, "n/a", "n/a", "n/a")
             continue
@@ -721,6 +722,16 @@ def _headline_table(scenario: api.Scenario, summary, rows: tuple[str, ...], titl
             f"{shown.formatted(row['ci95_low'])} to {shown.formatted(row['ci95_high'])}",
         )
     return table
+
+
+def _say_headline(result: api.RunResult) -> None:
+    """The run's chances and money in words (as the report says them), then
+    what its money leaves out."""
+    sentences, warnings = api.headline(result)
+    for sentence in sentences:
+        out.print(sentence, soft_wrap=True)
+    for warning in warnings:
+        err.print(f"Warning: {warning}.", soft_wrap=True)
 
 
 def _progress(unit: str = "replications") -> Progress:

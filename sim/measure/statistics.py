@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,46 @@ def summarise(outcomes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("outcome")
 
 
+def censored(summary: pd.DataFrame, runs: int, later_than: Mapping[str, float],
+             quantile_of_present: Callable[[str, float], float]) -> pd.DataFrame:
+    """The summary with outcomes whose empty values mean "later than month
+    M" (a break-even month not reached by the last month counted) treated
+    so: such runs count, at the top, in the quantiles, which are empty where
+    they fall among them; the mean, its interval and the spread are left
+    empty, as a mean over the runs that happen to have a value is not one
+    over the runs. Adds ``runs`` (all runs) beside ``n`` (runs with a value)
+    and ``later_than`` (M, for those outcomes)."""
+    summary = summary.copy()
+    summary["runs"] = runs
+    summary["later_than"] = np.nan
+    for name, month in later_than.items():
+        if name not in summary.index:
+            continue
+        present = int(summary.at[name, "n"])
+        summary.loc[name, ["mean", "sd", "ci95_low", "ci95_high"]] = np.nan
+        summary.at[name, "later_than"] = month
+        for column, q in (("q05", 0.05), ("q50", 0.5), ("q95", 0.95)):
+            # np.quantile's position among all runs, the censored ones last.
+            position = (runs - 1) * q
+            inside = present > 0 and np.ceil(position) <= present - 1
+            summary.at[name, column] = (quantile_of_present(name, position / max(present - 1, 1))
+                                        if inside else np.nan)
+    return summary
+
+
+def percent(share: float) -> str:
+    """A share as a percentage, written 0 % or 100 % only when it is exactly so."""
+    if share <= 0:
+        return "0 %"
+    if share >= 1:
+        return "100 %"
+    for decimals in (0, 1):
+        text = f"{100 * share:.{decimals}f}"
+        if 0 < float(text) < 100:
+            return f"{text} %"
+    return "over 99.9 %" if share > 0.5 else "under 0.1 %"
+
+
 @dataclass(frozen=True)
 class TargetChance:
     """How often an outcome reached its target, with a 95 % Wilson interval."""
@@ -53,6 +94,12 @@ class TargetChance:
     @property
     def probability(self) -> float:
         return self.hits / self.replications
+
+    def in_words(self) -> str:
+        """"499 of 500 runs (over 99 %; 95 % interval 98.9 % to 99.9 %)": a
+        count first, so that a share of runs is never read as a certainty."""
+        return (f"{self.hits} of {self.replications} runs ({percent(self.probability)}; "
+                f"95 % interval {percent(self.low)} to {percent(self.high)})")
 
 
 def target_chance(values: np.ndarray, outcome: str, target: float) -> TargetChance:

@@ -24,6 +24,7 @@ from ruamel.yaml import YAML
 
 from sim.errors import Problem, ScenarioError
 from sim.measure.columns import column
+from sim.measure.statistics import percent
 from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
 from sim.scenario.safe_yaml import read_text
@@ -212,30 +213,22 @@ def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
         "confidence": Fact(str(METHOD["confidence"]), "method#confidence"),
         "placed": {statistic: outcome("placed", statistic, 1 if statistic == "mean" else 0)
                    for statistic in ("mean", "q05", "q95")},
-        "net_into_work": outcome("net_into_work", "mean", 1),
+        "net_into_work": (Fact(summary["not_estimated"]["net_into_work"], "summary.json#not_estimated.net_into_work")
+                          if "net_into_work" in summary.get("not_estimated", {})
+                          else outcome("net_into_work", "mean", 1)),
+        "net_known": "net_into_work" not in summary.get("not_estimated", {}),
         "started": outcome("started", "mean", 1),
         "mean_wait": outcome("mean_wait_months", "mean", 1),
         "target": None,
         "money": None,
+        "with_uncertainty": bool(summary.get("with_uncertainty")),
     }
     target = summary.get("target")
     if target:
-        facts["target"] = {
-            "at_least": Fact(str(target["at_least"]), "summary.json#target.at_least"),
-            "probability": Fact(_number(100 * target["probability"]), "summary.json#target.probability*100"),
-            "low": Fact(_number(100 * target["ci95_low"]), "summary.json#target.ci95_low*100"),
-            "high": Fact(_number(100 * target["ci95_high"]), "summary.json#target.ci95_high*100"),
-        }
-    if "npv" in outcomes:
-        facts["money"] = {
-            "npv": outcome("npv", "mean", 0), "npv_q05": outcome("npv", "q05", 0),
-            "npv_q95": outcome("npv", "q95", 0),
-            "net_savings": outcome("net_savings", "mean", 0),
-            "gross_savings": outcome("gross_savings", "mean", 0),
-            "costs": outcome("total_costs", "mean", 0),
-            "break_even": outcome("break_even_month", "q50"),
-            "pays": share_of_runs("npv", 0.0),
-        }
+        facts["target"] = {"at_least": Fact(str(target["at_least"]), "summary.json#target.at_least"),
+                           **_chance_facts(target, "summary.json#target")}
+    if "pays_for_itself" in summary:
+        facts["money"] = _money_facts(summary, outcome)
     facts["assumptions"] = [(label, fact) for label, path in ASSUMPTIONS if (fact := field(path)) is not None]
     facts["stages"] = [
         (Fact(name, f"scenario.yaml#stages.{name}"), field(f"stages.{name}.slots"),
@@ -257,6 +250,50 @@ def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     facts["plots"] = [(PLOT_CAPTIONS[name], base64.b64encode((folder / "plots" / name).read_bytes()).decode())
                       for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()]
     return facts
+
+
+def _chance_facts(chance: dict, source: str) -> dict[str, Fact]:
+    """A chance as a count of runs with its 95 % interval, each figure traced."""
+    def share(key: str) -> Fact:
+        return Fact(percent(chance[key]).removesuffix(" %"), f"{source}.{key}*100")
+    return {"hits": Fact(_number(chance["hits"]), f"{source}.hits"),
+            "runs": Fact(_number(chance["runs"]), f"{source}.runs"),
+            "probability": share("probability"), "low": share("ci95_low"), "high": share("ci95_high")}
+
+
+def _money_facts(summary: dict, outcome) -> dict[str, Any]:
+    """The money in words: amounts, or why they are not estimated; whether it
+    pays for itself and when it breaks even, as counts of runs."""
+    reasons = summary.get("not_estimated", {})
+
+    def amount(name: str, statistic: str = "mean") -> dict[str, Fact | None]:
+        if name in reasons:
+            return {"value": None, "reason": Fact(reasons[name], f"summary.json#not_estimated.{name}")}
+        return {"value": outcome(name, statistic), "reason": None}
+
+    money: dict[str, Any] = {
+        "counted_until": Fact(_number(summary["money_counted_until_month"]), "summary.json#money_counted_until_month"),
+        "pilot_end": Fact(_number(summary["pilot_end_month"]), "summary.json#pilot_end_month"),
+        "gross_savings": amount("gross_savings"), "net_savings": amount("net_savings"),
+        "costs": amount("total_costs"), "npv": amount("npv"), "npv_q05": amount("npv", "q05"),
+        "npv_q95": amount("npv", "q95"), "npv_at_pilot_end": amount("npv_at_pilot_end"),
+        "pays": None, "break_even": None,
+        "warnings": [Fact(text, f"summary.json#warnings.{index}") for index, text in enumerate(summary["warnings"])],
+    }
+    if "npv" not in reasons:
+        money["pays"] = _chance_facts(summary["pays_for_itself"], "summary.json#pays_for_itself")
+    if "break_even_month" not in reasons:
+        row = summary["outcomes"]["break_even_month"]
+        source = "summary.json#outcomes.break_even_month"
+
+        def month(key: str) -> Fact | None:
+            return Fact(_number(row[key]), f"{source}.{key}") if row[key] is not None else None
+        money["break_even"] = {
+            "by": Fact(_number(summary["breaks_even"]["by_month"]), "summary.json#breaks_even.by_month"),
+            **_chance_facts(summary["breaks_even"], "summary.json#breaks_even"),
+            "median": month("q50"), "q05": month("q05"), "q95": month("q95"),
+        }
+    return money
 
 
 def _describe(spec: Any) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.measure.columns import state_label
+from sim.measure.money import count_until_month, not_estimated, pilot_end_month
 from sim.measure.statistics import FAN_QUANTILES, pays_for_itself
 from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
 from sim.run.results import RunResult
@@ -30,7 +31,9 @@ def all_figures(result: RunResult) -> dict[str, Figure]:
         "waiting_list.png": waiting_list(result),
         "place_utilisation.png": place_utilisation(result),
     }
-    if result.scenario.budget is not None:
+    if result.scenario.budget is not None and "npv" not in not_estimated(result.scenario):
+        # Without costs or a counterfactual these would show figures that are
+        # not estimated as if they were; the tables and report say why instead.
         figures |= {"npv.png": npv(result), "cumulative_net_saving.png": cumulative_net_saving(result),
                     "waterfall.png": waterfall(result)}
     return {name: figure for name, figure in figures.items() if figure is not None}
@@ -49,8 +52,7 @@ def placements(result: RunResult) -> Figure:
         chance = result.chance("placed", target)
         axes.axvline(target - 0.5, color=TARGET_COLOUR, linewidth=2,
                      label=f"target: {target} or more")
-        title += (f"\nChance of reaching {target}: {chance.probability:.0%} "
-                  f"(95 % interval {chance.low:.0%} to {chance.high:.0%})")
+        title += f"\n{target} or more in {chance.in_words()}"
         axes.legend(loc="upper left")
     axes.set_title(title)
     axes.set_xlabel("people placed (count)")
@@ -154,9 +156,8 @@ def npv(result: RunResult) -> Figure:
     _histogram(axes, result, "npv", scale=1000, bins=40)
     axes.axvline(0, color=TARGET_COLOUR, linewidth=2, label="break-even")
     chance = result.chance("npv", 1e-9)
-    axes.set_title(f"Net present value by month {result.scenario.horizon_months:g}\n"
-                   f"Chance the programme pays for itself: {chance.probability:.0%} "
-                   f"(95 % interval {chance.low:.0%} to {chance.high:.0%})")
+    axes.set_title(f"Net present value, money counted until month {count_until_month(result.scenario):g}\n"
+                   f"Pays for itself in {chance.in_words()}", fontsize="medium")
     axes.set_xlabel("net present value (EUR thousand; savings net of what would have happened anyway, minus costs)")
     axes.set_ylabel("share of replications (%)")
     axes.legend(loc="upper left")
@@ -176,12 +177,22 @@ def cumulative_net_saving(result: RunResult) -> Figure:
     axes.relim()
     axes.autoscale()
     axes.axhline(0, color="black", linewidth=1)
+    pilot_end = pilot_end_month(result.scenario)
+    if pilot_end < months[-1]:
+        axes.axvline(pilot_end, color="black", linestyle=":", linewidth=1,
+                     label=f"end of the pilot (month {pilot_end:g}): the continuation decision")
     break_even = result.summary().loc["break_even_month"]
-    if break_even["n"] > 0:
-        axes.axvspan(break_even["q05"] + 1, break_even["q95"] + 1, color=TARGET_COLOUR, alpha=0.12,
-                     label=f"break-even, 90 % of runs that reach it ({break_even['n'] / result.replications:.0%} do)")
-    axes.set_title("Cumulative discounted net saving (median, 50 % and 90 % bands)")
-    axes.set_xlabel("months since start of pilot")
+    last = break_even["later_than"]
+    if break_even["n"] > 0 and not np.isnan(break_even["q05"]):
+        # Runs that do not break even by the last month counted are later than it.
+        high = break_even["q95"] if not np.isnan(break_even["q95"]) else months[-1]
+        until = f"{high:.0f}" if not np.isnan(break_even["q95"]) else f"later than {last:g}"
+        axes.axvspan(break_even["q05"], high, color=TARGET_COLOUR, alpha=0.12,
+                     label=f"break-even, 90 % of runs: month {break_even['q05']:.0f} to {until} "
+                           f"({break_even['n']:.0f} of {break_even['runs']:.0f} runs break even by month {last:g})")
+    axes.set_title("Net saving minus costs, discounted and added up month by month\n(median, 50 % and 90 % of runs)",
+                   fontsize="medium")
+    axes.set_xlabel("months since the start of the pilot (at the end of each month)")
     axes.set_ylabel("savings minus costs (EUR thousand)")
     axes.legend(loc="upper left", fontsize="small")
     _note_replications(axes, result)
@@ -196,7 +207,7 @@ def waterfall(result: RunResult) -> Figure:
         ("Would have\nhappened anyway\n(and lock-in)", mean["net_savings"] - mean["gross_savings"]),
         ("Net savings", None),
         ("Programme costs", -mean["total_costs"]),
-        ("Net result", None),
+        ("Net result\n(undiscounted)", None),
     ]
     figure = Chart(figsize=(9, 5))
     axes = figure.subplots()
@@ -216,8 +227,11 @@ def waterfall(result: RunResult) -> Figure:
     axes.axhline(0, color="black", linewidth=1)
     axes.set_xticks(range(len(steps)), [label for label, _ in steps])
     axes.set_ylabel("EUR thousand (mean over replications, undiscounted)")
-    axes.set_title(f"Where the money goes, months 0 to {result.scenario.horizon_months:g} "
-                   f"(net present value {mean['npv']:,.0f} thousand)")
+    axes.set_title(f"Where the money goes, months 0 to {count_until_month(result.scenario):g}: mean over runs, "
+                   "undiscounted", fontsize="medium")
+    axes.annotate(f"Discounted at {100 * result.scenario.budget.discount_rate:g} % a year, the net result is a net "
+                  f"present value of EUR {mean['npv']:,.0f} thousand.", xy=(0, -0.22), xycoords="axes fraction",
+                  fontsize="small")
     _note_replications(axes, result)
     return figure
 

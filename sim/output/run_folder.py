@@ -23,8 +23,19 @@ import pyarrow.parquet as pq
 from sim.errors import Problem, ScenarioError
 from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
 from sim.measure.columns import outcome_names
-from sim.measure.money import CASHFLOW, MONEY_OUTCOMES, account, calendar_years
-from sim.measure.statistics import FAN_QUANTILES
+from sim.measure.money import (
+    CASHFLOW,
+    MONEY_OUTCOMES,
+    account,
+    calendar_years,
+    cashflow_months,
+    count_until_month,
+    money_warnings,
+    not_estimated,
+    pilot_end_month,
+)
+from sim.measure.statistics import FAN_QUANTILES, TargetChance, chance_from_count
+from sim.model.draws import drawn_for
 from sim.output import run_figures as plots
 from sim.output.folders import MANIFEST, write_atomically
 from sim.output.manifest import write_manifest
@@ -58,7 +69,7 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
     if result.cashflow is not None:
         cashflow_table(result).to_parquet(folder / "cashflow.parquet", index=False)
     if result.scenario.budget is not None:
-        money_per_year(result).to_csv(folder / "money_per_year.csv", float_format="%.0f")
+        money_per_year(result).to_csv(folder / "money_per_year.csv", float_format="%.2f")
     summary = result.summary()
     summary.to_csv(folder / "summary.csv", float_format="%.6g")
     (folder / "summary.json").write_text(json.dumps(summary_document(result, summary), indent=2) + "\n")
@@ -72,6 +83,7 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
         "replications": result.replications,
         "workers": result.workers,
         "run_seconds": round(result.seconds, 3),
+        "with_uncertainty": result.with_uncertainty,
         **provenance,
     }, command)
 
@@ -104,9 +116,14 @@ def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
     timeseries = run_folder.timeseries(len(outcomes))
     clients = run_folder.clients()
     money_rows, cashflow = [], []
+    with_uncertainty = run_folder.manifest.get("with_uncertainty") is True
+    months = cashflow_months(scenario)
     with run_folder.reading("clients.parquet"):
         for one in clients.by_replication():
-            money, flow = account(scenario, client_columns_of(one))
+            # As in the run: each replication with its own draw of the assumptions.
+            replication = int(one["replication"].iloc[0])
+            drawn = drawn_for(scenario, run_folder.manifest["seed"], replication) if with_uncertainty else scenario
+            money, flow = account(drawn, client_columns_of(one), months)
             money_rows.append(money)
             cashflow.append(flow)
     if len(money_rows) != len(outcomes):
@@ -131,6 +148,7 @@ def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
         clients=clients,
         workers=run_folder.manifest["workers"],
         seconds=run_folder.manifest["run_seconds"],
+        with_uncertainty=with_uncertainty,
     )
 
 
@@ -331,21 +349,49 @@ def cashflow_table(result: RunResult) -> pd.DataFrame:
 
 
 def money_per_year(result: RunResult) -> pd.DataFrame:
-    """Per calendar year: mean and 90 % interval over replications of each
-    cashflow item (undiscounted, except discounted_net)."""
+    """Per calendar year: which months of the pilot it covers, and the mean
+    and 90 % interval over replications of each cashflow item (undiscounted,
+    except discounted_net), in the prices of the benefit norm's year; with
+    ``budget.price_index_per_year``, the same in the prices of each year."""
+    scenario = result.scenario
     if result.cashflow is None:
-        return result.aggregates.money_per_year()
-    years = calendar_years(result.scenario)
-    rows = {}
-    for year in np.unique(years):
-        per_replication = result.cashflow[:, years == year, :].sum(axis=1)
-        row = {}
-        for column, name in enumerate(CASHFLOW):
-            values = per_replication[:, column]
-            row |= {f"{name}_mean": values.mean(), f"{name}_q05": np.quantile(values, 0.05),
-                    f"{name}_q95": np.quantile(values, 0.95)}
-        rows[int(year)] = row
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("year")
+        table = result.aggregates.money_per_year()
+    else:
+        years = calendar_years(scenario)
+        rows = {}
+        for year in np.unique(years):
+            per_replication = result.cashflow[:, years == year, :].sum(axis=1)
+            row = {}
+            for column, name in enumerate(CASHFLOW):
+                values = per_replication[:, column]
+                row |= {f"{name}_mean": values.mean(), f"{name}_q05": np.quantile(values, 0.05),
+                        f"{name}_q95": np.quantile(values, 0.95)}
+            rows[int(year)] = row
+        table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("year")
+    # A budget year is a calendar year; the pilot's first and last rarely are whole.
+    years = calendar_years(scenario)
+    first = pd.Period(scenario.budget.start, freq="M")
+    months = {int(year): np.flatnonzero(years == year) for year in np.unique(years)}
+    counted = count_until_month(scenario)
+    table.insert(0, "months_counted", [float(np.clip(counted - months[year], 0, 1).sum()) for year in table.index])
+    table.insert(0, "last_month", [str(first + int(months[year][-1])) for year in table.index])
+    table.insert(0, "first_month", [str(first + int(months[year][0])) for year in table.index])
+    benefit = scenario.budget.benefit
+    table.insert(3, "unit", f"EUR, prices of {benefit.norm_year}" if benefit.indexation_per_year == 0
+                 else f"EUR, benefit indexed {100 * benefit.indexation_per_year:g} % a year from {first.year}")
+    reasons = not_estimated(scenario)
+    blank = {"net_savings": "net_savings", "benefit_without": "benefit_paid_without", "costs": "total_costs",
+             "discounted_net": "npv"}
+    for item, outcome in blank.items():
+        if outcome in reasons:  # not estimated: empty, never zero
+            table[[f"{item}_mean", f"{item}_q05", f"{item}_q95"]] = np.nan
+    rise = scenario.budget.price_index_per_year
+    if rise is not None:
+        factor = (1 + rise) ** (table.index.to_numpy() - benefit.norm_year)
+        for item in CASHFLOW[:-1]:  # discounting works in constant prices
+            for statistic in ("mean", "q05", "q95"):
+                table[f"{item}_{statistic}_nominal"] = table[f"{item}_{statistic}"] * factor
+    return table
 
 
 def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
@@ -358,17 +404,38 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
             for outcome, row in summary.to_dict(orient="index").items()
         },
     }
-    target = result.scenario.target.placed
+    scenario = result.scenario
+    document["with_uncertainty"] = result.with_uncertainty
+    document["uncertain"] = list(scenario.uncertain)
+    target = scenario.target.placed
     if target is not None:
-        chance = result.chance("placed", target)
-        document["target"] = {
-            "outcome": "placed",
-            "at_least": target,
-            "probability": chance.probability,
-            "ci95_low": chance.low,
-            "ci95_high": chance.high,
-        }
+        document["target"] = {"outcome": "placed", "at_least": target,
+                              **_chance_fields(result.chance("placed", target))}
+    reasons = not_estimated(scenario)
+    document["not_estimated"] = reasons
+    if scenario.budget is not None:
+        still_there = sum(summary.at[name, "mean"] for name in ("waiting_at_horizon", "in_programme_at_horizon"))
+        document["warnings"] = money_warnings(scenario, still_there)
+        document["money_counted_until_month"] = count_until_month(scenario)
+        document["pilot_end_month"] = pilot_end_month(scenario)
+        if "npv" in reasons:
+            document["pays_for_itself"] = {"not_estimated": reasons["npv"]}
+        else:
+            # Above zero: a run that exactly breaks even has not paid for itself.
+            document["pays_for_itself"] = {"outcome": "npv", "above": 0,
+                                           "counted_until_month": count_until_month(scenario),
+                                           **_chance_fields(result.chance("npv", 1e-9))}
+        if "break_even_month" not in reasons:
+            row = summary.loc["break_even_month"]
+            document["breaks_even"] = {
+                "by_month": count_until_month(scenario),
+                **_chance_fields(chance_from_count(int(row["n"]), int(row["runs"]), "break_even_month", 0))}
     return document
+
+
+def _chance_fields(chance: TargetChance) -> dict:
+    return {"hits": chance.hits, "runs": chance.replications, "probability": chance.probability,
+            "ci95_low": chance.low, "ci95_high": chance.high}
 
 
 def _json_number(value) -> float | int | None:

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.sweep import SweepResult, Varied
 from sim.measure import columns
+from sim.measure.statistics import percent
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import TARGET_COLOUR, Chart, save_figure
@@ -103,7 +104,7 @@ def _target_heat_map(result: SweepResult, target: tuple[str, float]) -> Figure:
     axes.set_xticks(range(chance.shape[1]), [f"{v:g}" for v in chance.columns])
     axes.set_yticks(range(chance.shape[0]), [f"{v:g}" for v in chance.index])
     for (row, column), value in np.ndenumerate(chance.to_numpy()):
-        axes.text(column, row, f"{value:.0%}", ha="center", va="center", fontsize="small")
+        axes.text(column, row, percent(value), ha="center", va="center", fontsize="small")
     axes.set_xlabel(first.path)
     axes.set_ylabel(second.path)
     figure.colorbar(image, label=f"chance of {outcome} >= {level:g} (%)")

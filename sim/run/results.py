@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sim.measure.columns import outcome_names
-from sim.measure.money import CASHFLOW, calendar_years
-from sim.measure.statistics import TargetChance, chance_from_count, summarise, target_chance
+from sim.measure.money import CASHFLOW, calendar_years, later_than
+from sim.measure.statistics import TargetChance, censored, chance_from_count, summarise, target_chance
 from sim.run.aggregates import Aggregates
 from sim.run.storage import ClientRecords, ReplicationRows
 from sim.scenario.schema import Scenario
@@ -37,6 +37,7 @@ class RunResult:
     clients: ClientRecords | None   # one row per client, on disk, when asked for
     workers: int
     seconds: float
+    with_uncertainty: bool = False      # each replication drew the uncertain assumptions
     streamed: Aggregates | None = None  # distributions gathered as chunks arrived, when rows were not kept
     replication_rows: ReplicationRows | None = None  # outcome rows on disk, when not kept in memory
 
@@ -82,8 +83,22 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """Per outcome: mean, sd, quantiles, confidence interval of the mean
-        (exact from the rows when kept, else from the distributions)."""
-        return summarise(self.outcomes) if self.per_replication else self.aggregates.outcomes.summary()
+        (exact from the rows when kept, else from the distributions); the
+        break-even month with the runs that do not break even counted as
+        later than the last month counted (``sim.measure.statistics.censored``)."""
+        if self.per_replication:
+            summary = summarise(self.outcomes)
+
+            def quantile_of_present(name: str, q: float) -> float:
+                values = self.outcomes[name].to_numpy(dtype=float)
+                return float(np.quantile(values[~np.isnan(values)], q))
+        else:
+            binned = self.aggregates.outcomes
+            summary = binned.summary()
+
+            def quantile_of_present(name: str, q: float) -> float:
+                return float(binned.quantiles([q], [binned.index(name)])[0, 0])
+        return censored(summary, self.replications, later_than(self.scenario), quantile_of_present)
 
     def chance(self, outcome: str, target: float) -> TargetChance:
         """How often ``outcome`` reached ``target``, with its 95 % interval."""

@@ -34,7 +34,8 @@ target: {placed: 5}
 referrals: {process: cohorts, every_months: 3, cohort_size: 4}
 stages:
   course: {slots: 6, duration: 2, dropout: {probability: 0.1}, outcomes: {job: 0.6, benefit: 0.4}}
-budget: {start: "2024-01"}
+counterfactual: {own_job_chance_per_year: 0.08}
+budget: {start: "2024-01", costs: {per_participant: 1000}}
 uncertain:
   stages.course.outcomes.job: {dist: beta, mean: 0.6, sd: 0.05}
 """

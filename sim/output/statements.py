@@ -1,0 +1,76 @@
+"""The sentences a run's headline figures are told in, the same in the
+terminal, the report and the notebooks. Each is built from the run's
+summary document (``summary.json``), so that what is said can be traced to
+a file of the results folder.
+
+They follow two rules: a chance is a count of runs with its interval, never
+"100 %" unless every run; and a figure the scenario cannot support is "not
+estimated", with the reason, never zero.
+"""
+
+from __future__ import annotations
+
+from sim.measure.statistics import chance_from_count
+
+
+def target_sentence(document: dict) -> str | None:
+    """The chance of reaching the scenario's target, or None without one."""
+    target = document.get("target")
+    if target is None:
+        return None
+    chance = chance_from_count(target["hits"], target["runs"], "placed", target["at_least"])
+    return f"{target['at_least']} or more placed in {chance.in_words()}."
+
+
+def pays_sentence(document: dict) -> str | None:
+    """Whether the programme pays for itself, or None without a budget."""
+    pays = document.get("pays_for_itself")
+    if pays is None:
+        return None
+    if "not_estimated" in pays:
+        return f"Whether the programme pays for itself: {pays['not_estimated']}."
+    chance = chance_from_count(pays["hits"], pays["runs"], "npv", 0)
+    return (f"Pays for itself (net present value above zero, money counted until month "
+            f"{pays['counted_until_month']:g}) in {chance.in_words()}.")
+
+
+def break_even_sentence(document: dict) -> str | None:
+    """When the programme breaks even, with the runs that do not by the last
+    month counted said as such; None without a budget."""
+    pays = document.get("pays_for_itself")
+    if pays is None:
+        return None
+    reason = document.get("not_estimated", {}).get("break_even_month")
+    if reason is not None:
+        return f"Break-even month: {reason}."
+    breaks_even, row = document["breaks_even"], document["outcomes"]["break_even_month"]
+    last = breaks_even["by_month"]
+    chance = chance_from_count(breaks_even["hits"], breaks_even["runs"], "break_even_month", last)
+    sentence = f"Breaks even by month {last:g} in {chance.in_words()}."
+    if row["q50"] is None:
+        return sentence + " Fewer than half of the runs break even by then, so there is no median month."
+    high = f"month {row['q95']:.0f}" if row["q95"] is not None else f"later than month {last:g}"
+    low = f"month {row['q05']:.0f}" if row["q05"] is not None else f"later than month {last:g}"
+    return (sentence + f" Half of the runs break even by month {row['q50']:.0f}; 90 % of runs between {low} "
+            f"and {high}.")
+
+
+def uncertainty_sentence(document: dict) -> str:
+    """Whether the spread shown includes what is not known of the assumptions."""
+    uncertain = document.get("uncertain", [])
+    if document.get("with_uncertainty"):
+        return (f"Assumption uncertainty is included: each run draws the scenario's {len(uncertain)} uncertain "
+                "assumptions anew, so the spread shows what is not known as well as chance.")
+    if uncertain:
+        return (f"Assumption uncertainty is not included: every run uses the scenario's own values, so the "
+                f"spread shows chance alone; `pilotsim run --with-uncertainty` draws its {len(uncertain)} "
+                "uncertain assumptions as well.")
+    return ("Assumption uncertainty is not included: every run uses the scenario's own values and the scenario "
+            "names no uncertain assumptions, so the spread shows chance alone.")
+
+
+def headline_sentences(document: dict) -> list[str]:
+    """All of the above that apply, in reading order."""
+    sentences = [target_sentence(document), pays_sentence(document), break_even_sentence(document),
+                 uncertainty_sentence(document)]
+    return [sentence for sentence in sentences if sentence is not None]
