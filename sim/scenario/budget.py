@@ -44,8 +44,8 @@ class Benefit(_Frozen):
     per_month: Euros | None = None
     administration_per_month: Euros = 0.0
     # The share of the administration cost that stops when someone leaves
-    # assistance: staff costs fall little when a few dozen of thousands of
-    # cases close. A part-time worker stays a case and saves none of it.
+    # assistance: staff costs fall little when a few dozen of a
+    # municipality's thousands of cases close. A part-time worker stays a case and saves none of it.
     administration_saved_share: Share = 1.0
     indexation_per_year: Annotated[Real, Field(ge=-0.5, le=0.5)] = 0.0
 
