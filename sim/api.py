@@ -51,7 +51,14 @@ from sim.analysis.sensitivity import check_request as check_sensitivity_request
 from sim.analysis.sizing import SizingResult, size
 from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
-from sim.measure.money import count_until_month, not_estimated
+from sim.measure.money import (
+    count_until_month,
+    drawn_count_until,
+    months_counted_in_words,
+    not_estimated,
+    pilot_end_month,
+    prices_in_words,
+)
 from sim.measure.statistics import pays_for_itself, percent
 from sim.output import folders
 from sim.output import report as council_report
@@ -79,7 +86,7 @@ __all__ = [
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
     "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",
     "imprecise", "NewScenario", "pays_for_itself", "observed_folder", "not_estimated", "headline", "count_until_month",
-    "percent",
+    "percent", "months_counted_in_words", "drawn_count_until", "pilot_end_month", "prices_in_words",
     "load", "change", "parse_changes", "shipped_scenarios", "run", "figures", "save", "recompute_budget",
     "compare", "sweep", "parse_vary", "parse_target", "size", "calibrate", "backtest", "load_observed",
     "sensitivity", "replications_needed", "write_report", "new_scenario", "using_executor",

@@ -151,8 +151,9 @@ def run(
     if with_uncertainty:
         title += ", uncertain parameters drawn per replication"
     if loaded.budget is not None:
-        title += f"; money counted until month {api.count_until_month(loaded):g}"
-    out.print(_headline_table(loaded, summary, headline, title))
+        title += (f"; money counted until {api.months_counted_in_words(loaded, with_uncertainty)}, in "
+                  f"{api.prices_in_words(loaded)}")
+    out.print(_headline_table(loaded, summary, headline, title, with_uncertainty))
     _say_headline(result)
     out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
     _warn_if_imprecise(result, ["placed", "npv"] if loaded.budget is not None else ["placed"],
@@ -193,7 +194,9 @@ def budget(
     summary = result.summary()
     out.print(_headline_table(result.scenario, summary, columns.MONEY_HEADLINE,
                               f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
-                              f"replications, discount rate {result.scenario.budget.discount_rate:.2%}"))
+                              f"replications, discount rate {result.scenario.budget.discount_rate:.2%}; money counted "
+                              f"until {api.months_counted_in_words(result.scenario, result.with_uncertainty)}",
+                              result.with_uncertainty))
     _say_headline(result)
     out.print(f"Results with the new money written to {folder}/ (the run in {results_dir}/ is unchanged).",
               soft_wrap=True)
@@ -693,7 +696,8 @@ def _executor(kind: str, workers: int | None, scheduler: str | None) -> Iterator
         yield
 
 
-def _headline_table(scenario: api.Scenario, summary, rows: tuple[str, ...], title: str) -> Table:
+def _headline_table(scenario: api.Scenario, summary, rows: tuple[str, ...], title: str,
+                    with_uncertainty: bool = False) -> Table:
     """Mean, spread and confidence interval of the chosen outcomes."""
     table = Table(title=title)
     table.add_column("outcome")
@@ -701,22 +705,26 @@ def _headline_table(scenario: api.Scenario, summary, rows: tuple[str, ...], titl
     table.add_column("90 % of runs", justify="right")
     table.add_column("95 % CI of mean", justify="right")
     missing = api.not_estimated(scenario)
+    drawn = api.drawn_count_until(scenario, with_uncertainty)
     for outcome in rows:
         row, shown = summary.loc[outcome], columns.column(outcome)
+        label = shown.table_label
+        if outcome == "npv_at_pilot_end":
+            label = label.replace(" (EUR)", f", month {api.pilot_end_month(scenario):g} (EUR)")
         if outcome in missing:
-            table.add_row(shown.table_label, "not estimated", "", "")
+            table.add_row(label, "not estimated", "", "")
             continue
         later_than = row.get("later_than", math.nan)
         if not math.isnan(later_than):  # runs past the last month counted have no value; no mean over the rest
-            low, high = (f"later than {later_than:g}" if math.isnan(row[q]) else shown.formatted(row[q], spread=True)
-                         for q in ("q05", "q95"))
-            table.add_row(shown.table_label, "", f"{low} to {high}", "")
+            later = f"later than {later_than:g}" if drawn is None else "later than counted"
+            low, high = (later if math.isnan(row[q]) else shown.formatted(row[q], spread=True) for q in ("q05", "q95"))
+            table.add_row(label, "", f"{low} to {high}", "")
             continue
         if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
-            table.add_row(shown.table_label, "n/a", "n/a", "n/a")
+            table.add_row(label, "n/a", "n/a", "n/a")
             continue
         table.add_row(
-            shown.table_label,
+            label,
             shown.formatted(row["mean"]),
             f"{shown.formatted(row['q05'], spread=True)} to {shown.formatted(row['q95'], spread=True)}",
             f"{shown.formatted(row['ci95_low'])} to {shown.formatted(row['ci95_high'])}",

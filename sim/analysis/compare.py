@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.measure.columns import column
+from sim.measure.money import later_than
 from sim.run.results import RunResult
 from sim.run.runner import run
 from sim.scenario.schema import Scenario
@@ -50,13 +51,18 @@ class Comparison:
         rows = []
         for alternative in self.alternatives:
             other = alternative.outcomes
+            censored = later_than(self.baseline.scenario).keys() | later_than(alternative.scenario).keys()
             for outcome in base.columns:
                 if outcome == "replication" or outcome not in other.columns:
                     continue
                 a, b = base[outcome].to_numpy(dtype=float), other[outcome].to_numpy(dtype=float)
-                both = ~(np.isnan(a) | np.isnan(b))
-                rows.append({"scenario": alternative.scenario.name, "outcome": outcome,
-                             **_paired(a[both], b[both], column(outcome).better or None)})
+                better = column(outcome).better or None
+                if outcome in censored:
+                    row = _paired_censored(a, b, better)
+                else:
+                    both = ~(np.isnan(a) | np.isnan(b))
+                    row = _paired(a[both], b[both], better)
+                rows.append({"scenario": alternative.scenario.name, "outcome": outcome, **row})
         return pd.DataFrame(rows)
 
 
@@ -83,6 +89,22 @@ def _paired(a: np.ndarray, b: np.ndarray, better: int | None) -> dict:
         "chance_better": chance,
         "replications": n,
     }
+
+
+def _paired_censored(a: np.ndarray, b: np.ndarray, better: int | None) -> dict:
+    """As _paired, for a month that some runs do not reach by the last month
+    counted (empty: later). Means and differences only when every run
+    reaches it; the chance of doing better counts every run, a later month
+    losing to any month reached (two later ones tie)."""
+    if not (np.isnan(a).any() or np.isnan(b).any()):
+        return _paired(a, b, better)
+    row = _paired(np.array([]), np.array([]), None) | {"replications": len(a)}
+    if better is not None and len(a):
+        a, b = np.where(np.isnan(a), np.inf, a), np.where(np.isnan(b), np.inf, b)
+        with np.errstate(invalid="ignore"):  # later and later: a tie, not a difference
+            wins = np.count_nonzero(better * (b - a) > 0) + 0.5 * np.count_nonzero(a == b)
+        row["chance_better"] = wins / len(a)
+    return row
 
 
 def compare(scenarios: list[Scenario], replications: int | None = None, seed: int | None = None,

@@ -27,7 +27,8 @@ from scipy.stats import qmc
 
 from sim import limits
 from sim.errors import Problem, ScenarioError
-from sim.measure.statistics import summarise, target_chance
+from sim.measure.money import later_than
+from sim.measure.statistics import censored, summarise, target_chance
 from sim.run.runner import run
 from sim.scenario.edit import with_changes
 from sim.scenario.files import dump_scenario
@@ -175,8 +176,17 @@ def point_summary(result: SweepResult, target: tuple[str, float] | None) -> pd.D
     """Per point and outcome: the usual summary, with the point's values and,
     given a target, the chance of reaching it."""
     rows = []
+    varied = {v.path for v in result.varied}
+    values_at_point = result.points.set_index("point")
     for point, table in result.outcomes.groupby("point", sort=True):
-        summary = summarise(table.drop(columns=["point"])).reset_index()
+        # Break-even months not reached by the point's last month counted are later, not left out.
+        censor = later_than(result.base)
+        if censor and "budget.count_until_month" in varied:
+            censor = {name: float(values_at_point.loc[point, "budget.count_until_month"]) for name in censor}
+        values = table.drop(columns=["point"])
+        summary = censored(summarise(values), len(values), censor,
+                           lambda name, q, values=values: float(np.nanquantile(values[name].to_numpy(float), q)))
+        summary = summary.reset_index()
         summary.insert(0, "point", point)
         rows.append(summary)
     summary = pd.concat(rows, ignore_index=True).merge(result.points, on="point")

@@ -87,7 +87,8 @@ PROGRAMME = (
            "the same people without the programme: found work on their own",
            part_of="found_work_on_own", short="the same, without the programme"),
     Column("net_into_work", "people", "Net into work (programme effect)",
-           "placed + found_work_on_own - found_work_without_programme", +1),
+           "placed + found_work_on_own - found_work_without_programme, those who left the scope counted "
+           "as they would have been without the programme", +1),
     Column("sustained", "people", "In work for the sustained period",
            "in work for at least employment.sustained_months", +1),
     Column("back_on_benefit", "people", "Lost the job again", "placed, then lost the job before the horizon", -1),

@@ -68,6 +68,14 @@ def not_estimated(scenario: Scenario) -> dict[str, str]:
         reasons |= dict.fromkeys(needed, NO_COUNTERFACTUAL)
     if scenario.budget is not None and scenario.budget.costs is None:
         reasons |= {name: NO_COSTS for name in _NEEDS_COSTS if name not in reasons}
+    until = None if scenario.budget is None else scenario.budget.count_until_month
+    if until is not None and until < pilot_end_month(scenario):
+        reasons.setdefault("npv_at_pilot_end", f"not estimated: money is counted only until month {until:g}, "
+                                               f"before the pilot's end (month {pilot_end_month(scenario):g})")
+    if until is not None and until < scenario.horizon_months:
+        for name in ("cost_per_placement", "cost_per_net_placement"):
+            reasons.setdefault(name, f"not estimated: costs are counted until month {until:g}, placements until "
+                                     f"the horizon (month {scenario.horizon_months:g})")
     return reasons
 
 
@@ -104,6 +112,34 @@ def later_than(scenario: Scenario) -> dict[str, float]:
     if scenario.budget is None or "break_even_month" in not_estimated(scenario):
         return {}
     return {"break_even_month": count_until_month(scenario)}
+
+
+def drawn_count_until(scenario: Scenario, with_uncertainty: bool) -> tuple[float, float] | None:
+    """The lowest and highest month money can be counted until when each run
+    draws it (``budget.count_until_month`` under ``uncertain:``), else None."""
+    drawn = scenario.uncertain.get("budget.count_until_month")
+    if not with_uncertainty or drawn is None:
+        return None
+    from sim.scenario.uncertain import HIGHEST_QUANTILE
+
+    low, high = drawn.ppf(np.array([1 - HIGHEST_QUANTILE, HIGHEST_QUANTILE]))
+    return float(low), float(high)
+
+
+def months_counted_in_words(scenario: Scenario, with_uncertainty: bool) -> str:
+    """"month 60", or "the month drawn for each run (36 to 84)"."""
+    drawn = drawn_count_until(scenario, with_uncertainty)
+    if drawn is None:
+        return f"month {count_until_month(scenario):g}"
+    return f"the month drawn for each run ({drawn[0]:.0f} to {drawn[1]:.0f})"
+
+
+def prices_in_words(scenario: Scenario) -> str:
+    """Which euros the amounts are in."""
+    benefit = scenario.budget.benefit
+    if benefit.indexation_per_year == 0:
+        return f"{benefit.norm_year} prices"
+    return f"euros of each year (benefit indexed {100 * benefit.indexation_per_year:g} % a year)"
 
 
 def pilot_end_month(scenario: Scenario) -> float:
@@ -151,11 +187,14 @@ def account(scenario: Scenario, clients: Mapping[str, np.ndarray],
     benefit, administration = _per_month(scenario, month_count)
     with_months, with_cases = window.with_programme()
     without_months, without_cases = window.without_programme(c["referral_time"])
-    benefit_with = with_months * benefit + with_cases * administration
-    benefit_without = without_months * benefit + without_cases * administration
+    # In cents: the two worlds are summed apart, and a programme that
+    # changes nothing must save exactly nothing, not a rounding error that
+    # would "break even" or "pay for itself".
+    benefit_with = _cents(with_months * benefit + with_cases * administration)
+    benefit_without = _cents(without_months * benefit + without_cases * administration)
     gross_months, gross_cases = window.gross()
-    costs = window.costs()
-    net = benefit_without - benefit_with
+    costs = _cents(window.costs())
+    net = _cents(benefit_without - benefit_with)
     discount = (1 + budget.discount_rate) ** (-np.arange(month_count) / 12)
     cumulative = np.cumsum((net - costs) * discount)
 
@@ -172,7 +211,7 @@ def account(scenario: Scenario, clients: Mapping[str, np.ndarray],
         "benefit_months_without": float(without_months.sum()),
         "benefit_paid_with": float(benefit_with.sum()),
         "benefit_paid_without": float(benefit_without.sum()),
-        "gross_savings": float((gross_months * benefit + gross_cases * administration).sum()),
+        "gross_savings": float(_cents(gross_months * benefit + gross_cases * administration).sum()),
         "net_savings": float(net.sum()),
         "total_costs": total_costs,
         "discounted_net_savings": discounted_net,
@@ -199,8 +238,7 @@ def _per_month(scenario: Scenario, month_count: int) -> tuple[np.ndarray, np.nda
     benefit = budget.benefit
     month_index = budget.start_month_of_year - 1 + np.arange(month_count)
     indexed = benefit.mean_per_month * (1 + benefit.indexation_per_year) ** (month_index // 12)
-    administration = benefit.administration_per_month * benefit.administration_saved_share
-    return indexed, np.full(month_count, administration)
+    return indexed, np.full(month_count, benefit.administration_saved_per_month)
 
 
 class _Window:
@@ -277,6 +315,9 @@ class _Window:
         # Then unemployment insurance, which the job earned.
         insured = self.months(c["job_end"], self._back_from(c["job_start"], c["job_end"]))
         benefit, in_work = benefit + insured, in_work + insured
+        if self.scenario.budget.exits_are_programme_effect:  # claimed: benefit not paid after leaving the scope
+            exited = self.months(np.where(c["final_state"] == _EXITED, c["exit_time"], np.inf), np.inf)
+            benefit, in_work = benefit + exited, in_work + exited
         for name, stage in self.scenario.stages.items():
             if not stage.on_benefit:
                 in_stage = self._stage_months(name)
@@ -372,6 +413,10 @@ def _counts_in(edges: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Events per month, within the months counted."""
     times = times[np.isfinite(times) & (times < edges[-1])]
     return np.bincount(np.floor(times).astype(int), minlength=len(edges) - 1)[: len(edges) - 1].astype(float)
+
+
+def _cents(euros: np.ndarray) -> np.ndarray:
+    return np.round(euros, 2) + 0.0  # + 0.0: no "-0"
 
 
 def _as_times(values: np.ndarray) -> np.ndarray:

@@ -103,6 +103,10 @@ def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
     # Jobs of one's own are recorded past the horizon too, for the money.
     found_on_own = clients.count(clients["own_job_start"] <= horizon)[:, 0]
     found_without = clients.count(clients["counterfactual_job_start"] <= horizon)[:, 0]
+    # Leaving the scope is not the programme's doing: after it, people count
+    # as they would have without the programme (as in the money).
+    left_scope = (final == _CODE["exited"]) & (clients["exit_time"] <= clients["counterfactual_job_start"])
+    found_after_leaving = clients.count(left_scope & (clients["counterfactual_job_start"] <= horizon))[:, 0]
     stages = len(scenario.stages)
     nan = np.full(len(placed_count), np.nan)
     columns = {
@@ -122,7 +126,8 @@ def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
         "found_work_on_own": found_on_own,
         # Without a counterfactual the world without the programme is unknown, not empty.
         "found_work_without_programme": found_without if scenario.counterfactual is not None else nan,
-        "net_into_work": placed_count + found_on_own - found_without if scenario.counterfactual is not None else nan,
+        "net_into_work": (placed_count + found_on_own + found_after_leaving - found_without
+                          if scenario.counterfactual is not None else nan),
         "sustained": clients.count(placed & (time_in_work >= scenario.employment.sustained_months))[:, 0],
         "back_on_benefit": counts["job_lost"],
         "employed_at_horizon": counts["employed"],

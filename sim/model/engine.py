@@ -412,7 +412,9 @@ def _chunk_records(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeR
     visitor = draws.offsets[np.repeat(np.arange(len(runs)), [len(run.visit_client) for run in runs])] + client
     job_start = np.where(outcome == _PLACED, exit_time, np.inf)
     part_time, job_end = _job_course(draws, job_start)
-    staying = end > horizon  # the stays going on at the horizon
+    # The stays going on at the horizon (one that ends exactly there on its
+    # way to another stage is kept: see below).
+    staying = (end > horizon) | ((end == horizon) & (outcome[visitor] == _CODE["in_programme"]))
     own_job_start, counterfactual_job_start = _own_jobs(scenario, draws, runs, outcome, exit_time,
                                                         (visitor[staying], stage[staying], end[staying]))
     own_part_time, own_job_end = _job_course(draws, own_job_start)
@@ -461,7 +463,7 @@ def _chunk_records(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeR
     # A stay that ends exactly at the horizon with a route to another stage:
     # the next stay would start at the horizon, where nothing happens any
     # more, so the person is still in this one (else they would be nowhere).
-    end[(end > horizon) | ((end == horizon) & (outcome[visitor] == _CODE["in_programme"]))] = np.inf
+    end[staying] = np.inf
     visits = {"client": client, "stage": stage, "start": start, "end": end,
               "dropped": ended_by == _DROPPED, "found_work": ended_by == _FOUND_WORK, "first": number == 0}
     wait_rows = sum(len(run.between_client) for run in runs)

@@ -272,7 +272,7 @@ def _money_facts(summary: dict, outcome) -> dict[str, Any]:
         return {"value": outcome(name, statistic), "reason": None}
 
     money: dict[str, Any] = {
-        "counted_until": Fact(_number(summary["money_counted_until_month"]), "summary.json#money_counted_until_month"),
+        "counted_until": Fact(summary["money_counted_until"], "summary.json#money_counted_until"),
         "pilot_end": Fact(_number(summary["pilot_end_month"]), "summary.json#pilot_end_month"),
         "gross_savings": amount("gross_savings"), "net_savings": amount("net_savings"),
         "costs": amount("total_costs"), "npv": amount("npv"), "npv_q05": amount("npv", "q05"),
@@ -289,7 +289,7 @@ def _money_facts(summary: dict, outcome) -> dict[str, Any]:
         def month(key: str) -> Fact | None:
             return Fact(_number(row[key]), f"{source}.{key}") if row[key] is not None else None
         money["break_even"] = {
-            "by": Fact(_number(summary["breaks_even"]["by_month"]), "summary.json#breaks_even.by_month"),
+            "by": Fact(summary["breaks_even"]["by"], "summary.json#breaks_even.by"),
             **_chance_facts(summary["breaks_even"], "summary.json#breaks_even"),
             "median": month("q50"), "q05": month("q05"), "q95": month("q95"),
         }

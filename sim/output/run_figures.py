@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.measure.columns import state_label
-from sim.measure.money import count_until_month, not_estimated, pilot_end_month
+from sim.measure.money import drawn_count_until, months_counted_in_words, not_estimated, pilot_end_month
 from sim.measure.statistics import FAN_QUANTILES, pays_for_itself
 from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
 from sim.run.results import RunResult
@@ -150,13 +150,15 @@ def _note_replications(axes, result: RunResult) -> None:
 
 def npv(result: RunResult) -> Figure:
     """Net present value over replications and the chance the programme pays
-    for itself within the horizon."""
+    for itself within the months counted."""
     figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
     _histogram(axes, result, "npv", scale=1000, bins=40)
     axes.axvline(0, color=TARGET_COLOUR, linewidth=2, label="break-even")
     chance = result.chance("npv", 1e-9)
-    axes.set_title(f"Net present value, money counted until month {count_until_month(result.scenario):g}\n"
+    spread = "chance and uncertain assumptions" if result.with_uncertainty else "chance alone"
+    until = months_counted_in_words(result.scenario, result.with_uncertainty)
+    axes.set_title(f"Net present value, money counted until {until} ({spread})\n"
                    f"Pays for itself in {chance.in_words()}", fontsize="medium")
     axes.set_xlabel("net present value (EUR thousand; savings net of what would have happened anyway, minus costs)")
     axes.set_ylabel("share of replications (%)")
@@ -186,10 +188,13 @@ def cumulative_net_saving(result: RunResult) -> Figure:
     if break_even["n"] > 0 and not np.isnan(break_even["q05"]):
         # Runs that do not break even by the last month counted are later than it.
         high = break_even["q95"] if not np.isnan(break_even["q95"]) else months[-1]
-        until = f"{high:.0f}" if not np.isnan(break_even["q95"]) else f"later than {last:g}"
+        later = (f"later than {last:g}" if drawn_count_until(result.scenario, result.with_uncertainty) is None
+                 else "later than counted")
+        until = f"{high:.0f}" if not np.isnan(break_even["q95"]) else later
         axes.axvspan(break_even["q05"], high, color=TARGET_COLOUR, alpha=0.12,
                      label=f"break-even, 90 % of runs: month {break_even['q05']:.0f} to {until} "
-                           f"({break_even['n']:.0f} of {break_even['runs']:.0f} runs break even by month {last:g})")
+                           f"({break_even['n']:.0f} of {break_even['runs']:.0f} runs break even by "
+                           f"{months_counted_in_words(result.scenario, result.with_uncertainty)})")
     axes.set_title("Net saving minus costs, discounted and added up month by month\n(median, 50 % and 90 % of runs)",
                    fontsize="medium")
     axes.set_xlabel("months since the start of the pilot (at the end of each month)")
@@ -227,8 +232,8 @@ def waterfall(result: RunResult) -> Figure:
     axes.axhline(0, color="black", linewidth=1)
     axes.set_xticks(range(len(steps)), [label for label, _ in steps])
     axes.set_ylabel("EUR thousand (mean over replications, undiscounted)")
-    axes.set_title(f"Where the money goes, months 0 to {count_until_month(result.scenario):g}: mean over runs, "
-                   "undiscounted", fontsize="medium")
+    until = months_counted_in_words(result.scenario, result.with_uncertainty)
+    axes.set_title(f"Where the money goes, counted until {until}: mean over runs, undiscounted", fontsize="medium")
     axes.annotate(f"Discounted at {100 * result.scenario.budget.discount_rate:g} % a year, the net result is a net "
                   f"present value of EUR {mean['npv']:,.0f} thousand.", xy=(0, -0.22), xycoords="axes fraction",
                   fontsize="small")
@@ -272,8 +277,9 @@ def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.D
             axes.plot(thresholds / 1000, 100 * pays_for_itself(table["npv"].to_numpy(), thresholds), color=colour,
                       label=label)
         axes.axvline(0, color="black", linewidth=0.8)
-        axes.set_xlabel("net cost the municipality accepts over the horizon, EUR thousand (negative: a saving "
-                        "it demands), discounted")
+        axes.set_xlabel(f"net cost the municipality accepts, money counted until "
+                        f"{months_counted_in_words(scenario, True)}, EUR thousand (negative: a saving it demands), "
+                        "discounted", fontsize="small")
         axes.set_ylabel("chance the programme stays within it, %")
         axes.set_ylim(0, 102)
         axes.legend(loc="lower right", fontsize="small")

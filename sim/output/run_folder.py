@@ -30,9 +30,12 @@ from sim.measure.money import (
     calendar_years,
     cashflow_months,
     count_until_month,
+    drawn_count_until,
     money_warnings,
+    months_counted_in_words,
     not_estimated,
     pilot_end_month,
+    prices_in_words,
 )
 from sim.measure.statistics import FAN_QUANTILES, TargetChance, chance_from_count
 from sim.model.draws import drawn_for
@@ -42,6 +45,7 @@ from sim.output.manifest import write_manifest
 from sim.output.style import save_figure
 from sim.run.results import RunResult
 from sim.run.storage import ClientRecords
+from sim.scenario.edit import with_changes
 from sim.scenario.files import dump_scenario, load_scenario
 
 
@@ -120,9 +124,13 @@ def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
     months = cashflow_months(scenario)
     with run_folder.reading("clients.parquet"):
         for one in clients.by_replication():
-            # As in the run: each replication with its own draw of the assumptions.
+            # As in the run: each replication with its own draw of the
+            # assumptions, except what --set changes now.
             replication = int(one["replication"].iloc[0])
-            drawn = drawn_for(scenario, run_folder.manifest["seed"], replication) if with_uncertainty else scenario
+            drawn = scenario
+            if with_uncertainty:
+                drawn = drawn_for(scenario, run_folder.manifest["seed"], replication)
+                drawn = with_changes(drawn, overrides, "--set") if overrides else drawn
             money, flow = account(drawn, client_columns_of(one), months)
             money_rows.append(money)
             cashflow.append(flow)
@@ -372,13 +380,16 @@ def money_per_year(result: RunResult) -> pd.DataFrame:
     years = calendar_years(scenario)
     first = pd.Period(scenario.budget.start, freq="M")
     months = {int(year): np.flatnonzero(years == year) for year in np.unique(years)}
-    counted = count_until_month(scenario)
-    table.insert(0, "months_counted", [float(np.clip(counted - months[year], 0, 1).sum()) for year in table.index])
+    # Each run may count to its own drawn month: then the mean over them.
+    counted = np.array([count_until_month(scenario)])
+    if drawn_count_until(scenario, result.with_uncertainty) is not None:
+        counted = scenario.uncertain["budget.count_until_month"].ppf((np.arange(1000) + 0.5) / 1000)
+    table.insert(0, "months_counted", [float(np.clip(counted[:, None] - months[year], 0, 1).sum(axis=1).mean())
+                                       for year in table.index])
     table.insert(0, "last_month", [str(first + int(months[year][-1])) for year in table.index])
     table.insert(0, "first_month", [str(first + int(months[year][0])) for year in table.index])
     benefit = scenario.budget.benefit
-    table.insert(3, "unit", f"EUR, prices of {benefit.norm_year}" if benefit.indexation_per_year == 0
-                 else f"EUR, benefit indexed {100 * benefit.indexation_per_year:g} % a year from {first.year}")
+    table.insert(3, "unit", f"EUR, {prices_in_words(scenario)}")
     reasons = not_estimated(scenario)
     blank = {"net_savings": "net_savings", "benefit_without": "benefit_paid_without", "costs": "total_costs",
              "discounted_net": "npv"}
@@ -388,6 +399,7 @@ def money_per_year(result: RunResult) -> pd.DataFrame:
     rise = scenario.budget.price_index_per_year
     if rise is not None:
         factor = (1 + rise) ** (table.index.to_numpy() - benefit.norm_year)
+        table["nominal_unit"] = f"EUR, prices of each year ({100 * rise:g} % a year from {benefit.norm_year})"
         for item in CASHFLOW[:-1]:  # discounting works in constant prices
             for statistic in ("mean", "q05", "q95"):
                 table[f"{item}_{statistic}_nominal"] = table[f"{item}_{statistic}"] * factor
@@ -417,6 +429,7 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
         still_there = sum(summary.at[name, "mean"] for name in ("waiting_at_horizon", "in_programme_at_horizon"))
         document["warnings"] = money_warnings(scenario, still_there)
         document["money_counted_until_month"] = count_until_month(scenario)
+        document["money_counted_until"] = months_counted_in_words(scenario, result.with_uncertainty)
         document["pilot_end_month"] = pilot_end_month(scenario)
         if "npv" in reasons:
             document["pays_for_itself"] = {"not_estimated": reasons["npv"]}
@@ -424,11 +437,13 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
             # Above zero: a run that exactly breaks even has not paid for itself.
             document["pays_for_itself"] = {"outcome": "npv", "above": 0,
                                            "counted_until_month": count_until_month(scenario),
+                                           "counted_until": months_counted_in_words(scenario, result.with_uncertainty),
                                            **_chance_fields(result.chance("npv", 1e-9))}
         if "break_even_month" not in reasons:
             row = summary.loc["break_even_month"]
             document["breaks_even"] = {
                 "by_month": count_until_month(scenario),
+                "by": months_counted_in_words(scenario, result.with_uncertainty),
                 **_chance_fields(chance_from_count(int(row["n"]), int(row["runs"]), "break_even_month", 0))}
     return document
 

@@ -30,8 +30,8 @@ def pays_sentence(document: dict) -> str | None:
     if "not_estimated" in pays:
         return f"Whether the programme pays for itself: {pays['not_estimated']}."
     chance = chance_from_count(pays["hits"], pays["runs"], "npv", 0)
-    return (f"Pays for itself (net present value above zero, money counted until month "
-            f"{pays['counted_until_month']:g}) in {chance.in_words()}.")
+    return (f"Pays for itself (net present value above zero, money counted until {pays['counted_until']}) in "
+            f"{chance.in_words()}.")
 
 
 def break_even_sentence(document: dict) -> str | None:
@@ -44,13 +44,14 @@ def break_even_sentence(document: dict) -> str | None:
     if reason is not None:
         return f"Break-even month: {reason}."
     breaks_even, row = document["breaks_even"], document["outcomes"]["break_even_month"]
-    last = breaks_even["by_month"]
-    chance = chance_from_count(breaks_even["hits"], breaks_even["runs"], "break_even_month", last)
-    sentence = f"Breaks even by month {last:g} in {chance.in_words()}."
+    last = breaks_even["by"]  # "month 60", or each run's own month when it is drawn
+    chance = chance_from_count(breaks_even["hits"], breaks_even["runs"], "break_even_month", 0)
+    sentence = f"Breaks even by {last} in {chance.in_words()}."
     if row["q50"] is None:
         return sentence + " Fewer than half of the runs break even by then, so there is no median month."
-    high = f"month {row['q95']:.0f}" if row["q95"] is not None else f"later than month {last:g}"
-    low = f"month {row['q05']:.0f}" if row["q05"] is not None else f"later than month {last:g}"
+    later = f"later than {last}" if last.startswith("month") else "later than the months counted"
+    high = f"month {row['q95']:.0f}" if row["q95"] is not None else later
+    low = f"month {row['q05']:.0f}" if row["q05"] is not None else later
     return (sentence + f" Half of the runs break even by month {row['q50']:.0f}; 90 % of runs between {low} "
             f"and {high}.")
 

@@ -45,9 +45,23 @@ class Benefit(_Frozen):
     administration_per_month: Euros = 0.0
     # The share of the administration cost that stops when someone leaves
     # assistance: staff costs fall little when a few dozen of a
-    # municipality's thousands of cases close. A part-time worker stays a case and saves none of it.
-    administration_saved_share: Share = 1.0
+    # municipality's thousands of cases close. A part-time worker stays a
+    # case and saves none of it. Needed with an administration cost: no
+    # default can say how much of it a municipality really saves.
+    administration_saved_share: Share | None = None
     indexation_per_year: Annotated[Real, Field(ge=-0.5, le=0.5)] = 0.0
+
+    @model_validator(mode="after")
+    def _saved_share_with_administration(self) -> Benefit:
+        if self.administration_per_month > 0 and self.administration_saved_share is None:
+            raise ValueError("administration_per_month needs administration_saved_share: the share of it (0 to 1) "
+                             "that stops when someone leaves assistance (docs/budget.md)")
+        return self
+
+    @property
+    def administration_saved_per_month(self) -> float:
+        """Administration saved for each month someone is no longer a case."""
+        return self.administration_per_month * (self.administration_saved_share or 0.0)
 
     @field_validator("norm_year")
     @classmethod
@@ -130,6 +144,13 @@ class Budget(_Frozen):
     # beside the constant prices of ``benefit.norm_year``.
     price_index_per_year: Annotated[Real, Field(ge=-0.5, le=0.5)] | None = None
     discount_rate: Annotated[Real, Field(ge=0, le=0.5)] = 0.0225
+
+    @model_validator(mode="after")
+    def _one_kind_of_prices(self) -> Budget:
+        if self.price_index_per_year is not None and self.benefit.indexation_per_year != 0:
+            raise ValueError("give benefit.indexation_per_year (amounts in each year's euros) or "
+                             "price_index_per_year (a nominal view of constant prices), not both")
+        return self
 
     @property
     def start_year(self) -> int:

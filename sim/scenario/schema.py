@@ -224,7 +224,8 @@ class Employment(_Frozen):
     sustained_months: Annotated[Real, Field(gt=0, le=limits.MAX_MONTHS)] = 6.0
     # Months of unemployment insurance (paid by UWV, not the municipality)
     # after losing a job held at least 26 weeks, before assistance resumes.
-    unemployment_insurance_months: Months = 0.0
+    # At most 24 months: the longest the Dutch WW pays.
+    unemployment_insurance_months: Annotated[Real, Field(ge=0, le=24)] = 0.0
 
 
 class FreeParameter(_Frozen):

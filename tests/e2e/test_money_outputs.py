@@ -75,3 +75,9 @@ def test_recomputing_the_money_of_a_run_with_uncertainty_draws_the_same_assumpti
     ran, recomputed = pd.read_csv(out / "replications.csv"), pd.read_csv(tmp_path / "again" / "replications.csv")
     assert ran["total_costs"].nunique() > 1  # the costs were drawn per run
     pd.testing.assert_frame_equal(ran, recomputed, check_exact=False, rtol=1e-12)
+    # A value set now wins over the draw: every run pays EUR 20,000 per participant.
+    dearer = cli.invoke(app, ["budget", str(out), "--set", "budget.costs.per_participant=20000",
+                              "--out", str(tmp_path / "dearer")])
+    assert dearer.exit_code == 0, dearer.output
+    repriced = pd.read_csv(tmp_path / "dearer" / "replications.csv")
+    assert (repriced["total_costs"] >= 20000 * ran["started"]).all()

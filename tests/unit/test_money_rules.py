@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.errors import ScenarioError
 from sim.measure.money import UI_QUALIFYING_MONTHS, account, not_estimated
 from sim.measure.outcomes import client_columns
 from sim.model.engine import simulate
@@ -40,8 +41,18 @@ def test_a_programme_that_only_routes_people_to_exit_saves_nothing():
 
 def test_exits_count_as_savings_only_when_claimed():
     claimed = make_scenario(EXIT_ONLY | {"budget": EXIT_ONLY["budget"] | {"exits_are_programme_effect": True}})
-    net = run(claimed, 30, workers=1).outcomes["net_savings"].to_numpy()
-    assert (net > 0).all()
+    outcomes = run(claimed, 30, workers=1).outcomes
+    assert (outcomes["net_savings"] > 0).all()
+    # Claimed, they are the programme's saving: gross as well, never net above gross.
+    assert (outcomes["net_savings"] <= outcomes["gross_savings"] + 0.01 * 36).all()
+
+
+def test_leaving_the_scope_is_not_a_loss_of_work_either():
+    # No lock-in: until they leave, people find work on their own as they
+    # would have; after it, as without the programme. Net into work: none.
+    outcomes = run(make_scenario(EXIT_ONLY), 30, workers=1).outcomes
+    assert (outcomes["found_work_without_programme"] > 0).all()
+    assert (outcomes["net_into_work"] == 0).all()
 
 
 def test_other_outflow_ends_benefit_in_both_worlds_at_the_same_moment():
@@ -72,7 +83,7 @@ def test_a_programme_with_no_effect_saves_nothing_with_other_outflow():
         "horizon_months": 36, "referrals": {"cohort_size": 200},
         "stages": {"training": {"duration": {"dist": "uniform", "low": 1, "high": 9}, "=outcomes": {"benefit": 1.0}}},
         "counterfactual": {"own_job_chance_per_year": 0.3, "other_outflow_per_year": 0.15},
-        "budget": {"benefit": {"per_month": 1000, "administration_per_month": 200}},
+        "budget": {"benefit": {"per_month": 1000, "administration_per_month": 200, "administration_saved_share": 1}},
     })
     net = run(scenario, 30, workers=1).outcomes["net_savings"].to_numpy()
     np.testing.assert_allclose(net, 0, atol=1e-6)
@@ -87,7 +98,9 @@ def test_only_the_stated_share_of_administration_is_saved():
 
 
 def test_a_part_time_worker_saves_no_administration():
-    budget = ONE["budget"] | {"benefit": {"per_month": 1000, "administration_per_month": 200},
+    # Even when all of it would stop for someone who leaves.
+    budget = ONE["budget"] | {"benefit": {"per_month": 1000, "administration_per_month": 200,
+                                          "administration_saved_share": 1},
                               "part_time_work": {"benefit_kept": 0.4}}
     money, _, _ = money_and_clients(ONE | {"employment": {"part_time_share": 1.0}, "budget": budget})
     assert money["net_savings"] == pytest.approx(9 * 0.6 * 1000)
@@ -176,3 +189,41 @@ def test_without_costs_or_counterfactual_the_figures_that_need_them_are_not_esti
         assert math.isnan(money[name]), name
     assert money["gross_savings"] == pytest.approx(9000)
     assert money["total_costs"] == pytest.approx(1150)
+
+
+def test_an_administration_cost_needs_the_share_of_it_that_is_saved():
+    with pytest.raises(ScenarioError, match="administration_per_month needs administration_saved_share"):
+        make_scenario(ONE | {"budget": ONE["budget"] | {"benefit": {"per_month": 1000,
+                                                                    "administration_per_month": 200}}})
+
+
+def test_a_nominal_view_of_indexed_amounts_is_refused_rather_than_indexed_twice():
+    with pytest.raises(ScenarioError, match="not both"):
+        make_scenario(ONE | {"budget": ONE["budget"] | {"price_index_per_year": 0.02,
+                                                        "benefit": {"per_month": 1000, "indexation_per_year": 0.03}}})
+
+
+def test_a_programme_that_changes_nothing_never_breaks_even_by_a_rounding_error():
+    # Other outflow makes both worlds' sums differ in the last bits; no cost
+    # at all. Not one run may show a saving, break even or pay for itself.
+    scenario = make_scenario({
+        "horizon_months": 36, "referrals": {"cohort_size": 50},
+        "stages": {"training": {"duration": {"dist": "uniform", "low": 1, "high": 9}, "=outcomes": {"exit": 1.0}}},
+        "counterfactual": {"own_job_chance_per_year": 0.3, "other_outflow_per_year": 0.1},
+        "budget": {"benefit": {"per_month": 1075.37, "couple_share": 0.13}, "costs": {}, "discount_rate": 0.0225},
+    })
+    outcomes = run(scenario, 40, workers=1).outcomes
+    assert (outcomes["net_savings"] == 0).all() and (outcomes["npv"] == 0).all()
+    assert outcomes["break_even_month"].isna().all()
+
+
+def test_money_counted_before_the_pilots_end_leaves_the_npv_there_not_estimated():
+    changes = ONE | {"referrals": {"cohort_size": 1, "until_month": 8},
+                     "budget": ONE["budget"] | {"count_until_month": 6}}
+    scenario = make_scenario(changes)
+    money, _ = account(scenario, client_columns(simulate(scenario, 1, 0), 0))
+    assert math.isnan(money["npv_at_pilot_end"]) and not math.isnan(money["npv"])
+    # Costs to month 6 against placements to month 12 would be no cost per placement.
+    assert math.isnan(money["cost_per_placement"]) and math.isnan(money["cost_per_net_placement"])
+    reasons = not_estimated(scenario)
+    assert "until month 6, before the pilot's end (month 8)" in reasons["npv_at_pilot_end"]

@@ -42,8 +42,8 @@ def test_runs_that_do_not_break_even_count_as_later_in_the_quantiles():
 
 
 def test_the_break_even_sentence_gives_no_median_when_fewer_than_half_break_even():
-    document = {"pays_for_itself": {"hits": 36, "runs": 100, "counted_until_month": 36},
-                "breaks_even": {"by_month": 36, "hits": 36, "runs": 100},
+    document = {"pays_for_itself": {"hits": 36, "runs": 100, "counted_until": "month 36"},
+                "breaks_even": {"by": "month 36", "hits": 36, "runs": 100},
                 "outcomes": {"break_even_month": {"n": 36, "runs": 100, "later_than": 36, "q05": 31.0,
                                                   "q50": None, "q95": None}}}
     sentence = break_even_sentence(document)
@@ -54,8 +54,8 @@ def test_the_break_even_sentence_gives_no_median_when_fewer_than_half_break_even
 
 
 def test_the_break_even_sentence_says_where_the_spread_runs_past_the_last_month():
-    document = {"pays_for_itself": {"hits": 90, "runs": 100, "counted_until_month": 48},
-                "breaks_even": {"by_month": 48, "hits": 90, "runs": 100},
+    document = {"pays_for_itself": {"hits": 90, "runs": 100, "counted_until": "month 48"},
+                "breaks_even": {"by": "month 48", "hits": 90, "runs": 100},
                 "outcomes": {"break_even_month": {"n": 90, "runs": 100, "later_than": 48, "q05": 35.0,
                                                   "q50": 40.0, "q95": None}}}
     assert break_even_sentence(document).endswith(
@@ -68,3 +68,15 @@ def test_a_figure_not_estimated_is_said_so_with_its_reason():
     assert pays_sentence(document) == ("Whether the programme pays for itself: not estimated: the scenario gives no "
                                        "costs (budget.costs).")
     assert break_even_sentence(document).startswith("Break-even month: not estimated")
+
+
+def test_a_month_drawn_for_each_run_is_not_told_as_one_month():
+    drawn = "the month drawn for each run (36 to 84)"
+    document = {"pays_for_itself": {"hits": 130, "runs": 200, "counted_until": drawn},
+                "breaks_even": {"by": drawn, "hits": 130, "runs": 200},
+                "outcomes": {"break_even_month": {"n": 130, "runs": 200, "later_than": 60, "q05": 40.0,
+                                                  "q50": 55.0, "q95": None}}}
+    sentence = break_even_sentence(document)
+    assert sentence.startswith("Breaks even by the month drawn for each run (36 to 84) in 130 of 200 runs")
+    assert sentence.endswith("between month 40 and later than the months counted.")
+    assert "month 60" not in sentence + pays_sentence(document)
