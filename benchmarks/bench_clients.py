@@ -36,6 +36,7 @@ def scaled(participants: int):
     factor = participants / reference.referrals.max_participants
     return with_changes(reference, {
         "budget": None,
+        "uncertain": {},
         "name": f"reference_x{factor:g}",
         "referrals.rate_per_month": reference.referrals.rate_per_month * factor,
         "referrals.max_participants": participants,

@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     scenario = load_scenario(resolve(args.scenario))
 
-    without_money = with_changes(scenario, {"budget": None}, "without money")
+    without_money = with_changes(scenario, {"budget": None, "uncertain": {}}, "without money")
     rates: dict[str, list[float]] = {"pilotsim": [], "pilotsim with money": [], "plain SimPy": []}
     for round_number in range(args.rounds):
         seed = 1000 + round_number

@@ -31,7 +31,8 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    scenario = with_changes(load_scenario(resolve(args.scenario)), {"budget": None}, "without money")
+    scenario = with_changes(load_scenario(resolve(args.scenario)), {"budget": None, "uncertain": {}},
+                            "without money")
 
     events = 0
     schedule = model._ProgrammeRun._at
