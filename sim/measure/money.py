@@ -106,12 +106,13 @@ def count_until_month(scenario: Scenario) -> float:
     return scenario.horizon_months if until is None else until
 
 
-def later_than(scenario: Scenario) -> dict[str, float]:
+def later_than(scenario: Scenario, with_uncertainty: bool = False) -> dict[str, float]:
     """Outcomes whose empty values mean "not by the last month counted",
-    with that month."""
+    with that month (when each run draws its own: the latest of them)."""
     if scenario.budget is None or "break_even_month" in not_estimated(scenario):
         return {}
-    return {"break_even_month": count_until_month(scenario)}
+    drawn = drawn_count_until(scenario, with_uncertainty)
+    return {"break_even_month": count_until_month(scenario) if drawn is None else drawn[1]}
 
 
 def drawn_count_until(scenario: Scenario, with_uncertainty: bool) -> tuple[float, float] | None:
@@ -266,7 +267,7 @@ class _Window:
         exited = c["final_state"] == _EXITED
         exit_time = np.where(exited, c["exit_time"], np.inf)
         months, cases = self._path(c["referral_time"], np.minimum(job[0], exit_time), *job)
-        if not budget.exits_are_programme_effect:
+        if exited.any() and not budget.exits_are_programme_effect:
             # After leaving the scope, as without the programme: the programme
             # did not make them move or retire.
             later_months, later_cases = self.without_programme(exit_time)

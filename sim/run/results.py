@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.measure.columns import outcome_names
-from sim.measure.money import CASHFLOW, calendar_years, drawn_count_until, later_than
+from sim.measure.money import CASHFLOW, calendar_years, later_than
 from sim.measure.statistics import TargetChance, censored, chance_from_count, summarise, target_chance
 from sim.run.aggregates import Aggregates
 from sim.run.storage import ClientRecords, ReplicationRows
@@ -98,11 +98,8 @@ class RunResult:
 
             def quantile_of_present(name: str, q: float) -> float:
                 return float(binned.quantiles([q], [binned.index(name)])[0, 0])
-        censor = later_than(self.scenario)
-        drawn = drawn_count_until(self.scenario, self.with_uncertainty)
-        if drawn is not None:  # each run counted to its own month: none later than the latest
-            censor = dict.fromkeys(censor, drawn[1])
-        return censored(summary, self.replications, censor, quantile_of_present)
+        return censored(summary, self.replications, later_than(self.scenario, self.with_uncertainty),
+                        quantile_of_present)
 
     def chance(self, outcome: str, target: float) -> TargetChance:
         """How often ``outcome`` reached ``target``, with its 95 % interval."""
