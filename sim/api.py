@@ -60,6 +60,8 @@ from sim.measure.money import (
     prices_in_words,
 )
 from sim.measure.statistics import pays_for_itself, percent
+from sim.model import engines
+from sim.model.engines import ENGINES, not_in_fast_engine
 from sim.output import folders
 from sim.output import report as council_report
 from sim.output.calibration import write_calibration
@@ -94,6 +96,7 @@ __all__ = [
     "plan_sweep", "sweep_and_save", "plan_size", "size_and_save", "plan_calibrate", "calibrate_and_save",
     "plan_sensitivity", "sensitivity_and_save", "plan_replications", "replications_and_save",
     "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
+    "ENGINES", "using_engine", "not_in_fast_engine",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -240,6 +243,16 @@ def using_executor(kind: str = "processes", workers: int | None = None, schedule
     if warning and warn is not None:
         warn(warning)
     with executors.using(kind, workers, scheduler):
+        yield
+
+
+@contextmanager
+def using_engine(engine: str = "fast") -> Iterator[None]:
+    """Every run inside the block simulates on ``engine``: ``fast`` or
+    ``processes`` (the SimPy process model). The results are the same; a
+    scenario that uses something only the process engine does runs on it
+    anyway (``not_in_fast_engine``)."""
+    with engines.using(engine):
         yield
 
 

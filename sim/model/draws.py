@@ -23,10 +23,6 @@ from sim.scenario.edit import with_uncertain_values
 from sim.scenario.schema import Scenario, Stage
 from sim.scenario.uncertain import values_at
 
-# Where a completed stage can send someone, besides another stage (>= 0).
-JOB, BENEFIT, EXIT = -1, -2, -3
-_DESTINATION_CODES = {"job": JOB, "benefit": BENEFIT, "exit": EXIT}
-
 # The columns of the per-client random blocks (see sim.model.streams). Append new
 # kinds at the end: the order fixes which uniform each kind gets.
 CLIENT_DRAWS = ("segment", "intake", "patience", "job_type", "job_loss")
@@ -34,14 +30,17 @@ STAGE_DRAWS = ("duration", "dropout", "dropout_time", "route")
 
 
 @dataclass(frozen=True)
-class StagePlan:
-    """For one stage and one visit number: each client's time in the stage if
-    they start it, whether that ends in dropout, and where they go next
-    (another stage's number, or JOB, BENEFIT, EXIT)."""
+class VisitNumbers:
+    """For one stage and one visit number, each person's numbers: how long
+    the stay would last, and the uniforms that decide whether they drop out,
+    when, and where they go next. What they decide is the model's business
+    (both engines apply the same rules)."""
 
-    time_in_stage: list[float]
-    dropped: list[bool]
-    destination: list[int]
+    duration: np.ndarray
+    dropout: np.ndarray              # uniform: compared with the chance of dropping out
+    dropout_time: np.ndarray         # uniform: the share of the stay done before dropping out
+    dropout_exponential: np.ndarray  # -log(1 - dropout): a unit exponential, for a dropout hazard
+    route: np.ndarray                # uniform: where the route leads
 
 
 def draw_referral_times(scenario: Scenario, streams: RandomStreams) -> np.ndarray:
@@ -88,7 +87,6 @@ class ChunkDraws:
             len(segments) - 1,
         )
         self.placement_factor = np.array([s.placement_factor for s in segments])[self.segment]
-        self.no_placement_factors = all(s.placement_factor == 1.0 for s in segments)
         self.dropout_factor = np.array([s.dropout_factor for s in segments])[self.segment]
         self.accepted = (client["intake"] < scenario.referrals.acceptance).tolist()
         patience = scenario.referrals.patience
@@ -130,84 +128,41 @@ class ChunkDraws:
 
         self.stage_names = tuple(scenario.stages)
         self.stages = tuple(scenario.stages.values())
-        self.stage_index = {name: index for index, name in enumerate(self.stage_names)}
         # Nearly everyone's first visit to a stage is drawn anyway; later
         # visits (loops) are drawn per replication when someone makes one.
-        self.first_visits = [
-            self._plan_values(stage, self._per_client(f"stage:{name}:0", STAGE_DRAWS),
-                              self.dropout_factor, self.placement_factor)
-            for name, stage in zip(self.stage_names, self.stages)
-        ]
+        self.first_visits = [self._visit_numbers(stage, self._per_client(f"stage:{name}:0", STAGE_DRAWS))
+                             for name, stage in zip(self.stage_names, self.stages)]
 
     def people(self, position: int) -> int:
         """How many candidates the replication at ``position`` in the chunk has."""
         return int(self.offsets[position + 1] - self.offsets[position])
 
-    def plan(self, position: int, stage: int, visit_number: int) -> StagePlan:
-        """The draws of the replication at ``position`` for visit ``visit_number``
-        of ``stage``, indexed by its own client numbers."""
+    def visit_numbers(self, position: int, stage: int, visit_number: int) -> VisitNumbers:
+        """The numbers of the replication at ``position`` for visit
+        ``visit_number`` of ``stage``, indexed by its own client numbers."""
         start, stop = self.offsets[position], self.offsets[position + 1]
         if visit_number == 0:
-            chunk_plan = self.first_visits[stage]
-            return StagePlan(chunk_plan.time_in_stage[start:stop], chunk_plan.dropped[start:stop],
-                             chunk_plan.destination[start:stop])
+            chunk = self.first_visits[stage]
+            return VisitNumbers(*(values[start:stop] for values in vars(chunk).values()))
         name = self.stage_names[stage]
         uniforms = self.streams[position].per_client(f"stage:{name}:{visit_number}", STAGE_DRAWS, stop - start)
-        return self._plan_values(self.stages[stage], uniforms, self.dropout_factor[start:stop],
-                                 self.placement_factor[start:stop])
+        return self._visit_numbers(self.stages[stage], uniforms)
 
     def _per_client(self, name: str, kinds: tuple[str, ...]) -> dict[str, np.ndarray]:
         blocks = [streams.per_client(name, kinds, self.people(position))
                   for position, streams in enumerate(self.streams)]
         return {kind: np.concatenate([block[kind] for block in blocks]) for kind in kinds}
 
-    def _plan_values(self, stage: Stage, uniforms: dict[str, np.ndarray], dropout_factor: np.ndarray,
-                     placement_factor: np.ndarray) -> StagePlan:
-        duration = stage.duration.ppf(uniforms["duration"])
-        dropout = stage.dropout
-        if dropout is None or not dropout.possible:
-            dropped = np.zeros(len(duration), dtype=bool)
-            time_in_stage = duration
-        elif dropout.probability is not None:
-            chance = np.minimum(dropout.probability * dropout_factor, 1.0)
-            dropped = uniforms["dropout"] < chance
-            time_in_stage = np.where(dropped, duration * uniforms["dropout_time"], duration)
-        else:
-            hazard = dropout.hazard_per_month * dropout_factor
-            with np.errstate(divide="ignore", over="ignore"):  # no hazard: never
-                time_to_dropout = -np.log1p(-uniforms["dropout"]) / hazard
-            dropped = time_to_dropout < duration
-            time_in_stage = np.minimum(duration, time_to_dropout)
-        destination = self._route(stage, uniforms["route"], placement_factor)
-        return StagePlan(time_in_stage.tolist(), dropped.tolist(), destination.tolist())
-
-    def _route(self, stage: Stage, uniforms: np.ndarray, placement_factor: np.ndarray) -> np.ndarray:
-        """Destination codes; the placement factor of a client's segment scales
-        the chance of a job, the other routes share what is left pro rata."""
-        names = list(stage.routes)
-        base = np.array([stage.routes[name] for name in names])
-        codes = np.array([_DESTINATION_CODES.get(name, self.stage_index.get(name)) for name in names])
-        if "job" not in names or self.no_placement_factors:
-            cumulative = np.cumsum(base)
-            choice = np.searchsorted(cumulative / cumulative[-1], uniforms, side="right")
-            return codes[np.minimum(choice, len(names) - 1)]
-        if "benefit" not in names:
-            names.append("benefit")
-            base = np.append(base, 0.0)
-            codes = np.append(codes, BENEFIT)
-        job = names.index("job")
-        job_chance = np.minimum(base[job] * placement_factor, 1.0)
-        others = base.copy()
-        others[job] = 0.0
-        others_total = others.sum()
-        if others_total == 0:
-            others[names.index("benefit")] = 1.0
-            others_total = 1.0
-        probabilities = np.outer(1 - job_chance, others / others_total)
-        probabilities[:, job] = job_chance
-        cumulative = np.cumsum(probabilities, axis=1)
-        choice = (uniforms[:, None] >= cumulative).sum(axis=1)
-        return codes[np.minimum(choice, len(names) - 1)]
+    @staticmethod
+    def _visit_numbers(stage: Stage, uniforms: dict[str, np.ndarray]) -> VisitNumbers:
+        dropout = uniforms["dropout"]
+        return VisitNumbers(
+            duration=stage.duration.ppf(uniforms["duration"]),
+            dropout=dropout,
+            dropout_time=uniforms["dropout_time"],
+            dropout_exponential=-np.log1p(-dropout),
+            route=uniforms["route"],
+        )
 
 
 def drawn_for(scenario: Scenario, seed: int, replication: int) -> Scenario:

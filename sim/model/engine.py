@@ -31,21 +31,23 @@ from contextlib import contextmanager
 import numpy as np
 import simpy
 
-from sim.model.draws import BENEFIT, EXIT, JOB, ChunkDraws, StagePlan
-from sim.model.records import ChunkRecords, ReplicationRecords
-from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
-from sim.scenario.schema import Scenario
+from sim.model.clock import NORMAL, URGENT, ProgrammeEnvironment
+from sim.model.draws import ChunkDraws, VisitNumbers
+from sim.model.records import (
+    COMPLETED,
+    DROPPED,
+    FOUND_WORK,
+    PLACED,
+    STILL_IN,
+    ChunkRecords,
+    ReplicationRecords,
+    records_of_runs,
+)
+from sim.model.states import BENEFIT, DESTINATION_CODES, EXIT, FINAL_STATES, JOB
+from sim.scenario.schema import Scenario, Stage
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
-_PLACED = -1  # interim mark: has a job; employed or job_lost is decided afterwards
-_STILL_IN = -2
-_TERMINAL_OUTCOME = {JOB: _PLACED, BENEFIT: _CODE["completed_no_job"], EXIT: _CODE["exited"]}
-# By outcome code, the interim marks (negative) included.
-_IS_BACK_ON_ASSISTANCE = np.zeros(len(FINAL_STATES) + 2, dtype=bool)
-_IS_BACK_ON_ASSISTANCE[[_CODE[name] for name in BACK_ON_ASSISTANCE]] = True
-
-# How a stay in a stage ends.
-_COMPLETED, _DROPPED, _FOUND_WORK = 0, 1, 2
+_TERMINAL_OUTCOME = {JOB: PLACED, BENEFIT: _CODE["completed_no_job"], EXIT: _CODE["exited"]}
 # Why someone leaves a wait before getting a place.
 _PATIENCE, _OWN_JOB = 0, 1
 
@@ -62,10 +64,12 @@ def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> Chun
     into records) is done for the whole chunk at once."""
     with _cycle_collector_paused():
         draws = ChunkDraws(scenario, seed, first, stop)
-        runs = [_ProgrammeRun(scenario, draws, position) for position in range(stop - first)]
+        first_visits = [_StagePlan.of(stage, numbers, draws, scenario)
+                        for stage, numbers in zip(scenario.stages.values(), draws.first_visits)]
+        runs = [_ProgrammeRun(scenario, draws, position, first_visits) for position in range(stop - first)]
         for position in range(len(runs)):  # no loop variable: it would keep the last run alive
             runs[position].run()
-        records = _chunk_records(scenario, draws, runs)
+        records = records_of_runs(scenario, draws, runs)
         del runs  # freed before the collector is back on, so it has nothing to walk
     return records
 
@@ -88,10 +92,11 @@ def _cycle_collector_paused():
 class _ProgrammeRun:
     """One replication: who gets a place when, and how each stay ends."""
 
-    def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int):
+    def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int, first_visits: list[_StagePlan]):
         self.draws = draws
+        self.scenario = scenario
         self.position = position
-        self.env = simpy.Environment()
+        self.env = ProgrammeEnvironment()
         self.horizon = scenario.horizon_months
         self.stages = tuple(scenario.stages.values())
         self.slots = [stage.slots for stage in self.stages]  # read on every start; plain list is quickest
@@ -104,9 +109,10 @@ class _ProgrammeRun:
         self.next_referral = 0  # the number of the first referral not yet taken
         self.accepted = draws.accepted[first:stop]
         self.patience = draws.patience[first:stop] if draws.patience is not None else None
-        self.plans: list[list[StagePlan]] = [[] for _ in self.stages]  # by stage, then visit number
+        # By stage, then visit number: the first visits' plans are the chunk's, cut to this replication.
+        self.plans = [[plan.cut(first, stop)] for plan in first_visits]
 
-        self.outcome = [_STILL_IN] * n
+        self.outcome = [STILL_IN] * n
         self.placed_from = [-1] * n           # the stage whose route led to the job
         self.start_time = [math.nan] * n      # first start in the entry stage
         self.exit_time = [math.inf] * n       # left the programme (job, assistance, exit)
@@ -157,10 +163,9 @@ class _ProgrammeRun:
     # comes free while someone waits for it, and someone who finished a stage
     # reaches a later stage with limited places. Everything else is worked out
     # at the moment it is decided: a referral is taken as soon as no event lies
-    # before it, a person's path is followed for as long as it competes for
+    # before it or at its month (sim.model.clock: referrals come after the
+    # rest), a person's path is followed for as long as it competes for
     # nothing, and people leaving a wait are settled when someone next looks.
-    # Events pass their exact month along: the model's clock is ``time``, not
-    # SimPy's, which may differ from it in the last digit.
 
     def run(self) -> None:
         self._take_referrals_before_next_event()
@@ -175,7 +180,7 @@ class _ProgrammeRun:
         due, peek = self.referrals_due, self.env.peek
         while self.next_referral < len(due):
             time = due[self.next_referral]
-            if time >= self.horizon or time > peek():
+            if time >= self.horizon or time >= peek():
                 return
             self.next_referral += 1
             self._refer(self.next_referral - 1, time)
@@ -219,12 +224,10 @@ class _ProgrammeRun:
         self._enter_later_stage(client, stage, time)
         self._take_referrals_before_next_event()
 
-    def _at(self, time: float, callback, value: tuple) -> None:
+    def _at(self, time: float, callback, value: tuple, priority: int = NORMAL) -> None:
         if time >= self.horizon:
             return  # would not happen; left pending, it would keep this run alive in a cycle
-        # SimPy's clock may be a rounding step past ``time``; never schedule back.
-        event = self.env.timeout(max(time - self.env.now, 0.0), value=value)
-        event.callbacks.append(callback)
+        self.env.at(time, priority, value).callbacks.append(callback)
 
     def _look_again_when_a_place_frees(self, stage: int) -> None:
         """Someone waits for ``stage``: see that an event looks at it when the
@@ -331,10 +334,12 @@ class _ProgrammeRun:
                 self.started += 1
             plans = self.plans[stage]
             if visit_number == len(plans):  # visits are numbered 0, 1, 2..., so this is the next one
-                plans.append(self.draws.plan(self.position, stage, visit_number))
+                numbers = self.draws.visit_numbers(self.position, stage, visit_number)
+                plans.append(_StagePlan.of(self.stages[stage], numbers, self.draws, self.scenario,
+                                           *self.draws.offsets[self.position:self.position + 2]))
             plan = plans[visit_number]
             stay = plan.time_in_stage[client]
-            ended_by = _DROPPED if plan.dropped[client] else _COMPLETED
+            ended_by = DROPPED if plan.dropped[client] else COMPLETED
             if own_hazard > 0:
                 # Finding work on one's own competes with finishing and
                 # dropout; in the stage it runs at the lock-in rate, after it
@@ -343,7 +348,7 @@ class _ProgrammeRun:
                                - self.exposure_rate[client] * (time - self.exposed_since[client]))
                 rate = own_hazard * (1 - self.lock_in[stage])
                 if rate > 0 and chance_left / rate < stay:
-                    stay, ended_by = chance_left / rate, _FOUND_WORK
+                    stay, ended_by = chance_left / rate, FOUND_WORK
                 end = time + stay
                 self.own_chance_left[client] = chance_left - rate * (end - time)
                 self.exposed_since[client] = end
@@ -360,8 +365,8 @@ class _ProgrammeRun:
                 heapq.heappush(self.stay_ends[stage], end)
             # Leaving is written out here rather than through _leave: this is
             # the busiest line of the model, and the call costs 4 % of a run.
-            if ended_by != _COMPLETED:
-                self.outcome[client] = _CODE["dropped_out"] if ended_by == _DROPPED else _CODE["found_work_on_own"]
+            if ended_by != COMPLETED:
+                self.outcome[client] = _CODE["dropped_out"] if ended_by == DROPPED else _CODE["found_work_on_own"]
                 self.exit_time[client] = end
                 return
             destination = plan.destination[client]
@@ -374,7 +379,9 @@ class _ProgrammeRun:
             if end >= self.horizon:
                 return  # still in the programme at the horizon
             if self.slots[destination] is not None:
-                self._at(end, self._on_reaching_stage, (client, destination, end))
+                # Before places that come free at the same moment are given out:
+                # people moving on go before the waiting list.
+                self._at(end, self._on_reaching_stage, (client, destination, end), URGENT)
                 return
             stage, time = destination, end
 
@@ -382,166 +389,71 @@ class _ProgrammeRun:
         self.outcome[client] = outcome
         self.exit_time[client] = time
 
-# --- records: what happened, for the whole chunk at once ----------------------
+
+class _StagePlan:
+    """For one stage and visit number, each person's stay decided in advance
+    from their numbers, by the rules of the process model
+    (``sim.model.processes``, ``Programme.stay`` and ``Programme.destination``),
+    for a whole chunk or replication at once: the time in the stage if they
+    start it, whether it ends in dropout, and where they go next (another
+    stage's number, or JOB, BENEFIT, EXIT). Lists: quicker to read one by one."""
+
+    def __init__(self, time_in_stage: list[float], dropped: list[bool], destination: list[int]):
+        self.time_in_stage, self.dropped, self.destination = time_in_stage, dropped, destination
+
+    def cut(self, start: int, stop: int) -> _StagePlan:
+        return _StagePlan(self.time_in_stage[start:stop], self.dropped[start:stop], self.destination[start:stop])
+
+    @classmethod
+    def of(cls, stage: Stage, numbers: VisitNumbers, draws: ChunkDraws, scenario: Scenario,
+           start: int = 0, stop: int | None = None) -> _StagePlan:
+        """``numbers`` belong to people ``start`` to ``stop`` of the chunk."""
+        dropout_factor, placement_factor = draws.dropout_factor[start:stop], draws.placement_factor[start:stop]
+        duration = numbers.duration
+        dropout = stage.dropout
+        if dropout is None or not dropout.possible:
+            dropped = np.zeros(len(duration), dtype=bool)
+            time_in_stage = duration
+        elif dropout.probability is not None:
+            chance = np.minimum(dropout.probability * dropout_factor, 1.0)
+            dropped = numbers.dropout < chance
+            time_in_stage = np.where(dropped, duration * numbers.dropout_time, duration)
+        else:
+            hazard = dropout.hazard_per_month * dropout_factor
+            with np.errstate(divide="ignore", over="ignore"):  # no hazard: never
+                time_to_dropout = numbers.dropout_exponential / hazard
+            dropped = time_to_dropout < duration
+            time_in_stage = np.minimum(duration, time_to_dropout)
+        destination = _routes(stage, numbers.route, placement_factor, scenario)
+        return cls(time_in_stage.tolist(), dropped.tolist(), destination.tolist())
 
 
-def _chunk_records(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeRun]) -> ChunkRecords:
-    """The runs' records end to end. Ends known in advance that fall past the
-    horizon are undone here, and jobs are worked out: what happens in a job
-    competes for nothing, so it follows from each person's own draws."""
-    horizon = scenario.horizon_months
-    people = len(draws.referral_time)
-    outcome, placed_from, referred = np.array(
-        [_joined(runs, "outcome"), _joined(runs, "placed_from"), _joined(runs, "referred")], dtype=np.int64,
-    ).reshape(3, people)
-    referred = referred.astype(bool)
-    accepted = np.array(draws.accepted, dtype=bool)
-    exit_time, start_time = np.array([_joined(runs, "exit_time"), _joined(runs, "start_time")]).reshape(2, people)
-    beyond = exit_time > horizon
-    outcome[beyond] = _STILL_IN  # known ends past the horizon have not happened
-    exit_time[beyond] = np.inf
-    outcome[outcome == _STILL_IN] = _CODE["in_programme"]
-    still_waiting = [first + client for first, run in zip(draws.offsets.tolist(), runs) for client in run.waiting_list]
-    outcome[still_waiting] = _CODE["waiting"]
-    visit_rows = sum(len(run.visit_client) for run in runs)
-    client, stage, ended_by, number = np.array(
-        [_joined(runs, "visit_client"), _joined(runs, "visit_stage"), _joined(runs, "visit_ended_by"),
-         _joined(runs, "visit_number")], dtype=np.int64,
-    ).reshape(4, visit_rows)
-    start, end = np.array([_joined(runs, "visit_start"), _joined(runs, "visit_end")]).reshape(2, visit_rows)
-    visitor = draws.offsets[np.repeat(np.arange(len(runs)), [len(run.visit_client) for run in runs])] + client
-    job_start = np.where(outcome == _PLACED, exit_time, np.inf)
-    part_time, job_end = _job_course(draws, job_start)
-    # The stays going on at the horizon (one that ends exactly there on its
-    # way to another stage is kept: see below).
-    staying = (end > horizon) | ((end == horizon) & (outcome[visitor] == _CODE["in_programme"]))
-    own_job_start, counterfactual_job_start = _own_jobs(scenario, draws, runs, outcome, exit_time,
-                                                        (visitor[staying], stage[staying], end[staying]))
-    own_part_time, own_job_end = _job_course(draws, own_job_start)
-    counterfactual_part_time, counterfactual_job_end = _job_course(draws, counterfactual_job_start)
-    placed = job_start < np.inf
-    outcome[placed] = np.where(job_end[placed] <= horizon, _CODE["job_lost"], _CODE["employed"])
-    never_started = np.isnan(start_time)
-    left_the_list = (outcome == _CODE["reneged"]) | ((outcome == _CODE["found_work_on_own"]) & never_started)
-    list_leave = np.where(left_the_list, exit_time, np.where(never_started, np.inf, start_time))
-    joined_list = accepted & (outcome != _CODE["turned_away"])  # those who started at once: zero wait
-    referral_time = draws.referral_time
-    replication = np.repeat(np.arange(len(runs)), np.diff(draws.offsets))
-    times = np.array([
-        referral_time, np.where(joined_list, list_leave, referral_time), start_time, exit_time,
-        job_start, job_end, own_job_start, own_job_end, counterfactual_job_start, counterfactual_job_end,
-        draws.other_outflow_time,
-    ]).reshape(11, people)
-    codes = np.array([
-        np.arange(people) - draws.offsets[replication], draws.segment, outcome,
-        np.where(placed, placed_from, -1), replication,
-    ]).reshape(5, people)
-    flags = np.array([accepted, part_time, own_part_time, counterfactual_part_time]).reshape(4, people)
-    if not referred.all():
-        times, codes, flags = times[:, referred], codes[:, referred], flags[:, referred]
-    clients = {
-        "client": codes[0],
-        "segment": codes[1],
-        "referral_time": times[0],
-        "accepted": flags[0],
-        "waiting_list_until": times[1],
-        "start_time": times[2],
-        "exit_time": times[3],
-        "final_state": codes[2],
-        "job_start": times[4],
-        "placed_from": codes[3],
-        "job_end": times[5],
-        "part_time": flags[1],
-        "own_job_start": times[6],
-        "own_job_end": times[7],
-        "own_part_time": flags[2],
-        "counterfactual_job_start": times[8],
-        "counterfactual_job_end": times[9],
-        "counterfactual_part_time": flags[3],
-        "other_outflow_time": times[10],
-    }
-    # A stay that ends exactly at the horizon with a route to another stage:
-    # the next stay would start at the horizon, where nothing happens any
-    # more, so the person is still in this one (else they would be nowhere).
-    end[staying] = np.inf
-    visits = {"client": client, "stage": stage, "start": start, "end": end,
-              "dropped": ended_by == _DROPPED, "found_work": ended_by == _FOUND_WORK, "first": number == 0}
-    wait_rows = sum(len(run.between_client) for run in runs)
-    client, stage = np.array([_joined(runs, "between_client"), _joined(runs, "between_stage")],
-                             dtype=np.int64).reshape(2, wait_rows)
-    start, end = np.array([_joined(runs, "between_start"), _joined(runs, "between_end")]).reshape(2, wait_rows)
-    between = {"client": client, "stage": stage, "start": start, "end": end}
-    return ChunkRecords(
-        horizon=horizon,
-        stage_names=tuple(scenario.stages),
-        stage_slots=tuple(stage.slots for stage in scenario.stages.values()),
-        clients=clients,
-        visits=visits,
-        between_stages=between,
-        row_offsets={
-            "clients": np.cumsum([0] + np.bincount(codes[4], minlength=len(runs)).tolist()),
-            "visits": np.cumsum([0] + [len(run.visit_client) for run in runs]),
-            "between_stages": np.cumsum([0] + [len(run.between_client) for run in runs]),
-        },
-    )
+def _routes(stage: Stage, uniforms: np.ndarray, placement_factor: np.ndarray, scenario: Scenario) -> np.ndarray:
+    """Destination codes; the placement factor of a client's segment scales
+    the chance of a job, the other routes share what is left pro rata."""
+    names = list(stage.routes)
+    base = np.array([stage.routes[name] for name in names])
+    stage_index = {name: index for index, name in enumerate(scenario.stages)}
+    codes = np.array([DESTINATION_CODES.get(name, stage_index.get(name)) for name in names])
+    if "job" not in names or all(s.placement_factor == 1.0 for s in scenario.segments.values()):
+        cumulative = np.cumsum(base)
+        choice = np.searchsorted(cumulative / cumulative[-1], uniforms, side="right")
+        return codes[np.minimum(choice, len(names) - 1)]
+    if "benefit" not in names:
+        names.append("benefit")
+        base = np.append(base, 0.0)
+        codes = np.append(codes, BENEFIT)
+    job = names.index("job")
+    job_chance = np.minimum(base[job] * placement_factor, 1.0)
+    others = base.copy()
+    others[job] = 0.0
+    others_total = others.sum()
+    if others_total == 0:
+        others[names.index("benefit")] = 1.0
+        others_total = 1.0
+    probabilities = np.outer(1 - job_chance, others / others_total)
+    probabilities[:, job] = job_chance
+    cumulative = np.cumsum(probabilities, axis=1)
+    choice = (uniforms[:, None] >= cumulative).sum(axis=1)
+    return codes[np.minimum(choice, len(names) - 1)]
 
-
-def _joined(runs: list[_ProgrammeRun], name: str) -> list:
-    """The runs' lists called ``name``, one after the other."""
-    joined = []
-    for run in runs:
-        joined += getattr(run, name)
-    return joined
-
-
-def _own_jobs(scenario: Scenario, draws: ChunkDraws, runs: list[_ProgrammeRun], outcome: np.ndarray,
-              exit_time: np.ndarray, staying: tuple[np.ndarray, np.ndarray, np.ndarray],
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """When people find work on their own (inf: never), with the programme
-    and, on the same draws, without it. Times past the horizon are kept:
-    the money may be counted beyond it (budget.count_until_month). After
-    the horizon nobody enters or leaves a stage: those in one at the horizon
-    (``staying``: person, stage and planned end of their stay) keep looking
-    at its lock-in rate, those waiting at the full rate."""
-    own_hazard = scenario.without_programme.own_job_hazard_per_month
-    if own_hazard == 0:
-        return np.full(len(outcome), np.inf), np.full(len(outcome), np.inf)
-    # Without the programme: the full own chance from referral on.
-    without = draws.referral_time + draws.own_chance / own_hazard
-    # With it: those who left while waiting or in a stage found work then;
-    # those back on assistance go on from what they had left when they
-    # left the programme (the chance they used up so far is subtracted).
-    # (For those still in the programme exit_time is inf and the result,
-    # nan or inf, is not used.)
-    rate, since, chance_left = np.array(
-        [_joined(runs, "exposure_rate"), _joined(runs, "exposed_since"), _joined(runs, "own_chance_left")],
-    ).reshape(3, len(outcome))
-    with np.errstate(invalid="ignore"):
-        after_leaving = exit_time + (chance_left - rate * (exit_time - since)) / own_hazard
-    with_programme = np.where(
-        outcome == _CODE["found_work_on_own"], exit_time,
-        np.where(_IS_BACK_ON_ASSISTANCE[outcome], after_leaving, np.inf),
-    )
-    # Still there at the horizon. Waiting, or between stages: the full chance
-    # goes on from where it stood.
-    horizon = scenario.horizon_months
-    still_there = (outcome == _CODE["in_programme"]) | (outcome == _CODE["waiting"])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        after_horizon = np.maximum(since + chance_left / rate, horizon)
-        # In a stay: what was left at its start was used at the stage's rate
-        # until its planned end; at the horizon the part after it is unused.
-        person, stage, end = staying
-        stage_rate = own_hazard * (1 - np.array([s.lock_in for s in scenario.stages.values()]))[stage]
-        left_at_horizon = chance_left[person] + stage_rate * (end - horizon)
-        after_horizon[person] = np.where(stage_rate > 0, horizon + left_at_horizon / stage_rate, np.inf)
-    with_programme[still_there] = after_horizon[still_there]
-    return with_programme, without
-
-
-def _job_course(draws: ChunkDraws, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Part-time or not, and when the job ends (inf: never), for jobs
-    starting at ``job_start`` (inf: no job). A person has one job draw,
-    whichever way the job was found. Ends past the horizon are kept, for
-    money counted beyond it."""
-    placed = job_start < np.inf
-    return draws.part_time & placed, job_start + draws.job_length  # inf where there is no job

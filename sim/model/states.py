@@ -18,3 +18,7 @@ FINAL_STATES = (
 #: Final states of people back on ordinary assistance after the programme,
 #: where their own chance of finding work goes on.
 BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
+
+#: Where a completed stay can lead, besides another stage (numbered from 0).
+JOB, BENEFIT, EXIT = -1, -2, -3
+DESTINATION_CODES = {"job": JOB, "benefit": BENEFIT, "exit": EXIT}

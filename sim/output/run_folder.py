@@ -88,6 +88,7 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
         "workers": result.workers,
         "run_seconds": round(result.seconds, 3),
         "with_uncertainty": result.with_uncertainty,
+        "engine": result.engine,
         **provenance,
     }, command)
 

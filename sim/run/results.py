@@ -38,6 +38,7 @@ class RunResult:
     workers: int
     seconds: float
     with_uncertainty: bool = False      # each replication drew the uncertain assumptions
+    engine: str = "fast"                # which engine ran it (the results are the same)
     streamed: Aggregates | None = None  # distributions gathered as chunks arrived, when rows were not kept
     replication_rows: ReplicationRows | None = None  # outcome rows on disk, when not kept in memory
 

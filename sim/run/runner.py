@@ -24,6 +24,7 @@ from sim.errors import ScenarioError
 from sim.measure.columns import outcome_names
 from sim.measure.money import CASHFLOW, calendar_years, cashflow_months
 from sim.measure.outcomes import months, outcome_table, state_names
+from sim.model import engines
 from sim.run import executors
 from sim.run.aggregates import Aggregates
 from sim.run.results import AGGREGATE_SLICE, RunResult
@@ -58,6 +59,7 @@ def run(
     chunk_size: int | None = None,
     keep_replications: bool = True,
     with_uncertainty: bool = False,
+    engine: str | None = None,
 ) -> RunResult:
     """Run ``replications`` (default: the scenario's) replications of ``scenario``,
     numbered from ``first_replication`` (to add replications to earlier ones).
@@ -77,6 +79,9 @@ def run(
     ``with_uncertainty`` draws the scenario's uncertain parameters anew for
     each replication (``sim.scenario.uncertain.drawn_for``), so the spread of the
     outcomes shows what is not known as well as chance.
+
+    ``engine`` (default: as set by ``sim.model.engines.using``, else fast)
+    does not change the results, only how quickly they come.
     """
     replications = scenario.replications if replications is None else replications
     if replications < 1:
@@ -109,7 +114,9 @@ def run(
         in_order = _InReplicationOrder(aggregates, first_replication, _slice_for(len(grid), len(states)))
     clients = ClientRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
-    chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size, with_uncertainty)
+    engine = engines.engine_for(scenario, engine or engines.current())
+    chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size, with_uncertainty,
+                     engine)
     for result in chunks:
         if keep_replications:
             start = result.first - first_replication
@@ -142,6 +149,7 @@ def run(
         workers=chunks.workers_used,
         seconds=time.perf_counter() - started,
         with_uncertainty=with_uncertainty,
+        engine=engine,
         streamed=aggregates,
         replication_rows=rows,
     )
@@ -159,10 +167,11 @@ class _Chunks:
     """
 
     def __init__(self, scenario: Scenario, seed: int, first: int, end: int, slots: int, keep_clients: bool,
-                 chunk_size: int | None, with_uncertainty: bool = False):
+                 chunk_size: int | None, with_uncertainty: bool = False, engine: str = "fast"):
         self.scenario, self.seed, self.first, self.end = scenario, seed, first, end
         self.slots, self.keep_clients, self.fixed_size = slots, keep_clients, chunk_size
         self.with_uncertainty = with_uncertainty
+        self.engine = engine
         self.workers_used = 1
         self._next = first
         self._seconds = self._timed = 0.0
@@ -208,7 +217,8 @@ class _Chunks:
 
     def _here(self, start: int, stop: int) -> Chunk:
         self._next = stop
-        return run_chunk(self.scenario, self.seed, start, stop, self.keep_clients, self.with_uncertainty)
+        return run_chunk(self.scenario, self.seed, start, stop, self.keep_clients, self.with_uncertainty,
+                         self.engine)
 
     def _timed_here(self, stop: int) -> Iterator[Chunk]:
         stop = min(stop, self.end)
@@ -228,7 +238,7 @@ def _gather(pool: Executor, workers: int, chunks: _Chunks) -> Iterator[Chunk]:
         bounds = chunks.next_bounds()
         if bounds is not None:
             running.add(pool.submit(run_chunk, chunks.scenario, chunks.seed, *bounds, chunks.keep_clients,
-                                    chunks.with_uncertainty))
+                                    chunks.with_uncertainty, chunks.engine))
 
     try:
         for _ in range(2 * workers):

@@ -21,7 +21,7 @@ from sim.measure.caseload import caseload_outcomes
 from sim.measure.columns import outcome_names
 from sim.measure.money import account, cashflow_months
 from sim.measure.outcomes import client_columns, monthly_count_rows, outcome_rows
-from sim.model.engine import simulate_chunk
+from sim.model.engines import simulate_chunk
 from sim.scenario.schema import Scenario
 
 
@@ -36,22 +36,24 @@ class Chunk:
 
 
 def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool,
-              with_uncertainty: bool = False) -> Chunk:
-    """Replications ``first`` to ``stop - 1``; ``with_uncertainty``: each with
-    its own draw of the scenario's uncertain parameters."""
+              with_uncertainty: bool = False, engine: str = "fast") -> Chunk:
+    """Replications ``first`` to ``stop - 1`` on ``engine``; ``with_uncertainty``:
+    each with its own draw of the scenario's uncertain parameters."""
     if with_uncertainty:
         from sim.model.draws import drawn_for
 
         months = cashflow_months(scenario) if scenario.budget is not None else 0
         return _joined([_run(drawn_for(scenario, seed, replication), seed, replication, replication + 1,
-                             keep_clients, months) for replication in range(first, stop)])
-    return _run(scenario, seed, first, stop, keep_clients, cashflow_months(scenario) if scenario.budget else 0)
+                             keep_clients, months, engine) for replication in range(first, stop)])
+    return _run(scenario, seed, first, stop, keep_clients, cashflow_months(scenario) if scenario.budget else 0,
+                engine)
 
 
-def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool, months: int) -> Chunk:
+def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool, months: int,
+         engine: str) -> Chunk:
     """As run_chunk, for one scenario; ``months``: the cashflow's length."""
     started = time.perf_counter()
-    chunk = simulate_chunk(scenario, seed, first, stop)
+    chunk = simulate_chunk(scenario, seed, first, stop, engine)
     counted = outcome_rows(scenario, chunk)
     # Money, the caseload and client columns are worked out per replication.
     money_and_caseload = outcome_names(scenario)[counted.shape[1]:]

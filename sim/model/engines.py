@@ -1,0 +1,59 @@
+"""Two engines, one model.
+
+``processes`` (``sim.model.processes``) is the model as SimPy processes: a
+process per person, places as resources. ``fast`` (``sim.model.engine``)
+follows the same rules with events only where people compete, several times
+quicker. Both read the same draws and write the same records
+(``tests/property/test_engines.py``). A scenario that uses something the fast
+engine does not do runs on the process engine, whichever is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sim.model.records import ChunkRecords
+from sim.scenario.schema import Scenario
+
+ENGINES = ("fast", "processes")
+
+_current: ContextVar[str] = ContextVar("pilotsim_engine", default="fast")
+
+
+def current() -> str:
+    """The engine asked for with ``using`` around this call (default fast)."""
+    return _current.get()
+
+
+@contextmanager
+def using(engine: str) -> Iterator[None]:
+    """Every run inside uses ``engine`` (unless the scenario needs the process engine)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    token = _current.set(engine)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def not_in_fast_engine(scenario: Scenario) -> list[str]:
+    """What ``scenario`` uses that only the process engine does."""
+    return []
+
+
+def engine_for(scenario: Scenario, asked: str) -> str:
+    return "processes" if asked == "processes" or not_in_fast_engine(scenario) else "fast"
+
+
+def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int, engine: str = "fast") -> ChunkRecords:
+    """Replications ``first`` to ``stop - 1`` on ``engine`` (see ``engine_for``)."""
+    if engine_for(scenario, engine) == "processes":
+        from sim.model import processes
+
+        return processes.simulate_chunk(scenario, seed, first, stop)
+    from sim.model import engine as fast
+
+    return fast.simulate_chunk(scenario, seed, first, stop)

@@ -1,0 +1,281 @@
+"""The programme as SimPy processes: the model as a researcher reads it.
+
+The municipality refers people (``Programme.referrals``). Each referred
+person is a process (``Programme.path``): intake; a place in the first stage
+or the waiting list, given up when patience runs out or work is found on
+one's own; a stay that ends when its time is up, or earlier by dropping out
+or finding work; a route to the next stage, a job, back to assistance or out
+of scope. Places are SimPy resources: people moving on from an earlier stage
+ask with a higher priority than the waiting list. At one and the same month,
+a stay that ends frees its place for whoever arrives then, giving up a wait
+counts before the place is given, and referrals come last.
+
+Everything random comes from the draws (``sim.model.draws``), the same
+numbers the fast engine (``sim.model.engine``) reads, so both write the same
+records; ``tests/property/test_engines.py`` checks that they do. A job runs
+on past the horizon (money is counted beyond it), so its end is worked out
+from the person's draws when the records are made (``sim.model.records``).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+
+import numpy as np
+import simpy
+
+from sim.model.clock import AFTER_THE_REST, ProgrammeEnvironment
+from sim.model.draws import ChunkDraws, VisitNumbers
+from sim.model.records import (
+    COMPLETED,
+    DROPPED,
+    FOUND_WORK,
+    PLACED,
+    STILL_IN,
+    ChunkRecords,
+    ReplicationRecords,
+    records_of_runs,
+)
+from sim.model.states import BENEFIT, DESTINATION_CODES, EXIT, FINAL_STATES, JOB
+from sim.scenario.schema import Scenario, Stage
+
+_CODE = {name: code for code, name in enumerate(FINAL_STATES)}
+#: Priorities of a request for a place: lower is served first.
+MOVING_ON, FROM_THE_LIST = 0, 1
+
+
+def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationRecords:
+    return simulate_chunk(scenario, seed, replication, replication + 1).replication(0)
+
+
+def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> ChunkRecords:
+    draws = ChunkDraws(scenario, seed, first, stop)
+    programmes = [Programme(scenario, draws, position) for position in range(stop - first)]
+    for programme in programmes:
+        programme.env.run(until=scenario.horizon_months)
+    return records_of_runs(scenario, draws, programmes)
+
+
+class Programme:
+    """One replication of the programme."""
+
+    def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int):
+        self.env = ProgrammeEnvironment()
+        self.horizon = scenario.horizon_months
+        self.stages = tuple(scenario.stages.values())
+        self.entry_stage = tuple(scenario.stages).index(scenario.first_stage)
+        self.places = [simpy.PriorityResource(self.env, capacity=stage.slots or math.inf) for stage in self.stages]
+        self.routes = [_RouteTable(stage, scenario) for stage in self.stages]
+        self.cap = scenario.referrals.max_participants
+        self.list_limit = scenario.referrals.waiting_list_limit
+        self.own_hazard = scenario.without_programme.own_job_hazard_per_month
+
+        # This replication's people, numbered from 0 in order of referral, and their luck.
+        self.draws, self.position = draws, position
+        first, stop = draws.offsets[position], draws.offsets[position + 1]
+        n = stop - first
+        self.referral_months = draws.referral_times[first:stop]
+        self.accepted = draws.accepted[first:stop]
+        self.patience = draws.patience[first:stop] if draws.patience is not None else None
+        self.dropout_factor = draws.dropout_factor[first:stop].tolist()
+        self.placement_factor = draws.placement_factor[first:stop].tolist()
+        self.numbers: dict[tuple[int, int], dict[str, list[float]]] = {}  # (stage, visit number) -> numbers
+
+        # Finding work on one's own: a person finds it once the hazard they
+        # were exposed to reaches their unit exponential draw; the full rate
+        # while waiting or on assistance, less in a stage with lock-in.
+        self.own_chance_left = draws.own_chances[first:stop]  # as it stood at ...
+        self.exposed_since = list(self.referral_months)      # ... this month,
+        self.exposure_rate = [self.own_hazard] * n            # used up at this rate since
+
+        # What happened, in the form sim.model.records turns into records.
+        self.referred = [False] * n
+        self.outcome = [STILL_IN] * n
+        self.exit_time = [math.inf] * n
+        self.start_time = [math.nan] * n
+        self.placed_from = [-1] * n
+        self.started = 0
+        self.waiting_list: dict[int, float] = {}  # person -> month they joined it
+        self.visits_made = [[0] * n for _ in self.stages]
+        self.visit_client, self.visit_stage, self.visit_number = [], [], []
+        self.visit_start, self.visit_end, self.visit_ended_by = [], [], []
+        self.between_client, self.between_stage, self.between_start, self.between_end = [], [], [], []
+
+        self.env.process(self.referrals())
+
+    def referrals(self):
+        """People are referred at their drawn months. With a lifetime cap,
+        referring pauses while those started and waiting fill it, and stops
+        for good once as many have started."""
+        for person, month in enumerate(self.referral_months):
+            if month >= self.horizon:
+                return
+            yield self.env.at(month, AFTER_THE_REST)
+            if self.cap is not None and self.started + len(self.waiting_list) >= self.cap:
+                if self.started >= self.cap:
+                    return
+                continue
+            self.referred[person] = True
+            self.env.process(self.path(person))
+
+    def path(self, person: int):
+        """Intake, then stage after stage until the person leaves."""
+        if not self.accepted[person]:
+            return self.leave(person, "not_accepted")
+        stage, moving_on = self.entry_stage, False
+        while True:
+            places = self.places[stage]
+            no_free_place = bool(places.queue) or places.count >= places.capacity
+            if not moving_on and no_free_place and self.list_limit is not None \
+                    and len(self.waiting_list) >= self.list_limit:
+                return self.leave(person, "turned_away")
+            with places.request(priority=MOVING_ON if moving_on else FROM_THE_LIST) as place:
+                if not place.triggered:
+                    got_it = yield from self.wait(person, stage, place, moving_on)
+                    if not got_it:
+                        return
+                end, ended_by, visit = self.stay(person, stage)
+                yield self.env.at(end)
+            if ended_by == DROPPED:
+                return self.leave(person, "dropped_out")
+            if ended_by == FOUND_WORK:
+                return self.leave(person, "found_work_on_own")
+            destination = self.destination(person, stage, visit)
+            if destination == JOB:
+                self.placed_from[person] = stage
+                return self.leave(person, PLACED)
+            if destination == BENEFIT:
+                return self.leave(person, "completed_no_job")
+            if destination == EXIT:
+                return self.leave(person, "exited")
+            stage, moving_on = destination, True
+
+    def wait(self, person: int, stage: int, place: simpy.Event, moving_on: bool):
+        """Wait for ``place``, on the waiting list or, moving on, between
+        stages. True once it is theirs; False if they left first."""
+        now = self.env.now
+        gives_up = self.env.event()  # never, unless patience runs out
+        if moving_on:
+            wait = len(self.between_client)
+            self.between_client.append(person)
+            self.between_stage.append(stage)
+            self.between_start.append(now)
+            self.between_end.append(math.inf)
+        else:
+            self.waiting_list[person] = now
+            if self.patience is not None:
+                gives_up = self.env.at(now + self.patience[person])
+        finds_work = self.env.event()
+        if self.own_hazard > 0:
+            finds_work = self.env.at(now + self.own_chance_left[person] / self.own_hazard)
+
+        happened = yield place | gives_up | finds_work
+
+        if moving_on:
+            self.between_end[wait] = self.env.now
+        else:
+            del self.waiting_list[person]
+        # Leaving at the very month a place comes free counts as gone.
+        if gives_up in happened:
+            self.leave(person, "reneged")
+            return False
+        if finds_work in happened:
+            self.leave(person, "found_work_on_own")
+            return False
+        return True
+
+    def stay(self, person: int, stage: int) -> tuple[float, int, int]:
+        """A stay begins: when it ends and how (completed, dropped out, found
+        work on one's own), and which visit to the stage it is."""
+        now = self.env.now
+        visit = self.visits_made[stage][person]
+        self.visits_made[stage][person] += 1
+        if visit == 0 and stage == self.entry_stage:
+            self.start_time[person] = now
+            self.started += 1
+        numbers = self.numbers_of(stage, visit)
+        stay, ended_by = numbers["duration"][person], COMPLETED
+        dropout = self.stages[stage].dropout
+        if dropout is not None and dropout.possible:
+            if dropout.probability is not None:
+                if numbers["dropout"][person] < min(dropout.probability * self.dropout_factor[person], 1.0):
+                    stay, ended_by = stay * numbers["dropout_time"][person], DROPPED
+            else:
+                hazard = dropout.hazard_per_month * self.dropout_factor[person]
+                if hazard > 0 and numbers["dropout_exponential"][person] / hazard < stay:
+                    stay, ended_by = numbers["dropout_exponential"][person] / hazard, DROPPED
+        if self.own_hazard > 0:
+            # Finding work on one's own competes with finishing and dropping
+            # out: at the lock-in rate during the stay, the full rate after.
+            chance_left = (self.own_chance_left[person]
+                           - self.exposure_rate[person] * (now - self.exposed_since[person]))
+            rate = self.own_hazard * (1 - self.stages[stage].lock_in)
+            if rate > 0 and chance_left / rate < stay:
+                stay, ended_by = chance_left / rate, FOUND_WORK
+            self.own_chance_left[person] = chance_left - rate * ((now + stay) - now)
+            self.exposed_since[person] = now + stay
+            self.exposure_rate[person] = self.own_hazard
+        end = now + stay
+        self.visit_client.append(person)
+        self.visit_stage.append(stage)
+        self.visit_number.append(visit)
+        self.visit_start.append(now)
+        self.visit_end.append(end)
+        self.visit_ended_by.append(ended_by)
+        return end, ended_by, visit
+
+    def destination(self, person: int, stage: int, visit: int) -> int:
+        """Where a completed stay leads: a stage's number, or JOB, BENEFIT, EXIT."""
+        route = self.numbers_of(stage, visit)["route"][person]
+        return self.routes[stage].destination(route, self.placement_factor[person])
+
+    def leave(self, person: int, outcome: str | int) -> None:
+        self.outcome[person] = _CODE[outcome] if isinstance(outcome, str) else outcome
+        self.exit_time[person] = self.env.now
+
+    def numbers_of(self, stage: int, visit: int) -> dict[str, list[float]]:
+        """This replication's numbers for visit ``visit`` of ``stage``, drawn when first needed."""
+        numbers = self.numbers.get((stage, visit))
+        if numbers is None:
+            drawn: VisitNumbers = self.draws.visit_numbers(self.position, stage, visit)
+            numbers = self.numbers[stage, visit] = {name: values.tolist() for name, values in vars(drawn).items()}
+        return numbers
+
+
+class _RouteTable:
+    """A stage's routes as running totals of their shares. A segment's
+    placement factor scales the chance of a job; the other routes share
+    what is left pro rata (back to assistance if nothing else)."""
+
+    def __init__(self, stage: Stage, scenario: Scenario):
+        names = list(stage.routes)
+        stage_index = {name: index for index, name in enumerate(scenario.stages)}
+        self.scaled = "job" in names and any(s.placement_factor != 1.0 for s in scenario.segments.values())
+        shares = np.array([stage.routes[name] for name in names])
+        if self.scaled and "benefit" not in names:
+            names.append("benefit")
+            shares = np.append(shares, 0.0)
+        self.codes = [DESTINATION_CODES.get(name, stage_index.get(name)) for name in names]
+        if not self.scaled:
+            cumulative = np.cumsum(shares)
+            self.cumulative = (cumulative / cumulative[-1]).tolist()
+            return
+        self.job = names.index("job")
+        self.job_share = float(shares[self.job])
+        others = shares.copy()
+        others[self.job] = 0.0
+        if others.sum() == 0:
+            others[names.index("benefit")] = 1.0
+        self.other_shares = (others / others.sum()).tolist()
+
+    def destination(self, uniform: float, placement_factor: float) -> int:
+        if self.scaled:
+            job_chance = min(self.job_share * placement_factor, 1.0)
+            cumulative, total = [], 0.0
+            for index, share in enumerate(self.other_shares):
+                total += job_chance if index == self.job else (1 - job_chance) * share
+                cumulative.append(total)
+        else:
+            cumulative = self.cumulative
+        return self.codes[min(bisect_right(cumulative, uniform), len(self.codes) - 1)]
