@@ -20,8 +20,10 @@ AFTER_THE_REST = 2
 
 
 class ProgrammeEnvironment(simpy.Environment):
-    def at(self, month: float, priority: int = NORMAL, value: object = None) -> simpy.Event:
-        """An event that happens at ``month`` exactly."""
+    def at(self, month: float, priority: int | tuple = NORMAL, value: object = None) -> simpy.Event:
+        """An event that happens at ``month`` exactly. Priorities are
+        compared among events due at the same month: ints, or tuples where
+        only tuples are ever due at one month (the fast engine)."""
         event = simpy.Event(self)
         event._ok, event._value = True, value  # as SimPy's own Timeout sets them
         heappush(self._queue, (month, priority, next(self._eid), event))

@@ -224,7 +224,7 @@ class _ProgrammeRun:
         self._enter_later_stage(client, stage, time)
         self._take_referrals_before_next_event()
 
-    def _at(self, time: float, callback, value: tuple, priority: int = NORMAL) -> None:
+    def _at(self, time: float, callback, value: tuple, priority: tuple = (NORMAL,)) -> None:
         if time >= self.horizon:
             return  # would not happen; left pending, it would keep this run alive in a cycle
         self.env.at(time, priority, value).callbacks.append(callback)
@@ -275,9 +275,15 @@ class _ProgrammeRun:
             heapq.heappop(ends)
         return len(ends)
 
-    def _has_free_place(self, stage: int, time: float) -> bool:
+    def _has_free_place(self, stage: int, time: float, moving_on: bool = False) -> bool:
+        """A place nobody waiting before this person has a claim to: people
+        moving on go before the waiting list, so only others moving on
+        come before them."""
         slots = self.slots[stage]
-        return slots is None or (self._places_taken(stage, time) < slots and not self._someone_waiting(stage))
+        if slots is None:
+            return True
+        ahead = bool(self._first_in_queue(stage)) if moving_on else self._someone_waiting(stage)
+        return self._places_taken(stage, time) < slots and not ahead
 
     def _someone_waiting(self, stage: int) -> bool:
         return bool(self._first_in_queue(stage)) or (stage == self.entry_stage and bool(self.waiting_list))
@@ -291,8 +297,10 @@ class _ProgrammeRun:
 
     def _fill_free_places(self, stage: int, time: float) -> None:
         """Places came free: people moving on from an earlier stage go first,
-        then the waiting list in order of arrival."""
-        while self._places_taken(stage, time) < self.slots[stage]:
+        then the waiting list in order of arrival. Only the places free now:
+        one freed by a stay that begins and ends at this very moment goes to
+        whoever moves on from it, if they come back (an event of its own)."""
+        for _ in range(self.slots[stage] - self._places_taken(stage, time)):
             queue = self._first_in_queue(stage)
             if queue:
                 client, wait = queue.popleft()
@@ -306,7 +314,7 @@ class _ProgrammeRun:
             self._start(client, stage, time)
 
     def _enter_later_stage(self, client: int, stage: int, time: float) -> None:
-        if self._has_free_place(stage, time):
+        if self._has_free_place(stage, time, moving_on=True):
             self._start(client, stage, time)
             return
         wait = len(self.between_client)
@@ -379,9 +387,10 @@ class _ProgrammeRun:
             if end >= self.horizon:
                 return  # still in the programme at the horizon
             if self.slots[destination] is not None:
-                # Before places that come free at the same moment are given out:
-                # people moving on go before the waiting list.
-                self._at(end, self._on_reaching_stage, (client, destination, end), URGENT)
+                # Before places that come free at the same moment are given out
+                # (people moving on go before the waiting list), and in the
+                # order their stays began, as their processes would arrive.
+                self._at(end, self._on_reaching_stage, (client, destination, end), (URGENT, time))
                 return
             stage, time = destination, end
 

@@ -7,8 +7,8 @@ one's own; a stay that ends when its time is up, or earlier by dropping out
 or finding work; a route to the next stage, a job, back to assistance or out
 of scope. Places are SimPy resources: people moving on from an earlier stage
 ask with a higher priority than the waiting list. At one and the same month,
-a stay that ends frees its place for whoever arrives then, giving up a wait
-counts before the place is given, and referrals come last.
+stays end first, so a place freed then is free for whoever arrives then;
+giving up a wait counts before the place is given; referrals come last.
 
 Everything random comes from the draws (``sim.model.draws``), the same
 numbers the fast engine (``sim.model.engine``) reads, so both write the same
@@ -25,7 +25,7 @@ from bisect import bisect_right
 import numpy as np
 import simpy
 
-from sim.model.clock import AFTER_THE_REST, ProgrammeEnvironment
+from sim.model.clock import AFTER_THE_REST, URGENT, ProgrammeEnvironment
 from sim.model.draws import ChunkDraws, VisitNumbers
 from sim.model.records import (
     COMPLETED,
@@ -136,7 +136,9 @@ class Programme:
                     if not got_it:
                         return
                 end, ended_by, visit = self.stay(person, stage)
-                yield self.env.at(end)
+                if end > self.env.now:  # (a stay of no time frees the place at once)
+                    # Before anything else due that month: the place is free for whoever arrives then.
+                    yield self.env.at(end, URGENT)
             if ended_by == DROPPED:
                 return self.leave(person, "dropped_out")
             if ended_by == FOUND_WORK:
@@ -150,6 +152,8 @@ class Programme:
             if destination == EXIT:
                 return self.leave(person, "exited")
             stage, moving_on = destination, True
+            yield self.env.at(self.env.now, URGENT)  # once every stay ending this month has ended,
+            # and before the places they freed are given to the waiting list
 
     def wait(self, person: int, stage: int, place: simpy.Event, moving_on: bool):
         """Wait for ``place``, on the waiting list or, moving on, between

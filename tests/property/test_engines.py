@@ -1,0 +1,63 @@
+"""The two engines are one model: the process model (sim.model.processes,
+the model as SimPy processes) and the fast engine (sim.model.engine) write
+the same records, to the last digit, for any programme.
+
+With continuous durations and patience two things happen at the same moment
+only when one causes the other, so the records must be identical whatever
+order each engine takes things in at a moment. With fixed and discrete ones,
+cohorts and schedules, things coincide all the time, and the engines must
+also follow the same rules for what goes first (stated, one by one, in
+tests/unit/test_tie_rules.py and docs/model.md).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.model import engine, processes
+from sim.model.records import ChunkRecords
+from sim.scenario.files import load_scenario
+from tests.conftest import REFERENCE
+from tests.property.strategies import scenarios
+
+PARTS = ("clients", "visits", "between_stages")
+
+
+def assert_same_records(fast: ChunkRecords, process: ChunkRecords) -> None:
+    for part in PARTS:
+        fast_part, process_part = getattr(fast, part), getattr(process, part)
+        assert fast_part.keys() == process_part.keys()
+        for column in fast_part:
+            assert fast_part[column].dtype == process_part[column].dtype, (part, column)
+            np.testing.assert_array_equal(process_part[column], fast_part[column], err_msg=f"{part}.{column}")
+        np.testing.assert_array_equal(fast.row_offsets[part], process.row_offsets[part], err_msg=part)
+
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(scenario=scenarios(continuous=True), first=st.integers(0, 1000))
+def test_both_engines_write_the_same_records(scenario, first):
+    fast = engine.simulate_chunk(scenario, 11, first, first + 2)
+    process = processes.simulate_chunk(scenario, 11, first, first + 2)
+    assert_same_records(fast, process)
+
+
+@SETTINGS
+@given(scenario=scenarios(continuous=False), first=st.integers(0, 1000))
+def test_both_engines_write_the_same_records_when_things_coincide(scenario, first):
+    fast = engine.simulate_chunk(scenario, 11, first, first + 2)
+    process = processes.simulate_chunk(scenario, 11, first, first + 2)
+    assert_same_records(fast, process)
+
+
+def test_the_comparison_catches_one_changed_digit():
+    scenario = load_scenario(REFERENCE)
+    fast = engine.simulate_chunk(scenario, 11, 0, 2)
+    process = processes.simulate_chunk(scenario, 11, 0, 2)
+    assert_same_records(fast, process)
+    process.visits["end"][3] = np.nextafter(process.visits["end"][3], np.inf)
+    with pytest.raises(AssertionError, match="visits.end"):
+        assert_same_records(fast, process)
