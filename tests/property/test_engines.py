@@ -40,17 +40,13 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 @SETTINGS
 @given(scenario=scenarios(continuous=True), first=st.integers(0, 1000))
 def test_both_engines_write_the_same_records(scenario, first):
-    fast = engine.simulate_chunk(scenario, 11, first, first + 2)
-    process = processes.simulate_chunk(scenario, 11, first, first + 2)
-    assert_same_records(fast, process)
+    assert_same_records(*(model.simulate_chunk(scenario, 11, first, first + 2) for model in (engine, processes)))
 
 
 @SETTINGS
 @given(scenario=scenarios(continuous=False), first=st.integers(0, 1000))
 def test_both_engines_write_the_same_records_when_things_coincide(scenario, first):
-    fast = engine.simulate_chunk(scenario, 11, first, first + 2)
-    process = processes.simulate_chunk(scenario, 11, first, first + 2)
-    assert_same_records(fast, process)
+    assert_same_records(*(model.simulate_chunk(scenario, 11, first, first + 2) for model in (engine, processes)))
 
 
 def test_the_comparison_catches_one_changed_digit():
