@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from sim.model import engine, processes
 from sim.model.records import ChunkRecords
+from sim.run.runner import run
 from sim.scenario.files import load_scenario
+from sim.scenario.shipped import shipped_scenarios
 from tests.conftest import REFERENCE
 from tests.property.strategies import scenarios
 
@@ -57,3 +59,16 @@ def test_the_comparison_catches_one_changed_digit():
     process.visits["end"][3] = np.nextafter(process.visits["end"][3], np.inf)
     with pytest.raises(AssertionError, match="visits.end"):
         assert_same_records(fast, process)
+
+
+@pytest.mark.parametrize("name", shipped_scenarios(), ids=lambda path: path.stem)
+def test_every_shipped_scenario_gives_the_same_files_on_both_engines(name):
+    # Byte for byte: the replication table as replications.csv holds it, and clients.parquet.
+    scenario = load_scenario(name)
+    written = {}
+    for engine_name in ("fast", "processes"):
+        result = run(scenario, 4, seed=3, workers=1, keep_clients=True, engine=engine_name)
+        assert result.engine == engine_name
+        written[engine_name] = (result.outcomes.to_csv(index=False).encode(), result.clients.path.read_bytes())
+    assert written["fast"][0] == written["processes"][0]
+    assert written["fast"][1] == written["processes"][1]
