@@ -46,6 +46,7 @@ MAX_EXTENDS = 10
 #: state that checks against queueing theory need (sim.analysis.validation).
 MAX_MONTHS = 6000
 MAX_PLACES = 10_000_000
+MAX_PLACE_PERIODS = 1_000
 MAX_REPLICATIONS = 10_000_000
 #: Expected referrals in one replication. A replication is simulated by one
 #: process at once, at about 2 KB and 7 microseconds a person.

@@ -19,7 +19,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from sim.errors import Problem, ScenarioError
 from sim.measure.money import later_than
 from sim.measure.statistics import censored, summarise, target_chance
 from sim.run.runner import run
-from sim.scenario.edit import with_changes
+from sim.scenario.edit import field_at, with_changes
 from sim.scenario.files import dump_scenario
 from sim.scenario.schema import Scenario
 
@@ -81,7 +81,7 @@ def parse_vary(text: str, scenario: Scenario) -> Varied:
     except ValueError:
         raise ScenarioError([Problem(where, None, None, path,
                                      "expected low:high:step with low <= high and step > 0, or v1,v2,...")]) from None
-    current = _field_value(scenario.model_dump(mode="json", by_alias=True), path.split("."))
+    current = field_at(scenario.model_dump(mode="json", by_alias=True), path)
     whole = isinstance(current, int) and not isinstance(current, bool)
     if whole and any(value != round(value) for value in values):
         raise ScenarioError([Problem(where, None, None, path, f"must be whole numbers, got {spec}")])
@@ -92,7 +92,7 @@ def whole_number_range(path: str, low: int, high: int, scenario: Scenario) -> Va
     """A whole-number field searched between ``low`` and ``high`` (sizing),
     without listing the values between."""
     where = f"--vary {path}={low}:{high}"
-    current = _field_value(scenario.model_dump(mode="json", by_alias=True), path.split("."))
+    current = field_at(scenario.model_dump(mode="json", by_alias=True), path)
     if isinstance(current, bool) or not isinstance(current, (int, float)) and current is not None:
         raise ScenarioError([Problem(where, None, None, path, f"must name a number of the scenario, got {current!r}")])
     return Varied(path, (low, high), True)
@@ -219,12 +219,3 @@ def parse_target(text: str, scenario: Scenario | None = None) -> tuple[str, floa
             raise ScenarioError([Problem(where, None, None, "", f"{outcome.strip()!r} is not an outcome of this "
                                                                 f"scenario; known: {', '.join(known)}")])
     return outcome.strip(), value
-
-
-def _field_value(data: Any, keys: list[str]) -> Any:
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data
-

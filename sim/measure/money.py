@@ -364,10 +364,27 @@ class _Window:
         for name, cost in costs_spec.per_stage_month.items():
             costs += cost * _months_spread(edges, c[f"{name}_start"], np.minimum(c[f"{name}_end"], horizon),
                                            c[f"{name}_months"])
-        running = _months_in(edges, np.array([self.scenario.referrals.from_month]), np.array([self._programme_end()]))
-        places = sum(stage.slots for stage in self.scenario.stages.values() if stage.slots)
+        start, end = self.scenario.referrals.from_month, self._programme_end()
+        running = _months_in(edges, np.array([start]), np.array([end]))
+        places = sum(stage.slots for stage in self.scenario.stages.values() if isinstance(stage.slots, int))
         costs += (costs_spec.fixed_per_month + places * costs_spec.per_place_per_month) * running
+        costs += costs_spec.per_place_per_month * self._scheduled_place_months(start, end)
         return costs
+
+    def _scheduled_place_months(self, start: float, end: float) -> np.ndarray:
+        """Place-months per month between ``start`` and ``end`` in stages
+        whose places follow a schedule (each period at its own number)."""
+        periods = []
+        for stage in self.scenario.stages.values():
+            if isinstance(stage.slots, list):
+                schedule = stage.place_schedule
+                untils = [month for month, _ in schedule[1:]] + [math.inf]
+                periods += [(max(start, since), min(end, until), places)
+                            for (since, places), until in zip(schedule, untils)]
+        if not periods:
+            return np.zeros(len(self.edges) - 1)
+        starts, ends, places = np.array(periods).T
+        return _months_in(self.edges, starts, ends, places)
 
     def _programme_end(self) -> float:
         """When the programme stops paying for places and running costs: as the

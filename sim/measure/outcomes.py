@@ -13,7 +13,7 @@ import pandas as pd
 from sim.measure import columns
 from sim.model.records import ChunkRecords, ReplicationRecords, stack_records
 from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, Stage
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 
@@ -151,8 +151,7 @@ def _slot_utilisation(scenario: Scenario, visits: _Part) -> np.ndarray:
     offered = np.zeros(visits.replications)
     visit_stage, start, end = visits["stage"], visits["start"], np.minimum(visits["end"], scenario.horizon_months)
     for index, stage in enumerate(scenario.stages.values()):
-        slots = stage.slots
-        if slots is None:
+        if stage.slots is None:
             continue
         in_stage = visit_stage == index
         used += visits.total(end - start, in_stage)
@@ -163,9 +162,17 @@ def _slot_utilisation(scenario: Scenario, visits: _Part) -> np.ndarray:
         first_row = np.cumsum(rows) - rows
         last_end = np.zeros(visits.replications)
         last_end[some] = np.maximum.reduceat(end[in_stage], first_row[some])
-        offered += np.where(some, slots * (last_end - scenario.referrals.from_month), 0.0)
+        offered += np.where(some, _place_months(stage, scenario.referrals.from_month, last_end), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(offered > 0, used / np.where(offered > 0, offered, 1.0), np.nan)
+
+
+def _place_months(stage: Stage, start: float, ends: np.ndarray) -> np.ndarray:
+    """Places ``stage`` offers from ``start`` to each of ``ends`` (place-months), as its schedule says."""
+    schedule = stage.place_schedule
+    untils = [month for month, _ in schedule[1:]] + [np.inf]
+    return sum(places * np.clip(np.minimum(ends, until) - max(start, since), 0.0, None)
+               for (since, places), until in zip(schedule, untils))
 
 
 def monthly_count_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:

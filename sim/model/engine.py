@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+from bisect import bisect_right
 from collections import deque
 from contextlib import contextmanager
 
@@ -99,7 +100,10 @@ class _ProgrammeRun:
         self.env = ProgrammeEnvironment()
         self.horizon = scenario.horizon_months
         self.stages = tuple(scenario.stages.values())
-        self.slots = [stage.slots for stage in self.stages]  # read on every start; plain list is quickest
+        self.limited = [stage.slots is not None for stage in self.stages]  # read on every start
+        # Places over time: (months a period begins, places in it), per limited stage.
+        self.place_periods = [tuple(zip(*stage.place_schedule)) if stage.slots is not None else None
+                              for stage in self.stages]
         self.entry_stage = tuple(scenario.stages).index(scenario.first_stage)
 
         # This replication's people, numbered from 0, in order of referral.
@@ -168,6 +172,14 @@ class _ProgrammeRun:
     # nothing, and people leaving a wait are settled when someone next looks.
 
     def run(self) -> None:
+        # More places from a month on: whoever waits may start then. (Fewer
+        # need no event: stays that end free no place until below the number.)
+        for stage, periods in enumerate(self.place_periods):
+            if periods is not None:
+                months, places = periods
+                for month, before, after in zip(months[1:], places, places[1:]):
+                    if after > before:
+                        self._at(month, self._on_place_free, (stage, month))
         self._take_referrals_before_next_event()
         self.env.run(until=self.horizon)
         # Events at the horizon itself do not happen; leaving a wait likewise.
@@ -279,11 +291,15 @@ class _ProgrammeRun:
         """A place nobody waiting before this person has a claim to: people
         moving on go before the waiting list, so only others moving on
         come before them."""
-        slots = self.slots[stage]
-        if slots is None:
+        if not self.limited[stage]:
             return True
         ahead = bool(self._first_in_queue(stage)) if moving_on else self._someone_waiting(stage)
-        return self._places_taken(stage, time) < slots and not ahead
+        return self._places_taken(stage, time) < self._places(stage, time) and not ahead
+
+    def _places(self, stage: int, time: float) -> int:
+        """Places in ``stage`` at ``time``, as its schedule says from that month on."""
+        months, places = self.place_periods[stage]
+        return places[0] if len(places) == 1 else places[bisect_right(months, time) - 1]
 
     def _someone_waiting(self, stage: int) -> bool:
         return bool(self._first_in_queue(stage)) or (stage == self.entry_stage and bool(self.waiting_list))
@@ -300,7 +316,7 @@ class _ProgrammeRun:
         then the waiting list in order of arrival. Only the places free now:
         one freed by a stay that begins and ends at this very moment goes to
         whoever moves on from it, if they come back (an event of its own)."""
-        for _ in range(self.slots[stage] - self._places_taken(stage, time)):
+        for _ in range(self._places(stage, time) - self._places_taken(stage, time)):
             queue = self._first_in_queue(stage)
             if queue:
                 client, wait = queue.popleft()
@@ -369,7 +385,7 @@ class _ProgrammeRun:
             self.visit_end.append(end)
             self.visit_ended_by.append(ended_by)
             self.visit_number.append(visit_number)
-            if self.slots[stage] is not None:
+            if self.limited[stage]:
                 heapq.heappush(self.stay_ends[stage], end)
             # Leaving is written out here rather than through _leave: this is
             # the busiest line of the model, and the call costs 4 % of a run.
@@ -386,7 +402,7 @@ class _ProgrammeRun:
                 return
             if end >= self.horizon:
                 return  # still in the programme at the horizon
-            if self.slots[destination] is not None:
+            if self.limited[destination]:
                 # Before places that come free at the same moment are given out
                 # (people moving on go before the waiting list), and in the
                 # order their stays began, as their processes would arrive.

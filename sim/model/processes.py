@@ -41,8 +41,9 @@ from sim.model.states import BENEFIT, DESTINATION_CODES, EXIT, FINAL_STATES, JOB
 from sim.scenario.schema import Scenario, Stage
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
-#: Priorities of a request for a place: lower is served first.
-MOVING_ON, FROM_THE_LIST = 0, 1
+#: Priorities of a request for a place: lower is served first. A place
+#: closed by a schedule of places is taken from the next one to leave.
+CLOSING, MOVING_ON, FROM_THE_LIST = -1, 0, 1
 
 
 def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationRecords:
@@ -65,7 +66,9 @@ class Programme:
         self.horizon = scenario.horizon_months
         self.stages = tuple(scenario.stages.values())
         self.entry_stage = tuple(scenario.stages).index(scenario.first_stage)
-        self.places = [simpy.PriorityResource(self.env, capacity=stage.slots or math.inf) for stage in self.stages]
+        self.places = [simpy.PriorityResource(self.env, capacity=stage.most_places or math.inf)
+                       for stage in self.stages]
+        self.closed: list[list[simpy.Event]] = [[] for _ in self.stages]  # places closed by a schedule
         self.routes = [_RouteTable(stage, scenario) for stage in self.stages]
         self.cap = scenario.referrals.max_participants
         self.list_limit = scenario.referrals.waiting_list_limit
@@ -102,7 +105,26 @@ class Programme:
         self.visit_start, self.visit_end, self.visit_ended_by = [], [], []
         self.between_client, self.between_stage, self.between_start, self.between_end = [], [], [], []
 
+        for stage, schedule in enumerate(stage.place_schedule for stage in self.stages):
+            for month, places in schedule or ():
+                self.env.process(self.change_places(stage, month, places))
         self.env.process(self.referrals())
+
+    def change_places(self, stage: int, month: float, places: int):
+        """From ``month`` on, ``stage`` has ``places`` places (before anything
+        else happens that month). Places beyond them are closed: nobody is
+        sent away, a closed place is taken from the next person to leave."""
+        if month > 0:
+            yield self.env.at(month, URGENT)
+        resource, closed = self.places[stage], self.closed[stage]
+        while len(closed) > resource.capacity - places:  # reopen, those not yet taken first
+            closing = closed.pop()
+            if closing.triggered:
+                resource.release(closing)
+            else:
+                closing.cancel()
+        while len(closed) < resource.capacity - places:
+            closed.append(resource.request(priority=CLOSING))
 
     def referrals(self):
         """People are referred at their drawn months. With a lifetime cap,

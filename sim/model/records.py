@@ -27,7 +27,7 @@ class _Records:
 
     horizon: float
     stage_names: tuple[str, ...]
-    stage_slots: tuple[int | None, ...]
+    stage_slots: tuple[tuple[tuple[float, int], ...] | None, ...]  # per stage: (from month, places)
     clients: dict[str, np.ndarray]
     visits: dict[str, np.ndarray]
     between_stages: dict[str, np.ndarray]
@@ -188,7 +188,7 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
     return ChunkRecords(
         horizon=horizon,
         stage_names=tuple(scenario.stages),
-        stage_slots=tuple(stage.slots for stage in scenario.stages.values()),
+        stage_slots=tuple(stage.place_schedule for stage in scenario.stages.values()),
         clients=clients,
         visits=visits,
         between_stages=between,

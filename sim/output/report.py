@@ -231,7 +231,7 @@ def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
         facts["money"] = _money_facts(summary, outcome)
     facts["assumptions"] = [(label, fact) for label, path in ASSUMPTIONS if (fact := field(path)) is not None]
     facts["stages"] = [
-        (Fact(name, f"scenario.yaml#stages.{name}"), field(f"stages.{name}.slots"),
+        (Fact(name, f"scenario.yaml#stages.{name}"), _places(name, stage.get("slots")),
          Fact(_describe(stage.get("duration")), f"scenario.yaml#stages.{name}.duration"),
          Fact(", ".join(f"{route} {share:g}" for route, share in stage["outcomes"].items()),
               f"scenario.yaml#stages.{name}.outcomes") if stage.get("outcomes")
@@ -294,6 +294,15 @@ def _money_facts(summary: dict, outcome) -> dict[str, Any]:
             "median": month("q50"), "q05": month("q05"), "q95": month("q95"),
         }
     return money
+
+
+def _places(stage: str, slots: Any) -> Fact | None:
+    """A stage's places: a number, or its schedule in words."""
+    if slots is None:
+        return None
+    if isinstance(slots, list):
+        slots = ", ".join(f"{period['places']} from month {period['from_month']:g}" for period in slots)
+    return Fact(str(slots), f"scenario.yaml#stages.{stage}.slots")
 
 
 def _describe(spec: Any) -> str:

@@ -101,20 +101,30 @@ def waiting_list(result: RunResult) -> Figure:
 
 
 def place_utilisation(result: RunResult) -> Figure | None:
-    """Share of places in use per month, for each stage with a limited number."""
-    limited = [(name, stage.slots) for name, stage in result.scenario.stages.items() if stage.slots]
+    """Places in use per month, for each stage with a limited number: as a
+    share of the places, or, where places follow a schedule, as people
+    beside the number of places at each month."""
+    limited = [(name, stage) for name, stage in result.scenario.stages.items() if stage.slots]
     if not limited:
         return None
     figure = Chart(figsize=(8 * len(limited) ** 0.5, 4.5))
     axes_row = figure.subplots(1, len(limited), squeeze=False)
-    for axes, (name, slots) in zip(axes_row[0], limited):
-        in_use = 100 * result.aggregates.state_fan(result.states.index(name), FAN_QUANTILES) / slots
-        _fan_chart(axes, result.months, in_use)
-        axes.axhline(100, color=TARGET_COLOUR, linestyle="--", label=f"all {slots} places")
-        axes.set_ylim(0, 110)
-        axes.set_title(f"Places in use: {name} (median, 50 % and 90 % bands)")
+    for axes, (name, stage) in zip(axes_row[0], limited):
+        people = result.aggregates.state_fan(result.states.index(name), FAN_QUANTILES)
         axes.set_xlabel("months since start of pilot")
-        axes.set_ylabel("places in use (% of places)")
+        if isinstance(stage.slots, int):
+            _fan_chart(axes, result.months, 100 * people / stage.slots)
+            axes.axhline(100, color=TARGET_COLOUR, linestyle="--", label=f"all {stage.slots} places")
+            axes.set_ylim(0, 110)
+            axes.set_ylabel("places in use (% of places)")
+        else:
+            _fan_chart(axes, result.months, people)
+            months, places = zip(*stage.place_schedule)
+            axes.step([*months, result.months[-1]], [*places, places[-1]], where="post", color=TARGET_COLOUR,
+                      linestyle="--", label="places (schedule)")
+            axes.set_ylim(0, 1.1 * max(max(places), people.max()))
+            axes.set_ylabel("people in places")
+        axes.set_title(f"Places in use: {name} (median, 50 % and 90 % bands)")
         axes.legend(loc="upper right")
     _note_replications(axes_row[0][0], result)
     figure.tight_layout()

@@ -22,11 +22,28 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Sc
 
 
 def set_field(data: dict, path: str, value: Any) -> None:
-    """Set ``path`` (dotted) in nested plain data, making mappings on the way."""
+    """Set ``path`` (dotted) in nested plain data, making mappings on the way;
+    a number steps into a list (``stages.training.slots.1.places``)."""
     *parents, last = path.split(".")
     for key in parents:
-        data = data.setdefault(key, {})
-    data[last] = value
+        data = data[int(key)] if _is_index(data, key) else data.setdefault(key, {})
+    data[int(last) if _is_index(data, last) else last] = value
+
+
+def field_at(data: Any, path: str) -> Any:
+    """The value at ``path`` (dotted, numbers step into lists), None if there is none."""
+    for key in path.split("."):
+        if _is_index(data, key):
+            data = data[int(key)]
+        elif isinstance(data, dict) and key in data:
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _is_index(data: Any, key: str) -> bool:
+    return isinstance(data, list) and key.isdigit() and int(key) < len(data)
 
 
 def with_free_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
@@ -49,8 +66,8 @@ def with_uncertain_values(scenario: Scenario, values: dict[str, float]) -> Scena
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     for path, value in values.items():
         keys = path.split(".")
-        parent = _node(data, keys[:-1])
-        if isinstance(parent.get(keys[-1]), int):
+        parent = field_at(data, ".".join(keys[:-1]))
+        if isinstance(field_at(data, path), int):
             value = int(round(value))
         if len(keys) == 4 and keys[0] == "stages" and keys[2] == "outcomes":
             _rescale_others(parent, keys[-1], value)
@@ -59,15 +76,9 @@ def with_uncertain_values(scenario: Scenario, values: dict[str, float]) -> Scena
             _rescale_others(shares, keys[1], value)
             for name, share in shares.items():
                 data["segments"][name]["share"] = share
-        parent[keys[-1]] = value
+        set_field(data, path, value)
     source = "uncertain values " + ", ".join(f"{path}={value:.6g}" for path, value in values.items())
     return scenario_from_dict(data, source=source)
-
-
-def _node(data: dict, keys: list[str]) -> Any:
-    for key in keys:
-        data = data[key]
-    return data
 
 
 def _rescale_others(parts: dict[str, float], chosen: str, value: float) -> None:

@@ -210,17 +210,28 @@ def _merge(parent: _Located, child: _Located) -> _Located:
 
 
 def _override(located: _Located, dotted: str, value: Any) -> None:
-    keys = tuple(dotted.split("."))
     # Problems with the value, or with mappings the path makes, are reported
     # against the option that gave it, as it was typed.
     option = (f"--set {dotted}={_as_yaml(value)}", None, None)
+    path = dotted.split(".")
+    keys: list[str | int] = []
     node = located.data
-    for depth, key in enumerate(keys[:-1]):
-        if not isinstance(node.get(key), dict):
-            node[key] = {}
-            located.positions[keys[: depth + 1]] = option
-        node = node[key]
+    for depth, key in enumerate(path):
+        if isinstance(node, list):  # a schedule of places: a number picks its period
+            if not (key.isdigit() and int(key) < len(node)):
+                raise ScenarioError([Problem(*option, ".".join(path[:depth]),
+                                             f"has periods 0 to {len(node) - 1}, not {key!r}")])
+            key = int(key)
+        keys.append(key)
+        if depth == len(path) - 1:
+            break
+        child = node[key] if isinstance(node, list) else node.get(key)
+        if not isinstance(child, (dict, list)):
+            node[key] = child = {}
+            located.positions[tuple(keys)] = option
+        node = child
     node[keys[-1]] = value
+    keys = tuple(keys)
     for stale in [p for p in located.positions if p[: len(keys)] == keys]:
         del located.positions[stale]
     located.positions[keys] = option
@@ -253,7 +264,8 @@ def _validate(located: _Located) -> Scenario:
     try:
         scenario = Scenario.model_validate(located.data, context=context)
     except ValidationError as error:
-        problems = [_problem(located, detail) for detail in error.errors(include_url=False)]
+        problems = [_problem(located, detail) for detail in _of_the_kind_written(located.data, error.errors(
+            include_url=False))]
         raise ScenarioError(_unique(problems + _endless_routing(located))) from None
     problems = []
     for path in scenario.uncertain:
@@ -290,6 +302,27 @@ def _endless_routing(located: _Located) -> list[Problem]:
     position = located.positions.get(("stages",))
     file, line, column = position if position else (located.file, None, None)
     return [Problem(file, line, column, "stages", endless_message(endless))]
+
+
+def _of_the_kind_written(data: Any, details: list[dict]) -> list[dict]:
+    """A stage's ``slots`` is a number or a schedule (a list); pydantic says
+    what is wrong with the value taken as either. Keep what is wrong with it
+    as the kind the file has."""
+    kept = []
+    for detail in details:
+        loc = detail["loc"]
+        if "slots" in loc[:-1] and isinstance(loc[loc.index("slots") + 1], str):
+            written = _value_at(data, loc[:loc.index("slots") + 1])
+            if isinstance(written, list) != loc[loc.index("slots") + 1].startswith("list["):
+                continue
+        kept.append(detail)
+    return kept
+
+
+def _value_at(data: Any, loc: FieldPath) -> Any:
+    for step in loc:
+        data = data.get(step) if isinstance(data, dict) else None
+    return data
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

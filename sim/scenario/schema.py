@@ -134,10 +134,22 @@ def _known_destination(name: str, info: ValidationInfo) -> str:
     return name
 
 
+class PlacesFrom(_Frozen):
+    """A period of a schedule of places: ``places`` from ``from_month`` until
+    the next period begins."""
+
+    from_month: Months
+    places: Annotated[Whole, Field(ge=0, le=limits.MAX_PLACES)]
+
+
 class Stage(_Frozen):
     """One step of the programme: training, a work placement, job search."""
 
-    slots: Annotated[Whole, Field(ge=1, le=limits.MAX_PLACES)] | None = None
+    #: Places: a number, or a schedule of places over time (nobody is sent
+    #: away when places shrink: new starts wait until enough have left).
+    slots: (Annotated[Whole, Field(ge=1, le=limits.MAX_PLACES)]
+            | Annotated[list[PlacesFrom], Field(min_length=1, max_length=limits.MAX_PLACE_PERIODS)]
+            | None) = None
     duration: Distribution
     dropout: Dropout | None = None
     lock_in: Probability = 0.0
@@ -170,6 +182,35 @@ class Stage(_Frozen):
         if (self.next is None) == (self.outcomes is None):
             raise ValueError("give exactly one of next or outcomes")
         return self
+
+    @field_validator("slots")
+    @classmethod
+    def _schedule_in_order(cls, slots: int | list[PlacesFrom] | None) -> int | list[PlacesFrom] | None:
+        if not isinstance(slots, list):
+            return slots
+        if slots[0].from_month != 0:
+            raise ValueError(f"a schedule of places starts at from_month 0, got {slots[0].from_month:g}")
+        months = [period.from_month for period in slots]
+        if any(later <= earlier for earlier, later in zip(months, months[1:])):
+            raise ValueError("from_month must increase from one period to the next, got "
+                             + ", ".join(f"{month:g}" for month in months))
+        if not any(period.places for period in slots):
+            raise ValueError("a schedule of places needs places above 0 in some period")
+        return slots
+
+    @property
+    def place_schedule(self) -> tuple[tuple[float, int], ...] | None:
+        """(from month, places) for each period; None: places are not limited."""
+        if self.slots is None:
+            return None
+        if isinstance(self.slots, int):
+            return ((0.0, self.slots),)
+        return tuple((float(period.from_month), period.places) for period in self.slots)
+
+    @property
+    def most_places(self) -> int | None:
+        schedule = self.place_schedule
+        return None if schedule is None else max(places for _, places in schedule)
 
     @property
     def routes(self) -> dict[str, float]:
@@ -329,9 +370,13 @@ def not_a_number(scenario: Scenario, path: str) -> str | None:
     """Why ``path`` does not name a number of the scenario, or None if it does."""
     node: Any = scenario.model_dump(mode="json", by_alias=True)
     for depth, key in enumerate(path.split(".")):
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]  # a period of a schedule of places
+            continue
         if not isinstance(node, dict) or key not in node:
             where = ".".join(path.split(".")[:depth]) or "the scenario"
-            known = ", ".join(node) if isinstance(node, dict) else "nothing"
+            known = (", ".join(node) if isinstance(node, dict)
+                     else f"periods 0 to {len(node) - 1}" if isinstance(node, list) else "nothing")
             return f"{where} has no field {key!r} (it has {known})"
         node = node[key]
     if isinstance(node, bool) or not isinstance(node, (int, float)):

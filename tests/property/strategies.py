@@ -21,6 +21,11 @@ dropouts = st.one_of(
     st.builds(lambda h: {"hazard_per_month": h}, st.floats(0, 1)),
 )
 probability = st.floats(0, 1)
+#: Places that change over time: up, down, to none and back.
+place_schedules = st.lists(st.tuples(st.floats(0.5, 10), st.integers(0, 6)), min_size=1, max_size=3).map(
+    lambda periods: [{"from_month": 0, "places": 1 + periods[0][1]}] + [
+        {"from_month": sum(gap for gap, _ in periods[:index + 1]), "places": places}
+        for index, (_, places) in enumerate(periods[1:])])
 
 
 @st.composite
@@ -47,7 +52,7 @@ def scenarios(draw, continuous: bool = False):
             outcomes[destination] = outcomes.get(destination, 0) + share
         stages[name] = {
             "lock_in": draw(probability),
-            "slots": draw(st.one_of(st.none(), st.integers(1, 8))),
+            "slots": draw(st.one_of(st.none(), st.integers(1, 8), place_schedules)),
             "duration": draw(stay_lengths),
             "dropout": draw(dropouts),
             "outcomes": outcomes,

@@ -34,17 +34,22 @@ def test_every_referred_person_ends_in_exactly_one_final_state(scenario, replica
 @SETTINGS
 @given(scenario=scenarios(), replication=st.integers(0, 1000))
 def test_places_are_never_over_used(scenario, replication):
+    # Nobody starts in a stage whose places (at that month, by its schedule)
+    # are all in use; when places shrink, those in them stay.
     records = simulate(scenario, 11, replication)
     visits = records.visits
-    for stage, slots in enumerate(records.stage_slots):
-        if slots is None:
+    for stage, schedule in enumerate(records.stage_slots):
+        if schedule is None:
             continue
         mine = visits["stage"] == stage
         # At equal times a place is released before it is taken again.
         times = np.concatenate([visits["end"][mine], visits["start"][mine]])
         change = np.concatenate([-np.ones(mine.sum()), np.ones(mine.sum())])
         order = np.lexsort((change, times))
-        assert np.cumsum(change[order]).max(initial=0) <= slots
+        in_use, starting = np.cumsum(change[order]), change[order] > 0
+        months, places = zip(*schedule)
+        allowed = np.array(places)[np.searchsorted(months, times[order], side="right") - 1]
+        assert np.all(in_use[starting] <= allowed[starting])
 
 
 @SETTINGS

@@ -1,0 +1,115 @@
+"""Places that change over time (a stage's ``slots`` as a schedule)."""
+
+import numpy as np
+import pytest
+
+from sim.errors import ScenarioError
+from sim.model import engine, processes
+from sim.scenario.edit import with_changes
+from sim.scenario.files import dump_scenario, load_scenario
+from tests.conftest import make_scenario
+
+ENGINES = {"fast": engine.simulate, "processes": processes.simulate}
+SCHEDULE = [{"from_month": 0, "places": 2}, {"from_month": 6, "places": 4}, {"from_month": 12, "places": 1}]
+
+
+def six_at_once(schedule=SCHEDULE, duration=9):
+    # Six people referred at month 0, each staying `duration` months.
+    return make_scenario({"referrals": {"cohort_size": 6},
+                          "stages": {"training": {"slots": schedule, "duration": duration}}})
+
+
+@pytest.mark.parametrize("simulate", ENGINES.values(), ids=ENGINES)
+def test_more_places_from_a_month_let_those_waiting_start_that_month(simulate):
+    start = simulate(six_at_once(), 7, 0).clients["start_time"]
+    # Two places from month 0, four from month 6 (two more), one from 12:
+    # the two who started at 0 leave at 9, when all four places are taken.
+    assert start.tolist() == [0, 0, 6, 6, 9, 9]
+
+
+@pytest.mark.parametrize("simulate", ENGINES.values(), ids=ENGINES)
+def test_nobody_is_sent_away_when_places_shrink(simulate):
+    # Four in places at month 12 when places drop to one: they stay to the end
+    # of their stays (15), and the last ones wait until fewer than one remain.
+    schedule = [{"from_month": 0, "places": 4}, {"from_month": 12, "places": 1}]
+    records = simulate(six_at_once(schedule), 7, 0)
+    visits = records.visits
+    assert visits["start"].tolist() == [0, 0, 0, 0, 9, 9]
+    assert visits["end"].tolist() == [9, 9, 9, 9, 18, 18]
+    schedule = [{"from_month": 0, "places": 4}, {"from_month": 3, "places": 1}]
+    start = simulate(six_at_once(schedule), 7, 0).clients["start_time"]
+    # From month 3 one place: the four in places keep them until 9, then one at a time.
+    assert start.tolist() == [0, 0, 0, 0, 9, 18]
+
+
+def test_a_schedule_is_checked_like_every_field(write_yaml):
+    text = """
+name: schedule_checks
+horizon_months: 24
+referrals: {process: poisson, rate_per_month: 2, until_month: 12}
+stages:
+  training:
+    slots: SLOTS
+    duration: 3
+    outcomes: {job: 1.0}
+"""
+    def problems(slots: str) -> list[str]:
+        path = write_yaml(text.replace("SLOTS", slots))
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(path)
+        return [f"{problem.field}: {problem.message}" for problem in caught.value.problems]
+
+    assert problems("[{from_month: 2, places: 3}]") == [
+        "stages.training.slots: a schedule of places starts at from_month 0, got 2"]
+    assert problems("[{from_month: 0, places: 3}, {from_month: 0, places: 4}]") == [
+        "stages.training.slots: from_month must increase from one period to the next, got 0, 0"]
+    assert problems("[{from_month: 0, places: 0}]") == [
+        "stages.training.slots: a schedule of places needs places above 0 in some period"]
+    # One line for what is wrong, about the kind of value written.
+    assert problems("[{from_month: 0, places: -1}]") == ["stages.training.slots.0.places: must be at least 0, got -1"]
+    assert problems("many") == ["stages.training.slots: must be a whole number, got 'many'"]
+
+
+def test_a_period_can_be_changed_by_its_number_and_a_missing_one_is_named(tmp_path):
+    scenario = six_at_once()
+    assert with_changes(scenario, {"stages.training.slots.1.places": 5}, "test").stages["training"].place_schedule \
+        == ((0, 2), (6, 5), (12, 1))
+    with pytest.raises(ScenarioError, match="has periods 0 to 2, not '3'"):
+        load_scenario_with(scenario, "stages.training.slots.3.places", 5, tmp_path)
+    changed = load_scenario_with(scenario, "stages.training.slots.2.places", 3, tmp_path)
+    assert changed.stages["training"].place_schedule == ((0, 2), (6, 4), (12, 3))
+
+
+def load_scenario_with(scenario, path, value, folder):
+    file = folder / "scenario.yaml"
+    file.write_text(dump_scenario(scenario))
+    return load_scenario(file, {path: value})
+
+
+def test_place_costs_follow_the_schedule():
+    # 2 places for 6 months, 4 for 6, 1 after: at EUR 100 a place-month,
+    # the places cost 2*6*100 + 4*6*100 + 1*months*100 until the programme ends.
+    from sim.measure.money import account
+    from sim.measure.outcomes import client_columns
+
+    scenario = make_scenario({
+        "referrals": {"cohort_size": 6}, "horizon_months": 24,
+        "stages": {"training": {"slots": SCHEDULE, "duration": 9}},
+        "budget": {"start": "2021-01", "benefit": {"norm_year": 2021}, "programme_until_month": 24,
+                   "costs": {"per_place_per_month": 100}},
+    })
+    clients = client_columns(engine.simulate(scenario, 7, 0), 0)
+    money, cashflow = account(scenario, clients)
+    assert money["total_costs"] == pytest.approx(100 * (2 * 6 + 4 * 6 + 1 * 12))
+    assert np.all(cashflow[:, 3] >= 0)
+
+
+def test_sweep_and_size_vary_a_period_of_the_schedule_as_whole_places():
+    from sim.analysis.sweep import parse_vary, whole_number_range
+
+    scenario = six_at_once()
+    varied = parse_vary("stages.training.slots.1.places=2:6:2", scenario)
+    assert varied.whole_numbers and varied.values == (2, 4, 6)
+    with pytest.raises(ScenarioError, match="whole numbers"):
+        parse_vary("stages.training.slots.1.places=2.5", scenario)
+    assert whole_number_range("stages.training.slots.1.places", 1, 9, scenario).whole_numbers
