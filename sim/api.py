@@ -62,6 +62,7 @@ from sim.measure.money import (
 from sim.measure.statistics import pays_for_itself, percent
 from sim.model import engines
 from sim.model.engines import ENGINES, not_in_fast_engine
+from sim.model.engines import fallback_notice as engine_notice
 from sim.output import folders
 from sim.output import report as council_report
 from sim.output.calibration import write_calibration
@@ -96,7 +97,7 @@ __all__ = [
     "plan_sweep", "sweep_and_save", "plan_size", "size_and_save", "plan_calibrate", "calibrate_and_save",
     "plan_sensitivity", "sensitivity_and_save", "plan_replications", "replications_and_save",
     "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
-    "ENGINES", "using_engine", "not_in_fast_engine",
+    "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice",
 ]
 
 #: Runs larger than this keep distributions rather than every replication

@@ -229,6 +229,8 @@ def compare(
     confidence intervals, and the chance each beats the first."""
     plan = api.plan_compare(scenarios, replications, seed, workers, out_dir, changes=api.parse_changes(overrides))
     names, count, folder = [scenario.name for scenario in plan.scenarios], plan.replications, plan.folder
+    for loaded in plan.scenarios:
+        _say_engine(loaded)
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
             task = progress.add_task("comparing", total=plan.total)
@@ -400,6 +402,7 @@ def calibrate(
     plan = api.plan_calibrate(scenario, api.parse_changes(overrides), observed, samples, replications, accept, seed,
                               workers, out_dir)
     base = plan.base
+    _say_engine(base)
     folder = plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
@@ -651,7 +654,16 @@ def new(
 
 
 def _load(name: str, overrides: list[str] | None = None) -> api.Scenario:
-    return api.load(name, api.parse_changes(overrides))
+    scenario = api.load(name, api.parse_changes(overrides))
+    _say_engine(scenario)
+    return scenario
+
+
+def _say_engine(scenario: api.Scenario) -> None:
+    """One line when the scenario runs on the process engine whatever --engine says."""
+    notice = api.engine_notice(scenario)
+    if notice is not None:
+        err.print(notice, soft_wrap=True)
 
 
 def _print_problems(error: ScenarioError) -> None:

@@ -360,6 +360,10 @@ class _Window:
         costs += costs_spec.per_placement * _counts_in(edges, c["job_start"])
         subsidy_ends = np.minimum(c["job_start"] + costs_spec.wage_subsidy_months, c["job_end"])
         costs += costs_spec.wage_subsidy_per_month * self.months(c["job_start"], subsidy_ends)
+        support = self.scenario.employment.support
+        if support is not None:  # coaching after placement, for the months coached (never: none)
+            coached_until = np.where(np.isfinite(c["coached_until"]), c["coached_until"], c["job_start"])
+            costs += support.cost_per_month * self.months(c["job_start"], coached_until)
         horizon = self.scenario.horizon_months
         for name, cost in costs_spec.per_stage_month.items():
             costs += cost * _months_spread(edges, c[f"{name}_start"], np.minimum(c[f"{name}_end"], horizon),

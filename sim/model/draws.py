@@ -96,10 +96,12 @@ class ChunkDraws:
         part_time_factor = np.array([s.part_time_factor for s in segments])[self.segment]
         #: Would work part-time in any job they get (one draw, whichever way the job is found).
         self.part_time = client["job_type"] < np.minimum(employment.part_time_share * part_time_factor, 1.0)
+        #: A unit exponential: the job is lost once the hazard of losing it adds up to this.
+        self.job_loss_exponential = -np.log1p(-client["job_loss"])
         hazard = employment.job_loss_hazard_per_month
         if hazard > 0:
             with np.errstate(over="ignore"):  # a tiny hazard: the job outlasts any horizon
-                self.job_length = -np.log1p(-client["job_loss"]) / hazard
+                self.job_length = self.job_loss_exponential / hazard
         else:
             self.job_length = np.full(len(self.referral_time), np.inf)
 

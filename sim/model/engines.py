@@ -40,8 +40,17 @@ def using(engine: str) -> Iterator[None]:
 
 
 def not_in_fast_engine(scenario: Scenario) -> list[str]:
-    """What ``scenario`` uses that only the process engine does."""
-    return []
+    """What ``scenario`` uses that only the process engine does (by field)."""
+    return ["employment.support"] if scenario.employment.support is not None else []
+
+
+def fallback_notice(scenario: Scenario) -> str | None:
+    """The line that says a scenario runs on the process engine, and why."""
+    missing = not_in_fast_engine(scenario)
+    if not missing:
+        return None
+    return (f"{scenario.name} uses {', '.join(missing)}, which only the process engine simulates: "
+            "it runs on that engine (same rules, slower; docs/model.md).")
 
 
 def engine_for(scenario: Scenario, asked: str) -> str:

@@ -73,6 +73,10 @@ class Programme:
         self.cap = scenario.referrals.max_participants
         self.list_limit = scenario.referrals.waiting_list_limit
         self.own_hazard = scenario.without_programme.own_job_hazard_per_month
+        self.job_loss_hazard = scenario.employment.job_loss_hazard_per_month
+        self.support = scenario.employment.support
+        self.coaches = (simpy.Resource(self.env, capacity=self.support.slots or math.inf)
+                        if self.support is not None else None)
 
         # This replication's people, numbered from 0 in order of referral, and their luck.
         self.draws, self.position = draws, position
@@ -104,6 +108,10 @@ class Programme:
         self.visit_client, self.visit_stage, self.visit_number = [], [], []
         self.visit_start, self.visit_end, self.visit_ended_by = [], [], []
         self.between_client, self.between_stage, self.between_start, self.between_end = [], [], [], []
+        if self.support is not None:  # a job's length and coaching, where support changed them
+            self.job_loss_draws = draws.job_loss_exponential[first:stop].tolist()
+            self.job_length = draws.job_length[first:stop].tolist()
+            self.coached_until = [math.nan] * n
 
         for stage, schedule in enumerate(stage.place_schedule for stage in self.stages):
             for month, places in schedule or ():
@@ -168,7 +176,9 @@ class Programme:
             destination = self.destination(person, stage, visit)
             if destination == JOB:
                 self.placed_from[person] = stage
-                return self.leave(person, PLACED)
+                self.leave(person, PLACED)
+                yield from self.work(person)
+                return
             if destination == BENEFIT:
                 return self.leave(person, "completed_no_job")
             if destination == EXIT:
@@ -250,6 +260,28 @@ class Programme:
         self.visit_end.append(end)
         self.visit_ended_by.append(ended_by)
         return end, ended_by, visit
+
+    def work(self, person: int):
+        """In a job found by the programme. It is lost once the hazard of
+        losing it adds up to the person's draw; jobs run on past the horizon
+        (money is counted beyond it), so its end is worked out now rather than
+        waited for. With support after placement and a coach free, the hazard
+        is lower for the first months."""
+        support, coaches = self.support, self.coaches
+        if support is None or coaches.count >= coaches.capacity:
+            return  # the plain length: the draw at the plain hazard
+        with coaches.request() as coach:
+            yield coach
+            hazard, draw = self.job_loss_hazard, self.job_loss_draws[person]
+            coached_hazard = hazard * support.job_loss_factor
+            if draw < coached_hazard * support.months:
+                coached = length = draw / coached_hazard  # lost while coached
+            else:
+                coached = support.months
+                length = coached + (draw - coached_hazard * coached) / hazard if hazard > 0 else math.inf
+            self.job_length[person] = length
+            self.coached_until[person] = self.env.now + coached
+            yield self.env.at(self.env.now + coached)
 
     def destination(self, person: int, stage: int, visit: int) -> int:
         """Where a completed stay leads: a stage's number, or JOB, BENEFIT, EXIT."""

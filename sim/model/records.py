@@ -126,7 +126,8 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
     client, stage, ended_by, number, start, end, visitor = (
         values[order] for values in (client, stage, ended_by, number, start, end, visitor))
     job_start = np.where(outcome == PLACED, exit_time, np.inf)
-    part_time, job_end = _job_course(draws, job_start)
+    supported = scenario.employment.support is not None  # (only the process engine simulates it)
+    part_time, job_end = _job_course(draws, job_start, np.array(_joined(runs, "job_length")) if supported else None)
     # The stays going on at the horizon (one that would end exactly then
     # still is: nothing happens at the horizon).
     staying = end >= horizon
@@ -175,6 +176,9 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
         "counterfactual_part_time": flags[3],
         "other_outflow_time": times[10],
     }
+    if supported:  # when coaching after placement ended (NaN: not coached)
+        coached_until = np.where(job_start < np.inf, _joined(runs, "coached_until"), np.nan)
+        clients["coached_until"] = coached_until[referred] if not referred.all() else coached_until
     end[staying] = np.inf
     visits = {"client": client, "stage": stage, "start": start, "end": end,
               "dropped": ended_by == DROPPED, "found_work": ended_by == FOUND_WORK, "first": number == 0}
@@ -252,10 +256,12 @@ def _own_jobs(scenario: Scenario, draws: ChunkDraws, runs: list, outcome: np.nda
     return with_programme, without
 
 
-def _job_course(draws: ChunkDraws, job_start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _job_course(draws: ChunkDraws, job_start: np.ndarray, length: np.ndarray | None = None,
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Part-time or not, and when the job ends (inf: never), for jobs
     starting at ``job_start`` (inf: no job). A person has one job draw,
-    whichever way the job was found. Ends past the horizon are kept, for
-    money counted beyond it."""
+    whichever way the job was found; ``length``: where support after
+    placement changed it. Ends past the horizon are kept, for money
+    counted beyond it."""
     placed = job_start < np.inf
-    return draws.part_time & placed, job_start + draws.job_length  # inf where there is no job
+    return draws.part_time & placed, job_start + (draws.job_length if length is None else length)

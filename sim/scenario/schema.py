@@ -257,6 +257,18 @@ class Caseload(_Frozen):
     other_outflow_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_PEOPLE_PER_REPLICATION)] = 0.0
 
 
+class Support(_Frozen):
+    """Coaching in the first months of a job the programme found: it lowers
+    the chance of losing the job meanwhile. With ``slots``, that many people
+    are coached at once; someone placed while all coaches are busy goes
+    without."""
+
+    months: Annotated[Real, Field(gt=0, le=limits.MAX_MONTHS)]
+    job_loss_factor: Probability
+    cost_per_month: Annotated[Real, Field(ge=0, le=limits.MAX_EUROS)] = 0.0
+    slots: Annotated[Whole, Field(ge=1, le=limits.MAX_PLACES)] | None = None
+
+
 class Employment(_Frozen):
     """What happens after placement."""
 
@@ -267,6 +279,7 @@ class Employment(_Frozen):
     # after losing a job held at least 26 weeks, before assistance resumes.
     # At most 24 months: the longest the Dutch WW pays.
     unemployment_insurance_months: Annotated[Real, Field(ge=0, le=24)] = 0.0
+    support: Support | None = None
 
 
 class FreeParameter(_Frozen):
