@@ -119,7 +119,8 @@ def run(
     keep_clients: Annotated[
         Optional[bool],
         typer.Option("--keep-clients/--no-keep-clients",
-                     help="Write clients.parquet, one row per client (default: when the scenario has a budget, "
+                     help="Write clients.parquet, one row per client, and visits.parquet, one row per stay in a "
+                          "stage (default: when the scenario has a budget, "
                           "so `pilotsim budget` can recompute the money).", show_default=False),
     ] = None,
     per_replication: Annotated[

@@ -7,7 +7,8 @@ better, units), back-tests, the report's scaling and the figures' units and
 state labels. A new outcome is one row below plus the code that computes it.
 
 ``replications.csv`` has, in this order: the programme's columns, two
-columns per stage (``entered_<stage>``, ``placed_from_<stage>``), then with a
+columns per stage (``entered_<stage>``, ``placed_from_<stage>``), the mean
+wait before each stage people wait to move on to (``mean_wait_before_<stage>``), then with a
 budget the money columns, then with a caseload section the caseload columns
 (and, with both, the caseload's money).
 """
@@ -165,6 +166,9 @@ _BY_NAME = {column.name: column for column in PROGRAMME + MONEY + CASELOAD + CAS
 _PER_STAGE = {
     "entered_": ("people", "Entered {stage}", "people who entered stage {stage} by the horizon", 0),
     "placed_from_": ("people", "Placed from {stage}", "placements routed from stage {stage}", 0),
+    "mean_wait_before_": ("months", "Mean wait before {stage}",
+                          "months people moving on to stage {stage} waited for a place there (0 if one was free), "
+                          "over those who got one by the horizon", -1),
 }
 
 
@@ -193,9 +197,17 @@ def is_known(name: str) -> bool:
     return True
 
 
-def stage_columns(stages) -> tuple[str, ...]:
-    """Per stage: people who entered it by the horizon, and placements routed from it."""
-    return tuple(name for stage in stages for name in (f"entered_{stage}", f"placed_from_{stage}"))
+def stage_columns(scenario: Scenario) -> tuple[str, ...]:
+    """Per stage: people who entered it by the horizon, and placements routed
+    from it; then, per stage people wait to move on to, the mean wait."""
+    return (tuple(name for stage in scenario.stages for name in (f"entered_{stage}", f"placed_from_{stage}"))
+            + tuple(f"mean_wait_before_{stage}" for stage in waited_for_between_stages(scenario)))
+
+
+def waited_for_between_stages(scenario: Scenario) -> tuple[str, ...]:
+    """Stages with limited places that a route leads to: people may wait for them between stages."""
+    reached = {destination for stage in scenario.stages.values() for destination in stage.routes}
+    return tuple(name for name, stage in scenario.stages.items() if stage.slots is not None and name in reached)
 
 
 def state_label(state: str) -> str:
@@ -207,7 +219,7 @@ def outcome_names(scenario: Scenario) -> tuple[str, ...]:
     money = MONEY if scenario.budget is not None else ()
     caseload = CASELOAD if scenario.caseload is not None else ()
     caseload_money = CASELOAD_MONEY if scenario.caseload is not None and scenario.budget is not None else ()
-    return names(PROGRAMME) + stage_columns(scenario.stages) + names(money + caseload + caseload_money)
+    return names(PROGRAMME) + stage_columns(scenario) + names(money + caseload + caseload_money)
 
 
 def unknown_outcomes(scenario: Scenario, outcomes: list[str]) -> list[Problem]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.measure import columns
+from sim.measure.columns import waited_for_between_stages
 from sim.model.records import ChunkRecords, ReplicationRecords, stack_records
 from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
 from sim.scenario.schema import Scenario, Stage
@@ -24,7 +25,7 @@ OUTCOMES = columns.names(columns.PROGRAMME)
 def stage_outcome_names(scenario: Scenario) -> tuple[str, ...]:
     """Per stage: people who entered it by the horizon, and placements routed
     from it (columns of replications.csv after OUTCOMES)."""
-    return columns.stage_columns(scenario.stages)
+    return columns.stage_columns(scenario)
 
 
 def state_names(scenario: Scenario) -> tuple[str, ...]:
@@ -135,6 +136,12 @@ def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
         "in_programme_at_horizon": counts["in_programme"],
         "slot_utilisation": _slot_utilisation(scenario, visits),
     }
+    entry_stage = tuple(scenario.stages).index(scenario.first_stage)
+    moved_on = ~(visits["first"] & (visits["stage"] == entry_stage))
+    for stage in waited_for_between_stages(scenario):
+        into = moved_on & (visits["stage"] == tuple(scenario.stages).index(stage))
+        with np.errstate(invalid="ignore"):  # nobody moved on to it: no mean
+            columns[f"mean_wait_before_{stage}"] = visits.total(visits["wait_before"], into) / visits.count(into)[:, 0]
     entered = visits.count(visits["first"], stages, visits["stage"])  # first visits: distinct people
     placed_from = clients.count(placed, stages, clients["placed_from"])
     for index, stage in enumerate(scenario.stages):
@@ -228,6 +235,30 @@ def _reached_by_month(times: np.ndarray, replication: np.ndarray, state: np.ndar
     key = (replication * states + state) * (months + 1) + first_boundary
     histogram = np.bincount(key, minlength=replications * states * (months + 1))
     return histogram.reshape(replications, states, months + 1)[:, :, :months].cumsum(axis=2).transpose(0, 2, 1)
+
+
+#: How a stay ended, in visits.parquet.
+VISIT_ENDINGS = ("completed", "dropped_out", "found_work_on_own", "still_in")
+
+
+def visit_columns(records: ReplicationRecords, replication: int) -> dict[str, np.ndarray]:
+    """One entry per stay in a stage, in order per person: the stage (a
+    code), which visit to it (1 for the first), the months waited for the
+    place, start, end (NaN: still in it at the horizon) and how it ended
+    (an index of VISIT_ENDINGS)."""
+    visits = records.visits
+    still_in = np.isinf(visits["end"])
+    ended = np.select([still_in, visits["dropped"], visits["found_work"]], [3, 1, 2], default=0)
+    return {
+        "replication": np.full(len(visits["client"]), replication),
+        "client": visits["client"],
+        "stage": visits["stage"],
+        "visit": visits["number"] + 1,
+        "wait_before": visits["wait_before"],
+        "start": visits["start"],
+        "end": np.where(still_in, np.nan, visits["end"]),
+        "ended": ended,
+    }
 
 
 def client_columns(records: ReplicationRecords, replication: int) -> dict[str, np.ndarray]:

@@ -181,7 +181,8 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
         clients["coached_until"] = coached_until[referred] if not referred.all() else coached_until
     end[staying] = np.inf
     visits = {"client": client, "stage": stage, "start": start, "end": end,
-              "dropped": ended_by == DROPPED, "found_work": ended_by == FOUND_WORK, "first": number == 0}
+              "dropped": ended_by == DROPPED, "found_work": ended_by == FOUND_WORK, "first": number == 0,
+              "number": number}
     wait_rows = sum(len(run.between_client) for run in runs)
     client, stage = np.array([_joined(runs, "between_client"), _joined(runs, "between_stage")],
                              dtype=np.int64).reshape(2, wait_rows)
@@ -189,6 +190,8 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
     waiter = draws.offsets[np.repeat(np.arange(len(runs)), [len(run.between_client) for run in runs])] + client
     order = np.lexsort((start, waiter))
     between = {"client": client[order], "stage": stage[order], "start": start[order], "end": end[order]}
+    visits["wait_before"] = _waits_before(visits, visitor, between, waiter[order], referral_time,
+                                          tuple(scenario.stages).index(scenario.first_stage))
     return ChunkRecords(
         horizon=horizon,
         stage_names=tuple(scenario.stages),
@@ -202,6 +205,28 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
             "between_stages": np.cumsum([0] + [len(run.between_client) for run in runs]),
         },
     )
+
+
+def _waits_before(visits: dict, visitor: np.ndarray, between: dict, waiter: np.ndarray,
+                  referral_time: np.ndarray, entry_stage: int) -> np.ndarray:
+    """For each stay, the months its person waited for the place: on the
+    waiting list before a first stay in the first stage, between stages
+    before a stay they moved on to (0 if a place was free at once)."""
+    wait = np.zeros(len(visitor))
+    from_the_list = visits["first"] & (visits["stage"] == entry_stage)
+    wait[from_the_list] = visits["start"][from_the_list] - referral_time[visitor[from_the_list]]
+    # A wait between stages that ended in a place is followed by the person's
+    # stay in that stage starting as it ended (stays are in order per person).
+    got_place = np.isfinite(between["end"])
+    first_stay = np.searchsorted(visitor, waiter[got_place])
+    for person, stage, since, until, row in zip(waiter[got_place], between["stage"][got_place],
+                                                between["start"][got_place], between["end"][got_place], first_stay):
+        while row < len(visitor) and visitor[row] == person:  # (none if they left for work of their own)
+            if visits["stage"][row] == stage and visits["start"][row] == until:
+                wait[row] = until - since
+                break
+            row += 1
+    return wait
 
 
 def _joined(runs: list, name: str) -> list:

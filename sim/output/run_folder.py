@@ -70,6 +70,8 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
         timeseries_summary(result).to_csv(folder / "timeseries_summary.csv", index=False, float_format="%.6g")
     if result.clients is not None:
         _link_or_copy(result.clients.path, folder / "clients.parquet")
+    if result.visits is not None:
+        _link_or_copy(result.visits.path, folder / "visits.parquet")
     if result.cashflow is not None:
         cashflow_table(result).to_parquet(folder / "cashflow.parquet", index=False)
     if result.scenario.budget is not None:

@@ -16,7 +16,7 @@ from sim.measure.columns import outcome_names
 from sim.measure.money import CASHFLOW, calendar_years, later_than
 from sim.measure.statistics import TargetChance, censored, chance_from_count, summarise, target_chance
 from sim.run.aggregates import Aggregates
-from sim.run.storage import ClientRecords, ReplicationRows
+from sim.run.storage import ClientRecords, ReplicationRows, VisitRecords
 from sim.scenario.schema import Scenario
 
 #: Replications turned into distributions at a time, to bound the memory it takes.
@@ -39,6 +39,7 @@ class RunResult:
     seconds: float
     with_uncertainty: bool = False      # each replication drew the uncertain assumptions
     engine: str = "fast"                # which engine ran it (the results are the same)
+    visits: VisitRecords | None = None  # one row per stay in a stage, on disk, with the clients
     streamed: Aggregates | None = None  # distributions gathered as chunks arrived, when rows were not kept
     replication_rows: ReplicationRows | None = None  # outcome rows on disk, when not kept in memory
 

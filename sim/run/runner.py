@@ -28,7 +28,7 @@ from sim.model import engines
 from sim.run import executors
 from sim.run.aggregates import Aggregates
 from sim.run.results import AGGREGATE_SLICE, RunResult
-from sim.run.storage import ClientRecords, ReplicationRows
+from sim.run.storage import ClientRecords, ReplicationRows, VisitRecords
 from sim.run.worker import Chunk, run_chunk
 from sim.scenario.schema import Scenario
 
@@ -113,6 +113,7 @@ def run(
                                 calendar_years(scenario) if scenario.budget is not None else None)
         in_order = _InReplicationOrder(aggregates, first_replication, _slice_for(len(grid), len(states)))
     clients = ClientRecords.being_written(scenario) if keep_clients else None
+    visits = VisitRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
     engine = engines.engine_for(scenario, engine or engines.current())
     chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size, with_uncertainty,
@@ -130,10 +131,12 @@ def run(
             rows.add_chunk(result.first, result.outcomes)
         if clients is not None:
             clients.add_chunk(result.first, result.clients)
+            visits.add_chunk(result.first, result.visits)
         if on_progress is not None:
             on_progress(len(result.outcomes))
     if clients is not None:
         clients.finish()
+        visits.finish()
     if rows is not None:
         in_order.finish()
         rows.finish()
@@ -146,6 +149,7 @@ def run(
         months=grid,
         states=states,
         clients=clients,
+        visits=visits,
         workers=chunks.workers_used,
         seconds=time.perf_counter() - started,
         with_uncertainty=with_uncertainty,

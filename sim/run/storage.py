@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.measure.outcomes import outcome_table
+from sim.measure.outcomes import VISIT_ENDINGS, outcome_table
 from sim.model.states import FINAL_STATES
 from sim.run.scratch import scratch_folder
 from sim.scenario.schema import Scenario
@@ -124,3 +124,17 @@ class ClientRecords(_ChunkedParquet):
         table["dropped_out_of"] = pd.Categorical.from_codes(table["dropped_out_of"], categories=list(scenario.stages))
         table["placed_from"] = pd.Categorical.from_codes(table["placed_from"], categories=list(scenario.stages))
         return table
+
+
+class VisitRecords(_ChunkedParquet):
+    """A run's stays in stages (one row per stay, see
+    ``sim.measure.outcomes.visit_columns``), kept with the client records."""
+
+    file_name = "visits.parquet"
+
+    def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
+        table = pd.DataFrame(columns)
+        table["stage"] = pd.Categorical.from_codes(table["stage"], categories=list(self._scenario.stages))
+        table["ended"] = pd.Categorical.from_codes(table["ended"], categories=list(VISIT_ENDINGS))
+        self.add_table(first, table)
+

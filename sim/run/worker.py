@@ -20,7 +20,7 @@ import numpy as np
 from sim.measure.caseload import caseload_outcomes
 from sim.measure.columns import outcome_names
 from sim.measure.money import account, cashflow_months
-from sim.measure.outcomes import client_columns, monthly_count_rows, outcome_rows
+from sim.measure.outcomes import client_columns, monthly_count_rows, outcome_rows, visit_columns
 from sim.model.engines import simulate_chunk
 from sim.scenario.schema import Scenario
 
@@ -33,6 +33,7 @@ class Chunk:
     cashflow: np.ndarray | None   # [replication, month, CASHFLOW], with a budget
     clients: dict[str, np.ndarray] | None
     seconds: float                # time the worker spent on it
+    visits: dict[str, np.ndarray] | None = None  # with the clients: one row per stay
 
 
 def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool,
@@ -58,7 +59,7 @@ def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: boo
     # Money, the caseload and client columns are worked out per replication.
     money_and_caseload = outcome_names(scenario)[counted.shape[1]:]
     extra = np.zeros((stop - first, len(money_and_caseload)))
-    cashflow, clients = [], []
+    cashflow, clients, visits = [], [], []
     per_replication = keep_clients or scenario.budget is not None or scenario.caseload is not None
     for position, replication in enumerate(range(first, stop) if per_replication else ()):
         records = chunk.replication(position)
@@ -73,28 +74,33 @@ def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: boo
         extra[position] = [row[name] for name in money_and_caseload]
         if keep_clients:
             clients.append(columns)
+            visits.append(visit_columns(records, replication))
     return Chunk(
         first=first,
         outcomes=np.hstack([counted, extra]),
         monthly=monthly_count_rows(scenario, chunk),
         cashflow=np.stack(cashflow) if cashflow else None,
-        clients={name: np.concatenate([c[name] for c in clients]) for name in clients[0]} if keep_clients else None,
+        clients=_concatenated(clients) if keep_clients else None,
         seconds=time.perf_counter() - started,
+        visits=_concatenated(visits) if keep_clients else None,
     )
+
+
+def _concatenated(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([table[name] for table in tables]) for name in tables[0]}
 
 
 def _joined(chunks: list[Chunk]) -> Chunk:
     """Consecutive chunks as one."""
-    clients = None
-    if chunks[0].clients is not None:
-        clients = {name: np.concatenate([chunk.clients[name] for chunk in chunks]) for name in chunks[0].clients}
+    kept = chunks[0].clients is not None
     return Chunk(
         first=chunks[0].first,
         outcomes=np.vstack([chunk.outcomes for chunk in chunks]),
         monthly=np.concatenate([chunk.monthly for chunk in chunks]),
         cashflow=np.concatenate([chunk.cashflow for chunk in chunks]) if chunks[0].cashflow is not None else None,
-        clients=clients,
+        clients=_concatenated([chunk.clients for chunk in chunks]) if kept else None,
         seconds=sum(chunk.seconds for chunk in chunks),
+        visits=_concatenated([chunk.visits for chunk in chunks]) if kept else None,
     )
 
 

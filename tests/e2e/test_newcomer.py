@@ -128,8 +128,11 @@ FIELD_MESSAGES = {
     "a list where a mapping belongs": (
         REFERENCE.read_text().replace("target: {placed: 78}", "target: [78]"),
         "target: must be a mapping of fields, got a list"),
-    "a list for a number": (REFERENCE.read_text().replace("slots: 50", "slots: [50]"),
-                            "stages.training.slots: must be a whole number, got a list"),
+    "a list for a number": (REFERENCE.read_text().replace("rate_per_month: 7.0", "rate_per_month: [7]"),
+                            "referrals.rate_per_month: must be a number, got a list"),
+    # Places may be a schedule, a list of periods: a list of numbers is read as one.
+    "a list of numbers for places": (REFERENCE.read_text().replace("slots: 50", "slots: [50]"),
+                                     "stages.training.slots.0: must be a mapping of fields, got 50"),
     "a mapping for text": (REFERENCE.read_text().replace("name: brunssum_logistics_2021", "name: {a: 1}"),
                            "name: must be text, got a mapping"),
     "text for a chance": (REFERENCE.read_text().replace("acceptance: 0.9", "acceptance: most"),
