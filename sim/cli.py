@@ -597,6 +597,7 @@ def validate(
                                         f"{OUT_RULE}")] = None,
     replications: Annotated[int, typer.Option("-n", "--replications", min=20, metavar="N",
                                               help="Replications per back-test.")] = 1000,
+    engine: EngineOption = Engine.fast,
 ) -> None:
     """Check scenario files and report every problem, one line each; with
     --report, also validate the model against published figures and exact
@@ -605,7 +606,7 @@ def validate(
         _exit_with([Problem("validate", None, None, "", "give scenario files to check, or --report")])
     if report:
         folder = out_dir or api.default_folder("validation")
-        with _interrupts("Interrupted: no report was written."), api.claim(folder):
+        with _interrupts("Interrupted: no report was written."), api.claim(folder), api.using_engine(engine.value):
             with err.status("back-tests...") as status:
                 done = api.validation_report(folder, replications, _command(), on_step=status.update)
         out.print(f"{done.figures} published figures, {done.figures_outside} outside the simulated 90 %; "

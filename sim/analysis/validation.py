@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from sim.measure.outcomes import monthly_counts, state_names
-from sim.model.engine import simulate
+from sim.model.engines import simulate
 from sim.run.runner import run
 from sim.scenario.files import scenario_from_dict
 from sim.scenario.schema import Scenario

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sim.model.records import ChunkRecords
+from sim.model.records import ChunkRecords, ReplicationRecords
 from sim.scenario.schema import Scenario
 
 ENGINES = ("fast", "processes")
@@ -57,9 +57,16 @@ def engine_for(scenario: Scenario, asked: str) -> str:
     return "processes" if asked == "processes" or not_in_fast_engine(scenario) else "fast"
 
 
-def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int, engine: str = "fast") -> ChunkRecords:
-    """Replications ``first`` to ``stop - 1`` on ``engine`` (see ``engine_for``)."""
-    if engine_for(scenario, engine) == "processes":
+def simulate(scenario: Scenario, seed: int, replication: int, engine: str | None = None) -> ReplicationRecords:
+    """Replication ``replication`` on ``engine`` (default: as ``using`` says)."""
+    return simulate_chunk(scenario, seed, replication, replication + 1, engine).replication(0)
+
+
+def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int, engine: str | None = None,
+                   ) -> ChunkRecords:
+    """Replications ``first`` to ``stop - 1`` on ``engine`` (default: as
+    ``using`` says; see ``engine_for``)."""
+    if engine_for(scenario, engine or current()) == "processes":
         from sim.model import processes
 
         return processes.simulate_chunk(scenario, seed, first, stop)

@@ -184,8 +184,9 @@ class Programme:
             if destination == EXIT:
                 return self.leave(person, "exited")
             stage, moving_on = destination, True
-            yield self.env.at(self.env.now, URGENT)  # once every stay ending this month has ended,
-            # and before the places they freed are given to the waiting list
+            # Move on once every stay ending this month has ended, and before
+            # the places they freed go to the waiting list.
+            yield self.env.at(self.env.now, URGENT)
 
     def wait(self, person: int, stage: int, place: simpy.Event, moving_on: bool):
         """Wait for ``place``, on the waiting list or, moving on, between
