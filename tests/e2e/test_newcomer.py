@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 
 import pytest
 from scipy import stats
@@ -94,19 +91,26 @@ def test_new_writes_a_commented_starting_scenario_that_runs(tmp_path, monkeypatc
     assert written.read_text() == text
 
 
+#: Commands that run replications: each can choose the engine.
+SIMULATING = {"run", "compare", "sweep", "size", "calibrate", "sensitivity", "replications", "validate"}
+COMMANDS = ["run", "budget", "compare", "sweep", "size", "calibrate", "sensitivity", "replications", "report",
+            "validate", "list", "new"]
+
+
 @pytest.mark.parametrize("columns", [60, 80, 120])
 def test_help_never_cuts_an_option_name(columns):
-    commands = ["run", "budget", "compare", "sweep", "size", "calibrate", "sensitivity", "replications", "report",
-                "validate", "list", "new"]
-    for command in commands:
-        completed = subprocess.run([sys.executable, "-m", "sim", command, "--help"], capture_output=True, text=True,
-                                   env={**os.environ, "COLUMNS": str(columns)})
-        assert completed.returncode == 0, completed.stderr
-        names = {option for option in re.findall(r"--[a-z][a-z-]+", completed.stdout)}
-        assert "…" not in completed.stdout, (command, columns)
-        assert all(len(line) <= columns for line in completed.stdout.splitlines()), (command, columns)
-        for expected in {"--help"} | ({"--out"} if command != "list" else set()):
-            assert expected in names, (command, expected)
+    for command in COMMANDS:
+        # terminal_width: what Click reads from a terminal that wide.
+        result = cli.invoke(app, [command, "--help"], terminal_width=columns)
+        assert result.exit_code == 0, (command, result.output)
+        text = result.output
+        names = {option for option in re.findall(r"--[a-z][a-z-]+", text)}
+        assert "…" not in text, (command, columns)
+        assert all(len(line) <= columns for line in text.splitlines()), (command, columns)
+        expected = {"--help"} | ({"--out"} if command != "list" else set()) | (
+            {"--engine"} if command in SIMULATING else set())
+        for option in expected:
+            assert option in names, (command, option)
 
 
 def test_validate_report_writes_where_out_says_and_nowhere_else(tmp_path, monkeypatch):
