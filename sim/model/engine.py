@@ -1,23 +1,24 @@
-"""Replications of a training-to-work programme, simulated with SimPy.
+"""The fast engine: the rules of the process model (``sim.model.processes``,
+where they read as SimPy processes) with events only where people compete.
 
 The path of a person: referred -> accepted at intake (or not) -> waiting list
 (turned away when full, may give up) -> one or more stages, each with a
-number of places, a duration and a chance of dropping out -> routed to the
-next stage, a job, back to ordinary assistance, or out of scope. Throughout,
-people may find work on their own (the counterfactual section), which takes
-them off the list or out of their place. What happens in a job (part-time or
-not, how long it lasts) does not compete for anything, so it is worked out
-after the simulation from each person's own draws, as is the same person's
-course without the programme.
+number of places (fixed, or a schedule), a duration and a chance of dropping
+out -> routed to the next stage, a job, back to ordinary assistance, or out
+of scope. Throughout, people may find work on their own (the counterfactual
+section), which takes them off the list or out of their place.
 
 Everything random is drawn up front, for a chunk of replications at once
-(``sim.model.draws``); each replication then runs on its own, and what happened is
-turned into records for the whole chunk (``simulate_chunk``). The event
-loop is SimPy's, but only moments when people compete for something are
-events: a place coming free while someone waits for it, and someone reaching
-a stage with limited places. Between them, referrals and the paths of people
-who compete for nothing are worked out directly, in time order (see "events"
-below); that keeps the cost per person low without hiding the flow.
+(``sim.model.draws``); each replication then runs on its own, and what
+happened is turned into records for the whole chunk
+(``sim.model.records``, shared with the process model). The event loop is
+SimPy's, but only moments when people compete for something are events: a
+place coming free while someone waits for it, someone reaching a stage with
+limited places, and a month at which places grow. Between them, referrals
+and the paths of people who compete for nothing are worked out directly, in
+time order (see "events" below); that keeps the cost per person low. Both
+engines write the same records (``tests/property/test_engines.py``); what
+goes first when things coincide is listed in ``docs/model.md``.
 """
 
 from __future__ import annotations
