@@ -250,6 +250,7 @@ class Programme:
             rate = self.own_hazard * (1 - self.stages[stage].lock_in)
             if rate > 0 and chance_left / rate < stay:
                 stay, ended_by = chance_left / rate, FOUND_WORK
+            # (end - start, not stay: the fast engine's arithmetic, to the last digit)
             self.own_chance_left[person] = chance_left - rate * ((now + stay) - now)
             self.exposed_since[person] = now + stay
             self.exposure_rate[person] = self.own_hazard

@@ -115,6 +115,8 @@ def run(
     clients = ClientRecords.being_written(scenario) if keep_clients else None
     visits = VisitRecords.being_written(scenario) if keep_clients else None
     started = time.perf_counter()
+    if engine is not None and engine not in engines.ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(engines.ENGINES)}, got {engine!r}")
     engine = engines.engine_for(scenario, engine or engines.current())
     chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size, with_uncertainty,
                      engine)

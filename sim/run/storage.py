@@ -58,26 +58,35 @@ class _ChunkedParquet:
         # Parts are joined into row groups of about ROW_GROUP_ROWS: the file
         # keeps metadata per row group, which for a row group per chunk of a
         # million-replication run came to hundreds of MB.
-        writer, pending, pending_rows = None, [], 0
+        writer, pending = None, None
         for first in sorted(self._parts):
             table = pq.read_table(self._parts[first])
             self._parts[first].unlink()
-            pending.append(table)
-            pending_rows += table.num_rows
-            if pending_rows >= ROW_GROUP_ROWS:
-                writer = self._write(writer, pending)
-                pending, pending_rows = [], 0
-        if pending:
+            pending = table if pending is None else pa.concat_tables([pending, table])
+            # A row group ends with the replication that reaches ROW_GROUP_ROWS:
+            # the same rows make the same file, however the run was chunked
+            # (chunks follow the timing, so workers and engines differ).
+            while pending.num_rows > ROW_GROUP_ROWS:
+                replication = pending.column("replication")
+                last = replication[ROW_GROUP_ROWS - 1].as_py()
+                cut = ROW_GROUP_ROWS
+                while cut < pending.num_rows and replication[cut].as_py() == last:
+                    cut += 1
+                if cut == pending.num_rows:
+                    break  # the replication may go on in the next part
+                writer = self._write(writer, pending.slice(0, cut))
+                pending = pending.slice(cut)
+        if pending is not None:
             writer = self._write(writer, pending)
         if writer is not None:
             writer.close()
         self._parts.clear()
 
-    def _write(self, writer: pq.ParquetWriter | None, tables: list[pa.Table]) -> pq.ParquetWriter:
-        joined = pa.concat_tables(tables)
-        writer = writer or pq.ParquetWriter(self.path, joined.schema)
+    def _write(self, writer: pq.ParquetWriter | None, rows: pa.Table) -> pq.ParquetWriter:
+        rows = rows.combine_chunks()
+        writer = writer or pq.ParquetWriter(self.path, rows.schema)
         # A run where nobody was referred has tables without rows: one empty row group.
-        writer.write_table(joined, row_group_size=max(joined.num_rows, 1))
+        writer.write_table(rows, row_group_size=max(rows.num_rows, 1))
         return writer
 
     def table(self) -> pd.DataFrame:

