@@ -226,7 +226,10 @@ def _override(located: _Located, dotted: str, value: Any) -> None:
         if depth == len(path) - 1:
             break
         child = node[key] if isinstance(node, list) else node.get(key)
-        if not isinstance(child, (dict, list)):
+        if child is not None and not isinstance(child, (dict, list)):
+            raise ScenarioError([Problem(*option, ".".join(path[:depth + 1]),
+                                         f"is {_as_yaml(child)}, which has no field {path[depth + 1]!r}")])
+        if child is None:
             node[key] = child = {}
             located.positions[tuple(keys)] = option
         node = child

@@ -127,3 +127,8 @@ def test_an_engine_that_does_not_exist_is_refused():
 
     with pytest.raises(ValueError, match="engine must be one of fast, processes, got 'Processes'"):
         run(six_at_once(), 2, engine="Processes")
+
+
+def test_setting_a_period_of_places_that_are_a_plain_number_says_so(tmp_path):
+    with pytest.raises(ScenarioError, match="stages.training.slots: is 2, which has no field '1'"):
+        load_scenario_with(six_at_once(schedule=2), "stages.training.slots.1.places", 5, tmp_path)
