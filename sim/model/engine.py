@@ -33,7 +33,7 @@ from contextlib import contextmanager
 import numpy as np
 import simpy
 
-from sim.model.clock import NORMAL, URGENT, ProgrammeEnvironment
+from sim.model.clock import NORMAL, ProgrammeEnvironment, moving_on_from
 from sim.model.draws import ChunkDraws, VisitNumbers
 from sim.model.records import (
     COMPLETED,
@@ -312,18 +312,19 @@ class _ProgrammeRun:
             queue.popleft()
         return queue
 
-    def _fill_free_places(self, stage: int, time: float) -> None:
+    def _fill_free_places(self, stage: int, time: float, moving_on_only: bool = False) -> None:
         """Places came free: people moving on from an earlier stage go first,
-        then the waiting list in order of arrival. Only the places free now:
-        one freed by a stay that begins and ends at this very moment goes to
-        whoever moves on from it, if they come back (an event of its own)."""
+        then the waiting list in order of arrival (``moving_on_only``: not
+        yet). Only the places free now: one freed by a stay that begins and
+        ends at this very moment goes to whoever moves on from it, if they
+        come back (an event of its own)."""
         for _ in range(self._places(stage, time) - self._places_taken(stage, time)):
             queue = self._first_in_queue(stage)
             if queue:
                 client, wait = queue.popleft()
                 self.waiting_between[client] = -1
                 self.between_end[wait] = time
-            elif stage == self.entry_stage and self.waiting_list:
+            elif stage == self.entry_stage and self.waiting_list and not moving_on_only:
                 client = next(iter(self.waiting_list))
                 del self.waiting_list[client]
             else:
@@ -331,6 +332,10 @@ class _ProgrammeRun:
             self._start(client, stage, time)
 
     def _enter_later_stage(self, client: int, stage: int, time: float) -> None:
+        # Places freed this month go to those moving on who waited longer,
+        # then to this person, before the waiting list.
+        if self.queues[stage]:
+            self._fill_free_places(stage, time, moving_on_only=True)
         if self._has_free_place(stage, time, moving_on=True):
             self._start(client, stage, time)
             return
@@ -404,10 +409,7 @@ class _ProgrammeRun:
             if end >= self.horizon:
                 return  # still in the programme at the horizon
             if self.limited[destination]:
-                # Before places that come free at the same moment are given out
-                # (people moving on go before the waiting list), and in the
-                # order their stays began, as their processes would arrive.
-                self._at(end, self._on_reaching_stage, (client, destination, end), (URGENT, time))
+                self._at(end, self._on_reaching_stage, (client, destination, end), moving_on_from(time, client))
                 return
             stage, time = destination, end
 

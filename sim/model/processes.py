@@ -5,16 +5,15 @@ person is a process (``Programme.path``): intake; a place in the first stage
 or the waiting list, given up when patience runs out or work is found on
 one's own; a stay that ends when its time is up, or earlier by dropping out
 or finding work; a route to the next stage, a job, back to assistance or out
-of scope. Places are SimPy resources: people moving on from an earlier stage
-ask with a higher priority than the waiting list. At one and the same month,
+of scope; in a job, until it is lost (``Programme.work``). Places are
+SimPy resources: people moving on from an earlier stage ask with a higher
+priority than the waiting list. At one and the same month,
 stays end first, so a place freed then is free for whoever arrives then;
 giving up a wait counts before the place is given; referrals come last.
 
 Everything random comes from the draws (``sim.model.draws``), the same
 numbers the fast engine (``sim.model.engine``) reads, so both write the same
-records; ``tests/property/test_engines.py`` checks that they do. A job runs
-on past the horizon (money is counted beyond it), so its end is worked out
-from the person's draws when the records are made (``sim.model.records``).
+records; ``tests/property/test_engines.py`` checks that they do.
 """
 
 from __future__ import annotations
@@ -25,8 +24,9 @@ from bisect import bisect_right
 import numpy as np
 import simpy
 
-from sim.model.clock import AFTER_THE_REST, URGENT, ProgrammeEnvironment
+from sim.model.clock import AFTER_THE_REST, URGENT, moving_on_from, stay_end
 from sim.model.draws import ChunkDraws, VisitNumbers
+from sim.model.places import Places, WaitingEnvironment
 from sim.model.records import (
     COMPLETED,
     DROPPED,
@@ -62,11 +62,11 @@ class Programme:
     """One replication of the programme."""
 
     def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int):
-        self.env = ProgrammeEnvironment()
+        self.env = WaitingEnvironment()
         self.horizon = scenario.horizon_months
         self.stages = tuple(scenario.stages.values())
         self.entry_stage = tuple(scenario.stages).index(scenario.first_stage)
-        self.places = [simpy.PriorityResource(self.env, capacity=stage.most_places or math.inf)
+        self.places = [Places(self.env, capacity=stage.most_places or math.inf)
                        for stage in self.stages]
         self.closed: list[list[simpy.Event]] = [[] for _ in self.stages]  # places closed by a schedule
         self.routes = [_RouteTable(stage, scenario) for stage in self.stages]
@@ -108,9 +108,9 @@ class Programme:
         self.visit_client, self.visit_stage, self.visit_number = [], [], []
         self.visit_start, self.visit_end, self.visit_ended_by = [], [], []
         self.between_client, self.between_stage, self.between_start, self.between_end = [], [], [], []
-        if self.support is not None:  # a job's length and coaching, where support changed them
+        self.job_length = draws.job_length[first:stop].tolist()  # (a job's, if they get one)
+        if self.support is not None:  # coaching changes it
             self.job_loss_draws = draws.job_loss_exponential[first:stop].tolist()
-            self.job_length = draws.job_length[first:stop].tolist()
             self.coached_until = [math.nan] * n
 
         for stage, schedule in enumerate(stage.place_schedule for stage in self.stages):
@@ -165,10 +165,10 @@ class Programme:
                     got_it = yield from self.wait(person, stage, place, moving_on)
                     if not got_it:
                         return
+                start = self.env.now
                 end, ended_by, visit = self.stay(person, stage)
-                if end > self.env.now:  # (a stay of no time frees the place at once)
-                    # Before anything else due that month: the place is free for whoever arrives then.
-                    yield self.env.at(end, URGENT)
+                if end > start:  # (a stay of no time frees the place at once)
+                    yield self.env.at(end, stay_end(start, person))
             if ended_by == DROPPED:
                 return self.leave(person, "dropped_out")
             if ended_by == FOUND_WORK:
@@ -184,9 +184,7 @@ class Programme:
             if destination == EXIT:
                 return self.leave(person, "exited")
             stage, moving_on = destination, True
-            # Move on once every stay ending this month has ended, and before
-            # the places they freed go to the waiting list.
-            yield self.env.at(self.env.now, URGENT)
+            yield self.env.at(self.env.now, moving_on_from(start, person))
 
     def wait(self, person: int, stage: int, place: simpy.Event, moving_on: bool):
         """Wait for ``place``, on the waiting list or, moving on, between
@@ -264,26 +262,29 @@ class Programme:
         return end, ended_by, visit
 
     def work(self, person: int):
-        """In a job found by the programme. It is lost once the hazard of
-        losing it adds up to the person's draw; jobs run on past the horizon
-        (money is counted beyond it), so its end is worked out now rather than
-        waited for. With support after placement and a coach free, the hazard
-        is lower for the first months."""
+        """In a job found by the programme until it is lost: once the hazard
+        of losing it adds up to the person's draw. With support after
+        placement and a coach free, the hazard is lower for the first months.
+        Jobs run on past the horizon (money is counted beyond it), so the
+        records take each job's length from here, lost or not by then."""
+        start = self.env.now
         support, coaches = self.support, self.coaches
-        if support is None or coaches.count >= coaches.capacity:
-            return  # the plain length: the draw at the plain hazard
-        with coaches.request() as coach:
-            yield coach
-            hazard, draw = self.job_loss_hazard, self.job_loss_draws[person]
-            coached_hazard = hazard * support.job_loss_factor
-            if draw < coached_hazard * support.months:
-                coached = length = draw / coached_hazard  # lost while coached
-            else:
-                coached = support.months
-                length = coached + (draw - coached_hazard * coached) / hazard if hazard > 0 else math.inf
-            self.job_length[person] = length
-            self.coached_until[person] = self.env.now + coached
-            yield self.env.at(self.env.now + coached)
+        if support is not None and coaches.count < coaches.capacity:
+            with coaches.request() as coach:
+                yield coach
+                hazard, draw = self.job_loss_hazard, self.job_loss_draws[person]
+                coached_hazard = hazard * support.job_loss_factor
+                if draw < coached_hazard * support.months:
+                    coached = self.job_length[person] = draw / coached_hazard  # lost while coached
+                else:
+                    coached = support.months
+                    self.job_length[person] = (coached + (draw - coached_hazard * coached) / hazard
+                                               if hazard > 0 else math.inf)
+                self.coached_until[person] = start + coached
+                yield self.env.at(start + coached)
+        lost = start + self.job_length[person]
+        if lost < self.horizon:
+            yield self.env.at(lost)  # the job is lost: back on assistance
 
     def destination(self, person: int, stage: int, visit: int) -> int:
         """Where a completed stay leads: a stage's number, or JOB, BENEFIT, EXIT."""

@@ -96,9 +96,9 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
     still on it), their own chance of work as it stood (``own_chance_left``,
     ``exposed_since``, ``exposure_rate``), and, per stay and per wait between
     stages, lists named ``visit_*`` and ``between_*``. Ends that fall at or
-    past the horizon are undone here (nothing happens at the horizon itself),
-    and jobs are worked out: what happens in a job competes for nothing, so
-    it follows from each person's own draws."""
+    past the horizon are undone here (nothing happens at the horizon itself).
+    A run that followed its jobs keeps their lengths (``job_length``); else
+    they follow from each person's own draws, as nothing in a job competes."""
     horizon = scenario.horizon_months
     people = len(draws.referral_time)
     outcome, placed_from, referred = np.array(
@@ -126,8 +126,10 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
     client, stage, ended_by, number, start, end, visitor = (
         values[order] for values in (client, stage, ended_by, number, start, end, visitor))
     job_start = np.where(outcome == PLACED, exit_time, np.inf)
-    supported = scenario.employment.support is not None  # (only the process engine simulates it)
-    part_time, job_end = _job_course(draws, job_start, np.array(_joined(runs, "job_length")) if supported else None)
+    # The process model follows each job to its end; the fast engine leaves
+    # jobs to the draws (it has no support after placement, which changes them).
+    followed = all(hasattr(run, "job_length") for run in runs)
+    part_time, job_end = _job_course(draws, job_start, np.array(_joined(runs, "job_length")) if followed else None)
     # The stays going on at the horizon (one that would end exactly then
     # still is: nothing happens at the horizon).
     staying = end >= horizon
@@ -176,7 +178,7 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
         "counterfactual_part_time": flags[3],
         "other_outflow_time": times[10],
     }
-    if supported:  # when coaching after placement ended (NaN: not coached)
+    if scenario.employment.support is not None:  # when coaching after placement ended (NaN: not coached)
         coached_until = np.where(job_start < np.inf, _joined(runs, "coached_until"), np.nan)
         clients["coached_until"] = coached_until[referred] if not referred.all() else coached_until
     end[staying] = np.inf
@@ -285,8 +287,8 @@ def _job_course(draws: ChunkDraws, job_start: np.ndarray, length: np.ndarray | N
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Part-time or not, and when the job ends (inf: never), for jobs
     starting at ``job_start`` (inf: no job). A person has one job draw,
-    whichever way the job was found; ``length``: where support after
-    placement changed it. Ends past the horizon are kept, for money
+    whichever way the job was found; ``length``: as the run followed it
+    (support after placement changes it). Ends past the horizon are kept, for money
     counted beyond it."""
     placed = job_start < np.inf
     return draws.part_time & placed, job_start + (draws.job_length if length is None else length)

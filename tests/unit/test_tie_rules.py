@@ -68,6 +68,79 @@ def test_moving_on_goes_before_the_waiting_list_even_at_the_same_month(simulate)
     assert len(records.between_stages["client"]) == 0
 
 
+# An introduction course of 4 months sends people on to coaching (2 places,
+# 4 months) or round again; coaching sends them to a job, round again or out.
+# Cohorts of 3 every month, so people reach coaching at one month from stays
+# that began at one month in both stages.
+LOOPS = {"horizon_months": 18, "=referrals": {"process": "cohorts", "every_months": 1, "cohort_size": 3,
+                                              "until_month": 12},
+         "=stages": {"intake_course": {"duration": 4, "outcomes": {"intake_course": 0.25, "coaching": 0.5,
+                                                                   "exit": 0.25}},
+                     "coaching": {"slots": 2, "duration": 4, "outcomes": {"job": 0.2, "coaching": 0.4,
+                                                                           "exit": 0.4}}}}
+
+
+def arrivals_at(records, stage: int) -> list[tuple[float, float, int, float]]:
+    """(month, start of the stay they came from, person, month they got a
+    place) for everyone who moved on to ``stage``."""
+    visits, between = records.visits, records.between_stages
+    arrivals = []
+    to_stage = between["stage"] == stage
+    for client, month, until in zip(between["client"][to_stage], between["start"][to_stage], between["end"][to_stage]):
+        arrivals.append((client, month, until))
+    moved = (visits["stage"] == stage)
+    for client, start in zip(visits["client"][moved], visits["start"][moved]):
+        waited = (between["client"] == client) & (between["stage"] == stage) & (between["end"] == start)
+        if not waited.any():
+            arrivals.append((client, start, start))
+    found = []
+    for client, month, placed in arrivals:
+        left = (visits["client"] == client) & (visits["end"] == month) & ~visits["dropped"] & ~visits["found_work"]
+        if left.any():
+            found.append((month, float(visits["start"][left][0]), int(client), float(placed)))
+    return found
+
+
+@pytest.mark.parametrize("simulate", ENGINES.values(), ids=ENGINES)
+def test_people_moving_on_at_one_month_go_in_the_order_their_stays_began_then_of_referral(simulate):
+    scenario = make_scenario(LOOPS)
+    decided_by_referral_order = 0
+    for replication in range(30):
+        # Nobody leaves a wait between stages here (no patience, no own
+        # chance of work): it is one queue, served in the order of arrival.
+        arrivals = sorted(arrivals_at(simulate(scenario, 11, replication), stage=1))
+        placed = [place for *_, place in arrivals]
+        assert placed == sorted(placed), (replication, arrivals)
+        decided_by_referral_order += sum(
+            a[:2] == b[:2] and a[3] < b[3] for a, b in zip(arrivals, arrivals[1:]))
+    assert decided_by_referral_order > 0  # the rule decided something in these runs
+
+
+@pytest.mark.parametrize("simulate", ENGINES.values(), ids=ENGINES)
+def test_those_who_waited_between_stages_go_first_then_those_moving_on_that_month(simulate):
+    # Three referred at 0; an introduction of 1 month, then practice (2
+    # places, 3 months), round and round (a placement factor of 0 closes
+    # the route to a job). Month 4: persons 0 and 1 come round again as
+    # person 2, waiting since 1, is first in line: 2 and then 0 (the
+    # earlier referred) get the places, 1 waits. Month 7 likewise.
+    changes = {"referrals": {"cohort_size": 3}, "horizon_months": 8, "=stages": {
+        "introduction": {"duration": 1, "outcomes": {"practice": 1.0}},
+        "practice": {"slots": 2, "duration": 3, "outcomes": {"practice": 0.5, "job": 0.5}},
+    }, "segments": {"everyone": {"share": 1.0, "placement_factor": 0.0}}}
+    records, _, _ = one_run(simulate, changes)
+    between = records.between_stages
+    waits = sorted(zip(between["client"].tolist(), between["start"].tolist(), between["end"].tolist()))
+    assert waits == [(1, 4, 7), (2, 1, 4), (2, 7, math.inf)]
+
+
+def test_both_engines_order_people_moving_on_at_one_month_alike():
+    scenario = make_scenario(LOOPS)
+    for replication in range(30):
+        fast, process = (simulate(scenario, 11, replication) for simulate in ENGINES.values())
+        for column in ("client", "stage", "start", "end"):
+            np.testing.assert_array_equal(fast.visits[column], process.visits[column], err_msg=str(replication))
+
+
 @pytest.mark.parametrize("simulate", ENGINES.values(), ids=ENGINES)
 def test_referrals_at_the_same_month_are_served_in_order_of_referral(simulate):
     changes = {"referrals": {"cohort_size": 3}, "stages": {"training": {"slots": 2}}}
