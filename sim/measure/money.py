@@ -171,18 +171,20 @@ def calendar_years(scenario: Scenario) -> np.ndarray:
     return budget.start_year + month_index // 12
 
 
-def account(scenario: Scenario, clients: Mapping[str, np.ndarray],
-            months: int | None = None) -> tuple[dict[str, float], np.ndarray]:
+def account(scenario: Scenario, clients: Mapping[str, np.ndarray], months: int | None = None,
+            kept_open: tuple[np.ndarray, ...] | None = None) -> tuple[dict[str, float], np.ndarray]:
     """Money outcomes of one replication and its monthly cashflow
     ([month, CASHFLOW], month m covering [m, m + 1)); ``months``: the length
-    of the cashflow when the scenario is one draw of an uncertain one."""
+    of the cashflow when the scenario is one draw of an uncertain one;
+    ``kept_open``: places a schedule closed that stayed open for the people
+    in them (``sim.measure.places.kept_open_in_run``), paid for as places."""
     budget = scenario.budget
     if budget is None:
         raise ValueError(f"scenario {scenario.name} has no budget section")
     month_count = cashflow_months(scenario) if months is None else months
     until = count_until_month(scenario)
     window = _Window(scenario, {name: _as_times(values) for name, values in clients.items()},
-                     np.minimum(np.arange(month_count + 1, dtype=float), until))
+                     np.minimum(np.arange(month_count + 1, dtype=float), until), kept_open)
     c = window.clients
 
     benefit, administration = _per_month(scenario, month_count)
@@ -248,8 +250,9 @@ class _Window:
     share they keep) and case months (a part-time worker is a whole case).
     Every interval stops at the person's other outflow."""
 
-    def __init__(self, scenario: Scenario, clients: dict[str, np.ndarray], edges: np.ndarray):
-        self.scenario, self.clients, self.edges = scenario, clients, edges
+    def __init__(self, scenario: Scenario, clients: dict[str, np.ndarray], edges: np.ndarray,
+                 kept_open: tuple[np.ndarray, ...] | None = None):
+        self.scenario, self.clients, self.edges, self.kept_open = scenario, clients, edges, kept_open
         self.gone = clients["other_outflow_time"]
         self.insurance = scenario.employment.unemployment_insurance_months
 
@@ -373,6 +376,9 @@ class _Window:
         places = sum(stage.slots for stage in self.scenario.stages.values() if isinstance(stage.slots, int))
         costs += (costs_spec.fixed_per_month + places * costs_spec.per_place_per_month) * running
         costs += costs_spec.per_place_per_month * self._scheduled_place_months(start, end)
+        if self.kept_open is not None:
+            since, until, places = self.kept_open
+            costs += costs_spec.per_place_per_month * _months_in(edges, since, np.minimum(until, end), places)
         return costs
 
     def _scheduled_place_months(self, start: float, end: float) -> np.ndarray:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim.measure import columns
 from sim.measure.columns import waited_for_between_stages
+from sim.measure.places import months_kept_open, shrinks
 from sim.model.records import ChunkRecords, ReplicationRecords, stack_records
 from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
 from sim.scenario.schema import Scenario, Stage
@@ -153,7 +154,8 @@ def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
 def _slot_utilisation(scenario: Scenario, visits: _Part) -> np.ndarray:
     """Per replication: place-months used over place-months offered, summed
     over stages with a limited number of places. A stage offers its places
-    from the start of intake until the last person leaves it (or the horizon)."""
+    from the start of intake until the last person leaves it (or the horizon),
+    and those its schedule closed while people are still in them."""
     used = np.zeros(visits.replications)
     offered = np.zeros(visits.replications)
     visit_stage, start, end = visits["stage"], visits["start"], np.minimum(visits["end"], scenario.horizon_months)
@@ -170,6 +172,9 @@ def _slot_utilisation(scenario: Scenario, visits: _Part) -> np.ndarray:
         last_end = np.zeros(visits.replications)
         last_end[some] = np.maximum.reduceat(end[in_stage], first_row[some])
         offered += np.where(some, _place_months(stage, scenario.referrals.from_month, last_end), 0.0)
+        if shrinks(stage):
+            stays = np.split(np.flatnonzero(in_stage), np.cumsum(rows)[:-1])
+            offered += [months_kept_open(stage, start[stay], end[stay]) for stay in stays]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(offered > 0, used / np.where(offered > 0, offered, 1.0), np.nan)
 

@@ -21,6 +21,7 @@ from sim.measure.caseload import caseload_outcomes
 from sim.measure.columns import outcome_names
 from sim.measure.money import account, cashflow_months
 from sim.measure.outcomes import client_columns, monthly_count_rows, outcome_rows, visit_columns
+from sim.measure.places import kept_open_in_run
 from sim.model.engines import simulate_chunk
 from sim.scenario.schema import Scenario
 
@@ -66,7 +67,7 @@ def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: boo
         row = {}
         columns = client_columns(records, replication) if keep_clients or scenario.budget else None
         if scenario.budget is not None:
-            money, flow = account(scenario, columns, months)
+            money, flow = account(scenario, columns, months, kept_open_in_run(scenario, records.visits))
             row |= money
             cashflow.append(flow)
         if scenario.caseload is not None:

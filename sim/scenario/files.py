@@ -360,6 +360,12 @@ def _path_in_data(data: Any, loc: FieldPath) -> FieldPath:
 
 
 def _nearest_position(positions: dict[FieldPath, Position], path: FieldPath) -> Position | None:
+    # A problem with a field as a whole (a schedule's order) that --set
+    # changed part of: the option, as typed, is where to look.
+    if path:
+        for where, position in positions.items():
+            if where[:len(path)] == path and position[0].startswith("--set "):
+                return position
     for length in range(len(path), 0, -1):
         if path[:length] in positions:
             return positions[path[:length]]

@@ -80,6 +80,14 @@ def test_a_period_can_be_changed_by_its_number_and_a_missing_one_is_named(tmp_pa
     assert changed.stages["training"].place_schedule == ((0, 2), (6, 4), (12, 3))
 
 
+def test_a_schedule_put_out_of_order_by_set_is_blamed_on_the_option(tmp_path):
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_with(six_at_once(), "stages.training.slots.1.from_month", 12, tmp_path)
+    [problem] = caught.value.problems
+    assert str(problem) == ("--set stages.training.slots.1.from_month=12: stages.training.slots: from_month must "
+                            "increase from one period to the next, got 0, 12, 12")
+
+
 def load_scenario_with(scenario, path, value, folder):
     file = folder / "scenario.yaml"
     file.write_text(dump_scenario(scenario))
@@ -132,3 +140,50 @@ def test_an_engine_that_does_not_exist_is_refused():
 def test_setting_a_period_of_places_that_are_a_plain_number_says_so(tmp_path):
     with pytest.raises(ScenarioError, match="stages.training.slots: is 2, which has no field '1'"):
         load_scenario_with(six_at_once(schedule=2), "stages.training.slots.1.places", 5, tmp_path)
+
+
+# Four places, one from month 3; six people at month 0, 9 months each. The
+# four who start at 0 keep their places until 9 (nobody is sent away), so
+# from 3 to 9 three places are kept open beyond the schedule; then one at a
+# time: 9-18 and 18-24 (the horizon). Place-months used: 4*9 + 9 + 6 = 51;
+# offered: 4*3 by the schedule to month 3, 1*21 after, and 3*6 kept open.
+SHRINKING = [{"from_month": 0, "places": 4}, {"from_month": 3, "places": 1}]
+
+
+@pytest.mark.parametrize("simulate", ENGINES.values(), ids=ENGINES)
+def test_places_kept_open_beyond_the_schedule_count_as_offered(simulate):
+    from sim.measure.columns import outcome_names
+    from sim.measure.outcomes import outcome_rows
+
+    scenario = six_at_once(SHRINKING)
+    chunk = (engine if simulate is engine.simulate else processes).simulate_chunk(scenario, 7, 0, 1)
+    utilisation = outcome_rows(scenario, chunk)[0, outcome_names(scenario).index("slot_utilisation")]
+    assert utilisation == pytest.approx(51 / (4 * 3 + 1 * 21 + 3 * 6))
+
+
+def test_places_kept_open_beyond_the_schedule_are_paid_for_until_their_people_leave():
+    from sim.run.runner import run
+
+    scenario = make_scenario({
+        "referrals": {"cohort_size": 6},
+        "stages": {"training": {"slots": SHRINKING, "duration": 9}},
+        "budget": {"start": "2021-01", "benefit": {"norm_year": 2021}, "programme_until_month": 24,
+                   "costs": {"per_place_per_month": 100}},
+    })
+    result = run(scenario, 1, seed=7, workers=1)
+    assert result.outcomes["total_costs"].iloc[0] == pytest.approx(100 * (4 * 3 + 1 * 21 + 3 * 6))
+
+
+def test_money_worked_out_again_from_a_run_keeps_the_places_kept_open(tmp_path):
+    from sim.output.run_folder import recompute_budget, write_results
+    from sim.run.runner import run
+
+    scenario = make_scenario({
+        "referrals": {"cohort_size": 6},
+        "stages": {"training": {"slots": SHRINKING, "duration": 9}},
+        "budget": {"start": "2021-01", "benefit": {"norm_year": 2021}, "programme_until_month": 24,
+                   "costs": {"per_place_per_month": 100}},
+    })
+    write_results(run(scenario, 3, seed=7, workers=1, keep_clients=True), tmp_path / "run")
+    again = recompute_budget(tmp_path / "run", {"budget.costs.per_place_per_month": 200})
+    assert again.outcomes["total_costs"].tolist() == [200 * (4 * 3 + 1 * 21 + 3 * 6)] * 3
