@@ -143,7 +143,7 @@ def run(
     overrides: SetOption = None,
 ) -> None:
     """Run a scenario many times and write tables, a summary and plots."""
-    loaded = _load(scenario or api.REFERENCE, overrides)
+    loaded = _load(scenario or api.REFERENCE, overrides, engine)
     plan = api.plan_run(loaded, replications, seed, workers, keep_clients, per_replication, with_uncertainty, out_dir,
                         option=f"-n {replications}" if replications else "replications")
     with _interrupts(), api.claim(plan.folder), _executor(executor, workers, scheduler, engine):
@@ -231,7 +231,7 @@ def compare(
     plan = api.plan_compare(scenarios, replications, seed, workers, out_dir, changes=api.parse_changes(overrides))
     names, count, folder = [scenario.name for scenario in plan.scenarios], plan.replications, plan.folder
     for loaded in plan.scenarios:
-        _say_engine(loaded)
+        _say_engine(loaded, engine)
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
             task = progress.add_task("comparing", total=plan.total)
@@ -290,7 +290,7 @@ def sweep(
 ) -> None:
     """Run a scenario at many values of some of its fields, on the same random
     numbers. Interrupted sweeps continue where they stopped when run again."""
-    plan = api.plan_sweep(_load(scenario, overrides), vary, design, points, replications, seed, target, workers,
+    plan = api.plan_sweep(_load(scenario, overrides, engine), vary, design, points, replications, seed, target, workers,
                           out_dir)
     varied, chosen_target, folder = plan.varied, plan.target, plan.folder
     done_points = 0
@@ -341,7 +341,7 @@ def size(
     """Find the smallest value of a field (places, intake...) that reaches a
     target with the stated certainty, spending replications where the answer
     is decided."""
-    plan = api.plan_size(_load(scenario, overrides), vary, target, confidence, by_month, minimise, replications,
+    plan = api.plan_size(_load(scenario, overrides, engine), vary, target, confidence, by_month, minimise, replications,
                          max_replications, seed, workers, out_dir)
     path, high, chosen_target, folder = plan.varied.path, int(plan.varied.high), plan.target, plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
@@ -403,7 +403,7 @@ def calibrate(
     plan = api.plan_calibrate(scenario, api.parse_changes(overrides), observed, samples, replications, accept, seed,
                               workers, out_dir)
     base = plan.base
-    _say_engine(base)
+    _say_engine(base, engine)
     folder = plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
@@ -456,7 +456,7 @@ def sensitivity(
     """Which of the scenario's uncertain assumptions (its uncertain: section)
     the outcomes hang on: global sensitivity indices with 95 % intervals, and
     a one-at-a-time tornado."""
-    base = _load(scenario, overrides)
+    base = _load(scenario, overrides, engine)
     plan = api.plan_sensitivity(base, method, samples, outcome, replications, seed, workers, out_dir)
     outcomes, folder = plan.outcomes, plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
@@ -520,7 +520,7 @@ def replications_command(
 ) -> None:
     """How many replications the mean of an outcome needs to be known within
     a given precision (the sequential method of Hoad, Robinson and Davies)."""
-    base = _load(scenario, overrides)
+    base = _load(scenario, overrides, engine)
     plan = api.plan_replications(base, outcome, precision, maximum, seed, workers, out_dir)
     folder = plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
@@ -655,16 +655,17 @@ def new(
               soft_wrap=True)
 
 
-def _load(name: str, overrides: list[str] | None = None) -> api.Scenario:
+def _load(name: str, overrides: list[str] | None, engine: Engine) -> api.Scenario:
     scenario = api.load(name, api.parse_changes(overrides))
-    _say_engine(scenario)
+    _say_engine(scenario, engine)
     return scenario
 
 
-def _say_engine(scenario: api.Scenario) -> None:
-    """One line when the scenario runs on the process engine whatever --engine says."""
+def _say_engine(scenario: api.Scenario, engine: Engine) -> None:
+    """One line when the scenario runs on the process engine though --engine
+    asked for the fast one."""
     notice = api.engine_notice(scenario)
-    if notice is not None:
+    if notice is not None and engine != Engine.processes:
         err.print(notice, soft_wrap=True)
 
 

@@ -56,6 +56,10 @@ ASSUMPTIONS = (
     ("Job loss a month", "employment.job_loss_hazard_per_month"),
     ("Discount rate", "budget.discount_rate"),
     ("Training cost per participant (EUR)", "budget.costs.per_participant"),
+    ("Job coaching after placement, months", "employment.support.months"),
+    ("Job loss while coached, times the usual", "employment.support.job_loss_factor"),
+    ("People coached at once, at most", "employment.support.slots"),
+    ("Coaching cost a month (EUR)", "employment.support.cost_per_month"),
 )
 
 
@@ -247,6 +251,7 @@ def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     facts["versions"] = [Fact(f"{package} {version}", f"manifest.json#versions.{package}")
                          for package, version in (manifest.get("versions") or {}).items() if version]
     facts["python"] = Fact(manifest.get("python", ""), "manifest.json#python")
+    facts["engine"] = Fact(manifest.get("engine", "fast"), "manifest.json#engine")
     facts["plots"] = [(PLOT_CAPTIONS[name], base64.b64encode((folder / "plots" / name).read_bytes()).decode())
                       for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()]
     return facts

@@ -87,6 +87,11 @@ def test_the_fast_engine_hands_a_scenario_with_support_to_the_process_engine(tmp
     assert result.exit_code == 0, result.output
     assert result.output.count("only the process engine simulates") == 1
     assert '"engine": "processes"' in (tmp_path / "r" / "manifest.json").read_text()
+    # Asked for the process engine, it gets it: nothing to say.
+    result = CliRunner().invoke(app, ["run", str(path), "-n", "20", "--workers", "1", "--engine", "processes",
+                                      "--out", str(tmp_path / "asked")])
+    assert result.exit_code == 0, result.output
+    assert "only the process engine" not in result.output
 
 
 def test_compare_says_whether_coaching_pays_for_itself():
