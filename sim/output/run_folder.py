@@ -37,7 +37,7 @@ from sim.measure.money import (
     pilot_end_month,
     prices_in_words,
 )
-from sim.measure.places import kept_open_in_run, shrinks
+from sim.measure.places import kept_open_in_run
 from sim.measure.statistics import FAN_QUANTILES, TargetChance, chance_from_count
 from sim.model.draws import drawn_for
 from sim.output import run_figures as plots
@@ -126,7 +126,7 @@ def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
     money_rows, cashflow = [], []
     with_uncertainty = run_folder.manifest.get("with_uncertainty") is True
     months = cashflow_months(scenario)
-    kept_open = run_folder.places_kept_open()
+    stays = run_folder.stays_in_scheduled_places()
     with run_folder.reading("clients.parquet"):
         for one in clients.by_replication():
             # As in the run: each replication with its own draw of the
@@ -136,7 +136,8 @@ def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
             if with_uncertainty:
                 drawn = drawn_for(scenario, run_folder.manifest["seed"], replication)
                 drawn = with_changes(drawn, overrides, "--set") if overrides else drawn
-            money, flow = account(drawn, client_columns_of(one), months, kept_open.get(replication))
+            kept_open = kept_open_in_run(drawn, stays[replication]) if replication in stays else None
+            money, flow = account(drawn, client_columns_of(one), months, kept_open)
             money_rows.append(money)
             cashflow.append(flow)
     if len(money_rows) != len(outcomes):
@@ -268,12 +269,14 @@ class RunFolder:
             pq.ParquetFile(self.path / name)
         return ClientRecords(self.path / name, self.scenario)
 
-    def places_kept_open(self) -> dict[int, tuple[np.ndarray, ...]]:
-        """Per replication, places a schedule closed that stayed open for
-        the people in them (``sim.measure.places``), from visits.parquet;
-        empty when no stage's schedule lowers its places."""
+    def stays_in_scheduled_places(self) -> dict[int, dict[str, np.ndarray]]:
+        """Per replication, the stays (stage numbers, starts, ends: inf while
+        still going on at the horizon) from visits.parquet, where a stage's
+        places follow a schedule: the places a schedule closed stay open
+        until their people leave (``sim.measure.places``). Empty without
+        schedules."""
         scenario = self.scenario
-        if not any(shrinks(stage) for stage in scenario.stages.values()):
+        if not any(isinstance(stage.slots, list) for stage in scenario.stages.values()):
             return {}
         name = "visits.parquet"
         if not (self.path / name).is_file():
@@ -281,8 +284,8 @@ class RunFolder:
         with self.reading(name):
             visits = pd.read_parquet(self.path / name, columns=["replication", "stage", "start", "end"])
             visits["stage"] = visits["stage"].map(list(scenario.stages).index).astype(int)
-            return {int(replication): kept_open_in_run(scenario, {column: one[column].to_numpy()
-                                                                  for column in ("stage", "start", "end")})
+            visits["end"] = visits["end"].fillna(np.inf)  # (still in the stage at the horizon)
+            return {int(replication): {column: one[column].to_numpy() for column in ("stage", "start", "end")}
                     for replication, one in visits.groupby("replication", sort=True)}
 
     def summary(self) -> dict:

@@ -174,16 +174,48 @@ def test_places_kept_open_beyond_the_schedule_are_paid_for_until_their_people_le
     assert result.outcomes["total_costs"].iloc[0] == pytest.approx(100 * (4 * 3 + 1 * 21 + 3 * 6))
 
 
+def with_place_costs(changes: dict):
+    return make_scenario(changes | {
+        "budget": {"start": "2021-01", "benefit": {"norm_year": 2021}, "programme_until_month": 24,
+                   "costs": {"per_place_per_month": 100}}})
+
+
 def test_money_worked_out_again_from_a_run_keeps_the_places_kept_open(tmp_path):
     from sim.output.run_folder import recompute_budget, write_results
     from sim.run.runner import run
 
-    scenario = make_scenario({
-        "referrals": {"cohort_size": 6},
-        "stages": {"training": {"slots": SHRINKING, "duration": 9}},
-        "budget": {"start": "2021-01", "benefit": {"norm_year": 2021}, "programme_until_month": 24,
-                   "costs": {"per_place_per_month": 100}},
-    })
+    scenario = with_place_costs({"referrals": {"cohort_size": 6},
+                                 "stages": {"training": {"slots": SHRINKING, "duration": 9}}})
     write_results(run(scenario, 3, seed=7, workers=1, keep_clients=True), tmp_path / "run")
     again = recompute_budget(tmp_path / "run", {"budget.costs.per_place_per_month": 200})
     assert again.outcomes["total_costs"].tolist() == [200 * (4 * 3 + 1 * 21 + 3 * 6)] * 3
+
+
+@pytest.mark.parametrize("case", ["still in places at the horizon", "each run with its own schedule"])
+def test_money_worked_out_again_is_the_money_of_the_run(tmp_path, case):
+    # Place costs are the only costs: at twice the price, twice the money.
+    from sim.output.run_folder import recompute_budget, write_results
+    from sim.run.runner import run
+
+    if case == "still in places at the horizon":
+        # Four in places from month 0 to 30, one place from month 12: three
+        # kept open from 12 to the horizon (24).
+        schedule = [{"from_month": 0, "places": 4}, {"from_month": 12, "places": 1}]
+        scenario = with_place_costs({"referrals": {"cohort_size": 4},
+                                     "stages": {"training": {"slots": schedule, "duration": 30}}})
+        uncertain = False
+    else:
+        schedule = [{"from_month": 0, "places": 4}, {"from_month": 6, "places": 4}]
+        scenario = with_place_costs({
+            "referrals": {"cohort_size": 4}, "stages": {"training": {"slots": schedule, "duration": 12}},
+            "uncertain": {"stages.training.slots.1.places": {"dist": "uniform", "low": 1, "high": 4}}})
+        uncertain = True
+    result = run(scenario, 4, seed=7, workers=1, keep_clients=True, with_uncertainty=uncertain)
+    costs = result.outcomes["total_costs"]
+    if not uncertain:
+        assert costs.tolist() == [100 * (4 * 12 + 1 * 12 + 3 * 12)] * 4
+    else:
+        assert costs.nunique() > 1  # the drawn schedules differ
+    write_results(result, tmp_path / "run")
+    again = recompute_budget(tmp_path / "run", {"budget.costs.per_place_per_month": 200})
+    assert again.outcomes["total_costs"].tolist() == (2 * costs).tolist()
