@@ -150,7 +150,9 @@ class Programme:
             self.env.process(self.path(person))
 
     def path(self, person: int):
-        """Intake, then stage after stage until the person leaves."""
+        """Intake, then stage after stage until the person leaves. Places
+        are SimPy's PriorityResource, told when to serve whom at one and the
+        same month (``Places``, sim/model/places.py; docs/model.md)."""
         if not self.accepted[person]:
             return self.leave(person, "not_accepted")
         stage, moving_on = self.entry_stage, False
@@ -281,10 +283,12 @@ class Programme:
                     self.job_length[person] = (coached + (draw - coached_hazard * coached) / hazard
                                                if hazard > 0 else math.inf)
                 self.coached_until[person] = start + coached
-                yield self.env.at(start + coached)
+                # Ends before anything else that month: the coach is free for whoever is placed then.
+                yield self.env.at(start + coached, URGENT)
         lost = start + self.job_length[person]
         if lost < self.horizon:
-            yield self.env.at(lost)  # the job is lost: back on assistance
+            # The job is lost: back on assistance (job_length has it for the records).
+            yield self.env.at(lost)
 
     def destination(self, person: int, stage: int, visit: int) -> int:
         """Where a completed stay leads: a stage's number, or JOB, BENEFIT, EXIT."""

@@ -9,6 +9,7 @@ column the offending value came from.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import io
 import math
@@ -50,9 +51,23 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     """Read, merge and validate a scenario file, with ``overrides`` (dotted
     field path -> value) applied last; raise ScenarioError on any problem."""
     located = _read_with_extends(Path(path), chain=())
-    for dotted, value in (overrides or {}).items():
+    if not overrides:
+        return _validate(located)
+    as_written = _Located(copy.deepcopy(located.data), dict(located.positions), located.file)
+    for dotted, value in overrides.items():
         _override(located, dotted, value)
-    return _validate(located)
+    try:
+        return _validate(located)
+    except ScenarioError as error:
+        # A problem the file has without the options is the file's, said
+        # at its line, even where an option changed part of that field.
+        try:
+            _validate(as_written)
+        except ScenarioError as own:
+            own_problems = {(problem.field, problem.message): problem for problem in own.problems}
+            raise ScenarioError(_unique([own_problems.get((problem.field, problem.message), problem)
+                                         for problem in error.problems])) from None
+        raise
 
 
 def read_model(path: str | Path, model: type[ModelT]) -> ModelT:

@@ -88,6 +88,24 @@ def test_a_schedule_put_out_of_order_by_set_is_blamed_on_the_option(tmp_path):
                             "increase from one period to the next, got 0, 12, 12")
 
 
+def test_a_schedule_out_of_order_in_the_file_is_blamed_on_the_file_whatever_set_changes(write_yaml):
+    path = write_yaml("""
+name: schedule_checks
+horizon_months: 24
+referrals: {process: poisson, rate_per_month: 2, until_month: 12}
+stages:
+  training:
+    slots: [{from_month: 0, places: 2}, {from_month: 0, places: 4}]
+    duration: 3
+    outcomes: {job: 1.0}
+""")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, {"stages.training.slots.1.places": 3})
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line) == (str(path), 7)
+    assert problem.message.endswith("got 0, 0")
+
+
 def load_scenario_with(scenario, path, value, folder):
     file = folder / "scenario.yaml"
     file.write_text(dump_scenario(scenario))

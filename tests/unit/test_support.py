@@ -57,6 +57,19 @@ def test_with_every_coach_busy_the_others_go_without():
     assert np.any((end - start < 6) & np.isnan(coached))
 
 
+def test_a_coach_freed_at_a_month_is_free_for_whoever_is_placed_then():
+    # One coach for 3 months (factor 0: nobody loses the job meanwhile);
+    # one person placed every 3 months: each gets the coach as the last
+    # one's coaching ends.
+    scenario = make_scenario({"horizon_months": 24, "referrals": {"every_months": 3, "cohort_size": 1},
+                              "stages": {"training": {"duration": 1}},
+                              "employment": {"job_loss_hazard_per_month": HAZARD,
+                                             "support": {"months": 3, "job_loss_factor": 0.0, "slots": 1}}})
+    start, _, coached = jobs(scenario)
+    assert start.tolist() == [1, 4, 7, 10, 13, 16, 19, 22]
+    assert (coached == start + 3).all()
+
+
 def test_coaching_costs_its_price_for_each_month_coached():
     from sim.measure.money import account
     from sim.measure.outcomes import client_columns
