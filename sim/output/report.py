@@ -38,7 +38,7 @@ PLOT_CAPTIONS = {
     "uncertainty_placed.png": "Placements with chance alone, and with the uncertain assumptions drawn as well.",
     "states_over_time.png": "Where people are, month by month (median and spread over runs).",
     "waiting_list.png": "The waiting list over time.",
-    "place_utilisation.png": "How many training places are in use.",
+    "place_utilisation.png": "How many people are in places, beside the number of places.",
     "npv.png": "Net present value: the spread over runs.",
     "cumulative_net_saving.png": "Net saving added up month by month, discounted, against the costs.",
     "pays_for_itself.png": "The chance the programme stays within what the municipality is willing to put in.",

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.measure.columns import state_label
 from sim.measure.money import drawn_count_until, months_counted_in_words, not_estimated, pilot_end_month
@@ -101,9 +102,9 @@ def waiting_list(result: RunResult) -> Figure:
 
 
 def place_utilisation(result: RunResult) -> Figure | None:
-    """Places in use per month, for each stage with a limited number: as a
-    share of the places, or, where places follow a schedule, as people
-    beside the number of places at each month."""
+    """People in places per month beside the number of places, for each
+    stage with a limited number (one unit in every panel, whether a stage's
+    places are fixed or follow a schedule)."""
     limited = [(name, stage) for name, stage in result.scenario.stages.items() if stage.slots]
     if not limited:
         return None
@@ -111,21 +112,17 @@ def place_utilisation(result: RunResult) -> Figure | None:
     axes_row = figure.subplots(1, len(limited), squeeze=False)
     for axes, (name, stage) in zip(axes_row[0], limited):
         people = result.aggregates.state_fan(result.states.index(name), FAN_QUANTILES)
+        _fan_chart(axes, result.months, people)
+        months, places = zip(*stage.place_schedule)
+        label = f"all {places[0]} places" if len(places) == 1 else "places (schedule)"
+        axes.step([*months, result.months[-1]], [*places, places[-1]], where="post", color=TARGET_COLOUR,
+                  linestyle="--", label=label)
+        axes.set_ylim(0, 1.4 * max(max(places), people.max()))  # room for the legend above the bands
         axes.set_xlabel("months since start of pilot")
-        if isinstance(stage.slots, int):
-            _fan_chart(axes, result.months, 100 * people / stage.slots)
-            axes.axhline(100, color=TARGET_COLOUR, linestyle="--", label=f"all {stage.slots} places")
-            axes.set_ylim(0, 110)
-            axes.set_ylabel("places in use (% of places)")
-        else:
-            _fan_chart(axes, result.months, people)
-            months, places = zip(*stage.place_schedule)
-            axes.step([*months, result.months[-1]], [*places, places[-1]], where="post", color=TARGET_COLOUR,
-                      linestyle="--", label="places (schedule)")
-            axes.set_ylim(0, 1.1 * max(max(places), people.max()))
-            axes.set_ylabel("people in places")
+        axes.set_ylabel("people in places")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(f"Places in use: {name} (median, 50 % and 90 % bands)")
-        axes.legend(loc="upper right")
+        axes.legend(loc="upper right", ncol=2, fontsize="small")
     _note_replications(axes_row[0][0], result)
     figure.tight_layout()
     return figure
