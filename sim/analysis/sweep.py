@@ -82,6 +82,7 @@ def parse_vary(text: str, scenario: Scenario) -> Varied:
         raise ScenarioError([Problem(where, None, None, path,
                                      "expected low:high:step with low <= high and step > 0, or v1,v2,...")]) from None
     current = field_at(scenario.model_dump(mode="json", by_alias=True), path)
+    _refuse_a_whole_schedule(where, path, current)
     whole = isinstance(current, int) and not isinstance(current, bool)
     if whole and any(value != round(value) for value in values):
         raise ScenarioError([Problem(where, None, None, path, f"must be whole numbers, got {spec}")])
@@ -93,9 +94,19 @@ def whole_number_range(path: str, low: int, high: int, scenario: Scenario) -> Va
     without listing the values between."""
     where = f"--vary {path}={low}:{high}"
     current = field_at(scenario.model_dump(mode="json", by_alias=True), path)
+    _refuse_a_whole_schedule(where, path, current)
     if isinstance(current, bool) or not isinstance(current, (int, float)) and current is not None:
         raise ScenarioError([Problem(where, None, None, path, f"must name a number of the scenario, got {current!r}")])
     return Varied(path, (low, high), True)
+
+
+def _refuse_a_whole_schedule(where: str, path: str, current: object) -> None:
+    """Setting a schedule of places to one number would drop the schedule
+    without a word: a period's places are varied instead."""
+    if isinstance(current, list):
+        raise ScenarioError([Problem(where, None, None, path,
+                                     f"is a schedule of places (periods 0 to {len(current) - 1}); vary one "
+                                     f"period's places, e.g. {path}.0.places")])
 
 
 def grid(varied: list[Varied]) -> list[dict[str, float]]:

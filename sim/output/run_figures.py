@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.measure.columns import state_label
 from sim.measure.money import drawn_count_until, months_counted_in_words, not_estimated, pilot_end_month
+from sim.measure.places import shrinks
 from sim.measure.statistics import FAN_QUANTILES, pays_for_itself
 from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
 from sim.run.results import RunResult
@@ -115,6 +116,9 @@ def place_utilisation(result: RunResult) -> Figure | None:
         _fan_chart(axes, result.months, people)
         months, places = zip(*stage.place_schedule)
         label = f"all {places[0]} places" if len(places) == 1 else "places (schedule)"
+        if shrinks(stage):  # people above the line are not a fault
+            axes.annotate("a place the schedule closes stays open until the person in it leaves", xy=(0, -0.22),
+                          xycoords="axes fraction", ha="left", fontsize="small", color="grey")
         axes.step([*months, result.months[-1]], [*places, places[-1]], where="post", color=TARGET_COLOUR,
                   linestyle="--", label=label)
         axes.set_ylim(0, 1.4 * max(max(places), people.max()))  # room for the legend above the bands

@@ -105,15 +105,20 @@ def _link_or_copy(source: Path, destination: Path) -> None:
         shutil.copyfile(source, destination)
 
 
+#: Prices kept outside the budget section, which change no one's path either.
+PRICES_ELSEWHERE = ("employment.support.cost_per_month",)
+
+
 def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
     """The money of a finished run again, from its client records, with the
     budget as overridden; every other figure stays as it was. Nothing is
     written: the folder of the run is left as it is (write the result with
     ``write_results`` to a new folder, as ``pilotsim budget`` does)."""
     folder = Path(folder)
-    not_budget = [path for path in overrides if not path.startswith("budget.")]
+    not_budget = [path for path in overrides if not path.startswith("budget.") and path not in PRICES_ELSEWHERE]
     if not_budget:
-        message = "only budget.* fields change without simulating again; change the scenario and run it"
+        message = ("only budget.* fields and the price of coaching change without simulating again; "
+                   "change the scenario and run it")
         raise ScenarioError([Problem(f"--set {path}", None, None, "", message) for path in not_budget])
     run_folder = RunFolder.open(folder, overrides)
     scenario = run_folder.scenario

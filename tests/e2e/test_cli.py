@@ -226,7 +226,8 @@ def test_budget_recomputes_the_money_without_simulating_again(reference_run, tmp
 @pytest.mark.parametrize("setting, expected", [
     ("budget.discount_rate=lots",
      "--set budget.discount_rate=lots: budget.discount_rate: must be a number, got 'lots'"),
-    ("stages.training.slots=5", "--set stages.training.slots: only budget.* fields change without simulating again"),
+    ("stages.training.slots=5",
+     "--set stages.training.slots: only budget.* fields and the price of coaching change without simulating again"),
     ("budget.costs.per_stage_month.cooking=5", "unknown stage 'cooking'"),
 ])
 def test_budget_refuses_bad_settings_and_leaves_the_folder_alone(reference_run, setting, expected):

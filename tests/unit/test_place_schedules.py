@@ -148,6 +148,20 @@ def test_varying_a_period_that_is_not_there_is_one_problem_not_a_crash():
         with_changes(six_at_once(schedule=2), {"stages.training.slots.1.places": 3}, "--vary")
 
 
+@pytest.mark.parametrize("kind", ["sweep", "size"])
+def test_sweeping_a_whole_schedule_is_refused_rather_than_dropping_it(kind):
+    from sim.analysis.sweep import parse_vary, whole_number_range
+
+    with pytest.raises(ScenarioError) as caught:
+        if kind == "sweep":
+            parse_vary("stages.training.slots=20:60:20", six_at_once())
+        else:
+            whole_number_range("stages.training.slots", 20, 60, six_at_once())
+    [problem] = caught.value.problems
+    assert problem.message == ("is a schedule of places (periods 0 to 2); vary one period's places, "
+                               "e.g. stages.training.slots.0.places")
+
+
 def test_an_engine_that_does_not_exist_is_refused():
     from sim.run.runner import run
 

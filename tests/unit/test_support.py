@@ -107,6 +107,27 @@ def test_the_fast_engine_hands_a_scenario_with_support_to_the_process_engine(tmp
     assert "only the process engine" not in result.output
 
 
+def test_the_price_of_coaching_changes_without_simulating_again(tmp_path):
+    from sim.output.run_folder import recompute_budget, write_results
+    from sim.run.runner import run
+
+    scenario = with_changes(placed_at_once({"months": 6, "job_loss_factor": 0.5, "slots": 10, "cost_per_month": 300},
+                                           people=40),
+                            {"budget": {"start": "2021-01", "benefit": {"norm_year": 2021},
+                                        "costs": {"per_participant": 1000}}}, "test")
+    result = run(scenario, 3, seed=5, workers=1, keep_clients=True)
+    write_results(result, tmp_path / "run")
+    clients = result.clients.table()
+    coached_months = (clients["coached_until"] - clients["job_start"]).groupby(clients["replication"]).sum()
+    again = recompute_budget(tmp_path / "run", {"employment.support.cost_per_month": 500})
+    extra = again.outcomes["total_costs"] - result.outcomes["total_costs"]
+    # Money is kept in whole cents a month, each total rounded apart: within a cent a month.
+    from sim.measure.money import cashflow_months
+
+    np.testing.assert_allclose(extra, 200 * coached_months.to_numpy(), rtol=0, atol=0.01 * cashflow_months(scenario))
+    assert (coached_months > 0).all()
+
+
 def test_compare_says_whether_coaching_pays_for_itself():
     # The reference with six months of coaching for everyone placed, at EUR 300 a month: paired runs.
     reference = load_scenario(REFERENCE)
