@@ -667,6 +667,11 @@ class ValidationReport:
     def figures_outside(self) -> int:
         return sum(int((~table["within_90"]).sum()) for _, table in self.backtests)
 
+    def with_role(self, role: str) -> tuple[int, int]:
+        """Published figures with ``role`` (input, fitted, held_out), and how many lie within the simulated 90 %."""
+        rows = [table[table["role"] == role] for _, table in self.backtests]
+        return sum(len(part) for part in rows), sum(int(part["within_90"].sum()) for part in rows)
+
     @property
     def checks_failed(self) -> int:
         return sum(not check.passed for check in self.checks)

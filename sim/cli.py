@@ -609,8 +609,12 @@ def validate(
         with _interrupts("Interrupted: no report was written."), api.claim(folder), api.using_engine(engine.value):
             with err.status("back-tests...") as status:
                 done = api.validation_report(folder, replications, _command(), on_step=status.update)
-        out.print(f"{done.figures} published figures, {done.figures_outside} outside the simulated 90 %; "
-                  f"{len(done.checks)} exact checks, {done.checks_failed} failed. Report written to "
+        (held_out, tested_within), (fitted, consistent), (inputs, _) = (
+            done.with_role(role) for role in ("held_out", "fitted", "input"))
+        tests = (f"{tested_within} of {held_out} held-out figures within the simulated 90 % (the tests)"
+                 if held_out else "no held-out figures, so no test against published figures")
+        out.print(f"{tests}; consistent with {consistent} of {fitted} fitted figures ({inputs} more were "
+                  f"inputs); {len(done.checks)} exact checks, {done.checks_failed} failed. Report written to "
                   f"{folder / 'validation.md'}", soft_wrap=True)
     failed = False
     for name in scenarios or []:

@@ -1,19 +1,19 @@
 """Back-tests: does a scenario reproduce what its programme reported?
 
 An observed-figures file (``scenarios/observed/<scenario>.yaml``) lists
-published figures, each an outcome at a month. The scenario is run up to each
-of those months, and each figure is set beside the simulated median and 90 %
-interval of that outcome.
+published figures, each an outcome at a month with its role (``ROLES``). The
+scenario is run up to each of those months, and each figure is set beside
+the simulated median and 90 % interval of that outcome.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.errors import Problem, ScenarioError
 from sim.measure import columns
@@ -23,6 +23,13 @@ from sim.scenario.files import read_model
 from sim.scenario.schema import Scenario
 from sim.scenario.shipped import scenarios_folder
 
+#: What a published figure was used for. Only a held-out figure tests the
+#: model: an input was entered as a parameter, so it agrees by construction,
+#: and a fitted one set parameters, so agreement says the scenario is
+#: consistent with it, no more.
+ROLES = {"input": "entered directly as a parameter", "fitted": "used to set or calibrate parameters",
+         "held_out": "used for nothing but the check"}
+
 
 class Observation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,6 +37,8 @@ class Observation(BaseModel):
     outcome: str
     month: Annotated[float, Field(ge=1)]  # the horizon of a run, which is at least a month
     value: float
+    role: Literal["input", "fitted", "held_out"]
+    used_for: str | None = None  # for an input or fitted figure: the parameters it set
     note: str | None = None
 
     @field_validator("outcome")
@@ -42,6 +51,12 @@ class Observation(BaseModel):
             known = columns.names(columns.PROGRAMME + columns.MONEY + columns.CASELOAD + columns.CASELOAD_MONEY)
             raise ValueError(f"unknown outcome '{outcome}' (expected one of: {', '.join(known)})")
         return outcome
+
+    @model_validator(mode="after")
+    def _says_what_it_set(self) -> Observation:
+        if self.role != "held_out" and not self.used_for:
+            raise ValueError(f"a figure with role {self.role} says which parameters it set (used_for)")
+        return self
 
 
 class Observed(BaseModel):
@@ -79,5 +94,6 @@ def backtest(scenario: Scenario, observed: Observed, replications: int = 400,
             low, median, high = np.quantile(values, [0.05, 0.5, 0.95])
             rows.append({"outcome": observation.outcome, "month": month, "published": observation.value,
                          "simulated_median": median, "simulated_q05": low, "simulated_q95": high,
-                         "within_90": bool(low <= observation.value <= high), "note": observation.note})
+                         "within_90": bool(low <= observation.value <= high), "note": observation.note,
+                         "role": observation.role, "used_for": observation.used_for})
     return pd.DataFrame(rows)

@@ -64,7 +64,9 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 60, replica
     lows = [scenario.free[p].low for p in paths]
     highs = [scenario.free[p].high for p in paths]
     points = qmc.scale(qmc.LatinHypercube(d=len(paths), seed=seed).random(samples), lows, highs)
-    months = sorted({o.month for o in observed.observations})
+    # A held-out figure is kept for the check alone: the fit never sees it.
+    used = [o for o in observed.observations if o.role != "held_out"]
+    months = sorted({o.month for o in used})
     rows = []
     for index, values in enumerate(points):
         candidate = with_free_values(scenario, dict(zip(paths, values)))
@@ -73,7 +75,7 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 60, replica
         for month in months:
             at_month = with_changes(candidate, {"horizon_months": month}, f"calibration at month {month:g}")
             outcomes = run(at_month, replications, seed=seed, workers=workers).outcomes
-            for observation in (o for o in observed.observations if o.month == month):
+            for observation in (o for o in used if o.month == month):
                 simulated = outcomes[observation.outcome].to_numpy(dtype=float)
                 spread = max(simulated.std(ddof=1), 1e-9)
                 row[f"{observation.outcome}@{month:g}"] = simulated.mean()

@@ -20,7 +20,8 @@ def test_calibration_recovers_a_known_job_chance_and_duration():
     figures = []
     for month in (4, 24):
         outcomes = run(with_changes(truth, {"horizon_months": month}, "test"), 200, seed=999, workers=1).outcomes
-        figures.append(Observation(outcome="placed", month=month, value=float(outcomes["placed"].mean())))
+        figures.append(Observation(outcome="placed", month=month, value=float(outcomes["placed"].mean()),
+                                   role="fitted", used_for="the job chance and the stage's length"))
     observed = Observed(scenario=truth.name, source="simulated truth", observations=figures)
     result = calibrate(truth, observed, samples=80, replications=60, accept=0.1, seed=3, workers=1)
     ranges = result.ranges().set_index("parameter")
@@ -35,3 +36,15 @@ def test_calibration_recovers_a_known_job_chance_and_duration():
     best_job = result.best["stages.training.outcomes.job"]
     assert abs(fitted.stages["training"].outcomes["benefit"] - (1 - best_job)) < 1e-12
     assert "extends: original.yaml" in fitted_file_text(result, "original.yaml")
+
+
+def test_calibration_never_sees_a_held_out_figure():
+    scenario = make_scenario({"free": {"stages.training.duration": {"low": 2, "high": 20}}})
+    fitted = Observation(outcome="placed", month=12, value=10, role="fitted", used_for="the length of training")
+    # A held-out figure no candidate could come near: if the fit saw it, every distance would change.
+    held_out = Observation(outcome="placed", month=12, value=1e6, role="held_out")
+    results = [calibrate(scenario, Observed(scenario=scenario.name, source="test", observations=figures),
+                         samples=6, replications=10, seed=3, workers=1).candidates
+               for figures in ([fitted], [fitted, held_out])]
+    assert results[0]["distance"].tolist() == results[1]["distance"].tolist()
+    assert "placed@12" in results[1].columns
