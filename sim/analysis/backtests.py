@@ -40,6 +40,7 @@ class Observation(BaseModel):
     role: Literal["input", "fitted", "held_out"]
     used_for: str | None = None  # for an input or fitted figure: the parameters it set
     note: str | None = None
+    source: str | None = None  # where it is not the file's source
 
     @field_validator("outcome")
     @classmethod
@@ -95,5 +96,6 @@ def backtest(scenario: Scenario, observed: Observed, replications: int = 400,
             rows.append({"outcome": observation.outcome, "month": month, "published": observation.value,
                          "simulated_median": median, "simulated_q05": low, "simulated_q95": high,
                          "within_90": bool(low <= observation.value <= high), "note": observation.note,
-                         "role": observation.role, "used_for": observation.used_for})
+                         "role": observation.role, "used_for": observation.used_for,
+                         "source": observation.source or observed.source})
     return pd.DataFrame(rows)

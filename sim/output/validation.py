@@ -50,7 +50,8 @@ def validation_markdown(backtests: list[tuple[object, pd.DataFrame]], checks: li
                          f"{row.simulated_median:,.0f} | {row.simulated_q05:,.0f} to {row.simulated_q95:,.0f} | "
                          f"{'yes' if row.within_90 else 'NO'} |" + (f" {row.used_for} |" if role != "held_out" else ""))
         lines.append("")
-    lines += ["Sources:", ""] + [f"- {observed.scenario}: {observed.source}" for observed, _ in backtests] + [""]
+    sources = dict.fromkeys((observed.scenario, row.source) for observed, row in rows)
+    lines += ["Sources:", ""] + [f"- {scenario}: {source}" for scenario, source in sources] + [""]
     lines += ["## Against exact results", "",
               f"Small programmes built for the purpose, fixed seeds; a check passes when the simulated value is "
               f"within {validation.TOLERANCE:g} standard errors of the exact one.", "",
