@@ -347,8 +347,9 @@ def test_validate_report_writes_every_back_test_and_exact_check(tmp_path):
     assert "0 of 1 held-out figures within the simulated 90 % (the tests); consistent with 11 of 11 fitted " \
            "figures (3 more were inputs)" in result.output
     text = (folder / "validation.md").read_text()
-    for expected in ("### Held out: tests of the model", "| groningen_1000_banen_2018 | entered training", "### Fitted: the scenario is consistent with them",
-                     "### Input: entered as parameters", "| brunssum_innovation_2017 | placed",
+    for expected in ("### Held out: tests of the model", "| groningen_1000_banen_2018 | entered training",
+                     "### Fitted: the scenario is consistent with them", "### Input: entered as parameters",
+                     "| brunssum_innovation_2017 | placed",
                      "| groningen_1000_banen_2018 | sustained", "Erlang C", "Little's law", "chi-square"):
         assert expected in text
     # Figures used to build the scenarios are reproduced; held-out ones are reported whatever they show.
