@@ -15,10 +15,11 @@ def main() -> None:
         from sim.cli import main as run_command
 
         code = run_command()
-    except (KeyboardInterrupt, ImportError) as error:
-        # A library that tries another import when its first fails turns a
-        # Ctrl-C during its loading into an ImportError, the Ctrl-C kept as
-        # its context.
+    except (KeyboardInterrupt, Exception) as error:
+        # A Ctrl-C while a library loads can come wrapped, the Ctrl-C kept as
+        # the cause or context: an ImportError where a library tries another
+        # import when its first fails, a RuntimeError where it interrupts the
+        # making of a class (matplotlib's __set_name__).
         if not _caused_by_ctrl_c(error):
             raise
         sys.stderr.write("Interrupted: no results were written.\n")
