@@ -659,14 +659,6 @@ class ValidationReport:
     checks: list[validation.Check]          # against exact results
     folder: Path
 
-    @property
-    def figures(self) -> int:
-        return sum(len(table) for _, table in self.backtests)
-
-    @property
-    def figures_outside(self) -> int:
-        return sum(int((~table["within_90"]).sum()) for _, table in self.backtests)
-
     def with_role(self, role: str) -> tuple[int, int]:
         """Published figures with ``role`` (input, fitted, held_out), and how many lie within the simulated 90 %."""
         rows = [table[table["role"] == role] for _, table in self.backtests]

@@ -1,7 +1,7 @@
 """Back-tests: does a scenario reproduce what its programme reported?
 
 An observed-figures file (``scenarios/observed/<scenario>.yaml``) lists
-published figures, each an outcome at a month with its role (``ROLES``). The
+published figures, each an outcome at a month with its role. The
 scenario is run up to each of those months, and each figure is set beside
 the simulated median and 90 % interval of that outcome.
 """
@@ -23,13 +23,6 @@ from sim.scenario.files import read_model
 from sim.scenario.schema import Scenario
 from sim.scenario.shipped import scenarios_folder
 
-#: What a published figure was used for. Only a held-out figure tests the
-#: model: an input was entered as a parameter, so it agrees by construction,
-#: and a fitted one set parameters, so agreement says the scenario is
-#: consistent with it, no more.
-ROLES = {"input": "entered directly as a parameter", "fitted": "used to set or calibrate parameters",
-         "held_out": "used for nothing but the check"}
-
 
 class Observation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -37,6 +30,10 @@ class Observation(BaseModel):
     outcome: str
     month: Annotated[float, Field(ge=1)]  # the horizon of a run, which is at least a month
     value: float
+    # What the figure was used for: entered as a parameter (input: it agrees
+    # by construction), to set parameters (fitted: agreement says the
+    # scenario is consistent with it, no more), or nothing but the check
+    # (held_out: the only kind that tests the model).
     role: Literal["input", "fitted", "held_out"]
     used_for: str | None = None  # for an input or fitted figure: the parameters it set
     note: str | None = None

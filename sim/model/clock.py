@@ -23,7 +23,12 @@ URGENT, NORMAL = 0, 1
 #: Referrals come after everything else due at their month: a place freed
 #: then is free for them, and whoever gives up waiting then has gone.
 AFTER_THE_REST = 2
-_AS_PRIORITY = {URGENT: (URGENT,), NORMAL: (NORMAL,), AFTER_THE_REST: (AFTER_THE_REST,)}
+_AS_TUPLE = {URGENT: (URGENT,), NORMAL: (NORMAL,), AFTER_THE_REST: (AFTER_THE_REST,)}  # (made once)
+
+
+def _ordered(priority: int | tuple) -> tuple:
+    """Every priority as a tuple, so that any two due at one month compare."""
+    return priority if isinstance(priority, tuple) else _AS_TUPLE.get(priority) or (priority,)
 
 
 def stay_end(start: float, person: int) -> tuple:
@@ -45,8 +50,8 @@ class ProgrammeEnvironment(simpy.Environment):
         """An event that happens at ``month`` exactly."""
         event = simpy.Event(self)
         event._ok, event._value = True, value  # as SimPy's own Timeout sets them
-        heappush(self._queue, (month, _AS_PRIORITY.get(priority, priority), next(self._eid), event))
+        heappush(self._queue, (month, _ordered(priority), next(self._eid), event))
         return event
 
     def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: float = 0) -> None:
-        heappush(self._queue, (self._now + delay, _AS_PRIORITY.get(priority) or (priority,), next(self._eid), event))
+        heappush(self._queue, (self._now + delay, _ordered(priority), next(self._eid), event))

@@ -9,7 +9,6 @@ column the offending value came from.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import io
 import math
@@ -51,18 +50,17 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     """Read, merge and validate a scenario file, with ``overrides`` (dotted
     field path -> value) applied last; raise ScenarioError on any problem."""
     located = _read_with_extends(Path(path), chain=())
-    if not overrides:
-        return _validate(located)
-    as_written = _Located(copy.deepcopy(located.data), dict(located.positions), located.file)
-    for dotted, value in overrides.items():
+    for dotted, value in (overrides or {}).items():
         _override(located, dotted, value)
     try:
         return _validate(located)
     except ScenarioError as error:
+        if not overrides:
+            raise
         # A problem the file has without the options is the file's, said
         # at its line, even where an option changed part of that field.
         try:
-            _validate(as_written)
+            _validate(_read_with_extends(Path(path), chain=()))
         except ScenarioError as own:
             own_problems = {(problem.field, problem.message): problem for problem in own.problems}
             raise ScenarioError(_unique([own_problems.get((problem.field, problem.message), problem)
