@@ -20,7 +20,7 @@
 # %% tags=["parameters"]
 replications = 10        # per design point; 20 or more for figures to quote
 trajectories = 6         # Morris trajectories; `pilotsim sensitivity --method sobol` for variance shares
-calibration_samples = 12  # candidates tried; 60 or more for a real fit
+calibration_samples = 12  # candidates a round; 30 or more for a real fit
 
 # %%
 from sim import api as pilotsim
@@ -55,8 +55,10 @@ print(f"The net present value hangs most on {npv.iloc[0]['parameter']} "
 # ## Calibration against Brunssum 2017-2018
 #
 # The earlier approach's scenario leaves two figures free (the referral rate
-# and the part-time share); calibration tries candidates across their ranges
-# and keeps those whose simulated figures come closest to the published ones.
+# and the part-time share). Calibration asks how likely one run with given
+# values is to give the published figures, and turns that into a plausible
+# range for each (docs/calibration.md); it also says when the figures do not
+# bound a parameter at all.
 
 # %%
 earlier = pilotsim.load("brunssum_innovation_2017")
@@ -67,6 +69,6 @@ fit = pilotsim.calibrate(earlier, observed, samples=calibration_samples, replica
 fit.ranges().round(3)
 
 # %%
-best = fit.accepted.iloc[0]
-print("Closest candidate: " + ", ".join(f"{path} = {best[path]:.3g}" for path in earlier.free)
-      + f" (distance {best['distance']:.2f} standard deviations)")
+for row in fit.ranges().to_dict("records"):
+    print(f"{row['parameter']}: {pilotsim.range_in_words(row)}; "
+          f"the plausible range is {pilotsim.percent(row['narrowed_to'])} of the range searched")

@@ -42,7 +42,7 @@ from sim.analysis import precision as sequential
 from sim.analysis import sweep as sweeping
 from sim.analysis import validation
 from sim.analysis.backtests import Observed, backtest, load_observed, observed_folder
-from sim.analysis.calibration import CalibrationResult, calibrate, check_fit
+from sim.analysis.calibration import MOST_ROUNDS, CalibrationResult, calibrate, check_fit, smallest_design
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.precision import PrecisionResult, replications_needed
 from sim.analysis.precision import check_request as check_precision_request
@@ -65,7 +65,7 @@ from sim.model.engines import ENGINES, not_in_fast_engine
 from sim.model.engines import fallback_notice as engine_notice
 from sim.output import folders
 from sim.output import report as council_report
-from sim.output.calibration import write_calibration
+from sim.output.calibration import range_in_words, value_in_words, write_calibration
 from sim.output.compare import write_comparison
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
@@ -97,7 +97,8 @@ __all__ = [
     "plan_sweep", "sweep_and_save", "plan_size", "size_and_save", "plan_calibrate", "calibrate_and_save",
     "plan_sensitivity", "sensitivity_and_save", "plan_replications", "replications_and_save",
     "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
-    "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice",
+    "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice", "range_in_words",
+    "value_in_words",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -537,15 +538,14 @@ class CalibratePlan:
     observed: Observed
     samples: int
     replications: int
-    accept: float
     seed: int | None
     workers: int | None
     folder: Path
 
 
 def plan_calibrate(name_or_path: str | Path, changes: dict[str, Any] | None = None,
-                   observed: str | Path | None = None, samples: int = 60, replications: int = 100,
-                   accept: float = 0.1, seed: int | None = None, workers: int | None = None,
+                   observed: str | Path | None = None, samples: int = 30, replications: int = 40,
+                   seed: int | None = None, workers: int | None = None,
                    folder: str | Path | None = None) -> CalibratePlan:
     """The scenario file (or shipped name) to fit, which the fitted file will
     extend; ``observed`` defaults to scenarios/observed/<scenario name>.yaml."""
@@ -556,11 +556,14 @@ def plan_calibrate(name_or_path: str | Path, changes: dict[str, Any] | None = No
         raise ScenarioError([Problem(str(path), None, None, "free",
                                      "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
                                      "{low: 5, high: 15}}")])
+    if samples < smallest_design(len(base.free)):
+        raise ScenarioError([Problem("--samples", None, None, "", f"{len(base.free)} free parameters need at least "
+                                     f"{smallest_design(len(base.free))} candidates a round, got {samples}")])
     _refuse(limits.too_many_points(samples, f"--samples {samples}")
-            + limits.too_many_replications(samples * replications, f"-n {replications}"))
+            + limits.too_many_replications(MOST_ROUNDS * samples * replications, f"-n {replications}"))
     check_run_size(base, replications, workers, True, f"-n {replications}")
     folder = _folder_or(folder, f"calibrate_{base.name}")
-    return CalibratePlan(base, path, figures, samples, replications, accept, seed, workers, folder)
+    return CalibratePlan(base, path, figures, samples, replications, seed, workers, folder)
 
 
 def calibrate_and_save(plan: CalibratePlan, command: list[str] | None = None,
@@ -569,7 +572,7 @@ def calibrate_and_save(plan: CalibratePlan, command: list[str] | None = None,
     returns both."""
     with folders.claimed(plan.folder):
         result: CalibrationResult = calibrate(plan.base, plan.observed, plan.samples, plan.replications,
-                                              plan.accept, plan.seed, plan.workers, on_candidate=on_candidate)
+                                              plan.seed, plan.workers, on_candidate=on_candidate)
         check = check_fit(result, workers=plan.workers)
         write_calibration(result, check, str(plan.file), plan.folder, command)
     return result, check

@@ -385,11 +385,12 @@ def calibrate(
     observed: Annotated[Optional[Path], typer.Option(
         "--observed", metavar="FILE", help="Published figures (default: scenarios/observed/<scenario name>.yaml).")
     ] = None,
-    samples: Annotated[int, typer.Option("--samples", min=10, metavar="N", help="Candidate parameter sets.")] = 60,
+    samples: Annotated[int, typer.Option(
+        "--samples", min=6, metavar="N",
+        help="Candidate parameter sets a round (at least 6 for one free parameter, 12 for two, 20 for three).")
+    ] = 30,
     replications: Annotated[int, typer.Option("-n", "--replications", min=10, metavar="N",
-                                              help="Replications per candidate.")] = 100,
-    accept: Annotated[float, typer.Option("--accept", min=0.01, max=0.5, metavar="SHARE",
-                                          help="Share of candidates kept as plausible.")] = 0.1,
+                                              help="Replications per candidate.")] = 40,
     seed: SeedOption = None,
     out_dir: out_option("results/calibrate_<scenario name>") = None,
     workers: WorkersOption = None,
@@ -398,31 +399,54 @@ def calibrate(
     engine: EngineOption = Engine.fast,
     overrides: SetOption = None,
 ) -> None:
-    """Fit the scenario's free parameters to published figures (approximate
-    Bayesian computation) and write the fitted scenario."""
-    plan = api.plan_calibrate(scenario, api.parse_changes(overrides), observed, samples, replications, accept, seed,
+    """Fit the scenario's free parameters to the published figures that are
+    not held out, and write the scenario at the estimates.
+
+    The likelihood of parameter values is the chance that one run with them
+    gives the published figures (a synthetic likelihood: normal, with the
+    simulated means, spreads and correlations, learned by an emulator from
+    rounds of candidates that zoom in on where the posterior lies). The
+    estimate is the posterior median, the plausible range its 5-95 %; a range
+    the posterior piles up against is widened, and a parameter the data do
+    not bound is said to be so. See docs/calibration.md."""
+    plan = api.plan_calibrate(scenario, api.parse_changes(overrides), observed, samples, replications, seed,
                               workers, out_dir)
     base = plan.base
     _say_engine(base, engine)
     folder = plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
-        with _progress() as progress:
+        with _progress("candidates") as progress:
             task = progress.add_task("candidates", total=samples)
             result, check = api.calibrate_and_save(
-                plan, _command(), on_candidate=lambda done, total: progress.update(task, completed=done))
-    table = Table(title=f"{base.name}: fitted parameters ({samples} candidates, best {len(result.accepted)} kept)")
-    for column in ("parameter", "best", "plausible (5-95 %)", "searched"):
-        table.add_column(column, justify="left" if column == "parameter" else "right")
-    for row in result.ranges().itertuples():
-        table.add_row(row.parameter, f"{row.best:.4g}", f"{row.plausible_low:.4g} to {row.plausible_high:.4g}",
-                      f"{row.prior_low:g} to {row.prior_high:g}")
+                plan, _command(),
+                on_candidate=lambda done, planned: progress.update(task, completed=done, total=planned))
+    rounds = int(result.candidates["round"].max())
+    in_rounds = f"{rounds} rounds" if rounds > 1 else "1 round"
+    table = Table(title=f"{base.name}: fitted parameters ({len(result.candidates)} candidates in {in_rounds}, "
+                        f"{replications} runs each)")
+    for column in ("parameter", "estimate", "plausible (5-95 %)", "searched", "share of searched"):
+        table.add_column(column, justify="left" if column == "parameter" else "right", overflow="fold")
+    unbounded = []
+    for row in result.ranges().to_dict("records"):
+        def words(value: float, row=row) -> str:
+            return api.value_in_words(value, row)
+
+        low = "below" if row["bounded"] in ("not below", "no") else words(row["plausible_low"])
+        high = "above" if row["bounded"] in ("not above", "no") else words(row["plausible_high"])
+        table.add_row(row["parameter"], words(row["estimate"]), f"{low} to {high}",
+                      f"{words(row['searched_low'])} to {words(row['searched_high'])}",
+                      api.percent(row["narrowed_to"]))
+        if row["bounded"] != "yes":
+            unbounded.append(f"{row['parameter']}: {api.range_in_words(row)}")
     out.print(table)
-    fit = Table(title="Published figures against the fitted scenario (90 % of runs)")
-    for column in ("figure", "published", "simulated median", "90 % of runs"):
-        fit.add_column(column, justify="left" if column == "figure" else "right")
+    for line in unbounded:
+        out.print(line, soft_wrap=True)
+    fit = Table(title="Published figures against the scenario at the estimates (90 % of runs)")
+    for column in ("figure", "role", "published", "simulated median", "90 % of runs"):
+        fit.add_column(column, justify="left" if column in ("figure", "role") else "right", overflow="fold")
     for row in check.itertuples():
-        fit.add_row(f"{row.outcome} at month {row.month:g}", _figure(row.published), _figure(row.simulated_median),
-                    f"{_figure(row.simulated_q05)} to {_figure(row.simulated_q95)}")
+        fit.add_row(f"{row.outcome} at month {row.month:g}", row.role.replace("_", " "), _figure(row.published),
+                    _figure(row.simulated_median), f"{_figure(row.simulated_q05)} to {_figure(row.simulated_q95)}")
     out.print(fit)
     out.print(f"Fitted scenario and results written to {folder}/", soft_wrap=True)
 

@@ -1,6 +1,6 @@
 """A calibration's folder: the fitted scenario as a file that extends the
-original, the candidates, the plausible ranges, and the published figures
-against the fitted scenario."""
+original, the candidates, the posterior, the plausible ranges, and the
+published figures against the fitted scenario."""
 
 from __future__ import annotations
 
@@ -18,21 +18,42 @@ from sim.scenario.edit import set_field
 
 
 def fitted_file_text(result: CalibrationResult, original_file: str) -> str:
-    """A scenario file that extends the original with the fitted values."""
-    lines = [f"# Fitted by pilotsim calibrate to {result.observed.source}",
-             f"# ({len(result.candidates)} candidates, {result.replications} replications each, seed {result.seed};",
-             "# plausible 5-95 % ranges in the comments).",
+    """A scenario file that extends the original with the estimates."""
+    rounds = int(result.candidates["round"].max())
+    lines = [f"# Fitted by pilotsim calibrate to {result.observed.source}: {', '.join(result.figures)}",
+             f"# ({len(result.candidates)} candidates in {rounds} round{'s' if rounds > 1 else ''}, "
+             f"{result.replications} replications each,"
+             f" seed {result.seed}).",
+             "# Each value is the posterior median; its plausible (5-95 %) range is in the comment.",
              f"extends: {original_file}",
              f"name: {result.scenario.name}_calibrated"]
     ranges = result.ranges().set_index("parameter")
     nested: dict = {}
-    for path, value in result.best.items():
+    for path, value in result.estimate.items():
         set_field(nested, path, round(value, 6))
         complement = result.scenario.free[path].complement
         if complement:
             set_field(nested, complement, round(1 - value, 6))
     lines += _yaml_lines(nested, 0, ranges)
     return "\n".join(lines) + "\n"
+
+
+def value_in_words(value: float, row) -> str:
+    """A value of a parameter to four figures of its search range's width (a
+    bound found next to a field's limit, 3.6e-11, is 0)."""
+    step = 10 ** (np.floor(np.log10(row["searched_high"] - row["searched_low"])) - 3)
+    return f"{round(value / step) * step:.4g}"
+
+
+def range_in_words(row) -> str:
+    """The plausible range of a row of ``CalibrationResult.ranges()``, and
+    what the data could not say."""
+    searched = f"searched {value_in_words(row['searched_low'], row)} to {value_in_words(row['searched_high'], row)}"
+    low, high = value_in_words(row["plausible_low"], row), value_in_words(row["plausible_high"], row)
+    return {"yes": f"plausible {low} to {high} ({searched})",
+            "not below": f"the data do not bound it below; plausible up to {high} ({searched})",
+            "not above": f"the data do not bound it above; plausible from {low} ({searched})",
+            "no": f"the data do not bound it ({searched})"}[row["bounded"]]
 
 
 def _yaml_lines(node: dict, depth: int, ranges: pd.DataFrame, prefix: str = "") -> list[str]:
@@ -43,31 +64,63 @@ def _yaml_lines(node: dict, depth: int, ranges: pd.DataFrame, prefix: str = "") 
             lines.append("  " * depth + f"{key}:")
             lines += _yaml_lines(value, depth + 1, ranges, path + ".")
         else:
-            note = ""
-            if path in ranges.index:
-                row = ranges.loc[path]
-                note = f"  # plausible {row['plausible_low']:.4g} to {row['plausible_high']:.4g}"
+            note = f"  # {range_in_words(ranges.loc[path])}" if path in ranges.index else ""
             lines.append("  " * depth + f"{key}: {value}{note}")
     return lines
 
 
+def posterior_draws(result: CalibrationResult, draws: int = 2000) -> pd.DataFrame:
+    """Parameter values drawn from the posterior (systematic resampling of
+    its weighted points, so the same result always gives the same draws)."""
+    cumulative = np.cumsum(result.posterior.weights)
+    picks = np.searchsorted(cumulative, (np.arange(draws) + 0.5) / draws)
+    picks = np.minimum(picks, len(cumulative) - 1)
+    return pd.DataFrame(result.posterior.points[picks], columns=list(result.scenario.free))
+
+
+def _parameter_figure(result: CalibrationResult) -> Chart:
+    ranges = result.ranges()
+    figure = Chart(figsize=(8, 0.6 + 2.1 * len(ranges)), layout="constrained")
+    for index, row in enumerate(ranges.to_dict("records")):
+        axes = figure.add_subplot(len(ranges), 1, index + 1)
+        low, high = row["searched_low"], row["searched_high"]
+        column = list(result.scenario.free).index(row["parameter"])
+        axes.hist(result.posterior.points[:, column], bins=60, range=(low, high),
+                  weights=result.posterior.weights, color=BAND_COLOUR, alpha=0.8)
+        axes.axvspan(row["plausible_low"], row["plausible_high"], color=BAND_COLOUR, alpha=0.12,
+                     label="plausible (5-95 %)")
+        estimate = f"median {value_in_words(row['estimate'], row)}"
+        if row["bounded"] != "yes":  # then the median moves with the range searched
+            estimate += ", set by the range searched"
+        axes.axvline(row["estimate"], color=TARGET_COLOUR, label=estimate)
+        axes.set_xlim(low, high)
+        axes.set_yticks([])
+        axes.set_title(f"{row['parameter']}: {range_in_words(row)}", fontsize="medium", loc="left")
+        axes.legend(fontsize="small", loc="upper right", frameon=False)
+    figure.axes[-1].set_xlabel("value (the x axis spans the range searched; before the data, every value in it "
+                               "was equally likely)")
+    figure.suptitle(f"{result.scenario.name}: what the published figures say about each parameter")
+    return figure
+
+
 def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: str, folder,
                       command: list[str] | None) -> Path:
-    """The fitted scenario (extending ``original``), the candidates, the
-    plausible ranges, and ``fit``: the published figures against the fitted
+    """The fitted scenario (extending ``original``), the candidates, draws
+    from the posterior, the plausible ranges, and ``fit``: the published figures against the fitted
     scenario (``sim.analysis.calibration.check_fit``)."""
     folder = Path(folder)
 
     def write(staging: Path) -> None:
         relative = os.path.relpath(Path(original).resolve(), folder.resolve())
         (staging / f"{result.scenario.name}_calibrated.yaml").write_text(fitted_file_text(result, relative))
-        result.candidates.sort_values("distance").to_csv(staging / "candidates.csv", index=False,
-                                                         float_format="%.6g")
+        result.candidates.to_csv(staging / "candidates.csv", index=False, float_format="%.6g")
+        posterior_draws(result).to_csv(staging / "posterior.csv", index=False, float_format="%.6g")
         result.ranges().to_csv(staging / "parameters.csv", index=False, float_format="%.6g")
         fit.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
         figure = Chart(figsize=(8, 0.9 + 0.55 * len(fit)))
         axes = figure.subplots()
-        labels = [f"{row.outcome} at month {row.month:g}" for row in fit.itertuples()]
+        labels = [f"{row.outcome} at month {row.month:g}" + (" (held out)" if row.role == "held_out" else "")
+                  for row in fit.itertuples()]
         positions = np.arange(len(fit))
         scale = np.maximum(fit["published"].abs().to_numpy(), 1.0)  # each figure relative to its own size
         axes.errorbar(fit["simulated_median"] / scale, positions,
@@ -78,14 +131,16 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
                      label="published")
         axes.set_yticks(positions, labels)
         axes.set_xlabel("relative to the published figure")
-        axes.set_title(f"{result.scenario.name}: published figures against the fitted scenario")
+        axes.set_title(f"{result.scenario.name}: published figures against the scenario at the estimates")
         axes.grid(axis="x", alpha=0.3)
         axes.legend(loc="upper center", fontsize="small", bbox_to_anchor=(0.5, -0.35 - 0.6 / len(fit)), ncol=2)
         save_figure(figure, staging / "plots" / "fit.png")
+        save_figure(_parameter_figure(result), staging / "plots" / "parameters.png")
         write_manifest(staging, {
             "scenario": result.scenario.name, "observed": result.observed.source,
-            "candidates": len(result.candidates), "accepted": len(result.accepted),
-            "replications": result.replications, "seed": result.seed, "best": result.best,
+            "figures": result.figures, "candidates": len(result.candidates),
+            "rounds": int(result.candidates["round"].max()), "replications": result.replications,
+            "seed": result.seed, "estimate": result.estimate,
         }, command)
 
     return write_atomically(folder, write)

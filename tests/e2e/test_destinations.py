@@ -63,7 +63,7 @@ def command(name: str, files: dict) -> list[str]:
         "sweep": ["sweep", files["small"], "--vary", "stages.course.slots=5:6:1", "-n", "5", "--workers", "1"],
         "size": ["size", files["small"], "--vary", "referrals.cohort_size=2:8", "--target", "placed>=5",
                  "-n", "20", "--max-replications", "40", "--workers", "1"],
-        "calibrate": ["calibrate", "brunssum_innovation_2017", "--samples", "10", "-n", "10", "--workers", "1"],
+        "calibrate": ["calibrate", "brunssum_innovation_2017", "--samples", "12", "-n", "10", "--workers", "1"],
         "sensitivity": ["sensitivity", files["small"], "--samples", "2", "-n", "2", "--workers", "1"],
         "replications": ["replications", files["small"], "--max", "60", "--workers", "1"],
         "budget": ["budget", files["run"]],
