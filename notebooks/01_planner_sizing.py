@@ -15,8 +15,10 @@
 # assistance and expects about 78 of them to leave assistance for paid work.
 # A planner has to decide how many training places to buy. This notebook runs
 # the reference scenario with different numbers of places and asks two
-# questions: how likely are the 78 placements, and what waiting list does
-# each choice bring?
+# questions: how likely are 78 placements, and what waiting list does each
+# choice bring? (The plan's 78 are off assistance altogether, the scenario's
+# target; placements, part-time ones included, are the generous reading, and
+# the first figure below shows how far the plan's own one is.)
 
 # %% tags=["parameters"]
 replications = 200  # per variant; 1000 or more for figures to quote
@@ -31,18 +33,23 @@ from sim import api as pilotsim
 scenario = pilotsim.load("brunssum_logistics_2021")
 print(scenario.title)
 print(f"{scenario.referrals.max_participants} participants at most, "
-      f"{scenario.stages['training'].slots} training places in the file, target {scenario.target.placed} placed")
+      f"{scenario.stages['training'].slots} training places in the file, "
+      f"target {scenario.target.at_least} {scenario.target.outcome.replace('_', ' ')}")
+placements_hoped_for = 78  # the plan read as placements, part-time ones included
 
 # %% [markdown]
 # ## The plan as written
 
 # %%
 result = pilotsim.run(scenario, replications)
-chance = result.chance("placed", scenario.target.placed)
+chance = result.chance("placed", placements_hoped_for)
 summary = result.summary()
 print(f"Placed by month {scenario.horizon_months:g}: mean {summary.loc['placed', 'mean']:.1f}, "
       f"90 % of runs between {summary.loc['placed', 'q05']:.0f} and {summary.loc['placed', 'q95']:.0f}")
-print(f"{scenario.target.placed} or more placed in {chance.in_words()}")
+print(f"{placements_hoped_for} or more placed in {chance.in_words()}")
+off = result.chance(scenario.target.outcome, scenario.target.at_least)
+print(f"Off assistance at month {scenario.horizon_months:g}: mean {summary.loc['off_assistance', 'mean']:.1f}; "
+      f"{scenario.target.at_least} or more in {off.in_words()}")
 pilotsim.figures(result)["placements.png"]
 
 # %% [markdown]
@@ -61,7 +68,7 @@ def waiting_list_peak(run_result) -> float:
     return float(run_result.monthly[:, :, column].mean(axis=0).max())
 
 
-reaching = f"runs with {scenario.target.placed}+ (of {replications})"
+reaching = f"runs with {placements_hoped_for}+ placed (of {replications})"
 rows = []
 for places in places_to_try:
     variant = pilotsim.change(scenario, {"stages.training.slots": places})
@@ -70,7 +77,7 @@ for places in places_to_try:
     rows.append({
         "places": places,
         "placed by month 48": at_end.outcomes["placed"].mean(),
-        reaching: at_end.chance("placed", scenario.target.placed).hits,
+        reaching: at_end.chance("placed", placements_hoped_for).hits,
         "placed by month 24": by_decision.outcomes["placed"].mean(),
         "mean wait (months)": at_end.outcomes["mean_wait_months"].mean(),
         "longest waiting list": waiting_list_peak(at_end),
@@ -83,7 +90,7 @@ table.round(2)
 figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
 left.plot(table.index, table["placed by month 48"], "o-", label="by month 48")
 left.plot(table.index, table["placed by month 24"], "s-", label="by month 24 (continuation decision)")
-left.axhline(scenario.target.placed, color="black", linestyle="--", label=f"target {scenario.target.placed}")
+left.axhline(placements_hoped_for, color="black", linestyle="--", label=f"{placements_hoped_for} placed")
 left.set_xlabel("training places")
 left.set_ylabel("people placed (mean over runs)")
 left.legend(fontsize="small")
@@ -101,7 +108,7 @@ figure.tight_layout()
 # %%
 best = table[reaching].idxmax()
 fewest_close = table.index[table[reaching] >= table[reaching].max() - 0.05 * replications].min()
-print(f"{scenario.target.placed} placements are reached most often with {best} places "
+print(f"{placements_hoped_for} placements are reached most often with {best} places "
       f"({table.loc[best, reaching]} of {replications} runs); {fewest_close} places come within "
       f"5 % of the runs of it.")
 longest = table.loc[fewest_close, 'longest waiting list']

@@ -267,7 +267,8 @@ def _target(text: str | None, scenario: Scenario) -> tuple[str, float] | None:
     """A target as OUTCOME>=VALUE, else the scenario's own."""
     if text:
         return parse_target(text, scenario)
-    return ("placed", float(scenario.target.placed)) if scenario.target.placed is not None else None
+    target = scenario.target
+    return (target.outcome, float(target.at_least)) if target.outcome is not None else None
 
 
 # --- run ----------------------------------------------------------------------------

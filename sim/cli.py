@@ -279,7 +279,7 @@ def sweep(
     seed: SeedOption = None,
     target: Annotated[
         Optional[str], typer.Option("--target", metavar="OUTCOME>=VALUE",
-                                    help="Target for the chance charts (default: the scenario's target.placed).")
+                                    help="Target for the chance charts (default: the scenario's target).")
     ] = None,
     out_dir: out_option("results/sweep_<scenario name>") = None,
     workers: WorkersOption = None,
@@ -318,7 +318,7 @@ def size(
     vary: Annotated[str, typer.Option("--vary", metavar="PATH=LOW:HIGH",
                                       help="The whole-number field to size and the range to search.")],
     target: Annotated[Optional[str], typer.Option("--target", metavar="OUTCOME>=VALUE",
-                                                  help="Default: the scenario's target.placed.")] = None,
+                                                  help="Default: the scenario's target.")] = None,
     confidence: Annotated[float, typer.Option("--confidence", min=0.01, max=0.99, metavar="SHARE",
                                               help="Required chance of reaching the target.")] = 0.8,
     by_month: Annotated[Optional[float], typer.Option("--by-month", min=1, metavar="MONTH",

@@ -9,9 +9,11 @@ other reasons. Here it is built from both parts:
     fewer_recipients = left_assistance - caseload_inflow + caseload_other_outflow
 
 - ``left_assistance``: referred people off assistance at the horizon: in a
-  full-time job (placed or found on their own), gone out of scope, or in a
+  job that ends the benefit (placed or found on their own; the rule of
+  ``off_assistance``, ``sim.measure.outcomes``), gone out of scope, or in a
   stage that pays a wage instead of the benefit. Part-time workers keep a
-  top-up, so they still count as recipients;
+  top-up unless they earn at least the benefit, so they still count as
+  recipients;
 - ``caseload_inflow`` and ``caseload_other_outflow``: Poisson counts over the
   horizon at the section's monthly rates, each drawn by inverting its
   distribution function at one uniform of the replication's ``caseload``
@@ -31,6 +33,7 @@ import numpy as np
 from scipy import special
 
 from sim.measure import columns
+from sim.measure.outcomes import assistance_resumes, part_time_ends_benefit
 from sim.model.records import ReplicationRecords
 from sim.model.states import FINAL_STATES
 from sim.model.streams import RandomStreams
@@ -74,10 +77,14 @@ def caseload_savings_per_year(scenario: Scenario, fewer_recipients: float) -> fl
 def left_assistance(scenario: Scenario, records: ReplicationRecords) -> int:
     """Referred people off assistance at the horizon."""
     c, visits, t = records.clients, records.visits, records.horizon
-    full_time_job = (c["job_start"] <= t) & (c["job_end"] > t) & ~c["part_time"].astype(bool)
-    own_full_time_job = (c["own_job_start"] <= t) & (c["own_job_end"] > t) & ~c["own_part_time"].astype(bool)
+    insurance = scenario.employment.unemployment_insurance_months
+    ends_benefit = part_time_ends_benefit(scenario)
+    job = ((c["job_start"] <= t) & (assistance_resumes(c["job_start"], c["job_end"], insurance) > t)
+           & (~c["part_time"].astype(bool) | ends_benefit))
+    own_job = ((c["own_job_start"] <= t) & (assistance_resumes(c["own_job_start"], c["own_job_end"], insurance) > t)
+               & (~c["own_part_time"].astype(bool) | ends_benefit))
     out_of_scope = (c["final_state"] == _EXITED) & (c["exit_time"] <= t)
-    off = full_time_job | own_full_time_job | out_of_scope
+    off = job | own_job | out_of_scope
     wage_stages = [index for index, stage in enumerate(scenario.stages.values()) if not stage.on_benefit]
     if wage_stages:
         in_wage_stage = np.isin(visits["stage"], wage_stages) & (visits["start"] <= t) & (visits["end"] > t)

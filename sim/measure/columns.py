@@ -94,6 +94,9 @@ PROGRAMME = (
            "in work for at least employment.sustained_months", +1),
     Column("back_on_benefit", "people", "Lost the job again", "placed, then lost the job before the horizon", -1),
     Column("employed_at_horizon", "people", "In work at the horizon", "placed and still in work at the horizon"),
+    Column("off_assistance", "people", "Placed and off assistance at the horizon",
+           "placed in a job that ends the benefit (full-time, or part-time earning at least the benefit under "
+           "budget.part_time_work) and not back on assistance at the horizon", +1),
     Column("waiting_at_horizon", "people", "Waiting at the horizon", "still on the waiting list at the horizon",
            -1),
     Column("in_programme_at_horizon", "people", "In the programme at the horizon",
@@ -155,7 +158,7 @@ STATE_LABELS = {
 
 #: Shown after a run, in this order (when the run has them).
 HEADLINE = ("referred", "started", "mean_wait_months", "dropped_out", "placed", "placed_part_time", "sustained",
-            "back_on_benefit", "found_work_on_own", "found_work_without_programme", "net_into_work",
+            "back_on_benefit", "off_assistance", "found_work_on_own", "found_work_without_programme", "net_into_work",
             "slot_utilisation")
 MONEY_HEADLINE = ("gross_savings", "net_savings", "total_costs", "npv_at_pilot_end", "npv", "benefit_cost_ratio",
                   "cost_per_net_placement", "break_even_month")

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from sim.measure import columns
+from sim.measure.outcomes import assistance_resumes
 from sim.model.states import FINAL_STATES
 from sim.scenario.schema import Scenario
 
@@ -40,8 +41,6 @@ MONEY_OUTCOMES = columns.names(columns.MONEY)
 #: Columns of the monthly cashflow, per replication and month.
 CASHFLOW = ("benefit_with", "benefit_without", "net_savings", "costs", "discounted_net")
 
-#: Unemployment insurance follows a job held at least 26 weeks (in months).
-UI_QUALIFYING_MONTHS = 26 * 7 / (365.25 / 12)
 
 _EXITED = FINAL_STATES.index("exited")
 
@@ -301,8 +300,7 @@ class _Window:
     def _back_from(self, job_start: np.ndarray, job_end: np.ndarray) -> np.ndarray:
         """When assistance resumes after a job: at its end, or after
         unemployment insurance when the job lasted 26 weeks."""
-        with np.errstate(invalid="ignore"):  # no job: inf - inf
-            return job_end + np.where(job_end - job_start >= UI_QUALIFYING_MONTHS, self.insurance, 0.0)
+        return assistance_resumes(job_start, job_end, self.insurance)
 
     def gross(self) -> tuple[np.ndarray, np.ndarray]:
         """The single-number spreadsheet's saving: benefit not paid while in

@@ -22,6 +22,29 @@ _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 #: The programme's columns of replications.csv, in order (see sim.measure.columns).
 OUTCOMES = columns.names(columns.PROGRAMME)
 
+#: Unemployment insurance follows a job held at least 26 weeks (in months).
+UI_QUALIFYING_MONTHS = 26 * 7 / (365.25 / 12)
+
+
+def assistance_resumes(job_start: np.ndarray, job_end: np.ndarray, insurance_months: float) -> np.ndarray:
+    """When assistance resumes after a job: at its end, or after unemployment
+    insurance when the job lasted 26 weeks."""
+    with np.errstate(invalid="ignore"):  # no job: inf - inf
+        return job_end + np.where(job_end - job_start >= UI_QUALIFYING_MONTHS, insurance_months, 0.0)
+
+
+def part_time_ends_benefit(scenario: Scenario) -> bool:
+    """Whether a part-time job ends the benefit. Only a budget's part-time
+    rule can say: when the earnings are at least the benefit, or none of the
+    benefit is kept; otherwise (and without a budget) part-time workers stay
+    on a reduced benefit."""
+    if scenario.budget is None:
+        return False
+    rule = scenario.budget.part_time_work
+    if rule.earnings_per_month is None:
+        return rule.kept_share == 0
+    return rule.earnings_per_month >= scenario.budget.benefit.mean_per_month
+
 
 def stage_outcome_names(scenario: Scenario) -> tuple[str, ...]:
     """Per stage: people who entered it by the horizon, and placements routed
@@ -133,6 +156,10 @@ def outcome_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
         "sustained": clients.count(placed & (time_in_work >= scenario.employment.sustained_months))[:, 0],
         "back_on_benefit": counts["job_lost"],
         "employed_at_horizon": counts["employed"],
+        "off_assistance": clients.count(
+            placed & (~clients["part_time"].astype(bool) | part_time_ends_benefit(scenario))
+            & (assistance_resumes(job_start, job_end, scenario.employment.unemployment_insurance_months) > horizon)
+        )[:, 0],
         "waiting_at_horizon": counts["waiting"],
         "in_programme_at_horizon": counts["in_programme"],
         "slot_utilisation": _slot_utilisation(scenario, visits),

@@ -34,7 +34,8 @@ METHOD = {"range": 90, "confidence": 95}
 
 #: What each plot shows, in the order the report shows them.
 PLOT_CAPTIONS = {
-    "placements.png": "People placed in paid work: the spread over all runs, with the target.",
+    "placements.png": "What the programme promises (people placed, or off assistance altogether): the spread over all "
+                      "runs, with the target.",
     "uncertainty_placed.png": "Placements with chance alone, and with the uncertain assumptions drawn as well.",
     "states_over_time.png": "Where people are, month by month (median and spread over runs).",
     "waiting_list.png": "The waiting list over time.",
@@ -230,6 +231,8 @@ def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
     target = summary.get("target")
     if target:
         facts["target"] = {"at_least": Fact(str(target["at_least"]), "summary.json#target.at_least"),
+                           "words": {"placed": "placed in paid work", "off_assistance": "off assistance"}[
+                               target["outcome"]],
                            **_chance_facts(target, "summary.json#target")}
     if "pays_for_itself" in summary:
         facts["money"] = _money_facts(summary, outcome)

@@ -41,23 +41,32 @@ def all_figures(result: RunResult) -> dict[str, Figure]:
     return {name: figure for name, figure in figures.items() if figure is not None}
 
 
+#: The outcome the placements figure shows, as its title and axis say it.
+PROMISED = {"placed": ("People placed in paid work by month {horizon}", "people placed (count)"),
+            "off_assistance": ("People off assistance altogether at month {horizon}",
+                               "people off assistance: placed in a job that ends the benefit, not back on it (count)")}
+
+
 def placements(result: RunResult) -> Figure:
-    """How many people find work: the spread over replications, the target, and
+    """How many people find work (or, when that is the promise, leave
+    assistance altogether): the spread over replications, the target, and
     the chance of reaching it."""
     horizon = result.scenario.horizon_months
     figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
-    _histogram(axes, result, "placed")
-    title = f"People placed in paid work by month {horizon:g}"
-    target = result.scenario.target.placed
+    outcome = result.scenario.target.outcome or "placed"
+    _histogram(axes, result, outcome)
+    title, x_label = PROMISED[outcome]
+    title = title.format(horizon=f"{horizon:g}")
+    target = result.scenario.target.at_least
     if target is not None:
-        chance = result.chance("placed", target)
+        chance = result.chance(outcome, target)
         axes.axvline(target - 0.5, color=TARGET_COLOUR, linewidth=2,
                      label=f"target: {target} or more")
         title += f"\n{target} or more in {chance.in_words()}"
         axes.legend(loc="upper left")
     axes.set_title(title)
-    axes.set_xlabel("people placed (count)")
+    axes.set_xlabel(x_label)
     axes.set_ylabel("share of replications (%)")
     _note_replications(axes, result)
     return figure
@@ -263,16 +272,18 @@ def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.D
     figures = {}
     figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
-    placed = np.concatenate([table["placed"].to_numpy() for table, _ in runs.values()])
-    bins = np.arange(placed.min() - 0.5, placed.max() + 1.5)
+    outcome = scenario.target.outcome or "placed"
+    counts = np.concatenate([table[outcome].to_numpy() for table, _ in runs.values()])
+    bins = np.arange(counts.min() - 0.5, counts.max() + 1.5)
     for label, (table, colour) in runs.items():
-        low, high = np.quantile(table["placed"], [0.05, 0.95])
-        axes.hist(table["placed"], bins=bins, histtype="step", linewidth=1.8, color=colour, density=True,
+        low, high = np.quantile(table[outcome], [0.05, 0.95])
+        axes.hist(table[outcome], bins=bins, histtype="step", linewidth=1.8, color=colour, density=True,
                   label=f"{label}: 90 % of runs {low:.0f} to {high:.0f}")
         axes.axvspan(low, high, color=colour, alpha=0.08)
-    if scenario.target.placed is not None:
-        axes.axvline(scenario.target.placed, color="black", linestyle="--", label=f"target {scenario.target.placed}")
-    axes.set_xlabel(f"people placed in paid work by month {scenario.horizon_months:g}")
+    if scenario.target.at_least is not None:
+        axes.axvline(scenario.target.at_least, color="black", linestyle="--",
+                     label=f"target {scenario.target.at_least}")
+    axes.set_xlabel(PROMISED[outcome][0].format(horizon=f"{scenario.horizon_months:g}").lower())
     axes.set_ylabel("share of runs")
     axes.legend(loc="upper left", fontsize="small")
     axes.set_title(f"{scenario.title or scenario.name}: chance alone, and with what is not known", fontsize="medium")

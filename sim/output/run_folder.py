@@ -449,10 +449,9 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
     scenario = result.scenario
     document["with_uncertainty"] = result.with_uncertainty
     document["uncertain"] = list(scenario.uncertain)
-    target = scenario.target.placed
-    if target is not None:
-        document["target"] = {"outcome": "placed", "at_least": target,
-                              **_chance_fields(result.chance("placed", target))}
+    if scenario.target.outcome is not None:
+        document["target"] = {"outcome": scenario.target.outcome, "at_least": scenario.target.at_least,
+                              **_chance_fields(result.chance(scenario.target.outcome, scenario.target.at_least))}
     reasons = not_estimated(scenario)
     document["not_estimated"] = reasons
     if scenario.budget is not None:

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from sim.measure.statistics import chance_from_count
 
+#: A target's outcome, as "78 or more ..." ends.
+TARGET_WORDS = {"placed": "placed", "off_assistance": "off assistance"}
+
 
 def target_sentence(document: dict) -> str | None:
     """The chance of reaching the scenario's target, or None without one."""
     target = document.get("target")
     if target is None:
         return None
-    chance = chance_from_count(target["hits"], target["runs"], "placed", target["at_least"])
-    return f"{target['at_least']} or more placed in {chance.in_words()}."
+    outcome = target.get("outcome", "placed")
+    chance = chance_from_count(target["hits"], target["runs"], outcome, target["at_least"])
+    return f"{target['at_least']} or more {TARGET_WORDS[outcome]} in {chance.in_words()}."
 
 
 def pays_sentence(document: dict) -> str | None:

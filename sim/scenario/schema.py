@@ -44,9 +44,28 @@ class _Frozen(BaseModel):
 
 
 class Target(_Frozen):
-    """What the programme promises, used to report the chance of reaching it."""
+    """What the programme promises, used to report the chance of reaching it:
+    people placed, or people off assistance altogether (one of the two)."""
 
     placed: People | None = None
+    off_assistance: People | None = None
+
+    @model_validator(mode="after")
+    def _one_promise(self) -> Target:
+        if self.placed is not None and self.off_assistance is not None:
+            raise ValueError("give one target: placed or off_assistance")
+        return self
+
+    @property
+    def outcome(self) -> str | None:
+        """The outcome promised, or None without a target."""
+        if self.off_assistance is not None:
+            return "off_assistance"
+        return "placed" if self.placed is not None else None
+
+    @property
+    def at_least(self) -> int | None:
+        return self.off_assistance if self.off_assistance is not None else self.placed
 
 
 class Segment(_Frozen):

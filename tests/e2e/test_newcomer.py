@@ -130,7 +130,7 @@ FIELD_MESSAGES = {
         "budget.start: must be a year and month as YYYY-MM (e.g. 2021-11), got '2021-13'"),
     "a list for the whole file": ("- name: x\n- horizon_months: 3\n", "expected a mapping of fields, got a list"),
     "a list where a mapping belongs": (
-        REFERENCE.read_text().replace("target: {placed: 78}", "target: [78]"),
+        REFERENCE.read_text().replace("target: {off_assistance: 78}", "target: [78]"),
         "target: must be a mapping of fields, got a list"),
     "a list for a number": (REFERENCE.read_text().replace("rate_per_month: 7.0", "rate_per_month: [7]"),
                             "referrals.rate_per_month: must be a number, got a list"),

@@ -138,7 +138,8 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
     # The key sentences a council member reads first, in words: chances as counts of runs.
     text = re.sub(r"<[^>]+>", "", html)
     target, pays = summary["target"], summary["pays_for_itself"]
-    assert f"{target['at_least']} or more placed in {target['hits']} of {target['runs']} runs (" in text
+    assert target["outcome"] == "off_assistance"
+    assert f"{target['at_least']} or more off assistance in {target['hits']} of {target['runs']} runs (" in text
     assert f"Pays for itself in {pays['hits']} of {pays['runs']} runs (" in text
     assert "Assumption uncertainty is included" in text
 

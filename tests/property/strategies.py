@@ -15,6 +15,15 @@ durations = st.one_of(
     continuous_durations,
     st.builds(lambda m: {"dist": "empirical", "values": [0, m, 2 * m]}, st.floats(0, 4)),
 )
+#: The same with every stay taking time: a stay of no time in a stage with
+#: limited places is the one coincidence the engines are known to order
+#: differently at times (docs/model.md, "Known gap"), so stages with places
+#: draw these, and the property tests check what is claimed.
+durations_with_length = st.one_of(
+    st.floats(0.25, 6),
+    continuous_durations,
+    st.builds(lambda m: {"dist": "empirical", "values": [m, 2 * m, 3 * m]}, st.floats(0.25, 4)),
+)
 dropouts = st.one_of(
     st.none(),
     st.builds(lambda p: {"probability": p}, st.floats(0, 1)),
@@ -50,10 +59,11 @@ def scenarios(draw, continuous: bool = False):
         shares = ((onward, rest * split), (back, rest * (1 - split) / 2), ("exit", rest * (1 - split) / 2))
         for destination, share in shares:
             outcomes[destination] = outcomes.get(destination, 0) + share
+        slots = draw(st.one_of(st.none(), st.integers(1, 8), place_schedules))
         stages[name] = {
             "lock_in": draw(probability),
-            "slots": draw(st.one_of(st.none(), st.integers(1, 8), place_schedules)),
-            "duration": draw(stay_lengths),
+            "slots": slots,
+            "duration": draw(stay_lengths if continuous or slots is None else durations_with_length),
             "dropout": draw(dropouts),
             "outcomes": outcomes,
         }

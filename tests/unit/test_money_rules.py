@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from sim.errors import ScenarioError
-from sim.measure.money import UI_QUALIFYING_MONTHS, account, not_estimated
-from sim.measure.outcomes import client_columns
+from sim.measure.money import account, not_estimated
+from sim.measure.outcomes import UI_QUALIFYING_MONTHS, client_columns
 from sim.model.engine import simulate
 from sim.run.runner import run
 from tests.conftest import make_scenario
