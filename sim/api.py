@@ -31,7 +31,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from sim.analysis import validation
 from sim.analysis.backtests import Observed, backtest, load_observed, observed_folder
 from sim.analysis.calibration import MOST_ROUNDS, CalibrationResult, calibrate, check_fit, smallest_design
 from sim.analysis.compare import Comparison, compare
+from sim.analysis.out_of_sample import OutOfSampleResult, out_of_sample
 from sim.analysis.precision import PrecisionResult, replications_needed
 from sim.analysis.precision import check_request as check_precision_request
 from sim.analysis.sensitivity import SensitivityResult, sensitivity
@@ -662,6 +663,13 @@ class ValidationReport:
     backtests: list[tuple[Observed, Any]]   # published figures and the model against them
     checks: list[validation.Check]          # against exact results
     folder: Path
+    out_of_sample: list[tuple[Observed, OutOfSampleResult]] = field(default_factory=list)
+
+    @property
+    def predicted(self) -> tuple[int, int]:
+        """Figures predicted out of sample, and how many lie within their predicted 90 %."""
+        tables = [result.predicted for _, result in self.out_of_sample]
+        return sum(len(table) for table in tables), sum(int(table["within_90"].sum()) for table in tables)
 
     def with_role(self, role: str) -> tuple[int, int]:
         """Published figures with ``role`` (input, fitted, held_out), and how many lie within the simulated 90 %."""
@@ -674,10 +682,12 @@ class ValidationReport:
 
 
 def validation_report(folder: str | Path | None = None, replications: int = 1000, command: list[str] | None = None,
-                      on_step: Callable[[str], None] | None = None) -> ValidationReport:
-    """Back-test every shipped scenario with published figures, check the
-    model against exact results, and write validation.md (default folder
-    results/validation)."""
+                      on_step: Callable[[str], None] | None = None, candidates: int = 30,
+                      fit_replications: int = 40) -> ValidationReport:
+    """Back-test every shipped scenario with published figures, run the
+    out-of-sample checks their files declare (``candidates`` a round,
+    ``fit_replications`` each), check the model against exact results, and
+    write validation.md (default folder results/validation)."""
     folder = _folder_or(folder, "validation")
     step = on_step or (lambda _: None)
     with folders.claimed(folder):
@@ -687,12 +697,18 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
             step(f"back-test: {observed.scenario}")
             table = backtest(load_scenario(shipped.resolve(observed.scenario)), observed, replications)
             backtests.append((observed, table))
+        predictions = []
+        for observed, _ in backtests:
+            for check in observed.out_of_sample:
+                step(f"out of sample: {observed.scenario}, {check.description}")
+                scenario = load_scenario(shipped.resolve(observed.scenario))
+                predictions.append((observed, out_of_sample(scenario, observed, check, candidates, fit_replications)))
         step("checks against exact results...")
         binomial, chi_square_p = validation.binomial_checks()
         checks = [*binomial, validation.erlang_c_check(), *validation.littles_law_checks()]
-        write_validation(folder, validation_markdown(backtests, checks, chi_square_p, replications), replications,
-                         command)
-    return ValidationReport(backtests, checks, folder)
+        write_validation(folder, validation_markdown(backtests, checks, chi_square_p, replications, predictions),
+                         replications, command)
+    return ValidationReport(backtests, checks, folder, predictions)
 
 
 @contextmanager

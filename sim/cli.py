@@ -441,7 +441,8 @@ def calibrate(
     out.print(table)
     for line in unbounded:
         out.print(line, soft_wrap=True)
-    fit = Table(title="Published figures against the scenario at the estimates (90 % of runs)")
+    fit = Table(title="Published figures against what the fit predicts (90 % of runs, parameters drawn from the "
+                      "posterior)")
     for column in ("figure", "role", "published", "simulated median", "90 % of runs"):
         fit.add_column(column, justify="left" if column in ("figure", "role") else "right", overflow="fold")
     for row in check.itertuples():
@@ -621,10 +622,14 @@ def validate(
                                         f"{OUT_RULE}")] = None,
     replications: Annotated[int, typer.Option("-n", "--replications", min=20, metavar="N",
                                               help="Replications per back-test.")] = 1000,
+    candidates: Annotated[int, typer.Option(
+        "--candidates", min=6, metavar="N", help="Candidates a round for each out-of-sample fit (as calibrate's "
+                                                 "--samples), each run 40 times.")] = 30,
     engine: EngineOption = Engine.fast,
 ) -> None:
     """Check scenario files and report every problem, one line each; with
-    --report, also validate the model against published figures and exact
+    --report, also validate the model against published figures (back-tests,
+    and out-of-sample checks: fit some figures, predict the others) and exact
     results, and write validation.md."""
     if not scenarios and not report:
         _exit_with([Problem("validate", None, None, "", "give scenario files to check, or --report")])
@@ -632,11 +637,14 @@ def validate(
         folder = out_dir or api.default_folder("validation")
         with _interrupts("Interrupted: no report was written."), api.claim(folder), api.using_engine(engine.value):
             with err.status("back-tests...") as status:
-                done = api.validation_report(folder, replications, _command(), on_step=status.update)
+                done = api.validation_report(folder, replications, _command(), on_step=status.update,
+                                             candidates=candidates)
         (held_out, tested_within), (fitted, consistent), (inputs, _) = (
             done.with_role(role) for role in ("held_out", "fitted", "input"))
-        tests = (f"{tested_within} of {held_out} held-out figures within the simulated 90 % (the tests)"
-                 if held_out else "no held-out figures, so no test against published figures")
+        predicted, predicted_within = done.predicted
+        tests = (f"{tested_within} of {held_out} held-out figures within the simulated 90 % and "
+                 f"{predicted_within} of {predicted} figures predicted out of sample within their predicted 90 % "
+                 f"(the tests)")
         out.print(f"{tests}; consistent with {consistent} of {fitted} fitted figures ({inputs} more were "
                   f"inputs); {len(done.checks)} exact checks, {done.checks_failed} failed. Report written to "
                   f"{folder / 'validation.md'}", soft_wrap=True)

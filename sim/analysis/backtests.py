@@ -20,7 +20,7 @@ from sim.measure import columns
 from sim.run.runner import run
 from sim.scenario.edit import with_changes
 from sim.scenario.files import read_model
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import FreeParameter, Scenario
 from sim.scenario.shipped import scenarios_folder
 
 
@@ -57,6 +57,32 @@ class Observation(BaseModel):
         return self
 
 
+def label(observation: Observation) -> str:
+    """A figure as out-of-sample checks name it: outcome@month."""
+    return f"{observation.outcome}@{observation.month:g}"
+
+
+class OutOfSample(BaseModel):
+    """A check of the scenario out of sample: fit ``free`` to the figures in
+    ``fit``, then predict those in ``predict`` (each named outcome@month)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str
+    fit: list[str] = Field(min_length=1)
+    predict: list[str] = Field(min_length=1)
+    free: dict[str, FreeParameter] = Field(min_length=1)
+    # What else in the scenario was set with the predicted figures in view,
+    # which makes the check weaker than a clean one.
+    caveat: str | None = None
+
+    @model_validator(mode="after")
+    def _apart(self) -> OutOfSample:
+        if both := set(self.fit) & set(self.predict):
+            raise ValueError(f"a figure is either fitted or predicted, not both: {', '.join(sorted(both))}")
+        return self
+
+
 class Observed(BaseModel):
     """Published figures for one scenario."""
 
@@ -65,6 +91,16 @@ class Observed(BaseModel):
     scenario: str
     source: str
     observations: list[Observation] = Field(min_length=1)
+    out_of_sample: list[OutOfSample] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _checks_name_figures(self) -> Observed:
+        known = {label(observation) for observation in self.observations}
+        for check in self.out_of_sample:
+            if unknown := [figure for figure in check.fit + check.predict if figure not in known]:
+                raise ValueError(f"out_of_sample names figures the file does not have: {', '.join(unknown)} "
+                                 f"(expected outcome@month of: {', '.join(sorted(known))})")
+        return self
 
 
 def observed_folder() -> Path:
@@ -80,19 +116,35 @@ def backtest(scenario: Scenario, observed: Observed, replications: int = 400,
              workers: int | None = None) -> pd.DataFrame:
     """One row per published figure: the figure, the simulated median and 90 %
     interval at its month, and whether the figure lies in that interval."""
-    rows = []
+    simulated = {}
     for month in sorted({observation.month for observation in observed.observations}):
         at_month = with_changes(scenario, {"horizon_months": month}, f"back-test at month {month:g}")
         outcomes = run(at_month, replications, workers=workers).outcomes
         for observation in (o for o in observed.observations if o.month == month):
-            if observation.outcome not in outcomes.columns:
-                raise ScenarioError([Problem(observed.scenario, None, None, "observations",
-                                             f"scenario {scenario.name} has no outcome '{observation.outcome}'")])
-            values = outcomes[observation.outcome].to_numpy(dtype=float)
-            low, median, high = np.quantile(values, [0.05, 0.5, 0.95])
-            rows.append({"outcome": observation.outcome, "month": month, "published": observation.value,
-                         "simulated_median": median, "simulated_q05": low, "simulated_q95": high,
-                         "within_90": bool(low <= observation.value <= high), "note": observation.note,
-                         "role": observation.role, "used_for": observation.used_for,
-                         "source": observation.source or observed.source})
+            simulated[label(observation)] = outcome_values(outcomes, observation, scenario, observed)
+    return figures_against(observed, simulated)
+
+
+def outcome_values(outcomes: pd.DataFrame, observation: Observation, scenario: Scenario,
+                   observed: Observed) -> np.ndarray:
+    """The runs' values of the figure's outcome; refuses an outcome the scenario has not."""
+    if observation.outcome not in outcomes.columns:
+        raise ScenarioError([Problem(observed.scenario, None, None, "observations",
+                                     f"scenario {scenario.name} has no outcome '{observation.outcome}'")])
+    return outcomes[observation.outcome].to_numpy(dtype=float)
+
+
+def figures_against(observed: Observed, simulated: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per figure of ``observed`` that ``simulated`` has runs for
+    (by outcome@month): the median and 90 % of the runs beside it."""
+    rows = []
+    for observation in observed.observations:
+        if label(observation) not in simulated:
+            continue
+        low, median, high = np.quantile(simulated[label(observation)], [0.05, 0.5, 0.95])
+        rows.append({"outcome": observation.outcome, "month": observation.month, "published": observation.value,
+                     "simulated_median": median, "simulated_q05": low, "simulated_q95": high,
+                     "within_90": bool(low <= observation.value <= high), "note": observation.note,
+                     "role": observation.role, "used_for": observation.used_for,
+                     "source": observation.source or observed.source})
     return pd.DataFrame(rows)

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy.interpolate import RBFInterpolator
 from scipy.stats import qmc
 
-from sim.analysis.backtests import Observation, Observed, backtest
+from sim.analysis.backtests import Observation, Observed, figures_against, label, outcome_values
 from sim.errors import Problem, ScenarioError
 from sim.run.runner import run
 from sim.scenario.edit import with_changes, with_free_values
@@ -177,17 +177,14 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 30, replica
         if not moved:
             break
         region = next_region
-    at_field_limit = np.isclose(searched, field_limits)
-    unbounded = piled & ~at_field_limit
+    # Piled up at a field's limit (a chance of 1), the data do not rule out
+    # the values up to it either: said the same way.
+    unbounded = piled
     candidates = every.table(paths, figures)
     return CalibrationResult(
         scenario, observed, candidates, posterior, {p: tuple(searched[i]) for i, p in enumerate(paths)},
         {p: (bool(unbounded[i, 0]), bool(unbounded[i, 1])) for i, p in enumerate(paths)},
-        [_label(o) for o in figures], replications, seed)
-
-
-def _label(observation: Observation) -> str:
-    return f"{observation.outcome}@{observation.month:g}"
+        [label(o) for o in figures], replications, seed)
 
 
 @dataclass(frozen=True)
@@ -215,8 +212,8 @@ class Candidates:
         table = pd.DataFrame(self.values, columns=paths)
         table.insert(0, "round", self.rounds + 1)
         for column, observation in enumerate(figures):
-            table[f"{_label(observation)} mean"] = self.means[:, column]
-            table[f"{_label(observation)} sd"] = self.spreads[:, column]
+            table[f"{label(observation)} mean"] = self.means[:, column]
+            table[f"{label(observation)} sd"] = self.spreads[:, column]
         return table
 
 
@@ -389,7 +386,30 @@ def _accepted(scenario: Scenario, path: str, value: float) -> bool:
     return True
 
 
-def check_fit(result: CalibrationResult, replications: int = 400, workers: int | None = None) -> pd.DataFrame:
-    """The published figures against the scenario at the estimates, with
-    fresh replications."""
-    return backtest(with_free_values(result.scenario, result.estimate), result.observed, replications, workers)
+def posterior_draws(result: CalibrationResult, draws: int = 2000) -> pd.DataFrame:
+    """Parameter values drawn from the posterior (systematic resampling of
+    its weighted points, so the same result always gives the same draws)."""
+    cumulative = np.cumsum(result.posterior.weights)
+    picks = np.minimum(np.searchsorted(cumulative, (np.arange(draws) + 0.5) / draws), len(cumulative) - 1)
+    return pd.DataFrame(result.posterior.points[picks], columns=list(result.scenario.free))
+
+
+def check_fit(result: CalibrationResult, draws: int = 100, replications: int = 4,
+              workers: int | None = None) -> pd.DataFrame:
+    """Every published figure, held-out ones included, against what the fit
+    predicts: ``draws`` parameter values from the posterior, each run
+    ``replications`` times on replications of its own, so that the 90 %
+    band holds what the figures leave uncertain as well as chance."""
+    observations = result.observed.observations
+    months = sorted({o.month for o in observations})
+    simulated: dict[str, list[np.ndarray]] = {label(o): [] for o in observations}
+    for index, values in enumerate(posterior_draws(result, draws).to_dict("records")):
+        candidate = with_free_values(result.scenario, values)
+        for month in months:
+            at_month = with_changes(candidate, {"horizon_months": month}, f"prediction at month {month:g}")
+            outcomes = run(at_month, replications, seed=result.seed, workers=workers,
+                           first_replication=index * replications).outcomes
+            for observation in (o for o in observations if o.month == month):
+                simulated[label(observation)].append(
+                    outcome_values(outcomes, observation, result.scenario, result.observed))
+    return figures_against(result.observed, {name: np.concatenate(runs) for name, runs in simulated.items()})

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.calibration import CalibrationResult
+from sim.analysis.calibration import CalibrationResult, posterior_draws
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
@@ -30,12 +30,37 @@ def fitted_file_text(result: CalibrationResult, original_file: str) -> str:
     ranges = result.ranges().set_index("parameter")
     nested: dict = {}
     for path, value in result.estimate.items():
+        if ranges.loc[path, "bounded"] != "yes":  # its median would be the search range's, not the data's
+            lines.append(f"# {path} is left as the original sets it: {range_in_words(ranges.loc[path])}.")
+            continue
         set_field(nested, path, round(value, 6))
         complement = result.scenario.free[path].complement
         if complement:
             set_field(nested, complement, round(1 - value, 6))
     lines += _yaml_lines(nested, 0, ranges)
+    lines += _uncertain_lines(result, ranges)
     return "\n".join(lines) + "\n"
+
+
+def _uncertain_lines(result: CalibrationResult, ranges: pd.DataFrame) -> list[str]:
+    """The posterior of each parameter the data bound, as an empirical
+    distribution of 100 of its quantiles, so that a run with uncertainty
+    carries what the fit left uncertain."""
+    bounded = [path for path in result.scenario.free if ranges.loc[path, "bounded"] == "yes"]
+    left_out = [path for path in result.scenario.free if path not in bounded]
+    if not bounded:
+        return []
+    lines = ["", "# What the fit left uncertain, for `pilotsim run --with-uncertainty`: each fitted",
+             "# parameter's posterior (100 of its quantiles). They are drawn independently of each",
+             "# other, so any correlation the fit found between them is not kept."]
+    if left_out:
+        lines.append(f"# Left out, as the data do not bound them: {', '.join(left_out)}.")
+    lines.append("uncertain:")
+    for path in bounded:
+        column = list(result.scenario.free).index(path)
+        quantiles = result.posterior.quantiles(column, np.linspace(0.005, 0.995, 100))
+        lines.append(f"  {path}: {{dist: empirical, values: [{', '.join(f'{value:.6g}' for value in quantiles)}]}}")
+    return lines
 
 
 def value_in_words(value: float, row) -> str:
@@ -67,15 +92,6 @@ def _yaml_lines(node: dict, depth: int, ranges: pd.DataFrame, prefix: str = "") 
             note = f"  # {range_in_words(ranges.loc[path])}" if path in ranges.index else ""
             lines.append("  " * depth + f"{key}: {value}{note}")
     return lines
-
-
-def posterior_draws(result: CalibrationResult, draws: int = 2000) -> pd.DataFrame:
-    """Parameter values drawn from the posterior (systematic resampling of
-    its weighted points, so the same result always gives the same draws)."""
-    cumulative = np.cumsum(result.posterior.weights)
-    picks = np.searchsorted(cumulative, (np.arange(draws) + 0.5) / draws)
-    picks = np.minimum(picks, len(cumulative) - 1)
-    return pd.DataFrame(result.posterior.points[picks], columns=list(result.scenario.free))
 
 
 def _parameter_figure(result: CalibrationResult) -> Chart:
@@ -126,12 +142,13 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
         axes.errorbar(fit["simulated_median"] / scale, positions,
                       xerr=[(fit["simulated_median"] - fit["simulated_q05"]) / scale,
                             (fit["simulated_q95"] - fit["simulated_median"]) / scale],
-                      fmt="o", color=BAND_COLOUR, capsize=3, label="fitted scenario: median, 90 % of runs")
+                      fmt="o", color=BAND_COLOUR, capsize=3,
+                      label="predicted: median, 90 % of runs with parameters drawn from the fit")
         axes.scatter(fit["published"] / scale, positions, marker="x", s=60, color=TARGET_COLOUR, zorder=3,
                      label="published")
         axes.set_yticks(positions, labels)
         axes.set_xlabel("relative to the published figure")
-        axes.set_title(f"{result.scenario.name}: published figures against the scenario at the estimates")
+        axes.set_title(f"{result.scenario.name}: published figures against what the fit predicts")
         axes.grid(axis="x", alpha=0.3)
         axes.legend(loc="upper center", fontsize="small", bbox_to_anchor=(0.5, -0.35 - 0.6 / len(fit)), ncol=2)
         save_figure(figure, staging / "plots" / "fit.png")

@@ -63,13 +63,13 @@ def break_even_sentence(document: dict) -> str | None:
 def uncertainty_sentence(document: dict) -> str:
     """Whether the spread shown includes what is not known of the assumptions."""
     uncertain = document.get("uncertain", [])
+    assumptions = f"{len(uncertain)} uncertain assumption{'s' if len(uncertain) != 1 else ''}"
     if document.get("with_uncertainty"):
-        return (f"Assumption uncertainty is included: each run draws the scenario's {len(uncertain)} uncertain "
-                "assumptions anew, so the spread shows what is not known as well as chance.")
+        return (f"Assumption uncertainty is included: each run draws the scenario's {assumptions} anew, so the "
+                "spread shows what is not known as well as chance.")
     if uncertain:
         return (f"Assumption uncertainty is not included: every run uses the scenario's own values, so the "
-                f"spread shows chance alone; `pilotsim run --with-uncertainty` draws its {len(uncertain)} "
-                "uncertain assumptions as well.")
+                f"spread shows chance alone; `pilotsim run --with-uncertainty` draws its {assumptions} as well.")
     return ("Assumption uncertainty is not included: every run uses the scenario's own values and the scenario "
             "names no uncertain assumptions, so the spread shows chance alone.")
 

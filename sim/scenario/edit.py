@@ -64,12 +64,26 @@ def _is_index(data: Any, key: str) -> bool:
 
 
 def with_free_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
-    """The scenario with free parameters set (and their complements)."""
+    """The scenario with free parameters set (and their complements). A
+    route's chance (``stages.S.outcomes.K``) takes its share from the stage's
+    routes that are not set, which keep their proportions, so that the
+    routes still add up to one."""
     changes = dict(values)
     for path, value in values.items():
         complement = scenario.free[path].complement
         if complement:
             changes[complement] = 1 - value
+    routes_set: dict[str, set[str]] = {}
+    for path in changes:
+        keys = path.split(".")
+        if len(keys) == 4 and keys[0] == "stages" and keys[2] == "outcomes" and keys[1] in scenario.stages:
+            routes_set.setdefault(keys[1], set()).add(keys[3])
+    for stage, chosen in routes_set.items():
+        rest = 1 - sum(changes[f"stages.{stage}.outcomes.{route}"] for route in chosen)
+        others = {route: share for route, share in scenario.stages[stage].outcomes.items() if route not in chosen}
+        total = sum(others.values())
+        for route, share in others.items():
+            changes[f"stages.{stage}.outcomes.{route}"] = rest * (share / total if total > 0 else 1 / len(others))
     return with_changes(scenario, changes, source="calibration")
 
 

@@ -52,7 +52,7 @@ def test_plans_refuse_before_anything_is_written(tmp_path):
     with pytest.raises(pilotsim.ScenarioError, match="different names"):
         pilotsim.plan_compare([scenario, scenario], 10, workers=1, folder=tmp_path / "c")
     with pytest.raises(pilotsim.ScenarioError, match="no uncertain parameters"):
-        pilotsim.plan_run(pilotsim.load("heerlen_2018"), 10, with_uncertainty=True)
+        pilotsim.plan_run(pilotsim.load("groningen_1000_banen_2018"), 10, with_uncertainty=True)
     with pytest.raises(pilotsim.ScenarioError, match="LOW < HIGH"):
         pilotsim.plan_size(scenario, "stages.training.slots=50:10", "placed>=60")
     assert list(tmp_path.iterdir()) == []

@@ -1,15 +1,17 @@
 """Calibration recovers parameters from figures simulated with them."""
 
+import numpy as np
 from scipy import stats
 
 from sim.analysis.backtests import Observation, Observed
 from sim.analysis.calibration import calibrate
 from sim.output.calibration import fitted_file_text
 from sim.scenario.edit import with_free_values
+from sim.scenario.files import dump_scenario, load_scenario
 from tests.conftest import make_scenario
 
 
-def test_the_fitted_file_sets_a_split_and_its_complement():
+def test_the_fitted_file_sets_a_split_and_its_complement(tmp_path):
     scenario = make_scenario({"stages": {"training": {"outcomes": {"job": 0.6, "benefit": 0.4}}},
                               "free": {"stages.training.outcomes.job": {
                                   "low": 0.2, "high": 0.95, "complement": "stages.training.outcomes.benefit"}}})
@@ -22,6 +24,13 @@ def test_the_fitted_file_sets_a_split_and_its_complement():
     text = fitted_file_text(result, "original.yaml")
     assert "extends: original.yaml" in text
     assert f"job: {round(job, 6)}" in text
+    # The posterior goes with it, for runs with uncertainty.
+    (tmp_path / "original.yaml").write_text(dump_scenario(scenario))
+    (tmp_path / "fitted.yaml").write_text(text)
+    drawn = load_scenario(tmp_path / "fitted.yaml").uncertain["stages.training.outcomes.job"]
+    row = result.ranges().iloc[0]
+    assert abs(float(drawn.ppf(np.array([0.05]))[0]) - row["plausible_low"]) < 0.02
+    assert abs(float(drawn.ppf(np.array([0.95]))[0]) - row["plausible_high"]) < 0.02
 
 
 def test_calibration_never_sees_a_held_out_figure():
@@ -112,7 +121,15 @@ def test_a_parameter_the_data_do_not_bound_is_said_so():
                                        "stages.training.duration": {"low": 2, "high": 20}}})
     result = calibrate(scenario, observed, samples=20, replications=40, seed=5, workers=1)
     ranges = result.ranges().set_index("parameter")
-    assert ranges.loc["stages.training.duration", "bounded"] == "not above"
+    assert ranges.loc["stages.training.duration", "bounded"] == "no"
     assert ranges.loc["referrals.rate_per_month", "bounded"] == "yes"
     # The rate is narrowed to about a sixth of its search; the length not at all.
     assert ranges.loc["referrals.rate_per_month", "narrowed_to"] < 0.25
+
+
+def test_a_routes_chance_takes_its_share_from_the_other_routes_in_proportion():
+    scenario = make_scenario({"stages": {"training": {"outcomes": {"job": 0.5, "benefit": 0.3, "exit": 0.2}}},
+                              "free": {"stages.training.outcomes.job": {"low": 0.2, "high": 0.9}}})
+    routes = with_free_values(scenario, {"stages.training.outcomes.job": 0.8}).stages["training"].outcomes
+    # The 0.2 left is shared 3 : 2 as before.
+    assert routes["job"] == 0.8 and abs(routes["benefit"] - 0.12) < 1e-12 and abs(routes["exit"] - 0.08) < 1e-12
