@@ -690,7 +690,7 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
     write validation.md (default folder results/validation)."""
     folder = _folder_or(folder, "validation")
     step = on_step or (lambda _: None)
-    with folders.claimed(folder):
+    with folders.claimed(folder), executors.shared():
         backtests = []
         for observed_path in sorted(observed_folder().glob("*.yaml")):
             observed = load_observed(observed_path)

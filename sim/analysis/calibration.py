@@ -45,6 +45,7 @@ from scipy.stats import qmc
 
 from sim.analysis.backtests import Observation, Observed, figures_against, label, outcome_values
 from sim.errors import Problem, ScenarioError
+from sim.run import executors
 from sim.run.runner import run
 from sim.scenario.edit import with_changes, with_free_values
 from sim.scenario.schema import Scenario
@@ -151,32 +152,33 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 30, replica
     widenings = np.zeros((len(paths), 2), dtype=int)
     region = searched.copy()
     simulated: list[Candidates] = []
-    for round_number in range(MOST_ROUNDS):
-        latin = qmc.LatinHypercube(d=len(paths), seed=np.random.default_rng([seed, round_number]))
-        design = qmc.scale(latin.random(samples), region[:, 0], region[:, 1])
-        done = round_number * samples
+    with executors.shared(workers):
+        for round_number in range(MOST_ROUNDS):
+            latin = qmc.LatinHypercube(d=len(paths), seed=np.random.default_rng([seed, round_number]))
+            design = qmc.scale(latin.random(samples), region[:, 0], region[:, 1])
+            done = round_number * samples
 
-        def progress(count: int, done: int = done) -> None:
-            if on_candidate is not None:
-                on_candidate(done + count, done + samples)
+            def progress(count: int, done: int = done) -> None:
+                if on_candidate is not None:
+                    on_candidate(done + count, done + samples)
 
-        simulated.append(simulate(scenario, paths, design, figures, replications, seed, workers, progress,
-                                  round_number))
-        every = Candidates.joined(simulated)
-        emulator = Emulator.fitted(every.inside(region), region, replications)
-        posterior = emulator.posterior(published, region, seed + round_number)
-        next_region, moved = _where_it_lies(posterior, region, searched)
-        piled = _piled_at_search_bounds(posterior, region, searched)
-        for column, side in zip(*np.nonzero(piled)):
-            if widenings[column, side] < MOST_WIDENINGS:
-                wider = _widened(scenario, paths[column], searched[column], side, field_limits[column])
-                if wider != searched[column, side]:
-                    searched[column, side] = next_region[column, side] = wider
-                    widenings[column, side] += 1
-                    moved = True
-        if not moved:
-            break
-        region = next_region
+            simulated.append(simulate(scenario, paths, design, figures, replications, seed, workers, progress,
+                                      round_number))
+            every = Candidates.joined(simulated)
+            emulator = Emulator.fitted(every.inside(region), region, replications)
+            posterior = emulator.posterior(published, region, seed + round_number)
+            next_region, moved = _where_it_lies(posterior, region, searched)
+            piled = _piled_at_search_bounds(posterior, region, searched)
+            for column, side in zip(*np.nonzero(piled)):
+                if widenings[column, side] < MOST_WIDENINGS:
+                    wider = _widened(scenario, paths[column], searched[column], side, field_limits[column])
+                    if wider != searched[column, side]:
+                        searched[column, side] = next_region[column, side] = wider
+                        widenings[column, side] += 1
+                        moved = True
+            if not moved:
+                break
+            region = next_region
     # Piled up at a field's limit (a chance of 1), the data do not rule out
     # the values up to it either: said the same way.
     unbounded = piled
@@ -403,13 +405,14 @@ def check_fit(result: CalibrationResult, draws: int = 100, replications: int = 4
     observations = result.observed.observations
     months = sorted({o.month for o in observations})
     simulated: dict[str, list[np.ndarray]] = {label(o): [] for o in observations}
-    for index, values in enumerate(posterior_draws(result, draws).to_dict("records")):
-        candidate = with_free_values(result.scenario, values)
-        for month in months:
-            at_month = with_changes(candidate, {"horizon_months": month}, f"prediction at month {month:g}")
-            outcomes = run(at_month, replications, seed=result.seed, workers=workers,
-                           first_replication=index * replications).outcomes
-            for observation in (o for o in observations if o.month == month):
-                simulated[label(observation)].append(
-                    outcome_values(outcomes, observation, result.scenario, result.observed))
+    with executors.shared(workers):
+        for index, values in enumerate(posterior_draws(result, draws).to_dict("records")):
+            candidate = with_free_values(result.scenario, values)
+            for month in months:
+                at_month = with_changes(candidate, {"horizon_months": month}, f"prediction at month {month:g}")
+                outcomes = run(at_month, replications, seed=result.seed, workers=workers,
+                               first_replication=index * replications).outcomes
+                for observation in (o for o in observations if o.month == month):
+                    simulated[label(observation)].append(
+                        outcome_values(outcomes, observation, result.scenario, result.observed))
     return figures_against(result.observed, {name: np.concatenate(runs) for name, runs in simulated.items()})

@@ -50,6 +50,19 @@ def current() -> OpenExecutor | None:
 
 
 @contextmanager
+def shared(workers: int | None = None) -> Iterator[None]:
+    """For an analysis that makes many small runs (a calibration, a
+    prediction, a validation report): one pool of local processes for all
+    of them, unless a command has opened an executor already. Starting a
+    pool per run would cost more than the runs."""
+    if current() is not None:
+        yield
+        return
+    with using("processes", workers):
+        yield
+
+
+@contextmanager
 def process_pool(workers: int) -> Iterator[OpenExecutor]:
     """``workers`` local processes (none beyond this one when 1)."""
     # Imported here: the worker module is what each process loads, and this
