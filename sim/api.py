@@ -42,9 +42,16 @@ from sim.analysis import precision as sequential
 from sim.analysis import sweep as sweeping
 from sim.analysis import validation
 from sim.analysis.backtests import Observed, backtest, load_observed, observed_folder
-from sim.analysis.calibration import MOST_ROUNDS, CalibrationResult, calibrate, check_fit, smallest_design
+from sim.analysis.calibration import (
+    MOST_ROUNDS,
+    CalibrationResult,
+    calibrate,
+    check_fit,
+    check_free,
+    smallest_design,
+)
 from sim.analysis.compare import Comparison, compare
-from sim.analysis.out_of_sample import OutOfSampleResult, out_of_sample
+from sim.analysis.out_of_sample import OutOfSampleResult, counted_predictions, freed_for, out_of_sample
 from sim.analysis.precision import PrecisionResult, replications_needed
 from sim.analysis.precision import check_request as check_precision_request
 from sim.analysis.sensitivity import SensitivityResult, sensitivity
@@ -558,6 +565,9 @@ def plan_calibrate(name_or_path: str | Path, changes: dict[str, Any] | None = No
         raise ScenarioError([Problem(str(path), None, None, "free",
                                      "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
                                      "{low: 5, high: 15}}")])
+    check_free(base, str(path))
+    for check in figures.out_of_sample:
+        freed_for(base, figures, check)
     if samples < smallest_design(len(base.free)):
         raise ScenarioError([Problem("--samples", None, None, "", f"{len(base.free)} free parameters need at least "
                                      f"{smallest_design(len(base.free))} candidates a round, got {samples}")])
@@ -667,8 +677,10 @@ class ValidationReport:
 
     @property
     def predicted(self) -> tuple[int, int]:
-        """Figures predicted out of sample, and how many lie within their predicted 90 %."""
-        tables = [result.predicted for _, result in self.out_of_sample]
+        """Figures predicted out of sample by checks whose fit bounds every
+        parameter, other than figures already held out, and how many lie
+        within their predicted 90 %."""
+        tables = [counted_predictions(result) for _, result in self.out_of_sample]
         return sum(len(table) for table in tables), sum(int(table["within_90"].sum()) for table in tables)
 
     def with_role(self, role: str) -> tuple[int, int]:
@@ -690,10 +702,17 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
     write validation.md (default folder results/validation)."""
     folder = _folder_or(folder, "validation")
     step = on_step or (lambda _: None)
+    everything = [load_observed(path) for path in sorted(observed_folder().glob("*.yaml"))]
+    for observed in everything:  # every check's parameters refused before anything runs
+        for check in observed.out_of_sample:
+            freed_for(load_scenario(shipped.resolve(observed.scenario)), observed, check)
+            if candidates < smallest_design(len(check.free)):
+                raise ScenarioError([Problem("--candidates", None, None, "", f"{observed.scenario}'s check "
+                                             f"'{check.description}' fits {len(check.free)} parameters, which need at "
+                                             f"least {smallest_design(len(check.free))} candidates a round")])
     with folders.claimed(folder), executors.shared():
         backtests = []
-        for observed_path in sorted(observed_folder().glob("*.yaml")):
-            observed = load_observed(observed_path)
+        for observed in everything:
             step(f"back-test: {observed.scenario}")
             table = backtest(load_scenario(shipped.resolve(observed.scenario)), observed, replications)
             backtests.append((observed, table))

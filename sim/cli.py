@@ -386,7 +386,7 @@ def calibrate(
         "--observed", metavar="FILE", help="Published figures (default: scenarios/observed/<scenario name>.yaml).")
     ] = None,
     samples: Annotated[int, typer.Option(
-        "--samples", min=6, metavar="N",
+        "--samples", min=1, metavar="N",
         help="Candidate parameter sets a round (at least 6 for one free parameter, 12 for two, 20 for three).")
     ] = 30,
     replications: Annotated[int, typer.Option("-n", "--replications", min=10, metavar="N",
@@ -433,11 +433,16 @@ def calibrate(
 
         low = "below" if row["bounded"] in ("not below", "no") else words(row["plausible_low"])
         high = "above" if row["bounded"] in ("not above", "no") else words(row["plausible_high"])
-        table.add_row(row["parameter"], words(row["estimate"]), f"{low} to {high}",
+        # Unbounded, the median and the share are the search range's, not the data's.
+        bounded = row["bounded"] == "yes"
+        table.add_row(row["parameter"], words(row["estimate"]) if bounded else "not bounded", f"{low} to {high}",
                       f"{words(row['searched_low'])} to {words(row['searched_high'])}",
-                      api.percent(row["narrowed_to"]))
-        if row["bounded"] != "yes":
+                      api.percent(row["narrowed_to"]) if bounded else "-")
+        if not bounded:
             unbounded.append(f"{row['parameter']}: {api.range_in_words(row)}")
+        if (row["searched_low"], row["searched_high"]) != (row["asked_low"], row["asked_high"]):
+            unbounded.append(f"{row['parameter']}: the search was widened from {words(row['asked_low'])} to "
+                             f"{words(row['asked_high'])}, as the posterior piled up at a bound")
     out.print(table)
     for line in unbounded:
         out.print(line, soft_wrap=True)
@@ -643,8 +648,8 @@ def validate(
             done.with_role(role) for role in ("held_out", "fitted", "input"))
         predicted, predicted_within = done.predicted
         tests = (f"{tested_within} of {held_out} held-out figures within the simulated 90 % and "
-                 f"{predicted_within} of {predicted} figures predicted out of sample within their predicted 90 % "
-                 f"(the tests)")
+                 f"{predicted_within} of {predicted} more figures predicted out of sample within their predicted "
+                 f"90 % (the tests; the second kind weaker, see each check's caveat)")
         out.print(f"{tests}; consistent with {consistent} of {fitted} fitted figures ({inputs} more were "
                   f"inputs); {len(done.checks)} exact checks, {done.checks_failed} failed. Report written to "
                   f"{folder / 'validation.md'}", soft_wrap=True)

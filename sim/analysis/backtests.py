@@ -36,6 +36,9 @@ class Observation(BaseModel):
     # (held_out: the only kind that tests the model).
     role: Literal["input", "fitted", "held_out"]
     used_for: str | None = None  # for an input or fitted figure: the parameters it set
+    # "About 1,000": the step the figure was rounded to, if it was. Calibration
+    # then allows for the rounding (a spread of step / sqrt(12)).
+    rounded_to: Annotated[float, Field(gt=0)] | None = None
     note: str | None = None
     source: str | None = None  # where it is not the file's source
 

@@ -61,7 +61,8 @@ POSTERIOR_POINTS_LOG2 = 14
 #: deviations from its peak, with 0.7 % of its mass beyond.
 PILED_UP = 0.05
 #: Published counts are whole numbers: a figure's spread is never taken as
-#: less than the error of rounding to one.
+#: less than the error of rounding to one (more for a figure ``rounded_to``
+#: a larger step).
 ROUNDING_SPREAD = 0.5
 #: Smoothings tried for the emulator, on parameters scaled to [-1, 1].
 SMOOTHINGS = np.logspace(-4, 2, 7)
@@ -123,6 +124,34 @@ class CalibrationResult:
         return pd.DataFrame(rows)
 
 
+def check_free(scenario: Scenario, where: str) -> None:
+    """Refuse free parameters that cannot all be searched: a field the
+    scenario has not (or a value it refuses at either end of its range), or
+    routes of one stage whose highs add up to more than one."""
+    problems = []
+    for path, free in scenario.free.items():
+        for value in (free.low, free.high):
+            try:
+                with_free_values(scenario, {path: value})
+            except ScenarioError as error:
+                reasons = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in error.problems)
+                problems.append(Problem(where, None, None, f"free.{path}", f"at {value:g} the scenario is not "
+                                                                            f"valid: {reasons}"))
+                break
+    highs: dict[str, list[tuple[str, float]]] = {}
+    for path, free in scenario.free.items():
+        keys = path.split(".")
+        if len(keys) == 4 and keys[0] == "stages" and keys[2] == "outcomes" and free.complement is None:
+            highs.setdefault(keys[1], []).append((keys[3], free.high))
+    for stage, routes in highs.items():
+        if len(routes) > 1 and sum(high for _, high in routes) > 1:
+            problems.append(Problem(where, None, None, f"free (stages.{stage}.outcomes)",
+                                    f"the routes {', '.join(route for route, _ in routes)} can add up to more than "
+                                    f"one at their highs; lower a high so that they cannot"))
+    if problems:
+        raise ScenarioError(problems)
+
+
 def smallest_design(parameters: int) -> int:
     """Candidates a round needs to tell a curved response from noise: twice
     the terms of a quadratic in the parameters."""
@@ -142,11 +171,14 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 30, replica
         raise ScenarioError([Problem(scenario.name, None, None, "samples",
                                      f"{len(scenario.free)} free parameters need at least "
                                      f"{smallest_design(len(scenario.free))} candidates a round, got {samples}")])
+    check_free(scenario, scenario.name)
     seed = scenario.seed if seed is None else seed
     paths = list(scenario.free)
     # A held-out figure is kept for the check alone: the fit never sees it.
     figures = [o for o in observed.observations if o.role != "held_out"]
     published = np.array([o.value for o in figures])
+    # A figure rounded to a step is off by up to half of it, uniformly.
+    rounding = np.array([max(ROUNDING_SPREAD, (o.rounded_to or 0) / np.sqrt(12)) for o in figures])
     searched = np.array([[scenario.free[p].low, scenario.free[p].high] for p in paths], dtype=float)
     field_limits = np.array([[-np.inf, np.inf]] * len(paths))
     widenings = np.zeros((len(paths), 2), dtype=int)
@@ -166,7 +198,7 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 30, replica
                                       round_number))
             every = Candidates.joined(simulated)
             emulator = Emulator.fitted(every.inside(region), region, replications)
-            posterior = emulator.posterior(published, region, seed + round_number)
+            posterior = emulator.posterior(published, rounding, region, seed + round_number)
             next_region, moved = _where_it_lies(posterior, region, searched)
             piled = _piled_at_search_bounds(posterior, region, searched)
             for column, side in zip(*np.nonzero(piled)):
@@ -278,7 +310,7 @@ class Emulator:
         correlation = np.mean(candidates.correlations, axis=0)
         return Emulator(region, mean, log_spread, scale, misfit, correlation, replications)
 
-    def posterior(self, published: np.ndarray, region: np.ndarray, seed: int) -> Posterior:
+    def posterior(self, published: np.ndarray, rounding: np.ndarray, region: np.ndarray, seed: int) -> Posterior:
         unit = qmc.Sobol(d=len(region), scramble=True, seed=np.random.default_rng(seed)).random_base2(
             POSTERIOR_POINTS_LOG2)
         points = qmc.scale(unit, region[:, 0], region[:, 1])
@@ -287,10 +319,9 @@ class Emulator:
         # A run's spread, widened by the error of a mean of n replications
         # (spread / sqrt(n)), what the emulator misses, and rounding.
         run_spreads = np.exp(self.log_spread(scaled))
-        spreads = np.sqrt(run_spreads ** 2 * (1 + 1 / self.replications) + self.misfit ** 2
-                          + ROUNDING_SPREAD ** 2)
-        log_likelihood = _normal_log_likelihood((published - means) / spreads, self.correlation) \
-            - np.log(spreads).sum(axis=1)
+        spreads = np.sqrt(run_spreads ** 2 * (1 + 1 / self.replications) + self.misfit ** 2 + rounding ** 2)
+        log_likelihood = _normal_log_likelihood((published - means) / self.scale, spreads / self.scale,
+                                                self.correlation)
         weights = np.exp(log_likelihood - log_likelihood.max())
         return Posterior(points, weights / weights.sum())
 
@@ -316,13 +347,19 @@ def _smoothest_fit(unit: np.ndarray, values: np.ndarray) -> tuple[RBFInterpolato
     return RBFInterpolator(unit, values, smoothing=smoothing, degree=1), errors
 
 
-def _normal_log_likelihood(standardised: np.ndarray, correlation: np.ndarray) -> np.ndarray:
-    """-1/2 z' C^-1 z per point, leaving out the directions in which the
-    figures hardly vary apart (one figure counted twice)."""
-    eigenvalues, eigenvectors = np.linalg.eigh(correlation)
-    kept = eigenvalues > REDUNDANT * eigenvalues.max()
-    projected = standardised @ eigenvectors[:, kept]
-    return -0.5 * (projected ** 2 / eigenvalues[kept]).sum(axis=1)
+def _normal_log_likelihood(deviations: np.ndarray, spreads: np.ndarray, correlation: np.ndarray) -> np.ndarray:
+    """The normal log density of the deviations per point ([point, figure],
+    in fixed units per figure), covariance spread x correlation x spread,
+    over the directions in which the figures vary apart: figures that move
+    together exactly (a saving that is a count times a price) count once,
+    in the quadratic form and in the determinant alike."""
+    eigenvalues = np.linalg.eigvalsh(correlation)
+    kept = int(np.sum(eigenvalues > REDUNDANT * eigenvalues.max()))
+    covariance = spreads[:, :, None] * correlation[None] * spreads[:, None, :]
+    variances, directions = np.linalg.eigh(covariance)           # ascending
+    variances, directions = variances[:, -kept:], directions[:, :, -kept:]
+    projected = np.einsum("pf,pfk->pk", deviations, directions)
+    return -0.5 * np.sum(projected ** 2 / variances + np.log(variances), axis=1)
 
 
 def _where_it_lies(posterior: Posterior, region: np.ndarray, searched: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -381,8 +418,16 @@ def _widened(scenario: Scenario, path: str, searched: np.ndarray, side: int, fie
 
 
 def _accepted(scenario: Scenario, path: str, value: float) -> bool:
+    """Whether the scenario takes the value, with the other free routes of
+    the same stage at their highs (which it must take too)."""
+    keys = path.split(".")
+    values = {path: value}
+    if len(keys) == 4 and keys[2] == "outcomes":
+        prefix = ".".join(keys[:3]) + "."
+        values |= {other: free.high for other, free in scenario.free.items()
+                   if other.startswith(prefix) and other != path and free.complement is None}
     try:
-        with_free_values(scenario, {path: value})
+        with_free_values(scenario, values)
     except ScenarioError:
         return False
     return True
@@ -401,12 +446,15 @@ def check_fit(result: CalibrationResult, draws: int = 100, replications: int = 4
     """Every published figure, held-out ones included, against what the fit
     predicts: ``draws`` parameter values from the posterior, each run
     ``replications`` times on replications of its own, so that the 90 %
-    band holds what the figures leave uncertain as well as chance."""
+    band holds what the figures leave uncertain as well as chance. A
+    parameter the data do not bound keeps the scenario's own value, as in
+    the fitted file: its posterior is the search range's, not the data's."""
     observations = result.observed.observations
     months = sorted({o.month for o in observations})
     simulated: dict[str, list[np.ndarray]] = {label(o): [] for o in observations}
+    bounded = [path for path, sides in result.unbounded.items() if not any(sides)]
     with executors.shared(workers):
-        for index, values in enumerate(posterior_draws(result, draws).to_dict("records")):
+        for index, values in enumerate(posterior_draws(result, draws)[bounded].to_dict("records")):
             candidate = with_free_values(result.scenario, values)
             for month in months:
                 at_month = with_changes(candidate, {"horizon_months": month}, f"prediction at month {month:g}")

@@ -133,7 +133,7 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
         posterior_draws(result).to_csv(staging / "posterior.csv", index=False, float_format="%.6g")
         result.ranges().to_csv(staging / "parameters.csv", index=False, float_format="%.6g")
         fit.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
-        figure = Chart(figsize=(8, 0.9 + 0.55 * len(fit)))
+        figure = Chart(figsize=(8, 1.4 + 0.55 * len(fit)), layout="constrained")
         axes = figure.subplots()
         labels = [f"{row.outcome} at month {row.month:g}" + (" (held out)" if row.role == "held_out" else "")
                   for row in fit.itertuples()]
@@ -150,7 +150,7 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
         axes.set_xlabel("relative to the published figure")
         axes.set_title(f"{result.scenario.name}: published figures against what the fit predicts")
         axes.grid(axis="x", alpha=0.3)
-        axes.legend(loc="upper center", fontsize="small", bbox_to_anchor=(0.5, -0.35 - 0.6 / len(fit)), ncol=2)
+        figure.legend(loc="outside lower center", fontsize="small", ncol=2)
         save_figure(figure, staging / "plots" / "fit.png")
         save_figure(_parameter_figure(result), staging / "plots" / "parameters.png")
         write_manifest(staging, {

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis import validation
+from sim.analysis.out_of_sample import counted_predictions
 from sim.output.calibration import range_in_words
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
@@ -35,8 +36,9 @@ def validation_markdown(backtests: list[tuple[object, pd.DataFrame]], checks: li
               f"Tests: none. All {len(rows)} published figures were used to build the scenarios, so none "
               "tests the model yet.", ""]
     if predictions:
-        count = sum(len(result.predicted) for _, result in predictions)
-        lines[-2] += f" The out-of-sample checks below test {count} more, each predicted from the others."
+        count = sum(len(counted_predictions(result)) for _, result in predictions)
+        lines[-2] += (f" The out-of-sample checks below test {count} more, each predicted from other figures "
+                      "(weaker tests: each says what else was set with it in view).")
     groups = (("held_out", "Held out: tests of the model", "within"),
               ("fitted", "Fitted: the scenario is consistent with them, not tested by them", "consistent"),
               ("input", "Input: entered as parameters, agreeing by construction", "agrees"))
@@ -76,12 +78,15 @@ def out_of_sample_markdown(predictions: list) -> list[str]:
     lines = ["## Out of sample", ""]
     if not predictions:
         return lines + ["No observed-figures file declares an out-of-sample check.", ""]
-    predicted = [row for _, result in predictions for row in result.predicted.itertuples()]
+    predicted = [row for _, result in predictions for row in counted_predictions(result).itertuples()]
     within = sum(row.within_90 for row in predicted)
     lines += ["Each check fits some parameters to some of a programme's figures (`pilotsim calibrate`, the "
               "others held out), then predicts the others: parameter values drawn from the fit, each run on "
               "replications of its own, so the predicted 90 % holds what the fitted figures leave uncertain as "
               "well as chance. Each check says what else was set with the predicted figures in view.", "",
+              "A parameter the fitted figures do not bound keeps the scenario's own value in the prediction; "
+              "the check's predictions are then shown but not counted as tests. A figure the file holds out "
+              "already is counted once, in the back-tests.", "",
               f"Tests: {within} of {len(predicted)} predicted figures lie within their predicted 90 %.", ""]
     for observed, result in predictions:
         fit = result.fit
@@ -90,13 +95,18 @@ def out_of_sample_markdown(predictions: list) -> list[str]:
             lines.append(f"- fitted {row['parameter']}: {range_in_words(row)}")
         if result.check.caveat:
             lines.append(f"- not fitted, and set with the predicted figures in view: {result.check.caveat}")
+        if result.unbounded:
+            lines.append(f"- **not counted as tests**: the fitted figures do not bound {', '.join(result.unbounded)}, "
+                         "which keeps the scenario's own value in the prediction")
         rounds = int(fit.candidates["round"].max())
         lines += [f"- {len(fit.candidates)} candidates in {rounds} round{'s' if rounds > 1 else ''}, "
                   f"{fit.replications} runs each, seed {fit.seed}", "",
                   "| figure | month | role | published | predicted median | predicted 90 % | within |",
                   "|---|---|---|---|---|---|---|"]
         for row in result.figures.itertuples():
-            role = "predicted" if row.role == "held_out" else "fitted"
+            role = "fitted"
+            if row.role == "held_out":
+                role = "predicted" if row.original_role != "held_out" else "predicted (held out above)"
             label = row.outcome.replace("_", " ") + (f" ({row.note})" if row.note else "")
             lines.append(f"| {label} | {row.month:g} | {role} | {row.published:,.0f} | {row.simulated_median:,.0f} "
                          f"| {row.simulated_q05:,.0f} to {row.simulated_q95:,.0f} | "

@@ -1,10 +1,12 @@
 """Calibration recovers parameters from figures simulated with them."""
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from sim.analysis.backtests import Observation, Observed
-from sim.analysis.calibration import calibrate
+from sim.analysis.calibration import calibrate, check_free
+from sim.errors import ScenarioError
 from sim.output.calibration import fitted_file_text
 from sim.scenario.edit import with_free_values
 from sim.scenario.files import dump_scenario, load_scenario
@@ -133,3 +135,13 @@ def test_a_routes_chance_takes_its_share_from_the_other_routes_in_proportion():
     routes = with_free_values(scenario, {"stages.training.outcomes.job": 0.8}).stages["training"].outcomes
     # The 0.2 left is shared 3 : 2 as before.
     assert routes["job"] == 0.8 and abs(routes["benefit"] - 0.12) < 1e-12 and abs(routes["exit"] - 0.08) < 1e-12
+
+
+def test_free_parameters_that_cannot_be_searched_are_refused_before_any_run():
+    routes = make_scenario({"stages": {"training": {"outcomes": {"job": 0.5, "benefit": 0.3, "exit": 0.2}}},
+                            "free": {"stages.training.outcomes.job": {"low": 0.2, "high": 0.7},
+                                     "stages.training.outcomes.benefit": {"low": 0.1, "high": 0.4}}})
+    missing = make_scenario({"free": {"stages.nowhere.duration": {"low": 1, "high": 2}}})
+    for scenario, expected in ((routes, "can add up to more than one"), (missing, "stages.nowhere")):
+        with pytest.raises(ScenarioError, match=expected):
+            check_free(scenario, "test")
