@@ -240,11 +240,13 @@ def compare(
     summary = comparison.summary()
     for alternative in comparison.alternatives:
         rows = summary[summary["scenario"] == alternative.scenario.name].drop(columns="scenario").set_index("outcome")
-        table = Table(title=f"{alternative.scenario.name} against {names[0]}: {count} paired replications, "
-                            f"seed {comparison.baseline.seed}")
-        for column, justify in (("outcome", "left"), (names[0], "right"), (alternative.scenario.name, "right"),
+        # The names above the table, whole: a table's columns would cut them.
+        out.print(f"\n{alternative.scenario.name} (alternative) against {names[0]} (baseline): {count} paired "
+                  f"replications, seed {comparison.baseline.seed}", soft_wrap=True)
+        table = Table()
+        for column, justify in (("outcome", "left"), ("baseline", "right"), ("alternative", "right"),
                                 ("difference (95 % CI)", "right"), ("chance better", "right")):
-            table.add_column(column, justify=justify)
+            table.add_column(column, justify=justify, no_wrap=column == "chance better")
         for outcome in columns.HEADLINE + columns.MONEY_HEADLINE + columns.CASELOAD_HEADLINE:
             if outcome not in rows.index or math.isnan(rows.loc[outcome, "difference"]):
                 continue
@@ -254,7 +256,7 @@ def compare(
                 shown.table_label, shown.formatted(row["baseline_mean"]), shown.formatted(row["alternative_mean"]),
                 f"{shown.formatted(row['difference'])} ({shown.formatted(row['ci95_low'])} to "
                 f"{shown.formatted(row['ci95_high'])})",
-                "" if math.isnan(chance) else api.percent(chance),
+                "" if math.isnan(chance) else "same in every run" if row["chance_same"] == 1 else api.percent(chance),
             )
         out.print(table)
     out.print(f"Results written to {folder}/", soft_wrap=True)

@@ -73,6 +73,7 @@ def _paired(a: np.ndarray, b: np.ndarray, better: int | None) -> dict:
     paired_half = t * difference.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
     unpaired_half = t * math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / n) if n > 1 else math.nan
     mean = difference.mean() if n else math.nan
+    same = np.count_nonzero(difference == 0) / n if n else math.nan
     if better is None or n == 0:
         chance = math.nan
     else:
@@ -87,6 +88,8 @@ def _paired(a: np.ndarray, b: np.ndarray, better: int | None) -> dict:
         "paired_half_width": paired_half,
         "unpaired_half_width": unpaired_half,
         "chance_better": chance,
+        # Ties count half in chance_better; a table says "same in every run" when all are.
+        "chance_same": same,
         "replications": n,
     }
 

@@ -275,12 +275,27 @@ def test_compare_writes_paired_differences(tmp_path):
     result = cli.invoke(app, ["compare", "brunssum_logistics_2021", str(alternative), "-n", "20",
                               "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "more_places against brunssum_logistics_2021" in result.stdout.replace("\n", " ")
+    assert "more_places (alternative) against brunssum_logistics_2021 (baseline)" in " ".join(result.stdout.split())
     written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert {"comparison.csv", "differences.csv", "plots/differences.png", "manifest.json",
             "scenarios/more_places.yaml", "replications_more_places.csv"} <= written
     summary = pd.read_csv(out / "comparison.csv")
     assert set(summary["scenario"]) == {"more_places"} and "unpaired_half_width" in summary
+
+
+def test_compare_says_same_in_every_run_and_keeps_long_names_whole(tmp_path):
+    # More places than people: nothing changes, so no run is better or worse.
+    name = "brunssum_logistics_with_many_more_places"
+    alternative = tmp_path / f"{name}.yaml"
+    alternative.write_text(f"extends: {REFERENCE}\nname: {name}\nstages:\n  training:\n    slots: 400\n")
+    plain = alternative.with_name("plain.yaml")
+    plain.write_text(f"extends: {REFERENCE}\nname: plain\nstages:\n  training:\n    slots: 300\n")
+    result = cli.invoke(app, ["compare", str(plain), str(alternative), "-n", "10", "--workers", "1",
+                              "--out", str(tmp_path / "c")], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    table = result.stdout
+    assert "50 %" not in table and "same in every run" in table
+    assert f"{name} (alternative) against plain (baseline)" in " ".join(table.split())
 
 
 def test_sweep_ctrl_c_keeps_finished_points_and_the_rerun_finishes(tmp_path):
