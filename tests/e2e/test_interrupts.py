@@ -25,8 +25,10 @@ STOP_SECONDS = 2.0
 
 
 def start(arguments: list[str], cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "sim", *arguments], cwd=cwd, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    # With the fault handler on, a command that hangs can be made to print
+    # where each of its threads stands (SIGABRT, see ``interrupt``).
+    return subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "sim", *arguments], cwd=cwd,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
@@ -113,7 +115,14 @@ def interrupt(arguments: list[str], cwd: Path, after: float | None, out: Path | 
         assert process.poll() is None, f"finished within {after} s: give it more work"
     os.killpg(process.pid, signal.SIGINT)
     signalled = time.monotonic()
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        # Hung: show where, rather than only that it did.
+        process.send_signal(signal.SIGABRT)
+        _, stderr = process.communicate(timeout=10)
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"still running 60 s after Ctrl-C; its threads stood at:\n{stderr}")
     assert time.monotonic() - signalled < STOP_SECONDS, stderr
     assert wait_for_group_to_end(process.pid, STOP_SECONDS - (time.monotonic() - signalled) + 0.1), \
         "a worker outlived the command"
