@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test benchmark clean
+.PHONY: run test benchmark messages clean
 
 run: $(INSTALLED)
 	$(BIN)/pilotsim run
@@ -17,6 +17,14 @@ test: $(INSTALLED)
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_reference.py
+
+# The Dutch catalogue brought up to date with the words in the code: new
+# messages arrive untranslated (the suite then names them), gone ones leave.
+messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o sim/locale/pilotsim.pot .
+	$(BIN)/pybabel update -i sim/locale/pilotsim.pot -d sim/locale -D pilotsim -w 120 --no-fuzzy-matching \
+		--ignore-obsolete --omit-header
+	rm sim/locale/pilotsim.pot
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

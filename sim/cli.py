@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 import math
 import shlex
 import sys
@@ -19,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim import api
-from sim.api import Problem, ScenarioError
+from sim.api import Problem, ScenarioError, _
 from sim.measure import columns
 
 try:  # Typer from 0.2x carries its own copy of click
@@ -52,16 +53,29 @@ def command(*args, **kwargs):
     alike."""
     def register(function):
         @functools.wraps(function)
-        def answered(*call_args, **call_kwargs):
+        def answered(*call_args, lang: Language | None = None, **call_kwargs):
             try:
-                return function(*call_args, **call_kwargs)
+                with api.speaking(lang.value if lang is not None else None):
+                    return function(*call_args, **call_kwargs)
             except ScenarioError as error:
                 _exit_with(error.problems)
             except api.ExecutorUnavailable as error:
                 err.print(str(error), soft_wrap=True)
                 raise typer.Exit(2) from None
+        # Every command takes --lang, without each one declaring it.
+        signature = inspect.signature(function, eval_str=True)
+        answered.__signature__ = signature.replace(parameters=[*signature.parameters.values(), LANGUAGE_PARAMETER])
         return app.command(*args, **kwargs)(answered)
     return register
+
+#: --lang, on every command: the language of tables, plots, reports and workbooks.
+Language = enum.Enum("Language", {code: code for code in api.LANGUAGES}, type=str)
+LANGUAGE_PARAMETER = inspect.Parameter(
+    "lang", inspect.Parameter.KEYWORD_ONLY, default=None,
+    annotation=Annotated[Optional[Language], typer.Option(
+        "--lang", metavar="|".join(api.LANGUAGES),
+        help="Language of what is written: en (English) or nl (Nederlands). Default: the PILOTSIM_LANG setting, "
+             "else the system's language, else English.", show_default=False)])
 
 #: The --set option, shared by every command that reads a scenario.
 SetOption = Annotated[
@@ -156,15 +170,17 @@ def run(
     headline = columns.HEADLINE + (columns.MONEY_HEADLINE if loaded.budget is not None else ())
     if loaded.caseload is not None:
         headline += tuple(name for name in columns.CASELOAD_HEADLINE if name in summary.index)
-    title = f"{loaded.title or loaded.name}: {result.replications} replications, seed {result.seed}"
+    title = _("{title}: {runs} runs, seed {seed}").format(
+        title=loaded.title or loaded.name, runs=api.number(result.replications), seed=result.seed)
     if with_uncertainty:
-        title += ", uncertain parameters drawn per replication"
+        title += _(", uncertain assumptions drawn for each run")
     if loaded.budget is not None:
-        title += (f"; money counted until {api.months_counted_in_words(loaded, with_uncertainty)}, in "
-                  f"{api.prices_in_words(loaded)}")
+        title += _("; money counted until {until}, in {prices}").format(
+            until=api.months_counted_in_words(loaded, with_uncertainty), prices=api.prices_in_words(loaded))
     out.print(_headline_table(loaded, summary, headline, title, with_uncertainty))
     _say_headline(result)
-    out.print(f"Results written to {folder}/ in {result.seconds:.1f} s on {result.workers} worker(s).", soft_wrap=True)
+    out.print(_("Results written to {folder}/ in {seconds} s on {workers} worker(s).").format(
+        folder=folder, seconds=api.number(result.seconds, 1), workers=result.workers), soft_wrap=True)
     _warn_if_imprecise(result, ["placed", "npv"] if loaded.budget is not None else ["placed"],
                        scenario or api.REFERENCE, overrides or [])
 
@@ -175,8 +191,10 @@ def _warn_if_imprecise(result, outcomes: list[str], scenario: str, overrides: li
         suggestion = shlex.join(["pilotsim", "replications", scenario,
                                  *(part for change in overrides for part in ("--set", change)),
                                  "--outcome", outcome])
-        err.print(f"Warning: the 95 % interval of the mean of {outcome} is ± {relative:.1%} of it, wider than "
-                  f"{api.IMPRECISE_ABOVE:.0%}; run more replications ({suggestion} says how many).", soft_wrap=True)
+        err.print(_("Warning: the 95 % interval of the mean of {outcome} is ± {relative} of it, wider than "
+                    "{limit}; run more replications ({suggestion} says how many).").format(
+            outcome=columns.column(outcome).words.lower(), relative=api.percent(relative),
+            limit=api.percent(api.IMPRECISE_ABOVE), suggestion=suggestion), soft_wrap=True)
 
 
 @command(short_help="Recompute the money of a run, without simulating again.")
@@ -602,7 +620,7 @@ def _print_sweep_table(summary, varied, target) -> None:
         table.add_column(outcome.replace("_", " "), justify="right")
     if target is not None:
         table.add_column(f"chance {target[0]} >= {target[1]:g}", justify="right")
-    for _, rows in summary.groupby("point", sort=True):
+    for _point, rows in summary.groupby("point", sort=True):
         rows = rows.set_index("outcome")
         first = rows.iloc[0]
         cells = [f"{first[v.path]:g}" for v in varied]
@@ -774,34 +792,38 @@ def _headline_table(scenario: api.Scenario, summary, rows: tuple[str, ...], titl
                     with_uncertainty: bool = False) -> Table:
     """Mean, spread and confidence interval of the chosen outcomes."""
     table = Table(title=title)
-    table.add_column("outcome")
-    table.add_column("mean", justify="right")
-    table.add_column("90 % of runs", justify="right")
-    table.add_column("95 % CI of mean", justify="right")
+    table.add_column(_("outcome"))
+    table.add_column(_("mean"), justify="right")
+    table.add_column(_("90 % of runs"), justify="right")
+    table.add_column(_("95 % CI of mean"), justify="right")
     missing = api.not_estimated(scenario)
     drawn = api.drawn_count_until(scenario, with_uncertainty)
+    to = _("{low} to {high}")
     for outcome in rows:
         row, shown = summary.loc[outcome], columns.column(outcome)
         label = shown.table_label
         if outcome == "npv_at_pilot_end":
-            label = label.replace(" (EUR)", f", month {api.pilot_end_month(scenario):g} (EUR)")
+            label = _("{label}, {month}").format(label=label, month=api.calendar_month(
+                scenario.calendar_start, api.pilot_end_month(scenario)))
         if outcome in missing:
-            table.add_row(label, "not estimated", "", "")
+            table.add_row(label, _("not estimated"), "", "")
             continue
         later_than = row.get("later_than", math.nan)
         if not math.isnan(later_than):  # runs past the last month counted have no value; no mean over the rest
-            later = f"later than {later_than:g}" if drawn is None else "later than counted"
-            low, high = (later if math.isnan(row[q]) else shown.formatted(row[q], spread=True) for q in ("q05", "q95"))
-            table.add_row(label, "", f"{low} to {high}", "")
+            later = (_("later than {month}").format(month=api.calendar_month(scenario.calendar_start, later_than))
+                     if drawn is None else _("later than counted"))
+            low, high = (later if math.isnan(row[q]) else api.calendar_month(scenario.calendar_start, round(row[q]))
+                         for q in ("q05", "q95"))
+            table.add_row(label, "", to.format(low=low, high=high), "")
             continue
         if math.isnan(row["mean"]):  # e.g. place use when no stage has limited places
-            table.add_row(label, "n/a", "n/a", "n/a")
+            table.add_row(label, _("n/a"), _("n/a"), _("n/a"))
             continue
         table.add_row(
             label,
             shown.formatted(row["mean"]),
-            f"{shown.formatted(row['q05'], spread=True)} to {shown.formatted(row['q95'], spread=True)}",
-            f"{shown.formatted(row['ci95_low'])} to {shown.formatted(row['ci95_high'])}",
+            to.format(low=shown.formatted(row["q05"], spread=True), high=shown.formatted(row["q95"], spread=True)),
+            to.format(low=shown.formatted(row["ci95_low"]), high=shown.formatted(row["ci95_high"])),
         )
     return table
 

@@ -4,12 +4,17 @@ exactly the programme it is about."""
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
 
 from sim.scenario.files import scenario_from_dict
 from sim.scenario.schema import Scenario
+
+# The tests read English unless they choose a language, whatever the
+# machine's locale (the commands they start inherit this).
+os.environ["PILOTSIM_LANG"] = "en"
 
 PROJECT = Path(__file__).resolve().parent.parent
 REFERENCE = PROJECT / "scenarios" / "brunssum_logistics_2021.yaml"

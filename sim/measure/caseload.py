@@ -69,7 +69,7 @@ def caseload_outcomes(scenario: Scenario, records: ReplicationRecords, seed: int
 def caseload_savings_per_year(scenario: Scenario, fewer_recipients: float) -> float:
     """A year of benefit for each net fewer recipient, at the horizon's rate."""
     budget = scenario.budget
-    years_on = (budget.start_month_of_year - 1 + math.floor(scenario.horizon_months)) // 12
+    years_on = (scenario.start_month_of_year - 1 + math.floor(scenario.horizon_months)) // 12
     benefit = budget.benefit.mean_per_month * (1 + budget.benefit.indexation_per_year) ** years_on
     return fewer_recipients * 12 * benefit
 

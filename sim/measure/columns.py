@@ -15,33 +15,33 @@ budget the money columns, then with a caseload section the caseload columns
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from sim import language
 from sim.errors import Problem
+from sim.language import N_, _
 from sim.scenario.schema import Scenario
 
 #: How each unit is shown: the mean (and its interval), and the spread over
-#: runs, where whole people are shown without decimals. Euros are shown in
-#: thousands.
-_FORMATS = {
-    "people": ("{:.1f}", "{:.0f}"),
-    "months": ("{:.2f}", "{:.2f}"),
-    "month": ("{:.1f}", "{:.0f}"),
-    "share": ("{:.1%}", "{:.0%}"),
-    "ratio": ("{:.2f}", "{:.2f}"),
-    "EUR": ("{:,.0f}k", "{:,.0f}k"),
-}
+#: runs: decimals of each, in the reader's language. Whole people are shown
+#: without decimals in the spread; euros in thousands.
+_DECIMALS = {"people": (1, 0), "months": (2, 2), "month": (1, 0), "ratio": (2, 2), "EUR": (0, 0)}
+
+#: A unit as a table's label adds it (people and shares need no word).
+_UNIT_WORDS = {"EUR": N_("€ thousand"), "months": N_("months")}
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
     unit: str          # people, months (a duration), month (a moment), share, ratio, EUR
-    label: str         # in words, for tables and figures
+    label: str         # in words, for tables and figures (English; ``words`` is in the reader's language)
     meaning: str       # what exactly is counted
     better: int = 0    # +1: more is better, -1: less is better, 0: neither
     part_of: str | None = None  # a column it breaks down (shown indented under it)
     short: str | None = None    # its label when shown under ``part_of``
+    stage: str | None = None    # for a per-stage column: the stage its label and meaning name
 
     @property
     def whole_people(self) -> bool:
@@ -54,106 +54,125 @@ class Column:
         """What the shown figures are divided by (euros are shown in thousands)."""
         return 1000.0 if self.unit == "EUR" else 1.0
 
+    @property
+    def words(self) -> str:
+        """The label in the reader's language."""
+        return _(self.label).format(stage=stage_words(self.stage)) if self.stage else _(self.label)
+
+    @property
+    def meaning_words(self) -> str:
+        """What is counted, in the reader's language."""
+        return _(self.meaning).format(stage=stage_words(self.stage)) if self.stage else _(self.meaning)
+
     def formatted(self, value: float, spread: bool = False) -> str:
         """The value as the tables show it; ``spread``: as a quantile over runs."""
-        return _FORMATS[self.unit][spread].format(value / self.scale)
+        if value is None or math.isnan(value):
+            return _("n/a")
+        if self.unit == "share":
+            return language.percent(value, 0 if spread else 1)
+        return language.number(value / self.scale, _DECIMALS[self.unit][spread])
 
     @property
     def table_label(self) -> str:
         """As a terminal table shows it: a breakdown indented under its column."""
-        words = self.short if self.part_of and self.short else self.label
-        unit = f" ({self.unit})" if self.unit in ("EUR", "months") else ""
+        words = _(self.short) if self.part_of and self.short else self.words
+        unit = f" ({_(_UNIT_WORDS[self.unit])})" if self.unit in _UNIT_WORDS else ""
         return ("  " if self.part_of else "") + words + unit
 
 
 PROGRAMME = (
-    Column("referred", "people", "Referred", "referred and assessed at intake"),
-    Column("not_accepted", "people", "Not accepted", "refused at intake"),
-    Column("turned_away", "people", "Turned away", "accepted, but the waiting list was full", -1),
-    Column("reneged", "people", "Gave up waiting", "gave up waiting", -1),
-    Column("started", "people", "Started a place", "took up a place in the first stage", +1),
-    Column("mean_wait_months", "months", "Mean wait", "from referral to start, among those who started", -1),
-    Column("dropped_out", "people", "Dropped out", "left a stage early", -1),
-    Column("completed", "people", "Completed", "went through the programme to its end", +1),
-    Column("completed_no_job", "people", "Completed without a job", "completed, back to ordinary assistance"),
-    Column("exited", "people", "Left the scope", "completed, left the scope (moved, other benefit)"),
-    Column("left_for_own_job", "people", "Left for a job of their own",
-           "left while waiting or in a stage: found work on their own"),
-    Column("placed", "people", "Placed in paid work", "found a job by the horizon", +1),
-    Column("placed_part_time", "people", "Placed part-time", "of the placed, part-time",
-           part_of="placed", short="of whom part-time"),
-    Column("found_work_on_own", "people", "Found work on their own",
-           "found work without the programme's help (while waiting, in a stage or after)"),
-    Column("found_work_without_programme", "people", "Found work on their own, without the programme",
-           "the same people without the programme: found work on their own",
-           part_of="found_work_on_own", short="the same, without the programme"),
-    Column("net_into_work", "people", "Net into work (programme effect)",
-           "placed + found_work_on_own - found_work_without_programme, those who left the scope counted "
-           "as they would have been without the programme", +1),
-    Column("sustained", "people", "In work for the sustained period",
-           "in work for at least employment.sustained_months", +1),
-    Column("back_on_benefit", "people", "Lost the job again", "placed, then lost the job before the horizon", -1),
-    Column("employed_at_horizon", "people", "In work at the horizon", "placed and still in work at the horizon"),
-    Column("off_assistance", "people", "Placed and off assistance at the horizon",
-           "placed in a job that ends the benefit (full-time, or part-time earning at least the benefit under "
-           "budget.part_time_work) and not back on assistance at the horizon", +1),
-    Column("waiting_at_horizon", "people", "Waiting at the horizon", "still on the waiting list at the horizon",
+    Column("referred", "people", N_("Referred"), N_("referred and assessed at intake")),
+    Column("not_accepted", "people", N_("Not accepted"), N_("refused at intake")),
+    Column("turned_away", "people", N_("Turned away"), N_("accepted, but the waiting list was full"), -1),
+    Column("reneged", "people", N_("Gave up waiting"), N_("gave up waiting"), -1),
+    Column("started", "people", N_("Started a place"), N_("took up a place in the first stage"), +1),
+    Column("mean_wait_months", "months", N_("Mean wait"), N_("from referral to start, among those who started"), -1),
+    Column("dropped_out", "people", N_("Dropped out"), N_("left a stage early"), -1),
+    Column("completed", "people", N_("Completed"), N_("went through the programme to its end"), +1),
+    Column("completed_no_job", "people", N_("Completed without a job"), N_("completed, back to ordinary assistance")),
+    Column("exited", "people", N_("Left the scope"), N_("completed, left the scope (moved, other benefit)")),
+    Column("left_for_own_job", "people", N_("Left for a job of their own"),
+           N_("left while waiting or in a stage: found work on their own")),
+    Column("placed", "people", N_("Placed in paid work"), N_("found a job by the horizon"), +1),
+    Column("placed_part_time", "people", N_("Placed part-time"), N_("of the placed, part-time"),
+           part_of="placed", short=N_("of whom part-time")),
+    Column("found_work_on_own", "people", N_("Found work on their own"),
+           N_("found work without the programme's help (while waiting, in a stage or after)")),
+    Column("found_work_without_programme", "people", N_("Found work on their own, without the programme"),
+           N_("the same people without the programme: found work on their own"),
+           part_of="found_work_on_own", short=N_("the same, without the programme")),
+    Column("net_into_work", "people", N_("Net into work (programme effect)"),
+           N_("placed + found_work_on_own - found_work_without_programme, those who left the scope counted "
+           "as they would have been without the programme"), +1),
+    Column("sustained", "people", N_("In work for the sustained period"),
+           N_("in work for at least employment.sustained_months"), +1),
+    Column("back_on_benefit", "people", N_("Lost the job again"),
+           N_("placed, then lost the job before the horizon"), -1),
+    Column("employed_at_horizon", "people", N_("In work at the horizon"),
+           N_("placed and still in work at the horizon")),
+    Column("off_assistance", "people", N_("Placed and off assistance at the horizon"),
+           N_("placed in a job that ends the benefit (full-time, or part-time earning at least the benefit under "
+           "budget.part_time_work) and not back on assistance at the horizon"), +1),
+    Column("waiting_at_horizon", "people", N_("Waiting at the horizon"), N_("still on the waiting list at the horizon"),
            -1),
-    Column("in_programme_at_horizon", "people", "In the programme at the horizon",
-           "in a stage (or between stages) at the horizon"),
-    Column("slot_utilisation", "share", "Places in use", "place-months used / offered, limited stages only", +1),
+    Column("in_programme_at_horizon", "people", N_("In the programme at the horizon"),
+           N_("in a stage (or between stages) at the horizon")),
+    Column("slot_utilisation", "share", N_("Places in use"),
+           N_("place-months used / offered, limited stages only"), +1),
 )
 
 MONEY = (
-    Column("benefit_months_with", "months", "Benefit months with the programme",
-           "full-benefit months paid with the programme"),
-    Column("benefit_months_without", "months", "Benefit months without the programme", "the same without it"),
-    Column("benefit_paid_with", "EUR", "Benefit paid with the programme", "euros, undiscounted"),
-    Column("benefit_paid_without", "EUR", "Benefit paid without the programme", "euros, undiscounted"),
-    Column("gross_savings", "EUR", "Gross benefit savings",
-           "benefit not paid while in work found through the programme", +1),
-    Column("net_savings", "EUR", "Net benefit savings", "benefit_paid_without - benefit_paid_with", +1),
-    Column("total_costs", "EUR", "Programme costs", "all costs, undiscounted", -1),
-    Column("discounted_net_savings", "EUR", "Net benefit savings, discounted", "net_savings, discounted"),
-    Column("discounted_costs", "EUR", "Programme costs, discounted", "total_costs, discounted"),
-    Column("npv", "EUR", "Net present value", "discounted_net_savings - discounted_costs, counted until "
-           "budget.count_until_month", +1),
-    Column("npv_at_pilot_end", "EUR", "Net present value at the pilot's end",
-           "the same, counted only until intake ends (referrals.until_month) or "
-           "budget.programme_until_month: where the continuation decision falls", +1),
-    Column("benefit_cost_ratio", "ratio", "Benefit-cost ratio", "discounted_net_savings / discounted_costs", +1),
-    Column("cost_per_placement", "EUR", "Cost per placement", "total_costs / placed"),
-    Column("cost_per_net_placement", "EUR", "Cost per net placement", "total_costs / net_into_work", -1),
-    Column("break_even_month", "month", "Break-even month",
-           "first month at whose end the discounted net saving so far exceeds the discounted costs so far "
-           "(empty: not by the last month counted)", -1),
+    Column("benefit_months_with", "months", N_("Benefit months with the programme"),
+           N_("full-benefit months paid with the programme")),
+    Column("benefit_months_without", "months", N_("Benefit months without the programme"), N_("the same without it")),
+    Column("benefit_paid_with", "EUR", N_("Benefit paid with the programme"), N_("euros, undiscounted")),
+    Column("benefit_paid_without", "EUR", N_("Benefit paid without the programme"), N_("euros, undiscounted")),
+    Column("gross_savings", "EUR", N_("Gross benefit savings"),
+           N_("benefit not paid while in work found through the programme"), +1),
+    Column("net_savings", "EUR", N_("Net benefit savings"), N_("benefit_paid_without - benefit_paid_with"), +1),
+    Column("total_costs", "EUR", N_("Programme costs"), N_("all costs, undiscounted"), -1),
+    Column("discounted_net_savings", "EUR", N_("Net benefit savings, discounted"), N_("net_savings, discounted")),
+    Column("discounted_costs", "EUR", N_("Programme costs, discounted"), N_("total_costs, discounted")),
+    Column("npv", "EUR", N_("Net present value"), N_("discounted_net_savings - discounted_costs, counted until "
+           "budget.count_until_month"), +1),
+    Column("npv_at_pilot_end", "EUR", N_("Net present value at the pilot's end"),
+           N_("the same, counted only until intake ends (referrals.until_month) or "
+           "budget.programme_until_month: where the continuation decision falls"), +1),
+    Column("benefit_cost_ratio", "ratio", N_("Benefit-cost ratio"),
+           N_("discounted_net_savings / discounted_costs"), +1),
+    Column("cost_per_placement", "EUR", N_("Cost per placement"), N_("total_costs / placed")),
+    Column("cost_per_net_placement", "EUR", N_("Cost per net placement"), N_("total_costs / net_into_work"), -1),
+    Column("break_even_month", "month", N_("Break-even month"),
+           N_("first month at whose end the discounted net saving so far exceeds the discounted costs so far "
+           "(empty: not by the last month counted)"), -1),
 )
 
 CASELOAD = (
-    Column("left_assistance", "people", "Off assistance at the horizon",
-           "of the referred, off assistance at the horizon"),
-    Column("caseload_inflow", "people", "New recipients (caseload)", "new recipients in the caseload"),
-    Column("caseload_other_outflow", "people", "Left for other reasons (caseload)",
-           "left the caseload for other reasons than the programme's work"),
-    Column("fewer_recipients", "people", "Net fewer recipients", "recipients fewer than without the programme"),
+    Column("left_assistance", "people", N_("Off assistance at the horizon"),
+           N_("of the referred, off assistance at the horizon")),
+    Column("caseload_inflow", "people", N_("New recipients (caseload)"), N_("new recipients in the caseload")),
+    Column("caseload_other_outflow", "people", N_("Left for other reasons (caseload)"),
+           N_("left the caseload for other reasons than the programme's work")),
+    Column("fewer_recipients", "people", N_("Net fewer recipients"), N_("recipients fewer than without the programme")),
 )
 
 CASELOAD_MONEY = (
-    Column("caseload_savings_per_year", "EUR", "Benefit a year of the fewer recipients",
-           "the benefit of the net fewer recipients, for a year",
-           part_of="fewer_recipients", short="their benefit a year"),
+    Column("caseload_savings_per_year", "EUR", N_("Benefit a year of the fewer recipients"),
+           N_("the benefit of the net fewer recipients, for a year"),
+           part_of="fewer_recipients", short=N_("their benefit a year")),
 )
 
 #: What the monthly counts (timeseries) count, in words; each stage is
 #: "In stage: <name>".
 STATE_LABELS = {
-    "waiting_list": "Waiting list",
-    "between_stages": "Waiting between stages",
-    "employed_full_time": "In work, full-time",
-    "employed_part_time": "In work, part-time",
-    "in_work_found_on_own": "In work, found on own",
-    "back_on_assistance": "Back on ordinary assistance",
-    "exited": "Left scope (moved, other benefit)",
+    "waiting_list": N_("Waiting list"),
+    "between_stages": N_("Waiting between stages"),
+    "employed_full_time": N_("In work, full-time"),
+    "employed_part_time": N_("In work, part-time"),
+    "in_work_found_on_own": N_("In work, found on own"),
+    "did_not_start": N_("Did not start (not accepted, list full, gave up waiting)"),
+    "back_on_assistance": N_("Back on assistance (dropped out, no job at the end, job lost)"),
+    "exited": N_("Left scope (moved, other benefit)"),
 }
 
 #: Shown after a run, in this order (when the run has them).
@@ -167,11 +186,11 @@ CASELOAD_HEADLINE = ("left_assistance", "caseload_inflow", "caseload_other_outfl
 
 _BY_NAME = {column.name: column for column in PROGRAMME + MONEY + CASELOAD + CASELOAD_MONEY}
 _PER_STAGE = {
-    "entered_": ("people", "Entered {stage}", "people who entered stage {stage} by the horizon", 0),
-    "placed_from_": ("people", "Placed from {stage}", "placements routed from stage {stage}", 0),
-    "mean_wait_before_": ("months", "Mean wait before {stage}",
-                          "months people moving on to stage {stage} waited for a place there (0 if one was free), "
-                          "over those who got one by the horizon", -1),
+    "entered_": ("people", N_("Entered {stage}"), N_("people who entered stage {stage} by the horizon"), 0),
+    "placed_from_": ("people", N_("Placed from {stage}"), N_("placements routed from stage {stage}"), 0),
+    "mean_wait_before_": ("months", N_("Mean wait before {stage}"),
+                          N_("months people moving on to stage {stage} waited for a place there (0 if one was free), "
+                             "over those who got one by the horizon"), -1),
 }
 
 
@@ -186,7 +205,7 @@ def column(name: str) -> Column:
     for prefix, (unit, label, meaning, better) in _PER_STAGE.items():
         if name.startswith(prefix) and len(name) > len(prefix):
             stage = name[len(prefix):]
-            return Column(name, unit, label.format(stage=stage), meaning.format(stage=stage), better)
+            return Column(name, unit, N_(label.format(stage=stage)), N_(meaning.format(stage=stage)), better)
     raise KeyError(f"unknown outcome '{name}'")
 
 
@@ -213,8 +232,16 @@ def waited_for_between_stages(scenario: Scenario) -> tuple[str, ...]:
     return tuple(name for name, stage in scenario.stages.items() if stage.slots is not None and name in reached)
 
 
+def stage_words(stage: str) -> str:
+    """A stage's name as a reader says it: job_search is "job search"."""
+    return stage.replace("_", " ")
+
+
 def state_label(state: str) -> str:
-    return STATE_LABELS.get(state, f"In stage: {state.replace('_', ' ')}")
+    """Where people are, in the reader's language."""
+    if state in STATE_LABELS:
+        return _(STATE_LABELS[state])
+    return _("In stage: {stage}").format(stage=stage_words(state))
 
 
 def outcome_names(scenario: Scenario) -> tuple[str, ...]:

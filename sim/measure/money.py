@@ -30,6 +30,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from sim import language
+from sim.language import _
 from sim.measure import columns
 from sim.measure.outcomes import assistance_resumes
 from sim.model.states import FINAL_STATES
@@ -127,19 +129,21 @@ def drawn_count_until(scenario: Scenario, with_uncertainty: bool) -> tuple[float
 
 
 def months_counted_in_words(scenario: Scenario, with_uncertainty: bool) -> str:
-    """"month 60", or "the month drawn for each run (36 to 84)"."""
+    """"the end of Oct 2026 (month 60)", or "the month drawn for each run (36 to 84)"."""
     drawn = drawn_count_until(scenario, with_uncertainty)
     if drawn is None:
-        return f"month {count_until_month(scenario):g}"
-    return f"the month drawn for each run ({drawn[0]:.0f} to {drawn[1]:.0f})"
+        return language.moment(scenario.calendar_start, count_until_month(scenario))
+    return _("the month drawn for each run ({low} to {high})").format(low=language.number(drawn[0]),
+                                                                      high=language.number(drawn[1]))
 
 
 def prices_in_words(scenario: Scenario) -> str:
     """Which euros the amounts are in."""
     benefit = scenario.budget.benefit
     if benefit.indexation_per_year == 0:
-        return f"{benefit.norm_year} prices"
-    return f"euros of each year (benefit indexed {100 * benefit.indexation_per_year:g} % a year)"
+        return _("{year} prices").format(year=benefit.norm_year)
+    return _("euros of each year (benefit indexed {rise} a year)").format(
+        rise=language.percent(benefit.indexation_per_year, 1))
 
 
 def pilot_end_month(scenario: Scenario) -> float:
@@ -165,9 +169,8 @@ def cashflow_months(scenario: Scenario) -> int:
 
 def calendar_years(scenario: Scenario) -> np.ndarray:
     """The calendar year of each month of the cashflow."""
-    budget = scenario.budget
-    month_index = budget.start_month_of_year - 1 + np.arange(cashflow_months(scenario))
-    return budget.start_year + month_index // 12
+    month_index = scenario.start_month_of_year - 1 + np.arange(cashflow_months(scenario))
+    return scenario.start_year + month_index // 12
 
 
 def account(scenario: Scenario, clients: Mapping[str, np.ndarray], months: int | None = None,
@@ -238,7 +241,7 @@ def _per_month(scenario: Scenario, month_count: int) -> tuple[np.ndarray, np.nda
     saved per month someone is no longer a case."""
     budget = scenario.budget
     benefit = budget.benefit
-    month_index = budget.start_month_of_year - 1 + np.arange(month_count)
+    month_index = scenario.start_month_of_year - 1 + np.arange(month_count)
     indexed = benefit.mean_per_month * (1 + benefit.indexation_per_year) ** (month_index // 12)
     return indexed, np.full(month_count, benefit.administration_saved_per_month)
 

@@ -14,7 +14,7 @@ from sim.measure import columns
 from sim.measure.columns import waited_for_between_stages
 from sim.measure.places import months_kept_open, shrinks
 from sim.model.records import ChunkRecords, ReplicationRecords, stack_records
-from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES
+from sim.model.states import BACK_ON_ASSISTANCE, FINAL_STATES, NEVER_STARTED
 from sim.scenario.schema import Scenario, Stage
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
@@ -61,6 +61,7 @@ def state_names(scenario: Scenario) -> tuple[str, ...]:
         "employed_full_time",
         "employed_part_time",
         "in_work_found_on_own",
+        "did_not_start",
         "back_on_assistance",
         "exited",
     )
@@ -226,9 +227,11 @@ def monthly_count_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
     part_time = clients["part_time"]
     own_job_start, own_job_end = clients["own_job_start"], clients["own_job_end"]
     never = np.full(len(final), np.inf)
-    # Back on ordinary assistance: after leaving without a job until any job
-    # found on one's own, and after losing a job (either kind) for good.
-    after_programme = np.isin(final, [_CODE[s] for s in BACK_ON_ASSISTANCE])
+    # On ordinary assistance without having started (refused, list full, gave
+    # up waiting) or back on it after a stage without a job, each until any
+    # job found on one's own; and back on it after losing a job (either kind).
+    never_started = np.isin(final, [_CODE[s] for s in NEVER_STARTED])
+    after_programme = np.isin(final, [_CODE[s] for s in BACK_ON_ASSISTANCE]) & ~never_started
     own = np.isfinite(own_job_start)
     visit_stage, visit_start, visit_end = visits["stage"], visits["start"], visits["end"]
     # (replication of each row, entered, left) per state, in state_names order.
@@ -242,6 +245,8 @@ def monthly_count_rows(scenario: Scenario, chunk: ChunkRecords) -> np.ndarray:
         (clients.replication[full_time_job], job_start[full_time_job], job_end[full_time_job]),
         (clients.replication[part_time_job], job_start[part_time_job], job_end[part_time_job]),
         (clients.replication[own], own_job_start[own], own_job_end[own]),
+        (clients.replication, np.where(never_started, exit_time, np.inf), np.where(never_started, own_job_start,
+                                                                                    np.inf)),
         (np.tile(clients.replication, 3),
          np.concatenate([np.where(after_programme, exit_time, np.inf), job_end, own_job_end]),
          np.concatenate([np.where(after_programme, own_job_start, np.inf), never, never])),

@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim import language
+from sim.language import _
+
 #: Quantiles drawn in fan charts: 90 % band, 50 % band and the median.
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -69,15 +72,13 @@ def censored(summary: pd.DataFrame, runs: int, later_than: Mapping[str, float],
 
 def percent(share: float) -> str:
     """A share as a percentage, written 0 % or 100 % only when it is exactly so."""
-    if share <= 0:
-        return "0 %"
-    if share >= 1:
-        return "100 %"
+    if share <= 0 or share >= 1:
+        return language.percent(min(max(share, 0), 1))
     for decimals in (0, 1):
-        text = f"{100 * share:.{decimals}f}"
-        if 0 < float(text) < 100:
-            return f"{text} %"
-    return "over 99.9 %" if share > 0.5 else "under 0.1 %"
+        if 0 < round(100 * share, decimals) < 100:
+            return language.percent(share, decimals)
+    return (_("over {share}") if share > 0.5 else _("under {share}")).format(
+        share=language.percent(0.999 if share > 0.5 else 0.001, 1))
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ class TargetChance:
     def in_words(self) -> str:
         """"499 of 500 runs (over 99 %; 95 % interval 98.9 % to 99.9 %)": a
         count first, so that a share of runs is never read as a certainty."""
-        return (f"{self.hits} of {self.replications} runs ({percent(self.probability)}; "
-                f"95 % interval {percent(self.low)} to {percent(self.high)})")
+        return _("{hits} of {runs} runs ({share}; 95 % interval {low} to {high})").format(
+            hits=language.number(self.hits), runs=language.number(self.replications),
+            share=percent(self.probability), low=percent(self.low), high=percent(self.high))
 
 
 def target_chance(values: np.ndarray, outcome: str, target: float) -> TargetChance:

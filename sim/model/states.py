@@ -19,6 +19,10 @@ FINAL_STATES = (
 #: where their own chance of finding work goes on.
 BACK_ON_ASSISTANCE = ("not_accepted", "turned_away", "reneged", "dropped_out", "completed_no_job")
 
+#: Of those, the ones who never had a place: counted apart month by month,
+#: so that a reader sees who the programme did not reach.
+NEVER_STARTED = ("not_accepted", "turned_away", "reneged")
+
 #: Where a completed stay can lead, besides another stage (numbered from 0).
 JOB, BENEFIT, EXIT = -1, -2, -3
 DESTINATION_CODES = {"job": JOB, "benefit": BENEFIT, "exit": EXIT}

@@ -1,6 +1,12 @@
 """The charts of a run: each function draws one figure from a RunResult (or,
 for the uncertainty charts, from the outcome tables of the two runs) and
-returns it; ``save_all`` writes them as PNG files."""
+returns it; ``save_all`` writes them as PNG files.
+
+Each is drawn for a council member rather than a statistician: its title
+says the answer, months are calendar months where the scenario gives its
+``start``, money is in thousands of euros with the discounting said, chances
+are counts of runs, and the words are in the reader's language.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
+from sim import language
+from sim.language import N_, _
 from sim.measure.columns import state_label
-from sim.measure.money import drawn_count_until, months_counted_in_words, not_estimated, pilot_end_month
+from sim.measure.money import months_counted_in_words, not_estimated, pilot_end_month
 from sim.measure.places import shrinks
-from sim.measure.statistics import FAN_QUANTILES, pays_for_itself
-from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
+from sim.measure.statistics import FAN_QUANTILES, pays_for_itself, percent
+from sim.output.statements import TARGET_WORDS
+from sim.output.style import (
+    BAND_COLOUR,
+    GAIN_COLOUR,
+    LOSS_COLOUR,
+    NOTE_SIZE,
+    PALETTE,
+    TARGET_COLOUR,
+    TITLE_SIZE,
+    Chart,
+    calendar_axis,
+    count_axis,
+    finish,
+    legend_outside,
+    percent_axis,
+    save_figure,
+    thousands_axis,
+)
 from sim.run.results import RunResult
 from sim.scenario.schema import Scenario
 
@@ -41,223 +65,300 @@ def all_figures(result: RunResult) -> dict[str, Figure]:
     return {name: figure for name, figure in figures.items() if figure is not None}
 
 
-#: The outcome the placements figure shows, as its title and axis say it.
-PROMISED = {"placed": ("People placed in paid work by month {horizon}", "people placed (count)"),
-            "off_assistance": ("People off assistance altogether at month {horizon}",
-                               "people off assistance: placed in a job that ends the benefit, not back on it (count)")}
+#: The outcome the placements figure shows: what it counts, as a noun phrase.
+PROMISED = {"placed": N_("people placed in paid work"),
+            "off_assistance": N_("people off assistance altogether (placed, job ends the benefit, not back on it)")}
+
+#: The certainties a promise is stated with.
+CERTAINTIES = (0.8, 0.9)
+
+
+def promise(values: np.ndarray, weights: np.ndarray, certainty: float) -> int:
+    """The largest N such that at least N happens in a share ``certainty`` of
+    the runs (``weights``: percent of runs per value)."""
+    order = np.argsort(values)[::-1]
+    reached = np.cumsum(weights[order]) / 100  # share of runs with at least each value, from the top down
+    return int(values[order][np.argmax(reached >= certainty - 1e-12)])
 
 
 def placements(result: RunResult) -> Figure:
     """How many people find work (or, when that is the promise, leave
-    assistance altogether): the spread over replications, the target, and
-    the chance of reaching it."""
-    horizon = result.scenario.horizon_months
-    figure = Chart(figsize=(8, 4.5))
-    axes = figure.subplots()
-    outcome = result.scenario.target.outcome or "placed"
-    _histogram(axes, result, outcome)
-    title, x_label = PROMISED[outcome]
-    title = title.format(horizon=f"{horizon:g}")
-    target = result.scenario.target.at_least
+    assistance altogether): the spread over runs, and beside it the promise
+    curve, the chance of at least N for every N, with what can be promised
+    at 80 % and 90 % certainty."""
+    scenario = result.scenario
+    outcome = scenario.target.outcome or "placed"
+    values, weights = result.weighted_values(outcome, whole_numbers=True)
+    figure = Chart(figsize=(10, 4.6))
+    spread, curve = figure.subplots(1, 2, gridspec_kw={"width_ratios": (1.1, 1)})
+    edges = np.arange(values.min(), values.max() + 2) - 0.5
+    spread.hist(values, bins=edges, weights=weights, color=BAND_COLOUR, alpha=0.85)
+    spread.set_ylabel(_("share of runs"))
+    percent_axis(spread.yaxis, share=False)
+    counts = np.arange(values.min(), values.max() + 1)
+    chance = np.array([weights[values >= n].sum() / 100 for n in counts])
+    curve.step(counts, 100 * chance, where="mid", color=BAND_COLOUR, linewidth=2)
+    curve.set_ylim(0, 102)
+    curve.set_ylabel(_("chance of at least this many"))
+    percent_axis(curve.yaxis, share=False)
+    promised = {}
+    for certainty, style in zip(CERTAINTIES, (":", "--")):
+        promised[certainty] = promise(values, weights, certainty)
+        curve.axhline(100 * certainty, color="dimgrey", linestyle=style, linewidth=1)
+        curve.plot([promised[certainty]], [100 * certainty], "o", color=BAND_COLOUR)
+        curve.annotate(_("at least {count} with {certainty} certainty").format(
+            count=language.number(promised[certainty]), certainty=language.percent(certainty)),
+            (promised[certainty], 100 * certainty), xytext=(8, 2 if certainty > 0.85 else -2),
+            textcoords="offset points", ha="left", va="bottom" if certainty > 0.85 else "top", fontsize=NOTE_SIZE)
+    for axes in (spread, curve):
+        count_axis(axes.xaxis)
+        axes.grid(alpha=0.3)
+        axes.set_xlabel(_("people"))
+    counted = _("Counted: {what} by {when}.").format(what=_(PROMISED[outcome]), when=language.moment(
+        scenario.calendar_start, scenario.horizon_months))
+    title = _("At least {low} with 90 % certainty, at least {high} with 80 %").format(
+        low=language.number(promised[0.9]), high=language.number(promised[0.8]))
+    target = scenario.target.at_least
     if target is not None:
-        chance = result.chance(outcome, target)
-        axes.axvline(target - 0.5, color=TARGET_COLOUR, linewidth=2,
-                     label=f"target: {target} or more")
-        title += f"\n{target} or more in {chance.in_words()}"
-        axes.legend(loc="upper left")
-    axes.set_title(title)
-    axes.set_xlabel(x_label)
-    axes.set_ylabel("share of replications (%)")
-    _note_replications(axes, result)
+        reached = result.chance(outcome, target)
+        for axes in (spread, curve):
+            axes.axvline(target - 0.5 if axes is spread else target, color=TARGET_COLOUR, linewidth=2)
+        spread.annotate(_("target: {target}").format(target=language.number(target)), (target - 0.5, 1),
+                        xycoords=("data", "axes fraction"), xytext=(4, -4), textcoords="offset points",
+                        color=TARGET_COLOUR, va="top", fontsize=NOTE_SIZE)
+        title = _("{target} or more {outcome} in {chance}").format(
+            target=language.number(target), outcome=_(TARGET_WORDS[outcome]), chance=reached.in_words()) + "\n" + title
+    figure.suptitle(title, fontsize=TITLE_SIZE)
+    finish(figure, result.replications, result.seed, result.with_uncertainty, counted)
     return figure
 
 
+#: The order of the stacked areas, bottom up: who the programme has now,
+#: then who it helped, then who it did not.
+_STACK_COLOURS = {"waiting_list": PALETTE["orange"], "between_stages": PALETTE["yellow"],
+                  "employed_full_time": PALETTE["green"], "employed_part_time": "#66C5AB",
+                  "in_work_found_on_own": PALETTE["sky"], "did_not_start": PALETTE["grey"],
+                  "back_on_assistance": PALETTE["vermilion"], "exited": "#DDDDDD"}
+_STAGE_COLOURS = (PALETTE["blue"], PALETTE["purple"], "#005A8C", "#A35A85", "#3C8DC0")
+
+
 def states_over_time(result: RunResult) -> Figure:
-    """Where people are, month by month: median and 50 %/90 % bands per state."""
-    shown = [index for index, _ in enumerate(result.states) if result.aggregates.state_peak(index) > 0]
-    columns = 3
-    rows = max(1, -(-len(shown) // columns))
-    figure = Chart(figsize=(12, 3.2 * rows))
-    axes_grid = figure.subplots(rows, columns, sharex=True, squeeze=False)
-    for axes, index in zip(axes_grid.flat, shown):
-        _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
-        axes.set_title(state_label(result.states[index]))
-        axes.set_ylabel("people")
-    for axes in list(axes_grid.flat)[len(shown):]:
-        axes.set_visible(False)
-    for axes in axes_grid[-1]:
-        axes.set_xlabel("months since start of pilot")
-    axes_grid.flat[0].legend(loc="upper left", fontsize="small")
-    figure.suptitle(f"{result.scenario.title or result.scenario.name}: people in each state "
-                    f"({result.replications} replications; median, 50 % and 90 % bands)")
-    figure.tight_layout()
+    """Where everyone referred is, month by month: the mean over runs of each
+    state, stacked, so the height is everyone referred by then."""
+    scenario = result.scenario
+    means = result.aggregates.state_means()
+    stages = list(scenario.stages)
+    order = ["waiting_list", *stages, "between_stages", "employed_full_time", "employed_part_time",
+             "in_work_found_on_own", "did_not_start", "back_on_assistance", "exited"]
+    shown = [state for state in order if state in result.states and means[:, result.states.index(state)].max() > 0]
+    colours = [_STACK_COLOURS.get(state) or _STAGE_COLOURS[stages.index(state) % len(_STAGE_COLOURS)]
+               for state in shown]
+    figure = Chart(figsize=(9, 6))
+    axes = figure.subplots()
+    axes.stackplot(result.months, *(means[:, result.states.index(state)] for state in shown), colors=colours,
+                   labels=[state_label(state) for state in shown], linewidth=0)
+    axes.set_xlim(result.months[0], result.months[-1])
+    axes.set_ylim(bottom=0)
+    axes.set_ylabel(_("people (mean over runs)"))
+    count_axis(axes.yaxis)
+    calendar_axis(axes, scenario.calendar_start, result.months[-1])
+    axes.grid(alpha=0.3, axis="y")
+    referred = means[-1].sum()
+    in_work = sum(means[-1, result.states.index(state)] for state in
+                  ("employed_full_time", "employed_part_time", "in_work_found_on_own"))
+    axes.set_title(_("Where the {referred} people referred are: {in_work} in work at the end (mean of the runs)")
+                   .format(referred=language.number(referred), in_work=language.number(in_work)),
+                   fontsize=TITLE_SIZE)
+    handles, labels = axes.get_legend_handles_labels()
+    # The legend reads top down like the stack, under the plot where it covers nothing.
+    axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(0, -0.12), ncol=2, frameon=False,
+                fontsize=NOTE_SIZE)
+    finish(figure, result.replications, result.seed, result.with_uncertainty)
     return figure
 
 
 def waiting_list(result: RunResult) -> Figure:
+    """The waiting list for a first place: median and the middle 50 % and 90 %
+    of runs per month, the list's limit, and the busiest month in the title."""
+    scenario = result.scenario
     index = result.states.index("waiting_list")
+    fan = result.aggregates.state_fan(index, FAN_QUANTILES)
     figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
-    _fan_chart(axes, result.months, result.aggregates.state_fan(index, FAN_QUANTILES))
-    limit = result.scenario.referrals.waiting_list_limit
+    _fan_chart(axes, result.months, fan)
+    limit = scenario.referrals.waiting_list_limit
     if limit is not None:
-        axes.axhline(limit, color=TARGET_COLOUR, linestyle="--", label=f"list limit: {limit}")
+        axes.axhline(limit, color=TARGET_COLOUR, linestyle="--", label=_("most the list may hold: {limit}").format(
+            limit=language.number(limit)))
         axes.set_ylim(top=max(axes.get_ylim()[1], limit * 1.1))
-    axes.set_title("Waiting list for a first place (median, 50 % and 90 % bands)")
-    axes.set_xlabel("months since start of pilot")
-    axes.set_ylabel("people waiting")
-    axes.legend(loc="center right")  # the list fills the middle months; the limit runs along the top
-    _note_replications(axes, result)
+    busiest = int(np.argmax(fan[2]))
+    if fan[4].max() == 0:
+        title = _("Nobody waits for a first place in any run")
+    else:
+        title = _("Waiting list: median {median} in {month}; in 90 % of runs at most {high} then").format(
+            median=language.number(fan[2, busiest]), high=language.number(fan[4, busiest]),
+            month=language.calendar_month(scenario.calendar_start, busiest + 1))
+    axes.set_title(title, fontsize=TITLE_SIZE)
+    axes.set_ylabel(_("people waiting"))
+    count_axis(axes.yaxis)
+    calendar_axis(axes, scenario.calendar_start, result.months[-1])
+    legend_outside(axes, ncol=4)
+    finish(figure, result.replications, result.seed, result.with_uncertainty)
     return figure
 
 
 def place_utilisation(result: RunResult) -> Figure | None:
     """People in places per month beside the number of places, for each
-    stage with a limited number (one unit in every panel, whether a stage's
-    places are fixed or follow a schedule)."""
-    limited = [(name, stage) for name, stage in result.scenario.stages.items() if stage.slots]
+    stage with a limited number; the title gives the share of place-months
+    used, the figure the tables show, and says why it is below the months
+    when every place is full."""
+    scenario = result.scenario
+    limited = [(name, stage) for name, stage in scenario.stages.items() if stage.slots]
     if not limited:
         return None
-    figure = Chart(figsize=(8 * len(limited) ** 0.5, 4.5))
+    figure = Chart(figsize=(8 * len(limited) ** 0.5, 4.8))
     axes_row = figure.subplots(1, len(limited), squeeze=False)
     for axes, (name, stage) in zip(axes_row[0], limited):
         people = result.aggregates.state_fan(result.states.index(name), FAN_QUANTILES)
         _fan_chart(axes, result.months, people)
         months, places = zip(*stage.place_schedule)
-        label = f"all {places[0]} places" if len(places) == 1 else "places (schedule)"
-        if shrinks(stage):  # people above the line are not a fault
-            axes.annotate("a place the schedule closes stays open until the person in it leaves", xy=(0, -0.22),
-                          xycoords="axes fraction", ha="left", fontsize="small", color="grey")
         axes.step([*months, result.months[-1]], [*places, places[-1]], where="post", color=TARGET_COLOUR,
-                  linestyle="--", label=label)
-        axes.set_ylim(0, 1.4 * max(max(places), people.max()))  # room for the legend above the bands
-        axes.set_xlabel("months since start of pilot")
-        axes.set_ylabel("people in places")
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_title(f"Places in use: {name} (median, 50 % and 90 % bands)")
-        axes.legend(loc="upper right", ncol=2, fontsize="small")
-    _note_replications(axes_row[0][0], result)
-    figure.tight_layout()
+                  linestyle="--", label=_("places"))
+        axes.set_ylim(0, 1.1 * max(max(places), people.max()))
+        axes.set_ylabel(_("people in places: {stage}").format(stage=name.replace("_", " ")))
+        count_axis(axes.yaxis)
+        calendar_axis(axes, scenario.calendar_start, result.months[-1])
+        legend_outside(axes, ncol=4)
+    used = result.summary().loc["slot_utilisation", "mean"]
+    figure.suptitle(_("{used} of the place-months offered are used, counted until {until}; places stand empty as "
+                      "the list runs dry and after intake ends").format(
+        used=percent(used), until=language.moment(scenario.calendar_start, scenario.horizon_months)),
+        fontsize=TITLE_SIZE, wrap=True)
+    # People above the line are not a fault where places close.
+    note = (_("A place the schedule closes stays open until the person in it leaves.")
+            if any(shrinks(stage) for _name, stage in limited) else "")
+    finish(figure, result.replications, result.seed, result.with_uncertainty, note)
     return figure
 
 
 def _fan_chart(axes, months: np.ndarray, quantiles: np.ndarray) -> None:
     """Bands from [FAN_QUANTILES, month]."""
     q05, q25, q50, q75, q95 = quantiles
-    axes.fill_between(months, q05, q95, color=BAND_COLOUR, alpha=0.18, linewidth=0, label="90 % band")
-    axes.fill_between(months, q25, q75, color=BAND_COLOUR, alpha=0.35, linewidth=0, label="50 % band")
-    axes.plot(months, q50, color=BAND_COLOUR, linewidth=2, label="median")
+    axes.fill_between(months, q05, q95, color=BAND_COLOUR, alpha=0.18, linewidth=0, label=_("90 % of runs"))
+    axes.fill_between(months, q25, q75, color=BAND_COLOUR, alpha=0.35, linewidth=0, label=_("middle half of runs"))
+    axes.plot(months, q50, color=BAND_COLOUR, linewidth=2, label=_("median"))
+    axes.set_xlim(months[0], months[-1])
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
-
-
-def _histogram(axes, result: RunResult, outcome: str, scale: float = 1.0, bins: int | None = None) -> None:
-    """Share of replications per value of ``outcome`` (whole numbers: one bar
-    each; otherwise ``bins`` bars)."""
-    values, weights = result.weighted_values(outcome, whole_numbers=bins is None)
-    values = values / scale
-    edges = np.arange(values.min(), values.max() + 2) - 0.5 if bins is None else bins
-    axes.hist(values, bins=edges, weights=weights, color=BAND_COLOUR, alpha=0.85)
-
-
-def _note_replications(axes, result: RunResult) -> None:
-    axes.annotate(f"{result.replications} replications, seed {result.seed}", xy=(1, -0.16),
-                  xycoords="axes fraction", ha="right", fontsize="small", color="grey")
 
 
 # --- money (scenarios with a budget) ----------------------------------------
 
 
+def _discounting(scenario: Scenario) -> str:
+    return _("discounted at {rate} a year").format(rate=language.percent(scenario.budget.discount_rate, 2))
+
+
 def npv(result: RunResult) -> Figure:
-    """Net present value over replications and the chance the programme pays
-    for itself within the months counted."""
-    figure = Chart(figsize=(8, 4.5))
+    """Net present value over runs and the chance the programme pays for
+    itself within the months counted."""
+    scenario = result.scenario
+    figure = Chart(figsize=(8, 4.6))
     axes = figure.subplots()
-    _histogram(axes, result, "npv", scale=1000, bins=40)
-    axes.axvline(0, color=TARGET_COLOUR, linewidth=2, label="break-even")
+    values, weights = result.weighted_values("npv", whole_numbers=False)
+    values = values / 1000
+    axes.hist(values, bins=40, weights=weights, color=BAND_COLOUR, alpha=0.85)
+    axes.axvline(0, color=TARGET_COLOUR, linewidth=2)
+    axes.annotate(_("pays for itself →"), (0, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
+                  textcoords="offset points", va="top", color=TARGET_COLOUR, fontsize=NOTE_SIZE)
     chance = result.chance("npv", 1e-9)
-    spread = "chance and uncertain assumptions" if result.with_uncertainty else "chance alone"
-    until = months_counted_in_words(result.scenario, result.with_uncertainty)
-    axes.set_title(f"Net present value, money counted until {until} ({spread})\n"
-                   f"Pays for itself in {chance.in_words()}", fontsize="medium")
-    axes.set_xlabel("net present value (EUR thousand; savings net of what would have happened anyway, minus costs)")
-    axes.set_ylabel("share of replications (%)")
-    axes.legend(loc="upper left")
-    _note_replications(axes, result)
+    axes.set_title(_("Pays for itself by {until}\nin {chance}").format(
+        until=months_counted_in_words(scenario, result.with_uncertainty), chance=chance.in_words()),
+        fontsize=TITLE_SIZE, wrap=True)
+    axes.set_xlabel(_("savings on benefits net of what would have happened anyway, minus costs: € thousand, {rate}")
+                    .format(rate=_discounting(scenario)), fontsize=NOTE_SIZE)
+    axes.set_ylabel(_("share of runs"))
+    percent_axis(axes.yaxis, share=False)
+    thousands_axis(axes.xaxis)
+    axes.grid(alpha=0.3)
+    finish(figure, result.replications, result.seed, result.with_uncertainty)
     return figure
 
 
 def cumulative_net_saving(result: RunResult) -> Figure:
-    """Discounted savings minus costs, added up month by month, with the
-    months in which the programme breaks even."""
+    """Discounted savings minus costs, added up month by month, with the end
+    of the pilot and the months in which the programme breaks even."""
+    scenario = result.scenario
     cumulative = result.aggregates.cumulative_net_fan(FAN_QUANTILES) / 1000
     months = np.arange(1, cumulative.shape[1] + 1)
-    figure = Chart(figsize=(8, 4.5))
+    figure = Chart(figsize=(8, 4.8))
     axes = figure.subplots()
     _fan_chart(axes, months, cumulative)
     axes.set_ylim(auto=True)
     axes.relim()
     axes.autoscale()
     axes.axhline(0, color="black", linewidth=1)
-    pilot_end = pilot_end_month(result.scenario)
+    pilot_end = pilot_end_month(scenario)
     if pilot_end < months[-1]:
         axes.axvline(pilot_end, color="black", linestyle=":", linewidth=1,
-                     label=f"end of the pilot (month {pilot_end:g}): the continuation decision")
+                     label=_("end of the pilot: {when}").format(when=language.moment(scenario.calendar_start,
+                                                                                      pilot_end)))
     break_even = result.summary().loc["break_even_month"]
-    last = break_even["later_than"]
-    if break_even["n"] > 0 and not np.isnan(break_even["q05"]):
-        # Runs that do not break even by the last month counted are later than it.
-        high = break_even["q95"] if not np.isnan(break_even["q95"]) else months[-1]
-        later = (f"later than {last:g}" if drawn_count_until(result.scenario, result.with_uncertainty) is None
-                 else "later than counted")
-        until = f"{high:.0f}" if not np.isnan(break_even["q95"]) else later
-        axes.axvspan(break_even["q05"], high, color=TARGET_COLOUR, alpha=0.12,
-                     label=f"break-even, 90 % of runs: month {break_even['q05']:.0f} to {until} "
-                           f"({break_even['n']:.0f} of {break_even['runs']:.0f} runs break even by "
-                           f"{months_counted_in_words(result.scenario, result.with_uncertainty)})")
-    axes.set_title("Net saving minus costs, discounted and added up month by month\n(median, 50 % and 90 % of runs)",
-                   fontsize="medium")
-    axes.set_xlabel("months since the start of the pilot (at the end of each month)")
-    axes.set_ylabel("savings minus costs (EUR thousand)")
-    axes.legend(loc="upper left", fontsize="small")
-    _note_replications(axes, result)
+    if break_even["n"] > 0 and not np.isnan(break_even["q50"]):
+        title = _("Half of the runs have earned back the costs by {month}").format(
+            month=language.calendar_month(scenario.calendar_start, round(break_even["q50"])))
+    else:
+        title = _("Fewer than half of the runs earn back the costs by {until}").format(
+            until=months_counted_in_words(scenario, result.with_uncertainty))
+    axes.set_title(title, fontsize=TITLE_SIZE)
+    axes.set_ylabel(_("savings minus costs so far, € thousand"))
+    thousands_axis(axes.yaxis)
+    calendar_axis(axes, scenario.calendar_start, months[-1])
+    legend_outside(axes, ncol=2)
+    finish(figure, result.replications, result.seed, result.with_uncertainty,
+           _("Added up at the end of each month, {rate}.").format(rate=_discounting(scenario)))
     return figure
 
 
 def waterfall(result: RunResult) -> Figure:
-    """Where the money goes, averaged over replications (undiscounted)."""
+    """Where the money goes, averaged over runs, undiscounted: the bars add up
+    to the undiscounted net result, and the title says so."""
+    scenario = result.scenario
     mean = result.summary()["mean"] / 1000
     steps = [
-        ("Gross savings\n(benefit not paid\nto those placed)", mean["gross_savings"]),
-        ("Would have\nhappened anyway\n(and lock-in)", mean["net_savings"] - mean["gross_savings"]),
-        ("Net savings", None),
-        ("Programme costs", -mean["total_costs"]),
-        ("Net result\n(undiscounted)", None),
+        (_("Benefit not paid\nto those placed"), mean["gross_savings"]),
+        (_("Would have\nhappened anyway"), mean["net_savings"] - mean["gross_savings"]),
+        (_("Net savings"), None),
+        (_("Programme costs"), -mean["total_costs"]),
+        (_("Net result"), None),
     ]
     figure = Chart(figsize=(9, 5))
     axes = figure.subplots()
     level, lowest, highest = 0.0, 0.0, 0.0
-    for position, (_, change) in enumerate(steps):
+    for position, (_label, change) in enumerate(steps):
         if change is None:  # a subtotal bar from zero
             axes.bar(position, level, color="#555555")
-            axes.annotate(f"{level:,.0f}", (position, level), ha="center", va="bottom" if level >= 0 else "top")
+            axes.annotate(language.number(level), (position, level), ha="center",
+                          va="bottom" if level >= 0 else "top")
             continue
-        colour = "#2a9d8f" if change >= 0 else TARGET_COLOUR
-        axes.bar(position, change, bottom=level, color=colour)
-        axes.annotate(f"{change:+,.0f}", (position, level + change), ha="center",
-                      va="bottom" if change >= 0 else "top")
+        axes.bar(position, change, bottom=level, color=GAIN_COLOUR if change >= 0 else LOSS_COLOUR)
+        axes.annotate(("+" if change >= 0 else "") + language.number(change), (position, level + change),
+                      ha="center", va="bottom" if change >= 0 else "top")
         level += change
         lowest, highest = min(lowest, level, level - change), max(highest, level, level - change)
-    axes.set_ylim(lowest * 1.15, highest * 1.15)  # room for the labels
+    axes.set_ylim(lowest * 1.15 - 0.05 * highest, highest * 1.15)  # room for the labels
     axes.axhline(0, color="black", linewidth=1)
-    axes.set_xticks(range(len(steps)), [label for label, _ in steps])
-    axes.set_ylabel("EUR thousand (mean over replications, undiscounted)")
-    until = months_counted_in_words(result.scenario, result.with_uncertainty)
-    axes.set_title(f"Where the money goes, counted until {until}: mean over runs, undiscounted", fontsize="medium")
-    axes.annotate(f"Discounted at {100 * result.scenario.budget.discount_rate:g} % a year, the net result is a net "
-                  f"present value of EUR {mean['npv']:,.0f} thousand.", xy=(0, -0.22), xycoords="axes fraction",
-                  fontsize="small")
-    _note_replications(axes, result)
+    axes.set_xticks(range(len(steps)), [label for label, _change in steps], fontsize=NOTE_SIZE)
+    axes.set_ylabel(_("€ thousand, mean over runs, not discounted"))
+    thousands_axis(axes.yaxis)
+    axes.set_title(_("Net result {result} thousand euros by {until} (not discounted)").format(
+        result=language.number(level), until=months_counted_in_words(scenario, result.with_uncertainty)),
+        fontsize=TITLE_SIZE)
+    finish(figure, result.replications, result.seed, result.with_uncertainty,
+           _("\"Would have happened anyway\": benefit saved without the programme too (people finding work on "
+             "their own), and benefit paid longer while people train. {discounting}: a net present value of {npv} "
+             "thousand euros.").format(discounting=_discounting(scenario).capitalize(),
+                                       npv=language.number(mean["npv"])))
     return figure
 
 
@@ -267,45 +368,61 @@ def waterfall(result: RunResult) -> Figure:
 def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.DataFrame, scenario: Scenario
                                ) -> dict[str, Figure]:
     """Placements (and, with a budget, the chance of paying for itself) from
-    a plain run beside a run with the uncertain parameters drawn."""
-    runs = {"chance only": (chance_only, "#457b9d"), "chance and uncertain assumptions": (with_uncertainty, "#e76f51")}
+    a plain run beside a run with the uncertain assumptions drawn as well."""
+    runs = {_("chance alone"): (chance_only, PALETTE["blue"]),
+            _("chance and uncertain assumptions"): (with_uncertainty, PALETTE["orange"])}
     figures = {}
-    figure = Chart(figsize=(8, 4.5))
+    figure = Chart(figsize=(8, 4.8))
     axes = figure.subplots()
     outcome = scenario.target.outcome or "placed"
-    counts = np.concatenate([table[outcome].to_numpy() for table, _ in runs.values()])
+    counts = np.concatenate([table[outcome].to_numpy() for table, _colour in runs.values()])
     bins = np.arange(counts.min() - 0.5, counts.max() + 1.5)
+    widths = []
     for label, (table, colour) in runs.items():
         low, high = np.quantile(table[outcome], [0.05, 0.95])
-        axes.hist(table[outcome], bins=bins, histtype="step", linewidth=1.8, color=colour, density=True,
-                  label=f"{label}: 90 % of runs {low:.0f} to {high:.0f}")
+        widths.append(high - low)
+        axes.hist(table[outcome], bins=bins, histtype="step", linewidth=1.8, color=colour,
+                  weights=np.full(len(table), 100 / len(table)),
+                  label=_("{label}: 90 % of runs {low} to {high}").format(label=label, low=language.number(low),
+                                                                          high=language.number(high)))
         axes.axvspan(low, high, color=colour, alpha=0.08)
     if scenario.target.at_least is not None:
-        axes.axvline(scenario.target.at_least, color="black", linestyle="--",
-                     label=f"target {scenario.target.at_least}")
-    axes.set_xlabel(PROMISED[outcome][0].format(horizon=f"{scenario.horizon_months:g}").lower())
-    axes.set_ylabel("share of runs")
-    axes.legend(loc="upper left", fontsize="small")
-    axes.set_title(f"{scenario.title or scenario.name}: chance alone, and with what is not known", fontsize="medium")
-    figure.tight_layout()
+        axes.axvline(scenario.target.at_least, color=TARGET_COLOUR, linestyle="--",
+                     label=_("target: {target}").format(target=language.number(scenario.target.at_least)))
+    axes.set_xlabel(_("{what} by {when}").format(what=_(PROMISED[outcome]), when=language.moment(
+        scenario.calendar_start, scenario.horizon_months)), fontsize=NOTE_SIZE)
+    axes.set_ylabel(_("share of runs"))
+    percent_axis(axes.yaxis, share=False)
+    count_axis(axes.xaxis)
+    legend_outside(axes, ncol=1)
+    axes.set_title(_("Not knowing the assumptions widens the range of 90 % of runs from {plain} to {drawn} people")
+                   .format(plain=language.number(widths[0]), drawn=language.number(widths[1])),
+                   fontsize=TITLE_SIZE, wrap=True)
+    finish(figure, len(with_uncertainty), None, True)
     figures["uncertainty_placed.png"] = figure
     if scenario.budget is not None:
-        figure = Chart(figsize=(8, 4.5))
+        figure = Chart(figsize=(8, 4.8))
         axes = figure.subplots()
-        npv = np.concatenate([table["npv"].to_numpy() for table, _ in runs.values()])
+        npv = np.concatenate([table["npv"].to_numpy() for table, _colour in runs.values()])
         reach = max(abs(np.quantile(npv, 0.005)), abs(np.quantile(npv, 0.995)))
-        thresholds = np.linspace(-reach, reach, 401)
+        results = np.linspace(-reach, reach, 401)
+        chances = {}
         for label, (table, colour) in runs.items():
-            axes.plot(thresholds / 1000, 100 * pays_for_itself(table["npv"].to_numpy(), thresholds), color=colour,
-                      label=label)
+            # The chance the net present value is at least each result.
+            chances[label] = pays_for_itself(table["npv"].to_numpy(), -results)
+            axes.plot(results / 1000, 100 * chances[label], color=colour, linewidth=2, label=label)
         axes.axvline(0, color="black", linewidth=0.8)
-        axes.set_xlabel(f"net cost the municipality accepts, money counted until "
-                        f"{months_counted_in_words(scenario, True)}, EUR thousand (negative: a saving it demands), "
-                        "discounted", fontsize="small")
-        axes.set_ylabel("chance the programme stays within it, %")
+        axes.set_xlabel(_("net present value at least, € thousand (money counted until {until}, {rate})").format(
+            until=months_counted_in_words(scenario, True), rate=_discounting(scenario)), fontsize=NOTE_SIZE)
+        axes.set_ylabel(_("chance"))
+        percent_axis(axes.yaxis, share=False)
+        thousands_axis(axes.xaxis)
         axes.set_ylim(0, 102)
-        axes.legend(loc="lower right", fontsize="small")
-        axes.set_title(f"{scenario.title or scenario.name}: does it pay for itself?", fontsize="medium")
-        figure.tight_layout()
+        axes.grid(alpha=0.3)
+        legend_outside(axes, ncol=2)
+        plain, drawn = (float(np.interp(0, results, chances[label])) for label in runs)
+        axes.set_title(_("Pays for itself: {plain} with chance alone, {drawn} with the assumptions uncertain too")
+                       .format(plain=percent(plain), drawn=percent(drawn)), fontsize=TITLE_SIZE, wrap=True)
+        finish(figure, len(with_uncertainty), None, True)
         figures["pays_for_itself.png"] = figure
     return figures

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim import language
 from sim.errors import Problem, ScenarioError
 from sim.measure.caseload import CASELOAD_MONEY_OUTCOMES, caseload_savings_per_year
 from sim.measure.columns import outcome_names
@@ -408,7 +409,7 @@ def money_per_year(result: RunResult) -> pd.DataFrame:
         table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("year")
     # A budget year is a calendar year; the pilot's first and last rarely are whole.
     years = calendar_years(scenario)
-    first = pd.Period(scenario.budget.start, freq="M")
+    first = pd.Period(scenario.calendar_start, freq="M")
     months = {int(year): np.flatnonzero(years == year) for year in np.unique(years)}
     # Each run may count to its own drawn month: then the mean over them.
     counted = np.array([count_until_month(scenario)])
@@ -447,6 +448,7 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
         },
     }
     scenario = result.scenario
+    document["start"] = scenario.calendar_start
     document["with_uncertainty"] = result.with_uncertainty
     document["uncertain"] = list(scenario.uncertain)
     if scenario.target.outcome is not None:
@@ -458,7 +460,10 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
         still_there = sum(summary.at[name, "mean"] for name in ("waiting_at_horizon", "in_programme_at_horizon"))
         document["warnings"] = money_warnings(scenario, still_there)
         document["money_counted_until_month"] = count_until_month(scenario)
-        document["money_counted_until"] = months_counted_in_words(scenario, result.with_uncertainty)
+        with language.speaking("en"):  # summary.json is data: its words do not change with the reader
+            document["money_counted_until"] = months_counted_in_words(scenario, result.with_uncertainty)
+        drawn = drawn_count_until(scenario, result.with_uncertainty)
+        document["money_counted_until_drawn"] = None if drawn is None else [float(drawn[0]), float(drawn[1])]
         document["pilot_end_month"] = pilot_end_month(scenario)
         if "npv" in reasons:
             document["pays_for_itself"] = {"not_estimated": reasons["npv"]}
@@ -466,13 +471,13 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
             # Above zero: a run that exactly breaks even has not paid for itself.
             document["pays_for_itself"] = {"outcome": "npv", "above": 0,
                                            "counted_until_month": count_until_month(scenario),
-                                           "counted_until": months_counted_in_words(scenario, result.with_uncertainty),
+                                           "counted_until": document["money_counted_until"],
                                            **_chance_fields(result.chance("npv", 1e-9))}
         if "break_even_month" not in reasons:
             row = summary.loc["break_even_month"]
             document["breaks_even"] = {
                 "by_month": count_until_month(scenario),
-                "by": months_counted_in_words(scenario, result.with_uncertainty),
+                "by": document["money_counted_until"],
                 **_chance_fields(chance_from_count(int(row["n"]), int(row["runs"]), "break_even_month", 0))}
     return document
 

@@ -10,10 +10,22 @@ estimated", with the reason, never zero.
 
 from __future__ import annotations
 
+from sim import language
+from sim.language import N_, _, ngettext
 from sim.measure.statistics import chance_from_count
 
 #: A target's outcome, as "78 or more ..." ends.
-TARGET_WORDS = {"placed": "placed", "off_assistance": "off assistance"}
+TARGET_WORDS = {"placed": N_("placed"), "off_assistance": N_("off assistance")}
+
+
+def counted_until(document: dict) -> str:
+    """Until when the money is counted, as the reader dates it: "the end of
+    Oct 2026 (month 60)", or the range when each run draws its own month."""
+    drawn = document.get("money_counted_until_drawn")
+    if drawn is not None:
+        return _("the month drawn for each run ({low} to {high})").format(low=language.number(drawn[0]),
+                                                                          high=language.number(drawn[1]))
+    return language.moment(document.get("start"), document["money_counted_until_month"])
 
 
 def target_sentence(document: dict) -> str | None:
@@ -23,7 +35,8 @@ def target_sentence(document: dict) -> str | None:
         return None
     outcome = target.get("outcome", "placed")
     chance = chance_from_count(target["hits"], target["runs"], outcome, target["at_least"])
-    return f"{target['at_least']} or more {TARGET_WORDS[outcome]} in {chance.in_words()}."
+    return _("{target} or more {outcome} in {chance}.").format(
+        target=language.number(target["at_least"]), outcome=_(TARGET_WORDS[outcome]), chance=chance.in_words())
 
 
 def pays_sentence(document: dict) -> str | None:
@@ -32,10 +45,10 @@ def pays_sentence(document: dict) -> str | None:
     if pays is None:
         return None
     if "not_estimated" in pays:
-        return f"Whether the programme pays for itself: {pays['not_estimated']}."
+        return _("Whether the programme pays for itself: {reason}.").format(reason=_(pays["not_estimated"]))
     chance = chance_from_count(pays["hits"], pays["runs"], "npv", 0)
-    return (f"Pays for itself (net present value above zero, money counted until {pays['counted_until']}) in "
-            f"{chance.in_words()}.")
+    return _("Pays for itself (net present value above zero, money counted until {until}) in {chance}.").format(
+        until=counted_until(document), chance=chance.in_words())
 
 
 def break_even_sentence(document: dict) -> str | None:
@@ -46,32 +59,40 @@ def break_even_sentence(document: dict) -> str | None:
         return None
     reason = document.get("not_estimated", {}).get("break_even_month")
     if reason is not None:
-        return f"Break-even month: {reason}."
+        return _("Break-even month: {reason}.").format(reason=_(reason))
     breaks_even, row = document["breaks_even"], document["outcomes"]["break_even_month"]
-    last = breaks_even["by"]  # "month 60", or each run's own month when it is drawn
+    last = counted_until(document)
     chance = chance_from_count(breaks_even["hits"], breaks_even["runs"], "break_even_month", 0)
-    sentence = f"Breaks even by {last} in {chance.in_words()}."
+    sentence = _("Breaks even by {until} in {chance}.").format(until=last, chance=chance.in_words())
     if row["q50"] is None:
-        return sentence + " Fewer than half of the runs break even by then, so there is no median month."
-    later = f"later than {last}" if last.startswith("month") else "later than the months counted"
-    high = f"month {row['q95']:.0f}" if row["q95"] is not None else later
-    low = f"month {row['q05']:.0f}" if row["q05"] is not None else later
-    return (sentence + f" Half of the runs break even by month {row['q50']:.0f}; 90 % of runs between {low} "
-            f"and {high}.")
+        return sentence + " " + _("Fewer than half of the runs break even by then, so there is no median month.")
+    start = document.get("start")
+
+    def month(value: float | None) -> str:
+        if value is None:  # runs that do not break even within the months counted
+            if document.get("money_counted_until_drawn") is not None:
+                return _("later than the months counted")
+            return _("later than {month}").format(month=last)
+        return language.calendar_month(start, round(value))
+
+    return sentence + " " + _("Half of the runs break even by {median}; 90 % of runs between {low} and {high}.").format(
+        median=month(row["q50"]), low=month(row["q05"]), high=month(row["q95"]))
 
 
 def uncertainty_sentence(document: dict) -> str:
     """Whether the spread shown includes what is not known of the assumptions."""
     uncertain = document.get("uncertain", [])
-    assumptions = f"{len(uncertain)} uncertain assumption{'s' if len(uncertain) != 1 else ''}"
+    assumptions = ngettext("{count} uncertain assumption", "{count} uncertain assumptions", len(uncertain)).format(
+        count=len(uncertain))
     if document.get("with_uncertainty"):
-        return (f"Assumption uncertainty is included: each run draws the scenario's {assumptions} anew, so the "
-                "spread shows what is not known as well as chance.")
+        return _("Assumption uncertainty is included: each run draws the scenario's {assumptions} anew, so the "
+                 "spread shows what is not known as well as chance.").format(assumptions=assumptions)
     if uncertain:
-        return (f"Assumption uncertainty is not included: every run uses the scenario's own values, so the "
-                f"spread shows chance alone; `pilotsim run --with-uncertainty` draws its {assumptions} as well.")
-    return ("Assumption uncertainty is not included: every run uses the scenario's own values and the scenario "
-            "names no uncertain assumptions, so the spread shows chance alone.")
+        return _("Assumption uncertainty is not included: every run uses the scenario's own values, so the "
+                 "spread shows chance alone; `pilotsim run --with-uncertainty` draws its {assumptions} as well."
+                 ).format(assumptions=assumptions)
+    return _("Assumption uncertainty is not included: every run uses the scenario's own values and the scenario "
+             "names no uncertain assumptions, so the spread shows chance alone.")
 
 
 def headline_sentences(document: dict) -> list[str]:

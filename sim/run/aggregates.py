@@ -211,6 +211,10 @@ class Aggregates:
         series = np.arange(len(self.months)) * len(self.states) + state
         return self.monthly.quantiles(quantiles, series)
 
+    def state_means(self) -> np.ndarray:
+        """[month, state]: the mean over runs of the people in each state."""
+        return self.monthly.mean.reshape(len(self.months), len(self.states)).copy()
+
     def state_peak(self, state: int) -> float:
         """Most people ever seen in ``state`` in any month and replication."""
         series = np.arange(len(self.months)) * len(self.states) + state

@@ -7,7 +7,6 @@ simulation, so these figures can change without rerunning it.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -19,7 +18,7 @@ Euros = Annotated[Real, Field(ge=0, le=limits.MAX_EUROS)]
 Share = Annotated[Real, Field(ge=0, le=1)]
 Months = Annotated[Real, Field(ge=0, le=limits.MAX_MONTHS)]
 
-#: A calendar month, as budget.start takes it.
+#: A calendar month, as ``start`` takes it.
 YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 #: Net social assistance norm per month including holiday allowance, on
@@ -126,7 +125,9 @@ class Costs(_Frozen):
 
 
 class Budget(_Frozen):
-    start: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)] = "2021-01"
+    # Where files written before the scenario's own ``start`` kept the
+    # calendar month of month 0; read as ``start`` (sim.scenario.schema).
+    start: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)] | None = None
     benefit: Benefit = Field(default_factory=Benefit)
     part_time_work: PartTimeWork = Field(default_factory=PartTimeWork)
     # None: the file gives no costs, so nothing that needs them (NPV, break-
@@ -152,11 +153,3 @@ class Budget(_Frozen):
                              "price_index_per_year (a nominal view of constant prices), not both")
         return self
 
-    @property
-    def start_year(self) -> int:
-        return int(self.start[:4])
-
-    @property
-    def start_month_of_year(self) -> int:
-        """1 for January ... 12 for December."""
-        return int(re.split("-", self.start)[1])

@@ -353,6 +353,9 @@ def _problem(located: _Located, detail: dict, model: type[BaseModel] = Scenario)
     kind = detail["type"]
     shown = data_path + ((detail["loc"][-1],) if kind == "missing" else ())
     position = _nearest_position(located.positions, data_path)
+    if not data_path:  # a rule across fields, whose message opens with the field to change
+        named = tuple(_message(detail, tuple(detail["loc"]), model).split(":", 1)[0].split("."))
+        position = located.positions.get(named, position)
     if position is None:  # a missing top-level field: point at the top of the file
         position = (located.file, 1, 1) if located.positions else (located.file, None, None)
     file, line, column = position

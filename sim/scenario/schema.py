@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from sim import limits
-from sim.scenario.budget import Budget
+from sim.scenario.budget import YEAR_MONTH_PATTERN, Budget
 from sim.scenario.distributions import Distribution
 from sim.scenario.numbers import Real, Whole
 
@@ -324,6 +324,9 @@ class Scenario(_Frozen):
     title: str | None = None
     description: str | None = None
     sources: list[str] = Field(default_factory=list)
+    # The calendar month of month 0: tables, plots and reports speak in
+    # months of the calendar, and money is per calendar year.
+    start: Annotated[str, Field(pattern=YEAR_MONTH_PATTERN)] | None = None
     horizon_months: Annotated[Real, Field(ge=1, le=limits.MAX_MONTHS)]
     replications: Annotated[Whole, Field(ge=1, le=limits.MAX_REPLICATIONS)] = 1000
     seed: Annotated[Whole, Field(ge=0, lt=2**128)] = 0
@@ -381,6 +384,33 @@ class Scenario(_Frozen):
                     f"(expected one of: {', '.join(self.stages)})"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _one_start(self) -> Scenario:
+        moved = self.budget.start if self.budget is not None else None
+        if moved is not None and self.start is not None and moved != self.start:
+            raise ValueError(f"budget.start: {moved} differs from start {self.start}; give the calendar month of "
+                             "month 0 once, as start")
+        if self.budget is not None and self.calendar_start is None:
+            raise ValueError("start: a scenario with a budget needs the calendar month of month 0, e.g. "
+                             "start: 2021-11 (money is per calendar year, and the benefit rises each January)")
+        return self
+
+    @property
+    def calendar_start(self) -> str | None:
+        """The calendar month of month 0 as YYYY-MM, if the file gives it (as
+        ``start``, or as ``budget.start`` in files from before it was moved)."""
+        return self.start or (self.budget.start if self.budget is not None else None)
+
+    @property
+    def start_year(self) -> int:
+        """The calendar year of month 0 (the money needs it, see ``_one_start``)."""
+        return int(self.calendar_start[:4])
+
+    @property
+    def start_month_of_year(self) -> int:
+        """1 for January ... 12 for December: the calendar month of month 0."""
+        return int(self.calendar_start[5:7])
 
     @property
     def without_programme(self) -> Counterfactual:

@@ -28,6 +28,7 @@ stages:
     slots: 10
     duration: {dist: triangular, low: 2, mode: 3, high: 5}
     outcomes: {job: 0.5, benefit: 0.5}
+start: "2024-01"
 budget: {}
 """
 

@@ -88,7 +88,8 @@ def test_run_prints_the_key_outcomes_and_where_the_files_are(reference_run):
     out, output = reference_run
     assert "Placed in paid work" in output and "78 or more off assistance in " in output
     # Chances are counts of runs: the reference ran 60 here.
-    assert re.search(r"Pays for itself \(net present value above zero, money counted until month 60\) in \d+ of 60 "
+    assert re.search(r"Pays for itself \(net present value above zero, money counted until the end of Oct 2026 "
+                     r"\(month 60\)\) in \d+ of 60 "
                      r"runs \(", output.replace("\n", " ")), output
     assert str(out) in output.replace("\n", "")
 

@@ -39,7 +39,7 @@ def test_run_warns_when_the_headline_interval_is_wider_than_5_percent(tmp_path, 
                       "cohort_size: 20}\nstages: {training: {duration: 3, outcomes: {job: 0.5, benefit: 0.5}}}\n")
     few = cli.invoke(app, ["run", str(path), "-n", "4", "--workers", "1", "--out", str(tmp_path / "few")])
     assert few.exit_code == 0, few.output
-    assert "Warning: the 95 % interval of the mean of placed is ±" in few.output
+    assert "Warning: the 95 % interval of the mean of placed in paid work is ±" in few.output
     many = cli.invoke(app, ["run", str(path), "-n", "400", "--workers", "1", "--out", str(tmp_path / "many")])
     assert many.exit_code == 0, many.output
     assert "Warning" not in many.output
@@ -94,7 +94,7 @@ def test_run_with_uncertainty_plots_chance_beside_chance_and_ignorance(tmp_path)
     result = cli.invoke(app, ["run", str(REFERENCE), "--with-uncertainty", "-n", "40", "--workers", "1",
                               "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "uncertain parameters drawn per replication" in " ".join(result.output.split())
+    assert "uncertain assumptions drawn for each run" in " ".join(result.output.split())
     assert {"uncertainty_placed.png", "pays_for_itself.png"} <= {p.name for p in (out / "plots").iterdir()}
 
 

@@ -20,6 +20,7 @@ horizon_months: 6
 referrals: {process: cohorts, every_months: 100, cohort_size: 20}
 stages:
   course: {duration: 1, outcomes: {job: 0.6, benefit: 0.4}}
+start: 2021-01
 budget: {}
 """
 
@@ -127,7 +128,7 @@ def test_validate_report_writes_where_out_says_and_nowhere_else(tmp_path, monkey
 FIELD_MESSAGES = {
     "a month that does not exist": (
         REFERENCE.read_text().replace('start: "2021-11"', 'start: "2021-13"'),
-        "budget.start: must be a year and month as YYYY-MM (e.g. 2021-11), got '2021-13'"),
+        "start: must be a year and month as YYYY-MM (e.g. 2021-11), got '2021-13'"),
     "a list for the whole file": ("- name: x\n- horizon_months: 3\n", "expected a mapping of fields, got a list"),
     "a list where a mapping belongs": (
         REFERENCE.read_text().replace("target: {off_assistance: 78}", "target: [78]"),

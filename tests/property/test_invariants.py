@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.measure.outcomes import monthly_counts, replication_outcomes
+from sim.measure.outcomes import monthly_counts, replication_outcomes, state_names
 from sim.model.engine import simulate
-from sim.model.states import FINAL_STATES
+from sim.model.states import FINAL_STATES, NEVER_STARTED
 from tests.property.strategies import probability, scenarios
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -87,6 +87,13 @@ def test_monthly_counts_account_for_everyone_referred(scenario, replication):
     referred_by = np.searchsorted(np.sort(records.clients["referral_time"]), grid, side="right")
     np.testing.assert_array_equal(counts.sum(axis=1), referred_by)
     assert counts.min() >= 0
+    # Those who never had a place: everyone who ended so, less those in a job
+    # of their own (or back on assistance after losing it) by then.
+    never = np.isin(records.clients["final_state"], [FINAL_STATES.index(s) for s in NEVER_STARTED])
+    left_by = np.ceil(records.clients["exit_time"][never])[:, None] <= grid
+    own_job_by = np.ceil(records.clients["own_job_start"][never])[:, None] <= grid
+    column = state_names(scenario).index("did_not_start")
+    np.testing.assert_array_equal(counts[:, column], (left_by & ~own_job_by).sum(axis=0))
 
 
 @settings(max_examples=40, deadline=None)
@@ -107,7 +114,7 @@ def test_money_is_consistent_for_any_programme(scenario, replication, couples, k
 
     budget = {"benefit": {"couple_share": couples}, "part_time_work": {"benefit_kept": kept},
               "costs": {"per_participant": 100, "per_placement": 50, "fixed_per_month": 10}}
-    scenario = with_changes(scenario, {"budget": budget}, "test")
+    scenario = with_changes(scenario, {"start": "2021-01", "budget": budget}, "test")
     clients = client_columns(simulate(scenario, 11, replication), replication)
     money, cashflow = account(scenario, clients)
     # Nobody is paid for more than every month from referral to the horizon.

@@ -23,6 +23,7 @@ def budgets(draw):
     return {
         "counterfactual.other_outflow_per_year": draw(st.sampled_from([0.0, 0.16, 0.6])),
         "employment.unemployment_insurance_months": draw(st.sampled_from([0.0, 3.0])),
+        "start": "2021-01",
         "budget": {
             "benefit": {"couple_share": draw(st.floats(0, 1)), "administration_per_month": draw(st.floats(0, 400)),
                         "administration_saved_share": draw(st.floats(0, 1))},

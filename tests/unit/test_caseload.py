@@ -74,8 +74,8 @@ def test_raising_the_inflow_never_lowers_it_in_any_replication():
 
 
 def test_the_saving_prices_a_year_of_benefit_per_fewer_recipient():
-    scenario = make_scenario(TEN | {"budget": {"benefit": {"per_month": 1000, "indexation_per_year": 0.1},
-                                               "start": "2018-07"}})
+    scenario = make_scenario(TEN | {"start": "2018-07",
+                                    "budget": {"benefit": {"per_month": 1000, "indexation_per_year": 0.1}}})
     outcomes = caseload_outcomes(scenario, simulate(scenario, 1, 0), seed=1, replication=0)
     # Horizon month 12 from July 2018 is July 2019: one indexation.
     assert outcomes["caseload_savings_per_year"] == pytest.approx(10 * 12 * 1100)
@@ -84,14 +84,15 @@ def test_the_saving_prices_a_year_of_benefit_per_fewer_recipient():
 def test_columns_appear_only_with_a_caseload_section():
     without = run(make_scenario({"horizon_months": 12}), 2, seed=1, workers=1).outcomes
     assert "fewer_recipients" not in without.columns
-    with_budget = run(make_scenario(TEN | {"budget": {}}), 2, seed=1, workers=1).outcomes
+    with_budget = run(make_scenario(TEN | {"start": "2021-01", "budget": {}}), 2, seed=1, workers=1).outcomes
     assert list(with_budget.columns[-5:]) == ["left_assistance", "caseload_inflow", "caseload_other_outflow",
                                               "fewer_recipients", "caseload_savings_per_year"]
 
 
 def test_a_new_budget_reprices_the_caseload_saving_without_simulating_again(tmp_path):
     from sim.output.run_folder import recompute_budget, write_results
-    scenario = make_scenario(TEN | {"caseload": {"inflow_per_month": 0.5}, "budget": {"benefit": {"per_month": 1000}}})
+    scenario = make_scenario(TEN | {"caseload": {"inflow_per_month": 0.5}, "start": "2021-01",
+                                    "budget": {"benefit": {"per_month": 1000}}})
     result = run(scenario, 5, seed=2, workers=1, keep_clients=True)
     written = result.outcomes
     write_results(result, tmp_path / "run")

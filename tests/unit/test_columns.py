@@ -32,11 +32,11 @@ def test_an_unknown_column_is_refused_and_breakdowns_name_their_whole():
         columns.column("placements")
     part_time = columns.column("placed_part_time")
     assert part_time.part_of == "placed" and part_time.table_label == "  of whom part-time"
-    assert columns.column("npv").table_label == "Net present value (EUR)"
+    assert columns.column("npv").table_label == "Net present value (€ thousand)"
 
 
 def test_values_are_shown_in_the_unit_of_their_column():
-    assert columns.column("npv").formatted(1_234_567) == "1,235k"
-    assert columns.column("slot_utilisation").formatted(0.6612) == "66.1%"
+    assert columns.column("npv").formatted(1_234_567) == "1,235"  # in thousands, as its label says
+    assert columns.column("slot_utilisation").formatted(0.6612) == "66.1 %"
     assert columns.column("placed").formatted(77.94, spread=True) == "78"
     assert columns.column("mean_wait_months").formatted(1.234) == "1.23"

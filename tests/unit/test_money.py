@@ -19,7 +19,7 @@ ONE = {
     "horizon_months": 12,
     "referrals": {"cohort_size": 1},
     "counterfactual": {"own_job_chance_per_year": 0.0},
-    "budget": {"benefit": {"per_month": 1000}, "discount_rate": 0.0,
+    "start": "2021-01", "budget": {"benefit": {"per_month": 1000}, "discount_rate": 0.0,
                "costs": {"per_participant": 500, "per_placement": 200, "per_stage_month": {"training": 100},
                          "fixed_per_month": 50}},
 }
@@ -76,9 +76,8 @@ def test_a_stage_without_benefit_pays_none():
 
 def test_the_norm_is_indexed_each_january():
     # Start in July: months 0-5 in 2021, 6-11 in 2022 at 10 % more.
-    money, _ = money_of(ONE | {"stages": {"training": {"=outcomes": {"benefit": 1.0}}},
-                               "budget": ONE["budget"] | {"start": "2021-07",
-                                                          "benefit": {"per_month": 1000, "indexation_per_year": 0.1}}})
+    money, _ = money_of(ONE | {"stages": {"training": {"=outcomes": {"benefit": 1.0}}}, "start": "2021-07",
+                               "budget": ONE["budget"] | {"benefit": {"per_month": 1000, "indexation_per_year": 0.1}}})
     assert money["benefit_paid_with"] == pytest.approx(6 * 1000 + 6 * 1100)
 
 
@@ -99,7 +98,7 @@ def test_a_programme_that_adds_nothing_saves_nothing():
         "horizon_months": 36, "referrals": {"cohort_size": 200},
         "stages": {"training": {"duration": {"dist": "uniform", "low": 1, "high": 9}, "=outcomes": {"benefit": 1.0}}},
         "counterfactual": {"own_job_chance_per_year": 0.3},
-        "budget": {"benefit": {"per_month": 1000}},
+        "start": "2021-01", "budget": {"benefit": {"per_month": 1000}},
     })
     net = run(scenario, 50, workers=1).outcomes["net_savings"].to_numpy()
     np.testing.assert_allclose(net, 0, atol=1e-6)
@@ -115,7 +114,7 @@ def test_placing_at_the_counterfactual_rate_saves_nothing_on_average():
         "horizon_months": 36, "referrals": {"cohort_size": 100},
         "stages": {"training": {"duration": {"dist": "exponential", "mean": 1 / hazard}, "lock_in": 1.0}},
         "counterfactual": {"own_job_chance_per_year": 0.3},
-        "budget": {"benefit": {"per_month": 1000}},
+        "start": "2021-01", "budget": {"benefit": {"per_month": 1000}},
     })
     net = run(scenario, 400, workers=1).outcomes["net_savings"].to_numpy()
     half_width = stats.t.ppf(0.975, len(net) - 1) * net.std(ddof=1) / math.sqrt(len(net))

@@ -28,7 +28,7 @@ EXIT_ONLY = {
     "horizon_months": 36, "referrals": {"cohort_size": 200},
     "stages": {"training": {"duration": {"dist": "uniform", "low": 1, "high": 9}, "=outcomes": {"exit": 1.0}}},
     "counterfactual": {"own_job_chance_per_year": 0.3},
-    "budget": {"benefit": {"per_month": 1000}, "costs": {}},
+    "start": "2021-01", "budget": {"benefit": {"per_month": 1000}, "costs": {}},
 }
 
 
@@ -83,6 +83,7 @@ def test_a_programme_with_no_effect_saves_nothing_with_other_outflow():
         "horizon_months": 36, "referrals": {"cohort_size": 200},
         "stages": {"training": {"duration": {"dist": "uniform", "low": 1, "high": 9}, "=outcomes": {"benefit": 1.0}}},
         "counterfactual": {"own_job_chance_per_year": 0.3, "other_outflow_per_year": 0.15},
+        "start": "2021-01",
         "budget": {"benefit": {"per_month": 1000, "administration_per_month": 200, "administration_saved_share": 1}},
     })
     net = run(scenario, 30, workers=1).outcomes["net_savings"].to_numpy()
@@ -138,6 +139,7 @@ def test_the_horizon_does_not_change_money_counted_to_a_later_month():
         "employment": {"part_time_share": 0.3, "job_loss_hazard_per_month": 0.02,
                        "unemployment_insurance_months": 3},
         "counterfactual": {"own_job_chance_per_year": 0.08, "other_outflow_per_year": 0.15},
+        "start": "2021-01",
         "budget": {"benefit": {"per_month": 1000, "administration_per_month": 200, "administration_saved_share": 0.5},
                    "costs": {"per_participant": 3000, "fixed_per_month": 1000}, "count_until_month": 120},
     }
@@ -210,6 +212,7 @@ def test_a_programme_that_changes_nothing_never_breaks_even_by_a_rounding_error(
         "horizon_months": 36, "referrals": {"cohort_size": 50},
         "stages": {"training": {"duration": {"dist": "uniform", "low": 1, "high": 9}, "=outcomes": {"exit": 1.0}}},
         "counterfactual": {"own_job_chance_per_year": 0.3, "other_outflow_per_year": 0.1},
+        "start": "2021-01",
         "budget": {"benefit": {"per_month": 1075.37, "couple_share": 0.13}, "costs": {}, "discount_rate": 0.0225},
     })
     outcomes = run(scenario, 40, workers=1).outcomes

@@ -135,3 +135,17 @@ def test_scenario_is_frozen():
     scenario = load_scenario(REFERENCE)
     with pytest.raises(ValidationError, match="frozen"):
         scenario.horizon_months = 12
+
+
+def test_the_calendar_month_of_month_0_is_given_once_at_the_top(write_yaml):
+    assert load_scenario(write_yaml(VALID)).calendar_start is None  # no money: months are counted from 0
+    assert load_scenario(write_yaml("start: 2021-11\n" + VALID)).calendar_start == "2021-11"
+    # Files from before start moved to the top keep working.
+    assert load_scenario(write_yaml(VALID + "budget:\n  start: 2018-01\n")).calendar_start == "2018-01"
+    assert problems_in(write_yaml, "start: 2021-11\n" + VALID + "budget:\n  start: 2018-01\n") == [
+        "FILE:16:10: budget.start: 2018-01 differs from start 2021-11; give the calendar month of month 0 once, as "
+        "start"]
+    # Money per calendar year needs the calendar: never a silent default year.
+    [problem] = problems_in(write_yaml, VALID + "budget:\n  discount_rate: 0.02\n")
+    assert problem.endswith("start: a scenario with a budget needs the calendar month of month 0, e.g. start: "
+                            "2021-11 (money is per calendar year, and the benefit rises each January)")

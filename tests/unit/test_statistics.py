@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.language import speaking
 from sim.measure.statistics import censored, chance_from_count, percent, summarise
 from sim.output.statements import break_even_sentence, pays_sentence
 
@@ -42,7 +43,7 @@ def test_runs_that_do_not_break_even_count_as_later_in_the_quantiles():
 
 
 def test_the_break_even_sentence_gives_no_median_when_fewer_than_half_break_even():
-    document = {"pays_for_itself": {"hits": 36, "runs": 100, "counted_until": "month 36"},
+    document = {"pays_for_itself": {"hits": 36, "runs": 100}, "money_counted_until_month": 36,
                 "breaks_even": {"by": "month 36", "hits": 36, "runs": 100},
                 "outcomes": {"break_even_month": {"n": 36, "runs": 100, "later_than": 36, "q05": 31.0,
                                                   "q50": None, "q95": None}}}
@@ -54,12 +55,22 @@ def test_the_break_even_sentence_gives_no_median_when_fewer_than_half_break_even
 
 
 def test_the_break_even_sentence_says_where_the_spread_runs_past_the_last_month():
-    document = {"pays_for_itself": {"hits": 90, "runs": 100, "counted_until": "month 48"},
+    document = {"pays_for_itself": {"hits": 90, "runs": 100}, "money_counted_until_month": 48,
                 "breaks_even": {"by": "month 48", "hits": 90, "runs": 100},
                 "outcomes": {"break_even_month": {"n": 90, "runs": 100, "later_than": 48, "q05": 35.0,
                                                   "q50": 40.0, "q95": None}}}
     assert break_even_sentence(document).endswith(
         "Half of the runs break even by month 40; 90 % of runs between month 35 and later than month 48.")
+    # With the calendar month of month 0, months are named; in Dutch, in Dutch.
+    dated = document | {"start": "2021-11"}
+    assert break_even_sentence(dated).endswith(
+        "Half of the runs break even by Feb 2025; 90 % of runs between Sept 2024 and later than the end of "
+        "Oct 2025 (month 48).")
+    with speaking("nl"):
+        assert break_even_sentence(dated) == (
+            "Terugverdiend vóór eind okt 2025 (maand 48) in 90 van de 100 simulaties (90 %; 95 %-interval 83 % tot "
+            "94 %). De helft van de simulaties is terugverdiend in feb 2025; 90 % van de simulaties tussen sep 2024 "
+            "en later dan eind okt 2025 (maand 48).")
 
 
 def test_a_figure_not_estimated_is_said_so_with_its_reason():
@@ -72,7 +83,8 @@ def test_a_figure_not_estimated_is_said_so_with_its_reason():
 
 def test_a_month_drawn_for_each_run_is_not_told_as_one_month():
     drawn = "the month drawn for each run (36 to 84)"
-    document = {"pays_for_itself": {"hits": 130, "runs": 200, "counted_until": drawn},
+    document = {"pays_for_itself": {"hits": 130, "runs": 200}, "money_counted_until_month": 60,
+                "money_counted_until_drawn": [36, 84],
                 "breaks_even": {"by": drawn, "hits": 130, "runs": 200},
                 "outcomes": {"break_even_month": {"n": 130, "runs": 200, "later_than": 60, "q05": 40.0,
                                                   "q50": 55.0, "q95": None}}}

@@ -1,0 +1,213 @@
+"""Words, numbers, money and dates in the reader's language: English or Dutch.
+
+Every sentence, label and title pilotsim shows is written in English in the
+code, inside ``_()``; the Dutch comes from the message catalogue
+``sim/locale/nl/LC_MESSAGES/pilotsim.po`` (Babel reads it; ``make messages``
+brings it up to date with the code). A label kept in a table of constants is
+marked with ``N_()`` and translated where it is shown, because the language
+is chosen after the constants are made.
+
+Numbers, money and dates are formatted by Babel from the locale's own rules
+(CLDR): 1,888 and € 1.9M in English, 1.888 and € 1,9 mln. in Dutch.
+
+The language of a command is set once, by ``speaking``; everything drawn or
+written inside it uses that language. Without ``--lang`` it follows the
+PILOTSIM_LANG setting, then the system's locale, else English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gettext
+import io
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from babel import Locale, dates, numbers
+
+#: The languages pilotsim writes, by code, in their own words.
+LANGUAGES = {"en": "English", "nl": "Nederlands"}
+#: The locale whose number, money and date rules each language follows.
+LOCALES = {"en": "en_GB", "nl": "nl_NL"}
+#: English is what the code is written in: it has no catalogue.
+SOURCE_LANGUAGE = "en"
+CATALOGUE_DOMAIN = "pilotsim"
+CATALOGUES = Path(__file__).resolve().parent / "locale"
+
+_current: ContextVar[str | None] = ContextVar("pilotsim_language", default=None)
+
+
+def from_environment() -> str:
+    """PILOTSIM_LANG if set, else the first of the locale settings that is
+    set (as gettext reads them), if it names a language pilotsim writes;
+    else English."""
+    chosen = os.environ.get("PILOTSIM_LANG")
+    if chosen:
+        return chosen if chosen in LANGUAGES else SOURCE_LANGUAGE
+    for setting in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(setting)
+        if value:
+            code = value.split(":")[0].split("_")[0].split(".")[0].lower()
+            return code if code in LANGUAGES else SOURCE_LANGUAGE
+    return SOURCE_LANGUAGE
+
+
+def current() -> str:
+    """The language of what is being written now."""
+    return _current.get() or from_environment()
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[str]:
+    """Write in ``language`` (None: as the environment says) inside the block."""
+    chosen = language or from_environment()
+    if chosen not in LANGUAGES:
+        raise ValueError(f"unknown language '{chosen}' (expected one of: {', '.join(LANGUAGES)})")
+    token = _current.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _current.reset(token)
+
+
+@functools.cache
+def _translations(language: str) -> gettext.NullTranslations:
+    if language == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    # The catalogue ships as text, so that a translator can edit it and a
+    # reviewer read the change; compiled here once per process.
+    path = CATALOGUES / language / "LC_MESSAGES" / f"{CATALOGUE_DOMAIN}.po"
+    with path.open("rb") as po_file:
+        catalogue = read_po(po_file, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def _(message: str) -> str:
+    """``message`` in the current language."""
+    return _translations(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The singular or plural of a message, in the current language."""
+    return _translations(current()).ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:  # noqa: N802 (the name extraction tools look for)
+    """Marks a message to be translated where it is shown, not here."""
+    return message
+
+
+def locale() -> Locale:
+    return Locale.parse(LOCALES[current()])
+
+
+# --- numbers -----------------------------------------------------------------------
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """1,888.5 or 1.888,5 (``decimals`` after the point)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return _("n/a")
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return numbers.format_decimal(value, format=pattern, locale=locale())
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """A figure to ``digits`` significant digits, the rest of a whole number kept: 1,023, 3.84, 0.0145."""
+    if value is None or math.isnan(value):
+        return _("n/a")
+    if value == 0 or abs(value) >= 10 ** (digits - 1):
+        return number(value)
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return numbers.format_decimal(round(value, decimals), format="#,##0." + "#" * decimals, locale=locale())
+
+
+def percent(share: float, decimals: int = 0) -> str:
+    """A share as a percentage: 54 % (the space as in both languages' style guides for science)."""
+    if share is None or math.isnan(share):
+        return _("n/a")
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return numbers.format_decimal(100 * share, format=pattern, locale=locale()) + " %"
+
+
+# --- money -------------------------------------------------------------------------
+
+
+def euros(amount: float) -> str:
+    """Whole euros: € 1,887,694 or € 1.887.694."""
+    if amount is None or math.isnan(amount):
+        return _("not estimated")
+    return numbers.format_currency(round(amount), "EUR", format="¤\u00a0#,##0;¤\u00a0-#,##0", locale=locale(),
+                                   currency_digits=False)
+
+
+def money(amount: float) -> str:
+    """An amount as a sentence says it, to two significant figures: € 1.9M or € 1,9 mln."""
+    if amount is None or math.isnan(amount):
+        return _("not estimated")
+    if abs(amount) < 10_000:
+        return euros(amount)
+    return numbers.format_compact_currency(amount, "EUR", locale=locale(), fraction_digits=1)
+
+
+def thousands(amount: float) -> str:
+    """An amount in thousands of euros, as a table in "€ thousand" shows it: 1,888."""
+    if amount is None or math.isnan(amount):
+        return _("not estimated")
+    return number(amount / 1000)
+
+
+# --- dates -------------------------------------------------------------------------
+
+
+def month_and_year(month: dt.date) -> str:
+    """Nov 2024 or nov 2024."""
+    return dates.format_date(month, "MMM y", locale=locale())
+
+
+def month_name_and_year(month: dt.date) -> str:
+    """November 2024 or november 2024."""
+    return dates.format_date(month, "LLLL y", locale=locale())
+
+
+def listed(items: list[str]) -> str:
+    """"a, b and c" or "a, b en c"."""
+    from babel.lists import format_list
+
+    return format_list(items, locale=locale()) if items else ""
+
+
+# --- the calendar of a programme ------------------------------------------------------
+
+
+def calendar_month(start: str | None, month_number: int) -> str:
+    """The ``month_number``-th month of the programme (1: the first, which
+    begins at month 0) by its calendar name, "Nov 2021"; "month 1" when the
+    scenario gives no ``start``."""
+    if start is None:
+        return _("month {number}").format(number=number(month_number))
+    year, month = int(start[:4]), int(start[5:7])
+    index = month - 1 + int(month_number) - 1
+    return month_and_year(dt.date(year + index // 12, index % 12 + 1, 1))
+
+
+def moment(start: str | None, months: float) -> str:
+    """The moment ``months`` after month 0, as a reader dates it: "the end of
+    Oct 2024 (month 36)", or "month 36" without a calendar (a moment inside
+    a month is dated by the month it falls in)."""
+    shown = number(months, 0 if float(months).is_integer() else 1)
+    if start is None:
+        return _("month {number}").format(number=shown)
+    return _("the end of {month} (month {number})").format(month=calendar_month(start, math.ceil(months)),
+                                                          number=shown)

@@ -1,0 +1,65 @@
+"""Dutch for a Dutch council: the terminal, the plots and the report speak
+Dutch with --lang nl, with Dutch number formats, and no English is left."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from matplotlib.text import Text
+from typer.testing import CliRunner
+
+from sim import api
+from sim.cli import app
+from sim.language import speaking
+from sim.output.run_figures import chance_and_ignorance_plots
+from tests.conftest import REFERENCE
+
+cli = CliRunner()
+
+#: Words that mark English left in a Dutch output (none is Dutch as well).
+ENGLISH = re.compile(r"\b(runs?|people|placed|months?|share|chance|median|thousand|waiting|target|pays|the|"
+                     r"with|and|costs?|savings|until|replications?|written|warning)\b", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def dutch_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("nl") / "reference"
+    result = cli.invoke(app, ["run", str(REFERENCE), "-n", "60", "--workers", "1", "--lang", "nl", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_run_in_dutch_prints_dutch_words_and_dutch_numbers(dutch_run):
+    _, output = dutch_run
+    text = " ".join(output.split())
+    assert "Terugverdienmaand" in text and "van de 60 simulaties" in text
+    assert "Netto contante" in text and "duizend)" in text  # (the terminal here wraps labels at 80 columns)
+    # A decimal comma, a thousands point, a Dutch calendar month.
+    assert re.search(r"│ +\d+,\d │", output) and re.search(r"\b1\.\d{3}\b", output) and "okt 2026" in text
+    # The sentences and the table's labels are Dutch throughout; the command
+    # a user may type (--with-uncertainty) and the folder's path are not words.
+    sentences = (text.replace("`pilotsim run --with-uncertainty`", "").replace(str(dutch_run[0]), "")
+                 .replace("Brunssum logistics learn-work pilot", "")  # the scenario's own title
+                 .replace(f"pilotsim replications {REFERENCE} --outcome npv", ""))
+    assert ENGLISH.findall(sentences) == [], sentences
+
+
+def plot_words(figure) -> list[str]:
+    return [text.get_text() for text in figure.findobj(Text) if text.get_text().strip() and text.get_visible()]
+
+
+@pytest.mark.parametrize("with_uncertainty", [False, True])
+def test_every_word_on_the_run_plots_is_dutch(with_uncertainty):
+    scenario = api.load(str(REFERENCE))
+    result = api.run(scenario, replications=60, workers=1, with_uncertainty=with_uncertainty)
+    with speaking("nl"):
+        figures = api.figures(result)
+        if with_uncertainty:
+            plain = api.run(scenario, replications=60, workers=1)
+            figures |= chance_and_ignorance_plots(plain.outcomes, result.outcomes, scenario)
+        english = {name: ENGLISH.findall(" ".join(plot_words(figure))) for name, figure in figures.items()}
+    assert len(figures) >= 7
+    assert {name: found for name, found in english.items() if found} == {}
+    with speaking("en"):
+        assert "share of runs" in plot_words(api.figures(result)["placements.png"])
