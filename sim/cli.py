@@ -608,7 +608,7 @@ def report(
     how to reproduce it."""
     with _interrupts("Interrupted: no report was written."):
         written = api.write_report(folder, output, output_format)
-    out.print(f"Report written to {written}", soft_wrap=True)
+    out.print(_("Report written to {path}").format(path=written), soft_wrap=True)
 
 
 def _print_sweep_table(summary, varied, target) -> None:

@@ -120,6 +120,8 @@ def number(value: float, decimals: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return _("n/a")
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    if round(value, decimals) == 0:
+        value = 0  # no "-0": a loss too small to show is no loss
     return numbers.format_decimal(value, format=pattern, locale=locale())
 
 

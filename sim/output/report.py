@@ -20,48 +20,36 @@ from typing import Any
 
 import jinja2
 import numpy as np
-from ruamel.yaml import YAML
+import pandas as pd
+from markupsafe import Markup
 
+from sim import language
 from sim.errors import Problem, ScenarioError
+from sim.language import N_, _, ngettext
 from sim.measure.columns import column
 from sim.measure.statistics import percent
+from sim.output.fields import distribution_in_words, field_label, label, unit, value_in_words
 from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
-from sim.scenario.safe_yaml import read_text
+from sim.output.statements import TARGET_WORDS, counted_until
+from sim.scenario.files import note_for
 
 #: Fixed parts of the method, shown as facts with the source "method".
-METHOD = {"range": 90, "confidence": 95}
+METHOD = {"range": 90, "confidence": 95, "promise_high": 80, "promise_low": 90}
 
 #: What each plot shows, in the order the report shows them.
 PLOT_CAPTIONS = {
-    "placements.png": "What the programme promises (people placed, or off assistance altogether): the spread over all "
-                      "runs, with the target.",
-    "uncertainty_placed.png": "Placements with chance alone, and with the uncertain assumptions drawn as well.",
-    "states_over_time.png": "Where people are, month by month (median and spread over runs).",
-    "waiting_list.png": "The waiting list over time.",
-    "place_utilisation.png": "How many people are in places, beside the number of places.",
-    "npv.png": "Net present value: the spread over runs.",
-    "cumulative_net_saving.png": "Net saving added up month by month, discounted, against the costs.",
-    "pays_for_itself.png": "The chance the programme stays within what the municipality is willing to put in.",
-    "waterfall.png": "From gross benefit savings to the net present value.",
+    "placements.png": N_("What the programme promises: the spread over all runs, and the chance of at least each "
+                         "number."),
+    "uncertainty_placed.png": N_("The same with chance alone, and with the uncertain assumptions drawn as well."),
+    "states_over_time.png": N_("Where everyone referred is, month by month."),
+    "waiting_list.png": N_("The waiting list for a first place."),
+    "place_utilisation.png": N_("How many people are in places, beside the number of places."),
+    "npv.png": N_("Net present value: the spread over runs."),
+    "cumulative_net_saving.png": N_("Savings minus costs, added up month by month."),
+    "pays_for_itself.png": N_("The chance the net present value is at least each amount."),
+    "waterfall.png": N_("From benefit not paid to the net result."),
 }
-
-#: Scenario fields in the assumptions table: label, path.
-ASSUMPTIONS = (
-    ("Referrals a month", "referrals.rate_per_month"),
-    ("Accepted at intake", "referrals.acceptance"),
-    ("Participants at most", "referrals.max_participants"),
-    ("Waiting list at most", "referrals.waiting_list_limit"),
-    ("Own chance of finding work a year, without the programme", "counterfactual.own_job_chance_per_year"),
-    ("Part-time share of jobs", "employment.part_time_share"),
-    ("Job loss a month", "employment.job_loss_hazard_per_month"),
-    ("Discount rate", "budget.discount_rate"),
-    ("Training cost per participant (EUR)", "budget.costs.per_participant"),
-    ("Job coaching after placement, months", "employment.support.months"),
-    ("Job loss while coached, times the usual", "employment.support.job_loss_factor"),
-    ("People coached at once, at most", "employment.support.slots"),
-    ("Coaching cost a month (EUR)", "employment.support.cost_per_month"),
-)
 
 
 @dataclass(frozen=True)
@@ -71,6 +59,9 @@ class Fact:
     text: str
     source: str
 
+    def __html__(self) -> Markup:
+        return Markup('<span class="figure" data-source="{}">{}</span>').format(self.source, self.text)
+
 
 #: In every report, in the HTML's head and in the PDF's title: how pilotsim
 #: recognises a report it wrote, which it may replace.
@@ -78,19 +69,21 @@ MARK = "pilotsim report"
 
 
 def build_report(folder: Path) -> str:
-    """The HTML of the report on the results folder ``folder``."""
+    """The HTML of the report on the results folder ``folder``, in the
+    current language."""
     folder = Path(folder)
-    results = _read_results(folder)
+    run = RunFolder.open(folder)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("sim", "templates"), autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)
     try:
-        facts = _facts(folder, results)
+        facts = _facts(folder, run)
     except (KeyError, TypeError, ValueError) as error:  # files that parse but are not what a run writes
         raise ScenarioError([Problem(str(folder), None, None, "", "its files are not as pilotsim run writes them "
                                      f"(no {' '.join(str(error).split())[:200]})")]) from None
-    return environment.get_template("report.html.j2").render(mark=MARK, **facts)
+    return environment.get_template("report.html.j2").render(mark=MARK, lang=language.current(), **facts)
 
 
 def default_output(folder: Path, output_format: str) -> Path:
@@ -158,167 +151,280 @@ def find_browser() -> str | None:
     return None
 
 
-# --- reading the results folder ---------------------------------------------------
+# --- what the report says, each figure with its source -------------------------------
 
 
-def _read_results(folder: Path) -> dict[str, Any]:
-    """The files of the results folder the report shows, each checked."""
-    run = RunFolder.open(folder)
-    summary = run.summary()
-    table = run.replication_rows()
-    # The scenario as its file has it (checked above by loading it).
-    scenario = YAML(typ="safe", pure=True).load(read_text(folder / "scenario.yaml"))
-    return {"summary": summary, "scenario": scenario, "manifest": run.manifest, "replications": table}
-
-
-def _field(data: Any, path: str) -> Any:
-    for key in path.split("."):
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data
-
-
-def _number(value: float, decimals: int = 0) -> str:
-    return f"{value:,.{decimals}f}"
-
-
-def _facts(folder: Path, results: dict[str, Any]) -> dict[str, Any]:
-    summary, scenario, manifest = results["summary"], results["scenario"], results["manifest"]
+def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
+    summary, manifest, scenario = run.summary(), run.manifest, run.scenario
+    replications = run.replication_rows()
+    start = scenario.calendar_start
     outcomes = summary["outcomes"]
+    range_ = Fact(str(METHOD["range"]), "method#range")
 
     def outcome(name: str, statistic: str, decimals: int = 0) -> Fact:
-        # Euros in thousands, as the column registry shows them.
-        scale = column(name).scale
-        return Fact(_number(outcomes[name][statistic] / scale, decimals),
+        scale = column(name).scale  # euros in thousands, as the column registry shows them
+        return Fact(language.number(outcomes[name][statistic] / scale, decimals),
                     f"summary.json#outcomes.{name}.{statistic}" + (f"/{scale:g}" if scale != 1 else ""))
 
-    def share_of_runs(name: str, above: float) -> Fact | None:
-        table = results["replications"]
-        if table is None or name not in table:
-            return None
-        return Fact(_number(100 * float(np.mean(table[name] > above))), f"replications#{name}>{above:g}")
-
-    def field(path: str) -> Fact | None:
-        value = _field(scenario, path)
-        if value is None or isinstance(value, (dict, list)):
-            return None
-        return Fact(f"{value:,.4g}" if isinstance(value, float) else str(value), f"scenario.yaml#{path}")
-
     facts: dict[str, Any] = {
-        "title": scenario.get("title") or scenario["name"],
-        "name": Fact(scenario["name"], "scenario.yaml#name"),
-        "description": Fact(scenario["description"], "scenario.yaml#description") if scenario.get("description")
-        else None,
-        "horizon": Fact(_number(float(scenario["horizon_months"])), "scenario.yaml#horizon_months"),
-        "replications": Fact(_number(summary["replications"]), "summary.json#replications"),
-        "seed": Fact(str(summary["seed"]), "summary.json#seed"),
-        "written_at": Fact(manifest["written_at"][:10], "manifest.json#written_at"),
-        "range": Fact(str(METHOD["range"]), "method#range"),
-        "confidence": Fact(str(METHOD["confidence"]), "method#confidence"),
-        "placed": {statistic: outcome("placed", statistic, 1 if statistic == "mean" else 0)
-                   for statistic in ("mean", "q05", "q95")},
-        "net_into_work": (Fact(summary["not_estimated"]["net_into_work"], "summary.json#not_estimated.net_into_work")
-                          if "net_into_work" in summary.get("not_estimated", {})
-                          else outcome("net_into_work", "mean", 1)),
-        "net_known": "net_into_work" not in summary.get("not_estimated", {}),
-        "started": outcome("started", "mean", 1),
-        "mean_wait": outcome("mean_wait_months", "mean", 1),
-        "target": None,
-        "money": None,
-        "with_uncertainty": bool(summary.get("with_uncertainty")),
+        "title": scenario.title or scenario.name,
+        "meta": Markup(_("Scenario {name}: {runs} simulated runs, seed {seed}, written {written}.")).format(
+            name=Fact(scenario.name, "scenario.yaml#name"), runs=Fact(language.number(summary["replications"]),
+                                                                       "summary.json#replications"),
+            seed=Fact(str(summary["seed"]), "summary.json#seed"),
+            written=Fact(manifest["written_at"][:10], "manifest.json#written_at")),
+        "description": Fact(scenario.description, "scenario.yaml#description") if scenario.description else None,
+        "summary": _summary(summary, scenario, replications, outcome, range_),
+        "money_years": _money_years(folder, summary),
+        "assumptions": _assumptions(scenario),
+        "limitations": [_(text) for text in LIMITATIONS],
+        "runs_range": Markup(_("{range} % of runs")).format(range=range_),
+        "assumptions_note": Markup(_("Each figure with what the scenario file says of it: its source, or that it is "
+                                     "an assumption (no source gives it), or that it was fitted to published "
+                                     "figures. Where a figure is uncertain, the range it probably lies in "
+                                     "({range} %).")).format(range=range_),
+        "sources": [Fact(text, f"scenario.yaml#sources.{index}") for index, text in enumerate(scenario.sources)],
+        "command": Fact(" ".join(manifest.get("command") or []), "manifest.json#command"),
+        "reproduce": Markup(_("Seed {seed}, {engine} engine, Python {python}, {versions}. The same command, seed and "
+                              "versions give the same figures.")).format(
+            seed=Fact(str(summary["seed"]), "summary.json#seed"),
+            engine=Fact(manifest.get("engine", "fast"), "manifest.json#engine"),
+            python=Fact(manifest.get("python", ""), "manifest.json#python"),
+            versions=Markup(", ").join(Fact(f"{package} {version}", f"manifest.json#versions.{package}")
+                                       for package, version in (manifest.get("versions") or {}).items()
+                                       if version)),
+        "plots": [(_(PLOT_CAPTIONS[name]), base64.b64encode((folder / "plots" / name).read_bytes()).decode())
+                  for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()],
     }
-    target = summary.get("target")
-    if target:
-        facts["target"] = {"at_least": Fact(str(target["at_least"]), "summary.json#target.at_least"),
-                           "words": {"placed": "placed in paid work", "off_assistance": "off assistance"}[
-                               target["outcome"]],
-                           **_chance_facts(target, "summary.json#target")}
-    if "pays_for_itself" in summary:
-        facts["money"] = _money_facts(summary, outcome)
-    facts["assumptions"] = [(label, fact) for label, path in ASSUMPTIONS if (fact := field(path)) is not None]
-    facts["stages"] = [
-        (Fact(name, f"scenario.yaml#stages.{name}"), _places(name, stage.get("slots")),
-         Fact(_describe(stage.get("duration")), f"scenario.yaml#stages.{name}.duration"),
-         Fact(", ".join(f"{route} {share:g}" for route, share in stage["outcomes"].items()),
-              f"scenario.yaml#stages.{name}.outcomes") if stage.get("outcomes")
-         else Fact(f"next: {stage.get('next')}", f"scenario.yaml#stages.{name}.next"))
-        for name, stage in scenario["stages"].items()
-    ]
-    facts["uncertain"] = [(Fact(path, f"scenario.yaml#uncertain.{path}"),
-                           Fact(_describe(spec), f"scenario.yaml#uncertain.{path}"))
-                          for path, spec in (scenario.get("uncertain") or {}).items()]
-    facts["sources"] = [Fact(text, f"scenario.yaml#sources.{index}")
-                        for index, text in enumerate(scenario.get("sources") or [])]
-    facts["command"] = Fact(" ".join(manifest.get("command") or []), "manifest.json#command")
-    facts["versions"] = [Fact(f"{package} {version}", f"manifest.json#versions.{package}")
-                         for package, version in (manifest.get("versions") or {}).items() if version]
-    facts["python"] = Fact(manifest.get("python", ""), "manifest.json#python")
-    facts["engine"] = Fact(manifest.get("engine", "fast"), "manifest.json#engine")
-    facts["plots"] = [(PLOT_CAPTIONS[name], base64.b64encode((folder / "plots" / name).read_bytes()).decode())
-                      for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()]
+    if start is not None:
+        facts["calendar"] = Markup(_("The programme starts in {month}.")).format(
+            month=Fact(language.calendar_month(start, 1), "calendar#" + start + "+1"))
+    else:
+        facts["calendar"] = None
     return facts
 
 
-def _chance_facts(chance: dict, source: str) -> dict[str, Fact]:
+def _runs(chance: dict, source: str) -> Markup:
     """A chance as a count of runs with its 95 % interval, each figure traced."""
     def share(key: str) -> Fact:
-        return Fact(percent(chance[key]).removesuffix(" %"), f"{source}.{key}*100")
-    return {"hits": Fact(_number(chance["hits"]), f"{source}.hits"),
-            "runs": Fact(_number(chance["runs"]), f"{source}.runs"),
-            "probability": share("probability"), "low": share("ci95_low"), "high": share("ci95_high")}
+        return Fact(percent(chance[key]), f"{source}.{key}*100")
+    return Markup(_("{hits} of {runs} runs ({share}; {confidence} % interval {low} to {high})")).format(
+        hits=Fact(language.number(chance["hits"]), f"{source}.hits"),
+        runs=Fact(language.number(chance["runs"]), f"{source}.runs"), share=share("probability"),
+        confidence=Fact(str(METHOD["confidence"]), "method#confidence"), low=share("ci95_low"),
+        high=share("ci95_high"))
 
 
-def _money_facts(summary: dict, outcome) -> dict[str, Any]:
-    """The money in words: amounts, or why they are not estimated; whether it
-    pays for itself and when it breaks even, as counts of runs."""
+def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> list[Markup]:
+    """The first paragraph, in plain words: what the plan says, how likely it
+    is, what can be promised, what it costs and saves, and whether the
+    spread includes what is not known of the assumptions."""
+    paragraphs = []
+    start = scenario.calendar_start
+    horizon = Fact(language.moment(start, scenario.horizon_months), "calendar#" + (start or "") + "+"
+                   + f"{scenario.horizon_months:g}") if start else Fact(
+        _("month {number}").format(number=language.number(scenario.horizon_months)), "scenario.yaml#horizon_months")
+    target = summary.get("target")
+    promised = target["outcome"] if target else "placed"
+    words = _(TARGET_WORDS[promised])
+    if target:
+        participants = scenario.referrals.max_participants
+        at_least = Fact(language.number(target["at_least"]), "summary.json#target.at_least")
+        if participants:
+            plan = Markup(_("The plan: {target} {outcome} by {when}, of {participants} participants ({share}).")
+                          ).format(
+                target=at_least, outcome=words, when=horizon,
+                participants=Fact(language.number(participants), "scenario.yaml#referrals.max_participants"),
+                share=Fact(language.percent(target["at_least"] / participants),
+                           "scenario.yaml#target.off_assistance/referrals.max_participants*100"
+                           if promised == "off_assistance" else
+                           "scenario.yaml#target.placed/referrals.max_participants*100"))
+        else:
+            plan = Markup(_("The plan: {target} {outcome} by {when}.")).format(target=at_least, outcome=words,
+                                                                               when=horizon)
+        paragraphs.append(plan + " " + Markup(_("The simulation reaches that in {chance}.")).format(
+            chance=_runs(target, "summary.json#target")))
+    if replications is not None and promised in replications:
+        values = replications[promised].to_numpy()
+        high, low = (_promise(values, METHOD[key] / 100) for key in ("promise_high", "promise_low"))
+        paragraphs.append(Markup(_("What can be promised: at least {high} {outcome} with {certainty_high} % "
+                                   "certainty, at least {low} with {certainty_low} % certainty; on average {mean}, in "
+                                   "{range} % of runs between {q05} and {q95}.")).format(
+            high=Fact(language.number(high), f"replications#promise:{promised}:{METHOD['promise_high']}"),
+            low=Fact(language.number(low), f"replications#promise:{promised}:{METHOD['promise_low']}"),
+            certainty_high=Fact(str(METHOD["promise_high"]), "method#promise_high"),
+            certainty_low=Fact(str(METHOD["promise_low"]), "method#promise_low"), outcome=words,
+            mean=outcome(promised, "mean", 1), range=range_, q05=outcome(promised, "q05"),
+            q95=outcome(promised, "q95")))
     reasons = summary.get("not_estimated", {})
+    if "pays_for_itself" in summary:
+        if summary.get("money_counted_until_drawn") is not None:
+            until = Fact(counted_until(summary), "summary.json#money_counted_until_drawn")
+        elif start is None:
+            until = Fact(counted_until(summary), "summary.json#money_counted_until_month")
+        else:
+            until = Fact(counted_until(summary), f"calendar#{start}+{summary['money_counted_until_month']:g}")
 
-    def amount(name: str, statistic: str = "mean") -> dict[str, Fact | None]:
-        if name in reasons:
-            return {"value": None, "reason": Fact(reasons[name], f"summary.json#not_estimated.{name}")}
-        return {"value": outcome(name, statistic), "reason": None}
+        def amount(name: str) -> Markup:
+            if name in reasons:
+                return Markup(Fact(reasons[name], f"summary.json#not_estimated.{name}"))
+            return Markup(_("€ {amount} thousand")).format(amount=outcome(name, "mean"))
 
-    money: dict[str, Any] = {
-        "counted_until": Fact(summary["money_counted_until"], "summary.json#money_counted_until"),
-        "pilot_end": Fact(_number(summary["pilot_end_month"]), "summary.json#pilot_end_month"),
-        "gross_savings": amount("gross_savings"), "net_savings": amount("net_savings"),
-        "costs": amount("total_costs"), "npv": amount("npv"), "npv_q05": amount("npv", "q05"),
-        "npv_q95": amount("npv", "q95"), "npv_at_pilot_end": amount("npv_at_pilot_end"),
-        "pays": None, "break_even": None,
-        "warnings": [Fact(text, f"summary.json#warnings.{index}") for index, text in enumerate(summary["warnings"])],
-    }
-    if "npv" not in reasons:
-        money["pays"] = _chance_facts(summary["pays_for_itself"], "summary.json#pays_for_itself")
-    if "break_even_month" not in reasons:
-        row = summary["outcomes"]["break_even_month"]
-        source = "summary.json#outcomes.break_even_month"
+        money = Markup(_("Money, counted until {until}: the programme costs {costs} and saves {savings} on "
+                         "benefits, net of what would have happened anyway (means over runs, not discounted; per "
+                         "calendar year below).")).format(until=until, costs=amount("total_costs"),
+                                                            savings=amount("net_savings"))
+        pays = summary["pays_for_itself"]
+        if "not_estimated" in pays:
+            money += " " + Markup(_("Whether it pays for itself: {reason}.")).format(
+                reason=Fact(pays["not_estimated"], "summary.json#pays_for_itself.not_estimated"))
+        else:
+            money += " " + Markup(_("It pays for itself (net present value above zero, discounted) in {chance}; "
+                                    "the net present value is {npv} on average.")).format(
+                chance=_runs(pays, "summary.json#pays_for_itself"), npv=amount("npv"))
+        paragraphs.append(money)
+    uncertain = len(scenario.uncertain)
+    if summary.get("with_uncertainty"):
+        paragraphs.append(Markup(_("Uncertainty about the assumptions is included: each run draws the {count} "
+                                   "uncertain assumptions (listed below) anew.")).format(
+            count=Fact(language.number(uncertain), "scenario.yaml#uncertain@count")))
+    elif uncertain:
+        paragraphs.append(Markup(_("Uncertainty about the assumptions is not included: every run uses the values "
+                                   "below, so the spread shows chance alone; the {count} uncertain assumptions below "
+                                   "could make it wider.")).format(
+            count=Fact(language.number(uncertain), "scenario.yaml#uncertain@count")))
+    else:
+        paragraphs.append(Markup(_("Uncertainty about the assumptions is not included, and the scenario names none: "
+                                   "the spread shows chance alone.")))
+    for index, warning in enumerate(summary.get("warnings", [])):
+        paragraphs.append(Markup(_("Left out of the money: {warning}.")).format(
+            warning=Fact(warning, f"summary.json#warnings.{index}")))
+    return paragraphs
 
-        def month(key: str) -> Fact | None:
-            return Fact(_number(row[key]), f"{source}.{key}") if row[key] is not None else None
-        money["break_even"] = {
-            "by": Fact(summary["breaks_even"]["by"], "summary.json#breaks_even.by"),
-            **_chance_facts(summary["breaks_even"], "summary.json#breaks_even"),
-            "median": month("q50"), "q05": month("q05"), "q95": month("q95"),
-        }
-    return money
+
+def _promise(values: np.ndarray, certainty: float) -> int:
+    """The largest N reached in at least a share ``certainty`` of the runs."""
+    ordered = np.sort(np.asarray(values, dtype=float))[::-1]
+    return int(ordered[int(np.ceil(certainty * len(ordered))) - 1])
 
 
-def _places(stage: str, slots: Any) -> Fact | None:
-    """A stage's places: a number, or its schedule in words."""
-    if slots is None:
+def _money_years(folder: Path, summary: dict) -> list[dict[str, Any]] | None:
+    """Money per calendar year, means over runs in thousands of euros, and the
+    months of each year the money covers."""
+    path = folder / "money_per_year.csv"
+    if not path.is_file():
         return None
-    if isinstance(slots, list):
-        slots = ", ".join(f"{period['places']} from month {period['from_month']:g}" for period in slots)
-    return Fact(str(slots), f"scenario.yaml#stages.{stage}.slots")
+    table = pd.read_csv(path, index_col="year")
+    reasons = summary.get("not_estimated", {})
+    rows = []
+    for year, row in table.iterrows():
+        source = f"money_per_year.csv#{year}"
+
+        def cell(column: str, needs: str, row: pd.Series = row, source: str = source) -> Fact:
+            if needs in reasons or pd.isna(row[column]):
+                return Fact(_("not estimated"), f"summary.json#not_estimated.{needs}")
+            return Fact(language.number(row[column] / 1000), f"{source}.{column}/1000")
+
+        rows.append({
+            "year": Fact(str(year), f"{source}.year"),
+            "months": Fact(language.number(row["months_counted"], 0 if float(row["months_counted"]).is_integer()
+                                           else 1), f"{source}.months_counted"),
+            "costs": cell("costs_mean", "total_costs"),
+            "savings": cell("net_savings_mean", "net_savings"),
+            "net": cell("discounted_net_mean", "npv"),
+            "net_low": cell("discounted_net_q05", "npv"),
+            "net_high": cell("discounted_net_q95", "npv"),
+        })
+    return rows
 
 
-def _describe(spec: Any) -> str:
-    """A distribution as written in the scenario, in a few words."""
-    if isinstance(spec, (int, float)):
-        return f"{spec:g}"
-    if not isinstance(spec, dict):
-        return ""
-    parameters = ", ".join(f"{key} {value:g}" for key, value in spec.items()
-                           if key != "dist" and isinstance(value, (int, float)))
-    return f"{spec.get('dist', '')} ({parameters})" if parameters else str(spec.get("dist", ""))
+#: What the simulation does not count or cannot know: said in every report.
+LIMITATIONS = (
+    N_("Figures marked as an assumption have no published source; the sensitivity analysis (pilotsim "
+       "sensitivity) shows which of them the answer depends on."),
+    N_("The spread over runs is chance: who is referred when, who drops out, who finds a job. Uncertainty about the "
+       "assumptions is in it only where the report says so."),
+    N_("Money counts benefit, administration and the programme's costs. It does not count taxes paid on wages, "
+       "health, or jobs that other people would otherwise have had."),
+    N_("People who leave the scope (move away, another benefit) are counted as they would have been without the "
+       "programme."),
+    N_("The chance of losing a job is the same every month; jobs do not grow into other jobs."),
+)
+
+#: The sections of a scenario, in the order the assumptions are listed.
+SECTIONS = {"start": N_("Calendar"), "horizon_months": N_("Calendar"), "target": N_("The promise"),
+            "segments": N_("Client groups"), "referrals": N_("Referrals and intake"), "stages": N_("Stages"),
+            "employment": N_("Work after placement"), "counterfactual": N_("Without the programme"),
+            "budget": N_("Money"), "caseload": N_("The whole caseload")}
+
+#: Not assumptions: how the file names and runs the scenario.
+_NOT_ASSUMPTIONS = {"name", "title", "description", "sources", "replications", "seed", "uncertain", "free"}
+
+
+def _assumptions(scenario) -> list[dict[str, Any]]:
+    """Every figure the scenario sets, by section: its value in plain units,
+    what its file says of it (a source, ASSUMPTION, fitted), and the range it
+    might have where the scenario says it is uncertain."""
+    given = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    start = scenario.calendar_start
+    sections: dict[str, dict[str, Any]] = {}
+
+    def add(path: str, value: Any) -> None:
+        top = path.split(".")[0]
+        section = sections.setdefault(SECTIONS.get(top, top), {"title": _(SECTIONS.get(top, top)), "rows": [],
+                                                               "note": None})
+        own = scenario.notes.get(path)
+        inherited = note_for(scenario.notes, path) if own is None else None
+        note = own or inherited
+        kind = ("assumption" if "ASSUMPTION" in note else "fitted" if "FITTED" in note else
+                "changed" if note.startswith(("Set by", "Set on")) else "source") if note else "unstated"
+        spread = scenario.uncertain.get(path)
+        uncertain = None
+        if spread is not None:
+            low, high = spread.ppf(np.array([0.05, 0.95]))
+            uncertain = Markup(_("{low} to {high}")).format(
+                low=Fact(value_in_words(path, float(low), start), f"scenario.yaml#uncertain.{path}@q05{_scale(path)}"),
+                high=Fact(value_in_words(path, float(high), start),
+                          f"scenario.yaml#uncertain.{path}@q95{_scale(path)}"))
+        section["rows"].append({
+            "label": Markup(label(path, named=lambda words, named_path: Fact(words, f"scenario.yaml#{named_path}")))
+            if field_label(path) else path,
+            "value": Fact(_describe(path, value, start), f"scenario.yaml#{path}" + _scale(path)),
+            "kind": kind,
+            "note": Fact(own, f"comment#{path}") if own else None,
+            "inherited": inherited is not None,
+            "uncertain": uncertain,
+        })
+
+    def walk(value: Any, path: tuple[str, ...]) -> None:
+        if isinstance(value, dict) and "dist" not in value:
+            for key, item in value.items():
+                if not path and key in _NOT_ASSUMPTIONS or key == "description":
+                    continue
+                walk(item, (*path, str(key)))
+            return
+        add(".".join(path), value)
+
+    walk(given, ())
+    # The comment over a whole section, once, above its rows.
+    for top, name in SECTIONS.items():
+        if name in sections and scenario.notes.get(top) and sections[name]["note"] is None:
+            sections[name]["note"] = Fact(scenario.notes[top], f"comment#{top}")
+    return list(sections.values())
+
+
+def _scale(path: str) -> str:
+    """How the shown value relates to the file's: shares are shown in percent."""
+    return "*100" if unit(path).startswith("share") else ""
+
+
+def _describe(path: str, value: Any, start: str | None) -> str:
+    """A value in plain units; a distribution in a few words."""
+    if isinstance(value, dict) and "dist" in value:
+        return distribution_in_words(path, value, start)
+    if isinstance(value, list):  # a schedule of places
+        return "; ".join(_("{places} from {when}").format(places=language.number(period["places"]),
+                                                          when=value_in_words("referrals.from_month",
+                                                                              period["from_month"], start))
+                         for period in value if isinstance(period, dict))
+    return value_in_words(path, value, start)

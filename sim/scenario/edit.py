@@ -22,7 +22,11 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Sc
             set_field(data, path, value)
         except _NoSuchField as error:
             raise ScenarioError([Problem(source, None, None, error.where, str(error))]) from None
-    return scenario_from_dict(data, source=source)
+    changed = scenario_from_dict(data, source=source)
+    # What the file said of a field stays with it unless the field changed.
+    notes = {path: note for path, note in scenario.notes.items()
+             if not any(path == field or path.startswith(field + ".") for field in changes)}
+    return changed.with_notes(notes | {field: f"Set by {source}: {value}" for field, value in changes.items()})
 
 
 class _NoSuchField(ValueError):

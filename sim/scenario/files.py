@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import io
 import math
+import textwrap
 import types
 import typing
 from pathlib import Path
@@ -38,12 +39,15 @@ _REPLACED_WHOLE = {"outcomes", "dropout", "patience", "duration", "schedule"}
 
 
 class _Located:
-    """Plain data plus, for each field path, where it was written."""
+    """Plain data plus, for each field path, where it was written and the
+    comment written above it (where its figure comes from, or ASSUMPTION)."""
 
-    def __init__(self, data: dict, positions: dict[FieldPath, Position], file: str):
+    def __init__(self, data: dict, positions: dict[FieldPath, Position], file: str,
+                 notes: dict[FieldPath, str] | None = None):
         self.data = data
         self.positions = positions
         self.file = file
+        self.notes = notes if notes is not None else {}
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -115,13 +119,52 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
 
 
 def dump_scenario(scenario: Scenario) -> str:
-    """The scenario as YAML, every default filled in, ready to be read back."""
+    """The scenario as YAML, every default filled in, ready to be read back;
+    each field the scenario's files commented keeps its comment above it, so
+    that where a figure comes from travels with it."""
+    notes = scenario.notes
+
+    def commented(value: Any, path: tuple[str, ...]) -> Any:
+        if not isinstance(value, dict):
+            return value
+        mapping = CommentedMap()
+        for key, item in value.items():
+            mapping[key] = commented(item, (*path, str(key)))
+            note = notes.get(".".join((*path, str(key))))
+            if note:
+                wrapped = textwrap.fill(note, 100 - 2 * len(path), break_on_hyphens=False, break_long_words=False)
+                mapping.yaml_set_comment_before_after_key(key, before=wrapped, indent=2 * len(path))
+        return mapping
+
     stream = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="rt")
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False
-    yaml.dump(scenario.model_dump(mode="json", by_alias=True, exclude_none=True), stream)
+    yaml.width = 4096  # one line per value, as the file had it
+    yaml.dump(commented(scenario.model_dump(mode="json", by_alias=True, exclude_none=True), ()), stream)
     return stream.getvalue()
+
+
+def notes_in(text: str) -> dict[str, str]:
+    """The comment above each field of a YAML text, by dotted path (as
+    ``dump_scenario`` writes them, or as a user did)."""
+    yaml = YAML(typ="rt")
+    document = yaml.load(text)
+    notes: dict[FieldPath, str] = {}
+    if isinstance(document, CommentedMap):
+        _plain(document, (), {}, "", notes, text.splitlines())
+    return {".".join(str(part) for part in path): note for path, note in notes.items()}
+
+
+def note_for(notes: dict[str, str], path: str) -> str | None:
+    """What the file says of a field: its own comment, else that of the
+    nearest section above it (a comment over ``segments:`` speaks for each
+    segment's share)."""
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        note = notes.get(".".join(parts[:end]))
+        if note:
+            return note
+    return None
 
 
 # --- reading -----------------------------------------------------------------
@@ -169,12 +212,15 @@ def _read_one(path: Path) -> _Located:
         got = "an empty file" if document is None else _kind_in_words(document)
         raise ScenarioError([Problem(file, 1, 1, "", f"expected a mapping of fields, got {got}")])
     positions: dict[FieldPath, Position] = {}
-    data = _plain(document, (), positions, file)
-    return _Located(data, positions, file)
+    notes: dict[FieldPath, str] = {}
+    data = _plain(document, (), positions, file, notes, text.splitlines())
+    return _Located(data, positions, file, notes)
 
 
-def _plain(node: Any, path: FieldPath, positions: dict[FieldPath, Position], file: str) -> Any:
-    """ruamel's round-trip nodes as plain Python, recording each value's position."""
+def _plain(node: Any, path: FieldPath, positions: dict[FieldPath, Position], file: str,
+           notes: dict[FieldPath, str] | None = None, lines: list[str] | None = None) -> Any:
+    """ruamel's round-trip nodes as plain Python, recording each value's
+    position and (with ``lines``, the text) the comment above each key."""
     if isinstance(node, CommentedMap):
         result = {}
         for key in node:
@@ -182,14 +228,18 @@ def _plain(node: Any, path: FieldPath, positions: dict[FieldPath, Position], fil
             # A key that is no text (null, 5, a list) is shown as YAML writes it.
             name = key if isinstance(key, str) else _as_yaml(key)
             positions[(*path, name)] = (file, line + 1, column + 1)
-            result[name] = _plain(node[key], (*path, name), positions, file)
+            if lines is not None and key in node.lc.data:
+                note = _comment_above(lines, node.lc.key(key)[0])
+                if note:
+                    notes[(*path, name)] = note
+            result[name] = _plain(node[key], (*path, name), positions, file, notes, lines)
         return result
     if isinstance(node, CommentedSeq):
         result = []
         for index, item in enumerate(node):
             line, column = node.lc.item(index)
             positions[(*path, index)] = (file, line + 1, column + 1)
-            result.append(_plain(item, (*path, index), positions, file))
+            result.append(_plain(item, (*path, index), positions, file, notes, lines))
         return result
     if isinstance(node, bool) or node is None:
         return node
@@ -200,8 +250,25 @@ def _plain(node: Any, path: FieldPath, positions: dict[FieldPath, Position], fil
     return str(node)
 
 
+def _comment_above(lines: list[str], key_line: int) -> str:
+    """The block of comment lines right above line ``key_line`` (from 0),
+    without the #: what the file says of the field on that line."""
+    above = []
+    for line in reversed(lines[:key_line]):
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            break
+        above.append(stripped.lstrip("#").strip())
+    return " ".join(reversed(above)).strip()
+
+
 def _merge(parent: _Located, child: _Located) -> _Located:
     positions = dict(parent.positions)
+    # A child's value comes with the child's comment, or none: the parent's
+    # would describe a value that is no longer there.
+    notes = {path: note for path, note in parent.notes.items()
+             if not any(path[:len(changed)] == changed for changed in child.positions)}
+    notes.update(child.notes)
 
     def merge(base: Any, over: Any, path: FieldPath) -> Any:
         if (
@@ -219,7 +286,7 @@ def _merge(parent: _Located, child: _Located) -> _Located:
 
     data = merge(parent.data, child.data, ())
     positions.update(child.positions)
-    return _Located(data, positions, child.file)
+    return _Located(data, positions, child.file, notes)
 
 
 def _override(located: _Located, dotted: str, value: Any) -> None:
@@ -251,6 +318,9 @@ def _override(located: _Located, dotted: str, value: Any) -> None:
     for stale in [p for p in located.positions if p[: len(keys)] == keys]:
         del located.positions[stale]
     located.positions[keys] = option
+    for stale in [p for p in located.notes if p[: len(keys)] == keys]:
+        del located.notes[stale]
+    located.notes[keys] = f"Set on the command line: {option[0]}"
 
 
 def _as_yaml(value: Any) -> str:
@@ -293,7 +363,7 @@ def _validate(located: _Located) -> Scenario:
         problems.append(Problem(file, line, column, "referrals", why))
     if problems:
         raise ScenarioError(problems)
-    return scenario
+    return scenario.with_notes({".".join(str(part) for part in path): note for path, note in located.notes.items()})
 
 
 def _endless_routing(located: _Located) -> list[Problem]:

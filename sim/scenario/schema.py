@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -345,6 +346,7 @@ class Scenario(_Frozen):
     # Field path -> what is known of its value; each path must name a number
     # of the scenario (checked by sim.scenario.files, one problem per path).
     uncertain: dict[str, Distribution] = Field(default_factory=dict)
+    _notes: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("segments")
     @classmethod
@@ -395,6 +397,18 @@ class Scenario(_Frozen):
             raise ValueError("start: a scenario with a budget needs the calendar month of month 0, e.g. "
                              "start: 2021-11 (money is per calendar year, and the benefit rises each January)")
         return self
+
+    def with_notes(self, notes: dict[str, str]) -> Scenario:
+        """The same scenario carrying what its files said of each field (dotted
+        path -> the comment above it): sources, or ASSUMPTION. Kept beside
+        the fields, not in them, so that a note never changes a result."""
+        self._notes = dict(notes)
+        return self
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """Dotted path -> the comment its file wrote above it."""
+        return self._notes
 
     @property
     def calendar_start(self) -> str | None:

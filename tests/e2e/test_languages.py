@@ -63,3 +63,19 @@ def test_every_word_on_the_run_plots_is_dutch(with_uncertainty):
     assert {name: found for name, found in english.items() if found} == {}
     with speaking("en"):
         assert "share of runs" in plot_words(api.figures(result)["placements.png"])
+
+
+def test_the_report_in_dutch_is_dutch_apart_from_what_the_scenario_file_says(dutch_run):
+    out, _ = dutch_run
+    made = cli.invoke(app, ["report", str(out), "--lang", "nl"])
+    assert made.exit_code == 0, made.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="nl">' in html and "In het kort" in html and "Geld per kalenderjaar" in html
+    # The scenario's own words (its title, description, sources, the comments
+    # over its figures, the names of its stages) are as its author wrote them.
+    own = r'<span class="figure" data-source="(comment|scenario\.yaml#(description|sources|name|stages\.|segments\.))' \
+          r'[^"]*">[^<]*</span>'
+    words = re.sub(r"<[^>]+>", " ", re.sub(own, " ", re.sub(r"<(style|title|code)>.*?</\1>", " ", html, flags=re.S)))
+    words = words.replace("Brunssum logistics learn-work pilot", "")
+    assert ENGLISH.findall(words) == [], re.findall(r".{40}\b(?:" + ENGLISH.pattern[4:-3] + r")\b.{40}", words)[:5]
+    assert re.search(r"\d,\d %", words)  # a Dutch decimal comma

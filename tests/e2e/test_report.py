@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from ruamel.yaml import YAML
+from scipy import stats
 from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.output.report import HEADLESS_FLAGS, METHOD, find_browser
+from sim.scenario.files import notes_in
 from tests.conftest import REFERENCE
 
 cli = CliRunner()
@@ -88,6 +90,31 @@ def _all_numbers(node) -> list[float]:
     return [float(n.replace(",", "")) for n in _numbers(str(node))]
 
 
+def _promise(values: np.ndarray, certainty: float) -> int:
+    """The largest N with at least N in a share ``certainty`` of the runs, by counting."""
+    return max(n for n in range(int(values.max()) + 1) if np.mean(values >= n) >= certainty)
+
+
+def _quantile(spec: dict, level: float) -> float:
+    """A quantile of a distribution as a scenario writes it (those the reference uses)."""
+    if spec["dist"] == "uniform":
+        return spec["low"] + level * (spec["high"] - spec["low"])
+    if spec["dist"] == "beta":  # by its mean and sd: the method of moments
+        mean, variance = spec["mean"], spec["sd"] ** 2
+        common = mean * (1 - mean) / variance - 1
+        return float(stats.beta.ppf(level, mean * common, (1 - mean) * common))
+    raise AssertionError(f"no quantile for {spec['dist']} here")
+
+
+def _calendar_agrees(shown: str, start: str, months: float) -> bool:
+    """"the end of Oct 2023 (month 24)" or "Nov 2021": the calendar month in
+    which ``months`` after ``start`` falls, and the month number if given."""
+    month = pd.Period(start, freq="M") + max(int(np.ceil(months)) - 1, 0)
+    numbers = [float(n.replace(",", "")) for n in _numbers(shown)]
+    return (month.year in numbers and month.strftime("%b")[:3] in shown
+            and all(n in (month.year, months) for n in numbers))
+
+
 def test_every_number_in_the_report_comes_from_the_results_folder(reference_report):
     folder, html = reference_report
     page = _Figures()
@@ -96,11 +123,15 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
     assert not re.search(r"\d", outside), re.findall(r".{30}\d.{30}", outside)[:5]
     summary = json.loads((folder / "summary.json").read_text())
     manifest = json.loads((folder / "manifest.json").read_text())
-    scenario = YAML(typ="safe", pure=True).load((folder / "scenario.yaml").read_text())
+    text = (folder / "scenario.yaml").read_text()
+    scenario = YAML(typ="safe", pure=True).load(text)
+    notes = notes_in(text)
     replications = pd.read_csv(folder / "replications.csv")
-    checked = 0
+    money = pd.read_csv(folder / "money_per_year.csv", index_col="year")
+    checked, kinds = 0, set()
     for source, shown in page.figures:
         file, _, path = source.partition("#")
+        kinds.add(file)
         if file == "method":
             assert shown == str(METHOD[path])
         elif file == "summary.json":
@@ -109,24 +140,53 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
             value = _node(summary, path)
             if isinstance(value, str):  # a reason or a warning, in words
                 assert shown == value, (source, shown)
-                checked += 1
-                continue
-            value = value * float(times or 1) / float(scale or 1)
-            if shown.startswith(("over ", "under ")):  # a share never rounded to a certainty
-                bound = float(shown.split(" ")[1])
-                assert (value > bound) if shown.startswith("over") else (value < bound), (source, shown, value)
+            elif isinstance(value, list):  # a range: each number shown is one of its ends
+                assert all(any(_matches(n, v) for v in value) for n in _numbers(shown)), (source, shown)
             else:
-                assert _matches(shown, value), (source, shown, value)
+                value = value * float(times or 1) / float(scale or 1)
+                if shown.startswith(("over ", "under ")):  # a share never rounded to a certainty
+                    bound = float(shown.split(" ")[1])
+                    assert (value > bound) if shown.startswith("over") else (value < bound), (source, shown)
+                else:
+                    assert _matches(_numbers(shown)[0], value), (source, shown, value)
         elif file == "replications":
-            outcome, _, level = path.partition(">")
-            assert _matches(shown, 100 * np.mean(replications[outcome] > float(level))), (source, shown)
+            if path.startswith("promise:"):
+                _, outcome, certainty = path.split(":")
+                assert int(shown) == _promise(replications[outcome].to_numpy(), int(certainty) / 100), source
+            else:
+                outcome, _, level = path.partition(">")
+                assert _matches(shown, 100 * np.mean(replications[outcome] > float(level))), (source, shown)
+        elif file == "money_per_year.csv":
+            path, _, scale = path.partition("/")
+            year, _, column = path.partition(".")
+            value = int(year) if column == "year" else money.at[int(year), column] / float(scale or 1)
+            assert _matches(_numbers(shown)[0], value), (source, shown, value)
+        elif file == "calendar":
+            start, _, months = path.partition("+")
+            assert _calendar_agrees(shown, start, float(months)), (source, shown)
+        elif file == "comment":  # what the scenario file says of a figure, word for word
+            assert shown == notes[path], (source, shown)
         elif file == "scenario.yaml":
-            allowed = _all_numbers(_node(scenario, path))
+            path, _, times = path.partition("*")
+            if path.endswith("@count"):  # how many entries a section has
+                allowed = [len(_node(scenario, path.removesuffix("@count")))]
+            elif "@q" in path:  # where an uncertain figure probably lies: a quantile of what is known of it
+                path, _, level = path.partition("@q")
+                allowed = [_quantile(_node(scenario, path), int(level) / 100) * float(times or 1)]
+            elif "/" in path:  # a share of two fields
+                top, bottom = path.split("/")
+                allowed = [_node(scenario, top) / _node(scenario, bottom) * float(times or 1)]
+            else:
+                allowed = [n * float(times or 1) for n in _all_numbers(_node(scenario, path))]
+            start = scenario.get("start")
             for number in _numbers(shown):
-                assert any(_matches(number, value) for value in allowed), (source, shown, allowed)
+                assert any(_matches(number, value) for value in allowed) or (
+                    start and _calendar_agrees(shown, start, max(allowed))), (source, shown, allowed)
             if not _numbers(shown):  # a name: the key itself, or a word of the value
                 key = path[len("uncertain."):] if path.startswith("uncertain.") else path.split(".")[-1]
-                assert shown == key or shown.split(" ")[-1] in str(_node(scenario, path)), source
+                value = _node(scenario, path)
+                assert shown.replace(" ", "_") == key or shown.split(" ")[-1] in str(value) or isinstance(
+                    value, (dict, bool)), source
         elif file == "manifest.json":
             node = _node(manifest, path)
             expected = " ".join(node) if isinstance(node, list) else str(node)
@@ -134,14 +194,21 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
         else:
             raise AssertionError(f"unknown source {source}")
         checked += 1
-    assert checked > 40
+    assert checked > 80
+    assert {"summary.json", "replications", "money_per_year.csv", "calendar", "comment", "scenario.yaml"} <= kinds
     # The key sentences a council member reads first, in words: chances as counts of runs.
     text = re.sub(r"<[^>]+>", "", html)
     target, pays = summary["target"], summary["pays_for_itself"]
     assert target["outcome"] == "off_assistance"
-    assert f"{target['at_least']} or more off assistance in {target['hits']} of {target['runs']} runs (" in text
-    assert f"Pays for itself in {pays['hits']} of {pays['runs']} runs (" in text
-    assert "Assumption uncertainty is included" in text
+    assert f"The plan: {target['at_least']} off assistance by the end of Oct 2025 (month 48), of 130 participants " \
+           "(60 %). The simulation reaches that in " \
+           f"{target['hits']} of {target['runs']} runs (" in text
+    assert "What can be promised: at least " in text
+    assert f"It pays for itself (net present value above zero, discounted) in {pays['hits']} of {pays['runs']} runs (" \
+        in text
+    assert "Uncertainty about the assumptions is included" in text
+    # Every assumption says what it rests on.
+    assert text.count("ASSUMPTION") >= 10 and "not stated" in text
 
 
 def test_the_report_embeds_its_plots_and_needs_no_other_file(reference_report):

@@ -149,3 +149,23 @@ def test_the_calendar_month_of_month_0_is_given_once_at_the_top(write_yaml):
     [problem] = problems_in(write_yaml, VALID + "budget:\n  discount_rate: 0.02\n")
     assert problem.endswith("start: a scenario with a budget needs the calendar month of month 0, e.g. start: "
                             "2021-11 (money is per calendar year, and the benefit rises each January)")
+
+
+def test_what_a_file_says_of_each_figure_travels_with_it(write_yaml):
+    from sim.scenario.edit import with_changes
+    from sim.scenario.files import note_for, notes_in
+
+    parent = write_yaml("# Intake as the 2021 article gives it.\n" + VALID.replace(
+        "  rate_per_month: 2\n", "  # ASSUMPTION: two a month.\n  rate_per_month: 2\n"), "parent.yaml")
+    scenario = load_scenario(parent)
+    assert note_for(scenario.notes, "referrals.rate_per_month") == "ASSUMPTION: two a month."
+    assert note_for(scenario.notes, "stages.training.slots") is None  # nothing said, nothing made up
+    # The resolved file a run writes keeps the comments, where a reader finds them.
+    assert notes_in(dump_scenario(scenario))["referrals.rate_per_month"] == "ASSUMPTION: two a month."
+    # A value given anew (by a child file, an option, a derived scenario) loses the old comment.
+    child = write_yaml("extends: parent.yaml\nreferrals:\n  rate_per_month: 3\n", "child.yaml")
+    assert note_for(load_scenario(child).notes, "referrals.rate_per_month") is None
+    assert note_for(load_scenario(parent, {"referrals.rate_per_month": 4}).notes, "referrals.rate_per_month") == \
+        "Set on the command line: --set referrals.rate_per_month=4"
+    assert note_for(with_changes(scenario, {"referrals.rate_per_month": 5}, "a sweep").notes,
+                    "referrals.rate_per_month") == "Set by a sweep: 5"
