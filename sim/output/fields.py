@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup
 
 from sim import language
@@ -218,3 +219,93 @@ def distribution_in_words(path: str, spec: dict, start: str | None = None) -> st
     if "mean" in spec:
         return _("mean {mean} ({shape})").format(mean=shown("mean"), shape=words)
     return words
+
+
+# --- the assumptions of a scenario, for the report and the workbook ----------------------
+
+#: The sections of a scenario, in the order the assumptions are listed.
+SECTIONS = {"start": N_("Calendar"), "horizon_months": N_("Calendar"), "target": N_("The promise"),
+            "segments": N_("Client groups"), "referrals": N_("Referrals and intake"), "stages": N_("Stages"),
+            "employment": N_("Work after placement"), "counterfactual": N_("Without the programme"),
+            "budget": N_("Money"), "caseload": N_("The whole caseload")}
+
+#: Not assumptions: how the file names and runs the scenario.
+_NOT_ASSUMPTIONS = {"name", "title", "description", "sources", "replications", "seed", "uncertain", "free"}
+
+#: The quantiles an uncertain figure's range is given by.
+UNCERTAIN_RANGE = (0.05, 0.95)
+
+
+@dataclass(frozen=True)
+class Assumption:
+    section: str        # a key of SECTIONS
+    path: str
+    value: Any          # as the scenario has it (a distribution: its mapping)
+    note: str | None    # the comment its file wrote above it
+    inherited: str | None  # else the comment over its section
+    kind: str           # assumption, fitted, changed, source, unstated
+    low: float | None   # where it probably lies (UNCERTAIN_RANGE), if the scenario calls it uncertain
+    high: float | None
+
+    @property
+    def number(self) -> float | None:
+        """The value as a number, where it is one (for a spreadsheet)."""
+        return float(self.value) if isinstance(self.value, (int, float)) and not isinstance(self.value, bool) else None
+
+
+def basis(note: str | None) -> str:
+    """What a figure rests on, from its comment."""
+    if not note:
+        return "unstated"
+    if "ASSUMPTION" in note:
+        return "assumption"
+    if "FITTED" in note:
+        return "fitted"
+    if note.startswith(("Set by", "Set on")):
+        return "changed"
+    return "source"
+
+
+#: The kinds of basis, in words.
+BASES = {"assumption": N_("assumption"), "fitted": N_("fitted"), "changed": N_("changed"), "source": N_("source"),
+         "unstated": N_("not stated")}
+
+
+def assumptions(scenario) -> list[Assumption]:
+    """Every figure the scenario sets (not left at its default, or commented),
+    in file order, with what its file says of it and, where it is uncertain,
+    the range it probably lies in."""
+    from sim.scenario.files import note_for
+
+    given = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    rows = []
+
+    def walk(value: Any, path: tuple[str, ...]) -> None:
+        if isinstance(value, dict) and "dist" not in value:
+            for key, item in value.items():
+                if not path and key in _NOT_ASSUMPTIONS or key == "description":
+                    continue
+                walk(item, (*path, str(key)))
+            return
+        dotted = ".".join(path)
+        own = scenario.notes.get(dotted)
+        inherited = note_for(scenario.notes, dotted) if own is None else None
+        low = high = None
+        if dotted in scenario.uncertain:
+            low, high = (float(q) for q in scenario.uncertain[dotted].ppf(np.array(UNCERTAIN_RANGE)))
+        rows.append(Assumption(path[0], dotted, value, own, inherited, basis(own or inherited), low, high))
+
+    walk(given, ())
+    return rows
+
+
+def describe(path: str, value: Any, start: str | None) -> str:
+    """A value in plain units; a distribution in a few words; a schedule of places period by period."""
+    if isinstance(value, dict) and "dist" in value:
+        return distribution_in_words(path, value, start)
+    if isinstance(value, list):
+        return "; ".join(_("{places} from {when}").format(places=language.number(period["places"]),
+                                                          when=value_in_words("referrals.from_month",
+                                                                              period["from_month"], start))
+                         for period in value if isinstance(period, dict))
+    return value_in_words(path, value, start)

@@ -28,11 +28,10 @@ from sim.errors import Problem, ScenarioError
 from sim.language import N_, _, ngettext
 from sim.measure.columns import column
 from sim.measure.statistics import percent
-from sim.output.fields import distribution_in_words, field_label, label, unit, value_in_words
+from sim.output.fields import BASES, SECTIONS, assumptions, describe, field_label, label, unit, value_in_words
 from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
 from sim.output.statements import TARGET_WORDS, counted_until
-from sim.scenario.files import note_for
 
 #: Fixed parts of the method, shown as facts with the source "method".
 METHOD = {"range": 90, "confidence": 95, "promise_high": 80, "promise_low": 90}
@@ -351,80 +350,36 @@ LIMITATIONS = (
     N_("The chance of losing a job is the same every month; jobs do not grow into other jobs."),
 )
 
-#: The sections of a scenario, in the order the assumptions are listed.
-SECTIONS = {"start": N_("Calendar"), "horizon_months": N_("Calendar"), "target": N_("The promise"),
-            "segments": N_("Client groups"), "referrals": N_("Referrals and intake"), "stages": N_("Stages"),
-            "employment": N_("Work after placement"), "counterfactual": N_("Without the programme"),
-            "budget": N_("Money"), "caseload": N_("The whole caseload")}
-
-#: Not assumptions: how the file names and runs the scenario.
-_NOT_ASSUMPTIONS = {"name", "title", "description", "sources", "replications", "seed", "uncertain", "free"}
-
-
 def _assumptions(scenario) -> list[dict[str, Any]]:
-    """Every figure the scenario sets, by section: its value in plain units,
-    what its file says of it (a source, ASSUMPTION, fitted), and the range it
-    might have where the scenario says it is uncertain."""
-    given = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    """The scenario's figures by section, each with its source or basis, as facts."""
     start = scenario.calendar_start
     sections: dict[str, dict[str, Any]] = {}
-
-    def add(path: str, value: Any) -> None:
-        top = path.split(".")[0]
-        section = sections.setdefault(SECTIONS.get(top, top), {"title": _(SECTIONS.get(top, top)), "rows": [],
-                                                               "note": None})
-        own = scenario.notes.get(path)
-        inherited = note_for(scenario.notes, path) if own is None else None
-        note = own or inherited
-        kind = ("assumption" if "ASSUMPTION" in note else "fitted" if "FITTED" in note else
-                "changed" if note.startswith(("Set by", "Set on")) else "source") if note else "unstated"
-        spread = scenario.uncertain.get(path)
+    for row in assumptions(scenario):
+        title = SECTIONS.get(row.section, row.section)
+        section = sections.setdefault(title, {"title": _(title), "rows": [], "note": None})
+        if section["note"] is None and scenario.notes.get(row.section) and row.inherited:
+            # The comment over a whole section, once, above its rows.
+            section["note"] = Fact(scenario.notes[row.section], f"comment#{row.section}")
         uncertain = None
-        if spread is not None:
-            low, high = spread.ppf(np.array([0.05, 0.95]))
+        if row.low is not None:
             uncertain = Markup(_("{low} to {high}")).format(
-                low=Fact(value_in_words(path, float(low), start), f"scenario.yaml#uncertain.{path}@q05{_scale(path)}"),
-                high=Fact(value_in_words(path, float(high), start),
-                          f"scenario.yaml#uncertain.{path}@q95{_scale(path)}"))
+                low=Fact(value_in_words(row.path, row.low, start), f"scenario.yaml#uncertain.{row.path}@q05"
+                         + _scale(row.path)),
+                high=Fact(value_in_words(row.path, row.high, start), f"scenario.yaml#uncertain.{row.path}@q95"
+                          + _scale(row.path)))
         section["rows"].append({
-            "label": Markup(label(path, named=lambda words, named_path: Fact(words, f"scenario.yaml#{named_path}")))
-            if field_label(path) else path,
-            "value": Fact(_describe(path, value, start), f"scenario.yaml#{path}" + _scale(path)),
-            "kind": kind,
-            "note": Fact(own, f"comment#{path}") if own else None,
-            "inherited": inherited is not None,
+            "label": Markup(label(row.path, named=lambda words, path: Fact(words, f"scenario.yaml#{path}")))
+            if field_label(row.path) else row.path,
+            "value": Fact(describe(row.path, row.value, start), f"scenario.yaml#{row.path}" + _scale(row.path)),
+            "kind": row.kind,
+            "basis": _(BASES[row.kind]),
+            "note": Fact(row.note, f"comment#{row.path}") if row.note else None,
+            "inherited": row.inherited is not None,
             "uncertain": uncertain,
         })
-
-    def walk(value: Any, path: tuple[str, ...]) -> None:
-        if isinstance(value, dict) and "dist" not in value:
-            for key, item in value.items():
-                if not path and key in _NOT_ASSUMPTIONS or key == "description":
-                    continue
-                walk(item, (*path, str(key)))
-            return
-        add(".".join(path), value)
-
-    walk(given, ())
-    # The comment over a whole section, once, above its rows.
-    for top, name in SECTIONS.items():
-        if name in sections and scenario.notes.get(top) and sections[name]["note"] is None:
-            sections[name]["note"] = Fact(scenario.notes[top], f"comment#{top}")
     return list(sections.values())
 
 
 def _scale(path: str) -> str:
     """How the shown value relates to the file's: shares are shown in percent."""
     return "*100" if unit(path).startswith("share") else ""
-
-
-def _describe(path: str, value: Any, start: str | None) -> str:
-    """A value in plain units; a distribution in a few words."""
-    if isinstance(value, dict) and "dist" in value:
-        return distribution_in_words(path, value, start)
-    if isinstance(value, list):  # a schedule of places
-        return "; ".join(_("{places} from {when}").format(places=language.number(period["places"]),
-                                                          when=value_in_words("referrals.from_month",
-                                                                              period["from_month"], start))
-                         for period in value if isinstance(period, dict))
-    return value_in_words(path, value, start)

@@ -45,6 +45,7 @@ from sim.output import run_figures as plots
 from sim.output.folders import MANIFEST, write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import save_figure
+from sim.output.workbook import write_workbook
 from sim.run.results import RunResult
 from sim.run.storage import ClientRecords
 from sim.scenario.edit import with_changes
@@ -76,11 +77,14 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
         _link_or_copy(result.visits.path, folder / "visits.parquet")
     if result.cashflow is not None:
         cashflow_table(result).to_parquet(folder / "cashflow.parquet", index=False)
-    if result.scenario.budget is not None:
-        money_per_year(result).to_csv(folder / "money_per_year.csv", float_format="%.2f")
+    money = money_per_year(result) if result.scenario.budget is not None else None
+    if money is not None:
+        money.to_csv(folder / "money_per_year.csv", float_format="%.2f")
     summary = result.summary()
     summary.to_csv(folder / "summary.csv", float_format="%.6g")
-    (folder / "summary.json").write_text(json.dumps(summary_document(result, summary), indent=2) + "\n")
+    document = summary_document(result, summary)
+    (folder / "summary.json").write_text(json.dumps(document, indent=2) + "\n")
+    write_workbook(folder / "results.xlsx", result.scenario, summary, document, money)
     (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
     plots.save_all(result, folder / "plots")
     for name, figure in extra_plots.items():

@@ -33,7 +33,7 @@ def reference_run(tmp_path_factory):
 def test_run_writes_the_documented_results_folder(reference_run):
     out, _ = reference_run
     expected = {"replications.csv", "timeseries.parquet", "clients.parquet", "visits.parquet", "summary.csv",
-                "summary.json",
+                "summary.json", "results.xlsx",
                 "scenario.yaml", "manifest.json", "plots/placements.png", "plots/states_over_time.png",
                 "plots/waiting_list.png", "plots/place_utilisation.png",
                 # The reference has a budget: money, and the client records it is computed from.

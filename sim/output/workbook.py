@@ -1,0 +1,148 @@
+"""results.xlsx: a run's figures for a budget officer's spreadsheet, so that
+they go into the municipal budget without being typed again.
+
+Four sheets, in the reader's language: the summary (each outcome with its
+mean, the range of 90 % of runs and the 95 % interval of the mean, and the
+run's sentences above it), money per calendar year, and the assumptions with
+what the scenario file says of each. Cells hold numbers, not text: euros
+as euros with a euro format, shares as shares with a percent format, so a
+formula can use them; Excel shows them with the separators of its own
+language. A figure that is not estimated is an empty cell with "not
+estimated" beside it, never a zero.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from sim.language import _
+from sim.measure.columns import column
+from sim.output.fields import BASES, SECTIONS, assumptions, describe, label, unit
+from sim.output.statements import headline_sentences
+
+#: Excel's number formats by unit (the separators follow Excel's language).
+FORMATS = {"people": "#,##0.0", "months": "0.00", "month": "0.0", "share": "0.0%", "ratio": "0.00",
+           "EUR": '"€" #,##0;"€" -#,##0'}
+HEADER = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DCE9F2")
+NOTE = Font(italic=True, color="555555")
+
+
+def write_workbook(path: Path, scenario, summary: pd.DataFrame, document: dict,
+                   money_per_year: pd.DataFrame | None) -> Path:
+    """Write results.xlsx for a run: its summary table, its ``document``
+    (summary.json) in sentences, money per year and the assumptions."""
+    workbook = Workbook()
+    _summary_sheet(workbook.active, scenario, summary, document)
+    if money_per_year is not None:
+        _money_sheet(workbook.create_sheet(_("Money per year")), money_per_year, document)
+    _assumptions_sheet(workbook.create_sheet(_("Assumptions")), scenario)
+    workbook.save(path)
+    return path
+
+
+def _summary_sheet(sheet, scenario, summary: pd.DataFrame, document: dict) -> None:
+    sheet.title = _("Summary")
+    sheet.append([scenario.title or scenario.name])
+    sheet["A1"].font = Font(bold=True, size=13)
+    for sentence in headline_sentences(document):
+        sheet.append([sentence])
+    sheet.append([])
+    headers = [_("outcome"), _("mean"), _("5 % of runs below"), _("95 % of runs below"), _("95 % CI of mean, low"),
+               _("95 % CI of mean, high"), _("unit"), _("what is counted")]
+    _header(sheet, headers)
+    missing = document.get("not_estimated", {})
+    for name, row in summary.iterrows():
+        shown = column(name)
+        cells = [shown.words]
+        if name in missing:
+            cells += [None] * 5 + [_("not estimated"), missing[name]]
+        else:
+            cells += [_number(row[key]) for key in ("mean", "q05", "q95", "ci95_low", "ci95_high")]
+            cells += [_unit_words(shown.unit), shown.meaning_words]
+        sheet.append(cells)
+        for cell in sheet[sheet.max_row][1:6]:
+            cell.number_format = FORMATS[shown.unit]
+    _widths(sheet, {1: 44, 2: 14, 3: 14, 4: 14, 5: 14, 6: 14, 7: 12, 8: 80})
+    for index in range(2, len(headline_sentences(document)) + 2):
+        sheet.cell(index, 1).alignment = Alignment(wrap_text=False)
+
+
+def _money_sheet(sheet, table: pd.DataFrame, document: dict) -> None:
+    items = [("costs", _("costs")), ("benefit_with", _("benefit paid with the programme")),
+             ("benefit_without", _("benefit paid without the programme")),
+             ("net_savings", _("net savings on benefits")), ("discounted_net", _("savings minus costs, discounted"))]
+    headers = [_("year"), _("first month"), _("last month"), _("months counted")]
+    for _key, words in items:
+        headers += [f"{words}: {_('mean')}", f"{words}: {_('5 % of runs below')}",
+                    f"{words}: {_('95 % of runs below')}"]
+    sheet.append([_("Euros; means and the range of 90 % of runs; a first or last year covers only the months "
+                    "counted in it.")])
+    sheet["A1"].font = NOTE
+    _header(sheet, headers)
+    for year, row in table.iterrows():
+        cells = [int(year), row["first_month"], row["last_month"], _number(row["months_counted"])]
+        for key, _words in items:
+            cells += [_number(row[f"{key}_{statistic}"]) for statistic in ("mean", "q05", "q95")]
+        sheet.append(cells)
+        for cell in sheet[sheet.max_row][4:]:
+            cell.number_format = FORMATS["EUR"]
+        sheet.cell(sheet.max_row, 4).number_format = "0.0"
+    if document.get("not_estimated"):
+        sheet.append([])
+        sheet.append([_("Empty cells: not estimated.")])
+        sheet.cell(sheet.max_row, 1).font = NOTE
+    _widths(sheet, {1: 8, 2: 12, 3: 12, 4: 10} | {index: 18 for index in range(5, len(headers) + 1)})
+
+
+#: A scenario field's unit, as a spreadsheet cell formats its number.
+FIELD_FORMATS = {"share": "0.00%", "share_year": "0.00%", "share_month": "0.00%", "EUR": '"€" #,##0',
+                 "EUR_month": '"€" #,##0', "months": "0.0", "month": "0.0", "people": "#,##0",
+                 "people_month": "0.0", "factor": "0.00", "year": "0"}
+
+
+def _assumptions_sheet(sheet, scenario) -> None:
+    start = scenario.calendar_start
+    headers = [_("section"), _("assumption"), _("value"), _("value in words"), _("basis"),
+               _("probably at least"), _("probably at most"), _("what the scenario file says"), _("field")]
+    _header(sheet, headers)
+    for row in assumptions(scenario):
+        kind = unit(row.path)
+        sheet.append([_(SECTIONS.get(row.section, row.section)), label(row.path), row.number,
+                      describe(row.path, row.value, start), _(BASES[row.kind]), row.low, row.high,
+                      row.note or row.inherited or "", row.path])
+        for index in (3, 6, 7):
+            sheet.cell(sheet.max_row, index).number_format = FIELD_FORMATS.get(kind, "General")
+    _widths(sheet, {1: 20, 2: 44, 3: 12, 4: 30, 5: 12, 6: 14, 7: 14, 8: 90, 9: 40})
+
+
+def _header(sheet, headers: list[str]) -> None:
+    sheet.append(headers)
+    for cell in sheet[sheet.max_row]:
+        cell.font, cell.fill = HEADER, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = f"B{sheet.max_row + 1}"  # a coordinate: a cell made here would take the next row
+
+
+def _widths(sheet, widths: dict[int, int]) -> None:
+    for index, width in widths.items():
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _number(value) -> float | None:
+    """A cell's number; empty where there is none (never a zero for a missing value)."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _unit_words(unit_name: str) -> str:
+    return {"people": _("people"), "months": _("months"), "month": _("month of the programme"),
+            "share": _("share"), "ratio": _("ratio"), "EUR": _("euros")}[unit_name]
