@@ -132,7 +132,8 @@ def significant(value: float, digits: int = 3) -> str:
     if value == 0 or abs(value) >= 10 ** (digits - 1):
         return number(value)
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return numbers.format_decimal(round(value, decimals), format="#,##0." + "#" * decimals, locale=locale())
+    value = round(value, decimals)
+    return numbers.format_decimal(value, format="#,##0." + "#" * decimals, locale=locale())
 
 
 def percent(share: float, decimals: int = 0) -> str:

@@ -8,10 +8,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.analysis.compare import Comparison
+from sim.language import _
 from sim.measure.columns import column
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, MUTED_COLOUR, Chart, save_figure
+from sim.output.style import BAND_COLOUR, MUTED_COLOUR, NOTE_SIZE, TITLE_SIZE, Chart, finish, outcome_axis, save_figure
 from sim.scenario.files import dump_scenario
 
 #: Outcomes drawn in the comparison plot, when the scenarios have them.
@@ -43,25 +44,34 @@ def plot(comparison: Comparison) -> Figure:
     the interval the same runs would give without pairing."""
     summary = comparison.summary()
     outcomes = [outcome for outcome in PLOTTED if outcome in set(summary["outcome"])]
-    names = [result.scenario.name for result in comparison.alternatives]
-    baseline = comparison.baseline.scenario.name
-    figure = Chart(figsize=(9, 0.9 + (0.9 + 0.35 * len(names)) * len(outcomes)))
+    alternatives = [result.scenario for result in comparison.alternatives]
+    names = [scenario.name for scenario in alternatives]
+    baseline = comparison.baseline.scenario
+    figure = Chart(figsize=(9, 1.6 + (0.9 + 0.35 * len(names)) * len(outcomes)))
     axes_column = figure.subplots(len(outcomes), 1, squeeze=False)
     for axes, outcome in zip(axes_column[:, 0], outcomes):
         rows = summary[summary["outcome"] == outcome].set_index("scenario").loc[names]
         positions = np.arange(len(names))
         axes.errorbar(rows["difference"], positions, xerr=rows["unpaired_half_width"], fmt="none",
-                      ecolor=MUTED_COLOUR, elinewidth=1, capsize=4, label="95 % interval without pairing")
+                      ecolor=MUTED_COLOUR, elinewidth=1, capsize=4, label=_("95 % interval without pairing"))
         axes.errorbar(rows["difference"], positions, xerr=rows["paired_half_width"], fmt="o", color=BAND_COLOUR,
-                      elinewidth=4, capsize=0, label="95 % interval, paired")
+                      elinewidth=4, capsize=0, label=_("95 % interval, paired"))
         axes.axvline(0, color="black", linewidth=1)
-        axes.set_yticks(positions, names)
+        axes.set_yticks(positions, [scenario.title or scenario.name for scenario in alternatives],
+                        fontsize=NOTE_SIZE)
         axes.set_ylim(-0.7, len(names) - 0.3)
-        axes.set_title(f"{outcome.replace('_', ' ')}: difference from {baseline} ({column(outcome).unit})",
-                       loc="left", fontsize="medium")
+        shown = column(outcome)
+        axes.set_title(_("{outcome}: difference").format(outcome=outcome_axis(axes.xaxis, shown)), loc="left",
+                       fontsize=NOTE_SIZE + 2)
         axes.grid(axis="x", alpha=0.3)
-    axes_column[0, 0].legend(loc="lower right", fontsize="small", bbox_to_anchor=(1, 1.25), ncol=2)
-    figure.suptitle(f"Paired differences on common random numbers: {comparison.baseline.replications} "
-                    f"replications, seed {comparison.baseline.seed}", x=0.02, ha="left")
-    figure.tight_layout()
+    handles, labels = axes_column[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=NOTE_SIZE,
+                  bbox_to_anchor=(0.5, 0.04))
+    figure.suptitle(_("Against {baseline}: what changes, with the same random numbers in both").format(
+        baseline=baseline.title or baseline.name), fontsize=TITLE_SIZE)
+    finish(figure, comparison.baseline.replications, comparison.baseline.seed,
+           note=_("Right of the line: more than in {baseline}. Both scenarios meet the same people and the same "
+                  "chances, so the paired interval (thick) is narrower than comparing two separate runs "
+                  "(thin).").format(baseline=baseline.title or baseline.name))
+    figure.subplots_adjust(bottom=figure.subplotpars.bottom + 0.05)
     return figure

@@ -169,10 +169,10 @@ def value_in_words(path: str, value: Any, start: str | None = None) -> str:
     if not isinstance(value, (int, float)):
         return str(value)
     if kind in ("share", "share_year", "share_month"):
-        shown = language.percent(value, 0 if round(100 * value, 0) == round(100 * value, 2) else 2 if
-                                 abs(value) < 0.1 else 1)
-        return {"share": shown, "share_year": _("{value} a year"), "share_month": _("{value} a month")}[kind].format(
-            value=shown) if kind != "share" else shown
+        shown = language.significant(100 * value) + " %"  # 1.45 %, 5.3 %, 82.7 %, 90 %
+        if kind == "share":
+            return shown
+        return (_("{value} a year") if kind == "share_year" else _("{value} a month")).format(value=shown)
     if kind == "EUR":
         return language.euros(value)
     if kind == "EUR_month":

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim import language
 from sim.analysis.sizing import SizingResult, probes_table
+from sim.language import _
+from sim.measure import columns
+from sim.output.fields import label, value_in_words
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
+from sim.output.style import (
+    BAND_COLOUR,
+    TARGET_COLOUR,
+    TITLE_SIZE,
+    Chart,
+    finish,
+    legend_outside,
+    percent_axis,
+    save_figure,
+)
 from sim.scenario.files import dump_scenario
 from sim.scenario.schema import Scenario
 
@@ -19,25 +32,9 @@ def write_sizing(result: SizingResult, base: Scenario, folder: Path, command: li
     def write(staging: Path) -> None:
         table.to_csv(staging / "probes.csv", index=False, float_format="%.6g")
         (staging / "scenario.yaml").write_text(dump_scenario(base))
-        figure = Chart(figsize=(8, 4.5))
-        axes = figure.subplots()
-        axes.errorbar(table["value"], table["chance"] * 100,
-                      yerr=[(table["chance"] - table["chance_low"]) * 100,
-                            (table["chance_high"] - table["chance"]) * 100],
-                      fmt="o", color=BAND_COLOUR, capsize=3, label="chance at a probed value (95 % interval)")
-        axes.axhline(result.confidence * 100, color=TARGET_COLOUR, linestyle="--",
-                     label=f"required certainty: {result.confidence:.0%}")
-        if result.answer is not None:
-            axes.axvline(result.answer, color="grey", linestyle=":", label=f"smallest value: {result.answer}")
-        outcome, level = result.target
-        when = f" by month {result.by_month:g}" if result.by_month else ""
-        axes.set_title(f"Chance of {outcome} >= {level:g}{when} against {result.path}")
-        axes.set_xlabel(result.path)
-        axes.set_ylabel("chance of reaching the target (%)")
-        axes.set_ylim(-3, 103)
-        axes.grid(alpha=0.3)
-        axes.legend(loc="lower right", fontsize="small")
+        figure = sizing_plot(result, base, table)
         save_figure(figure, staging / "plots" / "target_chance.png")
+        outcome, level = result.target
         write_manifest(staging, {
             "scenario": base.name, "varied": result.path, "range": [result.low, result.high],
             "target": {"outcome": outcome, "at_least": level}, "confidence": result.confidence,
@@ -45,3 +42,46 @@ def write_sizing(result: SizingResult, base: Scenario, folder: Path, command: li
         }, command)
 
     return write_atomically(folder, write)
+
+
+def sizing_plot(result: SizingResult, base: Scenario, table) -> Chart:
+    """The chance of the target at every value probed, with its interval, the
+    certainty asked for, and the answer in the title."""
+    outcome, level = result.target
+    start = base.calendar_start
+    field = label(result.path)
+    figure = Chart(figsize=(8, 4.8))
+    axes = figure.subplots()
+    axes.errorbar(table["value"], table["chance"] * 100,
+                  yerr=[(table["chance"] - table["chance_low"]) * 100, (table["chance_high"] - table["chance"]) * 100],
+                  fmt="o", color=BAND_COLOUR, capsize=3, label=_("chance at a value tried (95 % interval)"))
+    axes.axhline(result.confidence * 100, color=TARGET_COLOUR, linestyle="--",
+                 label=_("certainty asked for: {certainty}").format(certainty=language.percent(result.confidence)))
+    when = language.moment(start, result.by_month if result.by_month else base.horizon_months)
+    goal = _("{level} or more {outcome} by {when}").format(level=language.number(level),
+                                                           outcome=columns.column(outcome).words.lower(), when=when)
+    if result.answer is not None:
+        axes.axvline(result.answer, color="dimgrey", linestyle=":")
+        title = _("{field}: {answer} give {goal} with {certainty} certainty").format(
+            field=field, answer=value_in_words(result.path, result.answer, start), goal=goal,
+            certainty=language.percent(result.confidence))
+    elif result.undecided is not None:
+        title = _("{field}: undecided between {low} and {high} for {goal}").format(
+            field=field, low=value_in_words(result.path, result.undecided[0], start),
+            high=value_in_words(result.path, result.undecided[1], start) if result.undecided[1] is not None
+            else _("beyond {high}").format(high=value_in_words(result.path, result.high, start)), goal=goal)
+    else:
+        title = _("{field}: no value up to {high} gives {goal} with {certainty} certainty").format(
+            field=field, high=value_in_words(result.path, result.high, start), goal=goal,
+            certainty=language.percent(result.confidence))
+    axes.set_title(title, fontsize=TITLE_SIZE, wrap=True)
+    axes.set_xlabel(field)
+    axes.set_ylabel(_("chance of reaching the target"))
+    percent_axis(axes.yaxis, share=False)
+    axes.set_ylim(-3, 103)
+    axes.grid(alpha=0.3)
+    legend_outside(axes, ncol=2)
+    finish(figure, int(table["replications"].max()), None,
+           note=_("Each value is tried with more runs until its chance is clearly above or below the certainty "
+                  "asked for; the most runs at one value:"))
+    return figure

@@ -34,8 +34,11 @@ TARGET_COLOUR = PALETTE["vermilion"]
 MUTED_COLOUR = PALETTE["grey"]
 #: Gains and losses in money.
 GAIN_COLOUR, LOSS_COLOUR = PALETTE["green"], PALETTE["vermilion"]
-#: A diverging scale for chances (sweeps), blue to orange, safe for colour blindness.
+#: A scale for chances (sweeps), dark blue to yellow, read alike by people with colour blindness.
 CHANCE_COLOURS = "cividis"
+#: Lines told apart: several scenarios or values in one plot.
+SERIES_COLOURS = (PALETTE["blue"], PALETTE["orange"], PALETTE["green"], PALETTE["vermilion"], PALETTE["purple"],
+                  PALETTE["sky"], PALETTE["black"])
 
 #: Resolution of the PNG files: sharp on a screen and in a printed report.
 DPI = 120
@@ -103,13 +106,17 @@ def calendar_axis(axes, start: str | None, last_month: float) -> None:
     axes.set_xlabel("")
 
 
-def finish(figure: Figure, replications: int, seed: int | None, with_uncertainty: bool = False, note: str = ""
-           ) -> None:
+def finish(figure: Figure, replications: int, seed: int | None, with_uncertainty: bool = False, note: str = "",
+           per_point: bool = False) -> None:
     """Lay the figure out with a footnote under everything: ``note`` (what a
     reader needs to read it right), then how many runs, which seed, and
     whether what is not known of the assumptions is in the spread."""
-    runs = (_("{runs} runs, seed {seed}").format(runs=language.number(replications), seed=seed) if seed is not None
-            else _("{runs} runs").format(runs=language.number(replications)))
+    if per_point:  # a sweep, a sizing: the runs of each point
+        runs = _("{runs} runs per point, seed {seed}").format(runs=language.number(replications), seed=seed)
+    elif seed is not None:
+        runs = _("{runs} runs, seed {seed}").format(runs=language.number(replications), seed=seed)
+    else:
+        runs = _("{runs} runs").format(runs=language.number(replications))
     if with_uncertainty:
         runs += "; " + _("the uncertain assumptions drawn anew for each run")
     text = "\n".join(textwrap.wrap(f"{note} {runs}." if note else f"{runs}.",
@@ -121,6 +128,24 @@ def finish(figure: Figure, replications: int, seed: int | None, with_uncertainty
 
 
 def legend_outside(axes, **options) -> None:
-    """The legend under the plot, where it covers nothing."""
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=options.pop("ncol", 2), frameon=False,
+    """The legend under the plot, below its axis label, where it covers nothing."""
+    height = axes.figure.get_figheight() * 72 * axes.get_position().height  # the axes' height in points
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -38 / height), ncol=options.pop("ncol", 2), frameon=False,
                 fontsize=NOTE_SIZE, **options)
+
+
+def outcome_axis(axis, shown) -> str:
+    """An axis for the values of a column of the registry (``shown``), in its
+    unit: euros in thousands, shares in percent, people whole. Returns the
+    axis label."""
+    if shown.unit == "EUR":
+        axis.set_major_formatter(FuncFormatter(lambda value, _position: language.number(value / 1000)))
+        return _("{label}, € thousand").format(label=shown.words)
+    if shown.unit == "share":
+        percent_axis(axis)
+        return shown.words
+    if shown.unit == "people":
+        count_axis(axis)
+        return shown.words
+    axis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
+    return _("{label}, months").format(label=shown.words) if shown.unit == "months" else shown.words

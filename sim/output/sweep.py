@@ -11,13 +11,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+from scipy import stats
 
+from sim import language
 from sim.analysis.sweep import SweepResult, Varied
+from sim.language import _, ngettext
 from sim.measure import columns
 from sim.measure.statistics import percent
+from sim.output.fields import label, value_in_words
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import TARGET_COLOUR, Chart, save_figure
+from sim.output.style import (
+    BAND_COLOUR,
+    CHANCE_COLOURS,
+    NOTE_SIZE,
+    SERIES_COLOURS,
+    TARGET_COLOUR,
+    TITLE_SIZE,
+    Chart,
+    finish,
+    outcome_axis,
+    percent_axis,
+    save_figure,
+)
 from sim.scenario.files import dump_scenario
 
 
@@ -48,18 +65,29 @@ def sweep_plots(result: SweepResult, target: tuple[str, float] | None, design: s
     outcomes = [o for o in SWEEP_PLOTTED if o in result.outcomes.columns and result.outcomes[o].nunique() > 1]
     figures = {}
     for varied in result.varied:
-        figure = Chart(figsize=(11, 3.3 * -(-len(outcomes) // 2)))
+        figure = Chart(figsize=(11, 1.2 + 3.1 * -(-len(outcomes) // 2)))
         axes_grid = figure.subplots(-(-len(outcomes) // 2), 2, squeeze=False)
         for axes, outcome in zip(axes_grid.flat, outcomes):
             _outcome_against(axes, result, varied, outcome, design)
             if target is not None and outcome == target[0]:
-                axes.axhline(target[1], color=TARGET_COLOUR, linestyle="--", label=f"target {target[1]:g}")
-                axes.legend(loc="best", fontsize="small")
+                axes.axhline(target[1], color=TARGET_COLOUR, linestyle="--",
+                             label=_("target: {target}").format(target=language.number(target[1])))
         for axes in list(axes_grid.flat)[len(outcomes):]:
             axes.set_visible(False)
-        figure.suptitle(f"{result.base.title or result.base.name}: outcomes against {varied.path} "
-                        f"({result.replications} replications per point, seed {result.seed})")
-        figure.tight_layout()
+        handles, labels = axes_grid.flat[0].get_legend_handles_labels()
+        for axes in axes_grid.flat:  # one legend for all panels, under them
+            for handle, words in zip(*axes.get_legend_handles_labels()):
+                if words not in labels:
+                    handles.append(handle)
+                    labels.append(words)
+        figure.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), frameon=False,
+                      fontsize=NOTE_SIZE, bbox_to_anchor=(0.5, 0.035))
+        figure.suptitle(_("{title}: what changes with {field}").format(title=result.base.title or result.base.name,
+                                                                       field=label(varied.path).lower()),
+                        fontsize=TITLE_SIZE)
+        finish(figure, result.replications, result.seed, per_point=True, note=_(
+            "Each point: the median of its runs (line), the middle half and 90 % of runs (bands)."))
+        figure.subplots_adjust(bottom=figure.subplotpars.bottom + 0.06)
         figures[f"against_{varied.path.replace('.', '_')}.png"] = figure
     if target is not None and design == "grid" and len(result.varied) == 2:
         figures["target_chance.png"] = _target_heat_map(result, target)
@@ -69,47 +97,87 @@ def sweep_plots(result: SweepResult, target: tuple[str, float] | None, design: s
 def _outcome_against(axes, result: SweepResult, varied: Varied, outcome: str, design: str) -> None:
     joined = result.outcomes[["point", outcome]].merge(result.points, on="point")
     others = [v.path for v in result.varied if v.path != varied.path]
+    start = result.base.calendar_start
     if design == "grid" and len(others) <= 1:
         groups = joined.groupby(others[0]) if others else [(None, joined)]
-        for other_value, table in groups:
+        for index, (other_value, table) in enumerate(groups):
             by_value = table.groupby(varied.path)[outcome]
             x = np.array(sorted(table[varied.path].unique()))
             q = by_value.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack().loc[x]
-            label = "median" if other_value is None else f"{others[0].split('.')[-1]} = {other_value:g}"
-            line, = axes.plot(x, q[0.5], marker="o", markersize=3, label=label)
-            axes.fill_between(x, q[0.25], q[0.75], color=line.get_color(), alpha=0.3, linewidth=0)
-            axes.fill_between(x, q[0.05], q[0.95], color=line.get_color(), alpha=0.12, linewidth=0)
-        axes.legend(loc="best", fontsize="small")
+            words = (_("median") if other_value is None else
+                     f"{label(others[0])}: {value_in_words(others[0], other_value, start)}")
+            colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+            axes.plot(x, q[0.5], marker="o", markersize=3, label=words, color=colour)
+            axes.fill_between(x, q[0.25], q[0.75], color=colour, alpha=0.3, linewidth=0)
+            axes.fill_between(x, q[0.05], q[0.95], color=colour, alpha=0.12, linewidth=0)
     else:  # scattered points: each point's median, with its 90 % range
         q = joined.groupby("point")[outcome].quantile([0.05, 0.5, 0.95]).unstack()
         x = result.points.set_index("point").loc[q.index, varied.path]
         axes.errorbar(x, q[0.5], yerr=[q[0.5] - q[0.05], q[0.95] - q[0.5]], fmt="o", markersize=3,
-                      elinewidth=0.8, alpha=0.7)
-    axes.set_title(f"{outcome.replace('_', ' ')} (median, 50 % and 90 % bands)", fontsize="medium")
-    if columns.column(outcome).unit == "EUR":
-        axes.set_ylabel("EUR")
-    axes.set_xlabel(varied.path)
+                      elinewidth=0.8, alpha=0.7, color=BAND_COLOUR, label=_("a point: median and 90 % of runs"))
+    shown = columns.column(outcome)
+    axes.set_title(outcome_axis(axes.yaxis, shown), fontsize=NOTE_SIZE + 2)
+    axes.set_xlabel(label(varied.path), fontsize=NOTE_SIZE)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
     axes.grid(alpha=0.3)
 
 
 def _target_heat_map(result: SweepResult, target: tuple[str, float]) -> Figure:
+    """The chance of the target in every cell of a two-field grid, as a count
+    of runs; a warning when neighbouring cells cannot be told apart."""
     outcome, level = target
     first, second = result.varied
-    chance = (result.outcomes.groupby("point")[outcome].apply(lambda v: float(np.mean(v >= level)))
-              .rename("chance").reset_index().merge(result.points, on="point")
-              .pivot(index=second.path, columns=first.path, values="chance"))
-    figure = Chart(figsize=(1.2 + 0.55 * chance.shape[1], 1.5 + 0.45 * chance.shape[0]))
+    start = result.base.calendar_start
+    counted = (result.outcomes.groupby("point")[outcome].agg(hits=lambda v: int(np.sum(v >= level)), runs="size")
+               .reset_index().merge(result.points, on="point"))
+    counted["chance"] = counted["hits"] / counted["runs"]
+    chance = counted.pivot(index=second.path, columns=first.path, values="chance")
+    hits = counted.pivot(index=second.path, columns=first.path, values="hits").to_numpy()
+    runs = counted.pivot(index=second.path, columns=first.path, values="runs").to_numpy()
+    figure = Chart(figsize=(2.6 + 0.75 * chance.shape[1], 2.4 + 0.5 * chance.shape[0]))
     axes = figure.subplots()
-    image = axes.imshow(chance.to_numpy() * 100, origin="lower", aspect="auto", cmap="RdYlGn", vmin=0, vmax=100)
-    axes.set_xticks(range(chance.shape[1]), [f"{v:g}" for v in chance.columns])
-    axes.set_yticks(range(chance.shape[0]), [f"{v:g}" for v in chance.index])
+    image = axes.imshow(chance.to_numpy() * 100, origin="lower", aspect="auto", cmap=CHANCE_COLOURS, vmin=0,
+                        vmax=100)
+    axes.set_xticks(range(chance.shape[1]), [value_in_words(first.path, v, start) for v in chance.columns])
+    axes.set_yticks(range(chance.shape[0]), [value_in_words(second.path, v, start) for v in chance.index])
     for (row, column), value in np.ndenumerate(chance.to_numpy()):
-        axes.text(column, row, percent(value), ha="center", va="center", fontsize="small")
-    axes.set_xlabel(first.path)
-    axes.set_ylabel(second.path)
-    figure.colorbar(image, label=f"chance of {outcome} >= {level:g} (%)")
-    axes.set_title(f"Chance of {outcome} >= {level:g} ({result.replications} replications per point)")
+        axes.text(column, row, percent(value), ha="center", va="center", fontsize=NOTE_SIZE,
+                  color="white" if value < 0.55 else "black")
+    axes.set_xlabel(label(first.path))
+    axes.set_ylabel(label(second.path))
+    colourbar = figure.colorbar(image)
+    colourbar.set_label(_("chance"))
+    percent_axis(colourbar.ax.yaxis, share=False)
+    shown = columns.column(outcome)
+    axes.set_title(_("Chance of {level} or more: {outcome}").format(
+        level=language.number(level), outcome=shown.words.lower()), fontsize=TITLE_SIZE)
+    alike = neighbours_alike(hits, runs)
+    note = _("Each cell: the share of its runs that reach the target.")
+    if alike:
+        note += " " + ngettext(
+            "Warning: {count} pair of neighbouring cells differ by less than chance allows (their 95 % intervals "
+            "overlap); run more replications per point before choosing between them.",
+            "Warning: {count} pairs of neighbouring cells differ by less than chance allows (their 95 % intervals "
+            "overlap); run more replications per point before choosing between them.", alike).format(count=alike)
+    finish(figure, int(runs.min()), result.seed, per_point=True, note=note)
     return figure
+
+
+def neighbours_alike(hits: np.ndarray, runs: np.ndarray) -> int:
+    """How many pairs of neighbouring cells (one step apart in one field) have
+    different chances whose 95 % Wilson intervals overlap."""
+    low, high = np.vectorize(lambda k, n: tuple(stats.binomtest(int(k), int(n)).proportion_ci(
+        confidence_level=0.95, method="wilson")))(hits, runs)
+    share = hits / runs
+    alike = 0
+    for axis in (0, 1):
+        first, second = (slice(None, -1), slice(1, None))
+        index_a = (first, slice(None)) if axis == 0 else (slice(None), first)
+        index_b = (second, slice(None)) if axis == 0 else (slice(None), second)
+        differs = share[index_a] != share[index_b]
+        overlap = (low[index_a] <= high[index_b]) & (low[index_b] <= high[index_a])
+        alike += int(np.sum(differs & overlap))
+    return alike
 
 
 class PointStore:

@@ -79,3 +79,30 @@ def test_the_report_in_dutch_is_dutch_apart_from_what_the_scenario_file_says(dut
     words = words.replace("Brunssum logistics learn-work pilot", "")
     assert ENGLISH.findall(words) == [], re.findall(r".{40}\b(?:" + ENGLISH.pattern[4:-3] + r")\b.{40}", words)[:5]
     assert re.search(r"\d,\d %", words)  # a Dutch decimal comma
+
+
+def test_every_word_on_the_compare_sweep_size_and_sensitivity_plots_is_dutch():
+    from sim.analysis.compare import compare
+    from sim.analysis.sensitivity import sensitivity
+    from sim.analysis.sizing import probes_table, size
+    from sim.analysis.sweep import grid, parse_vary, sweep
+    from sim.output.compare import plot as comparison_plot
+    from sim.output.sensitivity import sensitivity_plots
+    from sim.output.sizing import sizing_plot
+    from sim.output.sweep import sweep_plots
+
+    base = api.load(str(REFERENCE))
+    wider = api.change(base, {"stages.training.slots": 60, "name": "wider", "title": "Met zestig plaatsen"})
+    slots, rate = parse_vary("stages.training.slots=30:50:20", base), parse_vary("referrals.rate_per_month=5,7", base)
+    swept = sweep(base, [slots, rate], grid([slots, rate]), 20, seed=1, workers=1)
+    sized = size(base, parse_vary("stages.training.slots=20:60:40", base), ("placed", 60), 0.8, seed=1,
+                 start_replications=20, max_replications=40, workers=1)
+    screened = sensitivity(base, "morris", samples=4, outcomes=("placed", "npv"), replications=4, workers=1)
+    with speaking("nl"):
+        figures = {"differences.png": comparison_plot(compare([base, wider], replications=20, workers=1)),
+                   **sweep_plots(swept, ("placed", 70), "grid"), "sizing.png": sizing_plot(sized, base,
+                                                                                          probes_table(sized)),
+                   **sensitivity_plots(screened)}
+        english = {name: ENGLISH.findall(" ".join(plot_words(figure))) for name, figure in figures.items()}
+    assert {"differences.png", "target_chance.png", "sizing.png", "indices_npv.png"} <= set(figures)
+    assert {name: found for name, found in english.items() if found} == {}
