@@ -22,7 +22,6 @@
 
 # %% tags=["parameters"]
 replications = 200  # per variant; 1000 or more for figures to quote
-places_to_try = [30, 40, 50, 60, 70]
 
 # %%
 import matplotlib.pyplot as plt
@@ -53,70 +52,88 @@ print(f"Off assistance at month {scenario.horizon_months:g}: mean {summary.loc['
 pilotsim.figures(result)["placements.png"]
 
 # %% [markdown]
-# ## Different numbers of places
+# ## How many places for 78 placed with 80 % certainty?
 #
-# Every variant runs on the same random numbers (the same people with the
-# same luck), so differences between them come from the places alone. Besides
-# the placements by the end, the table shows the placements by month 24, when
-# the council decides whether to continue, the mean wait for a place and the
-# longest waiting list (the mean over runs of the number waiting, at its
-# highest month).
+# `size` answers the planner's question directly: the smallest number of
+# training places with which 78 or more are placed in at least 80 % of runs.
+# It tries values, adding runs where a value is close to the line, until the
+# answer is clear (or says it stays open within the runs allowed).
 
 # %%
-def waiting_list_peak(run_result) -> float:
-    column = run_result.states.index("waiting_list")
-    return float(run_result.monthly[:, :, column].mean(axis=0).max())
-
-
-reaching = f"runs with {placements_hoped_for}+ placed (of {replications})"
-rows = []
-for places in places_to_try:
-    variant = pilotsim.change(scenario, {"stages.training.slots": places})
-    at_end = pilotsim.run(variant, replications)
-    by_decision = pilotsim.run(pilotsim.change(variant, {"horizon_months": 24}), replications)
-    rows.append({
-        "places": places,
-        "placed by month 48": at_end.outcomes["placed"].mean(),
-        reaching: at_end.chance("placed", placements_hoped_for).hits,
-        "placed by month 24": by_decision.outcomes["placed"].mean(),
-        "mean wait (months)": at_end.outcomes["mean_wait_months"].mean(),
-        "longest waiting list": waiting_list_peak(at_end),
-        "gave up waiting": at_end.outcomes["reneged"].mean(),
-    })
-table = pd.DataFrame(rows).set_index("places")
-table.round(2)
-
-# %%
-figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-left.plot(table.index, table["placed by month 48"], "o-", label="by month 48")
-left.plot(table.index, table["placed by month 24"], "s-", label="by month 24 (continuation decision)")
-left.axhline(placements_hoped_for, color="black", linestyle="--", label=f"{placements_hoped_for} placed")
-left.set_xlabel("training places")
-left.set_ylabel("people placed (mean over runs)")
-left.legend(fontsize="small")
-right.plot(table.index, table["longest waiting list"], "o-", color="#e76f51")
-right.set_xlabel("training places")
-right.set_ylabel("people waiting at the busiest month (mean)")
-figure.suptitle("Brunssum logistics pilot: what the number of places changes")
-figure.tight_layout()
+by_places = pilotsim.size_and_save(pilotsim.plan_size(
+    scenario, "stages.training.slots=20:100", f"placed>={placements_hoped_for}", confidence=0.8,
+    replications=replications, max_replications=4 * replications, folder="results/size_places"))
+best = max((probe for probe in by_places.probes.values() if probe.chance is not None),
+           key=lambda probe: probe.chance.probability)
+print(f"Smallest number of places: {by_places.answer}" if by_places.answer is not None else
+      f"No number of places from 20 to 100 gives {placements_hoped_for} placed with 80 % certainty; the best, "
+      f"{best.value} places, gives it in {best.chance.in_words()}.")
 
 # %% [markdown]
-# ## What it says
-#
-# The numbers below are computed from the table above.
+# If places are not what holds the programme back, the cap on participants
+# may be: the same question, with the number of participants varied.
 
 # %%
-best = table[reaching].idxmax()
-fewest_close = table.index[table[reaching] >= table[reaching].max() - 0.05 * replications].min()
-print(f"{placements_hoped_for} placements are reached most often with {best} places "
-      f"({table.loc[best, reaching]} of {replications} runs); {fewest_close} places come within "
-      f"5 % of the runs of it.")
-longest = table.loc[fewest_close, 'longest waiting list']
-print(f"With {fewest_close} places the waiting list peaks at about {longest:.0f} "
-      f"people and {table.loc[fewest_close, 'gave up waiting']:.1f} give up waiting on average; "
-      f"with {table.index.max()} places about {table.loc[table.index.max(), 'longest waiting list']:.0f}.")
-fewest, most = table.index.min(), table.index.max()
-print(f"By month 24, when the council decides, {table.loc[fewest, 'placed by month 24']:.0f} are placed with "
-      f"{fewest} places against {table.loc[most, 'placed by month 24']:.0f} with {most}; by month 48, "
-      f"{table.loc[fewest, 'placed by month 48']:.0f} against {table.loc[most, 'placed by month 48']:.0f}. "
-      f"The cap of {scenario.referrals.max_participants} participants and the placement chance set the total.")
+by_participants = pilotsim.size_and_save(pilotsim.plan_size(
+    scenario, "referrals.max_participants=130:260", f"placed>={placements_hoped_for}", confidence=0.8,
+    replications=replications, max_replications=4 * replications, folder="results/size_participants"))
+if by_participants.answer is not None and by_participants.undecided is None:
+    print(f"{by_participants.answer} participants give {placements_hoped_for} placed with 80 % certainty.")
+elif by_participants.undecided is not None:
+    low, high = by_participants.undecided
+    print(f"Between {low} and {high} participants: the runs allowed cannot yet tell where in that range "
+          f"80 % is reached (more replications decide it).")
+else:
+    print(f"Not within 130 to 260 participants.")
+
+# %% [markdown]
+# ## What each choice brings
+#
+# Every variant runs on the same random numbers (the same people with the
+# same luck), so differences between them come from the choice alone. The
+# waiting list is each run's own busiest month, then the median and the
+# 90th percentile over runs: what a planner must be ready for.
+
+# %%
+def waiting_list_peaks(run_result):
+    column = run_result.states.index("waiting_list")
+    return run_result.monthly[:, :, column].max(axis=1)  # each run's busiest month
+
+
+participants_for_target = (by_participants.undecided[1] if by_participants.undecided is not None
+                           else by_participants.answer) or 260
+choices = {"as planned": {},
+           f"{participants_for_target} participants": {"referrals.max_participants": participants_for_target}}
+rows = []
+for name, changes in choices.items():
+    variant = pilotsim.change(scenario, changes)
+    at_end = pilotsim.run(variant, replications)
+    peaks = waiting_list_peaks(at_end)
+    costs = at_end.outcomes["total_costs"]
+    rows.append({
+        "choice": name,
+        f"runs with {placements_hoped_for}+ placed": at_end.chance("placed", placements_hoped_for).in_words(),
+        "placed (mean)": round(at_end.outcomes["placed"].mean(), 1),
+        "waiting list at its busiest (median of runs)": float(pd.Series(peaks).median()),
+        "the same, 90 % of runs at most": float(pd.Series(peaks).quantile(0.9)),
+        "costs": pilotsim.money(costs.mean()),
+        "net present value": pilotsim.money(at_end.outcomes["npv"].mean()),
+    })
+table = pd.DataFrame(rows).set_index("choice")
+table
+
+# %% [markdown]
+# ## The decision
+#
+# Computed from the sizing and the table above.
+
+# %%
+planned, wider = table.index
+print(f"As planned, {placements_hoped_for} placed is reached in {table.loc[planned].iloc[0]}.")
+print(f"More places do not change that: " + (
+    f"{by_places.answer} places suffice." if by_places.answer is not None else
+    f"no number from 20 to 100 reaches 80 % certainty (best: {best.value} places, {best.chance.in_words()})."))
+print(f"What does is intake: with {participants_for_target} participants it is reached "
+      f"in {table.loc[wider].iloc[0]}, at costs of {table.loc[wider, 'costs']} against {table.loc[planned, 'costs']}, "
+      f"with a waiting list of {table.loc[wider, 'waiting list at its busiest (median of runs)']:.0f} at its busiest "
+      f"(90 % of runs at most {table.loc[wider, 'the same, 90 % of runs at most']:.0f}).")

@@ -24,7 +24,6 @@
 replications = 500  # 2000 or more for figures to quote
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 
 from sim import api as pilotsim
@@ -49,14 +48,14 @@ summary.loc[money, ["mean", "q05", "q50", "q95", "ci95_low", "ci95_high"]].round
 # %%
 gross, net = summary.loc["gross_savings", "mean"], summary.loc["net_savings", "mean"]
 costs, npv = summary.loc["total_costs", "mean"], summary.loc["npv", "mean"]
-print(f"Gross benefit savings: EUR {gross / 1000:,.0f} thousand")
-print(f"Net of what would have happened anyway: EUR {net / 1000:,.0f} thousand ({net / gross:.0%} of gross)")
-print(f"Programme costs: EUR {costs / 1000:,.0f} thousand")
-print(f"Net present value (discounted net savings minus discounted costs): EUR {npv / 1000:,.0f} thousand, "
-      f"90 % of runs between EUR {summary.loc['npv', 'q05'] / 1000:,.0f} and "
-      f"{summary.loc['npv', 'q95'] / 1000:,.0f} thousand")
+money = pilotsim.money  # € 1.9M: amounts as a council reads them, in the language chosen
+print(f"Gross benefit savings: {money(gross)}")
+print(f"Net of what would have happened anyway: {money(net)} ({net / gross:.0%} of gross)")
+print(f"Programme costs: {money(costs)}")
+print(f"Net present value (discounted net savings minus discounted costs): {money(npv)}, "
+      f"90 % of runs between {money(summary.loc['npv', 'q05'])} and {money(summary.loc['npv', 'q95'])}")
 print(f"At the end of the pilot (month 24), where the decision to continue falls: "
-      f"EUR {summary.loc['npv_at_pilot_end', 'mean'] / 1000:,.0f} thousand")
+      f"{money(summary.loc['npv_at_pilot_end', 'mean'])}")
 pilotsim.figures(result)["waterfall.png"]
 
 # %% [markdown]
@@ -82,15 +81,21 @@ pilotsim.figures(result)["cumulative_net_saving.png"]
 
 # %%
 uncertain = pilotsim.run(scenario, replications, with_uncertainty=True)
-thresholds = np.linspace(-1_000_000, 300_000, 261)
-figure, axes = plt.subplots(figsize=(8, 4.5))
-for label, table in (("chance only", result.outcomes), ("chance and uncertain assumptions", uncertain.outcomes)):
-    axes.plot(thresholds / 1000, 100 * pilotsim.pays_for_itself(table["npv"].to_numpy(), thresholds), label=label)
-axes.axvline(0, color="black", linewidth=0.8)
-axes.set_xlabel("net cost accepted, EUR thousand (negative: a saving demanded)")
-axes.set_ylabel("chance the programme stays within it, %")
-axes.legend()
+# The plots of a run with the assumptions drawn, beside the plain run's: the
+# chance the net present value is at least each amount.
+figures = pilotsim.chance_and_ignorance_plots(result.outcomes, uncertain.outcomes, scenario)
 low, high = np.quantile(uncertain.outcomes["npv"], [0.05, 0.95])
-print(f"With the assumptions uncertain, 90 % of runs give a net present value between EUR {low / 1000:,.0f} and "
-      f"{high / 1000:,.0f} thousand.")
+print(f"With the assumptions uncertain, 90 % of runs give a net present value between {money(low)} and "
+      f"{money(high)}.")
 print("\n".join(pilotsim.headline(uncertain)[0]))
+figures["pays_for_itself.png"]
+
+# %% [markdown]
+# ## In Dutch, for the council
+#
+# Every sentence, table and plot of pilotsim is also in Dutch.
+
+# %%
+with pilotsim.speaking("nl"):
+    print("\n".join(pilotsim.headline(uncertain)[0]))
+    print(f"Netto contante waarde: {money(npv)}")

@@ -59,7 +59,7 @@ from sim.analysis.sensitivity import check_request as check_sensitivity_request
 from sim.analysis.sizing import SizingResult, size
 from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
-from sim.language import LANGUAGES, _, calendar_month, number, speaking
+from sim.language import LANGUAGES, _, calendar_month, money, number, speaking
 from sim.measure.money import (
     count_until_month,
     drawn_count_until,
@@ -95,10 +95,10 @@ from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
 __all__ = [
-    "LANGUAGES", "speaking", "_", "calendar_month", "number",
+    "LANGUAGES", "speaking", "_", "calendar_month", "number", "money",
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
     "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",
-    "imprecise", "NewScenario", "pays_for_itself", "observed_folder", "not_estimated", "headline", "count_until_month",
+    "imprecise", "NewScenario", "pays_for_itself", "chance_and_ignorance_plots", "observed_folder", "not_estimated", "headline", "count_until_month",
     "percent", "months_counted_in_words", "drawn_count_until", "pilot_end_month", "prices_in_words",
     "load", "change", "parse_changes", "shipped_scenarios", "run", "figures", "save", "recompute_budget",
     "compare", "sweep", "parse_vary", "parse_target", "size", "calibrate", "backtest", "load_observed",

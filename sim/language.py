@@ -161,7 +161,9 @@ def money(amount: float) -> str:
         return _("not estimated")
     if abs(amount) < 10_000:
         return euros(amount)
-    return numbers.format_compact_currency(amount, "EUR", locale=locale(), fraction_digits=1)
+    # Millions to one decimal (€ 1,9 mln.), thousands whole (€ 968K): two or three significant figures.
+    return numbers.format_compact_currency(amount, "EUR", locale=locale(), fraction_digits=1 if abs(amount) >= 1e6
+                                           else 0)
 
 
 def thousands(amount: float) -> str:

@@ -53,7 +53,7 @@ def test_the_planners_chart_shows_in_the_notebook():
     notebook.cells.append(nbformat.v4.new_code_cell("import matplotlib\nprint(matplotlib.get_backend())"))
     for cell in notebook.cells:
         if "parameters" in cell.metadata.get("tags", []):
-            cell.source = "replications = 20\nplaces_to_try = [50]"
+            cell.source = "replications = 20"
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(PROJECT)}}).execute()
     outputs = notebook.cells[chart].outputs
