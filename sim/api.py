@@ -76,6 +76,7 @@ from sim.output import folders
 from sim.output import report as council_report
 from sim.output.calibration import range_in_words, value_in_words, write_calibration
 from sim.output.compare import write_comparison
+from sim.output.fields import label as field_label
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
 from sim.output.run_folder import RunFolder, recompute_budget, summary_document, write_results
@@ -95,7 +96,7 @@ from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
 __all__ = [
-    "LANGUAGES", "speaking", "_", "calendar_month", "number", "money",
+    "LANGUAGES", "speaking", "_", "calendar_month", "number", "money", "field_label",
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
     "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",
     "imprecise", "NewScenario", "pays_for_itself", "chance_and_ignorance_plots", "observed_folder", "not_estimated",

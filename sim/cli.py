@@ -220,13 +220,16 @@ def budget(
 
     summary = result.summary()
     out.print(_headline_table(result.scenario, summary, columns.MONEY_HEADLINE,
-                              f"{result.scenario.title or result.scenario.name}: money, {result.replications} "
-                              f"replications, discount rate {result.scenario.budget.discount_rate:.2%}; money counted "
-                              f"until {api.months_counted_in_words(result.scenario, result.with_uncertainty)}",
+                              _("{title}: money, {runs} runs, discounted at {rate} a year; money counted until "
+                                "{until}").format(title=result.scenario.title or result.scenario.name,
+                                                  runs=api.number(result.replications),
+                                                  rate=api.percent(result.scenario.budget.discount_rate),
+                                                  until=api.months_counted_in_words(result.scenario,
+                                                                                    result.with_uncertainty)),
                               result.with_uncertainty))
     _say_headline(result)
-    out.print(f"Results with the new money written to {folder}/ (the run in {results_dir}/ is unchanged).",
-              soft_wrap=True)
+    out.print(_("Results with the new money written to {folder}/ (the run in {run}/ is unchanged).").format(
+        folder=folder, run=results_dir), soft_wrap=True)
 
 
 @command(short_help="Compare scenarios on the same random numbers.")
@@ -252,19 +255,20 @@ def compare(
         _say_engine(loaded, engine)
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
-            task = progress.add_task("comparing", total=plan.total)
+            task = progress.add_task(_("comparing"), total=plan.total)
             comparison = api.compare_and_save(plan, _command(), on_progress=lambda done: progress.advance(task, done))
 
     summary = comparison.summary()
     for alternative in comparison.alternatives:
         rows = summary[summary["scenario"] == alternative.scenario.name].drop(columns="scenario").set_index("outcome")
         # The names above the table, whole: a table's columns would cut them.
-        out.print(f"\n{alternative.scenario.name} (alternative) against {names[0]} (baseline): {count} paired "
-                  f"replications, seed {comparison.baseline.seed}", soft_wrap=True)
+        out.print("\n" + _("{alternative} (alternative) against {baseline} (baseline): {runs} paired runs, seed "
+                           "{seed}").format(alternative=alternative.scenario.name, baseline=names[0],
+                                            runs=api.number(count), seed=comparison.baseline.seed), soft_wrap=True)
         table = Table()
-        for column, justify in (("outcome", "left"), ("baseline", "right"), ("alternative", "right"),
-                                ("difference (95 % CI)", "right"), ("chance better", "right")):
-            table.add_column(column, justify=justify, no_wrap=column == "chance better")
+        for column, justify in ((_("outcome"), "left"), (_("baseline"), "right"), (_("alternative"), "right"),
+                                (_("difference (95 % CI)"), "right"), (_("chance better"), "right")):
+            table.add_column(column, justify=justify, no_wrap=justify == "right")
         for outcome in columns.HEADLINE + columns.MONEY_HEADLINE + columns.CASELOAD_HEADLINE:
             if outcome not in rows.index or math.isnan(rows.loc[outcome, "difference"]):
                 continue
@@ -272,12 +276,14 @@ def compare(
             chance = row["chance_better"]
             table.add_row(
                 shown.table_label, shown.formatted(row["baseline_mean"]), shown.formatted(row["alternative_mean"]),
-                f"{shown.formatted(row['difference'])} ({shown.formatted(row['ci95_low'])} to "
-                f"{shown.formatted(row['ci95_high'])})",
-                "" if math.isnan(chance) else "same in every run" if row["chance_same"] == 1 else api.percent(chance),
+                _("{difference} ({low} to {high})").format(difference=shown.formatted(row["difference"]),
+                                                           low=shown.formatted(row["ci95_low"]),
+                                                           high=shown.formatted(row["ci95_high"])),
+                "" if math.isnan(chance) else _("same in every run") if row["chance_same"] == 1
+                else api.percent(chance),
             )
         out.print(table)
-    out.print(f"Results written to {folder}/", soft_wrap=True)
+    out.print(_("Results written to {folder}/").format(folder=folder), soft_wrap=True)
 
 
 @command(short_help="Run a scenario at many values of some of its fields.")
@@ -326,10 +332,10 @@ def sweep(
     with _interrupts(interrupted), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
             task = progress.add_task(f"{len(plan.points)} points", total=plan.total)
-            _, summary = api.sweep_and_save(plan, _command(), on_point=on_point,
+            _result, summary = api.sweep_and_save(plan, _command(), on_point=on_point,
                                             on_progress=lambda n: progress.advance(task, n))
     _print_sweep_table(summary, varied, chosen_target)
-    out.print(f"Results written to {folder}/", soft_wrap=True)
+    out.print(_("Results written to {folder}/").format(folder=folder), soft_wrap=True)
 
 
 @command(short_help="The smallest value of a field that reaches a target.")
@@ -365,38 +371,46 @@ def size(
                          max_replications, seed, workers, out_dir)
     path, high, chosen_target, folder = plan.varied.path, int(plan.varied.high), plan.target, plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
-        with err.status("searching...") as status:
+        with err.status(_("searching...")) as status:
             result = api.size_and_save(
                 plan, _command(),
                 on_probe=lambda p: status.update(f"{path} = {p.value}: chance {api.percent(p.chance.probability)} "
                                                  f"({p.replications} replications)"))
     outcome, level = chosen_target
-    when = f" by month {by_month:g}" if by_month else ""
-    asked = f"{path} with {outcome} >= {level:g}{when} in at least {confidence:.0%} of runs"
+    when = _(" by month {month}").format(month=f"{by_month:g}") if by_month else ""
+    share = api.percent(confidence)
+    asked = _("{path} with {outcome} >= {level}{when} in at least {share} of runs").format(
+        path=path, outcome=outcome, level=f"{level:g}", when=when, share=share)
     if result.answer is None:
-        out.print(f"Not reached: even at {path} = {high}, the chance of {outcome} >= {level:g}{when} is "
-                  f"{api.percent(result.probes[high].chance.probability)}, below {confidence:.0%}.", soft_wrap=True)
+        out.print(_("Not reached: even at {path} = {high}, the chance of {outcome} >= {level}{when} is {chance}, "
+                    "below {share}.").format(path=path, high=high, outcome=outcome, level=f"{level:g}", when=when,
+                                            chance=api.percent(result.probes[high].chance.probability),
+                                            share=share), soft_wrap=True)
     elif result.undecided is not None:
         first, surely = result.undecided
-        upper = f"{surely}" if surely is not None else f"{high} or more"
-        out.print(f"The smallest {asked} is undecided between {first} and {upper} at {max_replications} "
-                  f"replications: the 95 % intervals of the chances there include {confidence:.0%}. Raise "
-                  "--max-replications to decide it.", soft_wrap=True)
+        upper = f"{surely}" if surely is not None else _("{high} or more").format(high=high)
+        out.print(_("The smallest {asked} is undecided between {first} and {upper} at {runs} replications: the 95 % "
+                    "intervals of the chances there include {share}. Raise --max-replications to decide it.").format(
+            asked=asked, first=first, upper=upper, runs=max_replications, share=share), soft_wrap=True)
     else:
-        out.print(Text.assemble(f"Smallest {asked}: ", (str(result.answer), "bold")), soft_wrap=True)
-    table = Table(title="Probes next to the answer")
-    for column in ("value", "chance", "95 % interval", "replications"):
+        out.print(Text.assemble(_("Smallest {asked}: ").format(asked=asked), (str(result.answer), "bold")),
+                  soft_wrap=True)
+    table = Table(title=_("Probes next to the answer"))
+    for column in (_("value"), _("chance"), _("95 % interval"), _("replications")):
         table.add_column(column, justify="right")
     for probe in result.neighbourhood():
-        table.add_row(str(probe.value), f"{probe.chance.hits} of {probe.chance.replications} runs",
-                      f"{api.percent(probe.chance.low)} to {api.percent(probe.chance.high)}", str(probe.replications))
+        table.add_row(str(probe.value), _("{hits} of {runs} runs").format(hits=probe.chance.hits,
+                                                                          runs=probe.chance.replications),
+                      _("{low} to {high}").format(low=api.percent(probe.chance.low),
+                                                  high=api.percent(probe.chance.high)),
+                      str(probe.replications))
     out.print(table)
     if result.minimised is not None:
-        out.print(f"Lowest mean {result.minimised[0]} among values reaching the target: "
-                  f"{path} = {result.minimised[1]}", soft_wrap=True)
+        out.print(_("Lowest mean {outcome} among values reaching the target: {path} = {value}").format(
+            outcome=result.minimised[0], path=path, value=result.minimised[1]), soft_wrap=True)
     total = sum(probe.replications for probe in result.probes.values())
-    out.print(f"{len(result.probes)} values probed, {total} replications. Results written to {folder}/",
-              soft_wrap=True)
+    out.print(_("{values} values probed, {runs} replications. Results written to {folder}/").format(
+        values=len(result.probes), runs=total, folder=folder), soft_wrap=True)
 
 
 @command(short_help="Fit a scenario's free parameters to published figures.")
@@ -519,7 +533,7 @@ def sensitivity(
             result = api.sensitivity_and_save(plan, _command(), on_point=on_point)
     for name in outcomes:
         _print_indices_table(result, name)
-    out.print(f"Results written to {folder}/", soft_wrap=True)
+    out.print(_("Results written to {folder}/").format(folder=folder), soft_wrap=True)
 
 
 def _print_indices_table(result, outcome: str) -> None:
@@ -590,7 +604,7 @@ def replications_command(
                   f"(95 % interval, {row['precision']:.1%} of the mean; target {precision:.1%}).", soft_wrap=True)
     if result.replications is not None:
         out.print(f"Use -n {result.replications} or more.")
-    out.print(f"Results written to {folder}/", soft_wrap=True)
+    out.print(_("Results written to {folder}/").format(folder=folder), soft_wrap=True)
 
 
 @command(short_help="One readable file of a run, for a council.")
@@ -606,20 +620,21 @@ def report(
     """A report for a council member: the question, the key figures with their
     uncertainty in words, the plots, the assumptions with their sources, and
     how to reproduce it."""
-    with _interrupts("Interrupted: no report was written."):
+    with _interrupts(_("Interrupted: no report was written.")):
         written = api.write_report(folder, output, output_format)
     out.print(_("Report written to {path}").format(path=written), soft_wrap=True)
 
 
 def _print_sweep_table(summary, varied, target) -> None:
-    table = Table(title="Per point: median (90 % of runs)")
+    table = Table(title=_("Per point: median (90 % of runs)"))
     shown = [o for o in ("placed", "mean_wait_months", "net_into_work", "npv") if o in set(summary["outcome"])]
     for v in varied:
-        table.add_column(v.path.split(".")[-1], justify="right")
+        table.add_column(api.field_label(v.path), justify="right")
     for outcome in shown:
-        table.add_column(outcome.replace("_", " "), justify="right")
+        table.add_column(columns.column(outcome).table_label, justify="right")
     if target is not None:
-        table.add_column(f"chance {target[0]} >= {target[1]:g}", justify="right")
+        table.add_column(_("chance of {level} or more: {outcome}").format(
+            level=f"{target[1]:g}", outcome=columns.column(target[0]).words.lower()), justify="right")
     for _point, rows in summary.groupby("point", sort=True):
         rows = rows.set_index("outcome")
         first = rows.iloc[0]

@@ -43,7 +43,7 @@ def test_size_says_undecided_when_the_replication_cap_leaves_it_open(cohort, tmp
     # reach 20 with at least 80 % probability; what is said to be open holds it.
     exact = next(n for n in range(20, 81) if stats.binom.sf(19, n, 0.6) >= 0.8)
     assert low <= exact <= high, (low, exact, high)
-    assert "in at least 80% of runs:" not in text
+    assert "in at least 80 % of runs:" not in text  # no answer claimed where it is open
 
 
 def test_size_refuses_a_field_that_does_not_change_the_target(cohort, tmp_path):
