@@ -24,7 +24,6 @@
 replications = 200  # per variant; 1000 or more for figures to quote
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from sim import api as pilotsim
@@ -84,7 +83,7 @@ elif by_participants.undecided is not None:
     print(f"Between {low} and {high} participants: the runs allowed cannot yet tell where in that range "
           f"80 % is reached (more replications decide it).")
 else:
-    print(f"Not within 130 to 260 participants.")
+    print("Not within 130 to 260 participants.")
 
 # %% [markdown]
 # ## What each choice brings
@@ -120,7 +119,7 @@ for name, changes in choices.items():
         "net present value": pilotsim.money(at_end.outcomes["npv"].mean()),
     })
 table = pd.DataFrame(rows).set_index("choice")
-table
+table.round(1)  # shown by the notebook
 
 # %% [markdown]
 # ## The decision
@@ -130,7 +129,7 @@ table
 # %%
 planned, wider = table.index
 print(f"As planned, {placements_hoped_for} placed is reached in {table.loc[planned].iloc[0]}.")
-print(f"More places do not change that: " + (
+print("More places do not change that: " + (
     f"{by_places.answer} places suffice." if by_places.answer is not None else
     f"no number from 20 to 100 reaches 80 % certainty (best: {best.value} places, {best.chance.in_words()})."))
 print(f"What does is intake: with {participants_for_target} participants it is reached "

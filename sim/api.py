@@ -63,6 +63,7 @@ from sim.language import LANGUAGES, _, calendar_month, money, number, speaking
 from sim.measure.money import (
     count_until_month,
     drawn_count_until,
+    money_warnings,
     months_counted_in_words,
     not_estimated,
     pilot_end_month,
@@ -183,8 +184,13 @@ def headline(result: RunResult) -> tuple[list[str], list[str]]:
     target, whether it pays for itself and when it breaks even (as counts of
     runs), whether assumption uncertainty is in the spread; and the warnings
     on its money."""
-    document = summary_document(result, result.summary())
-    return headline_sentences(document), document.get("warnings", [])
+    summary = result.summary()
+    document = summary_document(result, summary)
+    if result.scenario.budget is None:
+        return headline_sentences(document), []
+    # summary.json keeps its warnings in English; the reader gets them in theirs.
+    still_there = sum(summary.at[name, "mean"] for name in ("waiting_at_horizon", "in_programme_at_horizon"))
+    return headline_sentences(document), money_warnings(result.scenario, still_there)
 
 
 def write_report(folder: str | Path, output: str | Path | None = None, output_format: str = "html") -> Path:

@@ -850,7 +850,7 @@ def _say_headline(result: api.RunResult) -> None:
     for sentence in sentences:
         out.print(sentence, soft_wrap=True)
     for warning in warnings:
-        err.print(f"Warning: {warning}.", soft_wrap=True)
+        err.print(_("Warning: {warning}.").format(warning=warning), soft_wrap=True)
 
 
 def _progress(unit: str = "replications") -> Progress:

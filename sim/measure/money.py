@@ -31,7 +31,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from sim import language
-from sim.language import _
+from sim.language import N_, _
 from sim.measure import columns
 from sim.measure.outcomes import assistance_resumes
 from sim.model.states import FINAL_STATES
@@ -51,9 +51,10 @@ _NEEDS_COSTS = ("total_costs", "discounted_costs", "npv", "npv_at_pilot_end", "b
 _NEEDS_COUNTERFACTUAL = ("benefit_months_without", "benefit_paid_without", "net_savings",
                          "discounted_net_savings", "npv", "npv_at_pilot_end", "benefit_cost_ratio",
                          "cost_per_net_placement", "break_even_month")
-NO_COSTS = "not estimated: the scenario gives no costs (budget.costs)"
-NO_COUNTERFACTUAL = ("not estimated: the scenario does not say what would happen without the programme "
-                     "(counterfactual)")
+# Kept in English in summary.json (data), shown in the reader's language.
+NO_COSTS = N_("not estimated: the scenario gives no costs (budget.costs)")
+NO_COUNTERFACTUAL = N_("not estimated: the scenario does not say what would happen without the programme "
+                       "(counterfactual)")
 
 
 def not_estimated(scenario: Scenario) -> dict[str, str]:
@@ -91,13 +92,16 @@ def money_warnings(scenario: Scenario, still_there_at_horizon: float = 0.0) -> l
     costed = budget.costs.per_stage_month if budget.costs is not None else {}
     for name, stage in scenario.stages.items():
         if not stage.on_benefit and name not in costed:
-            warnings.append(f"stage {name} pays a wage (on_benefit: false) but budget.costs.per_stage_month gives "
-                            f"no cost for it: the wage is not counted, only the benefit it replaces")
+            warnings.append(_("stage {stage} pays a wage (on_benefit: false) but budget.costs.per_stage_month "
+                              "gives no cost for it: the wage is not counted, only the benefit it replaces").format(
+                stage=name))
     until = count_until_month(scenario)
     if until > scenario.horizon_months and still_there_at_horizon >= 0.5:  # at least one person, rounded
-        warnings.append(f"{still_there_at_horizon:.1f} people (mean over runs) are still waiting or in a stage at "
-                        f"month {scenario.horizon_months:g}: from then until month {until:g} they stay there, at no "
-                        f"programme cost, finding work only on their own; a longer horizon_months follows them through")
+        warnings.append(_("{people} people (mean over runs) are still waiting or in a stage at month {horizon}: "
+                          "from then until month {until} they stay there, at no programme cost, finding work only on "
+                          "their own; a longer horizon_months follows them through").format(
+            people=language.number(still_there_at_horizon, 1), horizon=f"{scenario.horizon_months:g}",
+            until=f"{until:g}"))
     return warnings
 
 

@@ -27,6 +27,7 @@ from sim import language
 from sim.errors import Problem, ScenarioError
 from sim.language import N_, _, ngettext
 from sim.measure.columns import column
+from sim.measure.money import money_warnings
 from sim.measure.statistics import percent
 from sim.output.fields import BASES, SECTIONS, assumptions, describe, field_label, label, unit, value_in_words
 from sim.output.folders import write_file_atomically
@@ -266,7 +267,7 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
 
         def amount(name: str) -> Markup:
             if name in reasons:
-                return Markup(Fact(reasons[name], f"summary.json#not_estimated.{name}"))
+                return Markup(Fact(_(reasons[name]), f"summary.json#not_estimated.{name}"))
             return Markup(_("€ {amount} thousand")).format(amount=outcome(name, "mean"))
 
         money = Markup(_("Money, counted until {until}: the programme costs {costs} and saves {savings} on "
@@ -276,7 +277,7 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
         pays = summary["pays_for_itself"]
         if "not_estimated" in pays:
             money += " " + Markup(_("Whether it pays for itself: {reason}.")).format(
-                reason=Fact(pays["not_estimated"], "summary.json#pays_for_itself.not_estimated"))
+                reason=Fact(_(pays["not_estimated"]), "summary.json#pays_for_itself.not_estimated"))
         else:
             money += " " + Markup(_("It pays for itself (net present value above zero, discounted) in {chance}; "
                                     "the net present value is {npv} on average.")).format(
@@ -295,9 +296,13 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
     else:
         paragraphs.append(Markup(_("Uncertainty about the assumptions is not included, and the scenario names none: "
                                    "the spread shows chance alone.")))
-    for index, warning in enumerate(summary.get("warnings", [])):
-        paragraphs.append(Markup(_("Left out of the money: {warning}.")).format(
-            warning=Fact(warning, f"summary.json#warnings.{index}")))
+    if summary.get("warnings"):
+        # The same warnings as summary.json's, in the reader's language.
+        still_there = sum(summary["outcomes"][name]["mean"] for name in ("waiting_at_horizon",
+                                                                         "in_programme_at_horizon"))
+        for index, warning in enumerate(money_warnings(scenario, still_there)):
+            paragraphs.append(Markup(_("Left out of the money: {warning}.")).format(
+                warning=Fact(warning, f"summary.json#warnings.{index}")))
     return paragraphs
 
 

@@ -424,7 +424,8 @@ def money_per_year(result: RunResult) -> pd.DataFrame:
     table.insert(0, "last_month", [str(first + int(months[year][-1])) for year in table.index])
     table.insert(0, "first_month", [str(first + int(months[year][0])) for year in table.index])
     benefit = scenario.budget.benefit
-    table.insert(3, "unit", f"EUR, {prices_in_words(scenario)}")
+    with language.speaking("en"):  # data: the same whatever the reader's language
+        table.insert(3, "unit", f"EUR, {prices_in_words(scenario)}")
     reasons = not_estimated(scenario)
     blank = {"net_savings": "net_savings", "benefit_without": "benefit_paid_without", "costs": "total_costs",
              "discounted_net": "npv"}
@@ -462,7 +463,8 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
     document["not_estimated"] = reasons
     if scenario.budget is not None:
         still_there = sum(summary.at[name, "mean"] for name in ("waiting_at_horizon", "in_programme_at_horizon"))
-        document["warnings"] = money_warnings(scenario, still_there)
+        with language.speaking("en"):  # data: the same whatever the reader's language
+            document["warnings"] = money_warnings(scenario, still_there)
         document["money_counted_until_month"] = count_until_month(scenario)
         with language.speaking("en"):  # summary.json is data: its words do not change with the reader
             document["money_counted_until"] = months_counted_in_words(scenario, result.with_uncertainty)

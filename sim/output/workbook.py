@@ -62,7 +62,7 @@ def _summary_sheet(sheet, scenario, summary: pd.DataFrame, document: dict) -> No
         shown = column(name)
         cells = [shown.words]
         if name in missing:
-            cells += [None] * 5 + [_("not estimated"), missing[name]]
+            cells += [None] * 5 + [_("not estimated"), _(missing[name])]
         else:
             cells += [_number(row[key]) for key in ("mean", "q05", "q95", "ci95_low", "ci95_high")]
             cells += [_unit_words(shown.unit), shown.meaning_words]

@@ -132,3 +132,14 @@ def test_a_real_browser_shows_the_dutch_report_without_errors(dutch_run, tmp_pat
     # The summary box (a light blue) is on the first screen, where a reader starts.
     summary_blue = np.all(np.abs(pixels - np.array([0xF1, 0xF6, 0xF9]) / 255) < 0.01, axis=2)
     assert summary_blue[:900].mean() > 0.05
+
+
+def test_the_data_files_are_the_same_in_every_language(dutch_run, tmp_path):
+    out, _ = dutch_run
+    english = tmp_path / "en"
+    result = cli.invoke(app, ["run", str(REFERENCE), "-n", "60", "--workers", "1", "--lang", "en", "--out",
+                              str(english)])
+    assert result.exit_code == 0, result.output
+    # What a program reads does not change with the reader's language; only the words a person reads do.
+    for name in ("summary.json", "summary.csv", "replications.csv", "money_per_year.csv", "scenario.yaml"):
+        assert (out / name).read_bytes() == (english / name).read_bytes(), name
