@@ -322,8 +322,8 @@ def sweep(
     done_points = 0
 
     def interrupted() -> str:
-        return (f"Interrupted after {done_points} of {len(plan.points)} points; the finished points are kept: "
-                "run the same command again to continue.")
+        return _("Interrupted after {done} of {points} points; the finished points are kept: run the same command "
+                 "again to continue.").format(done=done_points, points=len(plan.points))
 
     def on_point(done: int, total: int, resumed: bool) -> None:
         nonlocal done_points
@@ -675,11 +675,11 @@ def validate(
         _exit_with([Problem("validate", None, None, "", "give scenario files to check, or --report")])
     if report:
         folder = out_dir or api.default_folder("validation")
-        with _interrupts("Interrupted: no report was written."), api.claim(folder), api.using_engine(engine.value):
+        with _interrupts(_("Interrupted: no report was written.")), api.claim(folder), api.using_engine(engine.value):
             with err.status("back-tests...") as status:
                 done = api.validation_report(folder, replications, _command(), on_step=status.update,
                                              candidates=candidates)
-        (held_out, tested_within), (fitted, consistent), (inputs, _) = (
+        (held_out, tested_within), (fitted, consistent), (inputs, _inputs_within) = (
             done.with_role(role) for role in ("held_out", "fitted", "input"))
         predicted, predicted_within = done.predicted
         tests = (f"{tested_within} of {held_out} held-out figures within the simulated 90 % and "
@@ -723,7 +723,7 @@ def new(
     """Write a scenario file to start a programme of your own: a copy of the
     reference pilot with all its comments (where each figure comes from,
     which are assumptions), under a new name, ready to be changed."""
-    with _interrupts("Interrupted: nothing was written."):
+    with _interrupts(_("Interrupted: nothing was written.")):
         written = api.new_scenario(name, out_file)
     path, name = written.path, written.name
     out.print(f"Written {path}: a copy of {api.REFERENCE} named {name}. Change its figures to your programme's, "
@@ -758,7 +758,7 @@ def _exit_with(problems: list[Problem]) -> None:
 
 
 @contextmanager
-def _interrupts(message: str | Callable[[], str] = "Interrupted: no results were written.") -> Iterator[None]:
+def _interrupts(message: str | Callable[[], str] | None = None) -> Iterator[None]:
     """Ctrl-C: one line and exit status 130. Whatever the command claimed has
     been let go by then; the folder at --out is as it was, unless the new
     results were already complete and in place, which the line then says."""
@@ -768,9 +768,11 @@ def _interrupts(message: str | Callable[[], str] = "Interrupted: no results were
     except KeyboardInterrupt:
         written = api.results_put_in_place()[already:]
         if written:
-            err.print(f"Interrupted after the results were written to {written[-1]}.", soft_wrap=True)
+            err.print(_("Interrupted after the results were written to {path}.").format(path=written[-1]),
+                      soft_wrap=True)
         else:
-            err.print(message() if callable(message) else message, soft_wrap=True)
+            said = message() if callable(message) else message
+            err.print(said or _("Interrupted: no results were written."), soft_wrap=True)
         raise typer.Exit(130) from None
 
 
