@@ -515,7 +515,7 @@ def plan_size(base: Scenario, vary: str, target: str | None = None, confidence: 
               folder: str | Path | None = None) -> SizePlan:
     """``vary`` is PATH=LOW:HIGH, whole numbers; both ends must make a
     scenario that can run."""
-    path, _, spec = vary.partition("=")
+    path, _equals, spec = vary.partition("=")
     try:
         low, high = (int(part) for part in spec.split(":"))
         if not 0 <= low < high:
@@ -727,7 +727,7 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
             table = backtest(load_scenario(shipped.resolve(observed.scenario)), observed, replications)
             backtests.append((observed, table))
         predictions = []
-        for observed, _ in backtests:
+        for observed, _result in backtests:
             for check in observed.out_of_sample:
                 step(f"out of sample: {observed.scenario}, {check.description}")
                 scenario = load_scenario(shipped.resolve(observed.scenario))

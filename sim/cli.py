@@ -268,7 +268,7 @@ def compare(
         table = Table()
         for column, justify in ((_("outcome"), "left"), (_("baseline"), "right"), (_("alternative"), "right"),
                                 (_("difference (95 % CI)"), "right"), (_("chance better"), "right")):
-            table.add_column(column, justify=justify, no_wrap=justify == "right")
+            table.add_column(column, justify=justify, no_wrap=column == _("chance better"))
         for outcome in columns.HEADLINE + columns.MONEY_HEADLINE + columns.CASELOAD_HEADLINE:
             if outcome not in rows.index or math.isnan(rows.loc[outcome, "difference"]):
                 continue

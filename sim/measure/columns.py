@@ -204,8 +204,7 @@ def column(name: str) -> Column:
         return _BY_NAME[name]
     for prefix, (unit, label, meaning, better) in _PER_STAGE.items():
         if name.startswith(prefix) and len(name) > len(prefix):
-            stage = name[len(prefix):]
-            return Column(name, unit, N_(label.format(stage=stage)), N_(meaning.format(stage=stage)), better)
+            return Column(name, unit, label, meaning, better, stage=name[len(prefix):])
     raise KeyError(f"unknown outcome '{name}'")
 
 

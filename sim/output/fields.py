@@ -277,17 +277,21 @@ def assumptions(scenario) -> list[Assumption]:
     the range it probably lies in."""
     from sim.scenario.files import note_for
 
-    given = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    everything = scenario.model_dump(mode="json", by_alias=True)
+    given = _leaves(scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True))
     rows = []
 
     def walk(value: Any, path: tuple[str, ...]) -> None:
         if isinstance(value, dict) and "dist" not in value:
             for key, item in value.items():
-                if not path and key in _NOT_ASSUMPTIONS or key == "description":
+                if not path and key in _NOT_ASSUMPTIONS or key == "description" or item is None:
                     continue
                 walk(item, (*path, str(key)))
             return
         dotted = ".".join(path)
+        # A default is an assumption too where the file comments it, or where the money rests on it.
+        if dotted not in given and dotted not in scenario.notes and not dotted.startswith(ALWAYS_SHOWN):
+            return
         own = scenario.notes.get(dotted)
         inherited = note_for(scenario.notes, dotted) if own is None else None
         low = high = None
@@ -295,8 +299,19 @@ def assumptions(scenario) -> list[Assumption]:
             low, high = (float(q) for q in scenario.uncertain[dotted].ppf(np.array(UNCERTAIN_RANGE)))
         rows.append(Assumption(path[0], dotted, value, own, inherited, basis(own or inherited), low, high))
 
-    walk(given, ())
+    walk(everything, ())
     return rows
+
+
+#: Shown whether or not the file gives them: the money rests on them.
+ALWAYS_SHOWN = ("budget.discount_rate", "budget.benefit.", "budget.part_time_work.")
+
+
+def _leaves(data: Any, path: tuple[str, ...] = ()) -> set[str]:
+    """The dotted paths of the values in ``data`` (a distribution counts as one)."""
+    if isinstance(data, dict) and "dist" not in data:
+        return {leaf for key, item in data.items() for leaf in _leaves(item, (*path, str(key)))}
+    return {".".join(path)}
 
 
 def describe(path: str, value: Any, start: str | None) -> str:

@@ -27,7 +27,7 @@ from sim import language
 from sim.errors import Problem, ScenarioError
 from sim.language import N_, _, ngettext
 from sim.measure.columns import column
-from sim.measure.money import money_warnings
+from sim.measure.money import money_warnings, prices_in_words
 from sim.measure.statistics import percent
 from sim.output.fields import BASES, SECTIONS, assumptions, describe, field_label, label, unit, value_in_words
 from sim.output.folders import write_file_atomically
@@ -178,7 +178,12 @@ def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
         "money_years": _money_years(folder, summary),
         "assumptions": _assumptions(scenario),
         "limitations": [_(text) for text in LIMITATIONS],
-        "runs_range": Markup(_("{range} % of runs")).format(range=range_),
+        "runs_range": Markup(_("the same, {range} % of runs")).format(range=range_),
+        "money_note": Markup(_("Thousands of euros in {prices}, means over runs; costs and savings not discounted, "
+                               "savings minus costs discounted; a first or last year covers only the months counted "
+                               "in it.")).format(prices=Fact(prices_in_words(scenario),
+                                                             "scenario.yaml#budget.benefit.norm_year"))
+        if scenario.budget is not None else None,
         "assumptions_note": Markup(_("Each figure with what the scenario file says of it: its source, or that it is "
                                      "an assumption (no source gives it), or that it was fitted to published "
                                      "figures. Where a figure is uncertain, the range it probably lies in "
@@ -195,6 +200,11 @@ def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
                                        if version)),
         "plots": [(_(PLOT_CAPTIONS[name]), base64.b64encode((folder / "plots" / name).read_bytes()).decode())
                   for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()],
+        # The pictures are drawn when the run is made, in the language of that command.
+        "plots_language": None if manifest.get("language", "en") == language.current() else _(
+            "The pictures were drawn in {language} when the run was made; pilotsim run --lang {code} draws them in "
+            "this language.").format(language=language.LANGUAGES.get(manifest.get("language", "en"), ""),
+                                     code=language.current()),
     }
     if start is not None:
         facts["calendar"] = Markup(_("The programme starts in {month}.")).format(
@@ -257,6 +267,10 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
             mean=outcome(promised, "mean", 1), range=range_, q05=outcome(promised, "q05"),
             q95=outcome(promised, "q95")))
     reasons = summary.get("not_estimated", {})
+    if "net_into_work" not in reasons:
+        paragraphs.append(Markup(_("Compared with the same people without the programme, {net} more are in work on "
+                                   "average (placements, less the jobs they would have found on their own).")).format(
+            net=outcome("net_into_work", "mean", 1)))
     if "pays_for_itself" in summary:
         if summary.get("money_counted_until_drawn") is not None:
             until = Fact(counted_until(summary), "summary.json#money_counted_until_drawn")
@@ -270,10 +284,20 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
                 return Markup(Fact(_(reasons[name]), f"summary.json#not_estimated.{name}"))
             return Markup(_("€ {amount} thousand")).format(amount=outcome(name, "mean"))
 
-        money = Markup(_("Money, counted until {until}: the programme costs {costs} and saves {savings} on "
-                         "benefits, net of what would have happened anyway (means over runs, not discounted; per "
-                         "calendar year below).")).format(until=until, costs=amount("total_costs"),
-                                                            savings=amount("net_savings"))
+        prices = Fact(prices_in_words(scenario), "scenario.yaml#budget.benefit.norm_year")
+        if "total_costs" in reasons or "net_savings" in reasons:
+            money = Markup(_("Money, counted until {until}, in {prices}: what it costs and saves net is not "
+                             "estimated ({reason}); benefit not paid while people work through the programme "
+                             "(gross savings): {gross}.")).format(
+                until=until, prices=prices, gross=amount("gross_savings"),
+                reason=Fact(_(reasons.get("total_costs") or reasons["net_savings"]),
+                            "summary.json#not_estimated." + ("total_costs" if "total_costs" in reasons
+                                                             else "net_savings")))
+        else:
+            money = Markup(_("Money, counted until {until}, in {prices}: the programme costs {costs} and saves "
+                             "{savings} on benefits, net of what would have happened anyway (means over runs, not "
+                             "discounted; per calendar year below).")).format(
+                until=until, prices=prices, costs=amount("total_costs"), savings=amount("net_savings"))
         pays = summary["pays_for_itself"]
         if "not_estimated" in pays:
             money += " " + Markup(_("Whether it pays for itself: {reason}.")).format(
@@ -282,16 +306,30 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
             money += " " + Markup(_("It pays for itself (net present value above zero, discounted) in {chance}; "
                                     "the net present value is {npv} on average.")).format(
                 chance=_runs(pays, "summary.json#pays_for_itself"), npv=amount("npv"))
+            if "npv_at_pilot_end" not in reasons and start is not None:
+                money += " " + Markup(_("At the end of the pilot ({when}), where the decision to continue falls, it "
+                                        "is {npv}.")).format(
+                    when=Fact(language.moment(start, summary["pilot_end_month"]),
+                              f"calendar#{start}+{summary['pilot_end_month']:g}"), npv=amount("npv_at_pilot_end"))
+            median = summary["outcomes"]["break_even_month"]["q50"]
+            if "break_even_month" not in reasons and median is not None and start is not None:
+                money += " " + Markup(_("Half of the runs have earned back the costs by {month}.")).format(
+                    month=Fact(language.calendar_month(start, round(median)), f"calendar#{start}+{round(median)}"))
         paragraphs.append(money)
     uncertain = len(scenario.uncertain)
     if summary.get("with_uncertainty"):
-        paragraphs.append(Markup(_("Uncertainty about the assumptions is included: each run draws the {count} "
-                                   "uncertain assumptions (listed below) anew.")).format(
+        paragraphs.append(Markup(ngettext("Uncertainty about the assumptions is included: each run draws the "
+                                          "{count} uncertain assumption (listed below) anew.",
+                                          "Uncertainty about the assumptions is included: each run draws the "
+                                          "{count} uncertain assumptions (listed below) anew.", uncertain)).format(
             count=Fact(language.number(uncertain), "scenario.yaml#uncertain@count")))
     elif uncertain:
-        paragraphs.append(Markup(_("Uncertainty about the assumptions is not included: every run uses the values "
-                                   "below, so the spread shows chance alone; the {count} uncertain assumptions below "
-                                   "could make it wider.")).format(
+        paragraphs.append(Markup(ngettext("Uncertainty about the assumptions is not included: every run uses the "
+                                          "values below, so the spread shows chance alone; the {count} uncertain "
+                                          "assumption below could make it wider.",
+                                          "Uncertainty about the assumptions is not included: every run uses the "
+                                          "values below, so the spread shows chance alone; the {count} uncertain "
+                                          "assumptions below could make it wider.", uncertain)).format(
             count=Fact(language.number(uncertain), "scenario.yaml#uncertain@count")))
     else:
         paragraphs.append(Markup(_("Uncertainty about the assumptions is not included, and the scenario names none: "
@@ -336,8 +374,8 @@ def _money_years(folder: Path, summary: dict) -> list[dict[str, Any]] | None:
             "costs": cell("costs_mean", "total_costs"),
             "savings": cell("net_savings_mean", "net_savings"),
             "net": cell("discounted_net_mean", "npv"),
-            "net_low": cell("discounted_net_q05", "npv"),
-            "net_high": cell("discounted_net_q95", "npv"),
+            "net_range": Markup(_("{low} to {high}")).format(low=cell("discounted_net_q05", "npv"),
+                                                             high=cell("discounted_net_q95", "npv")),
         })
     return rows
 

@@ -177,11 +177,13 @@ def states_over_time(result: RunResult) -> Figure:
     return figure
 
 
-def waiting_list(result: RunResult) -> Figure:
+def waiting_list(result: RunResult) -> Figure | None:
     """The waiting list for a first place: median and the middle 50 % and 90 %
     of runs per month, the list's limit, and the busiest month in the title."""
     scenario = result.scenario
     index = result.states.index("waiting_list")
+    if result.aggregates.state_peak(index) == 0:
+        return None  # nobody waits in any run: a flat line at zero would say nothing
     fan = result.aggregates.state_fan(index, FAN_QUANTILES)
     figure = Chart(figsize=(8, 4.5))
     axes = figure.subplots()
@@ -192,12 +194,10 @@ def waiting_list(result: RunResult) -> Figure:
             limit=language.number(limit)))
         axes.set_ylim(top=max(axes.get_ylim()[1], limit * 1.1))
     busiest = int(np.argmax(fan[2]))
-    if fan[4].max() == 0:
-        title = _("Nobody waits for a first place in any run")
-    else:
-        title = _("Waiting list: median {median} in {month}; in 90 % of runs at most {high} then").format(
-            median=language.number(fan[2, busiest]), high=language.number(fan[4, busiest]),
-            month=language.calendar_month(scenario.calendar_start, busiest + 1))
+    # Counted at month boundaries: the count at month m is the list at the end of month m.
+    title = _("Waiting list: median {median} at {when}; in 90 % of runs at most {high} then").format(
+        median=language.number(fan[2, busiest]), high=language.number(fan[4, busiest]),
+        when=language.moment(scenario.calendar_start, result.months[busiest]))
     axes.set_title(title, fontsize=TITLE_SIZE)
     axes.set_ylabel(_("people waiting"))
     count_axis(axes.yaxis)

@@ -97,6 +97,7 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
         "run_seconds": round(result.seconds, 3),
         "with_uncertainty": result.with_uncertainty,
         "engine": result.engine,
+        "language": language.current(),  # of the plots' words
         **provenance,
     }, command)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from scipy import stats
 
 from sim import language
@@ -118,6 +118,8 @@ def _outcome_against(axes, result: SweepResult, varied: Varied, outcome: str, de
     shown = columns.column(outcome)
     axes.set_title(outcome_axis(axes.yaxis, shown), fontsize=NOTE_SIZE + 2)
     axes.set_xlabel(label(varied.path), fontsize=NOTE_SIZE)
+    if varied.whole_numbers:  # places, people: no "42.5 places"
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
     axes.grid(alpha=0.3)
 

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from sim.language import _
 from sim.measure.columns import column
+from sim.measure.money import prices_in_words
 from sim.output.fields import BASES, SECTIONS, assumptions, describe, label, unit
 from sim.output.statements import headline_sentences
 
@@ -41,7 +42,7 @@ def write_workbook(path: Path, scenario, summary: pd.DataFrame, document: dict,
     workbook = Workbook()
     _summary_sheet(workbook.active, scenario, summary, document)
     if money_per_year is not None:
-        _money_sheet(workbook.create_sheet(_("Money per year")), money_per_year, document)
+        _money_sheet(workbook.create_sheet(_("Money per year")), scenario, money_per_year, document)
     _assumptions_sheet(workbook.create_sheet(_("Assumptions")), scenario)
     workbook.save(path)
     return path
@@ -74,7 +75,7 @@ def _summary_sheet(sheet, scenario, summary: pd.DataFrame, document: dict) -> No
         sheet.cell(index, 1).alignment = Alignment(wrap_text=False)
 
 
-def _money_sheet(sheet, table: pd.DataFrame, document: dict) -> None:
+def _money_sheet(sheet, scenario, table: pd.DataFrame, document: dict) -> None:
     items = [("costs", _("costs")), ("benefit_with", _("benefit paid with the programme")),
              ("benefit_without", _("benefit paid without the programme")),
              ("net_savings", _("net savings on benefits")), ("discounted_net", _("savings minus costs, discounted"))]
@@ -82,8 +83,8 @@ def _money_sheet(sheet, table: pd.DataFrame, document: dict) -> None:
     for _key, words in items:
         headers += [f"{words}: {_('mean')}", f"{words}: {_('5 % of runs below')}",
                     f"{words}: {_('95 % of runs below')}"]
-    sheet.append([_("Euros; means and the range of 90 % of runs; a first or last year covers only the months "
-                    "counted in it.")])
+    sheet.append([_("Euros in {prices}; means and the range of 90 % of runs; a first or last year covers only the "
+                    "months counted in it.").format(prices=prices_in_words(scenario))])
     sheet["A1"].font = NOTE
     _header(sheet, headers)
     for year, row in table.iterrows():

@@ -15,7 +15,7 @@ def test_every_column_a_run_writes_is_registered_with_a_label_and_a_unit():
     written = [name for name in result.outcomes.columns if name != "replication"]
     registered = [columns.column(name) for name in written]
     assert {column.unit for column in registered} <= {"people", "months", "month", "share", "ratio", "EUR"}
-    labels = [column.label for column in registered]
+    labels = [column.words for column in registered]  # the label as shown, a per-stage one with its stage
     assert all(labels) and len(set(labels)) == len(labels)
     assert any(name.startswith("entered_") for name in written)
     # Counts of people are stored as whole numbers, the rest as floats;
