@@ -69,8 +69,8 @@ def test_the_break_even_sentence_says_where_the_spread_runs_past_the_last_month(
     with speaking("nl"):
         assert break_even_sentence(dated) == (
             "Terugverdiend vóór eind okt 2025 (maand 48) in 90 van de 100 simulaties (90 %; 95 %-interval 83 % tot "
-            "94 %). De helft van de simulaties is uiterlijk in feb 2025 terugverdiend; 90 % van de simulaties tussen sep 2024 "
-            "en later dan eind okt 2025 (maand 48).")
+            "94 %). De helft van de simulaties is uiterlijk in feb 2025 terugverdiend; 90 % van de simulaties "
+            "tussen sep 2024 en later dan eind okt 2025 (maand 48).")
 
 
 def test_a_figure_not_estimated_is_said_so_with_its_reason():
