@@ -61,6 +61,7 @@ from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
 from sim.language import LANGUAGES, _, calendar_month, money, number, speaking
 from sim.measure.money import (
+    STILL_THERE,
     count_until_month,
     drawn_count_until,
     money_warnings,
@@ -189,7 +190,7 @@ def headline(result: RunResult) -> tuple[list[str], list[str]]:
     if result.scenario.budget is None:
         return headline_sentences(document), []
     # summary.json keeps its warnings in English; the reader gets them in theirs.
-    still_there = sum(summary.at[name, "mean"] for name in ("waiting_at_horizon", "in_programme_at_horizon"))
+    still_there = sum(summary.at[name, "mean"] for name in STILL_THERE)
     return headline_sentences(document), money_warnings(result.scenario, still_there)
 
 

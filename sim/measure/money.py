@@ -81,6 +81,11 @@ def not_estimated(scenario: Scenario) -> dict[str, str]:
     return reasons
 
 
+#: The outcomes whose means add up to the people still waiting or in a stage
+#: at the horizon, for ``money_warnings``.
+STILL_THERE = ("waiting_at_horizon", "in_programme_at_horizon")
+
+
 def money_warnings(scenario: Scenario, still_there_at_horizon: float = 0.0) -> list[str]:
     """What a reader of the money should know the figures leave out, one
     line each; ``still_there_at_horizon``: people (mean over runs) waiting or

@@ -113,6 +113,17 @@ def chance_from_count(hits: int, replications: int, outcome: str, target: float)
     return TargetChance(outcome, target, hits, replications, float(interval.low), float(interval.high))
 
 
+def promise(values: np.ndarray, certainty: float, weights: np.ndarray | None = None) -> int:
+    """The largest N such that at least N happens in a share ``certainty`` of
+    the runs; ``weights``: percent of runs each value stands for (binned
+    runs), else every value is one run."""
+    values = np.asarray(values, dtype=float)
+    weights = np.full(len(values), 100 / len(values)) if weights is None else np.asarray(weights, dtype=float)
+    order = np.argsort(values)[::-1]
+    reached = np.cumsum(weights[order]) / 100  # share of runs with at least each value, from the top down
+    return int(values[order][np.argmax(reached >= certainty - 1e-12)])
+
+
 def pays_for_itself(npv: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """For each threshold t: the share of replications whose net present value
     is at least -t, the chance the programme costs no more than the t euros

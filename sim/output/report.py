@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -27,8 +26,8 @@ from sim import language
 from sim.errors import Problem, ScenarioError
 from sim.language import N_, _, ngettext
 from sim.measure.columns import column
-from sim.measure.money import money_warnings, prices_in_words
-from sim.measure.statistics import percent
+from sim.measure.money import STILL_THERE, money_warnings, prices_in_words
+from sim.measure.statistics import percent, promise
 from sim.output.fields import BASES, SECTIONS, assumptions, describe, field_label, label, unit, value_in_words
 from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
@@ -256,7 +255,7 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
             chance=_runs(target, "summary.json#target")))
     if replications is not None and promised in replications:
         values = replications[promised].to_numpy()
-        high, low = (_promise(values, METHOD[key] / 100) for key in ("promise_high", "promise_low"))
+        high, low = (promise(values, METHOD[key] / 100) for key in ("promise_high", "promise_low"))
         paragraphs.append(Markup(_("What can be promised: at least {high} {outcome} with {certainty_high} % "
                                    "certainty, at least {low} with {certainty_low} % certainty; on average {mean}, in "
                                    "{range} % of runs between {q05} and {q95}.")).format(
@@ -336,18 +335,11 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
                                    "the spread shows chance alone.")))
     if summary.get("warnings"):
         # The same warnings as summary.json's, in the reader's language.
-        still_there = sum(summary["outcomes"][name]["mean"] for name in ("waiting_at_horizon",
-                                                                         "in_programme_at_horizon"))
+        still_there = sum(summary["outcomes"][name]["mean"] for name in STILL_THERE)
         for index, warning in enumerate(money_warnings(scenario, still_there)):
             paragraphs.append(Markup(_("Left out of the money: {warning}.")).format(
                 warning=Fact(warning, f"summary.json#warnings.{index}")))
     return paragraphs
-
-
-def _promise(values: np.ndarray, certainty: float) -> int:
-    """The largest N reached in at least a share ``certainty`` of the runs."""
-    ordered = np.sort(np.asarray(values, dtype=float))[::-1]
-    return int(ordered[int(np.ceil(certainty * len(ordered))) - 1])
 
 
 def _money_years(folder: Path, summary: dict) -> list[dict[str, Any]] | None:

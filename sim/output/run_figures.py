@@ -21,7 +21,7 @@ from sim.language import N_, _
 from sim.measure.columns import state_label
 from sim.measure.money import months_counted_in_words, not_estimated, pilot_end_month
 from sim.measure.places import shrinks
-from sim.measure.statistics import FAN_QUANTILES, pays_for_itself, percent
+from sim.measure.statistics import FAN_QUANTILES, pays_for_itself, percent, promise
 from sim.output.statements import TARGET_WORDS
 from sim.output.style import (
     BAND_COLOUR,
@@ -73,14 +73,6 @@ PROMISED = {"placed": N_("people placed in paid work"),
 CERTAINTIES = (0.8, 0.9)
 
 
-def promise(values: np.ndarray, weights: np.ndarray, certainty: float) -> int:
-    """The largest N such that at least N happens in a share ``certainty`` of
-    the runs (``weights``: percent of runs per value)."""
-    order = np.argsort(values)[::-1]
-    reached = np.cumsum(weights[order]) / 100  # share of runs with at least each value, from the top down
-    return int(values[order][np.argmax(reached >= certainty - 1e-12)])
-
-
 def placements(result: RunResult) -> Figure:
     """How many people find work (or, when that is the promise, leave
     assistance altogether): the spread over runs, and beside it the promise
@@ -103,7 +95,7 @@ def placements(result: RunResult) -> Figure:
     percent_axis(curve.yaxis, share=False)
     promised = {}
     for certainty, style in zip(CERTAINTIES, (":", "--")):
-        promised[certainty] = promise(values, weights, certainty)
+        promised[certainty] = promise(values, certainty, weights)
         curve.axhline(100 * certainty, color="dimgrey", linestyle=style, linewidth=1)
         curve.plot([promised[certainty]], [100 * certainty], "o", color=BAND_COLOUR)
         curve.annotate(_("at least {count} with {certainty} certainty").format(

@@ -27,6 +27,7 @@ from sim.measure.columns import outcome_names
 from sim.measure.money import (
     CASHFLOW,
     MONEY_OUTCOMES,
+    STILL_THERE,
     account,
     calendar_years,
     cashflow_months,
@@ -463,7 +464,7 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
     reasons = not_estimated(scenario)
     document["not_estimated"] = reasons
     if scenario.budget is not None:
-        still_there = sum(summary.at[name, "mean"] for name in ("waiting_at_horizon", "in_programme_at_horizon"))
+        still_there = sum(summary.at[name, "mean"] for name in STILL_THERE)
         with language.speaking("en"):  # data: the same whatever the reader's language
             document["warnings"] = money_warnings(scenario, still_there)
         document["money_counted_until_month"] = count_until_month(scenario)
