@@ -257,12 +257,12 @@ def basis(note: str | None) -> str:
     """What a figure rests on, from its comment."""
     if not note:
         return "unstated"
+    if note.startswith(("Set by", "Set on")):  # whatever the file had said of the value it replaces
+        return "changed"
     if "ASSUMPTION" in note:
         return "assumption"
     if "FITTED" in note:
         return "fitted"
-    if note.startswith(("Set by", "Set on")):
-        return "changed"
     return "source"
 
 

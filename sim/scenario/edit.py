@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.files import scenario_from_dict
+from sim.scenario.files import changed_note, scenario_from_dict
 from sim.scenario.schema import Scenario
 
 
@@ -17,7 +17,9 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Sc
     """The scenario with fields set by dotted path (``{"stages.training.slots": 60}``),
     checked like a file; problems name ``source``."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    before = {}
     for path, value in changes.items():
+        before[path] = _field(data, path)
         try:
             set_field(data, path, value)
         except _NoSuchField as error:
@@ -26,7 +28,21 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Sc
     # What the file said of a field stays with it unless the field changed.
     notes = {path: note for path, note in scenario.notes.items()
              if not any(path == field or path.startswith(field + ".") for field in changes)}
-    return changed.with_notes(notes | {field: f"Set by {source}: {value}" for field, value in changes.items()})
+    return changed.with_notes(notes | {field: changed_note(f"Set by {source}: {value}", before[field],
+                                                            scenario.notes.get(field))
+                                       for field, value in changes.items()})
+
+
+def _field(data: Any, path: str) -> Any:
+    """The value at ``path`` in nested plain data; None where there is none."""
+    for key in path.split("."):
+        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        elif isinstance(data, dict):
+            data = data.get(key)
+        else:
+            return None
+    return data
 
 
 class _NoSuchField(ValueError):

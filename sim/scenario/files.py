@@ -313,14 +313,26 @@ def _override(located: _Located, dotted: str, value: Any) -> None:
             node[key] = child = {}
             located.positions[tuple(keys)] = option
         node = child
+    before = node[keys[-1]] if isinstance(node, list) else node.get(keys[-1])
     node[keys[-1]] = value
     keys = tuple(keys)
     for stale in [p for p in located.positions if p[: len(keys)] == keys]:
         del located.positions[stale]
     located.positions[keys] = option
+    said = located.notes.get(keys)
     for stale in [p for p in located.notes if p[: len(keys)] == keys]:
         del located.notes[stale]
-    located.notes[keys] = f"Set on the command line: {option[0]}"
+    located.notes[keys] = changed_note(f"Set on the command line: {option[0]}", before, said)
+
+
+def changed_note(how: str, before: Any, said: str | None) -> str:
+    """The comment of a field set anew: how, and what the file had, with what
+    it said of it (a reader may want the source of the value replaced)."""
+    if before is None or isinstance(before, (dict, list)):
+        return how
+    if isinstance(before, float) and before.is_integer():  # 2, as the file wrote it, not 2.0 as read back
+        before = int(before)
+    return f"{how}. The file had {_as_yaml(before)}" + (f": {said}" if said else ".")
 
 
 def _as_yaml(value: Any) -> str:

@@ -165,7 +165,10 @@ def test_what_a_file_says_of_each_figure_travels_with_it(write_yaml):
     # A value given anew (by a child file, an option, a derived scenario) loses the old comment.
     child = write_yaml("extends: parent.yaml\nreferrals:\n  rate_per_month: 3\n", "child.yaml")
     assert note_for(load_scenario(child).notes, "referrals.rate_per_month") is None
+    # A value changed keeps what the file said of the one it replaced, for the reader who wants its source.
     assert note_for(load_scenario(parent, {"referrals.rate_per_month": 4}).notes, "referrals.rate_per_month") == \
-        "Set on the command line: --set referrals.rate_per_month=4"
+        "Set on the command line: --set referrals.rate_per_month=4. The file had 2: ASSUMPTION: two a month."
     assert note_for(with_changes(scenario, {"referrals.rate_per_month": 5}, "a sweep").notes,
-                    "referrals.rate_per_month") == "Set by a sweep: 5"
+                    "referrals.rate_per_month") == "Set by a sweep: 5. The file had 2: ASSUMPTION: two a month."
+    assert note_for(with_changes(scenario, {"stages.training.slots": 6}, "a sweep").notes,
+                    "stages.training.slots") == "Set by a sweep: 6. The file had 5."
