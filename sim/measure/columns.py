@@ -102,23 +102,23 @@ PROGRAMME = (
            N_("the same people without the programme: found work on their own"),
            part_of="found_work_on_own", short=N_("the same, without the programme")),
     Column("net_into_work", "people", N_("Net into work (programme effect)"),
-           N_("placed + found_work_on_own - found_work_without_programme, those who left the scope counted "
-           "as they would have been without the programme"), +1),
+           N_("those placed, plus those who found work on their own, less those who would have found work "
+           "without the programme; those who left the scope counted as they would have been without it"), +1),
     Column("sustained", "people", N_("In work for the sustained period"),
-           N_("in work for at least employment.sustained_months"), +1),
+           N_("placed and in work for at least the months that count as lasting"), +1),
     Column("back_on_benefit", "people", N_("Lost the job again"),
            N_("placed, then lost the job before the horizon"), -1),
     Column("employed_at_horizon", "people", N_("In work at the horizon"),
            N_("placed and still in work at the horizon")),
     Column("off_assistance", "people", N_("Placed and off assistance at the horizon"),
            N_("placed in a job that ends the benefit (full-time, or part-time earning at least the benefit under "
-           "budget.part_time_work) and not back on assistance at the horizon"), +1),
+           "the part-time rules of the budget) and not back on assistance at the horizon"), +1),
     Column("waiting_at_horizon", "people", N_("Waiting at the horizon"), N_("still on the waiting list at the horizon"),
            -1),
     Column("in_programme_at_horizon", "people", N_("In the programme at the horizon"),
            N_("in a stage (or between stages) at the horizon")),
     Column("slot_utilisation", "share", N_("Places in use"),
-           N_("place-months used / offered, limited stages only"), +1),
+           N_("place-months in use, as a share of those offered (stages with limited places only)"), +1),
 )
 
 MONEY = (
@@ -129,19 +129,22 @@ MONEY = (
     Column("benefit_paid_without", "EUR", N_("Benefit paid without the programme"), N_("euros, undiscounted")),
     Column("gross_savings", "EUR", N_("Gross benefit savings"),
            N_("benefit not paid while in work found through the programme"), +1),
-    Column("net_savings", "EUR", N_("Net benefit savings"), N_("benefit_paid_without - benefit_paid_with"), +1),
+    Column("net_savings", "EUR", N_("Net benefit savings"),
+           N_("benefit paid without the programme, less benefit paid with it"), +1),
     Column("total_costs", "EUR", N_("Programme costs"), N_("all costs, undiscounted"), -1),
-    Column("discounted_net_savings", "EUR", N_("Net benefit savings, discounted"), N_("net_savings, discounted")),
-    Column("discounted_costs", "EUR", N_("Programme costs, discounted"), N_("total_costs, discounted")),
-    Column("npv", "EUR", N_("Net present value"), N_("discounted_net_savings - discounted_costs, counted until "
-           "budget.count_until_month"), +1),
+    Column("discounted_net_savings", "EUR", N_("Net benefit savings, discounted"),
+           N_("net benefit savings, discounted")),
+    Column("discounted_costs", "EUR", N_("Programme costs, discounted"), N_("programme costs, discounted")),
+    Column("npv", "EUR", N_("Net present value"),
+           N_("net benefit savings less programme costs, both discounted, over the months the money is counted"), +1),
     Column("npv_at_pilot_end", "EUR", N_("Net present value at the pilot's end"),
-           N_("the same, counted only until intake ends (referrals.until_month) or "
-           "budget.programme_until_month: where the continuation decision falls"), +1),
+           N_("the same, counted only until intake ends (or until the programme is paid for, "
+           "where the budget says so): where the continuation decision falls"), +1),
     Column("benefit_cost_ratio", "ratio", N_("Benefit-cost ratio"),
-           N_("discounted_net_savings / discounted_costs"), +1),
-    Column("cost_per_placement", "EUR", N_("Cost per placement"), N_("total_costs / placed")),
-    Column("cost_per_net_placement", "EUR", N_("Cost per net placement"), N_("total_costs / net_into_work"), -1),
+           N_("net benefit savings divided by programme costs, both discounted"), +1),
+    Column("cost_per_placement", "EUR", N_("Cost per placement"), N_("programme costs divided by those placed")),
+    Column("cost_per_net_placement", "EUR", N_("Cost per net placement"),
+           N_("programme costs divided by the net into work"), -1),
     Column("break_even_month", "month", N_("Break-even month"),
            N_("first month at whose end the discounted net saving so far exceeds the discounted costs so far "
            "(empty: not by the last month counted)"), -1),
