@@ -222,10 +222,10 @@ def place_utilisation(result: RunResult) -> Figure | None:
         calendar_axis(axes, scenario.calendar_start, result.months[-1])
         legend_outside(axes, ncol=4)
     used = result.summary().loc["slot_utilisation", "mean"]
-    figure.suptitle(_("{used} of the place-months offered are used, counted until {until}; places stand empty as "
-                      "the list runs dry and after intake ends").format(
-        used=percent(used), until=language.moment(scenario.calendar_start, scenario.horizon_months)),
-        fontsize=TITLE_SIZE, wrap=True)
+    # Counted as slot_utilisation is: a stage offers its places until the last person leaves it.
+    figure.suptitle(_("{used} of the place-months offered are used, from the start until the last person leaves; "
+                      "places stand empty as the list runs dry and after intake ends").format(used=percent(used)),
+                    fontsize=TITLE_SIZE, wrap=True)
     # People above the line are not a fault where places close.
     note = (_("A place the schedule closes stays open until the person in it leaves.")
             if any(shrinks(stage) for _name, stage in limited) else "")
