@@ -370,30 +370,35 @@ def size(
     plan = api.plan_size(_load(scenario, overrides, engine), vary, target, confidence, by_month, minimise, replications,
                          max_replications, seed, workers, out_dir)
     path, high, chosen_target, folder = plan.varied.path, int(plan.varied.high), plan.target, plan.folder
+    field = api.field_label(path)
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with err.status(_("searching...")) as status:
             result = api.size_and_save(
                 plan, _command(),
-                on_probe=lambda p: status.update(f"{path} = {p.value}: chance {api.percent(p.chance.probability)} "
-                                                 f"({p.replications} replications)"))
+                on_probe=lambda p: status.update(_("{field} {value}: {hits} of {runs} runs").format(
+                    field=field, value=p.value, hits=p.chance.hits, runs=p.chance.replications)))
     outcome, level = chosen_target
+    outcome_words = columns.column(outcome).words.lower()
     when = _(" by month {month}").format(month=f"{by_month:g}") if by_month else ""
     share = api.percent(confidence)
-    asked = _("{path} with {outcome} >= {level}{when} in at least {share} of runs").format(
-        path=path, outcome=outcome, level=f"{level:g}", when=when, share=share)
+    asked = _("{field} with at least {level} {outcome}{when} in at least {share} of runs").format(
+        field=_lower_first(field), outcome=outcome_words, level=f"{level:g}", when=when, share=share)
     if result.answer is None:
-        out.print(_("Not reached: even at {path} = {high}, the chance of {outcome} >= {level}{when} is {chance}, "
-                    "below {share}.").format(path=path, high=high, outcome=outcome, level=f"{level:g}", when=when,
-                                            chance=api.percent(result.probes[high].chance.probability),
-                                            share=share), soft_wrap=True)
+        chance = result.probes[high].chance
+        out.print(_("Not reached: even at {field} {high}, {hits} of {runs} runs have at least {level} {outcome}{when} "
+                    "(95 % interval {low} to {top}), fewer than {share}.").format(
+            field=_lower_first(field), high=high, hits=chance.hits, runs=chance.replications, level=f"{level:g}",
+            outcome=outcome_words, when=when, low=api.percent(chance.low), top=api.percent(chance.high),
+            share=share), soft_wrap=True)
     elif result.undecided is not None:
         first, surely = result.undecided
         upper = f"{surely}" if surely is not None else _("{high} or more").format(high=high)
-        out.print(_("The smallest {asked} is undecided between {first} and {upper} at {runs} replications: the 95 % "
-                    "intervals of the chances there include {share}. Raise --max-replications to decide it.").format(
+        out.print(_("The smallest value of {asked} is undecided between {first} and {upper} at {runs} replications: "
+                    "the 95 % intervals of the chances there include {share}. Raise --max-replications to decide "
+                    "it.").format(
             asked=asked, first=first, upper=upper, runs=max_replications, share=share), soft_wrap=True)
     else:
-        out.print(Text.assemble(_("Smallest {asked}: ").format(asked=asked), (str(result.answer), "bold")),
+        out.print(Text.assemble(_("Smallest value of {asked}: ").format(asked=asked), (str(result.answer), "bold")),
                   soft_wrap=True)
     table = Table(title=_("Probes next to the answer"))
     for column in (_("value"), _("chance"), _("95 % interval"), _("replications")):
@@ -406,8 +411,9 @@ def size(
                       str(probe.replications))
     out.print(table)
     if result.minimised is not None:
-        out.print(_("Lowest mean {outcome} among values reaching the target: {path} = {value}").format(
-            outcome=result.minimised[0], path=path, value=result.minimised[1]), soft_wrap=True)
+        out.print(_("Lowest mean {outcome} among values reaching the target: {field} {value}").format(
+            outcome=columns.column(result.minimised[0]).words.lower(), field=_lower_first(field),
+            value=result.minimised[1]), soft_wrap=True)
     total = sum(probe.replications for probe in result.probes.values())
     out.print(_("{values} values probed, {runs} replications. Results written to {folder}/").format(
         values=len(result.probes), runs=total, folder=folder), soft_wrap=True)
@@ -607,9 +613,10 @@ def replications_command(
     out.print(_("Results written to {folder}/").format(folder=folder), soft_wrap=True)
 
 
-@command(short_help="One readable file of a run, for a council.")
+@command(short_help="One readable file of a run, a comparison or a sweep, for a council.")
 def report(
-    folder: Annotated[Path, typer.Argument(metavar="RESULTS", help="A results folder written by pilotsim run.")],
+    folder: Annotated[Path, typer.Argument(metavar="RESULTS", help="A results folder written by pilotsim run, "
+                                                                    "compare or sweep.")],
     output_format: Annotated[str, typer.Option("--format", help="html (one self-contained file) or pdf "
                                                                  "(printed by Chromium).")] = "html",
     output: Annotated[Optional[Path], typer.Option("--out", metavar="FILE",
@@ -619,7 +626,8 @@ def report(
 ) -> None:
     """A report for a council member: the question, the key figures with their
     uncertainty in words, the plots, the assumptions with their sources, and
-    how to reproduce it."""
+    how to reproduce it. Of a comparison or a sweep: the options side by side
+    (what if), each with its chance of the target."""
     with _interrupts(_("Interrupted: no report was written.")):
         written = api.write_report(folder, output, output_format)
     out.print(_("Report written to {path}").format(path=written), soft_wrap=True)
@@ -633,8 +641,9 @@ def _print_sweep_table(summary, varied, target) -> None:
     for outcome in shown:
         table.add_column(columns.column(outcome).table_label, justify="right")
     if target is not None:
-        table.add_column(_("chance of {level} or more: {outcome}").format(
-            level=f"{target[1]:g}", outcome=columns.column(target[0]).words.lower()), justify="right")
+        table.add_column(_("runs with {level} or more: {outcome}").format(
+            level=f"{target[1]:g}", outcome=columns.column(target[0]).words.lower()), justify="right",
+            min_width=len("(10 %–10 %)"))  # an interval on one line
     for _point, rows in summary.groupby("point", sort=True):
         rows = rows.set_index("outcome")
         first = rows.iloc[0]
@@ -642,9 +651,12 @@ def _print_sweep_table(summary, varied, target) -> None:
         for outcome in shown:
             row, as_shown = rows.loc[outcome], columns.column(outcome)
             q05, q50, q95 = (as_shown.formatted(row[q], spread=True) for q in ("q05", "q50", "q95"))
-            cells.append(f"{q50} ({q05}-{q95})")
-        if target is not None:
-            cells.append(api.percent(first["target_chance"]))
+            cells.append(_("{median} ({low} to {high})").format(median=q50, low=q05, high=q95))
+        if target is not None:  # a chance as a count of runs, with its 95 % interval
+            runs = int(first["runs"])
+            cells.append(_("{hits} of {runs}").format(hits=api.number(round(first["target_chance"] * runs)),
+                                                     runs=api.number(runs)) + "\n"
+                         + f"({api.percent(first['target_chance_low'])}–{api.percent(first['target_chance_high'])})")
         table.add_row(*cells)
     out.print(table)
 
@@ -787,6 +799,11 @@ def _during_an_interrupt(error: BaseException) -> bool:
 def _command() -> list[str]:
     """This command as typed, for the manifest."""
     return ["pilotsim", *sys.argv[1:]]
+
+
+def _lower_first(words: str) -> str:
+    """A label in the middle of a sentence: "places in training"."""
+    return words[:1].lower() + words[1:]
 
 
 def _figure(value: float) -> str:

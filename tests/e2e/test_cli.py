@@ -333,7 +333,7 @@ def test_size_reports_the_smallest_value_and_its_neighbours(tmp_path):
     result = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=20:80",
                               "--target", "placed>=20", "--confidence", "0.8", "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "with placed >= 20 in at least 80 % of runs: 37" in result.stdout.replace("\n", " ")
+    assert "with at least 20 placed in paid work in at least 80 % of runs: 37" in result.stdout.replace("\n", " ")
     probes = pd.read_csv(out / "probes.csv").set_index("value")
     assert bool(probes.loc[37, "reaches"]) and not bool(probes.loc[36, "reaches"])
     assert (out / "plots" / "target_chance.png").is_file()
