@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim import language
 from sim.analysis.compare import Comparison
 from sim.language import _
 from sim.measure.columns import column
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import BAND_COLOUR, MUTED_COLOUR, NOTE_SIZE, TITLE_SIZE, Chart, finish, outcome_axis, save_figure
+from sim.output.what_if import write_what_if
 from sim.scenario.files import dump_scenario
 
 #: Outcomes drawn in the comparison plot, when the scenarios have them.
@@ -29,12 +31,16 @@ def write_comparison(comparison: Comparison, folder: Path, command: list[str] | 
             result.outcomes.to_csv(staging / f"replications_{result.scenario.name}.csv", index=False,
                                    float_format="%.10g")
         save_figure(plot(comparison), staging / "plots" / "differences.png")
-        write_manifest(staging, {
+        fields = {
             "baseline": comparison.baseline.scenario.name,
             "alternatives": [result.scenario.name for result in comparison.alternatives],
             "seed": comparison.baseline.seed,
             "replications": comparison.baseline.replications,
-        }, command)
+            "engine": comparison.baseline.engine,
+            "language": language.current(),
+        }
+        write_what_if(staging, fields)
+        write_manifest(staging, fields, command)
 
     return write_atomically(folder, write)
 
@@ -43,7 +49,9 @@ def plot(comparison: Comparison) -> Figure:
     """Mean paired difference with its 95 % interval per outcome, and, thin,
     the interval the same runs would give without pairing."""
     summary = comparison.summary()
-    outcomes = [outcome for outcome in PLOTTED if outcome in set(summary["outcome"])]
+    # An outcome no alternative estimates (money without a budget) would be an empty panel.
+    estimated = set(summary.loc[summary["difference"].notna(), "outcome"])
+    outcomes = [outcome for outcome in PLOTTED if outcome in estimated]
     alternatives = [result.scenario for result in comparison.alternatives]
     names = [scenario.name for scenario in alternatives]
     baseline = comparison.baseline.scenario

@@ -32,6 +32,7 @@ from sim.output.fields import BASES, SECTIONS, assumptions, describe, field_labe
 from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
 from sim.output.statements import TARGET_WORDS, counted_until
+from sim.output.what_if import CHANGES_NAMED, WhatIf, is_what_if, open_what_if
 
 #: Fixed parts of the method, shown as facts with the source "method".
 METHOD = {"range": 90, "confidence": 95, "promise_high": 80, "promise_low": 90}
@@ -68,15 +69,18 @@ MARK = "pilotsim report"
 
 
 def build_report(folder: Path) -> str:
-    """The HTML of the report on the results folder ``folder``, in the
-    current language."""
+    """The HTML of the report on the results folder ``folder`` (of a run, or
+    a comparison or sweep: then a what-if report), in the current language."""
     folder = Path(folder)
-    run = RunFolder.open(folder)
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("sim", "templates"), autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)
+    if is_what_if(folder):
+        facts = _what_if_facts(open_what_if(folder))
+        return environment.get_template("what_if.html.j2").render(mark=MARK, lang=language.current(), **facts)
+    run = RunFolder.open(folder)
     try:
         facts = _facts(folder, run)
     except (KeyError, TypeError, ValueError) as error:  # files that parse but are not what a run writes
@@ -156,7 +160,6 @@ def find_browser() -> str | None:
 def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
     summary, manifest, scenario = run.summary(), run.manifest, run.scenario
     replications = run.replication_rows()
-    start = scenario.calendar_start
     outcomes = summary["outcomes"]
     range_ = Fact(str(METHOD["range"]), "method#range")
 
@@ -172,56 +175,306 @@ def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
                                                                        "summary.json#replications"),
             seed=Fact(str(summary["seed"]), "summary.json#seed"),
             written=Fact(manifest["written_at"][:10], "manifest.json#written_at")),
-        "description": Fact(scenario.description, "scenario.yaml#description") if scenario.description else None,
         "summary": _summary(summary, scenario, replications, outcome, range_),
         "money_years": _money_years(folder, summary),
-        "assumptions": _assumptions(scenario),
-        "limitations": [_(text) for text in LIMITATIONS],
         "runs_range": Markup(_("the same, {range} % of runs")).format(range=range_),
         "money_note": Markup(_("Thousands of euros in {prices}, means over runs; costs and savings not discounted, "
                                "savings minus costs discounted; a first or last year covers only the months counted "
                                "in it.")).format(prices=Fact(prices_in_words(scenario),
                                                              "scenario.yaml#budget.benefit.norm_year"))
         if scenario.budget is not None else None,
+        "plots": [(_(PLOT_CAPTIONS[name]), base64.b64encode((folder / "plots" / name).read_bytes()).decode())
+                  for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()],
+    }
+    return facts | _scenario_and_method(scenario, "scenario.yaml", manifest,
+                                        Fact(str(summary["seed"]), "summary.json#seed"))
+
+
+def _scenario_and_method(scenario, scenario_file: str, manifest: dict, seed: Fact) -> dict[str, Any]:
+    """What every report says of its scenario and method: the description and
+    start, the assumptions, the limitations, and how to reproduce it."""
+    start = scenario.calendar_start
+    range_ = Fact(str(METHOD["range"]), "method#range")
+    facts = {
+        "description": Fact(scenario.description, f"{scenario_file}#description") if scenario.description else None,
+        "assumptions": _assumptions(scenario, scenario_file),
+        "limitations": [_(text) for text in LIMITATIONS],
         "assumptions_note": Markup(_("Each figure with what the scenario file says of it: its source, or that it is "
                                      "an assumption (no source gives it), or that it was fitted to published "
                                      "figures. Where a figure is uncertain, the range it probably lies in "
                                      "({range} %).")).format(range=range_),
-        "sources": [Fact(text, f"scenario.yaml#sources.{index}") for index, text in enumerate(scenario.sources)],
+        "sources": [Fact(text, f"{scenario_file}#sources.{index}") for index, text in enumerate(scenario.sources)],
         "command": Fact(" ".join(manifest.get("command") or []), "manifest.json#command"),
         "reproduce": Markup(_("Seed {seed}, {engine} engine, Python {python}, {versions}. The same command, seed and "
                               "versions give the same figures.")).format(
-            seed=Fact(str(summary["seed"]), "summary.json#seed"),
+            seed=seed,
             engine=Fact(manifest.get("engine", "fast"), "manifest.json#engine"),
             python=Fact(manifest.get("python", ""), "manifest.json#python"),
             versions=Markup(", ").join(Fact(f"{package} {version}", f"manifest.json#versions.{package}")
                                        for package, version in (manifest.get("versions") or {}).items()
                                        if version)),
-        "plots": [(_(PLOT_CAPTIONS[name]), base64.b64encode((folder / "plots" / name).read_bytes()).decode())
-                  for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()],
         # The pictures are drawn when the run is made, in the language of that command.
         "plots_language": None if manifest.get("language", "en") == language.current() else _(
             "The pictures were drawn in {language} when the run was made; pilotsim run --lang {code} draws them in "
             "this language.").format(language=language.LANGUAGES.get(manifest.get("language", "en"), ""),
                                      code=language.current()),
+        "calendar": None,
     }
     if start is not None:
         facts["calendar"] = Markup(_("The programme starts in {month}.")).format(
             month=Fact(language.calendar_month(start, 1), "calendar#" + start + "+1"))
-    else:
-        facts["calendar"] = None
     return facts
 
 
-def _runs(chance: dict, source: str) -> Markup:
-    """A chance as a count of runs with its 95 % interval, each figure traced."""
-    def share(key: str) -> Fact:
-        return Fact(percent(chance[key]), f"{source}.{key}*100")
+#: The outcomes of a comparison's table of differences, when it has them.
+DIFFERENCES_SHOWN = ("placed", "off_assistance", "net_into_work", "sustained", "mean_wait_months", "total_costs",
+                     "npv")
+
+
+def _what_if_facts(what_if: WhatIf) -> dict[str, Any]:
+    """What a what-if report says: the options side by side, each figure
+    traced to what_if.csv, comparison.csv or a scenario file of the folder."""
+    baseline, manifest, table = what_if.baseline, what_if.manifest, what_if.table
+    base_file = f"scenarios/{baseline.name}.yaml" if what_if.kind == "compare" else "scenario.yaml"
+    range_ = Fact(str(METHOD["range"]), "method#range")
+    runs = Fact(language.number(int(table["runs"].iloc[0])), "what_if.csv#0.runs")
+    seed = Fact(str(manifest["seed"]), "manifest.json#seed")
+
+    def cell(row: int, name: str, statistic: str) -> Fact:
+        value = table.at[row, f"{name}_{statistic}"]
+        if pd.isna(value):
+            return Fact(_("not estimated"), f"what_if.csv#{row}.{name}_{statistic}")
+        shown = column(name)
+        return Fact(shown.formatted(value, spread=True),
+                    f"what_if.csv#{row}.{name}_{statistic}" + (f"/{shown.scale:g}" if shown.scale != 1 else ""))
+
+    def spread(row: int, name: str) -> Markup:
+        if pd.isna(table.at[row, f"{name}_q50"]):
+            return Markup(cell(row, name, "q50"))
+        return Markup(_("{median} ({low} to {high})")).format(median=cell(row, name, "q50"),
+                                                              low=cell(row, name, "q05"), high=cell(row, name, "q95"))
+
+    def chance(row: int) -> Markup:
+        return _runs({"hits": int(table.at[row, "target_hits"]), "runs": int(table.at[row, "runs"]),
+                      "probability": table.at[row, "target_chance"], "ci95_low": table.at[row, "target_chance_low"],
+                      "ci95_high": table.at[row, "target_chance_high"]},
+                     f"what_if.csv#{row}", hits="target_hits", probability="target_chance",
+                     low="target_chance_low", high="target_chance_high")
+
+    def chance_in_a_cell(row: int) -> Markup:
+        source = f"what_if.csv#{row}"
+        return Markup(_("{hits} of {runs}")).format(
+            hits=Fact(language.number(int(table.at[row, "target_hits"])), f"{source}.target_hits"),
+            runs=Fact(language.number(int(table.at[row, "runs"])), f"{source}.runs")) + Markup(
+            '<br><span class="note">{}</span>').format(Markup(_("({low} to {high})")).format(
+                low=Fact(percent(table.at[row, "target_chance_low"]), f"{source}.target_chance_low*100"),
+                high=Fact(percent(table.at[row, "target_chance_high"]), f"{source}.target_chance_high*100")))
+
+    option_names = [Markup(_option(what_if, row, words)) for row, words in enumerate(what_if.options())]
+    headings = [column(name).table_label for name in what_if.outcomes]
+    has_target = what_if.target is not None and "target_hits" in table.columns
+    if has_target:
+        headings.append(_("runs reaching the target"))
+    options = []
+    for row in range(len(table)):
+        cells = [spread(row, name) for name in what_if.outcomes] + ([chance_in_a_cell(row)] if has_target else [])
+        changes = []
+        if what_if.kind == "compare" and row > 0:
+            changes = _changes_in_words(what_if, table.at[row, "alternative"], base_file)
+        options.append({"option": option_names[row], "cells": cells, "changes": changes})
+
+    summary = [_what_if_opening(what_if, runs, seed, option_names)]
+    if has_target:
+        summary.append(_target_paragraph(what_if, option_names, chance))
+    if what_if.kind == "compare":
+        summary += _differences_in_short(what_if, option_names)
+    summary.append(Markup(_("Uncertainty about the assumptions is not included: every run uses its option's values, "
+                            "so the spread shows chance alone.")))
+
+    folder = what_if.folder
+    captions = {"differences.png": _("Each option against the baseline, run by run on the same random numbers."),
+                "target_chance.png": _("The chance of the target at each combination tried.")}
+    for path in what_if.varied:
+        captions[f"against_{path.replace('.', '_')}.png"] = _(
+            "The outcomes at each value of {field} tried, with their spread over runs.").format(field=label(path))
+    plots = [(caption, base64.b64encode((folder / "plots" / name).read_bytes()).decode())
+             for name, caption in captions.items() if (folder / "plots" / name).is_file()]
+    prices = (Fact(prices_in_words(baseline), f"{base_file}#budget.benefit.norm_year")
+              if baseline.budget is not None else None)
+    facts: dict[str, Any] = {
+        "title": Fact(baseline.title or baseline.name, f"{base_file}#title" if baseline.title else f"{base_file}#name"),
+        "meta": Markup(_("{options} options, {runs} simulated runs each on the same random numbers, seed {seed}, "
+                         "written {written}.")).format(
+            options=Fact(language.number(len(table)), "what_if.csv@count"), runs=runs, seed=seed,
+            written=Fact(manifest["written_at"][:10], "manifest.json#written_at")),
+        "summary": summary,
+        "option_headings": headings,
+        "options": options,
+        "options_note": Markup(_("The median over runs, and in brackets the range of {range} % of runs; the chance "
+                                 "of the target as a count of runs, and in brackets its {confidence} % interval."
+                                 )).format(
+            range=range_, confidence=Fact(str(METHOD["confidence"]), "method#confidence"))
+        + (" " + Markup(_("Money in thousands of euros in {prices}.")).format(prices=prices) if prices else ""),
+        "differences": _differences(what_if, option_names) if what_if.kind == "compare" else None,
+        "difference_heading": Markup(_("difference ({confidence} % interval)")).format(
+            confidence=Fact(str(METHOD["confidence"]), "method#confidence")),
+        "differences_note": Markup(_("Means over runs. Each difference is paired: run by run, the same people with "
+                                     "the same luck under both options, with its {confidence} % interval; better in: "
+                                     "the share of runs in which the option does better (ties count half).")).format(
+            confidence=Fact(str(METHOD["confidence"]), "method#confidence")),
+        "plots": plots,
+    }
+    return facts | _scenario_and_method(baseline, base_file, manifest, seed)
+
+
+def _option(what_if: WhatIf, row: int, words: str) -> Markup:
+    """An option's name as a fact: a scenario's title, or a sweep point's values."""
+    name = what_if.table.at[row, "alternative"]
+    if what_if.kind == "compare":
+        scenario = what_if.scenarios[name]
+        return Markup(Fact(words, f"scenarios/{name}.yaml#" + ("title" if scenario.title else "name")))
+    return Markup("; ").join(
+        Markup("{label}: {value}").format(label=label(path), value=Fact(
+            what_if.value_in_words(path, what_if.table.at[row, path]), f"what_if.csv#{row}.{path}"))
+        for path in what_if.varied)
+
+
+def _changes_in_words(what_if: WhatIf, name: str, base_file: str) -> list[Markup]:
+    start = what_if.baseline.calendar_start
+    changes = what_if.changes(name)
+    shown = []
+    for path, before, after in changes[:CHANGES_NAMED]:
+        def value(value: Any, file: str, path: str = path) -> Markup:
+            return Markup(Fact(describe(path, value, start), f"{file}#{path}" + _scale(path))) if value is not None \
+                else Markup(_("not set"))
+        shown.append(Markup("{label}: {before} → {after}").format(
+            label=label(path), before=value(before, base_file), after=value(after, f"scenarios/{name}.yaml")))
+    if len(changes) > CHANGES_NAMED:
+        shown.append(Markup(ngettext("and {count} more figure (the scenario files are in the folder's scenarios/)",
+                                     "and {count} more figures (the scenario files are in the folder's scenarios/)",
+                                     len(changes) - CHANGES_NAMED)).format(
+            count=Fact(language.number(len(changes) - CHANGES_NAMED), f"scenarios/{name}.yaml@changes-"
+                                                                       f"{CHANGES_NAMED}")))
+    return shown
+
+
+def _what_if_opening(what_if: WhatIf, runs: Fact, seed: Fact, option_names: list[Markup]) -> Markup:
+    if what_if.kind == "compare":
+        return Markup(ngettext("{baseline} (the baseline) against {count} other option, {runs} runs each on the "
+                               "same random numbers (seed {seed}): each run sees the same people with the same luck "
+                               "under every option, so the differences are the options' own.",
+                               "{baseline} (the baseline) against {count} other options, {runs} runs each on the "
+                               "same random numbers (seed {seed}): each run sees the same people with the same luck "
+                               "under every option, so the differences are the options' own.",
+                               len(option_names) - 1)).format(
+            baseline=option_names[0], count=Fact(language.number(len(option_names) - 1), "what_if.csv@count-1"),
+            runs=runs, seed=seed)
+    return Markup(ngettext("{fields}: {count} value tried, {runs} runs each on the same random numbers (seed "
+                           "{seed}).", "{fields}: {count} values tried, {runs} runs each on the same random numbers "
+                           "(seed {seed}).", len(option_names))).format(
+        count=Fact(language.number(len(option_names)), "what_if.csv@count"),
+        fields=Markup(_(" and ")).join(label(path) for path in what_if.varied), runs=runs, seed=seed)
+
+
+def _target_paragraph(what_if: WhatIf, option_names: list[Markup], chance) -> Markup:
+    """Which options reach the target with the certainty a promise needs."""
+    outcome, level = what_if.target
+    table, baseline = what_if.table, what_if.baseline
+    base_file = f"scenarios/{baseline.name}.yaml" if what_if.kind == "compare" else "scenario.yaml"
+    start = baseline.calendar_start
+    when = (Fact(language.moment(start, baseline.horizon_months), f"calendar#{start}+{baseline.horizon_months:g}")
+            if start else Fact(_("month {number}").format(number=language.number(baseline.horizon_months)),
+                               f"{base_file}#horizon_months"))
+    target = Markup(_("The target, {level} {outcome} by {when}")).format(
+        level=Fact(language.number(level), "what_if.csv#0.target_at_least"), outcome=_(TARGET_WORDS[outcome]),
+        when=when)
+    certainty = Fact(str(METHOD["promise_high"]), "method#promise_high")
+    sure = [option_names[row] for row in range(len(table))
+            if table.at[row, "target_chance"] >= METHOD["promise_high"] / 100]
+    if sure:
+        return Markup(_("{target}, is reached in at least {certainty} % of runs with: {options}.")).format(
+            target=target, certainty=certainty, options=Markup("; ").join(sure))
+    best = int(table["target_chance"].to_numpy().argmax())
+    if table.at[best, "target_hits"] == 0:
+        return Markup(_("{target}, is not reached in any run of any option.")).format(target=target)
+    return Markup(_("{target}, is reached in {certainty} % of runs by none of the options; most often with "
+                    "{option}: {chance}.")).format(target=target, certainty=certainty, option=option_names[best],
+                                                   chance=chance(best))
+
+
+def _differences_in_short(what_if: WhatIf, option_names: list[Markup]) -> list[Markup]:
+    """Each alternative's paired difference in the outcome the target counts (else placements)."""
+    outcome = what_if.target[0] if what_if.target else "placed"
+    rows = pd.read_csv(what_if.folder / "comparison.csv")
+    paragraphs = []
+    for row_number in range(1, len(what_if.table)):
+        name = what_if.table.at[row_number, "alternative"]
+        match = rows[(rows["scenario"] == name) & (rows["outcome"] == outcome)]
+        if match.empty:
+            continue
+        index = match.index[0]
+
+        def fact(key: str, index: int = index) -> Fact:
+            shown = column(outcome)
+            return Fact(shown.formatted(rows.at[index, key]), f"comparison.csv#{index}.{key}")
+
+        paragraphs.append(Markup(_("{option} against the baseline: {difference} {outcome} on average ({low} to "
+                                   "{high}, {confidence} % interval); more in {better} of runs.")).format(
+            option=option_names[row_number], difference=fact("difference"), outcome=_(TARGET_WORDS[outcome]),
+            low=fact("ci95_low"), high=fact("ci95_high"),
+            confidence=Fact(str(METHOD["confidence"]), "method#confidence"),
+            better=Fact(percent(rows.at[index, "chance_better"]), f"comparison.csv#{index}.chance_better*100")))
+    return paragraphs
+
+
+def _differences(what_if: WhatIf, option_names: list[Markup]) -> list[dict[str, Any]]:
+    """A comparison's paired differences, a table per alternative."""
+    rows = pd.read_csv(what_if.folder / "comparison.csv")
+    blocks = []
+    for row_number in range(1, len(what_if.table)):
+        name = what_if.table.at[row_number, "alternative"]
+        lines = []
+        for outcome in DIFFERENCES_SHOWN:
+            match = rows[(rows["scenario"] == name) & (rows["outcome"] == outcome)]
+            if match.empty:
+                continue
+            index, shown = match.index[0], column(outcome)
+
+            def fact(key: str, index: int = index, shown=shown, option: int = row_number) -> Fact | str:
+                value, source = rows.at[index, key], f"comparison.csv#{index}.{key}"
+                # A mean the pairing leaves out (estimated for one side only) is still the scenario's own mean.
+                row = {"baseline_mean": 0, "alternative_mean": option}.get(key)
+                if pd.isna(value) and row is not None and f"{shown.name}_mean" in what_if.table.columns:
+                    value, source = what_if.table.at[row, f"{shown.name}_mean"], f"what_if.csv#{row}.{shown.name}_mean"
+                if pd.isna(value):
+                    return _("not estimated")
+                return Fact(shown.formatted(value), source + (f"/{shown.scale:g}" if shown.scale != 1 else ""))
+
+            better = rows.at[index, "chance_better"]
+            difference = fact("difference") if pd.isna(rows.at[index, "ci95_low"]) else Markup(
+                _("{median} ({low} to {high})")).format(median=fact("difference"), low=fact("ci95_low"),
+                                                         high=fact("ci95_high"))
+            lines.append({
+                "outcome": shown.table_label, "baseline": fact("baseline_mean"), "option": fact("alternative_mean"),
+                "difference": difference,
+                "better": "" if pd.isna(better) else Fact(percent(better), f"comparison.csv#{index}.chance_better*100"),
+            })
+        blocks.append({"title": Markup(_("{option} against the baseline")).format(option=option_names[row_number]),
+                       "rows": lines})
+    return blocks
+
+
+def _runs(chance: dict, source: str, **columns: str) -> Markup:
+    """A chance as a count of runs with its 95 % interval, each figure traced;
+    ``columns``: where the source names the hits, probability, low and high
+    otherwise than the chance does."""
+    def share(key: str, name: str) -> Fact:
+        return Fact(percent(chance[key]), f"{source}.{columns.get(name, key)}*100")
     return Markup(_("{hits} of {runs} runs ({share}; {confidence} % interval {low} to {high})")).format(
-        hits=Fact(language.number(chance["hits"]), f"{source}.hits"),
-        runs=Fact(language.number(chance["runs"]), f"{source}.runs"), share=share("probability"),
-        confidence=Fact(str(METHOD["confidence"]), "method#confidence"), low=share("ci95_low"),
-        high=share("ci95_high"))
+        hits=Fact(language.number(chance["hits"]), f"{source}.{columns.get('hits', 'hits')}"),
+        runs=Fact(language.number(chance["runs"]), f"{source}.runs"), share=share("probability", "probability"),
+        confidence=Fact(str(METHOD["confidence"]), "method#confidence"), low=share("ci95_low", "low"),
+        high=share("ci95_high", "high"))
 
 
 def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> list[Markup]:
@@ -385,7 +638,7 @@ LIMITATIONS = (
     N_("The chance of losing a job is the same every month; jobs do not grow into other jobs."),
 )
 
-def _assumptions(scenario) -> list[dict[str, Any]]:
+def _assumptions(scenario, scenario_file: str = "scenario.yaml") -> list[dict[str, Any]]:
     """The scenario's figures by section, each with its source or basis, as facts."""
     start = scenario.calendar_start
     sections: dict[str, dict[str, Any]] = {}
@@ -398,14 +651,14 @@ def _assumptions(scenario) -> list[dict[str, Any]]:
         uncertain = None
         if row.low is not None:
             uncertain = Markup(_("{low} to {high}")).format(
-                low=Fact(value_in_words(row.path, row.low, start), f"scenario.yaml#uncertain.{row.path}@q05"
+                low=Fact(value_in_words(row.path, row.low, start), f"{scenario_file}#uncertain.{row.path}@q05"
                          + _scale(row.path)),
-                high=Fact(value_in_words(row.path, row.high, start), f"scenario.yaml#uncertain.{row.path}@q95"
+                high=Fact(value_in_words(row.path, row.high, start), f"{scenario_file}#uncertain.{row.path}@q95"
                           + _scale(row.path)))
         section["rows"].append({
-            "label": Markup(label(row.path, named=lambda words, path: Fact(words, f"scenario.yaml#{path}")))
+            "label": Markup(label(row.path, named=lambda words, path: Fact(words, f"{scenario_file}#{path}")))
             if field_label(row.path) else row.path,
-            "value": Fact(describe(row.path, row.value, start), f"scenario.yaml#{row.path}" + _scale(row.path)),
+            "value": Fact(describe(row.path, row.value, start), f"{scenario_file}#{row.path}" + _scale(row.path)),
             "kind": row.kind,
             "basis": _(BASES[row.kind]),
             "note": Fact(row.note, f"comment#{row.path}") if row.note else None,

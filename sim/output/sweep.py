@@ -19,6 +19,7 @@ from sim.analysis.sweep import SweepResult, Varied
 from sim.language import _, ngettext
 from sim.measure import columns
 from sim.measure.statistics import percent
+from sim.model import engines
 from sim.output.fields import label, value_in_words
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
@@ -35,6 +36,7 @@ from sim.output.style import (
     percent_axis,
     save_figure,
 )
+from sim.output.what_if import write_what_if
 from sim.scenario.files import dump_scenario
 
 
@@ -47,11 +49,15 @@ def write_sweep(result: SweepResult, summary: pd.DataFrame, target: tuple[str, f
         (staging / "scenario.yaml").write_text(dump_scenario(result.base))
         for name, figure in sweep_plots(result, target, design).items():
             save_figure(figure, staging / "plots" / name)
-        write_manifest(staging, {
+        fields = {
             "scenario": result.base.name, "varied": [v.path for v in result.varied], "design": design,
             "points": len(result.points), "replications": result.replications, "seed": result.seed,
             "target": None if target is None else {"outcome": target[0], "at_least": target[1]},
-        }, command)
+            "engine": engines.engine_for(result.base, engines.current()),
+            "language": language.current(),
+        }
+        write_what_if(staging, fields)
+        write_manifest(staging, fields, command)
 
     return write_atomically(folder, write)
 

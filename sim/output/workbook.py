@@ -48,6 +48,74 @@ def write_workbook(path: Path, scenario, summary: pd.DataFrame, document: dict,
     return path
 
 
+def write_what_if_workbook(path: Path, what_if) -> Path:
+    """Write results.xlsx for a comparison or a sweep: the what-if table
+    (``sim.output.what_if``), a comparison's paired differences, and the
+    assumptions of the baseline."""
+    workbook = Workbook()
+    _what_if_sheet(workbook.active, what_if)
+    if what_if.kind == "compare":
+        _differences_sheet(workbook.create_sheet(_("Differences")), what_if)
+    _assumptions_sheet(workbook.create_sheet(_("Assumptions")), what_if.baseline)
+    workbook.save(path)
+    return path
+
+
+def _what_if_sheet(sheet, what_if) -> None:
+    sheet.title = _("What if")
+    baseline = what_if.baseline
+    sheet.append([baseline.title or baseline.name])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([_("Each option over {runs} runs on the same random numbers: the median and the range of 90 % of "
+                    "runs.").format(runs=int(what_if.table["runs"].iloc[0]))])
+    sheet["A2"].font = NOTE
+    sheet.append([])
+    headers = [_("option")]
+    for name in what_if.outcomes:
+        words = column(name).words
+        headers += [f"{words}: {_('median')}", f"{words}: {_('5 % of runs below')}",
+                    f"{words}: {_('95 % of runs below')}"]
+    if what_if.target is not None:
+        outcome, level = what_if.target
+        headers += [_("runs reaching {level} or more: {outcome}").format(
+            level=f"{level:g}", outcome=column(outcome).words.lower()), _("runs"), _("chance"),
+            _("95 % interval, low"), _("95 % interval, high")]
+    _header(sheet, headers)
+    for option, (_index, row) in zip(what_if.options(), what_if.table.iterrows()):
+        cells: list = [option]
+        formats = ["General"]
+        for name in what_if.outcomes:
+            cells += [_number(row[f"{name}_{statistic}"]) for statistic in ("q50", "q05", "q95")]
+            formats += [FORMATS[column(name).unit]] * 3
+        if what_if.target is not None and "target_hits" in row:
+            cells += [int(row["target_hits"]), int(row["runs"]), _number(row["target_chance"]),
+                      _number(row["target_chance_low"]), _number(row["target_chance_high"])]
+            formats += ["0", "0", "0.0%", "0.0%", "0.0%"]
+        sheet.append(cells)
+        for cell, number_format in zip(sheet[sheet.max_row], formats):
+            cell.number_format = number_format
+    _widths(sheet, {1: 50} | {index: 16 for index in range(2, len(headers) + 1)})
+
+
+def _differences_sheet(sheet, what_if) -> None:
+    """A comparison's paired differences from comparison.csv: each alternative
+    against the baseline, outcome by outcome."""
+    differences = pd.read_csv(what_if.folder / "comparison.csv")
+    headers = [_("option"), _("outcome"), _("baseline, mean"), _("option, mean"), _("difference"),
+               _("95 % CI, low"), _("95 % CI, high"), _("share of runs better")]
+    _header(sheet, headers)
+    for _index, row in differences.iterrows():
+        shown = column(row["outcome"])
+        scenario = what_if.scenarios[row["scenario"]]
+        sheet.append([scenario.title or scenario.name, shown.words,
+                      *(_number(row[key]) for key in ("baseline_mean", "alternative_mean", "difference",
+                                                      "ci95_low", "ci95_high", "chance_better"))])
+        for cell in sheet[sheet.max_row][2:7]:
+            cell.number_format = FORMATS[shown.unit]
+        sheet.cell(sheet.max_row, 8).number_format = "0.0%"
+    _widths(sheet, {1: 40, 2: 44} | {index: 16 for index in range(3, 9)})
+
+
 def _summary_sheet(sheet, scenario, summary: pd.DataFrame, document: dict) -> None:
     sheet.title = _("Summary")
     sheet.append([scenario.title or scenario.name])
@@ -55,22 +123,22 @@ def _summary_sheet(sheet, scenario, summary: pd.DataFrame, document: dict) -> No
     for sentence in headline_sentences(document):
         sheet.append([sentence])
     sheet.append([])
-    headers = [_("outcome"), _("mean"), _("5 % of runs below"), _("95 % of runs below"), _("95 % CI of mean, low"),
-               _("95 % CI of mean, high"), _("unit"), _("what is counted")]
+    headers = [_("outcome"), _("mean"), _("median"), _("5 % of runs below"), _("95 % of runs below"),
+               _("95 % CI of mean, low"), _("95 % CI of mean, high"), _("unit"), _("what is counted")]
     _header(sheet, headers)
     missing = document.get("not_estimated", {})
     for name, row in summary.iterrows():
         shown = column(name)
         cells = [shown.words]
         if name in missing:
-            cells += [None] * 5 + [_("not estimated"), _(missing[name])]
+            cells += [None] * 6 + [_("not estimated"), _(missing[name])]
         else:
-            cells += [_number(row[key]) for key in ("mean", "q05", "q95", "ci95_low", "ci95_high")]
+            cells += [_number(row[key]) for key in ("mean", "q50", "q05", "q95", "ci95_low", "ci95_high")]
             cells += [_unit_words(shown.unit), shown.meaning_words]
         sheet.append(cells)
-        for cell in sheet[sheet.max_row][1:6]:
+        for cell in sheet[sheet.max_row][1:7]:
             cell.number_format = FORMATS[shown.unit]
-    _widths(sheet, {1: 44, 2: 14, 3: 14, 4: 14, 5: 14, 6: 14, 7: 12, 8: 80})
+    _widths(sheet, {1: 44, 2: 14, 3: 14, 4: 14, 5: 14, 6: 14, 7: 14, 8: 12, 9: 80})
     for index in range(2, len(headline_sentences(document)) + 2):
         sheet.cell(index, 1).alignment = Alignment(wrap_text=False)
 
@@ -94,7 +162,7 @@ def _money_sheet(sheet, scenario, table: pd.DataFrame, document: dict) -> None:
         sheet.append(cells)
         for cell in sheet[sheet.max_row][4:]:
             cell.number_format = FORMATS["EUR"]
-        sheet.cell(sheet.max_row, 4).number_format = "0.0"
+        sheet.cell(sheet.max_row, 4).number_format = "General"  # 12 months, and 2.5 where a year starts mid-month
     if document.get("not_estimated"):
         sheet.append([])
         sheet.append([_("Empty cells: not estimated.")])

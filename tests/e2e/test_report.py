@@ -3,7 +3,6 @@ and a page a real browser renders."""
 
 import json
 import re
-import subprocess
 from html.parser import HTMLParser
 
 import numpy as np
@@ -14,9 +13,10 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.output.report import HEADLESS_FLAGS, METHOD, find_browser
+from sim.output.report import METHOD, find_browser
 from sim.scenario.files import notes_in
 from tests.conftest import REFERENCE
+from tests.e2e.browser import screenshot
 
 cli = CliRunner()
 
@@ -115,6 +115,52 @@ def _calendar_agrees(shown: str, start: str, months: float) -> bool:
             and all(n in (month.year, months) for n in numbers))
 
 
+def check_figure_of_any_report(source: str, shown: str, notes: dict, manifest: dict) -> None:
+    """The figures every report has: the method's constants, calendar months,
+    the scenario file's comments, and the manifest's record of the run."""
+    file, _, path = source.partition("#")
+    if file == "method":
+        assert shown == str(METHOD[path])
+    elif file == "calendar":
+        start, _, months = path.partition("+")
+        assert _calendar_agrees(shown, start, float(months)), (source, shown)
+    elif file == "comment":  # what the scenario file says of a figure, word for word
+        assert shown == notes[path], (source, shown)
+    elif file == "manifest.json":
+        node = _node(manifest, path)
+        expected = " ".join(node) if isinstance(node, list) else str(node)
+        assert shown in expected or shown.split(" ")[-1] == expected, (source, shown, expected)
+    else:
+        raise AssertionError(f"unknown source {source}")
+
+
+def check_scenario_figure(scenario: dict, path: str, shown: str) -> None:
+    """``shown`` is the figure at ``path`` of a scenario file as read: a value
+    (scaled by ``*factor``), a count of entries (``@count``), a quantile of an
+    uncertain one (``@q05``), a share of two fields (``a/b``), a calendar
+    month, or a name."""
+    path, _, times = path.partition("*")
+    if path.endswith("@count"):  # how many entries a section has
+        allowed = [len(_node(scenario, path.removesuffix("@count")))]
+    elif "@q" in path:  # where an uncertain figure probably lies: a quantile of what is known of it
+        path, _, level = path.partition("@q")
+        allowed = [_quantile(_node(scenario, path), int(level) / 100) * float(times or 1)]
+    elif "/" in path:  # a share of two fields
+        top, bottom = path.split("/")
+        allowed = [_node(scenario, top) / _node(scenario, bottom) * float(times or 1)]
+    else:
+        allowed = [n * float(times or 1) for n in _all_numbers(_node(scenario, path))]
+    start = scenario.get("start")
+    for number in _numbers(shown):
+        assert any(_matches(number, value) for value in allowed) or (
+            start and _calendar_agrees(shown, start, max(allowed))), (path, shown, allowed)
+    if not _numbers(shown):  # a name: the key itself, or a word of the value
+        key = path[len("uncertain."):] if path.startswith("uncertain.") else path.split(".")[-1]
+        value = _node(scenario, path)
+        assert shown.replace(" ", "_") == key or shown.split(" ")[-1] in str(value) or isinstance(
+            value, (dict, bool)), path
+
+
 def test_every_number_in_the_report_comes_from_the_results_folder(reference_report):
     folder, html = reference_report
     page = _Figures()
@@ -132,9 +178,7 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
     for source, shown in page.figures:
         file, _, path = source.partition("#")
         kinds.add(file)
-        if file == "method":
-            assert shown == str(METHOD[path])
-        elif file == "summary.json":
+        if file == "summary.json":
             path, _, scale = path.partition("/")
             path, _, times = path.partition("*")
             value = _node(summary, path)
@@ -161,38 +205,10 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
             year, _, column = path.partition(".")
             value = int(year) if column == "year" else money.at[int(year), column] / float(scale or 1)
             assert _matches(_numbers(shown)[0], value), (source, shown, value)
-        elif file == "calendar":
-            start, _, months = path.partition("+")
-            assert _calendar_agrees(shown, start, float(months)), (source, shown)
-        elif file == "comment":  # what the scenario file says of a figure, word for word
-            assert shown == notes[path], (source, shown)
         elif file == "scenario.yaml":
-            path, _, times = path.partition("*")
-            if path.endswith("@count"):  # how many entries a section has
-                allowed = [len(_node(scenario, path.removesuffix("@count")))]
-            elif "@q" in path:  # where an uncertain figure probably lies: a quantile of what is known of it
-                path, _, level = path.partition("@q")
-                allowed = [_quantile(_node(scenario, path), int(level) / 100) * float(times or 1)]
-            elif "/" in path:  # a share of two fields
-                top, bottom = path.split("/")
-                allowed = [_node(scenario, top) / _node(scenario, bottom) * float(times or 1)]
-            else:
-                allowed = [n * float(times or 1) for n in _all_numbers(_node(scenario, path))]
-            start = scenario.get("start")
-            for number in _numbers(shown):
-                assert any(_matches(number, value) for value in allowed) or (
-                    start and _calendar_agrees(shown, start, max(allowed))), (source, shown, allowed)
-            if not _numbers(shown):  # a name: the key itself, or a word of the value
-                key = path[len("uncertain."):] if path.startswith("uncertain.") else path.split(".")[-1]
-                value = _node(scenario, path)
-                assert shown.replace(" ", "_") == key or shown.split(" ")[-1] in str(value) or isinstance(
-                    value, (dict, bool)), source
-        elif file == "manifest.json":
-            node = _node(manifest, path)
-            expected = " ".join(node) if isinstance(node, list) else str(node)
-            assert shown in expected or shown.split(" ")[-1] == expected, (source, shown, expected)
+            check_scenario_figure(scenario, path, shown)
         else:
-            raise AssertionError(f"unknown source {source}")
+            check_figure_of_any_report(source, shown, notes, manifest)
         checked += 1
     assert checked > 80
     assert {"summary.json", "replications", "money_per_year.csv", "calendar", "comment", "scenario.yaml"} <= kinds
@@ -222,20 +238,7 @@ def test_the_report_embeds_its_plots_and_needs_no_other_file(reference_report):
                                                    "installs it)")
 def test_a_real_browser_renders_the_report_on_a_phone_without_errors(reference_report, tmp_path):
     folder, _ = reference_report
-    screenshot = tmp_path / "phone.png"
-    browser = subprocess.run(
-        [find_browser(), *HEADLESS_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=412,1600",
-         f"--screenshot={screenshot}", "--enable-logging=stderr", "--v=0", (folder / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert browser.returncode == 0, browser.stderr[-2000:]
-    # The page has no scripts and loads nothing, so the console must stay silent.
-    console = [line for line in browser.stderr.splitlines() if "CONSOLE" in line or "net::ERR" in line]
-    assert console == []
-    import matplotlib.pyplot as plt
-
-    pixels = plt.imread(screenshot)[:, :, :3]
-    assert pixels.shape[:2] == (1600, 412)
+    pixels = screenshot(folder / "report.html", 412, 1600, tmp_path)
     assert pixels.std() > 0.05  # text and plots, not a blank page
     assert (pixels.mean(axis=2) < 0.5).mean() > 0.01  # dark text is there
 

@@ -43,6 +43,7 @@ def test_the_summary_holds_the_runs_figures_as_numbers_with_their_formats(refere
     placed, npv, places = rows["Placed in paid work"], rows["Net present value"], rows["Places in use"]
     # summary.csv keeps six significant digits; the workbook every digit.
     assert placed["mean"].value == pytest.approx(summary.at["placed", "mean"], rel=1e-5)
+    assert placed["median"].value == pytest.approx(summary.at["placed", "q50"], rel=1e-5)
     assert npv["mean"].value == pytest.approx(summary.at["npv", "mean"], rel=1e-5)  # euros, not thousands
     assert npv["mean"].number_format.startswith('"€"') and places["mean"].number_format == "0.0%"
     assert places["mean"].value == pytest.approx(summary.at["slot_utilisation", "mean"], rel=1e-5)  # a share, as %
@@ -71,7 +72,7 @@ def test_a_figure_not_estimated_is_an_empty_cell_never_zero(tmp_path):
     sheet = workbook["Summary"]
     header = next(index for index, row in enumerate(sheet.iter_rows(values_only=True), 1) if row[0] == "outcome")
     npv = rows_by_first_cell(sheet, header)["Net present value"]
-    assert npv["mean"].value is None and npv["unit"].value == "not estimated"
+    assert npv["mean"].value is None and npv["median"].value is None and npv["unit"].value == "not estimated"
 
 
 def test_the_workbook_is_in_the_chosen_language(tmp_path):
