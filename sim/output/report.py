@@ -78,15 +78,17 @@ def build_report(folder: Path) -> str:
     )
     environment.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)
     if is_what_if(folder):
-        facts = _what_if_facts(open_what_if(folder))
-        return environment.get_template("what_if.html.j2").render(mark=MARK, lang=language.current(), **facts)
-    run = RunFolder.open(folder)
+        what_if = open_what_if(folder)
+        template, writer, facts_of = "what_if.html.j2", "compare or sweep", lambda: _what_if_facts(what_if)
+    else:
+        run = RunFolder.open(folder)
+        template, writer, facts_of = "report.html.j2", "run", lambda: _facts(folder, run)
     try:
-        facts = _facts(folder, run)
-    except (KeyError, TypeError, ValueError) as error:  # files that parse but are not what a run writes
-        raise ScenarioError([Problem(str(folder), None, None, "", "its files are not as pilotsim run writes them "
-                                     f"(no {' '.join(str(error).split())[:200]})")]) from None
-    return environment.get_template("report.html.j2").render(mark=MARK, lang=language.current(), **facts)
+        facts = facts_of()
+    except (KeyError, TypeError, ValueError, OSError) as error:  # files that parse but are not what pilotsim writes
+        raise ScenarioError([Problem(str(folder), None, None, "", f"its files are not as pilotsim {writer} writes "
+                                     f"them (no {' '.join(str(error).split())[:200]})")]) from None
+    return environment.get_template(template).render(mark=MARK, lang=language.current(), **facts)
 
 
 def default_output(folder: Path, output_format: str) -> Path:

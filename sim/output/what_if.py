@@ -171,7 +171,7 @@ def _manifest(folder: Path) -> dict:
         return {}
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # the run folder's reader says what is wrong
         return {}
     return manifest if isinstance(manifest, dict) else {}
 

@@ -202,3 +202,21 @@ def test_a_real_browser_shows_the_table_of_options(sweep, tmp_path):
     # table of six options has many dark rows, a page that failed has none.
     dark_rows = (pixels.mean(axis=2) < 0.4).any(axis=1)
     assert dark_rows.mean() > 0.3
+
+
+@pytest.mark.parametrize("damage", [
+    lambda folder: (folder / "what_if.csv").write_text("alternative,runs\nnot,a number\n"),
+    lambda folder: (folder / "scenarios" / "more_places.yaml").unlink(),
+    lambda folder: (folder / "comparison.csv").write_text(""),
+], ids=["what_if.csv unreadable", "a scenario missing", "comparison.csv empty"])
+def test_a_broken_comparison_folder_is_one_line_and_status_2(comparison, tmp_path, damage):
+    import shutil
+
+    folder = tmp_path / "compare"
+    shutil.copytree(comparison, folder)
+    (folder / "report.html").unlink()
+    damage(folder)
+    made = cli.invoke(app, ["report", str(folder)])
+    assert made.exit_code == 2, made.output
+    assert len(made.output.strip().splitlines()) == 1 and str(folder) in made.output
+    assert not (folder / "report.html").exists()
