@@ -228,12 +228,13 @@ def new_scenario(name: str, path: str | Path | None = None) -> NewScenario:
     A new file only: an existing one is never replaced."""
     name = name.removesuffix(".yaml")
     if not re.fullmatch(NAME_PATTERN, name) or len(name) > MAX_NAME_LENGTH:
-        raise ScenarioError([Problem(name, None, None, "", "a name must be lower-case letters, digits, '-', '_' or "
-                                                           f"'.', starting with a letter or digit, at most "
-                                                           f"{MAX_NAME_LENGTH} long")])
+        raise ScenarioError([Problem(name, None, None, "", _("a name must be lower-case letters, digits, '-', '_' "
+                                                             "or '.', starting with a letter or digit, at most {most} "
+                                                             "long").format(most=MAX_NAME_LENGTH))])
     path = Path(path) if path is not None else Path(f"{name}.yaml")
     if path.exists() or path.is_symlink():
-        raise ScenarioError([Problem(str(path), None, None, "", "already exists; give another name or --out FILE")])
+        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
+                                                                  "FILE"))])
     text = shipped.starting_scenario(name)
     folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
     return NewScenario(path, name)
@@ -587,14 +588,15 @@ def plan_calibrate(name_or_path: str | Path, changes: dict[str, Any] | None = No
     figures = load_observed(observed or observed_folder() / f"{base.name}.yaml")
     if not base.free:
         raise ScenarioError([Problem(str(path), None, None, "free",
-                                     "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
-                                     "{low: 5, high: 15}}")])
+                                     _("declare the parameters to fit, e.g. {example}").format(
+                                         example="free: {referrals.rate_per_month: {low: 5, high: 15}}"))])
     check_free(base, str(path))
     for check in figures.out_of_sample:
         freed_for(base, figures, check)
     if samples < smallest_design(len(base.free)):
-        raise ScenarioError([Problem("--samples", None, None, "", f"{len(base.free)} free parameters need at least "
-                                     f"{smallest_design(len(base.free))} candidates a round, got {samples}")])
+        raise ScenarioError([Problem("--samples", None, None, "", _(
+            "{count} free parameters need at least {least} candidates a round, got {samples}").format(
+                count=len(base.free), least=smallest_design(len(base.free)), samples=samples))])
     _refuse(limits.too_many_points(samples, f"--samples {samples}")
             + limits.too_many_replications(MOST_ROUNDS * samples * replications, f"-n {replications}"))
     check_run_size(base, replications, workers, True, f"-n {replications}")
@@ -731,9 +733,10 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
         for check in observed.out_of_sample:
             freed_for(load_scenario(shipped.resolve(observed.scenario)), observed, check)
             if candidates < smallest_design(len(check.free)):
-                raise ScenarioError([Problem("--candidates", None, None, "", f"{observed.scenario}'s check "
-                                             f"'{check.description}' fits {len(check.free)} parameters, which need at "
-                                             f"least {smallest_design(len(check.free))} candidates a round")])
+                raise ScenarioError([Problem("--candidates", None, None, "", _(
+                    "{scenario}'s check '{check}' fits {count} parameters, which need at least {least} candidates a "
+                    "round").format(scenario=observed.scenario, check=check.description, count=len(check.free),
+                                    least=smallest_design(len(check.free))))])
     with folders.claimed(folder), executors.shared():
         backtests = []
         for observed in everything:

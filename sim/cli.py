@@ -549,9 +549,9 @@ def _print_indices_table(result, outcome: str) -> None:
     indices = result.indices[result.indices["outcome"] == outcome].set_index("parameter")
     swings = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].set_index("parameter")
     main = "total" if result.method == "sobol" else "mu_star"
-    # The outcome as --outcome names it, so that the next command can name it alike.
+    words = columns.column(outcome).words
     table = Table(title=_("What {outcome} hangs on ({method}, {points} points x {runs} replications)").format(
-        outcome=outcome, method=result.method, points=api.number(len(result.points)),
+        outcome=words.lower(), method=result.method, points=api.number(len(result.points)),
         runs=api.number(result.replications)))
     table.add_column(_("parameter"), overflow="fold")
     if result.method == "sobol":
@@ -560,7 +560,7 @@ def _print_indices_table(result, outcome: str) -> None:
     else:
         table.add_column(_("mu* (mean effect)"), justify="right")
         table.add_column("sigma", justify="right")
-    table.add_column(_("{outcome} at 5 % / 95 % quantile").format(outcome=outcome), justify="right")
+    table.add_column(_("{outcome} at 5 % / 95 % quantile").format(outcome=words), justify="right")
     plus_or_minus = _("{value} ± {margin}")
     for name, row in indices.sort_values(main, ascending=False).iterrows():
         swing = swings.loc[name]
@@ -612,14 +612,14 @@ def replications_command(
             last = table.iloc[-1]
             out.print(_("{outcome}: not within {target} after {runs} replications (half-width {precision} of the "
                         "mean {mean}); raise --max.").format(
-                outcome=name, target=api.precise_percent(precision), runs=api.number(result.run),
+                outcome=columns.column(name).words, target=api.precise_percent(precision), runs=api.number(result.run),
                 precision=api.precise_percent(last["precision"]), mean=api.significant(last["mean"], 4)),
                 soft_wrap=True)
             continue
         row = table[table["replications"] == needed].iloc[0]
         out.print(_("{outcome}: {runs} replications give a mean of {mean} ± {margin} (95 % interval, {precision} of "
                     "the mean; target {target}).").format(
-            outcome=name, runs=api.number(needed), mean=api.significant(row["mean"], 4),
+            outcome=columns.column(name).words, runs=api.number(needed), mean=api.significant(row["mean"], 4),
             margin=api.significant(row["half_width"], 3), precision=api.precise_percent(row["precision"]),
             target=api.precise_percent(precision)), soft_wrap=True)
     if result.replications is not None:
