@@ -37,7 +37,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from sim import limits
+from sim import language, limits
 from sim.analysis import precision as sequential
 from sim.analysis import sweep as sweeping
 from sim.analysis import validation
@@ -59,7 +59,7 @@ from sim.analysis.sensitivity import check_request as check_sensitivity_request
 from sim.analysis.sizing import SizingResult, size
 from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
-from sim.language import LANGUAGES, _, calendar_month, money, number, speaking
+from sim.language import LANGUAGES, _, calendar_month, money, ngettext, number, significant, speaking
 from sim.measure.money import (
     STILL_THERE,
     count_until_month,
@@ -76,7 +76,14 @@ from sim.model.engines import ENGINES, not_in_fast_engine
 from sim.model.engines import fallback_notice as engine_notice
 from sim.output import folders
 from sim.output import report as council_report
-from sim.output.calibration import range_in_words, value_in_words, write_calibration
+from sim.output.calibration import (
+    candidates_in_rounds,
+    figure_in_words,
+    range_in_words,
+    role_in_words,
+    value_in_words,
+    write_calibration,
+)
 from sim.output.compare import write_comparison
 from sim.output.fields import label as field_label
 from sim.output.precision import write_precision
@@ -112,7 +119,8 @@ __all__ = [
     "plan_sensitivity", "sensitivity_and_save", "plan_replications", "replications_and_save",
     "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
     "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice", "range_in_words",
-    "value_in_words",
+    "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
+    "precise_percent",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -131,6 +139,11 @@ MAX_WORKERS_PER_CORE = limits.MAX_WORKERS_PER_CORE
 MAX_POINTS = limits.MAX_POINTS
 
 REPORT_FORMATS = ("html", "pdf")
+
+
+def precise_percent(share: float) -> str:
+    """A share to a tenth of a percent: 2.0 % (2,0 %)."""
+    return language.percent(share, 1)
 
 
 def load(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> Scenario:
@@ -215,12 +228,13 @@ def new_scenario(name: str, path: str | Path | None = None) -> NewScenario:
     A new file only: an existing one is never replaced."""
     name = name.removesuffix(".yaml")
     if not re.fullmatch(NAME_PATTERN, name) or len(name) > MAX_NAME_LENGTH:
-        raise ScenarioError([Problem(name, None, None, "", "a name must be lower-case letters, digits, '-', '_' or "
-                                                           f"'.', starting with a letter or digit, at most "
-                                                           f"{MAX_NAME_LENGTH} long")])
+        raise ScenarioError([Problem(name, None, None, "", _("a name must be lower-case letters, digits, '-', '_' "
+                                                             "or '.', starting with a letter or digit, at most {most} "
+                                                             "long").format(most=MAX_NAME_LENGTH))])
     path = Path(path) if path is not None else Path(f"{name}.yaml")
     if path.exists() or path.is_symlink():
-        raise ScenarioError([Problem(str(path), None, None, "", "already exists; give another name or --out FILE")])
+        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
+                                                                  "FILE"))])
     text = shipped.starting_scenario(name)
     folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
     return NewScenario(path, name)
@@ -574,14 +588,15 @@ def plan_calibrate(name_or_path: str | Path, changes: dict[str, Any] | None = No
     figures = load_observed(observed or observed_folder() / f"{base.name}.yaml")
     if not base.free:
         raise ScenarioError([Problem(str(path), None, None, "free",
-                                     "declare the parameters to fit, e.g. free: {referrals.rate_per_month: "
-                                     "{low: 5, high: 15}}")])
+                                     _("declare the parameters to fit, e.g. {example}").format(
+                                         example="free: {referrals.rate_per_month: {low: 5, high: 15}}"))])
     check_free(base, str(path))
     for check in figures.out_of_sample:
         freed_for(base, figures, check)
     if samples < smallest_design(len(base.free)):
-        raise ScenarioError([Problem("--samples", None, None, "", f"{len(base.free)} free parameters need at least "
-                                     f"{smallest_design(len(base.free))} candidates a round, got {samples}")])
+        raise ScenarioError([Problem("--samples", None, None, "", _(
+            "{count} free parameters need at least {least} candidates a round, got {samples}").format(
+                count=len(base.free), least=smallest_design(len(base.free)), samples=samples))])
     _refuse(limits.too_many_points(samples, f"--samples {samples}")
             + limits.too_many_replications(MOST_ROUNDS * samples * replications, f"-n {replications}"))
     check_run_size(base, replications, workers, True, f"-n {replications}")
@@ -718,22 +733,24 @@ def validation_report(folder: str | Path | None = None, replications: int = 1000
         for check in observed.out_of_sample:
             freed_for(load_scenario(shipped.resolve(observed.scenario)), observed, check)
             if candidates < smallest_design(len(check.free)):
-                raise ScenarioError([Problem("--candidates", None, None, "", f"{observed.scenario}'s check "
-                                             f"'{check.description}' fits {len(check.free)} parameters, which need at "
-                                             f"least {smallest_design(len(check.free))} candidates a round")])
+                raise ScenarioError([Problem("--candidates", None, None, "", _(
+                    "{scenario}'s check '{check}' fits {count} parameters, which need at least {least} candidates a "
+                    "round").format(scenario=observed.scenario, check=check.description, count=len(check.free),
+                                    least=smallest_design(len(check.free))))])
     with folders.claimed(folder), executors.shared():
         backtests = []
         for observed in everything:
-            step(f"back-test: {observed.scenario}")
+            step(_("back-test: {scenario}").format(scenario=observed.scenario))
             table = backtest(load_scenario(shipped.resolve(observed.scenario)), observed, replications)
             backtests.append((observed, table))
         predictions = []
         for observed, _result in backtests:
             for check in observed.out_of_sample:
-                step(f"out of sample: {observed.scenario}, {check.description}")
+                step(_("out of sample: {scenario}, {check}").format(scenario=observed.scenario,
+                                                                    check=check.description))
                 scenario = load_scenario(shipped.resolve(observed.scenario))
                 predictions.append((observed, out_of_sample(scenario, observed, check, candidates, fit_replications)))
-        step("checks against exact results...")
+        step(_("checks against exact results..."))
         binomial, chi_square_p = validation.binomial_checks()
         checks = [*binomial, validation.erlang_c_check(), *validation.littles_law_checks()]
         write_validation(folder, validation_markdown(backtests, checks, chi_square_p, replications, predictions),

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim import api
-from sim.api import Problem, ScenarioError, _
+from sim.api import Problem, ScenarioError, _, ngettext
 from sim.measure import columns
 
 try:  # Typer from 0.2x carries its own copy of click
@@ -331,7 +331,8 @@ def sweep(
 
     with _interrupts(interrupted), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
-            task = progress.add_task(f"{len(plan.points)} points", total=plan.total)
+            task = progress.add_task(ngettext("{count} point", "{count} points", len(plan.points)).format(
+                count=len(plan.points)), total=plan.total)
             _result, summary = api.sweep_and_save(plan, _command(), on_point=on_point,
                                             on_progress=lambda n: progress.advance(task, n))
     _print_sweep_table(summary, varied, chosen_target)
@@ -455,46 +456,52 @@ def calibrate(
     _say_engine(base, engine)
     folder = plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
-        with _progress("candidates") as progress:
-            task = progress.add_task("candidates", total=samples)
+        with _progress(_("candidates")) as progress:
+            task = progress.add_task(_("candidates"), total=samples)
             result, check = api.calibrate_and_save(
                 plan, _command(),
                 on_candidate=lambda done, planned: progress.update(task, completed=done, total=planned))
-    rounds = int(result.candidates["round"].max())
-    in_rounds = f"{rounds} rounds" if rounds > 1 else "1 round"
-    table = Table(title=f"{base.name}: fitted parameters ({len(result.candidates)} candidates in {in_rounds}, "
-                        f"{replications} runs each)")
-    for column in ("parameter", "estimate", "plausible (5-95 %)", "searched", "share of searched"):
-        table.add_column(column, justify="left" if column == "parameter" else "right", overflow="fold")
+    table = Table(title=_("{name}: fitted parameters ({candidates}, {runs} runs each)").format(
+        name=base.name, candidates=api.candidates_in_rounds(len(result.candidates),
+                                                            int(result.candidates["round"].max())),
+        runs=api.number(replications)))
+    for column, justify in ((_("parameter"), "left"), (_("estimate"), "right"), (_("plausible (5-95 %)"), "right"),
+                            (_("searched"), "right"), (_("share of searched"), "right")):
+        table.add_column(column, justify=justify, overflow="fold")
+    to = _("{low} to {high}")
     unbounded = []
     for row in result.ranges().to_dict("records"):
         def words(value: float, row=row) -> str:
             return api.value_in_words(value, row)
 
-        low = "below" if row["bounded"] in ("not below", "no") else words(row["plausible_low"])
-        high = "above" if row["bounded"] in ("not above", "no") else words(row["plausible_high"])
+        low = _("below") if row["bounded"] in ("not below", "no") else words(row["plausible_low"])
+        high = _("above") if row["bounded"] in ("not above", "no") else words(row["plausible_high"])
         # Unbounded, the median and the share are the search range's, not the data's.
         bounded = row["bounded"] == "yes"
-        table.add_row(row["parameter"], words(row["estimate"]) if bounded else "not bounded", f"{low} to {high}",
-                      f"{words(row['searched_low'])} to {words(row['searched_high'])}",
+        table.add_row(row["parameter"], words(row["estimate"]) if bounded else _("not bounded"),
+                      to.format(low=low, high=high),
+                      to.format(low=words(row["searched_low"]), high=words(row["searched_high"])),
                       api.percent(row["narrowed_to"]) if bounded else "-")
         if not bounded:
             unbounded.append(f"{row['parameter']}: {api.range_in_words(row)}")
         if (row["searched_low"], row["searched_high"]) != (row["asked_low"], row["asked_high"]):
-            unbounded.append(f"{row['parameter']}: the search was widened from {words(row['asked_low'])} to "
-                             f"{words(row['asked_high'])}, as the posterior piled up at a bound")
+            unbounded.append(_("{parameter}: the search was widened from {low} to {high}, as the posterior piled up "
+                               "at a bound").format(parameter=row["parameter"], low=words(row["asked_low"]),
+                                                    high=words(row["asked_high"])))
     out.print(table)
     for line in unbounded:
         out.print(line, soft_wrap=True)
-    fit = Table(title="Published figures against what the fit predicts (90 % of runs, parameters drawn from the "
-                      "posterior)")
-    for column in ("figure", "role", "published", "simulated median", "90 % of runs"):
-        fit.add_column(column, justify="left" if column in ("figure", "role") else "right", overflow="fold")
+    fit = Table(title=_("Published figures against what the fit predicts (90 % of runs, parameters drawn from the "
+                        "posterior)"))
+    for column, justify in ((_("figure"), "left"), (_("role"), "left"), (_("published"), "right"),
+                            (_("simulated median"), "right"), (_("90 % of runs"), "right")):
+        fit.add_column(column, justify=justify, overflow="fold")
     for row in check.itertuples():
-        fit.add_row(f"{row.outcome} at month {row.month:g}", row.role.replace("_", " "), _figure(row.published),
-                    _figure(row.simulated_median), f"{_figure(row.simulated_q05)} to {_figure(row.simulated_q95)}")
+        fit.add_row(api.figure_in_words(row.outcome, row.month), api.role_in_words(row.role),
+                    _figure(row.published), _figure(row.simulated_median),
+                    to.format(low=_figure(row.simulated_q05), high=_figure(row.simulated_q95)))
     out.print(fit)
-    out.print(f"Fitted scenario and results written to {folder}/", soft_wrap=True)
+    out.print(_("Fitted scenario and results written to {folder}/").format(folder=folder), soft_wrap=True)
 
 
 @command(short_help="Which uncertain assumptions the outcomes hang on.")
@@ -530,8 +537,10 @@ def sensitivity(
     plan = api.plan_sensitivity(base, method, samples, outcome, replications, seed, workers, out_dir)
     outcomes, folder = plan.outcomes, plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
-        with _progress("runs") as progress:
-            task = progress.add_task(f"{method}, {len(base.uncertain)} parameters", total=None)
+        with _progress(_("runs")) as progress:
+            task = progress.add_task(ngettext("{method}, {count} parameter", "{method}, {count} parameters",
+                                              len(base.uncertain)).format(method=method,
+                                                                          count=len(base.uncertain)), total=None)
 
             def on_point(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
@@ -546,23 +555,28 @@ def _print_indices_table(result, outcome: str) -> None:
     indices = result.indices[result.indices["outcome"] == outcome].set_index("parameter")
     swings = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].set_index("parameter")
     main = "total" if result.method == "sobol" else "mu_star"
-    table = Table(title=f"What {outcome} hangs on ({result.method}, {len(result.points)} points x "
-                        f"{result.replications} replications)")
-    table.add_column("parameter", overflow="fold")
+    words = columns.column(outcome).words
+    table = Table(title=_("What {outcome} hangs on ({method}, {points} points x {runs} replications)").format(
+        outcome=words.lower(), method=result.method, points=api.number(len(result.points)),
+        runs=api.number(result.replications)))
+    table.add_column(_("parameter"), overflow="fold")
     if result.method == "sobol":
-        table.add_column("total index", justify="right")
-        table.add_column("first-order", justify="right")
+        table.add_column(_("total index"), justify="right")
+        table.add_column(_("first-order"), justify="right")
     else:
-        table.add_column("mu* (mean effect)", justify="right")
+        table.add_column(_("mu* (mean effect)"), justify="right")
         table.add_column("sigma", justify="right")
-    table.add_column(f"{outcome} at 5 % / 95 % quantile", justify="right")
+    table.add_column(_("{outcome} at 5 % / 95 % quantile").format(outcome=words), justify="right")
+    plus_or_minus = _("{value} ± {margin}")
     for name, row in indices.sort_values(main, ascending=False).iterrows():
         swing = swings.loc[name]
         if result.method == "sobol":
-            cells = (f"{row['total']:.2f} ± {row['total_conf']:.2f}",
-                     f"{row['first_order']:.2f} ± {row['first_order_conf']:.2f}")
+            cells = (plus_or_minus.format(value=api.number(row["total"], 2), margin=api.number(row["total_conf"], 2)),
+                     plus_or_minus.format(value=api.number(row["first_order"], 2),
+                                          margin=api.number(row["first_order_conf"], 2)))
         else:
-            cells = (f"{_figure(row['mu_star'])} ± {_figure(row['mu_star_conf'])}", _figure(row["sigma"]))
+            cells = (plus_or_minus.format(value=_figure(row["mu_star"]), margin=_figure(row["mu_star_conf"])),
+                     _figure(row["sigma"]))
         table.add_row(name, *cells, f"{_figure(swing['at_low'])} / {_figure(swing['at_high'])}")
     out.print(table)
 
@@ -595,21 +609,27 @@ def replications_command(
     folder = plan.folder
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with _progress() as progress:
-            task = progress.add_task(f"{base.name}, up to", total=maximum)
+            task = progress.add_task(_("{name}, up to").format(name=base.name), total=maximum)
             result = api.replications_and_save(plan, _command(),
                                                on_progress=lambda done: progress.advance(task, done))
     for name, needed in result.needed.items():
         table = result.tables[name]
         if needed is None:
             last = table.iloc[-1]
-            out.print(f"{name}: not within {precision:.1%} after {result.run} replications (half-width "
-                      f"{last['precision']:.1%} of the mean {last['mean']:.4g}); raise --max.", soft_wrap=True)
+            out.print(_("{outcome}: not within {target} after {runs} replications (half-width {precision} of the "
+                        "mean {mean}); raise --max.").format(
+                outcome=columns.column(name).words, target=api.precise_percent(precision), runs=api.number(result.run),
+                precision=api.precise_percent(last["precision"]), mean=api.significant(last["mean"], 4)),
+                soft_wrap=True)
             continue
         row = table[table["replications"] == needed].iloc[0]
-        out.print(f"{name}: {needed} replications give a mean of {row['mean']:.4g} ± {row['half_width']:.3g} "
-                  f"(95 % interval, {row['precision']:.1%} of the mean; target {precision:.1%}).", soft_wrap=True)
+        out.print(_("{outcome}: {runs} replications give a mean of {mean} ± {margin} (95 % interval, {precision} of "
+                    "the mean; target {target}).").format(
+            outcome=columns.column(name).words, runs=api.number(needed), mean=api.significant(row["mean"], 4),
+            margin=api.significant(row["half_width"], 3), precision=api.precise_percent(row["precision"]),
+            target=api.precise_percent(precision)), soft_wrap=True)
     if result.replications is not None:
-        out.print(f"Use -n {result.replications} or more.")
+        out.print(_("Use -n {runs} or more.").format(runs=result.replications))
     out.print(_("Results written to {folder}/").format(folder=folder), soft_wrap=True)
 
 
@@ -684,22 +704,24 @@ def validate(
     and out-of-sample checks: fit some figures, predict the others) and exact
     results, and write validation.md."""
     if not scenarios and not report:
-        _exit_with([Problem("validate", None, None, "", "give scenario files to check, or --report")])
+        _exit_with([Problem("validate", None, None, "", _("give scenario files to check, or --report"))])
     if report:
         folder = out_dir or api.default_folder("validation")
         with _interrupts(_("Interrupted: no report was written.")), api.claim(folder), api.using_engine(engine.value):
-            with err.status("back-tests...") as status:
+            with err.status(_("back-tests...")) as status:
                 done = api.validation_report(folder, replications, _command(), on_step=status.update,
                                              candidates=candidates)
         (held_out, tested_within), (fitted, consistent), (inputs, _inputs_within) = (
             done.with_role(role) for role in ("held_out", "fitted", "input"))
         predicted, predicted_within = done.predicted
-        tests = (f"{tested_within} of {held_out} held-out figures within the simulated 90 % and "
-                 f"{predicted_within} of {predicted} more figures predicted out of sample within their predicted "
-                 f"90 % (the tests; the second kind weaker, see each check's caveat)")
-        out.print(f"{tests}; consistent with {consistent} of {fitted} fitted figures ({inputs} more were "
-                  f"inputs); {len(done.checks)} exact checks, {done.checks_failed} failed. Report written to "
-                  f"{folder / 'validation.md'}", soft_wrap=True)
+        out.print(_("{within} of {held_out} held-out figures within the simulated 90 % and {predicted_within} of "
+                    "{predicted} more figures predicted out of sample within their predicted 90 % (the tests; the "
+                    "second kind weaker, see each check's caveat); consistent with {consistent} of {fitted} fitted "
+                    "figures ({inputs} more were inputs); {checks} exact checks, {failed} failed. Report written to "
+                    "{path}").format(within=tested_within, held_out=held_out, predicted_within=predicted_within,
+                                     predicted=predicted, consistent=consistent, fitted=fitted, inputs=inputs,
+                                     checks=len(done.checks), failed=done.checks_failed,
+                                     path=folder / "validation.md"), soft_wrap=True)
     failed = False
     for name in scenarios or []:
         try:
@@ -708,7 +730,9 @@ def validate(
             failed = True
             _print_problems(error)
         else:
-            out.print(f"{name}: valid ({scenario.name}, {len(scenario.stages)} stages)", soft_wrap=True)
+            out.print(ngettext("{file}: valid ({name}, {count} stage)", "{file}: valid ({name}, {count} stages)",
+                               len(scenario.stages)).format(file=name, name=scenario.name,
+                                                            count=len(scenario.stages)), soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 
@@ -716,9 +740,9 @@ def validate(
 @command("list", short_help="List the shipped scenarios.")
 def list_scenarios() -> None:
     """List the shipped scenarios."""
-    table = Table(title="Shipped scenarios (run one with: pilotsim run NAME)")
-    table.add_column("name")
-    table.add_column("description")
+    table = Table(title=_("Shipped scenarios (run one with: pilotsim run NAME)"))
+    table.add_column(_("name"))
+    table.add_column(_("description"))
     for name, description in api.shipped_descriptions().items():
         table.add_row(name, description)
     out.print(table)
@@ -738,8 +762,9 @@ def new(
     with _interrupts(_("Interrupted: nothing was written.")):
         written = api.new_scenario(name, out_file)
     path, name = written.path, written.name
-    out.print(f"Written {path}: a copy of {api.REFERENCE} named {name}. Change its figures to your programme's, "
-              f"then: pilotsim validate {shlex.quote(str(path))} && pilotsim run {shlex.quote(str(path))}",
+    out.print(_("Written {path}: a copy of {reference} named {name}. Change its figures to your programme's, "
+                "then: {commands}").format(path=path, reference=api.REFERENCE, name=name, commands=(
+                    f"pilotsim validate {shlex.quote(str(path))} && pilotsim run {shlex.quote(str(path))}")),
               soft_wrap=True)
 
 
@@ -807,10 +832,10 @@ def _lower_first(words: str) -> str:
 
 
 def _figure(value: float) -> str:
-    """A published or simulated count or amount as people read it: 1,023 or 3.84 M."""
+    """A published or simulated count or amount as people read it: 1,023 or 3.84 M (1.023 or 3,84 mln.)."""
     if abs(value) >= 1e6:
-        return f"{value / 1e6:,.2f} M"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+        return _("{millions} M").format(millions=api.number(value / 1e6, 2))
+    return api.number(value) if abs(value) >= 100 else api.significant(value, 3)
 
 
 @contextmanager
@@ -872,12 +897,12 @@ def _say_headline(result: api.RunResult) -> None:
         err.print(_("Warning: {warning}.").format(warning=warning), soft_wrap=True)
 
 
-def _progress(unit: str = "replications") -> Progress:
+def _progress(unit: str | None = None) -> Progress:
     return Progress(
         TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn(unit),
+        TextColumn(unit or _("replications"), markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,

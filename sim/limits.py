@@ -18,7 +18,9 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim import language
 from sim.errors import Problem
+from sim.language import _
 
 if TYPE_CHECKING:  # the scenario's schema reads its limits from here
     from sim.scenario.schema import Scenario
@@ -165,12 +167,12 @@ def too_many_people(scenario: Scenario) -> str | None:
 
 def _too_many_people(people: float, stays: float) -> str | None:
     if people > MAX_PEOPLE_PER_REPLICATION:
-        return (f"would refer about {_amount(people)} people per replication; at most "
-                f"{MAX_PEOPLE_PER_REPLICATION:,} (the limit of one process's memory and time)")
+        return _("would refer about {people} people per replication; at most {most} (the limit of one process's "
+                 "memory and time)").format(people=_amount(people), most=language.number(MAX_PEOPLE_PER_REPLICATION))
     if stays > MAX_STAYS_PER_REPLICATION:
-        return (f"would make about {_amount(stays)} stays in stages per replication ({_amount(people)} people, "
-                "routes that send them back to a stage again and again); at most "
-                f"{MAX_STAYS_PER_REPLICATION:,}")
+        return _("would make about {stays} stays in stages per replication ({people} people, routes that send them "
+                 "back to a stage again and again); at most {most}").format(
+            stays=_amount(stays), people=_amount(people), most=language.number(MAX_STAYS_PER_REPLICATION))
     return None
 
 
@@ -299,8 +301,8 @@ def too_many_replications(total: int, what: str) -> list[Problem]:
 
 def _amount(value: float) -> str:
     if not math.isfinite(value):
-        return "more than 1e15"
-    return f"{value:,.0f}" if value < 1e12 else f"{value:.2g}"
+        return _("more than {amount}").format(amount="1e15")
+    return language.number(value) if value < 1e12 else f"{value:.2g}"
 
 
 def _bytes(value: float) -> str:

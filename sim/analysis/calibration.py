@@ -45,6 +45,7 @@ from scipy.stats import qmc
 
 from sim.analysis.backtests import Observation, Observed, figures_against, label, outcome_values
 from sim.errors import Problem, ScenarioError
+from sim.language import _
 from sim.run import executors
 from sim.run.runner import run
 from sim.scenario.edit import with_changes, with_free_values
@@ -135,8 +136,8 @@ def check_free(scenario: Scenario, where: str) -> None:
                 with_free_values(scenario, {path: value})
             except ScenarioError as error:
                 reasons = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in error.problems)
-                problems.append(Problem(where, None, None, f"free.{path}", f"at {value:g} the scenario is not "
-                                                                            f"valid: {reasons}"))
+                problems.append(Problem(where, None, None, f"free.{path}", _(
+                    "at {value} the scenario is not valid: {reasons}").format(value=f"{value:g}", reasons=reasons)))
                 break
     highs: dict[str, list[tuple[str, float]]] = {}
     for path, free in scenario.free.items():
@@ -146,8 +147,9 @@ def check_free(scenario: Scenario, where: str) -> None:
     for stage, routes in highs.items():
         if len(routes) > 1 and sum(high for _, high in routes) > 1:
             problems.append(Problem(where, None, None, f"free (stages.{stage}.outcomes)",
-                                    f"the routes {', '.join(route for route, _ in routes)} can add up to more than "
-                                    f"one at their highs; lower a high so that they cannot"))
+                                    _("the routes {routes} can add up to more than one at their highs; lower a "
+                                      "high so that they cannot").format(
+                                        routes=", ".join(route for route, _high in routes))))
     if problems:
         raise ScenarioError(problems)
 
@@ -407,7 +409,7 @@ def _widened(scenario: Scenario, path: str, searched: np.ndarray, side: int, fie
     inside, target = searched[side], searched[side] + (width if side else -width)
     if _accepted(scenario, path, target):
         return float(target)
-    for _ in range(40):
+    for _halving in range(40):
         middle = (inside + target) / 2
         if _accepted(scenario, path, middle):
             inside = middle

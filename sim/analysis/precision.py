@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import Problem, ScenarioError
+from sim.language import _
 from sim.measure.columns import unknown_outcomes
 from sim.run.runner import run
 from sim.scenario.schema import Scenario
@@ -107,8 +108,9 @@ def check_request(scenario: Scenario, outcomes: list[str], target: float, maximu
     problems = unknown_outcomes(scenario, outcomes)
     if not 0 < target < 1:
         problems.append(Problem("--precision", None, None, f"{target:g}",
-                                "expected a fraction of the mean between 0 and 1, e.g. 0.02"))
+                                _("expected a fraction of the mean between 0 and 1, e.g. 0.02")))
     if maximum < FIRST + look_ahead(FIRST):
-        problems.append(Problem("--max", None, None, str(maximum), f"expected at least {FIRST + look_ahead(FIRST)}"))
+        problems.append(Problem("--max", None, None, str(maximum), _("expected at least {least}").format(
+            least=FIRST + look_ahead(FIRST))))
     if problems:
         raise ScenarioError(problems)

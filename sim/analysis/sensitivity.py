@@ -38,6 +38,7 @@ from SALib.sample import sobol as sobol_design
 
 from sim.errors import Problem, ScenarioError
 from sim.interrupts import held_back
+from sim.language import _
 from sim.measure.columns import unknown_outcomes
 from sim.run.runner import run
 from sim.scenario.edit import with_uncertain_values
@@ -69,9 +70,11 @@ def check_request(scenario: Scenario, method: str, outcomes: list[str], samples:
     names = parameters(scenario)
     problems = unknown_outcomes(scenario, outcomes)
     if method not in METHODS:
-        problems.insert(0, Problem("--method", None, None, method, f"expected one of {', '.join(METHODS)}"))
+        problems.insert(0, Problem("--method", None, None, method, _("expected one of {choices}").format(
+            choices=", ".join(METHODS))))
     if samples < 2:
-        problems.append(Problem("--samples", None, None, str(samples), "expected at least 2"))
+        problems.append(Problem("--samples", None, None, str(samples), _("expected at least {least}").format(
+            least=2)))
     if problems:
         raise ScenarioError(problems)
     return names

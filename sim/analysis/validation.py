@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from sim.language import N_
 from sim.measure.outcomes import monthly_counts, state_names
 from sim.model.engines import simulate
 from sim.run.runner import run
@@ -29,7 +30,7 @@ TOLERANCE = 4.0
 
 @dataclass(frozen=True)
 class Check:
-    name: str
+    name: str  # in English; translated where shown
     exact: float
     simulated: float
     standard_error: float
@@ -59,9 +60,9 @@ def binomial_checks(replications: int = 2000, seed: int = 2024) -> tuple[list[Ch
     placed = run(scenario, replications, seed=seed, workers=1).outcomes["placed"].to_numpy()
     variance = n * p * (1 - p)
     checks = [
-        Check("binomial placements: mean", n * p, placed.mean(), math.sqrt(variance / replications)),
+        Check(N_("binomial placements: mean"), n * p, placed.mean(), math.sqrt(variance / replications)),
         # The sample variance has relative standard error sqrt(2 / (R - 1)).
-        Check("binomial placements: variance", variance, placed.var(ddof=1),
+        Check(N_("binomial placements: variance"), variance, placed.var(ddof=1),
               variance * math.sqrt(2 / (replications - 1))),
     ]
     edges = np.arange(20, 41)
@@ -93,7 +94,7 @@ def erlang_c_check(replications: int = 16, seed: int = 99) -> Check:
         clients = simulate(scenario, seed, replication).clients
         steady = (clients["referral_time"] > warm_up) & (clients["referral_time"] < horizon - 50)
         means.append(np.mean(clients["start_time"][steady] - clients["referral_time"][steady]))
-    return Check("M/M/3 mean wait (Erlang C), months", erlang_c_mean_wait(arrival_rate, 1 / mean_stay, places),
+    return Check(N_("M/M/3 mean wait (Erlang C), months"), erlang_c_mean_wait(arrival_rate, 1 / mean_stay, places),
                  float(np.mean(means)), float(np.std(means, ddof=1) / math.sqrt(replications)))
 
 
@@ -120,9 +121,9 @@ def littles_law_checks(replications: int = 10, seed: int = 5) -> list[Check]:
     closed_form = 3 * float(np.trapezoid(survival * np.exp(-hazard * t), t))
     se = math.sqrt(replications)
     return [
-        Check("Little's law: people in stage minus arrival rate x mean stay", 0.0,
+        Check(N_("Little's law: people in stage minus arrival rate x mean stay"), 0.0,
               float((occupancy - flow).mean()), float((occupancy - flow).std(ddof=1) / se)),
-        Check("Little's law: people in stage against 3 x E[min(T, D)]", closed_form,
+        Check(N_("Little's law: people in stage against 3 x E[min(T, D)]"), closed_form,
               float(occupancy.mean()), float(occupancy.std(ddof=1) / se)),
     ]
 

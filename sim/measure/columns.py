@@ -257,5 +257,6 @@ def outcome_names(scenario: Scenario) -> tuple[str, ...]:
 def unknown_outcomes(scenario: Scenario, outcomes: list[str]) -> list[Problem]:
     """One problem for each requested outcome this scenario does not have."""
     known = outcome_names(scenario)
-    return [Problem("--outcome", None, None, outcome, f"not an outcome of this scenario; known: {', '.join(known)}")
+    return [Problem("--outcome", None, None, outcome, _("not an outcome of this scenario; known: {known}").format(
+        known=", ".join(known)))
             for outcome in outcomes if outcome not in known]

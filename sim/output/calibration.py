@@ -9,20 +9,33 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
+from sim import language
 from sim.analysis.calibration import CalibrationResult, posterior_draws
+from sim.language import N_, _, ngettext
+from sim.measure.columns import column
+from sim.output.fields import label
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, TARGET_COLOUR, Chart, save_figure
+from sim.output.style import BAND_COLOUR, NOTE_SIZE, TARGET_COLOUR, TITLE_SIZE, Chart, save_figure
 from sim.scenario.edit import set_field
+
+#: What a published figure was used for, in words.
+ROLES = {"fitted": N_("fitted"), "held_out": N_("held out"), "input": N_("input")}
 
 
 def fitted_file_text(result: CalibrationResult, original_file: str) -> str:
-    """A scenario file that extends the original with the estimates."""
+    """A scenario file that extends the original with the estimates: in
+    English whatever the reader's language, as every file a program reads."""
+    with language.speaking("en"):
+        return _fitted_file_text(result, original_file)
+
+
+def _fitted_file_text(result: CalibrationResult, original_file: str) -> str:
     rounds = int(result.candidates["round"].max())
     lines = [f"# Fitted by pilotsim calibrate to {result.observed.source}: {', '.join(result.figures)}",
-             f"# ({len(result.candidates)} candidates in {rounds} round{'s' if rounds > 1 else ''}, "
-             f"{result.replications} replications each,"
+             f"# ({candidates_in_rounds(len(result.candidates), rounds)}, {result.replications} replications each,"
              f" seed {result.seed}).",
              "# Each value is the posterior median; its plausible (5-95 %) range is in the comment.",
              f"extends: {original_file}",
@@ -67,18 +80,35 @@ def value_in_words(value: float, row) -> str:
     """A value of a parameter to four figures of its search range's width (a
     bound found next to a field's limit, 3.6e-11, is 0)."""
     step = 10 ** (np.floor(np.log10(row["searched_high"] - row["searched_low"])) - 3)
-    return f"{round(value / step) * step:.4g}"
+    return language.significant(round(value / step) * step, 4)
 
 
 def range_in_words(row) -> str:
     """The plausible range of a row of ``CalibrationResult.ranges()``, and
     what the data could not say."""
-    searched = f"searched {value_in_words(row['searched_low'], row)} to {value_in_words(row['searched_high'], row)}"
+    searched = _("searched {low} to {high}").format(low=value_in_words(row["searched_low"], row),
+                                                    high=value_in_words(row["searched_high"], row))
     low, high = value_in_words(row["plausible_low"], row), value_in_words(row["plausible_high"], row)
-    return {"yes": f"plausible {low} to {high} ({searched})",
-            "not below": f"the data do not bound it below; plausible up to {high} ({searched})",
-            "not above": f"the data do not bound it above; plausible from {low} ({searched})",
-            "no": f"the data do not bound it ({searched})"}[row["bounded"]]
+    return {"yes": _("plausible {low} to {high} ({searched})"),
+            "not below": _("the data do not bound it below; plausible up to {high} ({searched})"),
+            "not above": _("the data do not bound it above; plausible from {low} ({searched})"),
+            "no": _("the data do not bound it ({searched})")}[row["bounded"]].format(low=low, high=high,
+                                                                                    searched=searched)
+
+
+def candidates_in_rounds(candidates: int, rounds: int) -> str:
+    """"60 candidates in 2 rounds"."""
+    return ngettext("{candidates} candidates in {rounds} round", "{candidates} candidates in {rounds} rounds",
+                    rounds).format(candidates=language.number(candidates), rounds=language.number(rounds))
+
+
+def figure_in_words(outcome: str, month: float) -> str:
+    """A published figure as a reader names it: "Placed in paid work at month 12"."""
+    return _("{outcome} at month {month}").format(outcome=column(outcome).words, month=language.significant(month))
+
+
+def role_in_words(role: str) -> str:
+    return _(ROLES[role]) if role in ROLES else role.replace("_", " ")
 
 
 def _yaml_lines(node: dict, depth: int, ranges: pd.DataFrame, prefix: str = "") -> list[str]:
@@ -94,28 +124,60 @@ def _yaml_lines(node: dict, depth: int, ranges: pd.DataFrame, prefix: str = "") 
     return lines
 
 
-def _parameter_figure(result: CalibrationResult) -> Chart:
+def parameter_figure(result: CalibrationResult) -> Chart:
+    """Per free parameter, what the published figures make of it: the
+    posterior over the range searched, the plausible range and the median."""
     ranges = result.ranges()
     figure = Chart(figsize=(8, 0.6 + 2.1 * len(ranges)), layout="constrained")
     for index, row in enumerate(ranges.to_dict("records")):
         axes = figure.add_subplot(len(ranges), 1, index + 1)
         low, high = row["searched_low"], row["searched_high"]
-        column = list(result.scenario.free).index(row["parameter"])
-        axes.hist(result.posterior.points[:, column], bins=60, range=(low, high),
+        position = list(result.scenario.free).index(row["parameter"])
+        axes.hist(result.posterior.points[:, position], bins=60, range=(low, high),
                   weights=result.posterior.weights, color=BAND_COLOUR, alpha=0.8)
         axes.axvspan(row["plausible_low"], row["plausible_high"], color=BAND_COLOUR, alpha=0.12,
-                     label="plausible (5-95 %)")
-        estimate = f"median {value_in_words(row['estimate'], row)}"
+                     label=_("plausible (5-95 %)"))
+        estimate = _("median {value}").format(value=value_in_words(row["estimate"], row))
         if row["bounded"] != "yes":  # then the median moves with the range searched
-            estimate += ", set by the range searched"
+            estimate = _("{median}, set by the range searched").format(median=estimate)
         axes.axvline(row["estimate"], color=TARGET_COLOUR, label=estimate)
         axes.set_xlim(low, high)
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
         axes.set_yticks([])
-        axes.set_title(f"{row['parameter']}: {range_in_words(row)}", fontsize="medium", loc="left")
-        axes.legend(fontsize="small", loc="upper right", frameon=False)
-    figure.axes[-1].set_xlabel("value (the x axis spans the range searched; before the data, every value in it "
-                               "was equally likely)")
-    figure.suptitle(f"{result.scenario.name}: what the published figures say about each parameter")
+        axes.set_title(f"{label(row['parameter'])}: {range_in_words(row)}", fontsize=NOTE_SIZE + 1, loc="left",
+                       wrap=True)
+        axes.legend(fontsize=NOTE_SIZE, loc="upper right", frameon=False)
+    figure.axes[-1].set_xlabel(_("value (the x axis spans the range searched; before the data, every value in it "
+                                 "was equally likely)"), fontsize=NOTE_SIZE)
+    figure.suptitle(_("{name}: what the published figures say about each parameter").format(
+        name=result.scenario.name), fontsize=TITLE_SIZE)
+    return figure
+
+
+def fit_figure(result: CalibrationResult, fit: pd.DataFrame) -> Chart:
+    """Each published figure beside the spread the fitted scenario predicts
+    for it, each relative to its own size so that counts and euros share
+    one axis."""
+    figure = Chart(figsize=(8, 1.4 + 0.55 * len(fit)), layout="constrained")
+    axes = figure.subplots()
+    labels = [figure_in_words(row.outcome, row.month) + (" " + _("(held out)") if row.role == "held_out" else "")
+              for row in fit.itertuples()]
+    positions = np.arange(len(fit))
+    scale = np.maximum(fit["published"].abs().to_numpy(), 1.0)
+    axes.errorbar(fit["simulated_median"] / scale, positions,
+                  xerr=[(fit["simulated_median"] - fit["simulated_q05"]) / scale,
+                        (fit["simulated_q95"] - fit["simulated_median"]) / scale],
+                  fmt="o", color=BAND_COLOUR, capsize=3,
+                  label=_("predicted: median, 90 % of runs with parameters drawn from the fit"))
+    axes.scatter(fit["published"] / scale, positions, marker="x", s=60, color=TARGET_COLOUR, zorder=3,
+                 label=_("published"))
+    axes.set_yticks(positions, labels, fontsize=NOTE_SIZE)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value, 2)))
+    axes.set_xlabel(_("relative to the published figure (1: the figure itself)"))
+    axes.set_title(_("{name}: published figures against what the fit predicts").format(name=result.scenario.name),
+                   fontsize=TITLE_SIZE, wrap=True)
+    axes.grid(axis="x", alpha=0.3)
+    figure.legend(loc="outside lower center", fontsize=NOTE_SIZE, ncol=2)
     return figure
 
 
@@ -133,26 +195,8 @@ def write_calibration(result: CalibrationResult, fit: pd.DataFrame, original: st
         posterior_draws(result).to_csv(staging / "posterior.csv", index=False, float_format="%.6g")
         result.ranges().to_csv(staging / "parameters.csv", index=False, float_format="%.6g")
         fit.to_csv(staging / "fit.csv", index=False, float_format="%.6g")
-        figure = Chart(figsize=(8, 1.4 + 0.55 * len(fit)), layout="constrained")
-        axes = figure.subplots()
-        labels = [f"{row.outcome} at month {row.month:g}" + (" (held out)" if row.role == "held_out" else "")
-                  for row in fit.itertuples()]
-        positions = np.arange(len(fit))
-        scale = np.maximum(fit["published"].abs().to_numpy(), 1.0)  # each figure relative to its own size
-        axes.errorbar(fit["simulated_median"] / scale, positions,
-                      xerr=[(fit["simulated_median"] - fit["simulated_q05"]) / scale,
-                            (fit["simulated_q95"] - fit["simulated_median"]) / scale],
-                      fmt="o", color=BAND_COLOUR, capsize=3,
-                      label="predicted: median, 90 % of runs with parameters drawn from the fit")
-        axes.scatter(fit["published"] / scale, positions, marker="x", s=60, color=TARGET_COLOUR, zorder=3,
-                     label="published")
-        axes.set_yticks(positions, labels)
-        axes.set_xlabel("relative to the published figure")
-        axes.set_title(f"{result.scenario.name}: published figures against what the fit predicts")
-        axes.grid(axis="x", alpha=0.3)
-        figure.legend(loc="outside lower center", fontsize="small", ncol=2)
-        save_figure(figure, staging / "plots" / "fit.png")
-        save_figure(_parameter_figure(result), staging / "plots" / "parameters.png")
+        save_figure(fit_figure(result, fit), staging / "plots" / "fit.png")
+        save_figure(parameter_figure(result), staging / "plots" / "parameters.png")
         write_manifest(staging, {
             "scenario": result.scenario.name, "observed": result.observed.source,
             "figures": result.figures, "candidates": len(result.candidates),

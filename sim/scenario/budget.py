@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sim import limits
+from sim.language import _
 from sim.scenario.numbers import Real, Whole
 
 Euros = Annotated[Real, Field(ge=0, le=limits.MAX_EUROS)]
@@ -53,8 +54,8 @@ class Benefit(_Frozen):
     @model_validator(mode="after")
     def _saved_share_with_administration(self) -> Benefit:
         if self.administration_per_month > 0 and self.administration_saved_share is None:
-            raise ValueError("administration_per_month needs administration_saved_share: the share of it (0 to 1) "
-                             "that stops when someone leaves assistance (docs/budget.md)")
+            raise ValueError(_("administration_per_month needs administration_saved_share: the share of it (0 to "
+                               "1) that stops when someone leaves assistance (docs/budget.md)"))
         return self
 
     @property
@@ -66,7 +67,8 @@ class Benefit(_Frozen):
     @classmethod
     def _known_norm_year(cls, year: int) -> int:
         if year not in NORMS:
-            raise ValueError(f"norms are known for {', '.join(map(str, NORMS))}, got {year}")
+            raise ValueError(_("norms are known for {years}, got {year}").format(years=", ".join(map(str, NORMS)),
+                                                                                 year=year))
         return year
 
     @property
@@ -93,7 +95,7 @@ class PartTimeWork(_Frozen):
     @model_validator(mode="after")
     def _one_rule(self) -> PartTimeWork:
         if self.earnings_per_month is not None and self.benefit_kept is not None:
-            raise ValueError("give benefit_kept or earnings_per_month, not both")
+            raise ValueError(_("give benefit_kept or earnings_per_month, not both"))
         return self
 
     @property
@@ -120,7 +122,8 @@ class Costs(_Frozen):
         stage_names = (info.context or {}).get("stage_names")
         unknown = [name for name in costs if stage_names is not None and name not in stage_names]
         if unknown:
-            raise ValueError(f"unknown stage '{unknown[0]}' (expected one of: {', '.join(stage_names)})")
+            raise ValueError(_("unknown stage '{name}' (expected one of: {expected})").format(
+                name=unknown[0], expected=", ".join(stage_names)))
         return costs
 
 
@@ -149,7 +152,7 @@ class Budget(_Frozen):
     @model_validator(mode="after")
     def _one_kind_of_prices(self) -> Budget:
         if self.price_index_per_year is not None and self.benefit.indexation_per_year != 0:
-            raise ValueError("give benefit.indexation_per_year (amounts in each year's euros) or "
-                             "price_index_per_year (a nominal view of constant prices), not both")
+            raise ValueError(_("give benefit.indexation_per_year (amounts in each year's euros) or "
+                               "price_index_per_year (a nominal view of constant prices), not both"))
         return self
 

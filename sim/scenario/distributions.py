@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from scipy import special
 
 from sim import limits
+from sim.language import _
 from sim.scenario.numbers import Real
 
 #: Uniforms at which every distribution is tried when it is read: the
@@ -70,7 +71,8 @@ class Uniform(_Distribution):
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
         if self.low > self.high:
-            raise ValueError(f"low must not exceed high, got low={self.low} > high={self.high}")
+            raise ValueError(_("low must not exceed high, got {values}").format(
+                values=f"low={self.low} > high={self.high}"))
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -92,10 +94,8 @@ class Triangular(_Distribution):
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
-            raise ValueError(
-                "must satisfy low <= mode <= high, "
-                f"got low={self.low}, mode={self.mode}, high={self.high}"
-            )
+            raise ValueError(_("must satisfy low <= mode <= high, got {values}").format(
+                values=f"low={self.low}, mode={self.mode}, high={self.high}"))
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -171,8 +171,8 @@ class Beta(_Distribution):
     def _possible(self) -> Beta:
         largest = math.sqrt(self.mean_ * (1 - self.mean_))
         if self.sd >= largest:
-            raise ValueError(f"sd must be below sqrt(mean x (1 - mean)) = {largest:.4g} for mean {self.mean_:g}, "
-                             f"got {self.sd:g}")
+            raise ValueError(_("sd must be below sqrt(mean x (1 - mean)) = {largest} for mean {mean}, got "
+                               "{sd}").format(largest=f"{largest:.4g}", mean=f"{self.mean_:g}", sd=f"{self.sd:g}"))
         return self
 
     @property
@@ -215,12 +215,10 @@ class Empirical(_Distribution):
     def _weights_match(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                raise ValueError(
-                    f"weights must have one entry per value, got {len(self.weights)} "
-                    f"weights for {len(self.values)} values"
-                )
+                raise ValueError(_("weights must have one entry per value, got {weights} weights for {values} "
+                                   "values").format(weights=len(self.weights), values=len(self.values)))
             if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
+                raise ValueError(_("weights must not all be zero"))
         return self
 
     def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
@@ -259,9 +257,9 @@ def _can_be_sampled(distribution: _Distribution) -> _Distribution:
         except (ArithmeticError, ValueError):
             values, mean = np.array([np.nan]), math.nan
     if not (np.all(np.isfinite(values)) and np.all((values >= 0) & (values <= MAX_VALUE)) and math.isfinite(mean)):
-        raise ValueError(f"cannot be sampled: with these parameters its values are not all finite numbers from 0 to "
-                         f"{MAX_VALUE:g}; check them against each other (e.g. an sd far smaller or larger than the "
-                         "mean)")
+        raise ValueError(_("cannot be sampled: with these parameters its values are not all finite numbers from 0 "
+                           "to {most}; check them against each other (e.g. an sd far smaller or larger than the "
+                           "mean)").format(most=f"{MAX_VALUE:g}"))
     return distribution
 
 

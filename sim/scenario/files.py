@@ -25,6 +25,7 @@ from ruamel.yaml.error import YAMLError
 
 from sim import limits
 from sim.errors import Problem, ScenarioError
+from sim.language import N_, _
 from sim.scenario.budget import YEAR_MONTH_PATTERN
 from sim.scenario.safe_yaml import check_plain, read_text, yaml_problem
 from sim.scenario.schema import NAME_PATTERN, Scenario, endless_message, endless_stages, not_a_number
@@ -92,11 +93,11 @@ def parse_overrides(assignments: list[str]) -> dict[str, Any]:
             assignment.encode("utf-8")
         except UnicodeEncodeError:  # bytes from the terminal that are no UTF-8 text
             shown = assignment.encode("utf-8", "backslashreplace").decode()
-            problems.append(Problem(f"--set {shown}", None, None, "", "is not UTF-8 text"))
+            problems.append(Problem(f"--set {shown}", None, None, "", _("is not UTF-8 text")))
             continue
         dotted, equals, text = assignment.partition("=")
         if not equals or not dotted.strip() or any(not key for key in dotted.strip().split(".")):
-            problems.append(Problem(f"--set {assignment}", None, None, "", "expected path.to.field=value"))
+            problems.append(Problem(f"--set {assignment}", None, None, "", _("expected path.to.field=value")))
             continue
         try:
             check_plain(text, f"--set {assignment}", positions=False)  # the same rules as a file's
@@ -179,21 +180,21 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
     extends_position = located.positions.pop(("extends",), None)
     if len(chain) + 1 >= limits.MAX_EXTENDS:
         raise _single_problem(located.file, extends_position, "extends",
-                              f"more than {limits.MAX_EXTENDS} files extend one another")
+                              _("more than {most} files extend one another").format(most=limits.MAX_EXTENDS))
     if not isinstance(parent_name, str):
         raise _single_problem(located.file, extends_position, "extends",
-                              f"must be a file name, got {parent_name!r}")
+                              _("must be a file name, got {value}").format(value=repr(parent_name)))
     parent_path = path.parent / parent_name
     if not parent_path.exists():
         raise _single_problem(located.file, extends_position, "extends",
-                              f"file not found: {parent_path}")
+                              _("file not found: {path}").format(path=parent_path))
     if not parent_path.is_file():
         raise _single_problem(located.file, extends_position, "extends",
-                              f"{parent_path} is not a regular file; give a scenario file")
+                              _("{path} is not a regular file; give a scenario file").format(path=parent_path))
     if parent_path.resolve() in (*chain, resolved):
         cycle = " -> ".join(p.name for p in (*chain, resolved, parent_path.resolve()))
         raise _single_problem(located.file, extends_position, "extends",
-                              f"files extend each other in a cycle: {cycle}")
+                              _("files extend each other in a cycle: {cycle}").format(cycle=cycle))
     parent = _read_with_extends(parent_path, chain=(*chain, resolved))
     return _merge(parent, located)
 
@@ -209,8 +210,9 @@ def _read_one(path: Path) -> _Located:
     except YAMLError as error:  # what the first pass leaves: duplicate keys, undefined aliases
         raise ScenarioError([yaml_problem(error, file)]) from None
     if not isinstance(document, CommentedMap):
-        got = "an empty file" if document is None else _kind_in_words(document)
-        raise ScenarioError([Problem(file, 1, 1, "", f"expected a mapping of fields, got {got}")])
+        got = _("an empty file") if document is None else _kind_in_words(document)
+        raise ScenarioError([Problem(file, 1, 1, "", _("expected a mapping of fields, got {value}").format(
+            value=got))])
     positions: dict[FieldPath, Position] = {}
     notes: dict[FieldPath, str] = {}
     data = _plain(document, (), positions, file, notes, text.splitlines())
@@ -300,7 +302,8 @@ def _override(located: _Located, dotted: str, value: Any) -> None:
         if isinstance(node, list):  # a schedule of places: a number picks its period
             if not (key.isdigit() and int(key) < len(node)):
                 raise ScenarioError([Problem(*option, ".".join(path[:depth]),
-                                             f"has periods 0 to {len(node) - 1}, not {key!r}")])
+                                             _("has periods 0 to {last}, not {key}").format(last=len(node) - 1,
+                                                                                            key=repr(key)))])
             key = int(key)
         keys.append(key)
         if depth == len(path) - 1:
@@ -308,7 +311,8 @@ def _override(located: _Located, dotted: str, value: Any) -> None:
         child = node[key] if isinstance(node, list) else node.get(key)
         if child is not None and not isinstance(child, (dict, list)):
             raise ScenarioError([Problem(*option, ".".join(path[:depth + 1]),
-                                         f"is {_as_yaml(child)}, which has no field {path[depth + 1]!r}")])
+                                         _("is {value}, which has no field {key}").format(
+                                             value=_as_yaml(child), key=repr(path[depth + 1])))])
         if child is None:
             node[key] = child = {}
             located.positions[tuple(keys)] = option
@@ -472,54 +476,64 @@ def _nearest_position(positions: dict[FieldPath, Position], path: FieldPath) -> 
 
 #: What each pattern of the schema asks for, in words.
 _PATTERNS = {
-    NAME_PATTERN: "must be lower-case letters, digits, '-', '_' or '.', starting with a letter or digit",
-    YEAR_MONTH_PATTERN: "must be a year and month as YYYY-MM (e.g. 2021-11)",
+    NAME_PATTERN: N_("must be lower-case letters, digits, '-', '_' or '.', starting with a letter or digit"),
+    YEAR_MONTH_PATTERN: N_("must be a year and month as YYYY-MM (e.g. 2021-11)"),
+}
+
+#: What pydantic's kinds of error ask for, in words; {gt} and the like are the limits.
+_PHRASES = {
+    "greater_than": N_("must be greater than {gt}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than": N_("must be less than {lt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "int_type": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "float_type": N_("must be a number"),
+    "float_parsing": N_("must be a number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "string_type": N_("must be text"),
+    "dict_type": N_("must be a mapping of fields"),
+    "model_type": N_("must be a mapping of fields"),
+    "list_type": N_("must be a list"),
+    "literal_error": N_("must be one of {expected}"),
+    "too_short": N_("must have at least {min_length} entries"),
+    "too_long": N_("must have at most {max_length} entries"),
+    "string_too_long": N_("must be at most {max_length} characters"),
+    "finite_number": N_("must be a finite number"),
 }
 
 
 def _message(detail: dict, loc: FieldPath, model: type[BaseModel] = Scenario) -> str:
+    """What was expected, in the reader's language; the field names and the
+    values quoted are as the file writes them."""
     kind, ctx, value = detail["type"], detail.get("ctx", {}), detail.get("input")
-    got = f", got {_show(value)}"
+    got = _(", got {value}").format(value=_show(value))
     if kind == "missing":
-        return "required field is missing"
+        return _("required field is missing")
     if kind == "extra_forbidden":
         allowed = _allowed_fields(loc[:-1], model)
         suggestion = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
-        listed = f" (expected one of: {', '.join(allowed)})" if allowed else ""
-        return f"unknown field{listed}{hint}"
+        hint = _("; did you mean '{field}'?").format(field=suggestion[0]) if suggestion else ""
+        listed = _(" (expected one of: {fields})").format(fields=", ".join(allowed)) if allowed else ""
+        return _("unknown field") + listed + hint
     if kind == "union_tag_invalid":
-        return f"unknown distribution {_show(ctx.get('tag'))} (expected one of: {ctx.get('expected_tags')})"
+        return _("unknown distribution {name} (expected one of: {expected})").format(
+            name=_show(ctx.get("tag")), expected=ctx.get("expected_tags"))
     if kind == "union_tag_not_found":
-        return "a distribution needs a 'dist' key, or give a plain number for a fixed value"
+        return _("a distribution needs a 'dist' key, or give a plain number for a fixed value")
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
     if kind == "string_pattern_mismatch":
-        return _PATTERNS.get(ctx.get("pattern"), "does not have the expected form") + got
-    phrases = {
-        "greater_than": "must be greater than {gt}",
-        "greater_than_equal": "must be at least {ge}",
-        "less_than": "must be less than {lt}",
-        "less_than_equal": "must be at most {le}",
-        "int_type": "must be a whole number",
-        "int_from_float": "must be a whole number",
-        "int_parsing": "must be a whole number",
-        "float_type": "must be a number",
-        "float_parsing": "must be a number",
-        "bool_type": "must be true or false",
-        "bool_parsing": "must be true or false",
-        "string_type": "must be text",
-        "dict_type": "must be a mapping of fields",
-        "model_type": "must be a mapping of fields",
-        "list_type": "must be a list",
-        "literal_error": "must be one of {expected}",
-        "too_short": "must have at least {min_length} entries",
-        "too_long": "must have at most {max_length} entries",
-        "string_too_long": "must be at most {max_length} characters",
-        "finite_number": "must be a finite number",
-    }
-    if kind in phrases:
-        return phrases[kind].format(**{key: _bound(value) for key, value in ctx.items()}) + got
+        pattern = ctx.get("pattern")
+        return (_(_PATTERNS[pattern]) if pattern in _PATTERNS else _("does not have the expected form")) + got
+    if kind in _PHRASES:
+        limits_of = {key: _bound(value) for key, value in ctx.items()}
+        if kind == "literal_error":  # pydantic lists the choices as "'a', 'b' or 'c'"
+            choices, last = (str(ctx.get("expected", "")).rsplit(" or ", 1) + [""])[:2]
+            limits_of["expected"] = choices + (" " + _("or") + " " + last if last else "")
+        return _(_PHRASES[kind]).format(**limits_of) + got
     return detail["msg"][0].lower() + detail["msg"][1:] + got
 
 
@@ -549,14 +563,14 @@ def _show(value: Any) -> str:
 
 def _kind_in_words(value: Any) -> str:
     if isinstance(value, dict):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, bool):
-        return "true or false"
+        return _("true or false")
     if isinstance(value, (int, float)):
-        return "a number"
-    return "text" if isinstance(value, str) else "a value"
+        return _("a number")
+    return _("text") if isinstance(value, str) else _("a value")
 
 
 def _allowed_fields(loc: FieldPath, root: type[BaseModel] = Scenario) -> list[str]:

@@ -35,8 +35,9 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.reader import ReaderError
 
-from sim import limits
+from sim import language, limits
 from sim.errors import Problem, ScenarioError
+from sim.language import _
 
 #: Brackets, and the quoted scalars and comments in which brackets are text.
 #: A quote opens a scalar only where a value can start; a # starts a comment
@@ -56,14 +57,14 @@ def read_text(path: Path) -> str:
     try:
         status = os.stat(path)
     except FileNotFoundError:
-        raise ScenarioError([Problem(file, None, None, "", "file not found")]) from None
+        raise ScenarioError([Problem(file, None, None, "", _("file not found"))]) from None
     except OSError as error:
-        raise ScenarioError([Problem(file, None, None, "", f"cannot be read: {error.strerror}")]) from None
+        raise ScenarioError([Problem(file, None, None, "", _cannot_be_read(error))]) from None
     if stat.S_ISDIR(status.st_mode):
-        raise ScenarioError([Problem(file, None, None, "", "is a folder; give a scenario file")])
+        raise ScenarioError([Problem(file, None, None, "", _("is a folder; give a scenario file"))])
     if not stat.S_ISREG(status.st_mode):
-        raise ScenarioError([Problem(file, None, None, "", "not a regular file (a device or a pipe); give a "
-                                                           "scenario file")])
+        raise ScenarioError([Problem(file, None, None, "", _("not a regular file (a device or a pipe); give a "
+                                                             "scenario file"))])
     if status.st_size > limits.MAX_FILE_BYTES:
         raise ScenarioError([Problem(file, None, None, "", _too_large(status.st_size))])
     try:
@@ -73,10 +74,16 @@ def read_text(path: Path) -> str:
             raise ScenarioError([Problem(file, None, None, "", _too_large(len(data)))])
         return data.decode("utf-8")
     except OSError as error:
-        raise ScenarioError([Problem(file, None, None, "", f"cannot be read: {error.strerror}")]) from None
+        raise ScenarioError([Problem(file, None, None, "", _cannot_be_read(error))]) from None
     except UnicodeDecodeError as error:
-        raise ScenarioError([Problem(file, None, None, "", f"cannot be read as UTF-8 text: {error.reason} at byte "
-                                                           f"{error.start}")]) from None
+        raise ScenarioError([Problem(file, None, None, "", _("cannot be read as UTF-8 text: {reason} at byte "
+                                                             "{byte}").format(reason=error.reason,
+                                                                              byte=error.start))]) from None
+
+
+def _cannot_be_read(error: OSError) -> str:
+    # The system's own words for why (strerror) are in the system's language.
+    return _("cannot be read: {reason}").format(reason=error.strerror)
 
 
 def check_plain(text: str, source: str, positions: bool = True) -> None:
@@ -101,16 +108,17 @@ def yaml_problem(error: YAMLError, file: str, text: str = "") -> Problem:
     if isinstance(error, ReaderError):
         line, column = _line_and_column(text, error.position)
         code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or " ")
-        return Problem(file, line, column, "", f"the character U+{code:04X} is not allowed in YAML text; remove it")
+        return Problem(file, line, column, "", _("the character {code} is not allowed in YAML text; remove "
+                                                 "it").format(code=f"U+{code:04X}"))
     if isinstance(error, MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
-        message = " ".join(str(error.problem or error.context or "invalid YAML").split())
+        message = " ".join(str(error.problem or error.context or _("invalid YAML")).split())
         if "duplicate key" in message:
             key = message.split('"')[1] if '"' in message else "?"
-            message = f"duplicate key '{key}': each key may be given only once in a mapping"
+            message = _("duplicate key '{key}': each key may be given only once in a mapping").format(key=key)
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         return Problem(file, line, column, "", message)
-    return Problem(file, None, None, "", "invalid YAML: " + " ".join(str(error).split()))
+    return Problem(file, None, None, "", _("invalid YAML: {problem}").format(problem=" ".join(str(error).split())))
 
 
 def _line_and_column(text: str, offset: int) -> tuple[int | None, int | None]:
@@ -120,8 +128,9 @@ def _line_and_column(text: str, offset: int) -> tuple[int | None, int | None]:
 
 
 def _too_large(size: int) -> str:
-    shown = f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
-    return f"the file is {shown}; scenario files may be at most {limits.MAX_FILE_BYTES // 1024} KB"
+    shown = f"{language.number(size / 1e6)} MB" if size >= 1e6 else f"{language.number(size / 1e3)} KB"
+    return _("the file is {size}; scenario files may be at most {most} KB").format(
+        size=shown, most=language.number(limits.MAX_FILE_BYTES // 1024))
 
 
 def _deep_brackets(text: str, source: str, positions: bool) -> Problem | None:
@@ -141,7 +150,8 @@ def _deep_brackets(text: str, source: str, positions: bool) -> Problem | None:
 
 
 def _too_deep() -> str:
-    return f"mappings and lists nested more than {limits.MAX_DEPTH} deep; a scenario needs about 6"
+    return _("mappings and lists nested more than {most} deep; a scenario needs about 6").format(
+        most=limits.MAX_DEPTH)
 
 
 class _Frame:
@@ -191,25 +201,28 @@ def _walk_events(text: str, source: str, positions: bool) -> Problem | None:
         field = ".".join(str(step) for step in path)
         tag = getattr(event, "tag", None)
         if tag is not None:
-            return _problem(source, where, field, f"tags ({_shown_tag(tag)}) are not allowed; write plain values")
+            return _problem(source, where, field, _("tags ({tag}) are not allowed; write plain values").format(
+                tag=_shown_tag(tag)))
         if isinstance(event, AliasEvent):
             aliases += 1
             if aliases > limits.MAX_ALIASES:
-                return _problem(source, where, field, f"more than {limits.MAX_ALIASES} aliases (*name); write "
-                                                      "the values out")
+                return _problem(source, where, field, _("more than {most} aliases (*name); write the values "
+                                                        "out").format(most=limits.MAX_ALIASES))
             if event.anchor in open_anchors:
-                return _problem(source, where, field, f"the alias *{event.anchor} stands for a value it is part "
-                                                      "of, which has no end")
+                return _problem(source, where, field, _("the alias {alias} stands for a value it is part of, "
+                                                        "which has no end").format(alias=f"*{event.anchor}"))
             size = sizes.get(event.anchor, 1)
         else:
             size = 1
         values += size
         if values > limits.MAX_VALUES:
-            return _problem(source, where, field, f"stands for more than {limits.MAX_VALUES:,} values (with what "
-                                                  "its aliases stand for); a scenario has a few hundred")
+            return _problem(source, where, field, _("stands for more than {most} values (with what its aliases "
+                                                    "stand for); a scenario has a few hundred").format(
+                most=language.number(limits.MAX_VALUES)))
         anchor = getattr(event, "anchor", None) if not isinstance(event, AliasEvent) else None
         if anchor is not None and anchor in sizes.keys() | open_anchors:
-            return _problem(source, where, field, f"the anchor &{anchor} is given twice; give each its own name")
+            return _problem(source, where, field, _("the anchor {anchor} is given twice; give each its own "
+                                                    "name").format(anchor=f"&{anchor}"))
         if isinstance(event, CollectionStartEvent):
             if len(frames) >= limits.MAX_DEPTH:
                 return _problem(source, where, field, _too_deep())

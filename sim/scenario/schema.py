@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from sim import limits
+from sim.language import _
 from sim.scenario.budget import YEAR_MONTH_PATTERN, Budget
 from sim.scenario.distributions import Distribution
 from sim.scenario.numbers import Real, Whole
@@ -54,7 +55,7 @@ class Target(_Frozen):
     @model_validator(mode="after")
     def _one_promise(self) -> Target:
         if self.placed is not None and self.off_assistance is not None:
-            raise ValueError("give one target: placed or off_assistance")
+            raise ValueError(_("give one target: placed or off_assistance"))
         return self
 
     @property
@@ -109,14 +110,11 @@ class Referrals(_Frozen):
         }[self.process]
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
-            raise ValueError(
-                f"process '{self.process}' needs {' and '.join(missing)}, got none"
-            )
+            raise ValueError(_("process '{process}' needs {fields}, got none").format(
+                process=self.process, fields=(" " + _("and") + " ").join(missing)))
         if self.until_month is not None and self.until_month < self.from_month:
-            raise ValueError(
-                "until_month must not be before from_month, "
-                f"got from_month={self.from_month} > until_month={self.until_month}"
-            )
+            raise ValueError(_("until_month must not be before from_month, got {values}").format(
+                values=f"from_month={self.from_month} > until_month={self.until_month}"))
         return self
 
     @field_validator("first_stage")
@@ -124,7 +122,7 @@ class Referrals(_Frozen):
     def _first_stage_exists(cls, name: str | None, info: ValidationInfo) -> str | None:
         stage_names = (info.context or {}).get("stage_names")
         if name is not None and stage_names is not None and name not in stage_names:
-            raise ValueError(f"unknown stage '{name}' (expected one of: {', '.join(stage_names)})")
+            raise ValueError(unknown_stage(name, stage_names))
         return name
 
 
@@ -138,7 +136,7 @@ class Dropout(_Frozen):
     @model_validator(mode="after")
     def _exactly_one(self) -> Dropout:
         if (self.probability is None) == (self.hazard_per_month is None):
-            raise ValueError("give exactly one of probability or hazard_per_month")
+            raise ValueError(_("give exactly one of probability or hazard_per_month"))
         return self
 
     @property
@@ -150,7 +148,8 @@ def _known_destination(name: str, info: ValidationInfo) -> str:
     stage_names = (info.context or {}).get("stage_names")
     if stage_names is not None and name not in TERMINAL_DESTINATIONS and name not in stage_names:
         expected = ", ".join([*TERMINAL_DESTINATIONS, *stage_names])
-        raise ValueError(f"unknown destination '{name}' (expected one of: {expected})")
+        raise ValueError(_("unknown destination '{name}' (expected one of: {expected})").format(name=name,
+                                                                                                expected=expected))
     return name
 
 
@@ -194,13 +193,13 @@ class Stage(_Frozen):
             _known_destination(name, info)
         total = sum(outcomes.values())
         if abs(total - 1) > _SHARE_TOLERANCE:
-            raise ValueError(f"probabilities must sum to 1, got {total:g}")
+            raise ValueError(_("probabilities must sum to 1, got {total}").format(total=f"{total:g}"))
         return outcomes
 
     @model_validator(mode="after")
     def _one_way_out(self) -> Stage:
         if (self.next is None) == (self.outcomes is None):
-            raise ValueError("give exactly one of next or outcomes")
+            raise ValueError(_("give exactly one of next or outcomes"))
         return self
 
     @field_validator("slots")
@@ -209,13 +208,14 @@ class Stage(_Frozen):
         if not isinstance(slots, list):
             return slots
         if slots[0].from_month != 0:
-            raise ValueError(f"a schedule of places starts at from_month 0, got {slots[0].from_month:g}")
+            raise ValueError(_("a schedule of places starts at from_month 0, got {month}").format(
+                month=f"{slots[0].from_month:g}"))
         months = [period.from_month for period in slots]
         if any(later <= earlier for earlier, later in zip(months, months[1:])):
-            raise ValueError("from_month must increase from one period to the next, got "
-                             + ", ".join(f"{month:g}" for month in months))
+            raise ValueError(_("from_month must increase from one period to the next, got {months}").format(
+                months=", ".join(f"{month:g}" for month in months)))
         if not any(period.places for period in slots):
-            raise ValueError("a schedule of places needs places above 0 in some period")
+            raise ValueError(_("a schedule of places needs places above 0 in some period"))
         return slots
 
     @property
@@ -313,7 +313,8 @@ class FreeParameter(_Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> FreeParameter:
         if not self.low < self.high:
-            raise ValueError(f"low must be below high, got low={self.low}, high={self.high}")
+            raise ValueError(_("low must be below high, got {values}").format(
+                values=f"low={self.low}, high={self.high}"))
         return self
 
 
@@ -352,10 +353,10 @@ class Scenario(_Frozen):
     @classmethod
     def _shares_sum_to_one(cls, segments: dict[str, Segment]) -> dict[str, Segment]:
         if not segments:
-            raise ValueError("at least one segment is needed when the section is given")
+            raise ValueError(_("at least one segment is needed when the section is given"))
         total = math.fsum(segment.share for segment in segments.values())
         if abs(total - 1) > _SHARE_TOLERANCE:
-            raise ValueError(f"shares must sum to 1, got {total:g}")
+            raise ValueError(_("shares must sum to 1, got {total}").format(total=f"{total:g}"))
         return segments
 
     @field_validator("stages")
@@ -370,10 +371,8 @@ class Scenario(_Frozen):
     def _first_stage_exists(self) -> Scenario:
         first = self.referrals.first_stage
         if first is not None and first not in self.stages:
-            raise ValueError(
-                f"referrals.first_stage: unknown stage '{first}' "
-                f"(expected one of: {', '.join(self.stages)})"
-            )
+            # The message opens with the field to change: sim.scenario.files points at it.
+            raise ValueError(f"referrals.first_stage: {unknown_stage(first, list(self.stages))}")
         return self
 
     @model_validator(mode="after")
@@ -381,21 +380,19 @@ class Scenario(_Frozen):
         if self.budget is not None and self.budget.costs is not None:
             unknown = [name for name in self.budget.costs.per_stage_month if name not in self.stages]
             if unknown:
-                raise ValueError(
-                    f"budget.costs.per_stage_month: unknown stage '{unknown[0]}' "
-                    f"(expected one of: {', '.join(self.stages)})"
-                )
+                raise ValueError(f"budget.costs.per_stage_month: {unknown_stage(unknown[0], list(self.stages))}")
         return self
 
     @model_validator(mode="after")
     def _one_start(self) -> Scenario:
         moved = self.budget.start if self.budget is not None else None
         if moved is not None and self.start is not None and moved != self.start:
-            raise ValueError(f"budget.start: {moved} differs from start {self.start}; give the calendar month of "
-                             "month 0 once, as start")
+            raise ValueError("budget.start: " + _("{moved} differs from start {start}; give the calendar month of "
+                                                  "month 0 once, as start").format(moved=moved, start=self.start))
         if self.budget is not None and self.calendar_start is None:
-            raise ValueError("start: a scenario with a budget needs the calendar month of month 0, e.g. "
-                             "start: 2021-11 (money is per calendar year, and the benefit rises each January)")
+            raise ValueError("start: " + _("a scenario with a budget needs the calendar month of month 0, e.g. "
+                                           "start: 2021-11 (money is per calendar year, and the benefit rises each "
+                                           "January)"))
         return self
 
     def with_notes(self, notes: dict[str, str]) -> Scenario:
@@ -450,22 +447,27 @@ def not_a_number(scenario: Scenario, path: str) -> str | None:
             node = node[int(key)]  # a period of a schedule of places
             continue
         if not isinstance(node, dict) or key not in node:
-            where = ".".join(path.split(".")[:depth]) or "the scenario"
+            where = ".".join(path.split(".")[:depth]) or _("the scenario")
             known = (", ".join(node) if isinstance(node, dict)
-                     else f"periods 0 to {len(node) - 1}" if isinstance(node, list) else "nothing")
-            return f"{where} has no field {key!r} (it has {known})"
+                     else _("periods 0 to {last}").format(last=len(node) - 1) if isinstance(node, list)
+                     else _("nothing"))
+            return _("{where} has no field {key} (it has {known})").format(where=where, key=repr(key), known=known)
         node = node[key]
     if isinstance(node, bool) or not isinstance(node, (int, float)):
-        inside = f" (name one of its fields: {', '.join(node)})" if isinstance(node, dict) else ""
-        return f"is not a number{inside}"
+        if isinstance(node, dict):
+            return _("is not a number (name one of its fields: {fields})").format(fields=", ".join(node))
+        return _("is not a number")
     return None
 
 
 def endless_message(endless: list[str]) -> str:
-    return (
-        f"routing among {', '.join(endless)} can never end: none of these stages "
-        "has dropout or a route to job, benefit or exit"
-    )
+    return _("routing among {stages} can never end: none of these stages has dropout or a route to job, benefit or "
+             "exit").format(stages=", ".join(endless))
+
+
+def unknown_stage(name: str, stage_names: list[str]) -> str:
+    return _("unknown stage '{name}' (expected one of: {expected})").format(name=name,
+                                                                           expected=", ".join(stage_names))
 
 
 def stages_that_never_end(stages: dict[str, Stage]) -> list[str]:

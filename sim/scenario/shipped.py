@@ -9,6 +9,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from sim.errors import Problem, ScenarioError
+from sim.language import _
 
 REFERENCE = "brunssum_logistics_2021"
 
@@ -38,17 +39,19 @@ def resolve(name_or_path: str) -> Path:
     if exists or path.suffix in (".yaml", ".yml") or "/" in name_or_path:
         closest = None if exists else _closest(path.stem, names)
         if closest is not None:
-            suggestion = f"file not found; did you mean the shipped scenario {closest} (pilotsim run {closest})?"
+            suggestion = _("file not found; did you mean the shipped scenario {name} ({command})?").format(
+                name=closest, command=f"pilotsim run {closest}")
             raise ScenarioError([Problem(name_or_path, None, None, "", suggestion)])
         return path
     shipped = scenarios_folder() / f"{name_or_path}.yaml"
     if shipped.is_file():
         return shipped
     closest = _closest(name_or_path, names)
-    hint = f"did you mean {closest}? " if closest else ""
+    hint = _("did you mean {name}? ").format(name=closest) if closest else ""
     raise ScenarioError([Problem(name_or_path, None, None, "",
-                                 f"no such scenario file, nor a shipped scenario; {hint}Shipped: {', '.join(names)} "
-                                 "(pilotsim list); pilotsim new NAME starts one of your own")])
+                                 _("no such scenario file, nor a shipped scenario; {hint}Shipped: {names} (pilotsim "
+                                   "list); pilotsim new NAME starts one of your own").format(
+                                     hint=hint, names=", ".join(names)))])
 
 
 def _closest(typed: str, names: list[str]) -> str | None:

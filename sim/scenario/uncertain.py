@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.errors import Problem, ScenarioError
+from sim.language import _
 from sim.scenario.edit import with_uncertain_values
 from sim.scenario.schema import Scenario
 
@@ -26,7 +27,7 @@ def parameters(scenario: Scenario) -> list[str]:
     """The uncertain fields, in the order of the file; refuses a scenario without any."""
     if not scenario.uncertain:
         raise ScenarioError([Problem(scenario.name, None, None, "uncertain",
-                                     "the scenario names no uncertain parameters (see docs/sensitivity.md)")])
+                                     _("the scenario names no uncertain parameters (see docs/sensitivity.md)"))])
     return list(scenario.uncertain)
 
 
@@ -53,12 +54,14 @@ def problems_at_the_edges(scenario: Scenario) -> list[Problem]:
             except ScenarioError as error:
                 reasons = "; ".join(f"{problem.field}: {problem.message}" if problem.field else problem.message
                                     for problem in error.problems)
-                problems.append(Problem(where, None, None, "", f"at {value:.6g}, a value it may be drawn at, the "
-                                                               f"scenario is not valid: {reasons}"))
+                problems.append(Problem(where, None, None, "", _("at {value}, a value it may be drawn at, the "
+                                                                 "scenario is not valid: {reasons}").format(
+                    value=f"{value:.6g}", reasons=reasons)))
                 break
             if (too_large := limits.too_many_people(drawn)) is not None:
-                problems.append(Problem(where, None, None, "", f"at {value:.6g}, a value it may be drawn at, the "
-                                                               f"scenario {too_large}"))
+                problems.append(Problem(where, None, None, "", _("at {value}, a value it may be drawn at, the "
+                                                                 "scenario {why}").format(value=f"{value:.6g}",
+                                                                                          why=too_large)))
                 break
     return problems
 

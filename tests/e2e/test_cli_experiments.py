@@ -17,7 +17,7 @@ def test_replications_command_reports_and_writes_the_narrowing(tmp_path):
     result = cli.invoke(app, ["replications", "brunssum_logistics_2021", "--outcome", "placed", "--precision",
                               "0.02", "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "placed:" in result.output and "replications give a mean of" in result.output
+    assert "Placed in paid work:" in result.output and "replications give a mean of" in result.output
     table = pd.read_csv(out / "precision_placed.csv")
     assert {"replications", "mean", "half_width", "precision"} <= set(table.columns)
     assert (out / "plots" / "precision_placed.png").is_file()
@@ -55,7 +55,7 @@ def test_sensitivity_command_writes_indices_tornado_and_plots(tmp_path):
     assert set(indices["parameter"]) == set(load_scenario(REFERENCE).uncertain)
     assert (out / "one_at_a_time.csv").is_file() and (out / "points.csv").is_file()
     assert {p.name for p in (out / "plots").iterdir()} == {"indices_placed.png", "one_at_a_time_placed.png"}
-    assert "What placed hangs on" in result.output
+    assert "What placed in paid work hangs on" in result.output
 
 
 @pytest.mark.parametrize("arguments, message", [

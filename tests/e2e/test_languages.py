@@ -4,13 +4,17 @@ Dutch with --lang nl, with Dutch number formats, and no English is left."""
 from __future__ import annotations
 
 import re
+import subprocess
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from typer.testing import CliRunner
 
 from sim import api
+from sim import cli as cli_module
 from sim.cli import app
 from sim.language import speaking
 from sim.output.report import find_browser
@@ -134,3 +138,193 @@ def test_the_data_files_are_the_same_in_every_language(dutch_run, tmp_path):
     # What a program reads does not change with the reader's language; only the words a person reads do.
     for name in ("summary.json", "summary.csv", "replications.csv", "money_per_year.csv", "scenario.yaml"):
         assert (out / name).read_bytes() == (english / name).read_bytes(), name
+
+
+#: A scenario's field as its file names it (stages.training.slots): the user's to type, in no language.
+FIELD_PATH = re.compile(r"\b[a-z_]+(?:\.[a-z_0-9]+)+\b")
+
+
+def dutch_words(output: str, *own: str) -> list[str]:
+    """English words left in a command's Dutch output, once what the user or a
+    file wrote (paths, names, fields, commands to type) is taken out."""
+    text = " ".join(output.split())
+    for words in own:
+        text = text.replace(words, " ")
+    return ENGLISH.findall(FIELD_PATH.sub(" ", text))
+
+
+@contextmanager
+def wide_tables():
+    """Tables as a wide terminal shows them, so that no field's path is cut across lines."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli_module.out, "_width", 250)
+        yield
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    """The same fit in Dutch and in English."""
+    folder = tmp_path_factory.mktemp("calibrate")
+    outputs = {}
+    for lang in ("nl", "en"):
+        with wide_tables():
+            result = cli.invoke(app, ["calibrate", "brunssum_innovation_2017", "--samples", "12", "-n", "20",
+                                      "--workers", "1", "--lang", lang, "--out", str(folder / lang)])
+        assert result.exit_code == 0, result.output
+        outputs[lang] = result.output
+    return folder, outputs
+
+
+def test_calibrate_answers_in_dutch(calibrated):
+    folder, outputs = calibrated
+    text = " ".join(outputs["nl"].split())
+    for words in ("afgestemde parameters", "kandidaten in", "aannemelijk", "de gegevens begrenzen het niet naar boven",
+                  "Gepubliceerde cijfers tegenover wat de afstemming voorspelt",
+                  "Geplaatst in betaald werk in maand 17", "afgestemd", "invoer",
+                  "Afgestemd scenario en resultaten geschreven naar"):
+        assert words in text, words
+    assert re.search(r"\b0,\d{3,4}\b", text)  # a share to four figures, with a decimal comma
+    assert dutch_words(outputs["nl"], str(folder / "nl")) == []
+
+
+def test_a_calibration_writes_the_same_files_in_every_language(calibrated):
+    folder, _ = calibrated
+    for name in ("brunssum_innovation_2017_calibrated.yaml", "parameters.csv", "fit.csv", "candidates.csv",
+                 "posterior.csv"):
+        assert (folder / "nl" / name).read_bytes() == (folder / "en" / name).read_bytes(), name
+    # The fitted file is read by programs and people who edit scenarios: English, with points, as the others.
+    fitted = (folder / "nl" / "brunssum_innovation_2017_calibrated.yaml").read_text()
+    assert "# Fitted by pilotsim calibrate" in fitted and "the data do not bound it above" in fitted
+
+
+def test_sensitivity_and_replications_answer_in_dutch(tmp_path):
+    with wide_tables():
+        screened = cli.invoke(app, ["sensitivity", str(REFERENCE), "--method", "morris", "--samples", "2", "-n", "3",
+                                    "--outcome", "placed", "--workers", "1", "--lang", "nl", "--out",
+                                    str(tmp_path / "s")])
+    assert screened.exit_code == 0, screened.output
+    text = " ".join(screened.output.split())
+    assert "Waar geplaatst in betaald werk van afhangt (morris, 28 punten x 3 simulaties)" in text
+    assert dutch_words(screened.output, str(tmp_path / "s")) == []
+    needed = cli.invoke(app, ["replications", "brunssum_logistics_2021", "--workers", "1", "--lang", "nl", "--out",
+                              str(tmp_path / "r")])
+    assert needed.exit_code == 0, needed.output
+    text = " ".join(needed.output.split())
+    assert "Geplaatst in betaald werk:" in text and "simulaties geven een gemiddelde van" in text
+    assert re.search(r"\b\d+,\d ± \d+,\d+ \(95 %-interval, \d,\d % van het gemiddelde; doel 2,0 %\)", text), text
+    assert dutch_words(needed.output, str(tmp_path / "r")) == []
+
+
+def test_validate_list_and_new_answer_in_dutch(tmp_path):
+    written = tmp_path / "mijn_programma.yaml"
+    new = cli.invoke(app, ["new", "mijn_programma", "--out", str(written), "--lang", "nl"])
+    assert new.exit_code == 0, new.output
+    assert "geschreven: een kopie van brunssum_logistics_2021 met de naam mijn_programma" in " ".join(
+        new.output.split())
+    assert dutch_words(new.output, str(written), "pilotsim validate", "pilotsim run") == []
+    checked = cli.invoke(app, ["validate", str(written), "brunssum_innovation_2017", "--lang", "nl"])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.splitlines() == [f"{written}: geldig (mijn_programma, 2 fasen)",
+                                           "brunssum_innovation_2017: geldig (brunssum_innovation_2017, 8 fasen)"]
+    listed = cli.invoke(app, ["list", "--lang", "nl"])
+    assert listed.exit_code == 0, listed.output
+    assert "Meegeleverde scenario's (start er een met: pilotsim run NAAM)" in listed.output
+    assert "beschrijving" in listed.output and "description" not in listed.output  # the descriptions are the files'
+
+
+def test_the_validation_report_in_dutch(tmp_path):
+    folder = tmp_path / "validatie"
+    result = cli.invoke(app, ["validate", "--report", "--out", str(folder), "-n", "20", "--candidates", "12",
+                              "--lang", "nl"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert re.search(r"\d van de 1 achtergehouden cijfers binnen de gesimuleerde 90 %.* in overeenstemming met "
+                     r"\d+ van de 11 afgestemde cijfers \(3 andere waren invoer\); 5 exacte controles", text), text
+    assert dutch_words(result.output, str(folder)) == []
+    report = (folder / "validation.md").read_text(encoding="utf-8")
+    for words in ("# Validatie", "### Achtergehouden: toetsen van het model", "## Tegenover exacte uitkomsten",
+                  "| controle | exact | gesimuleerd | standaardfout |", "Wet van Little", "(Erlang C), maanden",
+                  "| groningen_1000_banen_2018 | ingestroomd in training", "kandidaten in", "tot 1.", "| ja |"):
+        assert words in report, words
+    # What the files of published figures say of each figure (notes, sources) is theirs; pilotsim's words are Dutch.
+    for english in ("# Validation", "Held out:", "Against exact results", "| check |", "| yes |", "Tests:",
+                    "candidates in", " to 1,"):
+        assert english not in report, english
+
+
+#: A scenario with a problem of each kind a person often makes.
+BAD = """name: Bad Name
+horizon_months: -3
+segments: {a: {share: 0.5}}
+referrals: {process: poison, rate_per_month: x}
+stages:
+  training: {duration: {dist: weird, mean: 3}, next: nowhere, slotz: 3}
+"""
+
+#: Its problems in English, as pilotsim has always written them.
+BAD_IN_ENGLISH = [
+    "1:7: name: must be lower-case letters, digits, '-', '_' or '.', starting with a letter or digit, got 'Bad Name'",
+    "2:17: horizon_months: must be at least 1, got -3",
+    "3:11: segments: shares must sum to 1, got 0.5",
+    "4:22: referrals.process: must be one of 'poisson', 'cohorts' or 'schedule', got 'poison'",
+    "4:46: referrals.rate_per_month: must be a number, got 'x'",
+    "6:3: stages: routing among training can never end: none of these stages has dropout or a route to job, benefit "
+    "or exit",
+    "6:24: stages.training.duration: unknown distribution 'weird' (expected one of: 'fixed', 'uniform', 'triangular', "
+    "'exponential', 'gamma', 'lognormal', 'beta', 'truncated_normal', 'empirical')",
+    "6:54: stages.training.next: unknown destination 'nowhere' (expected one of: job, benefit, exit, training)",
+    "6:70: stages.training.slotz: unknown field (expected one of: slots, duration, dropout, lock_in, on_benefit, next, "
+    "outcomes, description); did you mean 'slots'?",
+]
+
+
+def test_a_bad_scenario_is_one_dutch_line_per_problem(tmp_path):
+    import sys
+
+    path = tmp_path / "slecht.yaml"
+    path.write_text(BAD)
+    said = {}
+    for lang in ("nl", "en"):
+        completed = subprocess.run([sys.executable, "-m", "sim", "validate", str(path), "--lang", lang],
+                                   capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 2 and completed.stdout == "", completed
+        assert "Traceback" not in completed.stderr
+        said[lang] = completed.stderr.splitlines()
+    assert said["en"] == [f"{path}:{line}" for line in BAD_IN_ENGLISH]
+    dutch = said["nl"]
+    # The same problems at the same places, the fields as the file names them.
+    assert [line.split(": ")[:2] for line in dutch] == [line.split(": ")[:2] for line in said["en"]]
+    for words in ("moet bestaan uit kleine letters", "moet minstens 1 zijn, gegeven: -3",
+                  "aandelen moeten samen 1 zijn, gegeven: 0.5", "moet een van deze zijn: 'poisson', 'cohorts' of",
+                  "moet een getal zijn, gegeven: 'x'", "kan nooit eindigen", "onbekende verdeling 'weird'",
+                  "onbekende bestemming 'nowhere' (verwacht een van:", "onbekend veld (verwacht een van:",
+                  "bedoelt u 'slots'?"):
+        assert sum(words in line for line in dutch) == 1, words
+    messages = " ".join(line.split(": ", 2)[2] for line in dutch)
+    assert ENGLISH.findall(messages) == [] and "got" not in messages and "expected" not in messages
+
+
+def test_every_word_on_the_calibration_and_precision_plots_is_dutch():
+    from sim.analysis.calibration import calibrate, check_fit
+    from sim.analysis.precision import replications_needed
+    from sim.output.calibration import fit_figure, parameter_figure
+    from sim.output.precision import precision_plot
+
+    plan = api.plan_calibrate("brunssum_innovation_2017", samples=12, replications=20, workers=1)
+    fitted = calibrate(plan.base, plan.observed, 12, 20, workers=1)
+    fit = check_fit(fitted, workers=1)
+    needed = replications_needed(api.load(str(REFERENCE)), ("placed", "npv"), 0.05, 200, workers=1)
+    with speaking("nl"):
+        figures = {"parameters.png": parameter_figure(fitted), "fit.png": fit_figure(fitted, fit),
+                   **{f"precision_{outcome}.png": precision_plot(needed, outcome) for outcome in ("placed", "npv")}}
+        for figure in figures.values():
+            FigureCanvasAgg(figure).draw()  # the ticks are labelled as they are drawn
+        words = {name: plot_words(figure) for name, figure in figures.items()}
+    english = {name: ENGLISH.findall(" ".join(found).replace("Brunssum logistics learn-work pilot", ""))
+               for name, found in words.items()}
+    assert {name: found for name, found in english.items() if found} == {}
+    parameters = " ".join(words["parameters.png"])
+    assert "Aanmeldingen per maand: de gegevens begrenzen het niet naar boven" in parameters
+    assert re.search(r"aannemelijk 0,\d+ tot 0,\d+", parameters) and "0,5" in words["parameters.png"]  # a tick
+    assert "Geplaatst in betaald werk in maand 17" in words["fit.png"]
+    assert "halve breedte, % van het gemiddelde" in words["precision_placed.png"]
