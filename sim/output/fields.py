@@ -246,6 +246,15 @@ class Assumption:
     kind: str           # assumption, fitted, changed, source, unstated
     low: float | None   # where it probably lies (UNCERTAIN_RANGE), if the scenario calls it uncertain
     high: float | None
+    uncertain_key: str | None = None  # the uncertain: entry: the path, or a part of its distribution (.mode)
+
+    @property
+    def uncertain_part(self) -> str | None:
+        """The part of a distribution that is uncertain, in words ("most often"), or None for the figure itself."""
+        if self.uncertain_key is None or self.uncertain_key == self.path:
+            return None
+        part = self.uncertain_key[len(self.path) + 1:]
+        return _(DISTRIBUTION_PARTS[part]) if part in DISTRIBUTION_PARTS else part
 
     @property
     def number(self) -> float | None:
@@ -295,13 +304,20 @@ def assumptions(scenario) -> list[Assumption]:
         own = scenario.notes.get(dotted)
         inherited = note_for(scenario.notes, dotted) if own is None else None
         low = high = None
-        if dotted in scenario.uncertain:
-            low, high = (float(q) for q in scenario.uncertain[dotted].ppf(np.array(UNCERTAIN_RANGE)))
-        rows.append(Assumption(path[0], dotted, value, own, inherited, basis(own or inherited), low, high))
+        # A distribution is one figure; what is uncertain may be one of its parameters (its mode, its mean).
+        key = dotted if dotted in scenario.uncertain else next(
+            (key for key in scenario.uncertain if key.startswith(dotted + ".")), None)
+        if key is not None:
+            low, high = (float(q) for q in scenario.uncertain[key].ppf(np.array(UNCERTAIN_RANGE)))
+        rows.append(Assumption(path[0], dotted, value, own, inherited, basis(own or inherited), low, high, key))
 
     walk(everything, ())
     return rows
 
+
+#: The parameters of a distribution, as a reader says them.
+DISTRIBUTION_PARTS = {"mode": N_("most often"), "mean": N_("mean"), "low": N_("lowest"), "high": N_("highest"),
+                      "sd": N_("spread"), "value": N_("value")}
 
 #: Shown whether or not the file gives them: the money rests on them.
 ALWAYS_SHOWN = ("budget.discount_rate", "budget.benefit.", "budget.part_time_work.")
@@ -315,12 +331,45 @@ def _leaves(data: Any, path: tuple[str, ...] = ()) -> set[str]:
 
 
 def describe(path: str, value: Any, start: str | None) -> str:
-    """A value in plain units; a distribution in a few words; a schedule of places period by period."""
+    """A value in plain units; a distribution in a few words; a schedule of
+    places period by period; a schedule of referrals month by month."""
     if isinstance(value, dict) and "dist" in value:
         return distribution_in_words(path, value, start)
-    if isinstance(value, list):
+    if isinstance(value, list) and all(isinstance(period, dict) and "places" in period for period in value):
         return "; ".join(_("{places} from {when}").format(places=language.number(period["places"]),
-                                                          when=value_in_words("referrals.from_month",
-                                                                              period["from_month"], start))
-                         for period in value if isinstance(period, dict))
+                                                          when=_month_begun(period["from_month"], start))
+                         for period in value)
+    if isinstance(value, list) and all(isinstance(entry, dict) and "count" in entry for entry in value):
+        return _referrals_in_words(value, start)
+    if path.endswith(".next") and isinstance(value, str):
+        return stage_words(value)
     return value_in_words(path, value, start)
+
+
+def _month_begun(month: float, start: str | None) -> str:
+    """When something begins at ``month``: the calendar month that begins
+    then ("Nov 2021" for month 0), or the moment within a month."""
+    if start is not None and float(month).is_integer():
+        return language.calendar_month(start, int(month) + 1)
+    return value_in_words("referrals.from_month", month, start)
+
+
+def _referrals_in_words(schedule: list[dict], start: str | None) -> str:
+    """Referrals by month, a run of equal counts in whole consecutive months
+    said once: "8 in Jan 2018; 81 a month, Mar 2018 to May 2018"."""
+    runs: list[list[dict]] = []
+    for entry in sorted(schedule, key=lambda entry: entry["month"]):
+        last = runs[-1][-1] if runs else None
+        if last is not None and entry["count"] == last["count"] and entry["month"] == last["month"] + 1:
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    parts = []
+    for run in runs:
+        count = language.number(run[0]["count"])
+        if len(run) == 1:
+            parts.append(_("{count} in {month}").format(count=count, month=_month_begun(run[0]["month"], start)))
+        else:
+            parts.append(_("{count} a month, {first} to {last}").format(
+                count=count, first=_month_begun(run[0]["month"], start), last=_month_begun(run[-1]["month"], start)))
+    return "; ".join(parts)

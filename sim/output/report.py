@@ -652,11 +652,14 @@ def _assumptions(scenario, scenario_file: str = "scenario.yaml") -> list[dict[st
             section["note"] = Fact(scenario.notes[row.section], f"comment#{row.section}")
         uncertain = None
         if row.low is not None:
+            key = row.uncertain_key
             uncertain = Markup(_("{low} to {high}")).format(
-                low=Fact(value_in_words(row.path, row.low, start), f"{scenario_file}#uncertain.{row.path}@q05"
+                low=Fact(value_in_words(row.path, row.low, start), f"{scenario_file}#uncertain.{key}@q05"
                          + _scale(row.path)),
-                high=Fact(value_in_words(row.path, row.high, start), f"{scenario_file}#uncertain.{row.path}@q95"
+                high=Fact(value_in_words(row.path, row.high, start), f"{scenario_file}#uncertain.{key}@q95"
                           + _scale(row.path)))
+            if row.uncertain_part:
+                uncertain = Markup(_("{part}: {range}")).format(part=row.uncertain_part, range=uncertain)
         section["rows"].append({
             "label": Markup(label(row.path, named=lambda words, path: Fact(words, f"{scenario_file}#{path}")))
             if field_label(row.path) else row.path,

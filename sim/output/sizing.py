@@ -60,16 +60,17 @@ def sizing_plot(result: SizingResult, base: Scenario, table) -> Chart:
     when = language.moment(start, result.by_month if result.by_month else base.horizon_months)
     goal = _("{level} or more {outcome} by {when}").format(level=language.number(level),
                                                            outcome=columns.column(outcome).words.lower(), when=when)
-    if result.answer is not None:
-        axes.axvline(result.answer, color="dimgrey", linestyle=":")
-        title = _("{field}: {answer} give {goal} with {certainty} certainty").format(
-            field=field, answer=value_in_words(result.path, result.answer, start), goal=goal,
-            certainty=language.percent(result.confidence))
-    elif result.undecided is not None:
+    # Undecided first, as the command says it: the cap on runs can leave an answer standing and the search open.
+    if result.undecided is not None:
         title = _("{field}: undecided between {low} and {high} for {goal}").format(
             field=field, low=value_in_words(result.path, result.undecided[0], start),
             high=value_in_words(result.path, result.undecided[1], start) if result.undecided[1] is not None
             else _("beyond {high}").format(high=value_in_words(result.path, result.high, start)), goal=goal)
+    elif result.answer is not None:
+        axes.axvline(result.answer, color="dimgrey", linestyle=":")
+        title = _("{field}: {answer} give {goal} with {certainty} certainty").format(
+            field=field, answer=value_in_words(result.path, result.answer, start), goal=goal,
+            certainty=language.percent(result.confidence))
     else:
         title = _("{field}: no value up to {high} gives {goal} with {certainty} certainty").format(
             field=field, high=value_in_words(result.path, result.high, start), goal=goal,

@@ -179,16 +179,17 @@ FIELD_FORMATS = {"share": "0.00%", "share_year": "0.00%", "share_month": "0.00%"
 def _assumptions_sheet(sheet, scenario) -> None:
     start = scenario.calendar_start
     headers = [_("section"), _("assumption"), _("value"), _("value in words"), _("basis"),
-               _("probably at least"), _("probably at most"), _("what the scenario file says"), _("field")]
+               _("probably at least"), _("probably at most"), _("what the scenario file says"), _("field"),
+               _("uncertain part")]
     _header(sheet, headers)
     for row in assumptions(scenario):
         kind = unit(row.path)
         sheet.append([_(SECTIONS.get(row.section, row.section)), label(row.path), row.number,
                       describe(row.path, row.value, start), _(BASES[row.kind]), row.low, row.high,
-                      row.note or row.inherited or "", row.path])
+                      row.note or row.inherited or "", row.path, row.uncertain_part or ""])
         for index in (3, 6, 7):
             sheet.cell(sheet.max_row, index).number_format = FIELD_FORMATS.get(kind, "General")
-    _widths(sheet, {1: 20, 2: 44, 3: 12, 4: 30, 5: 12, 6: 14, 7: 14, 8: 90, 9: 40})
+    _widths(sheet, {1: 20, 2: 44, 3: 12, 4: 30, 5: 12, 6: 14, 7: 14, 8: 90, 9: 40, 10: 14})
 
 
 def _header(sheet, headers: list[str]) -> None:

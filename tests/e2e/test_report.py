@@ -225,6 +225,10 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
     assert "Uncertainty about the assumptions is included" in text
     # Every assumption says what it rests on.
     assert text.count("ASSUMPTION") >= 10 and "not stated" in text
+    # Every uncertain figure shows where it probably lies, a distribution's parameter too.
+    ranges = {source for source, _ in page.figures if source.endswith("@q05") or "@q05*" in source}
+    assert len(ranges) == len(scenario["uncertain"]), sorted(ranges)
+    assert "most often: 7.2 months to 10.8 months" in text
 
 
 def test_the_report_embeds_its_plots_and_needs_no_other_file(reference_report):

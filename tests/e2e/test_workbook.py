@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from sim.api import shipped_scenarios
 from sim.cli import app
 from tests.conftest import REFERENCE
 
@@ -79,3 +80,15 @@ def test_the_workbook_is_in_the_chosen_language(tmp_path):
     workbook = run(tmp_path / "nl", str(REFERENCE), "--lang", "nl")
     assert workbook.sheetnames == ["Samenvatting", "Geld per jaar", "Aannames"]
     assert workbook["Samenvatting"]["A2"].value.startswith("78 of meer uit de bijstand in ")
+
+
+@pytest.mark.parametrize("name", shipped_scenarios())
+def test_every_shipped_scenario_runs_to_a_report_and_a_workbook(name, tmp_path):
+    # Each shipped scenario has its own shape (a schedule of referrals, no
+    # budget, several stages): every output a user gets must be written for each.
+    folder = tmp_path / name
+    workbook = run(folder, name)
+    assert workbook.sheetnames[0] == "Summary"
+    made = cli.invoke(app, ["report", str(folder)])
+    assert made.exit_code == 0, made.output
+    assert (folder / "report.html").stat().st_size > 10_000

@@ -42,3 +42,24 @@ def test_minimise_picks_the_cheapest_value_that_reaches_the_target():
     result = size(scenario, parse_vary("referrals.cohort_size=20:60:1", scenario), ("placed", 20), 0.8,
                   seed=8, workers=1, minimise="mean_wait_months")
     assert result.minimised == ("mean_wait_months", result.answer)
+
+
+def test_the_plot_says_undecided_where_the_command_does():
+    # The replication cap can leave an answer standing and the search open
+    # (answer 52, undecided between 51 and 52): the plot must not claim 52.
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.output.sizing import sizing_plot
+
+    open_answer = SimpleNamespace(path="stages.training.slots", target=("placed", 60.0), confidence=0.8, by_month=30,
+                                  answer=52, undecided=(51, 52), high=100)
+    table = pd.DataFrame({"value": [51, 52], "chance": [0.79, 0.81], "chance_low": [0.78, 0.8],
+                          "chance_high": [0.8, 0.82], "replications": [6400, 6400]})
+    from sim.api import load
+    from tests.conftest import REFERENCE
+
+    figure = sizing_plot(open_answer, load(REFERENCE), table)
+    title = figure.axes[0].get_title()
+    assert "undecided between 51 and 52" in title and " give " not in title
