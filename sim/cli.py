@@ -276,9 +276,9 @@ def compare(
             chance = row["chance_better"]
             table.add_row(
                 shown.table_label, shown.formatted(row["baseline_mean"]), shown.formatted(row["alternative_mean"]),
-                _("{difference} ({low} to {high})").format(difference=shown.formatted(row["difference"]),
-                                                           low=shown.formatted(row["ci95_low"]),
-                                                           high=shown.formatted(row["ci95_high"])),
+                _("{difference} ({low} to {high})").format(difference=shown.formatted_difference(row["difference"]),
+                                                           low=shown.formatted_difference(row["ci95_low"]),
+                                                           high=shown.formatted_difference(row["ci95_high"])),
                 "" if math.isnan(chance) else _("same in every run") if row["chance_same"] == 1
                 else api.percent(chance),
             )
@@ -653,9 +653,19 @@ def report(
     out.print(_("Report written to {path}").format(path=written), soft_wrap=True)
 
 
+#: Characters a sweep table's column takes with its borders: a median and its
+#: range wrap to "76 (69 to" over "86)"; the chance, "0 of 100" over "(0 %–4 %)".
+SWEEP_COLUMN_WIDTH = 12
+SWEEP_CHANCE_WIDTH = 15
+
+
 def _print_sweep_table(summary, varied, target) -> None:
     table = Table(title=_("Per point: median (90 % of runs)"))
-    shown = [o for o in ("placed", "mean_wait_months", "net_into_work", "npv") if o in set(summary["outcome"])]
+    # As many outcomes as the terminal has room for, in order of interest: a
+    # cropped chance would misread (all columns are in summary.csv anyway).
+    shown = [o for o in ("placed", "npv", "net_into_work", "mean_wait_months") if o in set(summary["outcome"])]
+    room = out.width - SWEEP_COLUMN_WIDTH * len(varied) - (SWEEP_CHANCE_WIDTH if target is not None else 0)
+    shown = shown[:max(1, room // SWEEP_COLUMN_WIDTH)]
     for v in varied:
         table.add_column(api.field_label(v.path), justify="right")
     for outcome in shown:

@@ -72,6 +72,13 @@ class Column:
             return language.percent(value, 0 if spread else 1)
         return language.number(value / self.scale, _DECIMALS[self.unit][spread])
 
+    def formatted_difference(self, value: float) -> str:
+        """A difference of two values as the tables show it: shares apart in
+        percentage points ("-23.0 pp"), not as a share of a share."""
+        if self.unit == "share" and value is not None and not math.isnan(value):
+            return _("{points} pp").format(points=language.number(100 * value, 1))
+        return self.formatted(value)
+
     @property
     def table_label(self) -> str:
         """As a terminal table shows it: a breakdown indented under its column."""

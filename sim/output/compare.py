@@ -14,7 +14,7 @@ from sim.measure.columns import column
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import BAND_COLOUR, MUTED_COLOUR, NOTE_SIZE, TITLE_SIZE, Chart, finish, outcome_axis, save_figure
-from sim.output.what_if import write_what_if
+from sim.output.what_if import option_names, write_what_if
 from sim.scenario.files import dump_scenario
 
 #: Outcomes drawn in the comparison plot, when the scenarios have them.
@@ -55,6 +55,7 @@ def plot(comparison: Comparison) -> Figure:
     alternatives = [result.scenario for result in comparison.alternatives]
     names = [scenario.name for scenario in alternatives]
     baseline = comparison.baseline.scenario
+    baseline_called, *called = option_names([baseline, *alternatives])
     figure = Chart(figsize=(9, 1.6 + (0.9 + 0.35 * len(names)) * len(outcomes)))
     axes_column = figure.subplots(len(outcomes), 1, squeeze=False)
     for axes, outcome in zip(axes_column[:, 0], outcomes):
@@ -65,7 +66,7 @@ def plot(comparison: Comparison) -> Figure:
         axes.errorbar(rows["difference"], positions, xerr=rows["paired_half_width"], fmt="o", color=BAND_COLOUR,
                       elinewidth=4, capsize=0, label=_("95 % interval, paired"))
         axes.axvline(0, color="black", linewidth=1)
-        axes.set_yticks(positions, [scenario.title or scenario.name for scenario in alternatives],
+        axes.set_yticks(positions, called,
                         fontsize=NOTE_SIZE)
         axes.set_ylim(-0.7, len(names) - 0.3)
         shown = column(outcome)
@@ -76,10 +77,10 @@ def plot(comparison: Comparison) -> Figure:
     figure.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=NOTE_SIZE,
                   bbox_to_anchor=(0.5, 0.04))
     figure.suptitle(_("Against {baseline}: what changes, with the same random numbers in both").format(
-        baseline=baseline.title or baseline.name), fontsize=TITLE_SIZE)
+        baseline=baseline_called), fontsize=TITLE_SIZE)
     finish(figure, comparison.baseline.replications, comparison.baseline.seed,
            note=_("Right of the line: more than in {baseline}. Both scenarios meet the same people and the same "
                   "chances, so the paired interval (thick) is narrower than comparing two separate runs "
-                  "(thin).").format(baseline=baseline.title or baseline.name))
+                  "(thin).").format(baseline=baseline_called))
     figure.subplots_adjust(bottom=figure.subplotpars.bottom + 0.05)
     return figure

@@ -32,10 +32,13 @@ from sim.output.fields import BASES, SECTIONS, assumptions, describe, field_labe
 from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
 from sim.output.statements import TARGET_WORDS, counted_until
-from sim.output.what_if import CHANGES_NAMED, WhatIf, is_what_if, open_what_if
+from sim.output.what_if import CHANGES_NAMED, WhatIf, is_what_if, open_what_if, written_by
 
 #: Fixed parts of the method, shown as facts with the source "method".
 METHOD = {"range": 90, "confidence": 95, "promise_high": 80, "promise_low": 90}
+
+#: The languages a results folder may be drawn in, as a sentence names them.
+LANGUAGE_NAMES = {"en": N_("English"), "nl": N_("Dutch")}
 
 #: What each plot shows, in the order the report shows them.
 PLOT_CAPTIONS = {
@@ -77,6 +80,10 @@ def build_report(folder: Path) -> str:
         undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=False)
+    command = written_by(folder)
+    if command in ("size", "sensitivity", "calibrate", "replications", "validate"):
+        raise ScenarioError([Problem(str(folder), None, None, "", f"written by pilotsim {command}: a report is made "
+                                     "of the folder of pilotsim run, compare or sweep")])
     if is_what_if(folder):
         what_if = open_what_if(folder)
         template, writer, facts_of = "what_if.html.j2", "compare or sweep", lambda: _what_if_facts(what_if)
@@ -217,9 +224,9 @@ def _scenario_and_method(scenario, scenario_file: str, manifest: dict, seed: Fac
                                        if version)),
         # The pictures are drawn when the run is made, in the language of that command.
         "plots_language": None if manifest.get("language", "en") == language.current() else _(
-            "The pictures were drawn in {language} when the run was made; pilotsim run --lang {code} draws them in "
-            "this language.").format(language=language.LANGUAGES.get(manifest.get("language", "en"), ""),
-                                     code=language.current()),
+            "The pictures were drawn in {language} when the results were made; the same command with --lang {code} "
+            "draws them in this language.").format(
+                language=_(LANGUAGE_NAMES.get(manifest.get("language", "en"), "")), code=language.current()),
         "calendar": None,
     }
     if start is not None:
@@ -229,8 +236,8 @@ def _scenario_and_method(scenario, scenario_file: str, manifest: dict, seed: Fac
 
 
 #: The outcomes of a comparison's table of differences, when it has them.
-DIFFERENCES_SHOWN = ("placed", "off_assistance", "net_into_work", "sustained", "mean_wait_months", "total_costs",
-                     "npv")
+DIFFERENCES_SHOWN = ("placed", "off_assistance", "net_into_work", "sustained", "mean_wait_months", "slot_utilisation",
+                     "total_costs", "npv")
 
 
 def _what_if_facts(what_if: WhatIf) -> dict[str, Any]:
@@ -334,7 +341,7 @@ def _option(what_if: WhatIf, row: int, words: str) -> Markup:
     name = what_if.table.at[row, "alternative"]
     if what_if.kind == "compare":
         scenario = what_if.scenarios[name]
-        return Markup(Fact(words, f"scenarios/{name}.yaml#" + ("title" if scenario.title else "name")))
+        return Markup(Fact(words, f"scenarios/{name}.yaml#" + ("title" if words == scenario.title else "name")))
     return Markup("; ").join(
         Markup("{label}: {value}").format(label=label(path), value=Fact(
             what_if.value_in_words(path, what_if.table.at[row, path]), f"what_if.csv#{row}.{path}"))
@@ -450,16 +457,23 @@ def _differences(what_if: WhatIf, option_names: list[Markup]) -> list[dict[str, 
                     value, source = what_if.table.at[row, f"{shown.name}_mean"], f"what_if.csv#{row}.{shown.name}_mean"
                 if pd.isna(value):
                     return _("not estimated")
+                if shown.unit == "share":  # shown in percent, and shares apart in percentage points
+                    words = shown.formatted_difference(value) if key.startswith(("difference", "ci95")) \
+                        else shown.formatted(value)
+                    return Fact(words, source + "*100")
                 return Fact(shown.formatted(value), source + (f"/{shown.scale:g}" if shown.scale != 1 else ""))
 
             better = rows.at[index, "chance_better"]
+            if rows.at[index, "chance_same"] == 1:
+                better = _("same in every run")
             difference = fact("difference") if pd.isna(rows.at[index, "ci95_low"]) else Markup(
                 _("{median} ({low} to {high})")).format(median=fact("difference"), low=fact("ci95_low"),
                                                          high=fact("ci95_high"))
             lines.append({
                 "outcome": shown.table_label, "baseline": fact("baseline_mean"), "option": fact("alternative_mean"),
                 "difference": difference,
-                "better": "" if pd.isna(better) else Fact(percent(better), f"comparison.csv#{index}.chance_better*100"),
+                "better": better if isinstance(better, str) else "" if pd.isna(better) else Fact(
+                    percent(better), f"comparison.csv#{index}.chance_better*100"),
             })
         blocks.append({"title": Markup(_("{option} against the baseline")).format(option=option_names[row_number]),
                        "rows": lines})
@@ -570,6 +584,8 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
                 money += " " + Markup(_("Half of the runs have earned back the costs by {month}.")).format(
                     month=Fact(language.calendar_month(start, round(median)), f"calendar#{start}+{round(median)}"))
         paragraphs.append(money)
+    if scenario.budget is None:
+        paragraphs.append(Markup(_("Money is not estimated: the scenario gives no budget (benefit and costs).")))
     uncertain = len(scenario.uncertain)
     if summary.get("with_uncertainty"):
         paragraphs.append(Markup(ngettext("Uncertainty about the assumptions is included: each run draws the "

@@ -57,7 +57,7 @@ class WhatIf:
     def options(self) -> list[str]:
         """Each row's option in words: a scenario's title, a sweep point's values."""
         if self.kind == "compare":
-            return [self.scenarios[name].title or name for name in self.table["alternative"]]
+            return option_names([self.scenarios[name] for name in self.table["alternative"]])
         return ["; ".join(f"{label(path)}: {self.value_in_words(path, row[path])}" for path in self.varied)
                 for _, row in self.table.iterrows()]
 
@@ -76,10 +76,29 @@ class WhatIf:
                 if before.get(path) != after.get(path)]
 
 
+def option_names(scenarios: list[Scenario]) -> list[str]:
+    """What to call each compared scenario: its title, or its name where
+    another shares the title (a variant that extends a file keeps its title)."""
+    titles = [scenario.title or scenario.name for scenario in scenarios]
+    return [title if titles.count(title) == 1 else scenario.name for title, scenario in zip(titles, scenarios)]
+
+
 def is_what_if(folder: Path) -> bool:
     """A folder that pilotsim compare or pilotsim sweep wrote."""
-    manifest = _manifest(Path(folder))
-    return isinstance(manifest, dict) and ("baseline" in manifest or "varied" in manifest)
+    return written_by(folder) in ("compare", "sweep")
+
+
+#: The fields only one command's manifest has, by command.
+MANIFEST_MARKS = {"compare": {"baseline", "alternatives"}, "sweep": {"varied", "design", "points"},
+                  "size": {"answer", "confidence"}, "sensitivity": {"method", "parameters"},
+                  "calibrate": {"observed", "estimate"}, "replications": {"target_precision"}}
+
+
+def written_by(folder: Path) -> str | None:
+    """The pilotsim command whose folder ``folder`` is, as its manifest shows
+    (None: a run's, or no folder of pilotsim's)."""
+    fields = _manifest(Path(folder)).keys()
+    return next((command for command, marks in MANIFEST_MARKS.items() if marks <= fields), None)
 
 
 def open_what_if(folder: Path, manifest: dict | None = None) -> WhatIf:

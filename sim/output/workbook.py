@@ -102,18 +102,24 @@ def _differences_sheet(sheet, what_if) -> None:
     against the baseline, outcome by outcome."""
     differences = pd.read_csv(what_if.folder / "comparison.csv")
     headers = [_("option"), _("outcome"), _("baseline, mean"), _("option, mean"), _("difference"),
-               _("95 % CI, low"), _("95 % CI, high"), _("share of runs better")]
+               _("95 % CI, low"), _("95 % CI, high"), _("share of runs better"), _("share of runs the same")]
     _header(sheet, headers)
+    called = dict(zip(what_if.table["alternative"], what_if.options()))
     for _index, row in differences.iterrows():
         shown = column(row["outcome"])
-        scenario = what_if.scenarios[row["scenario"]]
-        sheet.append([scenario.title or scenario.name, shown.words,
-                      *(_number(row[key]) for key in ("baseline_mean", "alternative_mean", "difference",
-                                                      "ci95_low", "ci95_high", "chance_better"))])
-        for cell in sheet[sheet.max_row][2:7]:
+        means = [_number(row[key]) for key in ("baseline_mean", "alternative_mean")]
+        apart = [_number(row[key]) for key in ("difference", "ci95_low", "ci95_high")]
+        if shown.unit == "share":  # shares apart in percentage points, as the report shows them
+            apart = [None if value is None else 100 * value for value in apart]
+        sheet.append([called[row["scenario"]], shown.words, *means, *apart,
+                      _number(row["chance_better"]), _number(row["chance_same"])])
+        for cell in sheet[sheet.max_row][2:4]:
             cell.number_format = FORMATS[shown.unit]
-        sheet.cell(sheet.max_row, 8).number_format = "0.0%"
-    _widths(sheet, {1: 40, 2: 44} | {index: 16 for index in range(3, 9)})
+        for cell in sheet[sheet.max_row][4:7]:
+            cell.number_format = _("0.0 \"pp\"") if shown.unit == "share" else FORMATS[shown.unit]
+        for index in (8, 9):
+            sheet.cell(sheet.max_row, index).number_format = "0.0%"
+    _widths(sheet, {1: 40, 2: 44} | {index: 16 for index in range(3, 10)})
 
 
 def _summary_sheet(sheet, scenario, summary: pd.DataFrame, document: dict) -> None:

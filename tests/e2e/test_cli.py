@@ -392,3 +392,16 @@ def test_validate_report_writes_every_back_test_and_exact_check(tmp_path):
     # Figures used to build the scenarios are reproduced; held-out ones are reported whatever they show.
     built_from = text[text.index("### Fitted"):text.index("## Out of sample")]
     assert "| NO |" not in built_from
+
+
+def test_a_sweep_table_fits_an_80_column_terminal_without_cutting_a_chance(tmp_path, monkeypatch):
+    from sim import cli as cli_module
+
+    monkeypatch.setattr(cli_module.out, "width", 80)  # what a piped command or a small terminal has
+    result = cli.invoke(app, ["sweep", str(REFERENCE), "--vary", "stages.training.slots=30,50",
+                              "--vary", "referrals.rate_per_month=7,9", "-n", "20", "--workers", "1",
+                              "--out", str(tmp_path / "sweep")])
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.stdout.splitlines() if line.startswith(("┃", "│", "┏", "└"))]
+    assert table and all(len(line) <= 80 for line in table)
+    assert result.stdout.count(" of 20 ") == 4  # every point's chance whole, as a count of runs

@@ -260,3 +260,12 @@ def test_report_refuses_a_folder_that_is_not_a_run(tmp_path):
     assert made.exit_code == 2
     assert len(made.output.strip().splitlines()) == 1
     assert "no such folder" in made.output
+
+
+def test_a_report_in_another_language_than_its_pictures_says_so_in_that_language(reference_report, tmp_path):
+    folder, _ = reference_report
+    made = cli.invoke(app, ["report", str(folder), "--lang", "nl", "--out", str(tmp_path / "rapport.html")])
+    assert made.exit_code == 0, made.output
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", (tmp_path / "rapport.html").read_text(encoding="utf-8")))
+    assert "De grafieken zijn in het Engels getekend" in text and "--lang nl" in text
+    assert "English" not in text

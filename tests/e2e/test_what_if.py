@@ -159,6 +159,9 @@ def test_every_number_in_the_what_if_report_comes_from_the_folder(kind, request)
         assert "Eighty places and more referrals" in text
         assert "Places in training: 50 → 80" in text and "Referrals a month: 7 a month → 9 a month" in text
         assert "against the baseline:" in text
+        # Shares apart are percentage points; a difference the same in every run says so.
+        places_in_use = text[text.index("Places in use"):][:120]
+        assert re.search(r"-?\d+\.\d pp \(-?\d+\.\d pp to -?\d+\.\d pp\)", places_in_use), places_in_use
     else:
         assert "Places in training: 30; Referrals a month: 7 a month" in text
         assert "Places in training and Referrals a month: 6 values tried" in text
@@ -220,3 +223,23 @@ def test_a_broken_comparison_folder_is_one_line_and_status_2(comparison, tmp_pat
     assert made.exit_code == 2, made.output
     assert len(made.output.strip().splitlines()) == 1 and str(folder) in made.output
     assert not (folder / "report.html").exists()
+
+
+def test_a_variant_that_keeps_its_files_title_is_called_by_its_name(tmp_path):
+    variant = tmp_path / "sixty_places.yaml"
+    variant.write_text(f"extends: {REFERENCE}\nname: sixty_places\nstages: {{training: {{slots: 60}}}}\n")
+    invoke("compare", REFERENCE, variant, "-n", 20, "--workers", 1, "--out", tmp_path / "compare")
+    invoke("report", tmp_path / "compare")
+    text = re.sub(r"<[^>]+>", "", (tmp_path / "compare" / "report.html").read_text(encoding="utf-8"))
+    assert "sixty_places against the baseline" in text and "brunssum_logistics_2021 (the baseline)" in text
+    sheet = load_workbook(tmp_path / "compare" / "results.xlsx")["What if"]
+    assert [sheet.cell(row, 1).value for row in (5, 6)] == ["brunssum_logistics_2021", "sixty_places"]
+
+
+def test_report_refuses_a_folder_of_another_command_in_one_line(tmp_path):
+    folder = tmp_path / "size"
+    invoke("size", REFERENCE, "--vary", "stages.training.slots=40:42", "--target", "placed>=10", "-n", 20,
+           "--max-replications", 40, "--workers", 1, "--out", folder)
+    made = cli.invoke(app, ["report", str(folder)])
+    assert made.exit_code == 2 and len(made.output.strip().splitlines()) == 1
+    assert "written by pilotsim size: a report is made of the folder of pilotsim run, compare or sweep" in made.output

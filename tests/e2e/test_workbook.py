@@ -92,3 +92,5 @@ def test_every_shipped_scenario_runs_to_a_report_and_a_workbook(name, tmp_path):
     made = cli.invoke(app, ["report", str(folder)])
     assert made.exit_code == 0, made.output
     assert (folder / "report.html").stat().st_size > 10_000
+    if name == "brunssum_innovation_2017":  # no budget: the report says money is not estimated, never silent
+        assert "Money is not estimated" in (folder / "report.html").read_text(encoding="utf-8")

@@ -11,7 +11,8 @@ def test_a_schedule_of_referrals_reads_as_counts_by_calendar_month():
         "8 in Jan 2018; 16 in Feb 2018; 81 a month, Mar 2018 to May 2018"
     assert describe("referrals.schedule", schedule[:1], None) == "8 in month 0"
     with speaking("nl"):
-        assert describe("referrals.schedule", schedule, "2018-01").startswith("8 in jan 2018; 16 in feb 2018; 81 per")
+        assert describe("referrals.schedule", schedule, "2018-01") == \
+            "8 in jan 2018; 16 in feb 2018; 81 per maand, mrt 2018 tot en met mei 2018"
 
 
 def test_a_schedule_of_places_reads_period_by_period():
