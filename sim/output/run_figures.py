@@ -389,8 +389,8 @@ def chance_and_ignorance_plots(chance_only: pd.DataFrame, with_uncertainty: pd.D
     percent_axis(axes.yaxis, share=False)
     count_axis(axes.xaxis)
     legend_outside(axes, ncol=1)
-    axes.set_title(_("Not knowing the assumptions widens the range of 90 % of runs from {plain} to {drawn} people")
-                   .format(plain=language.number(widths[0]), drawn=language.number(widths[1])),
+    axes.set_title(_("Not knowing the assumptions widens the range of 90 % of runs from {plain} people wide to "
+                     "{drawn}").format(plain=language.number(widths[0]), drawn=language.number(widths[1])),
                    fontsize=TITLE_SIZE, wrap=True)
     finish(figure, len(with_uncertainty), None, True)
     figures["uncertainty_placed.png"] = figure

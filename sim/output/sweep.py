@@ -18,7 +18,6 @@ from sim import language
 from sim.analysis.sweep import SweepResult, Varied
 from sim.language import _, ngettext
 from sim.measure import columns
-from sim.measure.statistics import percent
 from sim.model import engines
 from sim.output.fields import label, value_in_words
 from sim.output.folders import write_atomically
@@ -124,7 +123,10 @@ def _outcome_against(axes, result: SweepResult, varied: Varied, outcome: str, de
     shown = columns.column(outcome)
     axes.set_title(outcome_axis(axes.yaxis, shown), fontsize=NOTE_SIZE + 2)
     axes.set_xlabel(label(varied.path), fontsize=NOTE_SIZE)
-    if varied.whole_numbers:  # places, people: no "42.5 places"
+    tried = np.sort(result.points[varied.path].unique())
+    if design == "grid" and len(tried) <= 8:  # the values tried, and only those: no 7.25 between 7 and 9
+        axes.set_xticks(tried)
+    elif varied.whole_numbers:  # places, people: no "42.5 places"
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
     axes.grid(alpha=0.3)
@@ -148,17 +150,22 @@ def _target_heat_map(result: SweepResult, target: tuple[str, float]) -> Figure:
                         vmax=100)
     axes.set_xticks(range(chance.shape[1]), [value_in_words(first.path, v, start) for v in chance.columns])
     axes.set_yticks(range(chance.shape[0]), [value_in_words(second.path, v, start) for v in chance.index])
+    # Each cell a count of runs, as every chance pilotsim states: "0 of 100", never a bare "0 %".
     for (row, column), value in np.ndenumerate(chance.to_numpy()):
-        axes.text(column, row, percent(value), ha="center", va="center", fontsize=NOTE_SIZE,
-                  color="white" if value < 0.55 else "black")
+        axes.text(column, row, _("{hits} of {runs}").format(hits=language.number(hits[row, column]),
+                                                            runs=language.number(runs[row, column])),
+                  ha="center", va="center", fontsize=NOTE_SIZE, color="white" if value < 0.55 else "black")
     axes.set_xlabel(label(first.path))
     axes.set_ylabel(label(second.path))
     colourbar = figure.colorbar(image)
     colourbar.set_label(_("chance"))
     percent_axis(colourbar.ax.yaxis, share=False)
     shown = columns.column(outcome)
-    axes.set_title(_("Chance of {level} or more: {outcome}").format(
-        level=language.number(level), outcome=shown.words.lower()), fontsize=TITLE_SIZE)
+    title = _("Chance of {level} or more: {outcome}").format(level=language.number(level),
+                                                             outcome=shown.words.lower())
+    if not hits.any():  # the answer, where there is one to give
+        title = _("{title}: reached in no run at any value tried").format(title=title)
+    axes.set_title(title, fontsize=TITLE_SIZE, wrap=True)
     alike = neighbours_alike(hits, runs)
     note = _("Each cell: the share of its runs that reach the target.")
     if alike:
