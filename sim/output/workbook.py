@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from sim import language
 from sim.language import _
 from sim.measure.columns import column
 from sim.measure.money import prices_in_words
@@ -140,7 +141,7 @@ def _summary_sheet(sheet, scenario, summary: pd.DataFrame, document: dict) -> No
             cells += [None] * 6 + [_("not estimated"), _(missing[name])]
         else:
             cells += [_number(row[key]) for key in ("mean", "q50", "q05", "q95", "ci95_low", "ci95_high")]
-            cells += [_unit_words(shown.unit), shown.meaning_words]
+            cells += [_unit_words(shown.unit, scenario.calendar_start), shown.meaning_words]
         sheet.append(cells)
         for cell in sheet[sheet.max_row][1:7]:
             cell.number_format = FORMATS[shown.unit]
@@ -219,6 +220,8 @@ def _number(value) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _unit_words(unit_name: str) -> str:
+def _unit_words(unit_name: str, start: str | None = None) -> str:
+    if unit_name == "month" and start is not None:  # a month number a reader can date
+        return _("month of the programme (1 = {month})").format(month=language.calendar_month(start, 1))
     return {"people": _("people"), "months": _("months"), "month": _("month of the programme"),
             "share": _("share"), "ratio": _("ratio"), "EUR": _("euros")}[unit_name]

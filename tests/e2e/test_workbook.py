@@ -47,6 +47,7 @@ def test_the_summary_holds_the_runs_figures_as_numbers_with_their_formats(refere
     assert placed["median"].value == pytest.approx(summary.at["placed", "q50"], rel=1e-5)
     assert npv["mean"].value == pytest.approx(summary.at["npv", "mean"], rel=1e-5)  # euros, not thousands
     assert npv["mean"].number_format.startswith('"€"') and places["mean"].number_format == "0.0%"
+    assert rows["Break-even month"]["unit"].value == "month of the programme (1 = Nov 2021)"  # a number one can date
     assert places["mean"].value == pytest.approx(summary.at["slot_utilisation", "mean"], rel=1e-5)  # a share, as %
 
 
