@@ -213,6 +213,14 @@ def thousands(amount: float) -> str:
     return number(amount / 1000)
 
 
+def thousand_euros(amount: float) -> str:
+    """An amount in a sentence as the report says it: € 1,888 thousand, or
+    € 1.888 duizend; every amount of a sentence in the same form."""
+    if amount is None or math.isnan(amount):
+        return _("not estimated")
+    return _("€ {amount} thousand").format(amount=thousands(amount))
+
+
 # --- dates -------------------------------------------------------------------------
 
 
