@@ -111,3 +111,26 @@ def test_the_language_follows_the_setting_then_the_locale_else_english(monkeypat
     assert language.from_environment() == expected
     with speaking(None):
         assert language.current() == expected
+
+
+def test_a_chart_shown_later_keeps_the_language_it_was_made_in():
+    # A notebook makes a Dutch chart inside `speaking("nl")` and shows it after
+    # the block: its axis numbers are formatted when drawn, and were English.
+    import io
+
+    from sim.output.style import Chart, thousands_axis
+
+    with speaking("nl"):
+        figure = Chart()
+        axes = figure.subplots()
+        axes.plot([0, 1], [0, 1750])
+        thousands_axis(axes.yaxis)
+
+    def drawn() -> list[str]:  # as last drawn (get_yticklabels would format them anew)
+        return [tick.label1.get_text() for tick in axes.yaxis.majorTicks]
+
+    with speaking("en"):
+        figure.savefig(io.BytesIO(), format="png")
+        assert "1.500" in drawn()
+        figure._repr_png_()
+        assert "1.500" in drawn() and "1,500" not in drawn()
