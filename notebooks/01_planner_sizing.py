@@ -29,10 +29,11 @@ import pandas as pd
 from sim import api as pilotsim
 
 scenario = pilotsim.load("brunssum_logistics_2021")
+horizon = pilotsim.moment(scenario.calendar_start, scenario.horizon_months)  # "the end of Oct 2025 (month 48)"
 print(scenario.title)
 print(f"{scenario.referrals.max_participants} participants at most, "
-      f"{scenario.stages['training'].slots} training places in the file, "
-      f"target {scenario.target.at_least} {scenario.target.outcome.replace('_', ' ')}")
+      f"{scenario.stages['training'].slots} training places in the file; "
+      f"the plan: {scenario.target.at_least} people off assistance by {horizon}")
 placements_hoped_for = 78  # the plan read as placements, part-time ones included
 
 # %% [markdown]
@@ -42,11 +43,12 @@ placements_hoped_for = 78  # the plan read as placements, part-time ones include
 result = pilotsim.run(scenario, replications)
 chance = result.chance("placed", placements_hoped_for)
 summary = result.summary()
-print(f"Placed by month {scenario.horizon_months:g}: mean {summary.loc['placed', 'mean']:.1f}, "
-      f"90 % of runs between {summary.loc['placed', 'q05']:.0f} and {summary.loc['placed', 'q95']:.0f}")
+print(f"Placed by {horizon}: mean {pilotsim.number(summary.loc['placed', 'mean'], 1)}, "
+      f"90 % of runs between {pilotsim.number(summary.loc['placed', 'q05'])} and "
+      f"{pilotsim.number(summary.loc['placed', 'q95'])}")
 print(f"{placements_hoped_for} or more placed in {chance.in_words()}")
 off = result.chance(scenario.target.outcome, scenario.target.at_least)
-print(f"Off assistance at month {scenario.horizon_months:g}: mean {summary.loc['off_assistance', 'mean']:.1f}; "
+print(f"Off assistance at {horizon}: mean {pilotsim.number(summary.loc['off_assistance', 'mean'], 1)}; "
       f"{scenario.target.at_least} or more in {off.in_words()}")
 pilotsim.figures(result)["placements.png"]
 
@@ -116,14 +118,15 @@ for name, changes in choices.items():
     rows.append({
         "choice": name,
         f"runs with {placements_hoped_for}+ placed": at_end.chance("placed", placements_hoped_for).in_words(),
-        "placed (mean)": round(at_end.outcomes["placed"].mean(), 1),
-        "waiting list at its busiest (median of runs)": float(pd.Series(peaks).median()),
-        "the same, 90 % of runs at most": float(pd.Series(peaks).quantile(0.9)),
-        "costs": pilotsim.money(costs.mean()),
-        "net present value": pilotsim.money(at_end.outcomes["npv"].mean()),
+        "placed (mean)": pilotsim.number(at_end.outcomes["placed"].mean(), 1),
+        "waiting list at its busiest (median of runs)": pilotsim.number(pd.Series(peaks).median()),
+        "the same, 90 % of runs at most": pilotsim.number(pd.Series(peaks).quantile(0.9)),
+        "costs, € thousand": pilotsim.number(costs.mean() / 1000),
+        "net present value, € thousand": pilotsim.number(at_end.outcomes["npv"].mean() / 1000),
+        "costs": pilotsim.thousand_euros(costs.mean()),  # for the sentence below
     })
 table = pd.DataFrame(rows).set_index("choice")
-table.round(1)  # shown by the notebook
+table.drop(columns="costs")  # shown by the notebook
 
 # %% [markdown]
 # ## The decision
@@ -140,5 +143,5 @@ else:
           f"places, {best.chance.in_words()}).")
 print(f"What does is intake: with {participants_for_target} participants it is reached "
       f"in {table.loc[wider].iloc[0]}, at costs of {table.loc[wider, 'costs']} against {table.loc[planned, 'costs']}, "
-      f"with a waiting list of {table.loc[wider, 'waiting list at its busiest (median of runs)']:.0f} at its busiest "
-      f"(90 % of runs at most {table.loc[wider, 'the same, 90 % of runs at most']:.0f}).")
+      f"with a waiting list of {table.loc[wider, 'waiting list at its busiest (median of runs)']} at its busiest "
+      f"(90 % of runs at most {table.loc[wider, 'the same, 90 % of runs at most']}).")

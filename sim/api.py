@@ -59,7 +59,19 @@ from sim.analysis.sensitivity import check_request as check_sensitivity_request
 from sim.analysis.sizing import SizingResult, size
 from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
-from sim.language import LANGUAGES, _, calendar_month, money, ngettext, number, significant, speaking
+from sim.language import (
+    LANGUAGES,
+    _,
+    calendar_month,
+    moment,
+    money,
+    ngettext,
+    number,
+    significant,
+    speaking,
+    thousand_euros,
+)
+from sim.measure.columns import column
 from sim.measure.money import (
     STILL_THERE,
     count_until_month,
@@ -86,10 +98,11 @@ from sim.output.calibration import (
 )
 from sim.output.compare import write_comparison
 from sim.output.fields import label as field_label
+from sim.output.fields import value_in_words as field_value
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
-from sim.output.run_folder import RunFolder, recompute_budget, summary_document, write_results
-from sim.output.sensitivity import write_sensitivity
+from sim.output.run_folder import RunFolder, money_per_year, recompute_budget, summary_document, write_results
+from sim.output.sensitivity import sensitivity_plots, write_sensitivity
 from sim.output.sizing import write_sizing
 from sim.output.statements import headline_sentences
 from sim.output.sweep import PointStore, write_sweep
@@ -105,7 +118,8 @@ from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
 __all__ = [
-    "LANGUAGES", "speaking", "_", "calendar_month", "number", "money", "field_label",
+    "LANGUAGES", "speaking", "_", "calendar_month", "moment", "number", "money", "thousand_euros", "field_label",
+    "field_value", "column", "money_per_year", "sensitivity_figures",
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
     "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",
     "imprecise", "NewScenario", "pays_for_itself", "chance_and_ignorance_plots", "observed_folder", "not_estimated",
@@ -165,6 +179,13 @@ def shipped_scenarios() -> list[str]:
 def figures(result: RunResult) -> dict[str, Figure]:
     """The plots of a run by file name (placements.png, states_over_time.png, ...)."""
     return all_figures(result)
+
+
+def sensitivity_figures(result: SensitivityResult) -> dict[str, Figure]:
+    """The plots ``pilotsim sensitivity`` writes, by file name: per outcome,
+    indices_<outcome>.png (which assumptions move it most) and
+    one_at_a_time_<outcome>.png (each assumption at the ends of its range)."""
+    return sensitivity_plots(result)
 
 
 def save(result: RunResult, folder: str | Path) -> Path:

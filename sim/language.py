@@ -8,7 +8,7 @@ marked with ``N_()`` and translated where it is shown, because the language
 is chosen after the constants are made.
 
 Numbers, money and dates are formatted by Babel from the locale's own rules
-(CLDR): 1,888 and € 1.9M in English, 1.888 and € 1,9 mln. in Dutch.
+(CLDR): 1,888 and €1.9m in English, 1.888 and € 1,9 mln. in Dutch.
 
 The language of a command is set once, by ``speaking``; everything drawn or
 written inside it uses that language. Without ``--lang`` it follows the
@@ -17,12 +17,15 @@ PILOTSIM_LANG setting, then the system's locale, else English.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import decimal
 import functools
 import gettext
 import io
 import math
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -156,14 +159,51 @@ def euros(amount: float) -> str:
 
 
 def money(amount: float) -> str:
-    """An amount as a sentence says it, to two significant figures: € 1.9M or € 1,9 mln."""
+    """An amount as a sentence says it: the locale's short form, to at least
+    two significant figures. €640, €6.4k, €968k, €1.0m, €12m; in Dutch
+    € 640, € 6,4K, € 968K, € 1,0 mln., € 12 mln. (the spaces unbreakable).
+    A decimal that is zero is kept: €1.0m beside €968k shows how close they are."""
     if amount is None or math.isnan(amount):
         return _("not estimated")
-    if abs(amount) < 10_000:
-        return euros(amount)
-    # Millions to one decimal (€ 1,9 mln.), thousands whole (€ 968K): two or three significant figures.
-    return numbers.format_compact_currency(amount, "EUR", locale=locale(), fraction_digits=1 if abs(amount) >= 1e6
-                                           else 0)
+    return _compact(decimal.Decimal(int(round(amount))))
+
+
+def _compact(value: decimal.Decimal) -> str:
+    """Babel's compact currency, with one decimal below 10 of the unit
+    (Babel drops a decimal that is zero: €1m for 1,045,000)."""
+    spoken = locale()
+    forms = spoken.compact_currency_formats["short"]
+    magnitudes = sorted((int(magnitude) for magnitude in forms["other"]), reverse=True)
+    for larger, magnitude in zip([None, *magnitudes], magnitudes):
+        if abs(value) < magnitude:
+            continue
+        pattern = forms["other"][str(magnitude)]
+        divisor = magnitude // 10 ** (pattern.pattern.count("0") - 1)
+        scaled = value / divisor
+        decimals = 1 if abs(scaled) < 10 else 0
+        shown = round(scaled, decimals)
+        if decimals and abs(shown) >= 10:  # 9.96 is 10, not 10.0
+            decimals, shown = 0, round(scaled)
+        if larger is not None and abs(shown) * divisor >= larger:  # 999,600 is €1.0m, not €1000k
+            return _compact(decimal.Decimal(larger).copy_sign(value))
+        plural = spoken.plural_form(abs(shown))
+        pattern = _signed(forms[plural][str(magnitude)] if str(magnitude) in forms.get(plural, {}) else pattern)
+        pattern.frac_prec = (decimals, decimals)
+        return pattern.apply(shown, spoken, currency="EUR", currency_digits=False)
+    # Below a thousand: the symbol as the short forms place it, whole euros.
+    first = next(form.pattern for form in forms["other"].values() if "¤" in form.pattern)
+    pattern = _signed(numbers.parse_pattern(re.sub(r"(\s)\s+", r"\1", re.sub(r"[^0\s¤]", "", first)).strip()))
+    return pattern.apply(value, spoken, currency="EUR", currency_digits=False)
+
+
+def _signed(pattern: numbers.NumberPattern) -> numbers.NumberPattern:
+    """A copy of a short form whose minus stands where the locale's whole
+    amounts put it: -€254k, but € -254K as € -1.887.694 in Dutch."""
+    standard = locale().currency_formats["standard"]
+    pattern = copy.copy(pattern)
+    if standard.prefix[0] in standard.prefix[1]:
+        pattern.prefix = (pattern.prefix[0], standard.prefix[1].replace(standard.prefix[0], pattern.prefix[0], 1))
+    return pattern
 
 
 def thousands(amount: float) -> str:
@@ -171,6 +211,14 @@ def thousands(amount: float) -> str:
     if amount is None or math.isnan(amount):
         return _("not estimated")
     return number(amount / 1000)
+
+
+def thousand_euros(amount: float) -> str:
+    """An amount in a sentence as the report says it: € 1,888 thousand, or
+    € 1.888 duizend; every amount of a sentence in the same form."""
+    if amount is None or math.isnan(amount):
+        return _("not estimated")
+    return _("€ {amount} thousand").format(amount=thousands(amount))
 
 
 # --- dates -------------------------------------------------------------------------

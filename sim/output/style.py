@@ -50,7 +50,23 @@ TITLE_SIZE, NOTE_SIZE = 11, 8
 class Chart(Figure):
     """A figure that shows itself in Jupyter as PNG, whatever the notebook's
     backend: the inline backend registers its display only once pyplot has
-    drawn something, and pilotsim's figures never pass through pyplot."""
+    drawn something, and pilotsim's figures never pass through pyplot.
+
+    Axis numbers are formatted when the chart is drawn, which may be after
+    the language it was made in is left (a notebook shows a Dutch chart
+    after its ``speaking("nl")`` block): a chart is drawn in its own."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.made_in = language.current()
+
+    def draw(self, renderer) -> None:
+        with language.speaking(self.made_in):
+            super().draw(renderer)
+
+    def savefig(self, *args, **kwargs) -> None:
+        with language.speaking(self.made_in):  # the tight bounding box measures the same numbers
+            super().savefig(*args, **kwargs)
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()

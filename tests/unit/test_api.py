@@ -70,3 +70,18 @@ def test_the_command_line_reaches_pilotsim_only_through_the_api():
                  and node.module == "sim" for alias in node.names}
     assert {name for name in imported if name.startswith("sim")} <= {"sim", "sim.api", "sim.measure",
                                                                       "sim.measure.columns"}, imported
+
+
+def test_money_per_calendar_year_and_amounts_as_the_report_says_them():
+    scenario = pilotsim.load("brunssum_logistics_2021")
+    result = pilotsim.run(scenario, 20, workers=1)
+    years = pilotsim.money_per_year(result)  # what `pilotsim run` writes as money_per_year.csv
+    assert list(years.index) == list(range(2021, 2027))
+    assert years.loc[2021, "first_month"] == "2021-11" and years.loc[2021, "months_counted"] == 2
+    assert years["months_counted"].sum() == pilotsim.count_until_month(scenario)
+    assert years["discounted_net_mean"].sum() == pytest.approx(result.outcomes["npv"].mean())
+    with pilotsim.speaking("nl"):  # the report's words, not "€ 255K"
+        assert pilotsim.thousand_euros(254_400) == "€ 254 duizend"
+        assert pilotsim.column("npv").words == "Netto contante waarde"
+        assert pilotsim.moment(scenario.calendar_start, 48) == "eind okt 2025 (maand 48)"
+    assert pilotsim.field_value("budget.costs.per_participant", 5500) == "€\u00a05,500"

@@ -76,6 +76,26 @@ def test_numbers_money_and_months_follow_the_language():
         assert language.money(float("nan")) == "niet geschat"
 
 
+@pytest.mark.parametrize("amount, english, dutch", [
+    (1_045_000, "€1.0m", "€ 1,0 mln."),  # beside €968k, not "€1m": the change stays visible
+    (968_000, "€968k", "€ 968K"),
+    (999_600, "€1.0m", "€ 1,0 mln."),    # rounds up into the next unit, with its decimal
+    (9_960_000, "€10m", "€ 10 mln."),     # two figures, not 10.0
+    (12_345_678, "€12m", "€ 12 mln."),
+    (6_381, "€6.4k", "€ 6,4K"),           # the same short form as €536k in one sentence
+    (9_960, "€10k", "€ 10K"),
+    (640.4, "€640", "€ 640"),
+    (-1_045_000, "-€1.0m", "€ -1,0 mln."),  # the minus where each language puts it (€ -1.887.694)
+    (-254_000, "-€254k", "€ -254K"),
+])
+def test_money_in_short_keeps_two_significant_figures_in_both_languages(amount, english, dutch):
+    with speaking("en"):
+        assert language.money(amount) == english
+    with speaking("nl"):
+        assert language.money(amount).replace("\u00a0", " ") == dutch
+        assert " " not in language.money(amount)  # never broken across lines
+
+
 @pytest.mark.parametrize("settings, expected", [
     ({"PILOTSIM_LANG": "nl", "LANG": "en_GB.UTF-8"}, "nl"),
     ({"LANG": "nl_NL.UTF-8"}, "nl"),
@@ -91,3 +111,26 @@ def test_the_language_follows_the_setting_then_the_locale_else_english(monkeypat
     assert language.from_environment() == expected
     with speaking(None):
         assert language.current() == expected
+
+
+def test_a_chart_shown_later_keeps_the_language_it_was_made_in():
+    # A notebook makes a Dutch chart inside `speaking("nl")` and shows it after
+    # the block: its axis numbers are formatted when drawn, and were English.
+    import io
+
+    from sim.output.style import Chart, thousands_axis
+
+    with speaking("nl"):
+        figure = Chart()
+        axes = figure.subplots()
+        axes.plot([0, 1], [0, 1750])
+        thousands_axis(axes.yaxis)
+
+    def drawn() -> list[str]:  # as last drawn (get_yticklabels would format them anew)
+        return [tick.label1.get_text() for tick in axes.yaxis.majorTicks]
+
+    with speaking("en"):
+        figure.savefig(io.BytesIO(), format="png")
+        assert "1.500" in drawn()
+        figure._repr_png_()
+        assert "1.500" in drawn() and "1,500" not in drawn()
