@@ -70,9 +70,14 @@ by_places = pilotsim.size_and_save(pilotsim.plan_size(
     replications=replications, max_replications=4 * replications, folder="results/size_places"))
 best = max((probe for probe in by_places.probes.values() if probe.chance is not None),
            key=lambda probe: probe.chance.probability)
-print(f"Smallest number of places: {by_places.answer}" if by_places.answer is not None else
-      f"No number of places from 20 to 100 gives {placements_hoped_for} placed with 80 % certainty; the best, "
-      f"{best.value} places, gives it in {best.chance.in_words()}.")
+if by_places.undecided is not None:  # the runs allowed leave it open, whatever answer stands so far
+    print(f"Between {by_places.undecided[0]} and {by_places.undecided[1]} places: the runs allowed cannot yet "
+          f"tell where 80 % is reached.")
+elif by_places.answer is not None:
+    print(f"Smallest number of places: {by_places.answer}")
+else:
+    print(f"No number of places from 20 to 100 gives {placements_hoped_for} placed with 80 % certainty; the best, "
+          f"{best.value} places, gives it in {best.chance.in_words()}.")
 
 # %% [markdown]
 # If places are not what holds the programme back, the cap on participants
