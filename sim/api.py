@@ -89,7 +89,7 @@ from sim.output.fields import label as field_label
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
 from sim.output.run_folder import RunFolder, recompute_budget, summary_document, write_results
-from sim.output.sensitivity import write_sensitivity
+from sim.output.sensitivity import indices_in_words, indices_title, indices_warnings, write_sensitivity
 from sim.output.sizing import write_sizing
 from sim.output.statements import headline_sentences
 from sim.output.sweep import PointStore, write_sweep
@@ -120,7 +120,7 @@ __all__ = [
     "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
     "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice", "range_in_words",
     "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
-    "precise_percent",
+    "precise_percent", "indices_in_words", "indices_title", "indices_warnings",
 ]
 
 #: Runs larger than this keep distributions rather than every replication

@@ -552,33 +552,22 @@ def sensitivity(
 
 
 def _print_indices_table(result, outcome: str) -> None:
-    indices = result.indices[result.indices["outcome"] == outcome].set_index("parameter")
-    swings = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].set_index("parameter")
-    main = "total" if result.method == "sobol" else "mu_star"
-    words = columns.column(outcome).words
-    table = Table(title=_("What {outcome} hangs on ({method}, {points} points x {runs} replications)").format(
-        outcome=words.lower(), method=result.method, points=api.number(len(result.points)),
+    shown = api.indices_in_words(result, outcome)
+    table = Table(title=_("{title}: {points} combinations x {runs} replications").format(
+        title=api.indices_title(result, outcome), points=api.number(len(result.points)),
         runs=api.number(result.replications)))
-    table.add_column(_("parameter"), overflow="fold")
-    if result.method == "sobol":
-        table.add_column(_("total index"), justify="right")
-        table.add_column(_("first-order"), justify="right")
-    else:
-        table.add_column(_("mu* (mean effect)"), justify="right")
-        table.add_column("sigma", justify="right")
-    table.add_column(_("{outcome} at 5 % / 95 % quantile").format(outcome=words), justify="right")
-    plus_or_minus = _("{value} ± {margin}")
-    for name, row in indices.sort_values(main, ascending=False).iterrows():
-        swing = swings.loc[name]
-        if result.method == "sobol":
-            cells = (plus_or_minus.format(value=api.number(row["total"], 2), margin=api.number(row["total_conf"], 2)),
-                     plus_or_minus.format(value=api.number(row["first_order"], 2),
-                                          margin=api.number(row["first_order_conf"], 2)))
-        else:
-            cells = (plus_or_minus.format(value=_figure(row["mu_star"]), margin=_figure(row["mu_star_conf"])),
-                     _figure(row["sigma"]))
-        table.add_row(name, *cells, f"{_figure(swing['at_low'])} / {_figure(swing['at_high'])}")
+    table.add_column(shown.columns[0], overflow="fold")
+    for header in shown.columns[1:]:
+        table.add_column(header, justify="right")
+    for row in shown.itertuples(index=False):
+        table.add_row(*row)
+    if out.measure(table, options=out.options.update_width(10_000)).maximum > out.width:
+        # The figures' headers wrap narrow, so that the labels, which a reader looks for, keep the width.
+        for column, header in zip(table.columns[1:], shown.columns[1:], strict=True):
+            column.max_width = max(14, int(shown[header].str.len().max()))
     out.print(table)
+    for warning in api.indices_warnings(result, outcome):
+        out.print(warning, soft_wrap=True)
 
 
 @command("replications", short_help="How many replications an outcome needs.")

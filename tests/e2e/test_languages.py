@@ -204,8 +204,24 @@ def test_sensitivity_and_replications_answer_in_dutch(tmp_path):
                                     str(tmp_path / "s")])
     assert screened.exit_code == 0, screened.output
     text = " ".join(screened.output.split())
-    assert "Waar geplaatst in betaald werk van afhangt (morris, 28 punten x 3 simulaties)" in text
+    assert "Welke aannames geplaatst in betaald werk het meest bewegen (verkenning): 28 combinaties x 3 simulaties" \
+        in text
+    assert "Uitval uit training" in text
     assert dutch_words(screened.output, str(tmp_path / "s")) == []
+    assert FIELD_PATH.findall(text.replace(str(tmp_path / "s"), "")) == []
+    with wide_tables():
+        shares = cli.invoke(app, ["sensitivity", str(REFERENCE), "--samples", "8", "-n", "2", "--workers", "1",
+                                  "--lang", "nl", "--out", str(tmp_path / "sobol")])
+    assert shares.exit_code == 0, shares.output
+    text = " ".join(shares.output.split())
+    for words in ("Waar de spreiding van netto contante waarde van afhangt: 120 combinaties x 2 simulaties",
+                  "aandeel van de spreiding, met de samenhang met de andere", "aandeel van de spreiding, op zichzelf",
+                  "Netto contante waarde (€ duizend) met de aanname aan haar onder- / bovenkant",
+                  "Een aandeel onder nul is toeval in de schatting"):
+        assert words in text, words
+    assert re.search(r"│ +\d+ % ± \d+ % │", shares.output)
+    assert dutch_words(shares.output, str(tmp_path / "sobol")) == []
+    assert FIELD_PATH.findall(text.replace(str(tmp_path / "sobol"), "")) == []
     needed = cli.invoke(app, ["replications", "brunssum_logistics_2021", "--workers", "1", "--lang", "nl", "--out",
                               str(tmp_path / "r")])
     assert needed.exit_code == 0, needed.output
