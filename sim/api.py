@@ -81,6 +81,7 @@ from sim.output.calibration import (
     figure_in_words,
     range_in_words,
     role_in_words,
+    value_in_unit,
     value_in_words,
     write_calibration,
 )
@@ -120,7 +121,7 @@ __all__ = [
     "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
     "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice", "range_in_words",
     "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
-    "precise_percent", "indices_in_words", "indices_title", "indices_warnings",
+    "precise_percent", "indices_in_words", "indices_title", "indices_warnings", "value_in_unit",
 ]
 
 #: Runs larger than this keep distributions rather than every replication

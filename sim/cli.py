@@ -462,7 +462,7 @@ def calibrate(
                 plan, _command(),
                 on_candidate=lambda done, planned: progress.update(task, completed=done, total=planned))
     table = Table(title=_("{name}: fitted parameters ({candidates}, {runs} runs each)").format(
-        name=base.name, candidates=api.candidates_in_rounds(len(result.candidates),
+        name=base.title or base.name, candidates=api.candidates_in_rounds(len(result.candidates),
                                                             int(result.candidates["round"].max())),
         runs=api.number(replications)))
     for column, justify in ((_("parameter"), "left"), (_("estimate"), "right"), (_("plausible (5-95 %)"), "right"),
@@ -472,21 +472,23 @@ def calibrate(
     unbounded = []
     for row in result.ranges().to_dict("records"):
         def words(value: float, row=row) -> str:
-            return api.value_in_words(value, row)
+            return api.value_in_unit(value, row, base.calendar_start)
+
+        parameter = api.field_label(row["parameter"])
 
         low = _("below") if row["bounded"] in ("not below", "no") else words(row["plausible_low"])
         high = _("above") if row["bounded"] in ("not above", "no") else words(row["plausible_high"])
         # Unbounded, the median and the share are the search range's, not the data's.
         bounded = row["bounded"] == "yes"
-        table.add_row(row["parameter"], words(row["estimate"]) if bounded else _("not bounded"),
+        table.add_row(parameter, words(row["estimate"]) if bounded else _("not bounded"),
                       to.format(low=low, high=high),
                       to.format(low=words(row["searched_low"]), high=words(row["searched_high"])),
                       api.percent(row["narrowed_to"]) if bounded else "-")
         if not bounded:
-            unbounded.append(f"{row['parameter']}: {api.range_in_words(row)}")
+            unbounded.append(f"{parameter}: {api.range_in_words(row, words)}")
         if (row["searched_low"], row["searched_high"]) != (row["asked_low"], row["asked_high"]):
             unbounded.append(_("{parameter}: the search was widened from {low} to {high}, as the posterior piled up "
-                               "at a bound").format(parameter=row["parameter"], low=words(row["asked_low"]),
+                               "at a bound").format(parameter=parameter, low=words(row["asked_low"]),
                                                     high=words(row["asked_high"])))
     out.print(table)
     for line in unbounded:
@@ -497,7 +499,7 @@ def calibrate(
                             (_("simulated median"), "right"), (_("90 % of runs"), "right")):
         fit.add_column(column, justify=justify, overflow="fold")
     for row in check.itertuples():
-        fit.add_row(api.figure_in_words(row.outcome, row.month), api.role_in_words(row.role),
+        fit.add_row(api.figure_in_words(row.outcome, row.month, base.calendar_start), api.role_in_words(row.role),
                     _figure(row.published), _figure(row.simulated_median),
                     to.format(low=_figure(row.simulated_q05), high=_figure(row.simulated_q95)))
     out.print(fit)

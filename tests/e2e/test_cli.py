@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim import cli as cli_module
 from sim.cli import app
 from sim.run.runner import run
 from sim.scenario.files import load_scenario
@@ -341,11 +342,22 @@ def test_size_reports_the_smallest_value_and_its_neighbours(tmp_path):
     assert bad.exit_code == 2 and "LOW < HIGH" in bad.stderr
 
 
-def test_calibrate_writes_a_fitted_scenario_that_extends_the_original(tmp_path):
+def test_calibrate_writes_a_fitted_scenario_that_extends_the_original(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_module.out, "_width", 250)  # each row of a table on one line
     out = tmp_path / "fit"
     result = cli.invoke(app, ["calibrate", "brunssum_innovation_2017", "--samples", "12", "-n", "20",
                               "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    # The tables name the parameters as a reader does, with their values in the field's unit, and date the
+    # published figures by the calendar.
+    shown = result.output.replace(str(out), "")
+    assert "Brunssum innovative approach with seven providers, 2017-2018: fitted parameters" in shown
+    assert "employment.part_time_share" not in shown and "referrals.rate_per_month" not in shown
+    assert re.search(r"│ Jobs that are part-time +│ +\d+(\.\d)? % │ +\d+(\.\d)? % to \d+(\.\d)? % │ +10 % to "
+                     r"\d+ % │", shown), shown
+    assert re.search(r"│ Referrals a month +│ +not bounded │ +\d+(\.\d)? a month to above │", shown), shown
+    assert not re.search(r"\b0\.\d{3}", shown)
+    assert "│ Placed in paid work at the end of Jul 2018 (month 17) " in shown
     fitted = out / "brunssum_innovation_2017_calibrated.yaml"
     assert fitted.read_text().count("extends: ") == 1
     scenario = load_scenario(fitted)

@@ -161,6 +161,10 @@ def wide_tables():
         yield
 
 
+#: The title of the scenario the calibrations fit: its file's words, in no language of pilotsim's.
+INNOVATION = "Brunssum innovative approach with seven providers, 2017-2018"
+
+
 @pytest.fixture(scope="module")
 def calibrated(tmp_path_factory):
     """The same fit in Dutch and in English."""
@@ -180,11 +184,12 @@ def test_calibrate_answers_in_dutch(calibrated):
     text = " ".join(outputs["nl"].split())
     for words in ("afgestemde parameters", "kandidaten in", "aannemelijk", "de gegevens begrenzen het niet naar boven",
                   "Gepubliceerde cijfers tegenover wat de afstemming voorspelt",
-                  "Geplaatst in betaald werk in maand 17", "afgestemd", "invoer",
-                  "Afgestemd scenario en resultaten geschreven naar"):
+                  "Geplaatst in betaald werk, eind jul 2018 (maand 17)", "afgestemd", "invoer",
+                  "Banen in deeltijd", "Afgestemd scenario en resultaten geschreven naar"):
         assert words in text, words
-    assert re.search(r"\b0,\d{3,4}\b", text)  # a share to four figures, with a decimal comma
-    assert dutch_words(outputs["nl"], str(folder / "nl")) == []
+    assert re.search(r"│ +\d+(,\d)? % tot \d+(,\d)? % │", outputs["nl"])  # a share in percent, with a decimal comma
+    assert dutch_words(outputs["nl"], str(folder / "nl"), INNOVATION) == []
+    assert FIELD_PATH.findall(text.replace(str(folder / "nl"), "")) == []
 
 
 def test_a_calibration_writes_the_same_files_in_every_language(calibrated):
@@ -336,11 +341,13 @@ def test_every_word_on_the_calibration_and_precision_plots_is_dutch():
         for figure in figures.values():
             FigureCanvasAgg(figure).draw()  # the ticks are labelled as they are drawn
         words = {name: plot_words(figure) for name, figure in figures.items()}
-    english = {name: ENGLISH.findall(" ".join(found).replace("Brunssum logistics learn-work pilot", ""))
-               for name, found in words.items()}
+    english = {name: ENGLISH.findall(" ".join(found).replace("Brunssum logistics learn-work pilot", "")
+                                     .replace(INNOVATION, "")) for name, found in words.items()}
     assert {name: found for name, found in english.items() if found} == {}
     parameters = " ".join(words["parameters.png"])
     assert "Aanmeldingen per maand: de gegevens begrenzen het niet naar boven" in parameters
     assert re.search(r"aannemelijk 0,\d+ tot 0,\d+", parameters) and "0,5" in words["parameters.png"]  # a tick
-    assert "Geplaatst in betaald werk in maand 17" in words["fit.png"]
+    assert f"{INNOVATION}: wat de gepubliceerde cijfers over elke parameter zeggen" in parameters
+    assert "Geplaatst in betaald werk, eind jul 2018 (maand 17)" in words["fit.png"]
+    assert f"{INNOVATION}: gepubliceerde cijfers tegenover wat de afstemming voorspelt" in words["fit.png"]
     assert "halve breedte, % van het gemiddelde" in words["precision_placed.png"]
