@@ -59,7 +59,7 @@ from sim.analysis.sensitivity import check_request as check_sensitivity_request
 from sim.analysis.sizing import SizingResult, size
 from sim.analysis.sweep import Varied, parse_target, parse_vary, sweep
 from sim.errors import Problem, ScenarioError
-from sim.language import LANGUAGES, _, calendar_month, money, ngettext, number, significant, speaking
+from sim.language import LANGUAGES, _, calendar_month, moment, money, ngettext, number, significant, speaking
 from sim.measure.money import (
     STILL_THERE,
     count_until_month,
@@ -87,6 +87,8 @@ from sim.output.calibration import (
 )
 from sim.output.compare import write_comparison
 from sim.output.fields import label as field_label
+from sim.output.fields import quoted as quoted_field
+from sim.output.fields import value_in_words as field_value
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
 from sim.output.run_folder import RunFolder, recompute_budget, summary_document, write_results
@@ -122,6 +124,7 @@ __all__ = [
     "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice", "range_in_words",
     "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
     "precise_percent", "indices_in_words", "indices_title", "indices_warnings", "value_in_unit",
+    "quoted_field", "field_value", "moment",
 ]
 
 #: Runs larger than this keep distributions rather than every replication

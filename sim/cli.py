@@ -371,53 +371,67 @@ def size(
     plan = api.plan_size(_load(scenario, overrides, engine), vary, target, confidence, by_month, minimise, replications,
                          max_replications, seed, workers, out_dir)
     path, high, chosen_target, folder = plan.varied.path, int(plan.varied.high), plan.target, plan.folder
-    field = api.field_label(path)
+    start = plan.base.calendar_start
+
+    def value(number: int) -> str:
+        return api.field_value(path, number, start)
+
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with err.status(_("searching...")) as status:
             result = api.size_and_save(
                 plan, _command(),
                 on_probe=lambda p: status.update(_("{field} {value}: {hits} of {runs} runs").format(
-                    field=field, value=p.value, hits=p.chance.hits, runs=p.chance.replications)))
+                    field=api.field_label(path), value=value(p.value), hits=api.number(p.chance.hits),
+                    runs=api.number(p.chance.replications))))
     outcome, level = chosen_target
     outcome_words = columns.column(outcome).words.lower()
-    when = _(" by month {month}").format(month=f"{by_month:g}") if by_month else ""
-    share = api.percent(confidence)
+    when = _(" by {moment}").format(moment=api.moment(start, by_month)) if by_month else ""
+    share, level = api.percent(confidence), api.significant(level, 6)
+    # The label in quotes: mid-sentence, "participants at most" would read as the sentence's own words.
+    field = api.quoted_field(path)
     asked = _("{field} with at least {level} {outcome}{when} in at least {share} of runs").format(
-        field=_lower_first(field), outcome=outcome_words, level=f"{level:g}", when=when, share=share)
+        field=field, outcome=outcome_words, level=level, when=when, share=share)
     if result.answer is None:
         chance = result.probes[high].chance
-        out.print(_("Not reached: even at {field} {high}, {hits} of {runs} runs have at least {level} {outcome}{when} "
-                    "(95 % interval {low} to {top}), fewer than {share}.").format(
-            field=_lower_first(field), high=high, hits=chance.hits, runs=chance.replications, level=f"{level:g}",
-            outcome=outcome_words, when=when, low=api.percent(chance.low), top=api.percent(chance.high),
+        out.print(_("Not reached: even with {field} at {high}, {hits} of {runs} runs have at least {level} "
+                    "{outcome}{when} (95 % interval {low} to {top}), fewer than {share}.").format(
+            field=field, high=value(high), hits=api.number(chance.hits), runs=api.number(chance.replications),
+            level=level, outcome=outcome_words, when=when, low=api.percent(chance.low), top=api.percent(chance.high),
             share=share), soft_wrap=True)
     elif result.undecided is not None:
         first, surely = result.undecided
-        upper = f"{surely}" if surely is not None else _("{high} or more").format(high=high)
+        upper = value(surely) if surely is not None else _("{high} or more").format(high=value(high))
         out.print(_("The smallest value of {asked} is undecided between {first} and {upper} at {runs} replications: "
                     "the 95 % intervals of the chances there include {share}. Raise --max-replications to decide "
                     "it.").format(
-            asked=asked, first=first, upper=upper, runs=max_replications, share=share), soft_wrap=True)
+            asked=asked, first=value(first), upper=upper, runs=api.number(max_replications), share=share),
+            soft_wrap=True)
     else:
-        out.print(Text.assemble(_("Smallest value of {asked}: ").format(asked=asked), (str(result.answer), "bold")),
+        out.print(Text.assemble(_("Smallest value of {asked}: ").format(asked=asked), (value(result.answer), "bold")),
                   soft_wrap=True)
-    table = Table(title=_("Probes next to the answer"))
+    shown = result.neighbourhood()
+    table = Table(title=_("Probes next to the answer") if result.answer is not None else _("The highest value probed"))
     for column in (_("value"), _("chance"), _("95 % interval"), _("replications")):
         table.add_column(column, justify="right")
-    for probe in result.neighbourhood():
-        table.add_row(str(probe.value), _("{hits} of {runs} runs").format(hits=probe.chance.hits,
-                                                                          runs=probe.chance.replications),
+    for probe in shown:
+        table.add_row(value(probe.value), _("{hits} of {runs} runs").format(
+            hits=api.number(probe.chance.hits), runs=api.number(probe.chance.replications)),
                       _("{low} to {high}").format(low=api.percent(probe.chance.low),
                                                   high=api.percent(probe.chance.high)),
-                      str(probe.replications))
+                      api.number(probe.replications))
     out.print(table)
     if result.minimised is not None:
-        out.print(_("Lowest mean {outcome} among values reaching the target: {field} {value}").format(
-            outcome=columns.column(result.minimised[0]).words.lower(), field=_lower_first(field),
-            value=result.minimised[1]), soft_wrap=True)
+        out.print(_("Lowest mean {outcome} among values reaching the target: {field} at {value}").format(
+            outcome=columns.column(result.minimised[0]).words.lower(), field=field,
+            value=value(result.minimised[1])), soft_wrap=True)
     total = sum(probe.replications for probe in result.probes.values())
-    out.print(_("{values} values probed, {runs} replications. Results written to {folder}/").format(
-        values=len(result.probes), runs=total, folder=folder), soft_wrap=True)
+    said = [ngettext("{values} value probed, {runs} replications.", "{values} values probed, {runs} replications.",
+                     len(result.probes)).format(values=api.number(len(result.probes)), runs=api.number(total))]
+    if len(shown) < len(result.probes):
+        said.append(_("The table shows those next to the answer; probes.csv has every one.")
+                    if result.answer is not None else _("The table shows the highest; probes.csv has every one."))
+    said.append(_("Results written to {folder}/").format(folder=folder))
+    out.print(" ".join(said), soft_wrap=True)
 
 
 @command(short_help="Fit a scenario's free parameters to published figures.")
@@ -815,11 +829,6 @@ def _during_an_interrupt(error: BaseException) -> bool:
 def _command() -> list[str]:
     """This command as typed, for the manifest."""
     return ["pilotsim", *sys.argv[1:]]
-
-
-def _lower_first(words: str) -> str:
-    """A label in the middle of a sentence: "places in training"."""
-    return words[:1].lower() + words[1:]
 
 
 def _figure(value: float) -> str:

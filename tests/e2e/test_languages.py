@@ -236,6 +236,29 @@ def test_sensitivity_and_replications_answer_in_dutch(tmp_path):
     assert dutch_words(needed.output, str(tmp_path / "r")) == []
 
 
+def test_size_answers_in_dutch(tmp_path):
+    scenario = tmp_path / "cohort.yaml"
+    scenario.write_text("name: cohort\nstart: '2024-01'\nhorizon_months: 6\n"
+                        "referrals: {process: cohorts, every_months: 100, cohort_size: 20}\n"
+                        "stages:\n  course: {duration: 1, outcomes: {job: 0.6, benefit: 0.4}}\n")
+    said = {}
+    for target in ("placed>=100", "placed>=20"):
+        result = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=20:80", "--target", target,
+                                  "--by-month", "4", "-n", "1200", "--workers", "1", "--lang", "nl", "--out",
+                                  str(tmp_path / target)])
+        assert result.exit_code == 0, result.output
+        said[target] = " ".join(result.stdout.split())
+        assert dutch_words(result.stdout, str(tmp_path / target)) == []
+    assert ("Niet gehaald: zelfs met “Mensen per groep” op 80 hebben 0 van de 1.200 simulaties ten minste 100 "
+            "geplaatst in betaald werk uiterlijk eind apr 2024 (maand 4)") in said["placed>=100"]
+    assert "2 waarden geprobeerd, 2.400 simulaties. De tabel toont de hoogste; probes.csv bevat ze allemaal." \
+        in said["placed>=100"]
+    assert re.search(r"Kleinste waarde van “Mensen per groep” met ten minste 20 geplaatst in betaald werk "
+                     r"uiterlijk eind apr 2024 \(maand 4\) in ten minste 80 % van de simulaties: \d+",
+                     said["placed>=20"])
+    assert "De tabel toont die bij het antwoord; probes.csv bevat ze allemaal." in said["placed>=20"]
+
+
 def test_validate_list_and_new_answer_in_dutch(tmp_path):
     written = tmp_path / "mijn_programma.yaml"
     new = cli.invoke(app, ["new", "mijn_programma", "--out", str(written), "--lang", "nl"])
