@@ -20,7 +20,7 @@ from sim.output import fields
 from sim.output.fields import label
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, NOTE_SIZE, TARGET_COLOUR, TITLE_SIZE, Chart, save_figure
+from sim.output.style import BAND_COLOUR, NOTE_SIZE, TARGET_COLOUR, TITLE_SIZE, Chart, percent_axis, save_figure
 from sim.scenario.edit import set_field
 
 #: What a published figure was used for, in words.
@@ -144,8 +144,12 @@ def parameter_figure(result: CalibrationResult) -> Chart:
     """Per free parameter, what the published figures make of it: the
     posterior over the range searched, the plausible range and the median."""
     ranges = result.ranges()
+    start = result.scenario.calendar_start
     figure = Chart(figsize=(8, 0.6 + 2.1 * len(ranges)), layout="constrained")
     for index, row in enumerate(ranges.to_dict("records")):
+        def shown(value: float, row=row) -> str:
+            return value_in_unit(value, row, start)
+
         axes = figure.add_subplot(len(ranges), 1, index + 1)
         low, high = row["searched_low"], row["searched_high"]
         position = list(result.scenario.free).index(row["parameter"])
@@ -153,15 +157,18 @@ def parameter_figure(result: CalibrationResult) -> Chart:
                   weights=result.posterior.weights, color=BAND_COLOUR, alpha=0.8)
         axes.axvspan(row["plausible_low"], row["plausible_high"], color=BAND_COLOUR, alpha=0.12,
                      label=_("plausible (5-95 %)"))
-        estimate = _("median {value}").format(value=value_in_words(row["estimate"], row))
+        estimate = _("median {value}").format(value=shown(row["estimate"]))
         if row["bounded"] != "yes":  # then the median moves with the range searched
             estimate = _("{median}, set by the range searched").format(median=estimate)
         axes.axvline(row["estimate"], color=TARGET_COLOUR, label=estimate)
         axes.set_xlim(low, high)
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
+        if fields.unit(row["parameter"]).startswith("share"):
+            percent_axis(axes.xaxis)
+        else:
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
         axes.set_yticks([])
-        axes.set_title(f"{label(row['parameter'])}: {range_in_words(row)}", fontsize=NOTE_SIZE + 1, loc="left",
-                       wrap=True)
+        axes.set_title(f"{label(row['parameter'])}: {range_in_words(row, shown)}", fontsize=NOTE_SIZE + 1,
+                       loc="left", wrap=True)
         axes.legend(fontsize=NOTE_SIZE, loc="upper right", frameon=False)
     figure.axes[-1].set_xlabel(_("value (the x axis spans the range searched; before the data, every value in it "
                                  "was equally likely)"), fontsize=NOTE_SIZE)

@@ -369,7 +369,11 @@ def test_every_word_on_the_calibration_and_precision_plots_is_dutch():
     assert {name: found for name, found in english.items() if found} == {}
     parameters = " ".join(words["parameters.png"])
     assert "Aanmeldingen per maand: de gegevens begrenzen het niet naar boven" in parameters
-    assert re.search(r"aannemelijk 0,\d+ tot 0,\d+", parameters) and "0,5" in words["parameters.png"]  # a tick
+    # Each parameter in its field's unit, as the terminal shows it: a share in percent.
+    assert re.search(r"Banen in deeltijd: aannemelijk \d+(,\d)? % tot \d+(,\d)? % \(doorzocht 10 % tot \d+ %\)",
+                     parameters), parameters
+    assert re.search(r"mediaan \d+(,\d)? %", parameters) and "50 %" in words["parameters.png"]  # a tick
+    assert re.search(r"vanaf \d+(,\d)? per maand", parameters) and "40" in words["parameters.png"]
     assert f"{INNOVATION}: wat de gepubliceerde cijfers over elke parameter zeggen" in parameters
     assert "Geplaatst in betaald werk, eind jul 2018 (maand 17)" in words["fit.png"]
     assert f"{INNOVATION}: gepubliceerde cijfers tegenover wat de afstemming voorspelt" in words["fit.png"]
