@@ -93,16 +93,24 @@ from sim.output.calibration import (
     figure_in_words,
     range_in_words,
     role_in_words,
+    value_in_unit,
     value_in_words,
     write_calibration,
 )
 from sim.output.compare import write_comparison
 from sim.output.fields import label as field_label
+from sim.output.fields import quoted as quoted_field
 from sim.output.fields import value_in_words as field_value
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots
 from sim.output.run_folder import RunFolder, money_per_year, recompute_budget, summary_document, write_results
-from sim.output.sensitivity import sensitivity_plots, write_sensitivity
+from sim.output.sensitivity import (
+    indices_in_words,
+    indices_title,
+    indices_warnings,
+    sensitivity_plots,
+    write_sensitivity,
+)
 from sim.output.sizing import write_sizing
 from sim.output.statements import headline_sentences
 from sim.output.sweep import PointStore, write_sweep
@@ -134,7 +142,8 @@ __all__ = [
     "validation_report", "shipped_descriptions", "claim", "results_put_in_place", "default_folder", "check_run_size",
     "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice", "range_in_words",
     "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
-    "precise_percent",
+    "precise_percent", "indices_in_words", "indices_title", "indices_warnings", "value_in_unit",
+    "quoted_field",
 ]
 
 #: Runs larger than this keep distributions rather than every replication

@@ -371,53 +371,67 @@ def size(
     plan = api.plan_size(_load(scenario, overrides, engine), vary, target, confidence, by_month, minimise, replications,
                          max_replications, seed, workers, out_dir)
     path, high, chosen_target, folder = plan.varied.path, int(plan.varied.high), plan.target, plan.folder
-    field = api.field_label(path)
+    start = plan.base.calendar_start
+
+    def value(number: int) -> str:
+        return api.field_value(path, number, start)
+
     with _interrupts(), api.claim(folder), _executor(executor, workers, scheduler, engine):
         with err.status(_("searching...")) as status:
             result = api.size_and_save(
                 plan, _command(),
                 on_probe=lambda p: status.update(_("{field} {value}: {hits} of {runs} runs").format(
-                    field=field, value=p.value, hits=p.chance.hits, runs=p.chance.replications)))
+                    field=api.field_label(path), value=value(p.value), hits=api.number(p.chance.hits),
+                    runs=api.number(p.chance.replications))))
     outcome, level = chosen_target
     outcome_words = columns.column(outcome).words.lower()
-    when = _(" by month {month}").format(month=f"{by_month:g}") if by_month else ""
-    share = api.percent(confidence)
+    when = _(" by {moment}").format(moment=api.moment(start, by_month)) if by_month else ""
+    share, level = api.percent(confidence), api.significant(level, 6)
+    # The label in quotes: mid-sentence, "participants at most" would read as the sentence's own words.
+    field = api.quoted_field(path)
     asked = _("{field} with at least {level} {outcome}{when} in at least {share} of runs").format(
-        field=_lower_first(field), outcome=outcome_words, level=f"{level:g}", when=when, share=share)
+        field=field, outcome=outcome_words, level=level, when=when, share=share)
     if result.answer is None:
         chance = result.probes[high].chance
-        out.print(_("Not reached: even at {field} {high}, {hits} of {runs} runs have at least {level} {outcome}{when} "
-                    "(95 % interval {low} to {top}), fewer than {share}.").format(
-            field=_lower_first(field), high=high, hits=chance.hits, runs=chance.replications, level=f"{level:g}",
-            outcome=outcome_words, when=when, low=api.percent(chance.low), top=api.percent(chance.high),
+        out.print(_("Not reached: even with {field} at {high}, {hits} of {runs} runs have at least {level} "
+                    "{outcome}{when} (95 % interval {low} to {top}), fewer than {share}.").format(
+            field=field, high=value(high), hits=api.number(chance.hits), runs=api.number(chance.replications),
+            level=level, outcome=outcome_words, when=when, low=api.percent(chance.low), top=api.percent(chance.high),
             share=share), soft_wrap=True)
     elif result.undecided is not None:
         first, surely = result.undecided
-        upper = f"{surely}" if surely is not None else _("{high} or more").format(high=high)
+        upper = value(surely) if surely is not None else _("{high} or more").format(high=value(high))
         out.print(_("The smallest value of {asked} is undecided between {first} and {upper} at {runs} replications: "
                     "the 95 % intervals of the chances there include {share}. Raise --max-replications to decide "
                     "it.").format(
-            asked=asked, first=first, upper=upper, runs=max_replications, share=share), soft_wrap=True)
+            asked=asked, first=value(first), upper=upper, runs=api.number(max_replications), share=share),
+            soft_wrap=True)
     else:
-        out.print(Text.assemble(_("Smallest value of {asked}: ").format(asked=asked), (str(result.answer), "bold")),
+        out.print(Text.assemble(_("Smallest value of {asked}: ").format(asked=asked), (value(result.answer), "bold")),
                   soft_wrap=True)
-    table = Table(title=_("Probes next to the answer"))
+    shown = result.neighbourhood()
+    table = Table(title=_("Probes next to the answer") if result.answer is not None else _("The highest value probed"))
     for column in (_("value"), _("chance"), _("95 % interval"), _("replications")):
         table.add_column(column, justify="right")
-    for probe in result.neighbourhood():
-        table.add_row(str(probe.value), _("{hits} of {runs} runs").format(hits=probe.chance.hits,
-                                                                          runs=probe.chance.replications),
+    for probe in shown:
+        table.add_row(value(probe.value), _("{hits} of {runs} runs").format(
+            hits=api.number(probe.chance.hits), runs=api.number(probe.chance.replications)),
                       _("{low} to {high}").format(low=api.percent(probe.chance.low),
                                                   high=api.percent(probe.chance.high)),
-                      str(probe.replications))
+                      api.number(probe.replications))
     out.print(table)
     if result.minimised is not None:
-        out.print(_("Lowest mean {outcome} among values reaching the target: {field} {value}").format(
-            outcome=columns.column(result.minimised[0]).words.lower(), field=_lower_first(field),
-            value=result.minimised[1]), soft_wrap=True)
+        out.print(_("Lowest mean {outcome} among values reaching the target: {field} at {value}").format(
+            outcome=columns.column(result.minimised[0]).words.lower(), field=field,
+            value=value(result.minimised[1])), soft_wrap=True)
     total = sum(probe.replications for probe in result.probes.values())
-    out.print(_("{values} values probed, {runs} replications. Results written to {folder}/").format(
-        values=len(result.probes), runs=total, folder=folder), soft_wrap=True)
+    said = [ngettext("{values} value probed, {runs} replications.", "{values} values probed, {runs} replications.",
+                     len(result.probes)).format(values=api.number(len(result.probes)), runs=api.number(total))]
+    if len(shown) < len(result.probes):
+        said.append(_("The table shows those next to the answer; probes.csv has every one.")
+                    if result.answer is not None else _("The table shows the highest; probes.csv has every one."))
+    said.append(_("Results written to {folder}/").format(folder=folder))
+    out.print(" ".join(said), soft_wrap=True)
 
 
 @command(short_help="Fit a scenario's free parameters to published figures.")
@@ -462,7 +476,7 @@ def calibrate(
                 plan, _command(),
                 on_candidate=lambda done, planned: progress.update(task, completed=done, total=planned))
     table = Table(title=_("{name}: fitted parameters ({candidates}, {runs} runs each)").format(
-        name=base.name, candidates=api.candidates_in_rounds(len(result.candidates),
+        name=base.title or base.name, candidates=api.candidates_in_rounds(len(result.candidates),
                                                             int(result.candidates["round"].max())),
         runs=api.number(replications)))
     for column, justify in ((_("parameter"), "left"), (_("estimate"), "right"), (_("plausible (5-95 %)"), "right"),
@@ -472,21 +486,23 @@ def calibrate(
     unbounded = []
     for row in result.ranges().to_dict("records"):
         def words(value: float, row=row) -> str:
-            return api.value_in_words(value, row)
+            return api.value_in_unit(value, row, base.calendar_start)
+
+        parameter = api.field_label(row["parameter"])
 
         low = _("below") if row["bounded"] in ("not below", "no") else words(row["plausible_low"])
         high = _("above") if row["bounded"] in ("not above", "no") else words(row["plausible_high"])
         # Unbounded, the median and the share are the search range's, not the data's.
         bounded = row["bounded"] == "yes"
-        table.add_row(row["parameter"], words(row["estimate"]) if bounded else _("not bounded"),
+        table.add_row(parameter, words(row["estimate"]) if bounded else _("not bounded"),
                       to.format(low=low, high=high),
                       to.format(low=words(row["searched_low"]), high=words(row["searched_high"])),
                       api.percent(row["narrowed_to"]) if bounded else "-")
         if not bounded:
-            unbounded.append(f"{row['parameter']}: {api.range_in_words(row)}")
+            unbounded.append(f"{parameter}: {api.range_in_words(row, words)}")
         if (row["searched_low"], row["searched_high"]) != (row["asked_low"], row["asked_high"]):
             unbounded.append(_("{parameter}: the search was widened from {low} to {high}, as the posterior piled up "
-                               "at a bound").format(parameter=row["parameter"], low=words(row["asked_low"]),
+                               "at a bound").format(parameter=parameter, low=words(row["asked_low"]),
                                                     high=words(row["asked_high"])))
     out.print(table)
     for line in unbounded:
@@ -497,7 +513,7 @@ def calibrate(
                             (_("simulated median"), "right"), (_("90 % of runs"), "right")):
         fit.add_column(column, justify=justify, overflow="fold")
     for row in check.itertuples():
-        fit.add_row(api.figure_in_words(row.outcome, row.month), api.role_in_words(row.role),
+        fit.add_row(api.figure_in_words(row.outcome, row.month, base.calendar_start), api.role_in_words(row.role),
                     _figure(row.published), _figure(row.simulated_median),
                     to.format(low=_figure(row.simulated_q05), high=_figure(row.simulated_q95)))
     out.print(fit)
@@ -552,33 +568,22 @@ def sensitivity(
 
 
 def _print_indices_table(result, outcome: str) -> None:
-    indices = result.indices[result.indices["outcome"] == outcome].set_index("parameter")
-    swings = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].set_index("parameter")
-    main = "total" if result.method == "sobol" else "mu_star"
-    words = columns.column(outcome).words
-    table = Table(title=_("What {outcome} hangs on ({method}, {points} points x {runs} replications)").format(
-        outcome=words.lower(), method=result.method, points=api.number(len(result.points)),
+    shown = api.indices_in_words(result, outcome)
+    table = Table(title=_("{title}: {points} combinations x {runs} replications").format(
+        title=api.indices_title(result, outcome), points=api.number(len(result.points)),
         runs=api.number(result.replications)))
-    table.add_column(_("parameter"), overflow="fold")
-    if result.method == "sobol":
-        table.add_column(_("total index"), justify="right")
-        table.add_column(_("first-order"), justify="right")
-    else:
-        table.add_column(_("mu* (mean effect)"), justify="right")
-        table.add_column("sigma", justify="right")
-    table.add_column(_("{outcome} at 5 % / 95 % quantile").format(outcome=words), justify="right")
-    plus_or_minus = _("{value} ± {margin}")
-    for name, row in indices.sort_values(main, ascending=False).iterrows():
-        swing = swings.loc[name]
-        if result.method == "sobol":
-            cells = (plus_or_minus.format(value=api.number(row["total"], 2), margin=api.number(row["total_conf"], 2)),
-                     plus_or_minus.format(value=api.number(row["first_order"], 2),
-                                          margin=api.number(row["first_order_conf"], 2)))
-        else:
-            cells = (plus_or_minus.format(value=_figure(row["mu_star"]), margin=_figure(row["mu_star_conf"])),
-                     _figure(row["sigma"]))
-        table.add_row(name, *cells, f"{_figure(swing['at_low'])} / {_figure(swing['at_high'])}")
+    table.add_column(shown.columns[0], overflow="fold")
+    for header in shown.columns[1:]:
+        table.add_column(header, justify="right")
+    for row in shown.itertuples(index=False):
+        table.add_row(*row)
+    if out.measure(table, options=out.options.update_width(10_000)).maximum > out.width:
+        # The figures' headers wrap narrow, so that the labels, which a reader looks for, keep the width.
+        for column, header in zip(table.columns[1:], shown.columns[1:], strict=True):
+            column.max_width = max(14, int(shown[header].str.len().max()))
     out.print(table)
+    for warning in api.indices_warnings(result, outcome):
+        out.print(warning, soft_wrap=True)
 
 
 @command("replications", short_help="How many replications an outcome needs.")
@@ -834,11 +839,6 @@ def _during_an_interrupt(error: BaseException) -> bool:
 def _command() -> list[str]:
     """This command as typed, for the manifest."""
     return ["pilotsim", *sys.argv[1:]]
-
-
-def _lower_first(words: str) -> str:
-    """A label in the middle of a sentence: "places in training"."""
-    return words[:1].lower() + words[1:]
 
 
 def _figure(value: float) -> str:

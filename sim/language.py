@@ -144,6 +144,8 @@ def percent(share: float, decimals: int = 0) -> str:
     if share is None or math.isnan(share):
         return _("n/a")
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    if round(100 * share, decimals) == 0:
+        share = 0  # no "-0 %", as number() shows no "-0"
     return numbers.format_decimal(100 * share, format=pattern, locale=locale()) + " %"
 
 

@@ -5,6 +5,7 @@ published figures against the fitted scenario."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,11 @@ from sim import language
 from sim.analysis.calibration import CalibrationResult, posterior_draws
 from sim.language import N_, _, ngettext
 from sim.measure.columns import column
+from sim.output import fields
 from sim.output.fields import label
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
-from sim.output.style import BAND_COLOUR, NOTE_SIZE, TARGET_COLOUR, TITLE_SIZE, Chart, save_figure
+from sim.output.style import BAND_COLOUR, NOTE_SIZE, TARGET_COLOUR, TITLE_SIZE, Chart, percent_axis, save_figure
 from sim.scenario.edit import set_field
 
 #: What a published figure was used for, in words.
@@ -76,19 +78,32 @@ def _uncertain_lines(result: CalibrationResult, ranges: pd.DataFrame) -> list[st
     return lines
 
 
-def value_in_words(value: float, row) -> str:
+def _rounded(value: float, row) -> float:
     """A value of a parameter to four figures of its search range's width (a
     bound found next to a field's limit, 3.6e-11, is 0)."""
     step = 10 ** (np.floor(np.log10(row["searched_high"] - row["searched_low"])) - 3)
-    return language.significant(round(value / step) * step, 4)
+    return round(value / step) * step
 
 
-def range_in_words(row) -> str:
+def value_in_words(value: float, row) -> str:
+    """A value of a parameter as its scenario file writes it: 0.2464."""
+    return language.significant(_rounded(value, row), 4)
+
+
+def value_in_unit(value: float, row, start: str | None = None) -> str:
+    """A value of a parameter as a reader reads its field: 24.6 %, 20.1 a month."""
+    return fields.value_in_words(row["parameter"], _rounded(value, row), start)
+
+
+def range_in_words(row, shown: Callable[[float], str] | None = None) -> str:
     """The plausible range of a row of ``CalibrationResult.ranges()``, and
-    what the data could not say."""
-    searched = _("searched {low} to {high}").format(low=value_in_words(row["searched_low"], row),
-                                                    high=value_in_words(row["searched_high"], row))
-    low, high = value_in_words(row["plausible_low"], row), value_in_words(row["plausible_high"], row)
+    what the data could not say; each value ``shown`` (else as the file writes it)."""
+    if shown is None:
+        def shown(value: float) -> str:
+            return value_in_words(value, row)
+
+    searched = _("searched {low} to {high}").format(low=shown(row["searched_low"]), high=shown(row["searched_high"]))
+    low, high = shown(row["plausible_low"]), shown(row["plausible_high"])
     return {"yes": _("plausible {low} to {high} ({searched})"),
             "not below": _("the data do not bound it below; plausible up to {high} ({searched})"),
             "not above": _("the data do not bound it above; plausible from {low} ({searched})"),
@@ -102,9 +117,10 @@ def candidates_in_rounds(candidates: int, rounds: int) -> str:
                     rounds).format(candidates=language.number(candidates), rounds=language.number(rounds))
 
 
-def figure_in_words(outcome: str, month: float) -> str:
-    """A published figure as a reader names it: "Placed in paid work at month 12"."""
-    return _("{outcome} at month {month}").format(outcome=column(outcome).words, month=language.significant(month))
+def figure_in_words(outcome: str, month: float, start: str | None = None) -> str:
+    """A published figure as a reader names it: "Placed in paid work at the
+    end of Jul 2018 (month 17)", or "at month 17" without a calendar."""
+    return _("{outcome} at {moment}").format(outcome=column(outcome).words, moment=language.moment(start, month))
 
 
 def role_in_words(role: str) -> str:
@@ -128,8 +144,12 @@ def parameter_figure(result: CalibrationResult) -> Chart:
     """Per free parameter, what the published figures make of it: the
     posterior over the range searched, the plausible range and the median."""
     ranges = result.ranges()
+    start = result.scenario.calendar_start
     figure = Chart(figsize=(8, 0.6 + 2.1 * len(ranges)), layout="constrained")
     for index, row in enumerate(ranges.to_dict("records")):
+        def shown(value: float, row=row) -> str:
+            return value_in_unit(value, row, start)
+
         axes = figure.add_subplot(len(ranges), 1, index + 1)
         low, high = row["searched_low"], row["searched_high"]
         position = list(result.scenario.free).index(row["parameter"])
@@ -137,20 +157,23 @@ def parameter_figure(result: CalibrationResult) -> Chart:
                   weights=result.posterior.weights, color=BAND_COLOUR, alpha=0.8)
         axes.axvspan(row["plausible_low"], row["plausible_high"], color=BAND_COLOUR, alpha=0.12,
                      label=_("plausible (5-95 %)"))
-        estimate = _("median {value}").format(value=value_in_words(row["estimate"], row))
+        estimate = _("median {value}").format(value=shown(row["estimate"]))
         if row["bounded"] != "yes":  # then the median moves with the range searched
             estimate = _("{median}, set by the range searched").format(median=estimate)
         axes.axvline(row["estimate"], color=TARGET_COLOUR, label=estimate)
         axes.set_xlim(low, high)
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
+        if fields.unit(row["parameter"]).startswith("share"):
+            percent_axis(axes.xaxis)
+        else:
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value)))
         axes.set_yticks([])
-        axes.set_title(f"{label(row['parameter'])}: {range_in_words(row)}", fontsize=NOTE_SIZE + 1, loc="left",
-                       wrap=True)
+        axes.set_title(f"{label(row['parameter'])}: {range_in_words(row, shown)}", fontsize=NOTE_SIZE + 1,
+                       loc="left", wrap=True)
         axes.legend(fontsize=NOTE_SIZE, loc="upper right", frameon=False)
     figure.axes[-1].set_xlabel(_("value (the x axis spans the range searched; before the data, every value in it "
                                  "was equally likely)"), fontsize=NOTE_SIZE)
     figure.suptitle(_("{name}: what the published figures say about each parameter").format(
-        name=result.scenario.name), fontsize=TITLE_SIZE)
+        name=result.scenario.title or result.scenario.name), fontsize=TITLE_SIZE, wrap=True)
     return figure
 
 
@@ -160,7 +183,8 @@ def fit_figure(result: CalibrationResult, fit: pd.DataFrame) -> Chart:
     one axis."""
     figure = Chart(figsize=(8, 1.4 + 0.55 * len(fit)), layout="constrained")
     axes = figure.subplots()
-    labels = [figure_in_words(row.outcome, row.month) + (" " + _("(held out)") if row.role == "held_out" else "")
+    labels = [figure_in_words(row.outcome, row.month, result.scenario.calendar_start)
+              + (" " + _("(held out)") if row.role == "held_out" else "")
               for row in fit.itertuples()]
     positions = np.arange(len(fit))
     scale = np.maximum(fit["published"].abs().to_numpy(), 1.0)
@@ -174,7 +198,8 @@ def fit_figure(result: CalibrationResult, fit: pd.DataFrame) -> Chart:
     axes.set_yticks(positions, labels, fontsize=NOTE_SIZE)
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: language.significant(value, 2)))
     axes.set_xlabel(_("relative to the published figure (1: the figure itself)"))
-    axes.set_title(_("{name}: published figures against what the fit predicts").format(name=result.scenario.name),
+    axes.set_title(_("{name}: published figures against what the fit predicts").format(
+        name=result.scenario.title or result.scenario.name),
                    fontsize=TITLE_SIZE, wrap=True)
     axes.grid(axis="x", alpha=0.3)
     figure.legend(loc="outside lower center", fontsize=NOTE_SIZE, ncol=2)

@@ -154,6 +154,12 @@ def label(path: str, named: Callable[[str, str], Any] | None = None) -> str:
     return Markup.escape(_(field.label)).format(**words)  # the names as given, the rest escaped for a page
 
 
+def quoted(path: str) -> str:
+    """A field's label inside a sentence, set off from the sentence's own
+    words: with “Participants at most” at 150."""
+    return f"“{label(path)}”"
+
+
 def unit(path: str) -> str:
     field = field_label(path)
     return field.unit if field is not None else "text"

@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import language
 from sim.analysis.sensitivity import HIGH_QUANTILE, LOW_QUANTILE, SensitivityResult
-from sim.language import _
+from sim.language import N_, _
 from sim.measure.columns import column
 from sim.output.fields import label, value_in_words
 from sim.output.folders import write_atomically
@@ -28,6 +29,70 @@ from sim.output.style import (
     save_figure,
 )
 from sim.scenario.files import dump_scenario
+
+#: The two Sobol indices of an assumption, as the chart's legend and the
+#: terminal's table name them: its share of the spread of the outcome ...
+WITH_INTERPLAY = N_("with its interplay with the others")
+ON_ITS_OWN = N_("on its own")
+#: ... and Morris's two measures of how it moves the outcome.
+MEAN_EFFECT = N_("mean effect of a step")
+EFFECT_VARIES = N_("how much the effect varies (depends on the other assumptions)")
+
+
+def indices_title(result: SensitivityResult, outcome: str) -> str:
+    """What the chart and the table of indices of ``outcome`` answer."""
+    words = column(outcome).words.lower()
+    if result.method == "sobol":
+        return _("What the spread of {outcome} depends on").format(outcome=words)
+    return _("Which assumptions move {outcome} most (screening)").format(outcome=words)
+
+
+def indices_warnings(result: SensitivityResult, outcome: str) -> list[str]:
+    """What a reader of the Sobol indices of ``outcome`` must be told: the
+    estimates contradict each other where the design is too small."""
+    if result.method != "sobol":
+        return []
+    table = result.indices[result.indices["outcome"] == outcome]
+    warnings = []
+    if (table["first_order"] > table["total"]).any():
+        warnings.append(_("Warning: for some assumptions 'on its own' is above 'with its interplay', which cannot "
+                          "be: the design is too small to tell them apart (more --samples)."))
+    if (table[["first_order", "total"]] < 0).to_numpy().any():
+        warnings.append(_("A share below zero is chance in the estimate: read it as about zero."))
+    return warnings
+
+
+def indices_in_words(result: SensitivityResult, outcome: str) -> pd.DataFrame:
+    """The indices of ``outcome`` as a table shows them, the assumption it
+    hangs on most first: each assumption's label, its indices (shares of
+    the spread in percent; effects in the outcome's unit), and the mean
+    outcome with the assumption at the low and at the high end of what it
+    might be."""
+    indices = result.indices[result.indices["outcome"] == outcome].set_index("parameter")
+    swings = result.one_at_a_time[result.one_at_a_time["outcome"] == outcome].set_index("parameter")
+    shown = column(outcome)
+    in_table = shown.table_label.strip()
+    if result.method == "sobol":
+        main = "total"
+        measures = {_("share of the spread, {how}").format(how=_(WITH_INTERPLAY)): ("total", language.percent),
+                    _("share of the spread, {how}").format(how=_(ON_ITS_OWN)): ("first_order", language.percent)}
+    else:
+        main = "mu_star"
+        measures = {_("{effect} on {outcome}").format(effect=_(MEAN_EFFECT), outcome=in_table[:1].lower()
+                                                       + in_table[1:]): ("mu_star", shown.formatted),
+                    _(EFFECT_VARIES): ("sigma", shown.formatted)}
+    plus_or_minus = _("{value} ± {margin}")
+    rows = []
+    for name, row in indices.sort_values(main, ascending=False).iterrows():
+        cells = [label(name)]
+        for measure, in_words in measures.values():
+            cells.append(plus_or_minus.format(value=in_words(row[measure]), margin=in_words(row[f"{measure}_conf"]))
+                         if f"{measure}_conf" in row else in_words(row[measure]))
+        swing = swings.loc[name]
+        cells.append(f"{shown.formatted(swing['at_low'])} / {shown.formatted(swing['at_high'])}")
+        rows.append(cells)
+    return pd.DataFrame(rows, columns=[_("assumption"), *measures, _(
+        "{outcome} with the assumption at its low / high end").format(outcome=in_table)])
 
 
 def sensitivity_plots(result: SensitivityResult) -> dict[str, Figure]:
@@ -52,29 +117,22 @@ def _indices_chart(result: SensitivityResult, outcome: str) -> Figure:
     notes = []
     if result.method == "sobol":
         axes.barh(rows + 0.2, table[main], height=0.4, xerr=table[main_conf], color=SERIES_COLOURS[0], capsize=3,
-                  label=_("with its interplay with the others"))
+                  label=_(WITH_INTERPLAY))
         axes.barh(rows - 0.2, table["first_order"], height=0.4, xerr=table["first_order_conf"],
-                  color=SERIES_COLOURS[1], capsize=3, label=_("on its own"))
+                  color=SERIES_COLOURS[1], capsize=3, label=_(ON_ITS_OWN))
         axes.set_xlabel(_("share of the spread of the outcome it accounts for"))
         percent_axis(axes.xaxis)
         notes.append(_("Bars: the estimate with its 95 % interval."))
-        if (table["first_order"] > table["total"]).any():
-            notes.append(_("Warning: for some assumptions 'on its own' is above 'with its interplay', which cannot "
-                           "be: the design is too small to tell them apart (more --samples)."))
-        if (table[["first_order", "total"]] < 0).to_numpy().any():
-            notes.append(_("A share below zero is chance in the estimate: read it as about zero."))
-        title = _("What the spread of {outcome} depends on").format(outcome=shown.words.lower())
+        notes += indices_warnings(result, outcome)
     else:
         axes.barh(rows, table[main], xerr=table[main_conf], color=SERIES_COLOURS[0], capsize=3,
-                  label=_("mean effect of a step"))
-        axes.plot(table["sigma"], rows, "D", color=SERIES_COLOURS[1],
-                  label=_("how much the effect varies (depends on the other assumptions)"))
+                  label=_(MEAN_EFFECT))
+        axes.plot(table["sigma"], rows, "D", color=SERIES_COLOURS[1], label=_(EFFECT_VARIES))
         axes.set_xlabel(outcome_axis(axes.xaxis, shown))
-        title = _("Which assumptions move {outcome} most (screening)").format(outcome=shown.words.lower())
     axes.set_yticks(rows, [label(parameter) for parameter in table["parameter"]], fontsize=NOTE_SIZE)
     axes.axvline(0, color="black", linewidth=0.8)
     legend_outside(axes, ncol=2)
-    figure.suptitle(title, fontsize=TITLE_SIZE)
+    figure.suptitle(indices_title(result, outcome), fontsize=TITLE_SIZE)
     finish(figure, result.replications, result.seed, per_point=True, note=" ".join(
         [_("{points} combinations (points) of the uncertain assumptions.").format(
             points=language.number(len(result.points))), *notes]))

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim import cli as cli_module
 from sim.cli import app
 from sim.run.runner import run
 from sim.scenario.files import load_scenario
@@ -333,7 +334,10 @@ def test_size_reports_the_smallest_value_and_its_neighbours(tmp_path):
     result = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=20:80",
                               "--target", "placed>=20", "--confidence", "0.8", "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "with at least 20 placed in paid work in at least 80 % of runs: 37" in result.stdout.replace("\n", " ")
+    words = " ".join(result.stdout.split())
+    assert ("Smallest value of “People in each group” with at least 20 placed in paid work in at least 80 % of runs: "
+            "37") in words
+    assert "The table shows those next to the answer; probes.csv has every one." in words
     probes = pd.read_csv(out / "probes.csv").set_index("value")
     assert bool(probes.loc[37, "reaches"]) and not bool(probes.loc[36, "reaches"])
     assert (out / "plots" / "target_chance.png").is_file()
@@ -341,11 +345,38 @@ def test_size_reports_the_smallest_value_and_its_neighbours(tmp_path):
     assert bad.exit_code == 2 and "LOW < HIGH" in bad.stderr
 
 
-def test_calibrate_writes_a_fitted_scenario_that_extends_the_original(tmp_path):
+def test_size_dates_the_target_by_the_calendar_and_says_what_its_table_leaves_out(tmp_path):
+    scenario = tmp_path / "cohort.yaml"
+    scenario.write_text("name: cohort\nstart: '2024-01'\nhorizon_months: 6\n"
+                        "referrals: {process: cohorts, every_months: 100, cohort_size: 20}\n"
+                        "stages:\n  course: {duration: 1, outcomes: {job: 0.6, benefit: 0.4}}\n")
+    result = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=20:80", "--target",
+                              "placed>=100", "--by-month", "4", "-n", "1200", "--workers", "1", "--out",
+                              str(tmp_path / "sized")])
+    assert result.exit_code == 0, result.output
+    words = " ".join(result.stdout.split())
+    assert ("Not reached: even with “People in each group” at 80, 0 of 1,200 runs have at least 100 placed in paid "
+            "work by the end of Apr 2024 (month 4) (95 % interval 0 % to 0.3 %), fewer than 80 %.") in words, words
+    assert re.search(r"│ +80 │ +0 of 1,200 runs │ +0 % to 0\.3 % │ +1,200 │", result.stdout), result.stdout
+    assert "2 values probed, 2,400 replications. The table shows the highest; probes.csv has every one." in words
+
+
+def test_calibrate_writes_a_fitted_scenario_that_extends_the_original(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_module.out, "_width", 250)  # each row of a table on one line
     out = tmp_path / "fit"
     result = cli.invoke(app, ["calibrate", "brunssum_innovation_2017", "--samples", "12", "-n", "20",
                               "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    # The tables name the parameters as a reader does, with their values in the field's unit, and date the
+    # published figures by the calendar.
+    shown = result.output.replace(str(out), "")
+    assert "Brunssum innovative approach with seven providers, 2017-2018: fitted parameters" in shown
+    assert "employment.part_time_share" not in shown and "referrals.rate_per_month" not in shown
+    assert re.search(r"│ Jobs that are part-time +│ +\d+(\.\d)? % │ +\d+(\.\d)? % to \d+(\.\d)? % │ +10 % to "
+                     r"\d+ % │", shown), shown
+    assert re.search(r"│ Referrals a month +│ +not bounded │ +\d+(\.\d)? a month to above │", shown), shown
+    assert not re.search(r"\b0\.\d{3}", shown)
+    assert "│ Placed in paid work at the end of Jul 2018 (month 17) " in shown
     fitted = out / "brunssum_innovation_2017_calibrated.yaml"
     assert fitted.read_text().count("extends: ") == 1
     scenario = load_scenario(fitted)

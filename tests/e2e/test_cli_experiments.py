@@ -1,11 +1,15 @@
 """The experiments as a user runs them from the command line: sensitivity,
 replications, runs with uncertainty, and the executor options."""
 
+import re
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim import cli as cli_module
 from sim.cli import app
+from sim.output.fields import label
 from sim.scenario.files import load_scenario
 from tests.conftest import REFERENCE
 
@@ -55,7 +59,37 @@ def test_sensitivity_command_writes_indices_tornado_and_plots(tmp_path):
     assert set(indices["parameter"]) == set(load_scenario(REFERENCE).uncertain)
     assert (out / "one_at_a_time.csv").is_file() and (out / "points.csv").is_file()
     assert {p.name for p in (out / "plots").iterdir()} == {"indices_placed.png", "one_at_a_time_placed.png"}
-    assert "What placed in paid work hangs on" in result.output
+    assert "Which assumptions move placed in paid work most (screening)" in result.output
+
+
+def test_sobol_table_names_the_assumptions_and_their_shares_in_words_and_warns_as_its_plot(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli_module.out, "_width", 250)  # a label whole on its line
+    out = tmp_path / "indices"
+    result = cli.invoke(app, ["sensitivity", str(REFERENCE), "--samples", "8", "-n", "2", "--workers", "1",
+                              "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    shown = result.output.replace(str(out), "")
+    for path in load_scenario(REFERENCE).uncertain:
+        assert path not in shown and label(path) in shown, path
+    for jargon in ("sobol", "total index", "first-order"):
+        assert jargon not in shown.lower(), jargon
+    assert "What the spread of placed in paid work depends on: 120 combinations x 2 replications" in shown
+    assert "share of the spread, with its interplay with the others" in shown
+    assert "share of the spread, on its own" in shown
+    assert re.search(r"│ +\d+ % ± \d+ % │", shown)
+    # Each table says what its plot warns of, once, below it.
+    indices = pd.read_csv(out / "indices.csv").groupby("outcome")
+    above = sum(bool((rows["first_order"] > rows["total"]).any()) for _, rows in indices)
+    negative = sum(bool((rows[["first_order", "total"]] < 0).to_numpy().any()) for _, rows in indices)
+    assert above and negative  # so small a design shows both
+    assert shown.count("Warning: for some assumptions 'on its own' is above 'with its interplay'") == above
+    assert shown.count("A share below zero is chance in the estimate: read it as about zero.") == negative
+    # Money in thousands of euros, as every other table shows it.
+    assert "Net present value (€ thousand) with the assumption at its low / high end" in shown
+    swings = pd.read_csv(out / "one_at_a_time.csv").set_index(["outcome", "parameter"])
+    npv = swings.loc["npv"].sort_values("swing").iloc[-1]
+    assert f"{npv['at_low'] / 1000:,.0f} / {npv['at_high'] / 1000:,.0f}" in shown
+    assert f"{npv['at_low']:,.0f}" not in shown
 
 
 @pytest.mark.parametrize("arguments, message", [

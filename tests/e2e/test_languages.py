@@ -161,6 +161,10 @@ def wide_tables():
         yield
 
 
+#: The title of the scenario the calibrations fit: its file's words, in no language of pilotsim's.
+INNOVATION = "Brunssum innovative approach with seven providers, 2017-2018"
+
+
 @pytest.fixture(scope="module")
 def calibrated(tmp_path_factory):
     """The same fit in Dutch and in English."""
@@ -180,11 +184,12 @@ def test_calibrate_answers_in_dutch(calibrated):
     text = " ".join(outputs["nl"].split())
     for words in ("afgestemde parameters", "kandidaten in", "aannemelijk", "de gegevens begrenzen het niet naar boven",
                   "Gepubliceerde cijfers tegenover wat de afstemming voorspelt",
-                  "Geplaatst in betaald werk in maand 17", "afgestemd", "invoer",
-                  "Afgestemd scenario en resultaten geschreven naar"):
+                  "Geplaatst in betaald werk, eind jul 2018 (maand 17)", "afgestemd", "invoer",
+                  "Banen in deeltijd", "Afgestemd scenario en resultaten geschreven naar"):
         assert words in text, words
-    assert re.search(r"\b0,\d{3,4}\b", text)  # a share to four figures, with a decimal comma
-    assert dutch_words(outputs["nl"], str(folder / "nl")) == []
+    assert re.search(r"│ +\d+(,\d)? % tot \d+(,\d)? % │", outputs["nl"])  # a share in percent, with a decimal comma
+    assert dutch_words(outputs["nl"], str(folder / "nl"), INNOVATION) == []
+    assert FIELD_PATH.findall(text.replace(str(folder / "nl"), "")) == []
 
 
 def test_a_calibration_writes_the_same_files_in_every_language(calibrated):
@@ -204,8 +209,24 @@ def test_sensitivity_and_replications_answer_in_dutch(tmp_path):
                                     str(tmp_path / "s")])
     assert screened.exit_code == 0, screened.output
     text = " ".join(screened.output.split())
-    assert "Waar geplaatst in betaald werk van afhangt (morris, 28 punten x 3 simulaties)" in text
+    assert "Welke aannames geplaatst in betaald werk het meest bewegen (verkenning): 28 combinaties x 3 simulaties" \
+        in text
+    assert "Uitval uit training" in text
     assert dutch_words(screened.output, str(tmp_path / "s")) == []
+    assert FIELD_PATH.findall(text.replace(str(tmp_path / "s"), "")) == []
+    with wide_tables():
+        shares = cli.invoke(app, ["sensitivity", str(REFERENCE), "--samples", "8", "-n", "2", "--workers", "1",
+                                  "--lang", "nl", "--out", str(tmp_path / "sobol")])
+    assert shares.exit_code == 0, shares.output
+    text = " ".join(shares.output.split())
+    for words in ("Waar de spreiding van netto contante waarde van afhangt: 120 combinaties x 2 simulaties",
+                  "aandeel van de spreiding, met de samenhang met de andere", "aandeel van de spreiding, op zichzelf",
+                  "Netto contante waarde (€ duizend) met de aanname aan haar onder- / bovenkant",
+                  "Een aandeel onder nul is toeval in de schatting"):
+        assert words in text, words
+    assert re.search(r"│ +\d+ % ± \d+ % │", shares.output)
+    assert dutch_words(shares.output, str(tmp_path / "sobol")) == []
+    assert FIELD_PATH.findall(text.replace(str(tmp_path / "sobol"), "")) == []
     needed = cli.invoke(app, ["replications", "brunssum_logistics_2021", "--workers", "1", "--lang", "nl", "--out",
                               str(tmp_path / "r")])
     assert needed.exit_code == 0, needed.output
@@ -213,6 +234,29 @@ def test_sensitivity_and_replications_answer_in_dutch(tmp_path):
     assert "Geplaatst in betaald werk:" in text and "simulaties geven een gemiddelde van" in text
     assert re.search(r"\b\d+,\d ± \d+,\d+ \(95 %-interval, \d,\d % van het gemiddelde; doel 2,0 %\)", text), text
     assert dutch_words(needed.output, str(tmp_path / "r")) == []
+
+
+def test_size_answers_in_dutch(tmp_path):
+    scenario = tmp_path / "cohort.yaml"
+    scenario.write_text("name: cohort\nstart: '2024-01'\nhorizon_months: 6\n"
+                        "referrals: {process: cohorts, every_months: 100, cohort_size: 20}\n"
+                        "stages:\n  course: {duration: 1, outcomes: {job: 0.6, benefit: 0.4}}\n")
+    said = {}
+    for target in ("placed>=100", "placed>=20"):
+        result = cli.invoke(app, ["size", str(scenario), "--vary", "referrals.cohort_size=20:80", "--target", target,
+                                  "--by-month", "4", "-n", "1200", "--workers", "1", "--lang", "nl", "--out",
+                                  str(tmp_path / target)])
+        assert result.exit_code == 0, result.output
+        said[target] = " ".join(result.stdout.split())
+        assert dutch_words(result.stdout, str(tmp_path / target)) == []
+    assert ("Niet gehaald: zelfs met “Mensen per groep” op 80 hebben 0 van de 1.200 simulaties ten minste 100 "
+            "geplaatst in betaald werk uiterlijk eind apr 2024 (maand 4)") in said["placed>=100"]
+    assert "2 waarden geprobeerd, 2.400 simulaties. De tabel toont de hoogste; probes.csv bevat ze allemaal." \
+        in said["placed>=100"]
+    assert re.search(r"Kleinste waarde van “Mensen per groep” met ten minste 20 geplaatst in betaald werk "
+                     r"uiterlijk eind apr 2024 \(maand 4\) in ten minste 80 % van de simulaties: \d+",
+                     said["placed>=20"])
+    assert "De tabel toont die bij het antwoord; probes.csv bevat ze allemaal." in said["placed>=20"]
 
 
 def test_validate_list_and_new_answer_in_dutch(tmp_path):
@@ -320,11 +364,17 @@ def test_every_word_on_the_calibration_and_precision_plots_is_dutch():
         for figure in figures.values():
             FigureCanvasAgg(figure).draw()  # the ticks are labelled as they are drawn
         words = {name: plot_words(figure) for name, figure in figures.items()}
-    english = {name: ENGLISH.findall(" ".join(found).replace("Brunssum logistics learn-work pilot", ""))
-               for name, found in words.items()}
+    english = {name: ENGLISH.findall(" ".join(found).replace("Brunssum logistics learn-work pilot", "")
+                                     .replace(INNOVATION, "")) for name, found in words.items()}
     assert {name: found for name, found in english.items() if found} == {}
     parameters = " ".join(words["parameters.png"])
     assert "Aanmeldingen per maand: de gegevens begrenzen het niet naar boven" in parameters
-    assert re.search(r"aannemelijk 0,\d+ tot 0,\d+", parameters) and "0,5" in words["parameters.png"]  # a tick
-    assert "Geplaatst in betaald werk in maand 17" in words["fit.png"]
+    # Each parameter in its field's unit, as the terminal shows it: a share in percent.
+    assert re.search(r"Banen in deeltijd: aannemelijk \d+(,\d)? % tot \d+(,\d)? % \(doorzocht 10 % tot \d+ %\)",
+                     parameters), parameters
+    assert re.search(r"mediaan \d+(,\d)? %", parameters) and "50 %" in words["parameters.png"]  # a tick
+    assert re.search(r"vanaf \d+(,\d)? per maand", parameters) and "40" in words["parameters.png"]
+    assert f"{INNOVATION}: wat de gepubliceerde cijfers over elke parameter zeggen" in parameters
+    assert "Geplaatst in betaald werk, eind jul 2018 (maand 17)" in words["fit.png"]
+    assert f"{INNOVATION}: gepubliceerde cijfers tegenover wat de afstemming voorspelt" in words["fit.png"]
     assert "halve breedte, % van het gemiddelde" in words["precision_placed.png"]

@@ -67,6 +67,7 @@ def test_numbers_money_and_months_follow_the_language():
     with speaking("en"):
         assert language.number(1887.6) == "1,888"
         assert language.percent(0.543, 1) == "54.3 %"
+        assert language.percent(-0.001) == "0 %"  # an estimate a hair below zero is no loss to show
         assert language.money(1_887_694) == "€1.9m"
         assert language.month_and_year(november) == "Nov 2024"
         assert language.moment("2021-11", 36) == "the end of Oct 2024 (month 36)"
