@@ -29,12 +29,15 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import language, limits
@@ -71,7 +74,10 @@ from sim.language import (
     speaking,
     thousand_euros,
 )
-from sim.measure.columns import column
+from sim.language import (
+    current as current_language,
+)
+from sim.measure.columns import column, state_label
 from sim.measure.money import (
     STILL_THERE,
     count_until_month,
@@ -98,12 +104,20 @@ from sim.output.calibration import (
     write_calibration,
 )
 from sim.output.compare import write_comparison
+from sim.output.fields import DISTRIBUTION_PARTS
 from sim.output.fields import label as field_label
 from sim.output.fields import quoted as quoted_field
 from sim.output.fields import value_in_words as field_value
 from sim.output.precision import write_precision
-from sim.output.run_figures import all_figures, chance_and_ignorance_plots
-from sim.output.run_folder import RunFolder, money_per_year, recompute_budget, summary_document, write_results
+from sim.output.run_figures import all_figures, chance_and_ignorance_plots, stacked_states
+from sim.output.run_folder import (
+    RunFolder,
+    money_per_year,
+    recompute_budget,
+    summary_document,
+    timeseries_summary,
+    write_results,
+)
 from sim.output.sensitivity import (
     indices_in_words,
     indices_title,
@@ -111,7 +125,7 @@ from sim.output.sensitivity import (
     sensitivity_plots,
     write_sensitivity,
 )
-from sim.output.sizing import write_sizing
+from sim.output.sizing import sizing_in_words, write_sizing
 from sim.output.statements import headline_sentences
 from sim.output.sweep import PointStore, write_sweep
 from sim.output.validation import validation_markdown, write_validation
@@ -121,7 +135,7 @@ from sim.run.results import RunResult
 from sim.run.runner import run
 from sim.scenario import shipped
 from sim.scenario.edit import with_changes
-from sim.scenario.files import load_scenario, parse_overrides
+from sim.scenario.files import dump_scenario, load_scenario, parse_overrides
 from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
@@ -143,7 +157,8 @@ __all__ = [
     "ENGINES", "using_engine", "not_in_fast_engine", "engine_notice", "range_in_words",
     "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
     "precise_percent", "indices_in_words", "indices_title", "indices_warnings", "value_in_unit",
-    "quoted_field",
+    "quoted_field", "DISTRIBUTION_PARTS", "load_upload", "scenario_text", "paired_comparison", "sizing_in_words",
+    "stacked_states", "timeseries_summary", "state_label", "web_page", "current_language",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -173,6 +188,68 @@ def load(name_or_path: str | Path, changes: dict[str, Any] | None = None) -> Sce
     """A scenario file, or a shipped scenario by name, with ``changes`` (field
     path: value, as ``--set`` takes them) applied before it is checked."""
     return load_scenario(shipped.resolve(str(name_or_path)), changes or {})
+
+
+def load_upload(name: str, content: bytes) -> Scenario:
+    """A scenario file a person uploaded, read as any file but on its own
+    (no ``extends:``) from a folder of its own; its problems name the file
+    as the person knows it."""
+    shown = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name)[:100] or "upload.yaml"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / shown
+        path.write_bytes(content)
+        try:
+            return load_scenario(path, {}, on_its_own=True)
+        except ScenarioError as error:
+            raise ScenarioError([replace(problem, file=problem.file.replace(str(path), shown))
+                                 for problem in error.problems]) from None
+
+
+def web_page(port: int = 8501, host: str = "127.0.0.1", open_browser: bool = True) -> list[str]:
+    """The command that serves the web page (``pilotsim app``) on ``host``
+    (this machine only, by default) and ``port``: Streamlit running
+    sim/web/page.py, uploads at most 1 MB, no usage statistics sent."""
+    page = Path(__file__).resolve().parent / "web" / "page.py"
+    return [sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(port), "--server.address", host,
+            "--server.headless", "false" if open_browser else "true", "--server.maxUploadSize", "1",
+            "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
+            "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+
+
+def scenario_text(scenario: Scenario) -> str:
+    """The scenario as a file writes it, every figure with its comment."""
+    return dump_scenario(scenario)
+
+
+def paired_comparison(baseline: RunResult, others: list[RunResult], names: list[str]) -> pd.DataFrame:
+    """Runs of the same seed and number of runs compared run by run, as
+    ``pilotsim compare`` does: for the key outcomes, each variant's mean, its
+    difference from the first with the 95 % interval, and the share of runs
+    in which it does better; in the reader's words."""
+    summary = Comparison(baseline, tuple(others)).summary()
+    label_of = dict(zip([other.scenario.name for other in others], names[1:]))
+    rows = []
+    for _index, row in summary.iterrows():
+        if row["outcome"] not in COMPARED or row["difference"] != row["difference"]:
+            continue
+        shown = column(row["outcome"])
+        rows.append({
+            _("variant"): label_of.get(row["scenario"], row["scenario"]),
+            _("outcome"): shown.table_label,
+            names[0]: shown.formatted(row["baseline_mean"]),
+            _("this variant"): shown.formatted(row["alternative_mean"]),
+            _("difference (95 % interval)"): _("{difference} ({low} to {high})").format(
+                difference=shown.formatted_difference(row["difference"]),
+                low=shown.formatted_difference(row["ci95_low"]), high=shown.formatted_difference(row["ci95_high"])),
+            _("better in"): "" if row["chance_better"] != row["chance_better"] else
+            _("same in every run") if row["chance_same"] == 1 else percent(row["chance_better"]),
+        })
+    return pd.DataFrame(rows)
+
+
+#: The outcomes a comparison of variants shows.
+COMPARED = ("placed", "off_assistance", "net_into_work", "mean_wait_months", "slot_utilisation", "total_costs",
+            "npv")
 
 
 def change(scenario: Scenario, changes: dict[str, Any]) -> Scenario:

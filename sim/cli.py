@@ -370,7 +370,7 @@ def size(
     is decided."""
     plan = api.plan_size(_load(scenario, overrides, engine), vary, target, confidence, by_month, minimise, replications,
                          max_replications, seed, workers, out_dir)
-    path, high, chosen_target, folder = plan.varied.path, int(plan.varied.high), plan.target, plan.folder
+    path, folder = plan.varied.path, plan.folder
     start = plan.base.calendar_start
 
     def value(number: int) -> str:
@@ -383,32 +383,10 @@ def size(
                 on_probe=lambda p: status.update(_("{field} {value}: {hits} of {runs} runs").format(
                     field=api.field_label(path), value=value(p.value), hits=api.number(p.chance.hits),
                     runs=api.number(p.chance.replications))))
-    outcome, level = chosen_target
-    outcome_words = columns.column(outcome).words.lower()
-    when = _(" by {moment}").format(moment=api.moment(start, by_month)) if by_month else ""
-    share, level = api.percent(confidence), api.significant(level, 6)
-    # The label in quotes: mid-sentence, "participants at most" would read as the sentence's own words.
-    field = api.quoted_field(path)
-    asked = _("{field} with at least {level} {outcome}{when} in at least {share} of runs").format(
-        field=field, outcome=outcome_words, level=level, when=when, share=share)
-    if result.answer is None:
-        chance = result.probes[high].chance
-        out.print(_("Not reached: even with {field} at {high}, {hits} of {runs} runs have at least {level} "
-                    "{outcome}{when} (95 % interval {low} to {top}), fewer than {share}.").format(
-            field=field, high=value(high), hits=api.number(chance.hits), runs=api.number(chance.replications),
-            level=level, outcome=outcome_words, when=when, low=api.percent(chance.low), top=api.percent(chance.high),
-            share=share), soft_wrap=True)
-    elif result.undecided is not None:
-        first, surely = result.undecided
-        upper = value(surely) if surely is not None else _("{high} or more").format(high=value(high))
-        out.print(_("The smallest value of {asked} is undecided between {first} and {upper} at {runs} replications: "
-                    "the 95 % intervals of the chances there include {share}. Raise --max-replications to decide "
-                    "it.").format(
-            asked=asked, first=value(first), upper=upper, runs=api.number(max_replications), share=share),
-            soft_wrap=True)
-    else:
-        out.print(Text.assemble(_("Smallest value of {asked}: ").format(asked=asked), (value(result.answer), "bold")),
-                  soft_wrap=True)
+    sentence, answer = api.sizing_in_words(result, start)
+    if result.undecided is not None:
+        sentence += " " + _("Raise --max-replications to decide it.")
+    out.print(Text.assemble(sentence, (answer or "", "bold")), soft_wrap=True)
     shown = result.neighbourhood()
     table = Table(title=_("Probes next to the answer") if result.answer is not None else _("The highest value probed"))
     for column in (_("value"), _("chance"), _("95 % interval"), _("replications")):
@@ -422,7 +400,7 @@ def size(
     out.print(table)
     if result.minimised is not None:
         out.print(_("Lowest mean {outcome} among values reaching the target: {field} at {value}").format(
-            outcome=columns.column(result.minimised[0]).words.lower(), field=field,
+            outcome=columns.column(result.minimised[0]).words.lower(), field=api.quoted_field(path),
             value=value(result.minimised[1])), soft_wrap=True)
     total = sum(probe.replications for probe in result.probes.values())
     said = [ngettext("{values} value probed, {runs} replications.", "{values} values probed, {runs} replications.",
@@ -750,6 +728,31 @@ def validate(
                                                             count=len(scenario.stages)), soft_wrap=True)
     if failed:
         raise typer.Exit(2)
+
+
+@command("app", short_help="A web page: set a programme's figures, run it, compare, size, download.")
+def web_app(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the page.")] = 8501,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on. Default: this machine only; "
+                                                     "0.0.0.0 lets other machines reach it.")] = "127.0.0.1",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+) -> None:
+    """Serve the web page for planners and budget officers: choose or upload a
+    scenario, set its main figures, run it, keep variants and compare them,
+    ask how many places are needed, and download the report and results.
+    Ctrl-C stops it."""
+    import os
+    import subprocess
+
+    out.print(_("The page is at http://{host}:{port}/ (Ctrl-C stops it).").format(host=host, port=port),
+              soft_wrap=True)
+    # The page opens in the language of this command.
+    environment = {**os.environ, "PILOTSIM_LANG": api.current_language()}
+    try:
+        served = subprocess.run(api.web_page(port, host, open_browser=not no_browser), env=environment)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(served.returncode)
 
 
 @command("list", short_help="List the shipped scenarios.")

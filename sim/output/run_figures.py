@@ -134,15 +134,22 @@ _STACK_COLOURS = {"waiting_list": PALETTE["orange"], "between_stages": PALETTE["
 _STAGE_COLOURS = (PALETTE["blue"], PALETTE["purple"], "#005A8C", "#A35A85", "#3C8DC0")
 
 
+def stacked_states(result: RunResult) -> list[str]:
+    """The states a stack of where people are shows, bottom up in the order
+    of the flow; those nobody is ever in left out."""
+    means = result.aggregates.state_means()
+    order = ["waiting_list", *result.scenario.stages, "between_stages", "employed_full_time", "employed_part_time",
+             "in_work_found_on_own", "did_not_start", "back_on_assistance", "exited"]
+    return [state for state in order if state in result.states and means[:, result.states.index(state)].max() > 0]
+
+
 def states_over_time(result: RunResult) -> Figure:
     """Where everyone referred is, month by month: the mean over runs of each
     state, stacked, so the height is everyone referred by then."""
     scenario = result.scenario
     means = result.aggregates.state_means()
     stages = list(scenario.stages)
-    order = ["waiting_list", *stages, "between_stages", "employed_full_time", "employed_part_time",
-             "in_work_found_on_own", "did_not_start", "back_on_assistance", "exited"]
-    shown = [state for state in order if state in result.states and means[:, result.states.index(state)].max() > 0]
+    shown = stacked_states(result)
     colours = [_STACK_COLOURS.get(state) or _STAGE_COLOURS[stages.index(state) % len(_STAGE_COLOURS)]
                for state in shown]
     figure = Chart(figsize=(9, 6))

@@ -9,7 +9,7 @@ from sim import language
 from sim.analysis.sizing import SizingResult, probes_table
 from sim.language import _
 from sim.measure import columns
-from sim.output.fields import label, value_in_words
+from sim.output.fields import label, quoted, value_in_words
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import (
@@ -86,3 +86,37 @@ def sizing_plot(result: SizingResult, base: Scenario, table) -> Chart:
            note=_("Each value is tried with more runs until its chance is clearly above or below the certainty "
                   "asked for; the most runs at one value:"))
     return figure
+
+
+def sizing_in_words(result: SizingResult, start: str | None) -> tuple[str, str | None]:
+    """The answer of a sizing as a sentence, and the value found (None where
+    none is): undecided first, as the plot says it, for the cap on runs can
+    leave an answer standing and the search open."""
+    outcome, level = result.target
+    outcome_words = columns.column(outcome).words.lower()
+    when = _(" by {moment}").format(moment=language.moment(start, result.by_month)) if result.by_month else ""
+    share, level = language.percent(result.confidence), language.significant(level, 6)
+    # The label in quotes: mid-sentence, "participants at most" would read as the sentence's own words.
+    field = quoted(result.path)
+
+    def value(number: int) -> str:
+        return value_in_words(result.path, number, start)
+
+    asked = _("{field} with at least {level} {outcome}{when} in at least {share} of runs").format(
+        field=field, outcome=outcome_words, level=level, when=when, share=share)
+    if result.undecided is not None:
+        first, surely = result.undecided
+        upper = value(surely) if surely is not None else _("{high} or more").format(high=value(result.high))
+        return _("The smallest value of {asked} is undecided between {first} and {upper} at {runs} replications: "
+                 "the 95 % intervals of the chances there include {share}.").format(
+            asked=asked, first=value(first), upper=upper, runs=language.number(result.max_replications),
+            share=share), None
+    if result.answer is None:
+        chance = result.probes[result.high].chance
+        return _("Not reached: even with {field} at {high}, {hits} of {runs} runs have at least {level} "
+                 "{outcome}{when} (95 % interval {low} to {top}), fewer than {share}.").format(
+            field=field, high=value(result.high), hits=language.number(chance.hits),
+            runs=language.number(chance.replications), level=level, outcome=outcome_words, when=when,
+            low=language.percent(chance.low), top=language.percent(chance.high), share=share), None
+    return _("Smallest value of {asked}: ").format(asked=asked), value(result.answer)
+

@@ -51,10 +51,13 @@ class _Located:
         self.notes = notes if notes is not None else {}
 
 
-def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None, on_its_own: bool = False
+                  ) -> Scenario:
     """Read, merge and validate a scenario file, with ``overrides`` (dotted
-    field path -> value) applied last; raise ScenarioError on any problem."""
-    located = _read_with_extends(Path(path), chain=())
+    field path -> value) applied last; raise ScenarioError on any problem.
+    ``on_its_own``: the file may not name another (``extends:``), as a file
+    uploaded to the web page may not reach the machine's other files."""
+    located = _read_with_extends(Path(path), chain=(), on_its_own=on_its_own)
     for dotted, value in (overrides or {}).items():
         _override(located, dotted, value)
     try:
@@ -171,13 +174,17 @@ def note_for(notes: dict[str, str], path: str) -> str | None:
 # --- reading -----------------------------------------------------------------
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> _Located:
+def _read_with_extends(path: Path, chain: tuple[Path, ...], on_its_own: bool = False) -> _Located:
     resolved = path.resolve()
     located = _read_one(path)
     parent_name = located.data.pop("extends", None)
     if parent_name is None:
         return located
     extends_position = located.positions.pop(("extends",), None)
+    if on_its_own:
+        raise _single_problem(located.file, extends_position, "extends",
+                              _("an uploaded file must stand on its own: write the figures of the file it extends "
+                                "into it"))
     if len(chain) + 1 >= limits.MAX_EXTENDS:
         raise _single_problem(located.file, extends_position, "extends",
                               _("more than {most} files extend one another").format(most=limits.MAX_EXTENDS))

@@ -1,0 +1,142 @@
+"""The web page in a real browser: ``pilotsim app`` on a free local port,
+driven in Debian's Chromium through its chromedriver (.ci/run installs
+both), as a planner would use it: open, change places, run, read the
+answer, keep a variant, change again, compare, prepare the report."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT
+
+CHROMEDRIVER = shutil.which("chromedriver")
+CHROMIUM = shutil.which("chromium")
+#: Where the screenshot of the page is kept for a person to look at.
+ARTIFACTS = Path(os.environ.get("PILOTSIM_TEST_ARTIFACTS", PROJECT / "test-artifacts"))
+#: Seconds any one step may take on a loaded 2-core machine.
+STEP_SECONDS = 60
+
+pytestmark = pytest.mark.skipif(CHROMEDRIVER is None or CHROMIUM is None,
+                                reason="needs Debian's chromium and chromium-driver packages (.ci/run installs them)")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served():
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "sim", "app", "--port", str(port), "--no-browser"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, "PILOTSIM_LANG": "en"})
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + STEP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(url + "_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("the page did not start: " + (server.stdout.read() if server.stdout else ""))
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,2200"):
+        options.add_argument(argument)
+    options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(STEP_SECONDS)
+    yield driver
+    driver.quit()
+
+
+def _wait_for(driver, find, what: str):
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(_driver):
+        try:
+            return find()
+        except WebDriverException:  # the page redraws under our feet
+            return None
+
+    return WebDriverWait(driver, STEP_SECONDS, poll_frequency=0.3).until(found, message=what)
+
+
+def _button(driver, words: str):
+    from selenium.webdriver.common.by import By
+
+    return _wait_for(driver, lambda: next((button for button in driver.find_elements(By.TAG_NAME, "button")
+                                           if button.text.strip() == words and button.is_enabled()), None),
+                     f"a button '{words}'")
+
+
+def _set_number(driver, label: str, value: int) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    field = _wait_for(driver, lambda: driver.find_element(By.CSS_SELECTOR, f'input[aria-label="{label}"]'),
+                      f"the field '{label}'")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(str(value), Keys.ENTER)
+    _wait_for(driver, lambda: driver.find_element(By.CSS_SELECTOR, f'input[aria-label="{label}"]')
+              .get_attribute("value") == str(value), f"'{label}' set to {value}")
+    time.sleep(1)  # the page reruns with the new value
+
+
+def _text(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def test_a_planner_runs_changes_keeps_and_compares_in_a_real_browser(served, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(served)
+    _button(browser, "Run")
+    _set_number(browser, "simulated runs", 100)
+    _set_number(browser, "Places in training", 30)
+    _button(browser, "Run").click()
+    _wait_for(browser, lambda: "runs reaching the target" in _text(browser), "the answer")
+    assert " of 100" in _text(browser)
+    _button(browser, "Keep as variant").click()
+    _wait_for(browser, lambda: "variant 1" in _text(browser), "the kept variant")
+    _set_number(browser, "Places in training", 60)
+    _button(browser, "Run").click()
+    _wait_for(browser, lambda: "The settings changed" not in _text(browser), "the new answer")
+    _button(browser, "Keep as variant").click()
+    _wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'),
+              "the comparison of the variants")
+    assert "variant 1, variant 2" in _text(browser)  # each kept under its own name
+    _button(browser, "Prepare the report and the results folder").click()
+    _wait_for(browser, lambda: "the report (HTML)" in _text(browser), "the report to download")
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "web_page.png"))
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContentError"]')
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []

@@ -1,0 +1,108 @@
+"""The web page's logic, through Streamlit's AppTest: set a figure, run,
+read the answer, compare variants, size, switch language; every figure
+checked against the same run made through sim.api."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from sim import api
+from tests.conftest import PROJECT
+
+PAGE = str(PROJECT / "sim" / "web" / "page.py")
+RUNS = 200
+REFERENCE = api.REFERENCE
+
+
+@pytest.fixture
+def page():
+    """The page as a person first sees it, set to a small number of runs."""
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.run()
+    assert not app.exception
+    app.number_input(key="replications").set_value(RUNS).run()
+    return app
+
+
+def metric(app: AppTest, label: str) -> str:
+    return next(shown.value for shown in app.metric if shown.label == label)
+
+
+def test_a_run_answers_with_the_same_figures_as_the_api(page):
+    page.button(key="run").click().run()
+    assert not page.exception and not page.error
+    scenario = api.load(REFERENCE)
+    result = api.run(scenario, RUNS, seed=scenario.seed)
+    chance = result.chance("off_assistance", 78)
+    assert metric(page, "runs reaching the target") == f"{chance.hits} of {RUNS}"
+    pays = result.chance("npv", 1e-9)
+    assert metric(page, "runs in which it pays for itself") == f"{pays.hits:,} of {RUNS}"
+    sentences, _warnings = api.headline(result)
+    shown = [block.value for block in page.markdown]
+    assert all(sentence in shown for sentence in sentences)
+    assert len(page.get("vega_lite_chart")) == 4  # promise, where people are, money per year, pays for itself
+
+
+def test_a_changed_figure_is_run_with_its_change(page):
+    page.number_input(key=f"{REFERENCE}:stages.training.slots").set_value(20).run()
+    page.button(key="run").click().run()
+    assert not page.exception and not page.error
+    fewer = api.change(api.load(REFERENCE), {"stages.training.slots": 20})
+    result = api.run(fewer, RUNS, seed=fewer.seed)
+    expected = api.column("off_assistance").formatted(result.summary().at["off_assistance", "mean"])
+    assert metric(page, "Placed and off assistance at the horizon") == expected
+
+
+def test_a_setting_that_does_not_fit_says_where_and_runs_nothing(page):
+    # Lowest above most often: a triangle that cannot be, refused as in a file.
+    page.number_input(key=f"{REFERENCE}:stages.training.duration.low").set_value(10.0).run()
+    assert not page.exception
+    assert page.error and "stages.training.duration" in page.error[0].value
+    assert not [button for button in page.button if button.key == "run"]
+
+
+def test_variants_are_compared_run_by_run(page):
+    page.button(key="run").click().run()
+    page.text_input(key="variant_name").set_value("fifty places").run()
+    page.button(key="keep").click().run()
+    page.number_input(key=f"{REFERENCE}:stages.training.slots").set_value(30).run()
+    page.button(key="run").click().run()
+    page.text_input(key="variant_name").set_value("thirty places").run()
+    page.button(key="keep").click().run()
+    assert not page.exception
+    table = page.dataframe[0].value
+    assert set(table["variant"]) == {"thirty places"}
+    wait = table[table["outcome"] == "Mean wait (months)"].iloc[0]
+    assert float(wait["this variant"]) > float(wait["fifty places"])  # fewer places, a longer wait
+
+
+def test_the_sizing_question_is_answered_as_the_command_answers_it(page):
+    page.button(key="run").click().run()
+    page.selectbox(key="size_field").select_index(
+        next(index for index, control in enumerate(page.selectbox(key="size_field").options)
+             if "Places in training" in control))
+    page.slider(key="size_range").set_value((40, 44))
+    page.number_input(key="size_target").set_value(30)
+    next(button for button in page.button if button.key.startswith("FormSubmitter:sizing")).click().run()
+    assert not page.exception
+    assert page.success and page.success[0].value.startswith("Smallest value of “Places in training” with at least 30")
+
+
+def test_the_page_speaks_dutch_when_asked(page):
+    page.radio(key="language").set_value("nl").run()
+    assert not page.exception
+    assert page.title[0].value.startswith("Opleiden naar werk")
+    page.button(key="run").click().run()
+    assert metric(page, "simulaties die het doel halen").endswith(f"van de {RUNS}")
+
+
+def test_an_uploaded_file_is_read_on_its_own_and_its_problems_name_it():
+    text = api.scenario_text(api.load(REFERENCE))
+    assert api.load_upload("mine.yaml", text.encode()).name == REFERENCE
+    with pytest.raises(api.ScenarioError) as refused:
+        api.load_upload("../../etc/mine.yaml", b"extends: /etc/passwd\nname: x\n")
+    assert str(refused.value).startswith("mine.yaml:1:10: extends: an uploaded file must stand on its own")
+    with pytest.raises(api.ScenarioError) as tagged:
+        api.load_upload("tagged.yaml", b"name: !!python/object:os.system x\n")
+    assert str(tagged.value).startswith("tagged.yaml:1:")
