@@ -158,7 +158,7 @@ __all__ = [
     "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
     "precise_percent", "indices_in_words", "indices_title", "indices_warnings", "value_in_unit",
     "quoted_field", "DISTRIBUTION_PARTS", "load_upload", "scenario_text", "paired_comparison", "sizing_in_words",
-    "stacked_states", "timeseries_summary", "state_label", "web_page", "current_language",
+    "stacked_states", "timeseries_summary", "state_label", "web_page", "current_language", "can_print_pdf",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -312,6 +312,11 @@ def headline(result: RunResult) -> tuple[list[str], list[str]]:
     # summary.json keeps its warnings in English; the reader gets them in theirs.
     still_there = sum(summary.at[name, "mean"] for name in STILL_THERE)
     return headline_sentences(document), money_warnings(result.scenario, still_there)
+
+
+def can_print_pdf() -> bool:
+    """Whether a report can be printed as PDF here (Chromium is installed)."""
+    return council_report.find_browser() is not None
 
 
 def write_report(folder: str | Path, output: str | Path | None = None, output_format: str = "html") -> Path:

@@ -9,6 +9,7 @@ from sim import language
 from sim.analysis.sizing import SizingResult, probes_table
 from sim.language import _
 from sim.measure import columns
+from sim.measure.statistics import percent
 from sim.output.fields import label, quoted, value_in_words
 from sim.output.folders import write_atomically
 from sim.output.manifest import write_manifest
@@ -117,6 +118,6 @@ def sizing_in_words(result: SizingResult, start: str | None) -> tuple[str, str |
                  "{outcome}{when} (95 % interval {low} to {top}), fewer than {share}.").format(
             field=field, high=value(result.high), hits=language.number(chance.hits),
             runs=language.number(chance.replications), level=level, outcome=outcome_words, when=when,
-            low=language.percent(chance.low), top=language.percent(chance.high), share=share), None
+            low=percent(chance.low), top=percent(chance.high), share=share), None
     return _("Smallest value of {asked}: ").format(asked=asked), value(result.answer)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim import api
-from sim.language import _
+from sim.api import _
 
 #: Okabe-Ito colours, as the report's pictures use them.
 BLUE, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#009E73", "#777777"

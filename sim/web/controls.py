@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim import api
-from sim.language import _
+from sim.api import _
 
 #: What kind of number a control takes: a whole count, a share (shown in
 #: percent), euros, months, or people a month.

@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from sim import api
-from sim.language import _
+from sim.api import _
 from sim.web import charts
 from sim.web.controls import Control, changes_from, controls_for
 
@@ -94,7 +94,7 @@ def main() -> None:
     _answer(result)
     _variants(result, shown)
     _sizing(result.scenario)
-    _downloads(result, shown[0])
+    _downloads(result, shown[0], shown)
 
 
 def _choose_scenario() -> api.Scenario | None:
@@ -224,12 +224,16 @@ def _sizing(scenario: api.Scenario) -> None:
         target = st.number_input(_("target: at least this many ({outcome})").format(
             outcome=api.column(outcome).words.lower()), min_value=1,
             value=int(scenario.target.at_least or 50), key="size_target")
+        by_month = st.number_input(_("by month (0: by the end of the simulation, {horizon})").format(
+            horizon=api.moment(scenario.calendar_start, scenario.horizon_months)), min_value=0,
+            max_value=int(scenario.horizon_months), value=0, key="size_by_month")
         certainty = st.slider(_("certainty"), 50, 99, 80, format="%d %%", key="size_certainty") / 100
         asked = st.form_submit_button(_("Find the smallest value"))
     if asked:
         with st.spinner(_("Searching...")), tempfile.TemporaryDirectory() as folder:
             plan = api.plan_size(scenario, f"{field.path}={low}:{high}", f"{outcome}>={target}", certainty,
-                                 replications=200, max_replications=1600, folder=Path(folder) / "size")
+                                 by_month=by_month or None, replications=200, max_replications=1600,
+                                 folder=Path(folder) / "size")
             sized = api.size_and_save(plan, ["pilotsim", "app"])
         sentence, answer = api.sizing_in_words(sized, scenario.calendar_start)
         st.session_state["sized"] = sentence + (answer or "")
@@ -237,26 +241,34 @@ def _sizing(scenario: api.Scenario) -> None:
         st.success(st.session_state["sized"])
 
 
-def _downloads(result: api.RunResult, scenario_text: str) -> None:
+def _downloads(result: api.RunResult, scenario_text: str, shown: tuple[str, int, int]) -> None:
     st.subheader(_("Downloads"))
     st.download_button(_("the scenario as set (YAML)"), scenario_text, file_name=f"{result.scenario.name}.yaml",
                        mime="text/yaml", key="download_scenario")
     if st.button(_("Prepare the report and the results folder"), key="prepare"):
         with st.spinner(_("Writing the results folder and the report...")), tempfile.TemporaryDirectory() as folder:
             written = api.save(result, Path(folder) / result.scenario.name)
-            report = api.write_report(written)
-            st.session_state["report"] = report.read_bytes()
+            files = {"html": api.write_report(written).read_bytes()}
+            if api.can_print_pdf():
+                files["pdf"] = api.write_report(written, output_format="pdf").read_bytes()
             archive = io.BytesIO()
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
                 for path in sorted(written.rglob("*")):
                     if path.is_file():
                         zipped.write(path, path.relative_to(written.parent))
-            st.session_state["results_zip"] = archive.getvalue()
-    if "report" in st.session_state:
-        st.download_button(_("the report (HTML)"), st.session_state["report"], file_name="report.html",
-                           mime="text/html", key="download_report")
-        st.download_button(_("the results folder (zip)"), st.session_state["results_zip"],
-                           file_name=f"{result.scenario.name}.zip", mime="application/zip", key="download_zip")
+            files["zip"] = archive.getvalue()
+            # Kept with the run they describe: after another run they are prepared anew.
+            st.session_state["prepared"] = (shown, st.session_state["language"], files)
+    prepared = st.session_state.get("prepared")
+    if prepared is not None and prepared[:2] == (shown, st.session_state["language"]):
+        files = prepared[2]
+        st.download_button(_("the report (HTML)"), files["html"], file_name="report.html", mime="text/html",
+                           key="download_report")
+        if "pdf" in files:
+            st.download_button(_("the report (PDF)"), files["pdf"], file_name="report.pdf", mime="application/pdf",
+                               key="download_report_pdf")
+        st.download_button(_("the results folder (zip)"), files["zip"], file_name=f"{result.scenario.name}.zip",
+                           mime="application/zip", key="download_zip")
 
 
 def _page() -> None:

@@ -36,7 +36,7 @@ def test_notebook_runs_top_to_bottom(source, tmp_path):
     assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-2000:]
 
 
-def test_the_planners_chart_shows_in_the_notebook():
+def test_the_planners_chart_shows_in_the_notebook(monkeypatch):
     # Importing pilotsim must leave the notebook's inline backend alone: a
     # module that chose a backend of its own made the figure print as
     # "<Figure size ...>" instead of showing.
@@ -54,6 +54,9 @@ def test_the_planners_chart_shows_in_the_notebook():
     for cell in notebook.cells:
         if "parameters" in cell.metadata.get("tags", []):
             cell.source = "replications = 20"
+    # The kernel inherits this process's settings, and importing Streamlit's
+    # test tools (tests/web) sets MPLBACKEND=Agg for the whole process.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(PROJECT)}}).execute()
     outputs = notebook.cells[chart].outputs

@@ -58,7 +58,12 @@ def served():
 
 
 @pytest.fixture
-def browser():
+def downloads(tmp_path):
+    return tmp_path / "downloads"
+
+
+@pytest.fixture
+def browser(downloads):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -67,6 +72,8 @@ def browser():
         options.add_argument(argument)
     options.binary_location = CHROMIUM
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(STEP_SECONDS)
     yield driver
@@ -113,7 +120,7 @@ def _text(driver) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
 
-def test_a_planner_runs_changes_keeps_and_compares_in_a_real_browser(served, browser):
+def test_a_planner_runs_changes_keeps_and_compares_in_a_real_browser(served, browser, downloads):
     from selenium.webdriver.common.by import By
 
     browser.get(served)
@@ -133,10 +140,33 @@ def test_a_planner_runs_changes_keeps_and_compares_in_a_real_browser(served, bro
               "the comparison of the variants")
     assert "variant 1, variant 2" in _text(browser)  # each kept under its own name
     _button(browser, "Prepare the report and the results folder").click()
-    _wait_for(browser, lambda: "the report (HTML)" in _text(browser), "the report to download")
+    _button(browser, "the report (HTML)").click()
+    report = _wait_for(browser, lambda: next((path for path in downloads.glob("*.html")), None), "the report file")
+    assert '<meta name="generator" content="pilotsim report">' in report.read_text(encoding="utf-8")[:2000]
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "web_page.png"))
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContentError"]')
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_a_bad_upload_is_answered_with_its_problems_and_the_page_stays_up(served, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    bad = tmp_path / "my_pilot.yaml"
+    bad.write_text("name: my_pilot\nhorizon_months: -3\nstages: {training: {duration: 3}}\n")
+    browser.get(served)
+    _button(browser, "Run")
+    choice = _wait_for(browser, lambda: browser.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"]'),
+                       "the choice of programme")
+    choice.click()
+    _wait_for(browser, lambda: next((option for option in browser.find_elements(By.CSS_SELECTOR, '[role="option"]')
+                                     if "upload a scenario file" in option.text), None), "the upload choice").click()
+    upload = _wait_for(browser, lambda: browser.find_element(By.CSS_SELECTOR, 'input[type="file"]'), "the upload field")
+    upload.send_keys(str(bad))
+    problem = _wait_for(browser, lambda: next((alert.text for alert in browser.find_elements(
+        By.CSS_SELECTOR, '[data-testid="stAlertContentError"]') if "my_pilot.yaml:" in alert.text), None),
+                        "the problems of the file")
+    assert "my_pilot.yaml:2:" in problem and "horizon_months" in problem
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')

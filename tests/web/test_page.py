@@ -106,3 +106,15 @@ def test_an_uploaded_file_is_read_on_its_own_and_its_problems_name_it():
     with pytest.raises(api.ScenarioError) as tagged:
         api.load_upload("tagged.yaml", b"name: !!python/object:os.system x\n")
     assert str(tagged.value).startswith("tagged.yaml:1:")
+
+
+def test_one_persons_runs_and_variants_stay_in_their_session(page):
+    page.number_input(key=f"{REFERENCE}:stages.training.slots").set_value(20).run()
+    page.button(key="run").click().run()
+    page.button(key="keep").click().run()
+    other = AppTest.from_file(PAGE, default_timeout=120)
+    other.run()
+    assert not other.exception
+    assert other.number_input(key=f"{REFERENCE}:stages.training.slots").value == 50  # the scenario's own
+    assert not other.metric and "variants" not in other.session_state
+    assert other.info[0].value == "Set the figures on the left, then press Run."
