@@ -93,7 +93,7 @@ def main() -> None:
         st.warning(_("The settings changed since this run: press Run for their answer."))
     _answer(result)
     _variants(result, shown)
-    _sizing(result.scenario)
+    _sizing(result.scenario, shown[1], shown[2])
     _downloads(result, shown[0], shown)
 
 
@@ -156,7 +156,7 @@ def _answer(result: api.RunResult) -> None:
         st.warning(warning)
     summary = result.summary()
     outcome = charts.promised_outcome(result)
-    figures = st.columns(4)
+    figures = st.columns(5)
     figures[0].metric(api.column(outcome).words, api.column(outcome).formatted(summary.at[outcome, "mean"]),
                       help=_("mean over runs"))
     level = result.scenario.target.at_least
@@ -166,10 +166,13 @@ def _answer(result: api.RunResult) -> None:
             hits=api.number(chance.hits), runs=api.number(chance.replications)),
             help=chance.in_words())
     if "npv" in summary.index and summary.at["npv", "mean"] == summary.at["npv", "mean"]:
-        figures[2].metric(api.column("npv").table_label, api.column("npv").formatted(summary.at["npv", "mean"]),
+        figures[2].metric(api.column("total_costs").table_label,
+                          api.column("total_costs").formatted(summary.at["total_costs", "mean"]),
+                          help=_("mean over runs"))
+        figures[3].metric(api.column("npv").table_label, api.column("npv").formatted(summary.at["npv", "mean"]),
                           help=_("mean over runs"))
         pays = result.chance("npv", 1e-9)
-        figures[3].metric(_("runs in which it pays for itself"), _("{hits} of {runs}").format(
+        figures[4].metric(_("runs in which it pays for itself"), _("{hits} of {runs}").format(
             hits=api.number(pays.hits), runs=api.number(pays.replications)), help=pays.in_words())
     st.markdown("**" + _("What the programme promises") + "**")
     st.altair_chart(charts.placements(result))
@@ -210,7 +213,7 @@ def _variants(result: api.RunResult, shown: tuple[str, int, int]) -> None:
     st.dataframe(table, hide_index=True)
 
 
-def _sizing(scenario: api.Scenario) -> None:
+def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
     """How many places (or participants) reach a target with a stated certainty."""
     st.subheader(_("How many places do I need?"))
     counts = [control for control in controls_for(scenario) if control.kind == "count"]
@@ -220,10 +223,11 @@ def _sizing(scenario: api.Scenario) -> None:
         field = st.selectbox(_("what to size"), counts, format_func=lambda control: control.label, key="size_field")
         low, high = st.slider(_("search between"), 0, int(max(control.high for control in counts)),
                               (max(1, int(field.value) // 2), int(field.value) * 2), key="size_range")
-        outcome = charts.promised_outcome_name(scenario)
-        target = st.number_input(_("target: at least this many ({outcome})").format(
-            outcome=api.column(outcome).words.lower()), min_value=1,
-            value=int(scenario.target.at_least or 50), key="size_target")
+        counted = list(dict.fromkeys([charts.promised_outcome_name(scenario), "placed"]))
+        outcome = st.selectbox(_("what to count"), counted, format_func=lambda name: api.column(name).words,
+                               key="size_outcome")
+        target = st.number_input(_("target: at least this many"), min_value=1,
+                                 value=int(scenario.target.at_least or 50), key="size_target")
         by_month = st.number_input(_("by month (0: by the end of the simulation, {horizon})").format(
             horizon=api.moment(scenario.calendar_start, scenario.horizon_months)), min_value=0,
             max_value=int(scenario.horizon_months), value=0, key="size_by_month")
@@ -236,9 +240,32 @@ def _sizing(scenario: api.Scenario) -> None:
                                  folder=Path(folder) / "size")
             sized = api.size_and_save(plan, ["pilotsim", "app"])
         sentence, answer = api.sizing_in_words(sized, scenario.calendar_start)
-        st.session_state["sized"] = sentence + (answer or "")
-    if "sized" in st.session_state:
-        st.success(st.session_state["sized"])
+        said = [sentence + (answer or "")]
+        # And what that costs, as a run says it: at the answer, or where it is open at the smallest value
+        # that surely reaches the target.
+        enough = sized.answer if sized.undecided is None else sized.undecided[1]
+        if enough is not None:
+            at_enough = api.change(scenario, {field.path: enough})
+            said.append(_costs_in_words(_run(api.scenario_text(at_enough), replications, seed),
+                                        api.quoted_field(field.path),
+                                        api.field_value(field.path, enough, scenario.calendar_start)))
+        st.session_state["sized"] = said
+    for sentence in st.session_state.get("sized", []):
+        st.success(sentence)
+
+
+def _costs_in_words(result: api.RunResult, label: str, value: str) -> str:
+    summary = result.summary()
+    if "total_costs" not in summary.index or summary.at["total_costs", "mean"] != summary.at["total_costs", "mean"]:
+        return _("With {field} at {value}: the costs are not estimated (the scenario gives no budget).").format(
+            field=label, value=value)
+    costs, npv = api.column("total_costs"), api.column("npv")
+    return _("With {field} at {value}, over {runs} runs: the programme costs € {costs} thousand on average (90 % of "
+             "runs € {low} to {high} thousand); net present value € {npv} thousand.").format(
+        field=label, value=value, runs=api.number(result.replications),
+        costs=costs.formatted(summary.at["total_costs", "mean"]),
+        low=costs.formatted(summary.at["total_costs", "q05"]), high=costs.formatted(summary.at["total_costs", "q95"]),
+        npv=npv.formatted(summary.at["npv", "mean"]))
 
 
 def _downloads(result: api.RunResult, scenario_text: str, shown: tuple[str, int, int]) -> None:

@@ -86,7 +86,14 @@ def test_the_sizing_question_is_answered_as_the_command_answers_it(page):
     page.number_input(key="size_target").set_value(30)
     next(button for button in page.button if button.key.startswith("FormSubmitter:sizing")).click().run()
     assert not page.exception
-    assert page.success and page.success[0].value.startswith("Smallest value of “Places in training” with at least 30")
+    found = page.success[0].value
+    assert found.startswith("Smallest value of “Places in training” with at least 30")
+    # And what it costs there, as a run of that value says it.
+    places = int(found.rsplit(":", 1)[1])
+    at_answer = api.change(api.load(REFERENCE), {"stages.training.slots": places})
+    costs = api.run(at_answer, RUNS, seed=at_answer.seed).summary().at["total_costs", "mean"]
+    assert f"the programme costs € {api.column('total_costs').formatted(costs)} thousand on average" in \
+        page.success[1].value
 
 
 def test_the_page_speaks_dutch_when_asked(page):
