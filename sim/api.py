@@ -226,15 +226,16 @@ def paired_comparison(baseline: RunResult, others: list[RunResult], names: list[
     ``pilotsim compare`` does: for the key outcomes, each variant's mean, its
     difference from the first with the 95 % interval, and the share of runs
     in which it does better; in the reader's words."""
-    summary = Comparison(baseline, tuple(others)).summary()
-    label_of = dict(zip([other.scenario.name for other in others], names[1:]))
     rows = []
+    # One variant at a time: variants of one programme share its name, so only their order tells them apart.
+    summary = pd.concat([Comparison(baseline, (other,)).summary().assign(variant=name)
+                         for other, name in zip(others, names[1:])], ignore_index=True)
     for _index, row in summary.iterrows():
         if row["outcome"] not in COMPARED or row["difference"] != row["difference"]:
             continue
         shown = column(row["outcome"])
         rows.append({
-            _("variant"): label_of.get(row["scenario"], row["scenario"]),
+            _("variant"): row["variant"],
             _("outcome"): shown.table_label,
             names[0]: shown.formatted(row["baseline_mean"]),
             _("this variant"): shown.formatted(row["alternative_mean"]),

@@ -742,17 +742,14 @@ def web_app(
     ask how many places are needed, and download the report and results.
     Ctrl-C stops it."""
     import os
-    import subprocess
 
     out.print(_("The page is at http://{host}:{port}/ (Ctrl-C stops it).").format(host=host, port=port),
               soft_wrap=True)
-    # The page opens in the language of this command.
-    environment = {**os.environ, "PILOTSIM_LANG": api.current_language()}
-    try:
-        served = subprocess.run(api.web_page(port, host, open_browser=not no_browser), env=environment)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    raise typer.Exit(served.returncode)
+    sys.stdout.flush()
+    # This process becomes the server, so that Ctrl-C or a stop signal ends
+    # the page itself; it opens in the language of this command.
+    command = api.web_page(port, host, open_browser=not no_browser)
+    os.execve(command[0], command, {**os.environ, "PILOTSIM_LANG": api.current_language()})
 
 
 @command("list", short_help="List the shipped scenarios.")

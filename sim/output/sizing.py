@@ -119,5 +119,8 @@ def sizing_in_words(result: SizingResult, start: str | None) -> tuple[str, str |
             field=field, high=value(result.high), hits=language.number(chance.hits),
             runs=language.number(chance.replications), level=level, outcome=outcome_words, when=when,
             low=percent(chance.low), top=percent(chance.high), share=share), None
+    if result.answer == result.low:  # the bottom of the range already reaches it: less may do too
+        return _("Smallest value of {asked}, from {low} on (the lowest searched; lower may do too): ").format(
+            asked=asked, low=value(result.low)), value(result.answer)
     return _("Smallest value of {asked}: ").format(asked=asked), value(result.answer)
 

@@ -9,11 +9,20 @@ part-time share, the costs and the month the money is counted until.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from sim import api
 from sim.api import _
+
+
+def control_key(base: api.Scenario, path: str) -> str:
+    """The page's key of a control: by the scenario's whole text, not its
+    name, so that an uploaded file named as a shipped one keeps its own."""
+    digest = hashlib.sha256(api.scenario_text(base).encode()).hexdigest()[:12]
+    return f"{digest}:{path}"
+
 
 #: What kind of number a control takes: a whole count, a share (shown in
 #: percent), euros, months, or people a month.
@@ -27,10 +36,15 @@ class Control:
     value: float   # as the scenario has it
     high: float    # the largest a person may set; the smallest is 0 (a share: 0 to 1)
     part: str | None = None  # for a distribution's parameter: which ("mode", "mean", ...)
+    period: str | None = None  # for places that follow a schedule: when the period begins, in words
 
     @property
     def label(self) -> str:
-        """In the reader's language: "Places in training", "Months in training: most often"."""
+        """In the reader's language: "Places in training", "Months in training: most often",
+        "Places in training from Nov 2022"."""
+        if self.period is not None:
+            stage_places = self.path.rsplit(".", 3)[0]  # stages.<name>.slots
+            return _("{field} from {when}").format(field=api.field_label(stage_places), when=self.period)
         field = self.path.rsplit(".", 1)[0] if self.part else self.path
         words = api.field_label(field)
         if self.part:
@@ -53,22 +67,25 @@ def controls_for(scenario: api.Scenario) -> list[Control]:
     referrals = scenario.referrals
     if referrals.rate_per_month is not None:
         controls.append(Control("referrals.rate_per_month", "rate", referrals.rate_per_month,
-                                max(3 * referrals.rate_per_month, 20)))
+                                max(10 * referrals.rate_per_month, 200)))
     controls.append(Control("referrals.acceptance", "share", referrals.acceptance, 1))
     if referrals.max_participants is not None:
         controls.append(Control("referrals.max_participants", "count", referrals.max_participants,
-                                max(3 * referrals.max_participants, 100)))
+                                max(10 * referrals.max_participants, 1000)))
     for name, stage in scenario.stages.items():
         if isinstance(stage.slots, int):
-            controls.append(Control(f"stages.{name}.slots", "count", stage.slots, max(3 * stage.slots, 100)))
+            controls.append(Control(f"stages.{name}.slots", "count", stage.slots, max(10 * stage.slots, 1000)))
         elif isinstance(stage.slots, list):  # places over time: each period its own number
-            for index, (_month, places) in enumerate(stage.place_schedule):
+            for index, (month, places) in enumerate(stage.place_schedule):
+                when = (api.calendar_month(scenario.calendar_start, int(month) + 1)
+                        if scenario.calendar_start and float(month).is_integer()
+                        else api.field_value("referrals.from_month", month, scenario.calendar_start))
                 controls.append(Control(f"stages.{name}.slots.{index}.places", "count", places,
-                                        max(3 * places, 100)))
+                                        max(10 * places, 1000), period=when))
         duration = stage.model_dump(mode="json", by_alias=True)["duration"]
         for part, value in duration.items():
             if part != "dist" and isinstance(value, (int, float)) and not isinstance(value, bool):
-                controls.append(Control(f"stages.{name}.duration.{part}", "months", value, max(3 * value, 24),
+                controls.append(Control(f"stages.{name}.duration.{part}", "months", value, max(10 * value, 120),
                                         part=part))
         dropout = stage.dropout
         if dropout is not None and getattr(dropout, "probability", None) is not None:
@@ -81,8 +98,9 @@ def controls_for(scenario: api.Scenario) -> list[Control]:
         for cost in ("per_participant", "per_placement", "fixed_per_month"):
             value = getattr(budget.costs, cost, None) if budget.costs is not None else None
             if value is not None:
-                controls.append(Control(f"budget.costs.{cost}", "euros", value, max(3 * value, 10_000)))
-        controls.append(Control("budget.count_until_month", "months", budget.count_until_month, 240))
+                controls.append(Control(f"budget.costs.{cost}", "euros", value, max(10 * value, 100_000)))
+        if budget.count_until_month is not None:  # else counted as long as the programme runs
+            controls.append(Control("budget.count_until_month", "months", budget.count_until_month, 240))
     return controls
 
 

@@ -23,7 +23,7 @@ import streamlit as st
 from sim import api
 from sim.api import _
 from sim.web import charts
-from sim.web.controls import Control, changes_from, controls_for
+from sim.web.controls import Control, changes_from, control_key, controls_for
 
 #: The largest scenario file a person may upload (a shipped one is under 20 kB).
 MAX_UPLOAD_BYTES = 200_000
@@ -77,7 +77,7 @@ def main() -> None:
     replications = st.sidebar.number_input(_("simulated runs"), min_value=20, max_value=10_000, value=1000, step=100,
                                            key="replications")
     seed = st.sidebar.number_input(_("seed (the same seed gives the same answer)"), min_value=0, value=scenario.seed,
-                                   step=1, key=f"seed:{base.name}")
+                                   step=1, key=control_key(base, "seed"))
     text = api.scenario_text(scenario)
     if st.button(_("Run"), type="primary", key="run"):
         st.session_state["shown"] = (text, int(replications), int(seed))
@@ -94,7 +94,7 @@ def main() -> None:
     _answer(result)
     _variants(result, shown)
     _sizing(result.scenario, shown[1], shown[2])
-    _downloads(result, shown[0], shown)
+    _downloads(result, text, shown)
 
 
 def _choose_scenario() -> api.Scenario | None:
@@ -132,7 +132,7 @@ def _settings(base: api.Scenario) -> api.Scenario | None:
 
 
 def _control(base: api.Scenario, control: Control) -> float:
-    key = f"{base.name}:{control.path}"
+    key = control_key(base, control.path)
     if control.kind == "share":  # in percent, as people say it
         return st.sidebar.slider(control.label, 0.0, 100.0, float(round(100 * control.value, 1)), 0.5,
                                  format="%.1f %%", key=key) / 100
@@ -156,7 +156,7 @@ def _answer(result: api.RunResult) -> None:
         st.warning(warning)
     summary = result.summary()
     outcome = charts.promised_outcome(result)
-    figures = st.columns(5)
+    figures = [*st.columns(2), *st.columns(3)]  # five in one row cut their words
     figures[0].metric(api.column(outcome).words, api.column(outcome).formatted(summary.at[outcome, "mean"]),
                       help=_("mean over runs"))
     level = result.scenario.target.at_least
@@ -209,6 +209,9 @@ def _variants(result: api.RunResult, shown: tuple[str, int, int]) -> None:
     if len({(variant["run"][1], variant["run"][2]) for variant in variants}) > 1:
         st.warning(_("The variants were run with different numbers of runs or seeds: compare them with the same."))
         return
+    if len({run.scenario.name for run in runs}) > 1:  # other people, other luck: not a paired comparison
+        st.warning(_("The variants are of different programmes: compare variants of one programme."))
+        return
     table = api.paired_comparison(runs[0], runs[1:], [variant["name"] for variant in variants])
     st.dataframe(table, hide_index=True)
 
@@ -219,10 +222,11 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
     counts = [control for control in controls_for(scenario) if control.kind == "count"]
     if not counts:
         return
+    # Outside the form: the range below follows the field chosen.
+    field = st.selectbox(_("what to size"), counts, format_func=lambda control: control.label, key="size_field")
     with st.form("sizing"):
-        field = st.selectbox(_("what to size"), counts, format_func=lambda control: control.label, key="size_field")
-        low, high = st.slider(_("search between"), 0, int(max(control.high for control in counts)),
-                              (max(1, int(field.value) // 2), int(field.value) * 2), key="size_range")
+        low, high = st.slider(_("search between"), 1, int(field.high), (1, max(int(field.value) * 2, 2)),
+                              key=f"size_range:{field.path}")
         counted = list(dict.fromkeys([charts.promised_outcome_name(scenario), "placed"]))
         outcome = st.selectbox(_("what to count"), counted, format_func=lambda name: api.column(name).words,
                                key="size_outcome")

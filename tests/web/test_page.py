@@ -8,11 +8,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim import api
+from sim.web.controls import control_key
 from tests.conftest import PROJECT
 
 PAGE = str(PROJECT / "sim" / "web" / "page.py")
 RUNS = 200
 REFERENCE = api.REFERENCE
+
+
+def key(path: str) -> str:
+    return control_key(api.load(REFERENCE), path)
 
 
 @pytest.fixture
@@ -45,7 +50,7 @@ def test_a_run_answers_with_the_same_figures_as_the_api(page):
 
 
 def test_a_changed_figure_is_run_with_its_change(page):
-    page.number_input(key=f"{REFERENCE}:stages.training.slots").set_value(20).run()
+    page.number_input(key=key("stages.training.slots")).set_value(20).run()
     page.button(key="run").click().run()
     assert not page.exception and not page.error
     fewer = api.change(api.load(REFERENCE), {"stages.training.slots": 20})
@@ -56,7 +61,7 @@ def test_a_changed_figure_is_run_with_its_change(page):
 
 def test_a_setting_that_does_not_fit_says_where_and_runs_nothing(page):
     # Lowest above most often: a triangle that cannot be, refused as in a file.
-    page.number_input(key=f"{REFERENCE}:stages.training.duration.low").set_value(10.0).run()
+    page.number_input(key=key("stages.training.duration.low")).set_value(10.0).run()
     assert not page.exception
     assert page.error and "stages.training.duration" in page.error[0].value
     assert not [button for button in page.button if button.key == "run"]
@@ -66,7 +71,7 @@ def test_variants_are_compared_run_by_run(page):
     page.button(key="run").click().run()
     page.text_input(key="variant_name").set_value("fifty places").run()
     page.button(key="keep").click().run()
-    page.number_input(key=f"{REFERENCE}:stages.training.slots").set_value(30).run()
+    page.number_input(key=key("stages.training.slots")).set_value(30).run()
     page.button(key="run").click().run()
     page.text_input(key="variant_name").set_value("thirty places").run()
     page.button(key="keep").click().run()
@@ -81,8 +86,8 @@ def test_the_sizing_question_is_answered_as_the_command_answers_it(page):
     page.button(key="run").click().run()
     page.selectbox(key="size_field").select_index(
         next(index for index, control in enumerate(page.selectbox(key="size_field").options)
-             if "Places in training" in control))
-    page.slider(key="size_range").set_value((40, 44))
+             if "Places in training" in control)).run()
+    page.slider(key="size_range:stages.training.slots").set_value((40, 44))
     page.number_input(key="size_target").set_value(30)
     next(button for button in page.button if button.key.startswith("FormSubmitter:sizing")).click().run()
     assert not page.exception
@@ -116,12 +121,30 @@ def test_an_uploaded_file_is_read_on_its_own_and_its_problems_name_it():
 
 
 def test_one_persons_runs_and_variants_stay_in_their_session(page):
-    page.number_input(key=f"{REFERENCE}:stages.training.slots").set_value(20).run()
+    page.number_input(key=key("stages.training.slots")).set_value(20).run()
     page.button(key="run").click().run()
     page.button(key="keep").click().run()
     other = AppTest.from_file(PAGE, default_timeout=120)
     other.run()
     assert not other.exception
-    assert other.number_input(key=f"{REFERENCE}:stages.training.slots").value == 50  # the scenario's own
+    assert other.number_input(key=key("stages.training.slots")).value == 50  # the scenario's own
     assert not other.metric and "variants" not in other.session_state
     assert other.info[0].value == "Set the figures on the left, then press Run."
+
+
+def test_variants_keep_their_own_names_in_the_comparison(page):
+    for places, name in ((50, "fifty"), (30, "thirty"), (70, "seventy")):
+        page.number_input(key=key("stages.training.slots")).set_value(places).run()
+        page.button(key="run").click().run()
+        page.text_input(key="variant_name").set_value(name).run()
+        page.button(key="keep").click().run()
+    table = page.dataframe[0].value
+    placed = table[table["outcome"] == "Placed in paid work"].set_index("variant")["this variant"].astype(float)
+    assert list(placed.index) == ["thirty", "seventy"] and placed["thirty"] < placed["seventy"]
+
+
+def test_a_scenario_without_a_month_to_count_money_until_has_its_controls():
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.run()
+    app.selectbox(key="choice").set_value("heerlen_2018").run()
+    assert not app.exception and not app.error
