@@ -7,6 +7,7 @@ before the handler is in place.
 """
 
 import os
+import signal
 import sys
 
 
@@ -24,6 +25,10 @@ def main() -> None:
             raise
         sys.stderr.write("Interrupted: no results were written.\n")
         code = 130
+    # The command is done and has said so: a Ctrl-C while Python unloads its
+    # libraries (half a second after a report) would end the process by the
+    # signal, silently, as if the finished work had failed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if code == 130:
         # Python ends a process by the signal itself, not with status 130, when
         # a Ctrl-C has passed through code run by exec or eval, as libraries

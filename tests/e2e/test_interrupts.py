@@ -130,9 +130,9 @@ def interrupt(arguments: list[str], cwd: Path, after: float | None, out: Path | 
 
 
 #: Moments to interrupt each command: while its libraries load, as it
-#: starts working, and well into its work (a report is done in about two
-#: seconds, so it is caught earlier).
-MOMENTS = {name: (0.15, 0.5, 1.2 if name == "report" else 3.0) for name in COMMANDS}
+#: starts working, and well into its work (a report is written after about
+#: 1.3 s, so it is caught earlier).
+MOMENTS = {name: (0.15, 0.5, 0.8 if name == "report" else 3.0) for name in COMMANDS}
 
 
 @pytest.mark.parametrize("name, after", [(name, after) for name in COMMANDS for after in MOMENTS[name]])
