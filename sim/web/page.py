@@ -253,9 +253,11 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
             said.append(_costs_in_words(_run(api.scenario_text(at_enough), replications, seed),
                                         api.quoted_field(field.path),
                                         api.field_value(field.path, enough, scenario.calendar_start)))
-        st.session_state["sized"] = said
-    for sentence in st.session_state.get("sized", []):
-        st.success(sentence)
+        # Found: good news; not reached or still open: a caution, not a success.
+        st.session_state["sized"] = (sized.answer is not None and sized.undecided is None, said)
+    found, said = st.session_state.get("sized", (True, []))
+    for sentence in said:
+        (st.success if found else st.warning)(sentence)
 
 
 def _costs_in_words(result: api.RunResult, label: str, value: str) -> str:

@@ -90,7 +90,7 @@ def test_the_sizing_question_is_answered_as_the_command_answers_it(page):
     page.slider(key="size_range:stages.training.slots").set_value((40, 44))
     page.number_input(key="size_target").set_value(30)
     next(button for button in page.button if button.key.startswith("FormSubmitter:sizing")).click().run()
-    assert not page.exception
+    assert not page.exception and not page.warning
     found = page.success[0].value
     assert found.startswith("Smallest value of “Places in training” with at least 30")
     # And what it costs there, as a run of that value says it.
@@ -148,3 +148,15 @@ def test_a_scenario_without_a_month_to_count_money_until_has_its_controls():
     app.run()
     app.selectbox(key="choice").set_value("heerlen_2018").run()
     assert not app.exception and not app.error
+
+
+def test_a_target_not_reached_is_a_caution_not_a_success(page):
+    page.button(key="run").click().run()
+    page.selectbox(key="size_field").select_index(
+        next(index for index, control in enumerate(page.selectbox(key="size_field").options)
+             if "Places in training" in control)).run()
+    page.slider(key="size_range:stages.training.slots").set_value((40, 42))
+    page.number_input(key="size_target").set_value(130)
+    next(button for button in page.button if button.key.startswith("FormSubmitter:sizing")).click().run()
+    assert not page.exception and not page.success
+    assert page.warning[0].value.startswith("Not reached: even with “Places in training” at 42")
