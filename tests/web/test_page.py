@@ -30,6 +30,17 @@ def page():
     return app
 
 
+def ask_for_places(app: AppTest, between: tuple[int, int], target: int) -> None:
+    """Run, then ask the sizing form for places in training."""
+    app.button(key="run").click().run()
+    app.selectbox(key="size_field").select_index(
+        next(index for index, control in enumerate(app.selectbox(key="size_field").options)
+             if "Places in training" in control)).run()
+    app.slider(key="size_range:stages.training.slots").set_value(between)
+    app.number_input(key="size_target").set_value(target)
+    next(button for button in app.button if button.key.startswith("FormSubmitter:sizing")).click().run()
+
+
 def metric(app: AppTest, label: str) -> str:
     return next(shown.value for shown in app.metric if shown.label == label)
 
@@ -83,13 +94,7 @@ def test_variants_are_compared_run_by_run(page):
 
 
 def test_the_sizing_question_is_answered_as_the_command_answers_it(page):
-    page.button(key="run").click().run()
-    page.selectbox(key="size_field").select_index(
-        next(index for index, control in enumerate(page.selectbox(key="size_field").options)
-             if "Places in training" in control)).run()
-    page.slider(key="size_range:stages.training.slots").set_value((40, 44))
-    page.number_input(key="size_target").set_value(30)
-    next(button for button in page.button if button.key.startswith("FormSubmitter:sizing")).click().run()
+    ask_for_places(page, (40, 44), 30)
     assert not page.exception and not page.warning
     found = page.success[0].value
     assert found.startswith("Smallest value of “Places in training” with at least 30")
@@ -151,12 +156,6 @@ def test_a_scenario_without_a_month_to_count_money_until_has_its_controls():
 
 
 def test_a_target_not_reached_is_a_caution_not_a_success(page):
-    page.button(key="run").click().run()
-    page.selectbox(key="size_field").select_index(
-        next(index for index, control in enumerate(page.selectbox(key="size_field").options)
-             if "Places in training" in control)).run()
-    page.slider(key="size_range:stages.training.slots").set_value((40, 42))
-    page.number_input(key="size_target").set_value(130)
-    next(button for button in page.button if button.key.startswith("FormSubmitter:sizing")).click().run()
+    ask_for_places(page, (40, 42), 130)
     assert not page.exception and not page.success
     assert page.warning[0].value.startswith("Not reached: even with “Places in training” at 42")
