@@ -132,14 +132,9 @@ def write_what_if(folder: Path, manifest: dict) -> WhatIf:
     written (``manifest``: the fields its manifest will have)."""
     from sim.output.workbook import write_what_if_workbook
 
-    names = [manifest["baseline"], *manifest["alternatives"]] if "baseline" in manifest else None
-    target = manifest.get("target")
-    if names:
-        target = scenario_target(load_scenario(Path(folder) / "scenarios" / f"{names[0]}.yaml"))
-    elif target:
-        target = (target["outcome"], float(target["at_least"]))
-    what_if_table(folder, target, names).to_csv(Path(folder) / TABLE, index=False, float_format="%.10g")
+    # Opened before its table is written, the folder's table is counted from its runs.
     what_if = open_what_if(folder, manifest)
+    what_if.table.to_csv(Path(folder) / TABLE, index=False, float_format="%.10g")
     write_what_if_workbook(Path(folder) / "results.xlsx", what_if)
     return what_if
 
