@@ -15,10 +15,13 @@ scenario, the seed and ``i``, and chunks are put back in place by number.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -65,25 +68,11 @@ def shared(workers: int | None = None) -> Iterator[None]:
 @contextmanager
 def process_pool(workers: int) -> Iterator[OpenExecutor]:
     """``workers`` local processes (none beyond this one when 1)."""
-    # Imported here: the worker module is what each process loads, and this
-    # module is imported by the CLI before any process exists.
-    from sim.run.worker import prepare_worker
-
     if workers <= 1:
         yield OpenExecutor(None, 1)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=prepare_worker, initargs=(os.getpid(),))
+    pool = _started_pool(workers)
     try:
-        # Workers are forked on the first submission; a Ctrl-C in that moment
-        # would reach a worker before it ignores it, and print its traceback.
-        # Blocked now, it waits until the workers are started, then reaches
-        # this process.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            pool.submit(_started)
-        finally:
-            if signal.SIGINT not in blocked:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         yield OpenExecutor(pool, workers)
     finally:
         # On Ctrl-C (or any error) drop the chunks not yet started; the ones
@@ -91,8 +80,66 @@ def process_pool(workers: int) -> Iterator[OpenExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _started_pool(workers: int) -> ProcessPoolExecutor:
+    # Imported here: the worker module is what each process loads, and this
+    # module is imported by the CLI before any process exists.
+    from sim.run.worker import prepare_worker
+
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=prepare_worker, initargs=(os.getpid(),))
+    # Workers are forked on the first submission; a Ctrl-C in that moment
+    # would reach a worker before it ignores it, and print its traceback.
+    # Blocked now, it waits until the workers are started, then reaches
+    # this process.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool.submit(_started)
+    finally:
+        if signal.SIGINT not in blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    return pool
+
+
 def _started() -> None:
     """Nothing: submitted once so that the pool starts its workers."""
+
+
+_kept: OpenExecutor | None = None
+_kept_lock = threading.Lock()
+
+
+@contextmanager
+def kept(workers: int | None = None) -> Iterator[OpenExecutor]:
+    """Every run inside the block on one pool of local processes that stays
+    for the life of this process: a web page's server or a notebook makes
+    run after run, and starting workers anew for each would cost more than
+    a run of a thousand replications (the workers, forked from this process,
+    also find its modules already imported). The pool starts on first use;
+    ``workers`` counts only then (default: all cores). A pool broken by a
+    worker's death is replaced."""
+    global _kept
+    with _kept_lock:
+        if _kept is None or _broken(_kept):
+            workers = workers or cores()
+            _kept = OpenExecutor(_started_pool(workers) if workers > 1 else None, workers)
+            if _kept.executor is not None:
+                atexit.register(_kept.executor.shutdown, wait=False, cancel_futures=True)
+        open_executor = _kept
+    token = _current.set(open_executor)
+    try:
+        yield open_executor
+    finally:
+        _current.reset(token)
+
+
+def _broken(open_executor: OpenExecutor) -> bool:
+    """Whether a worker of the pool died (killed, out of memory): the pool then takes no more work."""
+    if open_executor.executor is None:
+        return False
+    try:
+        open_executor.executor.submit(_started)
+    except BrokenProcessPool:
+        return True
+    return False
 
 
 @contextmanager

@@ -46,6 +46,36 @@ def test_one_executor_serves_several_runs(reference, baseline):
     assert_identical(second, baseline)
 
 
+def _worker_id() -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_kept_workers_serve_later_blocks_and_a_broken_pool_is_replaced(reference, baseline):
+    import os
+    import signal
+
+    with executors.kept(workers=2) as opened:
+        first = run(reference, REPLICATIONS, keep_clients=True, chunk_size=7)
+        workers = {opened.executor.submit(_worker_id).result() for _ in range(20)}
+    with executors.kept() as again:  # a later block: the same processes, not new ones
+        second = run(reference, REPLICATIONS, keep_clients=True, chunk_size=7)
+        assert again.executor is opened.executor
+        workers |= {again.executor.submit(_worker_id).result() for _ in range(20)}
+    assert len(workers) <= opened.slots  # no process started for the second block
+    assert_identical(first, baseline)
+    assert_identical(second, baseline)
+    assert executors.current() is None  # outside the blocks, runs open their own pool as before
+    os.kill(next(iter(workers)), signal.SIGKILL)  # a worker dies (out of memory, killed)
+    with pytest.raises(executors.BrokenProcessPool):
+        for _ in range(50):
+            opened.executor.submit(_worker_id).result(timeout=10)
+    with executors.kept() as replaced:
+        assert replaced.executor is not opened.executor
+        assert_identical(run(reference, REPLICATIONS, keep_clients=True, chunk_size=7), baseline)
+
+
 def test_an_unknown_executor_is_refused():
     with pytest.raises(executors.ExecutorUnavailable, match="unknown executor 'mpi'"):
         with executors.using("mpi"):
