@@ -66,10 +66,14 @@ from sim.language import (
     LANGUAGES,
     _,
     calendar_month,
+    entered,
+    listed,
     moment,
     money,
     ngettext,
     number,
+    read_number,
+    separators,
     significant,
     speaking,
     thousand_euros,
@@ -109,7 +113,7 @@ from sim.output.fields import label as field_label
 from sim.output.fields import quoted as quoted_field
 from sim.output.fields import value_in_words as field_value
 from sim.output.precision import write_precision
-from sim.output.run_figures import all_figures, chance_and_ignorance_plots, stacked_states
+from sim.output.run_figures import all_figures, chance_and_ignorance_plots, stacked_state_colours, stacked_states
 from sim.output.run_folder import (
     RunFolder,
     money_per_year,
@@ -140,7 +144,8 @@ from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
 __all__ = [
-    "LANGUAGES", "speaking", "_", "calendar_month", "moment", "number", "money", "thousand_euros", "field_label",
+    "LANGUAGES", "speaking", "_", "calendar_month", "moment", "number", "entered", "read_number", "listed",
+    "separators", "money", "thousand_euros", "field_label",
     "field_value", "column", "money_per_year", "sensitivity_figures",
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
     "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",
@@ -158,7 +163,8 @@ __all__ = [
     "value_in_words", "candidates_in_rounds", "figure_in_words", "role_in_words", "ngettext", "significant",
     "precise_percent", "indices_in_words", "indices_title", "indices_warnings", "value_in_unit",
     "quoted_field", "DISTRIBUTION_PARTS", "load_upload", "scenario_text", "paired_comparison", "sizing_in_words",
-    "stacked_states", "timeseries_summary", "state_label", "web_page", "current_language", "can_print_pdf",
+    "stacked_states", "stacked_state_colours", "timeseries_summary", "state_label", "web_page", "kept_workers",
+    "current_language", "can_print_pdf",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -203,6 +209,14 @@ def load_upload(name: str, content: bytes) -> Scenario:
         except ScenarioError as error:
             raise ScenarioError([replace(problem, file=problem.file.replace(str(path), shown))
                                  for problem in error.problems]) from None
+
+
+def kept_workers(workers: int | None = None):
+    """A block in which every run uses one pool of worker processes kept
+    for the life of this process (a web page's server, a notebook): the
+    pool starts once, on the first block, and the runs after it do not wait
+    for workers to start. ``with api.kept_workers(): api.run(...)``."""
+    return executors.kept(workers)
 
 
 def web_page(port: int = 8501, host: str = "127.0.0.1", open_browser: bool = True) -> list[str]:
@@ -253,9 +267,14 @@ COMPARED = ("placed", "off_assistance", "net_into_work", "mean_wait_months", "sl
             "npv")
 
 
-def change(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
-    """The scenario with some fields set, e.g. ``{"stages.training.slots": 60}``."""
-    return with_changes(scenario, changes, "change " + ", ".join(f"{path}={value}" for path, value in changes.items()))
+def change(scenario: Scenario, changes: dict[str, Any], by: str | None = None) -> Scenario:
+    """The scenario with some fields set, e.g. ``{"stages.training.slots": 60}``.
+    ``by`` says who set them, in the comment each changed field gets in the
+    scenario's text ("Set by the web page: 60. The file had 50: ...") and in
+    the problems of a value that does not fit; without it, the changes
+    themselves."""
+    return with_changes(scenario, changes,
+                        by or "change " + ", ".join(f"{path}={value}" for path, value in changes.items()))
 
 
 def shipped_scenarios() -> list[str]:
@@ -275,11 +294,13 @@ def sensitivity_figures(result: SensitivityResult) -> dict[str, Figure]:
     return sensitivity_plots(result)
 
 
-def save(result: RunResult, folder: str | Path) -> Path:
+def save(result: RunResult, folder: str | Path, command: list[str] | None = None) -> Path:
     """Write the results folder ``pilotsim run`` writes. ``folder`` must be new,
     or a results folder pilotsim wrote, which is replaced once the new one
-    is complete; anything else raises ``ScenarioError`` (docs/limits.md)."""
-    return write_results(result, Path(folder), command=None)
+    is complete; anything else raises ``ScenarioError`` (docs/limits.md).
+    ``command`` is the one the manifest and the report give to make the run
+    again (default: the program that called this)."""
+    return write_results(result, Path(folder), command=command)
 
 
 def parse_changes(assignments: list[str] | None) -> dict[str, Any]:

@@ -128,6 +128,35 @@ def number(value: float, decimals: int = 0) -> str:
     return numbers.format_decimal(value, format=pattern, locale=locale())
 
 
+def separators() -> tuple[str, str]:
+    """The decimal sign and the thousands separator: (".", ",") in English,
+    (",", ".") in Dutch."""
+    return numbers.get_decimal_symbol(locale()), numbers.get_group_symbol(locale())
+
+
+def entered(value: float) -> str:
+    """A figure as a person would type it in a field: 6,000 and 7.5 in
+    English, 6.000 and 7,5 in Dutch (``read_number`` reads it back)."""
+    return numbers.format_decimal(value, format="#,##0.##########", locale=locale())
+
+
+def read_number(text: str) -> float:
+    """A figure as typed in the reader's language: "6.000" is six thousand
+    in Dutch and six in English, "2,5" two and a half in Dutch. Raises
+    ValueError, with an example of how to write it, for anything else
+    (a browser's own number field would silently read "6.000" as 6)."""
+    cleaned = text.replace("€", "").replace("\u00a0", " ").strip()
+    try:
+        value = float(numbers.parse_decimal(cleaned, locale=locale(), strict=True))
+        if not math.isfinite(value):  # "nan", "inf": Python's words, not a person's figure
+            raise numbers.NumberFormatError(text)
+        return value
+    except (numbers.NumberFormatError, decimal.InvalidOperation):
+        raise ValueError(_("“{text}” is not a number: write, for example, {example}").format(
+            text=text.strip(), example=_("{whole} or {part}").format(
+                whole=entered(1500), part=entered(2.5)))) from None
+
+
 def significant(value: float, digits: int = 3) -> str:
     """A figure to ``digits`` significant digits, the rest of a whole number kept: 1,023, 3.84, 0.0145."""
     if value is None or math.isnan(value):
@@ -236,11 +265,11 @@ def month_name_and_year(month: dt.date) -> str:
     return dates.format_date(month, "LLLL y", locale=locale())
 
 
-def listed(items: list[str]) -> str:
-    """"a, b and c" or "a, b en c"."""
+def listed(items: list[str], either: bool = False) -> str:
+    """"a, b and c" or "a, b en c"; ``either``: "a, b or c", "a, b of c"."""
     from babel.lists import format_list
 
-    return format_list(items, locale=locale()) if items else ""
+    return format_list(items, style="or" if either else "standard", locale=locale()) if items else ""
 
 
 # --- the calendar of a programme ------------------------------------------------------

@@ -143,15 +143,21 @@ def stacked_states(result: RunResult) -> list[str]:
     return [state for state in order if state in result.states and means[:, result.states.index(state)].max() > 0]
 
 
+def stacked_state_colours(result: RunResult) -> list[str]:
+    """The colour of each state ``stacked_states`` gives, in its order: the
+    same in the report's picture and the web page's chart."""
+    stages = list(result.scenario.stages)
+    return [_STACK_COLOURS.get(state) or _STAGE_COLOURS[stages.index(state) % len(_STAGE_COLOURS)]
+            for state in stacked_states(result)]
+
+
 def states_over_time(result: RunResult) -> Figure:
     """Where everyone referred is, month by month: the mean over runs of each
     state, stacked, so the height is everyone referred by then."""
     scenario = result.scenario
     means = result.aggregates.state_means()
-    stages = list(scenario.stages)
     shown = stacked_states(result)
-    colours = [_STACK_COLOURS.get(state) or _STAGE_COLOURS[stages.index(state) % len(_STAGE_COLOURS)]
-               for state in shown]
+    colours = stacked_state_colours(result)
     figure = Chart(figsize=(9, 6))
     axes = figure.subplots()
     axes.stackplot(result.months, *(means[:, result.states.index(state)] for state in shown), colors=colours,

@@ -20,6 +20,18 @@ from sim.api import _
 BLUE, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#009E73", "#777777"
 
 
+def for_the_page(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart as the page shows it: numbers on its axes and in its hover
+    values written as the reader writes them (1.888,5 in Dutch; Vega's own
+    are English), and a single chart as wide as the page with the height it
+    asks for: fitted whole, its legend would take the height from the plot."""
+    decimal, group = api.separators()
+    if isinstance(chart, (alt.Chart, alt.LayerChart)):
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart.configure(locale={"number": {"decimal": decimal, "thousands": group, "grouping": [3],
+                                              "currency": ["€\u00a0", ""], "percent": "\u00a0%"}})
+
+
 def promised_outcome(result: api.RunResult) -> str:
     """The outcome the run's scenario promises (its target), else placements."""
     return promised_outcome_name(result.scenario)
@@ -67,8 +79,9 @@ def where_people_are(result: api.RunResult) -> alt.Chart:
     table = api.timeseries_summary(result)
     table = table[table["state"].isin(api.stacked_states(result))]
     start = result.scenario.calendar_start
-    table = table.assign(where=table["state"].map(api.state_label),
-                         order=table["state"].map(api.stacked_states(result).index))
+    shown = api.stacked_states(result)
+    table = table.assign(where=table["state"].map(api.state_label), order=table["state"].map(shown.index),
+                         when=[api.moment(start, month) for month in table["month"]])
     x = alt.X("month:Q", title=_("months since the start"), scale=alt.Scale(nice=False))
     if start is not None:  # calendar months in the reader's language, as the report shows them (Vega's own are English)
         ticks = list(range(0, int(result.months[-1]) + 1, 6))
@@ -77,10 +90,13 @@ def where_people_are(result: api.RunResult) -> alt.Chart:
                   axis=alt.Axis(values=ticks, labelExpr=f"{json.dumps(names)}[datum.value + '']"))
     return alt.Chart(table).mark_area().encode(
         x=x, y=alt.Y("mean:Q", stack=True, title=_("people (mean over runs)")),
-        color=alt.Color("where:N", title=None, sort=alt.SortField("order"),
+        # The colours of the report's picture, state by state.
+        color=alt.Color("where:N", title=None, sort=[api.state_label(state) for state in shown],
+                        scale=alt.Scale(domain=[api.state_label(state) for state in shown],
+                                        range=api.stacked_state_colours(result)),
                         legend=alt.Legend(orient="bottom", columns=2, labelLimit=360)),
         order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("where:N", title=_("where")), alt.Tooltip("month:Q", title=_("month"), format=".0f"),
+        tooltip=[alt.Tooltip("where:N", title=_("where")), alt.Tooltip("when:N", title=_("when")),
                  alt.Tooltip("mean:Q", title=_("people (mean over runs)"), format=".1f")],
     ).properties(width=640, height=300)
 
@@ -102,7 +118,7 @@ def money_per_year(result: api.RunResult) -> alt.Chart | None:
         x=alt.X("year:N", title=None, axis=alt.Axis(labelAngle=0)), xOffset="what:N",
         y=alt.Y("thousands:Q", title=_("€ thousand, mean over runs")),
         color=alt.Color("what:N", title=None, scale=alt.Scale(range=[ORANGE, GREEN]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom", labelLimit=360)),
         tooltip=[alt.Tooltip("year:N", title=_("year")), alt.Tooltip("what:N", title=" "),
                  alt.Tooltip("thousands:Q", title=_("€ thousand"), format=",.0f"),
                  alt.Tooltip("low:Q", title=_("5 % of runs below"), format=",.0f"),
@@ -122,7 +138,8 @@ def pays_for_itself(result: api.RunResult) -> alt.Chart | None:
     amounts = np.linspace(npv.min(), npv.max(), 120)
     data = pd.DataFrame({"amount": amounts, "chance": api.pays_for_itself(npv, -amounts)})  # at least each amount
     line = alt.Chart(data).mark_line(color=BLUE).encode(
-        x=alt.X("amount:Q", title=_("net present value at least (€ thousand)")),
+        x=alt.X("amount:Q", title=_("net present value at least (€ thousand)"),
+                axis=alt.Axis(format=",.0f", labelOverlap=True, labelFlush=True)),
         y=alt.Y("chance:Q", title=_("share of runs"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("amount:Q", title=_("€ thousand"), format=",.0f"),
                  alt.Tooltip("chance:Q", title=_("share of runs"), format=".1%")])

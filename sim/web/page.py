@@ -29,6 +29,8 @@ from sim.web.controls import Control, changes_from, control_key, controls_for
 MAX_UPLOAD_BYTES = 200_000
 #: Variants a person may keep side by side.
 MAX_VARIANTS = 3
+#: The choice of programme that asks for a file of one's own.
+UPLOAD = "(upload)"
 #: Runs kept for all sessions (the reference's 1,000 runs take about 5 MB).
 KEPT_RUNS = 16
 
@@ -58,7 +60,8 @@ def _run(scenario_text: str, replications: int, seed: int, progress=None) -> api
                               _("{done} of {runs} runs").format(done=api.number(done[0]),
                                                                  runs=api.number(replications)))
 
-    result = api.run(scenario, replications, seed=seed, on_progress=advance)
+    with api.kept_workers():
+        result = api.run(scenario, replications, seed=seed, on_progress=advance)
     with lock:
         kept[key] = result
         while len(kept) > KEPT_RUNS:
@@ -71,39 +74,51 @@ def main() -> None:
     base = _choose_scenario()
     if base is None:
         return
-    scenario = _settings(base)
-    if scenario is None:
-        return
-    replications = st.sidebar.number_input(_("simulated runs"), min_value=20, max_value=10_000, value=1000, step=100,
-                                           key="replications")
-    seed = st.sidebar.number_input(_("seed (the same seed gives the same answer)"), min_value=0, value=scenario.seed,
+    problems: list[str] = []
+    scenario = _settings(base, problems)
+    replications = _typed_number(_("simulated runs"), "replications", 1000, 20, 10_000, whole=True,
+                                 problems=problems)
+    seed = st.sidebar.number_input(_("seed (the same seed gives the same answer)"), min_value=0, value=base.seed,
                                    step=1, key=control_key(base, "seed"))
-    text = api.scenario_text(scenario)
-    if st.button(_("Run"), type="primary", key="run"):
-        st.session_state["shown"] = (text, int(replications), int(seed))
-        progress = st.progress(0.0, _("Simulating {runs} runs...").format(runs=api.number(replications)))
-        _run(*st.session_state["shown"], progress=progress)
-        progress.empty()
+    settings = None
+    if problems:
+        st.error("\n\n".join(problems))
+    elif scenario is not None:
+        settings = (api.scenario_text(scenario), int(replications), int(seed))
+        if st.button(_("Run"), type="primary", key="run"):
+            st.session_state["shown"] = settings
+            progress = st.progress(0.0, _("Simulating {runs} runs...").format(runs=api.number(replications)))
+            _run(*settings, progress=progress)
+            progress.empty()
     shown = st.session_state.get("shown")
     if shown is None:
         st.info(_("Set the figures on the left, then press Run."))
-        return
-    result = _run(*shown)
-    if shown[0] != text or shown[1:] != (replications, seed):
-        st.warning(_("The settings changed since this run: press Run for their answer."))
-    _answer(result)
-    _variants(result, shown)
-    _sizing(result.scenario, shown[1], shown[2])
-    _downloads(result, text, shown)
+    else:
+        if settings is None:
+            st.warning(_("The answer below is of the last run, with the settings it had."))
+        elif shown != settings:
+            st.warning(_("The settings changed since this run: press Run for their answer."))
+        result = _run(*shown)
+        _answer(result)
+        _variants(result, shown)
+    if settings is not None:
+        _sizing(scenario, *settings[1:])
+    if shown is not None:
+        _downloads(result, shown, settings[0] if settings is not None else shown[0])
 
 
 def _choose_scenario() -> api.Scenario | None:
     """A shipped scenario, or one the person uploads (checked as any file)."""
     shipped = api.shipped_scenarios()
-    choice = st.sidebar.selectbox(_("programme"), [*shipped, _("upload a scenario file...")], key="choice",
-                                  index=shipped.index(api.REFERENCE))
+    # By file name, not words: the choice stays when the language changes.
+    labels = {**_titles(), UPLOAD: _("upload a scenario file...")}
+    choice = st.sidebar.selectbox(_("programme"), [*shipped, UPLOAD], key="choice",
+                                  index=shipped.index(api.REFERENCE), format_func=labels.get)
     if choice in shipped:
-        return api.load(choice)
+        scenario = api.load(choice)
+        if scenario.description:
+            st.sidebar.caption(scenario.description)
+        return scenario
     upload = st.sidebar.file_uploader(_("scenario file (YAML)"), type=["yaml", "yml"], key="upload")
     if upload is None:
         return None
@@ -115,35 +130,83 @@ def _choose_scenario() -> api.Scenario | None:
     try:
         return api.load_upload(upload.name, content)
     except api.ScenarioError as error:
-        _problems(error)
+        st.error("\n\n".join(str(problem) for problem in error.problems))
         return None
 
 
-def _settings(base: api.Scenario) -> api.Scenario | None:
+@st.cache_data(show_spinner=False)
+def _titles() -> dict[str, str]:
+    """The shipped scenarios by the title their files give them (a person
+    knows the programme by it, not by the file's name)."""
+    return {name: api.load(name).title or name for name in api.shipped_scenarios()}
+
+
+def _settings(base: api.Scenario, problems: list[str]) -> api.Scenario | None:
     """The scenario with the person's settings, or None (with the problems
-    shown) where a setting does not fit."""
+    added to ``problems``, by the labels the person sees) where a setting
+    does not fit."""
     st.sidebar.markdown("**" + _("The programme's main figures") + "**")
-    settings = {control.path: _control(base, control) for control in controls_for(base)}
+    st.sidebar.caption(_("Write numbers as {example}").format(
+        example=_("{whole} or {part}").format(whole=api.entered(1500), part=api.entered(2.5))))
+    controls = controls_for(base)
+    settings = {control.path: _control(base, control, problems) for control in controls}
+    if problems:
+        return None
     try:
-        return api.change(base, changes_from(base, settings))
+        return api.change(base, changes_from(base, settings), by="the web page")
     except api.ScenarioError as error:
-        _problems(error)
+        problems.extend(_in_labels(problem, controls) for problem in error.problems)
         return None
 
 
-def _control(base: api.Scenario, control: Control) -> float:
+def _in_labels(problem: api.Problem, controls: list[Control]) -> str:
+    """A problem of a setting by the label of its field, as the page shows it
+    (the file's line and column mean nothing here)."""
+    words = api.field_label(problem.field)
+    if words == problem.field:  # no label of its own: the control that sets it, or a part of it
+        words = next((control.label for control in controls if control.path == problem.field
+                      or control.path.startswith(problem.field + ".")), problem.field)
+    return f"**{words}**: {problem.message}"
+
+
+def _control(base: api.Scenario, control: Control, problems: list[str]) -> float | None:
     key = control_key(base, control.path)
     if control.kind == "share":  # in percent, as people say it
         return st.sidebar.slider(control.label, 0.0, 100.0, float(round(100 * control.value, 1)), 0.5,
                                  format="%.1f %%", key=key) / 100
-    if control.kind == "count":
-        return st.sidebar.number_input(control.label, 0, int(control.high), int(control.value), 1, key=key)
-    return st.sidebar.number_input(control.label, 0.0, float(control.high), float(control.value), float(control.step),
-                                   key=key)
+    return _typed_number(control.label, key, control.value, 0, control.high, control.kind == "count", problems)
 
 
-def _problems(error: api.ScenarioError) -> None:
-    st.error("\n\n".join(str(problem) for problem in error.problems))
+def _typed_number(label: str, key: str, value: float, low: float, high: float, whole: bool,
+                  problems: list[str]) -> float | None:
+    """A number typed as the reader writes numbers ("6.000" is six thousand in
+    Dutch); a browser's own number field would take "6.000" for 6 without a
+    word. None, with the problem added, where it is not a number in range."""
+    if key not in st.session_state:
+        st.session_state[key] = api.entered(value)
+    typed = st.sidebar.text_input(label, key=key)
+    try:
+        number = api.read_number(typed)
+    except ValueError as error:
+        problems.append(f"**{label}**: {error}")
+        return None
+    if not low <= number <= high or (whole and not number.is_integer()):
+        problems.append(f"**{label}**: " + (_("a whole number from {low} to {high}, not {typed}") if whole else
+                                            _("a number from {low} to {high}, not {typed}")).format(
+            low=api.entered(low), high=api.entered(high), typed=typed.strip()))
+        return None
+    st.session_state.setdefault("numbers", {})[key] = number
+    return number
+
+
+def _retype_numbers(language: str) -> None:
+    """After a switch of language, the numbers typed so far in the new
+    language's way of writing them (a Dutch "6.000" is an English "6,000")."""
+    if st.session_state.get("spoken", language) != language:
+        with api.speaking(language):
+            for key, number in st.session_state.get("numbers", {}).items():
+                st.session_state[key] = api.entered(number)
+    st.session_state["spoken"] = language
 
 
 def _answer(result: api.RunResult) -> None:
@@ -175,15 +238,15 @@ def _answer(result: api.RunResult) -> None:
         figures[4].metric(_("runs in which it pays for itself"), _("{hits} of {runs}").format(
             hits=api.number(pays.hits), runs=api.number(pays.replications)), help=pays.in_words())
     st.markdown("**" + _("What the programme promises") + "**")
-    st.altair_chart(charts.placements(result))
+    st.altair_chart(charts.for_the_page(charts.placements(result)))
     st.markdown("**" + _("Where everyone referred is, month by month") + "**")
-    st.altair_chart(charts.where_people_are(result))
+    st.altair_chart(charts.for_the_page(charts.where_people_are(result)))
     money = charts.money_per_year(result)
     if money is not None:
         st.markdown("**" + _("Money per calendar year") + "**")
-        st.altair_chart(money)
+        st.altair_chart(charts.for_the_page(money))
         st.markdown("**" + _("The chance the net present value is at least each amount") + "**")
-        st.altair_chart(charts.pays_for_itself(result))
+        st.altair_chart(charts.for_the_page(charts.pays_for_itself(result)))
 
 
 def _variants(result: api.RunResult, shown: tuple[str, int, int]) -> None:
@@ -202,7 +265,12 @@ def _variants(result: api.RunResult, shown: tuple[str, int, int]) -> None:
         st.caption(_("Keep a run as a variant, change the figures, run again and keep that too: the variants are "
                      "then compared here, run by run on the same random numbers."))
         return
-    st.write(", ".join(variant["name"] for variant in variants))
+    def remove(index: int) -> None:
+        del variants[index]
+
+    for column, (index, variant) in zip(st.columns(MAX_VARIANTS), enumerate(variants), strict=False):
+        column.markdown(f"**{variant['name']}**")
+        column.button(_("Remove"), key=f"remove:{index}", on_click=remove, args=(index,))
     if len(variants) < 2:
         return
     runs = [_run(*variant["run"]) for variant in variants]
@@ -223,13 +291,16 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
     if not counts:
         return
     # Outside the form: the range below follows the field chosen.
-    field = st.selectbox(_("what to size"), counts, format_func=lambda control: control.label, key="size_field")
+    # By field path, not label: the choice stays when the language changes.
+    by_path = {control.path: control for control in counts}
+    labels = {path: control.label for path, control in by_path.items()}  # in this run's language, not a later one
+    field = by_path[st.selectbox(_("what to size"), list(by_path), format_func=labels.get, key="size_field")]
     with st.form("sizing"):
         low, high = st.slider(_("search between"), 1, int(field.high), (1, max(int(field.value) * 2, 2)),
                               key=f"size_range:{field.path}")
         counted = list(dict.fromkeys([charts.promised_outcome_name(scenario), "placed"]))
-        outcome = st.selectbox(_("what to count"), counted, format_func=lambda name: api.column(name).words,
-                               key="size_outcome")
+        words = {name: api.column(name).words for name in counted}
+        outcome = st.selectbox(_("what to count"), counted, format_func=words.get, key="size_outcome")
         target = st.number_input(_("target: at least this many"), min_value=1,
                                  value=int(scenario.target.at_least or 50), key="size_target")
         by_month = st.number_input(_("by month (0: by the end of the simulation, {horizon})").format(
@@ -238,7 +309,7 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
         certainty = st.slider(_("certainty"), 50, 99, 80, format="%d %%", key="size_certainty") / 100
         asked = st.form_submit_button(_("Find the smallest value"))
     if asked:
-        with st.spinner(_("Searching...")), tempfile.TemporaryDirectory() as folder:
+        with st.spinner(_("Searching...")), tempfile.TemporaryDirectory() as folder, api.kept_workers():
             plan = api.plan_size(scenario, f"{field.path}={low}:{high}", f"{outcome}>={target}", certainty,
                                  by_month=by_month or None, replications=200, max_replications=1600,
                                  folder=Path(folder) / "size")
@@ -249,15 +320,33 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
         # that surely reaches the target.
         enough = sized.answer if sized.undecided is None else sized.undecided[1]
         if enough is not None:
-            at_enough = api.change(scenario, {field.path: enough})
+            at_enough = api.change(scenario, {field.path: enough}, by="the sizing on the web page")
             said.append(_costs_in_words(_run(api.scenario_text(at_enough), replications, seed),
                                         api.quoted_field(field.path),
                                         api.field_value(field.path, enough, scenario.calendar_start)))
+        if sized.answer is None and sized.undecided is None:
+            said.append(_what_limits_it(sized, field, counts, outcome, target))
         # Found: good news; not reached or still open: a caution, not a success.
         st.session_state["sized"] = (sized.answer is not None and sized.undecided is None, said)
     found, said = st.session_state.get("sized", (True, []))
     for sentence in said:
         (st.success if found else st.warning)(sentence)
+
+
+def _what_limits_it(sized: api.SizingResult, field: Control, counts: list[Control], outcome: str,
+                    target: int) -> str:
+    """Where more of one figure does not reach the target: how little the
+    outcome moves across the range tried, and which other figures to size."""
+    lowest, highest = min(sized.probes), max(sized.probes)
+    moved = _("From {low} to {high}, the mean {outcome} goes from {before} to {after}; the target is {target}.").format(
+        low=api.field_value(field.path, lowest, None), high=api.field_value(field.path, highest, None),
+        outcome=api.column(outcome).words.lower(), before=api.number(sized.probes[lowest].mean(outcome), 1),
+        after=api.number(sized.probes[highest].mean(outcome), 1), target=api.number(target))
+    others = [api.quoted_field(control.path) for control in counts if control.path != field.path]
+    if not others:
+        return moved + " " + _("Other figures hold it back: the chance of a job, dropout or the months counted.")
+    return moved + " " + _("Other figures hold it back: try {others} under “what to size”, or a lower target.").format(
+        others=api.listed(others, either=True))
 
 
 def _costs_in_words(result: api.RunResult, label: str, value: str) -> str:
@@ -274,13 +363,17 @@ def _costs_in_words(result: api.RunResult, label: str, value: str) -> str:
         npv=npv.formatted(summary.at["npv", "mean"]))
 
 
-def _downloads(result: api.RunResult, scenario_text: str, shown: tuple[str, int, int]) -> None:
+def _downloads(result: api.RunResult, shown: tuple[str, int, int], scenario_text: str) -> None:
     st.subheader(_("Downloads"))
     st.download_button(_("the scenario as set (YAML)"), scenario_text, file_name=f"{result.scenario.name}.yaml",
                        mime="text/yaml", key="download_scenario")
     if st.button(_("Prepare the report and the results folder"), key="prepare"):
         with st.spinner(_("Writing the results folder and the report...")), tempfile.TemporaryDirectory() as folder:
-            written = api.save(result, Path(folder) / result.scenario.name)
+            name = result.scenario.name
+            # The command that makes this run again from the zip's own copy of the scenario as set.
+            again = ["pilotsim", "run", f"{name}/scenario.yaml", "--replications", str(shown[1]), "--seed",
+                     str(shown[2]), "--lang", st.session_state["language"]]
+            written = api.save(result, Path(folder) / name, command=again)
             files = {"html": api.write_report(written).read_bytes()}
             if api.can_print_pdf():
                 files["pdf"] = api.write_report(written, output_format="pdf").read_bytes()
@@ -304,13 +397,23 @@ def _downloads(result: api.RunResult, scenario_text: str, shown: tuple[str, int,
                            mime="application/zip", key="download_zip")
 
 
+@st.cache_resource(show_spinner=False)
+def _start_workers() -> bool:
+    """The worker processes, started while the page is first drawn, so that
+    the first Run does not wait for them."""
+    with api.kept_workers():
+        return True
+
+
 def _page() -> None:
     st.set_page_config(page_title="pilotsim", layout="wide")
+    _start_workers()
     codes = list(api.LANGUAGES)
     with api.speaking(None):  # the language pilotsim app was started in (PILOTSIM_LANG), until one is chosen
         first = codes.index(api.current_language())
     language = st.sidebar.radio("Language / Taal", codes, index=first, format_func=api.LANGUAGES.get,
                                 key="language", horizontal=True)
+    _retype_numbers(language)
     with api.speaking(language):
         main()
 

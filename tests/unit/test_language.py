@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim import language
 from sim.language import speaking
@@ -135,3 +137,26 @@ def test_a_chart_shown_later_keeps_the_language_it_was_made_in():
         assert "1.500" in drawn()
         figure._repr_png_()
         assert "1.500" in drawn() and "1,500" not in drawn()
+
+
+@pytest.mark.parametrize(("code", "typed", "read"), [
+    ("nl", "6.000", 6000), ("nl", "2,5", 2.5), ("nl", "1.500,25", 1500.25), ("nl", "€ 1.500", 1500),
+    ("en", "6,000", 6000), ("en", "6.000", 6), ("en", "2.5", 2.5), ("en", " 7 ", 7)])
+def test_a_typed_figure_is_read_as_the_language_writes_it(code, typed, read):
+    with speaking(code):
+        assert language.read_number(typed) == read
+
+
+@pytest.mark.parametrize(("code", "typed", "example"), [
+    ("nl", "2.5", "1.500 of 2,5"), ("en", "2,5", "1,500 or 2.5"), ("en", "nan", "1,500 or 2.5"),
+    ("en", "six", "1,500 or 2.5")])
+def test_a_figure_that_is_not_one_says_how_to_write_it(code, typed, example):
+    with speaking(code), pytest.raises(ValueError, match=example):
+        language.read_number(typed)
+
+
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False).map(lambda value: round(value, 4)),
+       st.sampled_from(["en", "nl"]))
+def test_a_figure_shown_in_a_field_reads_back_as_itself(value, code):
+    with speaking(code):
+        assert language.read_number(language.entered(value)) == value

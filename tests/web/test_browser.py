@@ -90,7 +90,12 @@ def _wait_for(driver, find, what: str):
         except WebDriverException:  # the page redraws under our feet
             return None
 
-    return WebDriverWait(driver, STEP_SECONDS, poll_frequency=0.3).until(found, message=what)
+    try:
+        return WebDriverWait(driver, STEP_SECONDS, poll_frequency=0.3).until(found, message=what)
+    except WebDriverException:  # what the page showed instead, for the person reading the failure
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "web_page_failed.png"))
+        raise
 
 
 def _button(driver, words: str):
@@ -112,6 +117,21 @@ def _set_number(driver, label: str, value: int) -> None:
     _wait_for(driver, lambda: driver.find_element(By.CSS_SELECTOR, f'input[aria-label="{label}"]')
               .get_attribute("value") == str(value), f"'{label}' set to {value}")
     time.sleep(1)  # the page reruns with the new value
+
+
+def _choose(driver, label: str, option: str) -> None:
+    """Choose ``option`` in the drop-down list labelled ``label``."""
+    from selenium.webdriver.common.by import By
+
+    def the_list():  # the list's field holds the choice made
+        box = next((box for box in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSelectbox"]')
+                    if box.text == label), None)
+        return box.find_element(By.TAG_NAME, "input") if box is not None else None
+
+    _wait_for(driver, the_list, f"the list '{label}'").click()
+    _wait_for(driver, lambda: next((choice for choice in driver.find_elements(By.CSS_SELECTOR, '[role="option"]')
+                                    if choice.text == option), None), f"the choice '{option}'").click()
+    _wait_for(driver, lambda: the_list().get_attribute("value") == option, f"'{option}' chosen")
 
 
 def _text(driver) -> str:
@@ -138,13 +158,23 @@ def test_a_planner_runs_changes_keeps_and_compares_in_a_real_browser(served, bro
     _button(browser, "Keep as variant").click()
     _wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]'),
               "the comparison of the variants")
-    assert "variant 1, variant 2" in _text(browser)  # each kept under its own name
+    assert "variant 1\nRemove\nvariant 2\nRemove" in _text(browser)  # each kept under its own name
     _button(browser, "Prepare the report and the results folder").click()
     _button(browser, "the report (HTML)").click()
     report = _wait_for(browser, lambda: next((path for path in downloads.glob("*.html")), None), "the report file")
     assert '<meta name="generator" content="pilotsim report">' in report.read_text(encoding="utf-8")[:2000]
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "web_page.png"))
+    # The planner's question: how many participants for 78 placed in paid work with 80 % certainty?
+    _choose(browser, "what to count", "Placed in paid work")
+    _button(browser, "Find the smallest value").click()
+    answer = _wait_for(browser, lambda: next((alert for alert in browser.find_elements(
+        By.CSS_SELECTOR, '[data-testid="stAlert"]') if "“Participants at most”" in alert.text), None),
+                       "the answer to the sizing question")
+    assert "with at least 78 placed in paid work" in answer.text
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", answer)
+    time.sleep(0.5)
+    browser.save_screenshot(str(ARTIFACTS / "web_sizing.png"))
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContentError"]')
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
