@@ -190,3 +190,26 @@ def test_a_target_not_reached_is_a_caution_not_a_success(page):
     assert page.warning[-1].value.startswith("From 40 to 42, the mean placed and off assistance at the horizon goes "
                                              "from ")
     assert page.warning[-1].value.endswith("try “Participants at most” under “what to size”, or a lower target.")
+
+
+def test_the_downloaded_results_say_the_command_that_makes_them_again(page, tmp_path):
+    import io
+    import json
+    import subprocess
+    import sys
+    import zipfile
+
+    page.text_input(key=key("stages.training.slots")).set_value("40").run()
+    page.button(key="run").click().run()
+    page.button(key="prepare").click().run()
+    assert not page.exception
+    zipfile.ZipFile(io.BytesIO(page.session_state["prepared"][2]["zip"])).extractall(tmp_path)
+    folder = tmp_path / REFERENCE
+    command = json.loads((folder / "manifest.json").read_text())["command"]
+    assert command == ["pilotsim", "run", f"{REFERENCE}/scenario.yaml", "--replications", str(RUNS), "--seed",
+                       str(api.load(REFERENCE).seed), "--lang", "en"]
+    assert "Set by the web page: 40. The file had 50" in (folder / "scenario.yaml").read_text()
+    again = tmp_path / "again"
+    subprocess.run([sys.executable, "-m", "sim", *command[1:], "--out", str(again)], cwd=tmp_path, check=True,
+                   capture_output=True)
+    assert (again / "summary.csv").read_text() == (folder / "summary.csv").read_text()
