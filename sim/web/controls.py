@@ -10,6 +10,7 @@ part-time share, the costs and the month the money is counted until.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,24 @@ from sim.api import _
 def control_key(base: api.Scenario, path: str) -> str:
     """The page's key of a control: by the scenario's whole text, not its
     name, so that an uploaded file named as a shipped one keeps its own."""
+    return f"{_digest(base)}:{path}"
+
+
+#: The digest of each scenario the page has drawn controls for, by its id
+#: (with a weak reference, so a reused id of a scenario gone is not taken
+#: for it): writing a scenario out takes about 10 ms, and a page has some
+#: twenty controls.
+_digests: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def _digest(base: api.Scenario) -> str:
+    known = _digests.get(id(base))
+    if known is not None and known[0]() is base:
+        return known[1]
     digest = hashlib.sha256(api.scenario_text(base).encode()).hexdigest()[:12]
-    return f"{digest}:{path}"
+    key = id(base)
+    _digests[key] = (weakref.ref(base, lambda _gone: _digests.pop(key, None)), digest)
+    return digest
 
 
 #: What kind of number a control takes: a whole count, a share (shown in

@@ -115,7 +115,7 @@ def _choose_scenario() -> api.Scenario | None:
     choice = st.sidebar.selectbox(_("programme"), [*shipped, UPLOAD], key="choice",
                                   index=shipped.index(api.REFERENCE), format_func=labels.get)
     if choice in shipped:
-        scenario = api.load(choice)
+        scenario = _shipped(choice)
         if scenario.description:
             st.sidebar.caption(scenario.description)
         return scenario
@@ -132,6 +132,12 @@ def _choose_scenario() -> api.Scenario | None:
     except api.ScenarioError as error:
         st.error("\n\n".join(str(problem) for problem in error.problems))
         return None
+
+
+@st.cache_resource(show_spinner=False)
+def _shipped(name: str) -> api.Scenario:
+    """A shipped scenario, read once for every session (scenarios are frozen)."""
+    return api.load(name)
 
 
 @st.cache_data(show_spinner=False)
