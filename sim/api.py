@@ -73,6 +73,7 @@ from sim.language import (
     ngettext,
     number,
     read_number,
+    read_otherwise,
     separators,
     significant,
     speaking,
@@ -144,8 +145,8 @@ from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 
 __all__ = [
-    "LANGUAGES", "speaking", "_", "calendar_month", "moment", "number", "entered", "read_number", "listed",
-    "separators", "money", "thousand_euros", "field_label",
+    "LANGUAGES", "speaking", "_", "calendar_month", "moment", "number", "entered", "read_number", "read_otherwise",
+    "listed", "separators", "money", "thousand_euros", "field_label",
     "field_value", "column", "money_per_year", "sensitivity_figures",
     "Scenario", "RunResult", "ScenarioError", "Problem", "ExecutorUnavailable",
     "REFERENCE", "SUMMARY_ONLY_ABOVE", "IMPRECISE_ABOVE", "MAX_WORKERS_PER_CORE", "MAX_POINTS", "REPORT_FORMATS",

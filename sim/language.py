@@ -140,6 +140,17 @@ def entered(value: float) -> str:
     return numbers.format_decimal(value, format="#,##0.##########", locale=locale())
 
 
+def read_otherwise(text: str) -> float | None:
+    """What the other language reads in ``text`` where it groups thousands
+    in that language's way and so means something else here: "6.000" is six
+    in English and six thousand in Dutch. None where the reading is the same
+    or the other language reads no number."""
+    decimal_sign, group = separators()
+    if not re.fullmatch(rf"[1-9]\d{{0,2}}({re.escape(decimal_sign)}\d{{3}})+", text.strip()):
+        return None
+    return float(text.strip().replace(decimal_sign, ""))
+
+
 def read_number(text: str) -> float:
     """A figure as typed in the reader's language: "6.000" is six thousand
     in Dutch and six in English, "2,5" two and a half in Dutch. Raises

@@ -52,6 +52,8 @@ FIELDS = (
     FieldLabel("referrals.waiting_list_limit", N_("Waiting list at most"), "people"),
     FieldLabel("referrals.first_stage", N_("First stage"), "text"),
     FieldLabel("stages.{stage}.slots", N_("Places in {stage}"), "people"),
+    FieldLabel("stages.{stage}.slots.{period}.places", N_("Places in {stage}, period {period} of the schedule"),
+               "people"),
     FieldLabel("stages.{stage}.duration.{part}", N_("Months in {stage} ({part})"), "months"),
     FieldLabel("stages.{stage}.duration", N_("Months in {stage}"), "months"),
     FieldLabel("stages.{stage}.dropout.probability", N_("Drop out of {stage}"), "share"),
@@ -146,6 +148,8 @@ def label(path: str, named: Callable[[str, str], Any] | None = None) -> str:
             words[name] = _(PARTS[value]) if value in PARTS else value.replace("_", " ")
         elif name == "destination" and value in DESTINATIONS:
             words[name] = _(DESTINATIONS[value])
+        elif name == "period" and value.isdigit():  # counted from 1, as people count periods
+            words[name] = language.number(int(value) + 1)
         else:
             shown = stage_words(value)
             words[name] = named(shown, path[:found.end(name)]) if named else shown

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.files import changed_note, scenario_from_dict
+from sim.scenario.files import changed_note, note_for, scenario_from_dict
 from sim.scenario.schema import Scenario
 
 
@@ -28,9 +28,14 @@ def with_changes(scenario: Scenario, changes: dict[str, Any], source: str) -> Sc
     # What the file said of a field stays with it unless the field changed.
     notes = {path: note for path, note in scenario.notes.items()
              if not any(path == field or path.startswith(field + ".") for field in changes)}
-    return changed.with_notes(notes | {field: changed_note(f"Set by {source}: {value}", before[field],
-                                                            scenario.notes.get(field))
+    return changed.with_notes(notes | {field: changed_note(f"Set by {source}: {_as_written(value)}", before[field],
+                                                            note_for(scenario.notes, field))
                                        for field, value in changes.items()})
+
+
+def _as_written(value: Any) -> Any:
+    """6000, as a person writes it, for 6000.0 as a page's field reads it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _field(data: Any, path: str) -> Any:

@@ -128,23 +128,32 @@ def dump_scenario(scenario: Scenario) -> str:
     that where a figure comes from travels with it."""
     notes = scenario.notes
 
-    def commented(value: Any, path: tuple[str, ...]) -> Any:
+    def commented(value: Any, path: tuple[str, ...], above: str | None) -> Any:
+        """``above``: the comment of the list around an item (see below)."""
+        if isinstance(value, list):  # a schedule of places: each period's fields by their index
+            return CommentedSeq(commented(item, (*path, str(index)), notes.get(".".join(path)))
+                                for index, item in enumerate(value))
         if not isinstance(value, dict):
             return value
         mapping = CommentedMap()
+        in_a_list = bool(path) and path[-1].isdigit()
+        # An item of a list is written after its "- ", which takes the place of one level of indent.
+        indent = 2 * (len(path) - sum(part.isdigit() for part in path))
         for key, item in value.items():
-            mapping[key] = commented(item, (*path, str(key)))
             note = notes.get(".".join((*path, str(key))))
-            if note:
-                wrapped = textwrap.fill(note, 100 - 2 * len(path), break_on_hyphens=False, break_long_words=False)
-                mapping.yaml_set_comment_before_after_key(key, before=wrapped, indent=2 * len(path))
+            mapping[key] = commented(item, (*path, str(key)), note)
+            # In a list's item, only what it says of its own (a period's places set anew): the list's
+            # comment stands above the list, and one before the item's first key would go after its "- ".
+            if note and not (in_a_list and (note == above or key == next(iter(value)))):
+                wrapped = textwrap.fill(note, 100 - indent, break_on_hyphens=False, break_long_words=False)
+                mapping.yaml_set_comment_before_after_key(key, before=wrapped, indent=indent)
         return mapping
 
     stream = io.StringIO()
     yaml = YAML(typ="rt")
     yaml.default_flow_style = False
     yaml.width = 4096  # one line per value, as the file had it
-    yaml.dump(commented(scenario.model_dump(mode="json", by_alias=True, exclude_none=True), ()), stream)
+    yaml.dump(commented(scenario.model_dump(mode="json", by_alias=True, exclude_none=True), (), None), stream)
     return stream.getvalue()
 
 

@@ -60,7 +60,7 @@ class Control:
         """In the reader's language: "Places in training", "Months in training: most often",
         "Places in training from Nov 2022"."""
         if self.period is not None:
-            stage_places = self.path.rsplit(".", 3)[0]  # stages.<name>.slots
+            stage_places = self.path.rsplit(".", 2)[0]  # stages.<name>.slots of stages.<name>.slots.<i>.places
             return _("{field} from {when}").format(field=api.field_label(stage_places), when=self.period)
         field = self.path.rsplit(".", 1)[0] if self.part else self.path
         words = api.field_label(field)

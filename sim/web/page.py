@@ -86,10 +86,12 @@ def main() -> None:
     elif scenario is not None:
         settings = (api.scenario_text(scenario), int(replications), int(seed))
         if st.button(_("Run"), type="primary", key="run"):
-            st.session_state["shown"] = settings
             progress = st.progress(0.0, _("Simulating {runs} runs...").format(runs=api.number(replications)))
             _run(*settings, progress=progress)
             progress.empty()
+            # Only once it has finished: a run left by a change of settings midway is not run again
+            # (without its progress bar) by the page drawn for that change.
+            st.session_state["shown"] = settings
     shown = st.session_state.get("shown")
     if shown is None:
         st.info(_("Set the figures on the left, then press Run."))
@@ -104,7 +106,8 @@ def main() -> None:
     if settings is not None:
         _sizing(scenario, *settings[1:])
     if shown is not None:
-        _downloads(result, shown, settings[0] if settings is not None else shown[0])
+        _downloads(result, shown, (settings[0], scenario.name) if settings is not None
+                   else (shown[0], result.scenario.name))
 
 
 def _choose_scenario() -> api.Scenario | None:
@@ -112,8 +115,8 @@ def _choose_scenario() -> api.Scenario | None:
     shipped = api.shipped_scenarios()
     # By file name, not words: the choice stays when the language changes.
     labels = {**_titles(), UPLOAD: _("upload a scenario file...")}
-    choice = st.sidebar.selectbox(_("programme"), [*shipped, UPLOAD], key="choice",
-                                  index=shipped.index(api.REFERENCE), format_func=labels.get)
+    choice = st.sidebar.selectbox(_("programme"), [*shipped, UPLOAD], format_func=labels.get,
+                                  **_chosen("choice", shipped.index(api.REFERENCE)))
     if choice in shipped:
         scenario = _shipped(choice)
         if scenario.description:
@@ -196,6 +199,12 @@ def _typed_number(label: str, key: str, value: float, low: float, high: float, w
     except ValueError as error:
         problems.append(f"**{label}**: {error}")
         return None
+    otherwise = api.read_otherwise(typed)
+    if otherwise is not None and typed.strip() != api.entered(value):  # "6.000": six here, six thousand there
+        problems.append(f"**{label}**: " + _("“{typed}” could mean {here} or {there}: write {here} or {there} "
+                                             "for the one you mean").format(
+            typed=typed.strip(), here=api.entered(number), there=api.entered(otherwise)))
+        return None
     if not low <= number <= high or (whole and not number.is_integer()):
         problems.append(f"**{label}**: " + (_("a whole number from {low} to {high}, not {typed}") if whole else
                                             _("a number from {low} to {high}, not {typed}")).format(
@@ -265,7 +274,7 @@ def _variants(result: api.RunResult, shown: tuple[str, int, int]) -> None:
         variants.append({"name": st.session_state["variant_name"], "run": shown})
         st.session_state["variant_name"] = _("variant {number}").format(number=len(variants) + 1)
 
-    st.text_input(_("name of this variant"), key="variant_name")
+    st.text_input(_("name of this variant"), key="variant_name", disabled=len(variants) >= MAX_VARIANTS)
     st.button(_("Keep as variant"), key="keep", disabled=len(variants) >= MAX_VARIANTS, on_click=keep)
     if not variants:
         st.caption(_("Keep a run as a variant, change the figures, run again and keep that too: the variants are "
@@ -290,23 +299,40 @@ def _variants(result: api.RunResult, shown: tuple[str, int, int]) -> None:
     st.dataframe(table, hide_index=True)
 
 
+def _chosen(name: str, default: int = 0) -> dict:
+    """The key (and first choice) of a drop-down list whose words change with
+    the language: a list of its own in each language, for the browser keeps
+    showing the words a list was first drawn with; it starts at the choice
+    made in the other language."""
+    key = f"{name}:{st.session_state['language']}"
+    if key not in st.session_state:
+        earlier = next((st.session_state[f"{name}:{other}"] for other in api.LANGUAGES
+                        if f"{name}:{other}" in st.session_state), None)
+        if earlier is None:
+            return {"key": key, "index": default}
+        st.session_state[key] = earlier
+    return {"key": key}
+
+
 def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
     """How many places (or participants) reach a target with a stated certainty."""
     st.subheader(_("How many places do I need?"))
     counts = [control for control in controls_for(scenario) if control.kind == "count"]
     if not counts:
+        st.caption(_("This programme has no number of places or participants to size."))
         return
     # Outside the form: the range below follows the field chosen.
     # By field path, not label: the choice stays when the language changes.
     by_path = {control.path: control for control in counts}
     labels = {path: control.label for path, control in by_path.items()}  # in this run's language, not a later one
-    field = by_path[st.selectbox(_("what to size"), list(by_path), format_func=labels.get, key="size_field")]
+    field = by_path[st.selectbox(_("what to size"), list(by_path), format_func=labels.get,
+                                 **_chosen("size_field"))]
     with st.form("sizing"):
         low, high = st.slider(_("search between"), 1, int(field.high), (1, max(int(field.value) * 2, 2)),
                               key=f"size_range:{field.path}")
         counted = list(dict.fromkeys([charts.promised_outcome_name(scenario), "placed"]))
         words = {name: api.column(name).words for name in counted}
-        outcome = st.selectbox(_("what to count"), counted, format_func=words.get, key="size_outcome")
+        outcome = st.selectbox(_("what to count"), counted, format_func=words.get, **_chosen("size_outcome"))
         target = st.number_input(_("target: at least this many"), min_value=1,
                                  value=int(scenario.target.at_least or 50), key="size_target")
         by_month = st.number_input(_("by month (0: by the end of the simulation, {horizon})").format(
@@ -314,6 +340,9 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
             max_value=int(scenario.horizon_months), value=0, key="size_by_month")
         certainty = st.slider(_("certainty"), 50, 99, 80, format="%d %%", key="size_certainty") / 100
         asked = st.form_submit_button(_("Find the smallest value"))
+    # What the answer is the answer to: shown only while all of it stands.
+    question = (api.scenario_text(scenario), replications, seed, st.session_state["language"], field.path, low,
+                high, outcome, target, by_month, certainty)
     if asked:
         with st.spinner(_("Searching...")), tempfile.TemporaryDirectory() as folder, api.kept_workers():
             plan = api.plan_size(scenario, f"{field.path}={low}:{high}", f"{outcome}>={target}", certainty,
@@ -333,8 +362,12 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
         if sized.answer is None and sized.undecided is None:
             said.append(_what_limits_it(sized, field, counts, outcome, target))
         # Found: good news; not reached or still open: a caution, not a success.
-        st.session_state["sized"] = (sized.answer is not None and sized.undecided is None, said)
-    found, said = st.session_state.get("sized", (True, []))
+        st.session_state["sized"] = (question, sized.answer is not None and sized.undecided is None, said)
+    sized_for, found, said = st.session_state.get("sized", (None, True, []))
+    if said and sized_for != question:
+        st.caption(_("The settings or the question changed since the last answer: press “Find the smallest "
+                     "value” for theirs."))
+        return
     for sentence in said:
         (st.success if found else st.warning)(sentence)
 
@@ -369,9 +402,12 @@ def _costs_in_words(result: api.RunResult, label: str, value: str) -> str:
         npv=npv.formatted(summary.at["npv", "mean"]))
 
 
-def _downloads(result: api.RunResult, shown: tuple[str, int, int], scenario_text: str) -> None:
+def _downloads(result: api.RunResult, shown: tuple[str, int, int], as_set: tuple[str, str]) -> None:
+    """``as_set``: the scenario as set now (its text and name), which may be
+    another than the run's once the settings or the programme changed."""
+    scenario_text, scenario_name = as_set
     st.subheader(_("Downloads"))
-    st.download_button(_("the scenario as set (YAML)"), scenario_text, file_name=f"{result.scenario.name}.yaml",
+    st.download_button(_("the scenario as set (YAML)"), scenario_text, file_name=f"{scenario_name}.yaml",
                        mime="text/yaml", key="download_scenario")
     if st.button(_("Prepare the report and the results folder"), key="prepare"):
         with st.spinner(_("Writing the results folder and the report...")), tempfile.TemporaryDirectory() as folder:

@@ -32,8 +32,8 @@ def page():
 
 def ask_for_places(app: AppTest, between: tuple[int, int], target: int) -> None:
     """Ask the sizing form for places in training (no run needed first)."""
-    assert "Places in training" in app.selectbox(key="size_field").options
-    app.selectbox(key="size_field").set_value("stages.training.slots").run()
+    assert "Places in training" in app.selectbox(key="size_field:en").options
+    app.selectbox(key="size_field:en").set_value("stages.training.slots").run()
     app.slider(key="size_range:stages.training.slots").set_value(between)
     app.number_input(key="size_target").set_value(target)
     next(button for button in app.button if button.key.startswith("FormSubmitter:sizing")).click().run()
@@ -178,7 +178,7 @@ def test_variants_keep_their_own_names_in_the_comparison(page):
 def test_a_scenario_without_a_month_to_count_money_until_has_its_controls():
     app = AppTest.from_file(PAGE, default_timeout=120)
     app.run()
-    app.selectbox(key="choice").set_value("heerlen_2018").run()
+    app.selectbox(key="choice:en").set_value("heerlen_2018").run()
     assert not app.exception and not app.error
 
 
@@ -213,3 +213,70 @@ def test_the_downloaded_results_say_the_command_that_makes_them_again(page, tmp_
     subprocess.run([sys.executable, "-m", "sim", *command[1:], "--out", str(again)], cwd=tmp_path, check=True,
                    capture_output=True)
     assert (again / "summary.csv").read_text() == (folder / "summary.csv").read_text()
+
+
+def test_a_run_left_midway_is_not_run_again_by_the_next_draw(page, monkeypatch):
+    # A person changes a figure while a long run goes on: Streamlit stops that
+    # run at its next progress bar and draws the page anew. The page must then
+    # not start the run it left all over again (without a progress bar,
+    # keeping the cores busy for every session).
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    def stopped_midway(*_args, on_progress=None, **_kwargs):
+        on_progress(10)
+        raise StopException()
+
+    monkeypatch.setattr(api, "run", stopped_midway)
+    page.number_input(key=key("seed")).set_value(4242).run()  # a run no earlier test has kept
+    page.button(key="run").click().run()
+    assert "shown" not in page.session_state
+    monkeypatch.undo()
+    page.run()
+    assert not page.exception and page.info[0].value == "Set the figures on the left, then press Run."
+
+
+def test_a_number_written_the_other_languages_way_is_asked_about_not_misread(page):
+    page.text_input(key=key("budget.costs.per_participant")).set_value("6.000").run()
+    assert page.error[0].value == ("**Cost per participant**: “6.000” could mean 6 or 6,000: write 6 or 6,000 for "
+                                   "the one you mean")
+    assert not [button for button in page.button if button.key == "run"]
+    page.text_input(key=key("budget.costs.per_participant")).set_value("6,000").run()
+    assert not page.error
+
+
+def test_a_sizing_answer_is_not_shown_for_settings_it_was_not_found_with(page):
+    ask_for_places(page, (40, 44), 30)
+    assert page.success
+    page.text_input(key=key("budget.costs.per_participant")).set_value("9,000").run()
+    assert not page.success and not page.warning
+    assert any(caption.value.startswith("The settings or the question changed since the last answer")
+               for caption in page.caption)
+    page.text_input(key=key("budget.costs.per_participant")).set_value("5,300").run()
+    assert page.success  # the settings it was found with: the answer again
+
+
+def test_the_scenario_download_is_named_after_the_programme_it_holds(page):
+    page.button(key="run").click().run()
+    page.selectbox(key="choice:en").set_value("groningen_1000_banen_2018").run()
+    from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+
+    download = next(button for button in page.get("download_button") if button.proto.label
+                    == "the scenario as set (YAML)")
+    # Streamlit serves the file under a hash of its content, type and name.
+    text = api.scenario_text(api.load("groningen_1000_banen_2018")).encode()
+    served = download.proto.url.rsplit("/", 1)[1].split(".")[0]
+    assert served == _calculate_file_id(text, "text/yaml", "groningen_1000_banen_2018.yaml")
+    assert served != _calculate_file_id(text, "text/yaml", f"{REFERENCE}.yaml")
+
+
+def test_places_that_follow_a_schedule_are_labelled_by_stage_and_month():
+    from sim.web.controls import controls_for
+
+    scheduled = api.change(api.load(REFERENCE), {"stages.training.slots": [{"from_month": 0, "places": 30},
+                                                                          {"from_month": 12, "places": 60}]})
+    labels = [control.label for control in controls_for(scheduled) if ".slots." in control.path]
+    assert labels == ["Places in training from Nov 2021", "Places in training from Nov 2022"]
+    with api.speaking("nl"):
+        assert controls_for(scheduled)[3].label == "Plaatsen in training vanaf nov 2021"
+    assert api.quoted_field("stages.training.slots.1.places") == \
+        "“Places in training, period 2 of the schedule”"
