@@ -143,6 +143,9 @@ from sim.scenario.edit import with_changes
 from sim.scenario.files import dump_scenario, load_scenario, parse_overrides
 from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
+from sim.state.generate import state_of_run, with_mistakes
+from sim.state.records import State
+from sim.state.records import read_state as read_state_file
 
 __all__ = [
     "LANGUAGES", "speaking", "_", "calendar_month", "moment", "number", "entered", "read_number", "read_otherwise",
@@ -165,7 +168,7 @@ __all__ = [
     "precise_percent", "indices_in_words", "indices_title", "indices_warnings", "value_in_unit",
     "quoted_field", "DISTRIBUTION_PARTS", "load_upload", "scenario_text", "paired_comparison", "sizing_in_words",
     "stacked_states", "stacked_state_colours", "timeseries_summary", "state_label", "web_page", "kept_workers",
-    "current_language", "can_print_pdf",
+    "current_language", "can_print_pdf", "write_state_file", "read_state", "State",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -373,6 +376,42 @@ def new_scenario(name: str, path: str | Path | None = None) -> NewScenario:
     text = shipped.starting_scenario(name)
     folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
     return NewScenario(path, name)
+
+
+# --- a programme under way ---------------------------------------------------------
+
+
+def write_state_file(scenario: Scenario, as_of: float, path: str | Path, replication: int = 0,
+                     seed: int | None = None, mistakes: bool = False) -> Path:
+    """Write a state file (docs/running-pilot.md): where each person referred
+    by month ``as_of`` stood then in replication ``replication`` of a run of
+    ``scenario``, CSV or Parquet by the suffix of ``path``. ``mistakes``: with
+    a few of the mistakes real records have, for ``read_state`` to find. A
+    new file only: an existing one is never replaced."""
+    path = Path(path)
+    if not 0 <= as_of <= scenario.horizon_months:
+        raise ScenarioError([Problem("--as-of", None, None, "", _("a month from 0 to {horizon} (the months "
+                                                                  "simulated), got {as_of}").format(
+            horizon=f"{scenario.horizon_months:g}", as_of=f"{as_of:g}"))])
+    if path.exists() or path.is_symlink():
+        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
+                                                                  "FILE"))])
+    result = run(scenario, replication + 1, seed=seed, keep_clients=True, workers=1)
+    rows = state_of_run(result.clients.table(), result.visits.table(), as_of, list(scenario.stages), replication)
+    if mistakes:
+        rows, _where = with_mistakes(rows, seed=replication)
+    if path.suffix.lower() == ".parquet":
+        folders.write_file_atomically(path, lambda staging: rows.to_parquet(staging, index=False))
+    else:
+        folders.write_file_atomically(path, lambda staging: rows.to_csv(staging, index=False))
+    return path
+
+
+def read_state(path: str | Path, scenario: Scenario, as_of: float) -> State:
+    """A state file (CSV or Parquet) checked against ``scenario`` as of month
+    ``as_of``; raises ScenarioError with every problem, one line each
+    (file:line:column: column name: what was expected)."""
+    return read_state_file(path, scenario, as_of)
 
 
 # --- what every command checks ----------------------------------------------------

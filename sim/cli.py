@@ -730,6 +730,62 @@ def validate(
         raise typer.Exit(2)
 
 
+AsOfOption = Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
+                                           help="The month the state is of, counted from the programme's month 0.")]
+
+
+@command("state", short_help="Write a state file (clients as of a month) from a simulated run.")
+def state_command(
+    scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
+                                                 f"{api.REFERENCE}.")] = api.REFERENCE,
+    as_of: AsOfOption = 12,
+    replication: Annotated[int, typer.Option("--replication", min=0, metavar="N",
+                                             help="Which replication of the run to take it from.")] = 0,
+    seed: SeedOption = None,
+    mistakes: Annotated[bool, typer.Option(
+        "--with-mistakes", help="Put in a few mistakes real records have (a missing end month, a stage spelled "
+                                "otherwise, a month typed ten times too large), for validate-state to find.")
+    ] = False,
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", metavar="FILE", help="Where to write it: .csv or .parquet (default: state_<scenario name>_month"
+                                      "<MONTH>.csv here). A new file only: an existing one is never replaced.")
+    ] = None,
+    overrides: SetOption = None,
+) -> None:
+    """Write a state file (docs/running-pilot.md): where each person referred
+    by a month stood then, in one replication of a simulated run of the
+    scenario, as a municipality's client records would say it."""
+    loaded = api.load(scenario, api.parse_changes(overrides))
+    path = out_file or Path(f"state_{loaded.name}_month{as_of:g}.csv")
+    with _interrupts(_("Interrupted: nothing was written.")):
+        api.write_state_file(loaded, as_of, path, replication, seed, mistakes)
+    state_counts = api.read_state(path, loaded, as_of).counts() if not mistakes else None
+    out.print(_("Written {path}: the clients of {name} as of month {as_of}{counts}.").format(
+        path=path, name=loaded.name, as_of=f"{as_of:g}",
+        counts=f" ({_counted(state_counts)})" if state_counts else ""), soft_wrap=True)
+
+
+@command("validate-state", short_help="Check a state file against a scenario.")
+def validate_state(
+    file: Annotated[Path, typer.Argument(help="The state file: CSV, or Parquet by its suffix.")],
+    as_of: Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
+                                         help="The month the state is of, counted from the programme's month 0.")],
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario file, or the name of a shipped one.")
+                        ] = api.REFERENCE,
+    overrides: SetOption = None,
+) -> None:
+    """Check a state file (a programme's clients as of a month) against the
+    scenario: every problem one line with the row and column, exit status 2."""
+    loaded = api.load(scenario, api.parse_changes(overrides))
+    state = api.read_state(file, loaded, as_of)
+    out.print(_("{file}: valid: {people} people as of month {as_of} ({counts}).").format(
+        file=file, people=len(state.people), as_of=f"{as_of:g}", counts=_counted(state.counts())), soft_wrap=True)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{status} {count}" for status, count in counts.items())
+
+
 @command("app", short_help="A web page: set a programme's figures, run it, compare, size, download.")
 def web_app(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the page.")] = 8501,
