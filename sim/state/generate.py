@@ -36,19 +36,22 @@ def _row(person, stays: pd.DataFrame | None, as_of: float, stages: list[str]) ->
     if not person.accepted:
         return row | {"status": "not_accepted", "ended_month": person.referral_time}
     if person.job_start <= as_of:  # placed by then: in work, or the job lost since
-        row.update(placed_month=person.job_start, part_time=bool(person.part_time))
+        row.update(placed_month=person.job_start, part_time=bool(person.part_time), stage=str(person.placed_from))
         if person.job_end <= as_of:
             return row | {"status": "job_lost", "ended_month": person.job_end}
         return row | {"status": "employed"}
     if person.exit_time <= as_of:
         ended = str(person.final_state)
         assert ended in ENDED, ended  # a path that ended by then, other than by a job
+        last = stays.iloc[-1] if stays is not None and not stays.empty else None
+        if last is not None and last["start"] <= person.exit_time <= last["end"]:  # ended in (or at the end of) a stay
+            row["stage"] = str(last["stage"])
         return row | {"status": ended, "ended_month": person.exit_time}
     so_far = stays[stays["start"] <= as_of] if stays is not None else None
     if so_far is None or so_far.empty:  # not started yet: on the waiting list since referral
         return row | {"status": "waiting", "since_month": person.referral_time}
     current = so_far.iloc[-1]
-    if current["end"] > as_of:
+    if not current["end"] <= as_of:  # (a stay still going at the end of the run has no end: NaN)
         return row | {"status": "in_stage", "stage": str(current["stage"]), "since_month": current["start"],
                       "visit": int(current["visit"])}
     # Done with a stage, waiting for a place in another: the stay they start next says which (one

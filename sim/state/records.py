@@ -8,6 +8,8 @@ scenario's ``start`` dates them). Each person has a status as of the month:
 - in_stage: in ``stage`` since ``since_month``, on its ``visit``-th stay there;
 - between_stages: done with a stage, waiting since ``since_month`` for a
   place in ``stage``;
+  (for the statuses below, ``stage`` may say where the path ended or the
+  job came from, where the records have it)
 - employed: placed in a job at ``placed_month`` and still in it;
 - ended, in one of the ways a path ends: not_accepted, turned_away, reneged
   (gave up waiting), dropped_out, completed_no_job, exited, job_lost,
@@ -57,8 +59,9 @@ COLUMNS = (
     Column("segment", "segment", (), STATUSES, "the client group, as the scenario names it"),
     Column("referred_month", "month", STATUSES, STATUSES, "when the person was referred"),
     Column("status", "status", STATUSES, STATUSES, "where the person stands as of the month"),
-    Column("stage", "stage", ("in_stage", "between_stages"), ("in_stage", "between_stages"),
-           "the stage the person is in, or waits for between stages"),
+    Column("stage", "stage", ("in_stage", "between_stages"), STARTED + ("found_work_on_own",),
+           "the stage the person is in, or waits for between stages; for a path that ended or led to a job, the "
+           "stage it ended in or the job came from (where the records say it)"),
     Column("since_month", "month", ("waiting", "in_stage", "between_stages"), ("waiting", "in_stage",
                                                                               "between_stages"),
            "since when the person waits or is in the stage"),
