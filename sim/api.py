@@ -143,6 +143,7 @@ from sim.scenario.edit import with_changes
 from sim.scenario.files import dump_scenario, load_scenario, parse_overrides
 from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
+from sim.state.fit import Estimate, fit_state, fitted_scenario
 from sim.state.generate import state_of_run, with_mistakes
 from sim.state.records import State
 from sim.state.records import read_state as read_state_file
@@ -169,6 +170,7 @@ __all__ = [
     "quoted_field", "DISTRIBUTION_PARTS", "load_upload", "scenario_text", "paired_comparison", "sizing_in_words",
     "stacked_states", "stacked_state_colours", "timeseries_summary", "state_label", "web_page", "kept_workers",
     "current_language", "can_print_pdf", "write_state_file", "read_state", "State",
+    "fit_records", "write_fitted_scenario", "Estimate",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -412,6 +414,27 @@ def read_state(path: str | Path, scenario: Scenario, as_of: float) -> State:
     ``as_of``; raises ScenarioError with every problem, one line each
     (file:line:column: column name: what was expected)."""
     return read_state_file(path, scenario, as_of)
+
+
+def fit_records(state: State, scenario: Scenario) -> list[Estimate]:
+    """What a state file's records say of the scenario's parameters, each with
+    its 90 % interval, the records it rests on and those still under way."""
+    return fit_state(state, scenario)
+
+
+def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path) -> tuple[Scenario, list[Estimate]]:
+    """Write ``scenario`` with the parameters its records tell set to what they
+    say, their uncertainty under ``uncertain:``, each changed field commented
+    with the fit; a new file only."""
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
+                                                                  "FILE"))])
+    estimates = fit_state(state, scenario)
+    fitted = fitted_scenario(scenario, estimates, state.file, state.as_of)
+    text = dump_scenario(fitted)
+    folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
+    return fitted, estimates
 
 
 # --- what every command checks ----------------------------------------------------

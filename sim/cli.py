@@ -782,6 +782,57 @@ def validate_state(
         file=file, people=len(state.people), as_of=f"{as_of:g}", counts=_counted(state.counts())), soft_wrap=True)
 
 
+@command("fit", short_help="Fit a scenario's parameters to a programme's own records.")
+def fit_command(
+    state_file: Annotated[Path, typer.Option("--state", metavar="FILE",
+                                             help="The state file: CSV, or Parquet by its suffix.")],
+    as_of: Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
+                                         help="The month the state is of, counted from the programme's month 0.")],
+    scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
+                                                 f"{api.REFERENCE}.")] = api.REFERENCE,
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", metavar="FILE", help="Where to write the fitted scenario (default: <scenario name>_fitted_month"
+                                      "<MONTH>.yaml here). A new file only: an existing one is never replaced.")
+    ] = None,
+    overrides: SetOption = None,
+) -> None:
+    """Estimate from a programme's records (a state file) what they can tell
+    of its parameters: referrals a month, acceptance at intake, the job loss
+    hazard (those still in work counted for the months they kept their job)
+    and the part-time share, each with a 90 % interval; and write the
+    scenario with those values, their uncertainty under uncertain:, and each
+    changed field commented with its fit."""
+    loaded = api.load(scenario, api.parse_changes(overrides))
+    state = api.read_state(state_file, loaded, as_of)
+    path = out_file or Path(f"{loaded.name}_fitted_month{as_of:g}.yaml")
+    with _interrupts(_("Interrupted: nothing was written.")):
+        _fitted, estimates = api.write_fitted_scenario(loaded, state, path)
+    table = Table(title=_("What the records of {people} people as of month {as_of} say").format(
+        people=len(state.people), as_of=f"{as_of:g}"))
+    for heading in (_("field"), _("scenario had"), _("the records say"), _("90 % interval"), _("records"),
+                    _("still under way")):
+        table.add_column(heading)
+    for estimate in estimates:
+        had = api.field_value(estimate.field, _field_in(loaded, estimate.field), loaded.calendar_start)
+        def shown(value: float, field: str = estimate.field) -> str:
+            return api.field_value(field, value, loaded.calendar_start)
+
+        written = estimate.uncertainty["mean"] if estimate.uncertainty else estimate.value
+        table.add_row(api.field_label(estimate.field), had, shown(written),
+                      _("{low} to {high}").format(low=shown(estimate.low), high=shown(estimate.high)),
+                      api.number(estimate.records), api.number(estimate.under_way))
+    out.print(table)
+    out.print(_("Written {path}: {name} with these fitted (the mean of what the records say), their uncertainty "
+                "under uncertain:.").format(path=path, name=loaded.name), soft_wrap=True)
+
+
+def _field_in(scenario: api.Scenario, path: str):
+    value = scenario.model_dump(mode="json")
+    for key in path.split("."):
+        value = value[key]
+    return value
+
+
 def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{status} {count}" for status, count in counts.items())
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
+from sim.scenario.edit import with_changes
 from sim.scenario.schema import Scenario
 from sim.state.records import PLACED, State
 
@@ -31,6 +32,9 @@ class Estimate:
     high: float
     records: int     # people it rests on
     under_way: int   # of them, still under way at the month of the state (censored)
+    # What is known of it, as an uncertain: entry of a scenario takes it ({"dist": "beta", "mean": ..., "sd": ...}):
+    # the Jeffreys posterior of a share or a rate; its mean is the value a fitted scenario gets.
+    uncertainty: dict | None = None
 
 
 def fit_state(state: State, scenario: Scenario) -> list[Estimate]:
@@ -54,8 +58,10 @@ def _acceptance(people) -> Estimate:
     """Accepted of referred: a binomial share, Jeffreys interval."""
     referred = len(people)
     accepted = int((people["status"] != "not_accepted").sum())
-    low, high = stats.beta.ppf([(1 - LEVEL) / 2, (1 + LEVEL) / 2], accepted + 0.5, referred - accepted + 0.5)
-    return Estimate("referrals.acceptance", accepted / referred, float(low), float(high), referred, 0)
+    posterior = stats.beta(accepted + 0.5, referred - accepted + 0.5)
+    low, high = posterior.ppf([(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    return Estimate("referrals.acceptance", accepted / referred, float(low), float(high), referred, 0,
+                    _as_entry("beta", posterior))
 
 
 def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
@@ -74,7 +80,8 @@ def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
     count = int(((people["referred_month"] >= start) & (people["referred_month"] <= start + months)).sum())
     low = stats.chi2.ppf((1 - LEVEL) / 2, 2 * count) / 2 / months if count else 0.0
     high = stats.chi2.ppf((1 + LEVEL) / 2, 2 * count + 2) / 2 / months
-    return Estimate("referrals.rate_per_month", count / months, float(low), float(high), count, 0)
+    return Estimate("referrals.rate_per_month", count / months, float(low), float(high), count, 0,
+                    _as_entry("gamma", stats.gamma(count + 0.5, scale=1 / months)))
 
 
 def _job_loss_hazard(placed, as_of: float) -> Estimate:
@@ -90,7 +97,7 @@ def _job_loss_hazard(placed, as_of: float) -> Estimate:
     low = stats.chi2.ppf((1 - LEVEL) / 2, 2 * events) / 2 / exposure if events else 0.0
     high = stats.chi2.ppf((1 + LEVEL) / 2, 2 * events + 2) / 2 / exposure
     return Estimate("employment.job_loss_hazard_per_month", events / exposure, float(low), float(high),
-                    len(placed), int((~lost).sum()))
+                    len(placed), int((~lost).sum()), _as_entry("gamma", stats.gamma(events + 0.5, scale=1 / exposure)))
 
 
 def _part_time_share(placed, scenario: Scenario) -> Estimate:
@@ -121,6 +128,43 @@ def _part_time_share(placed, scenario: Scenario) -> Estimate:
             return end
         return optimize.brentq(lambda share: log_likelihood(share) - top, *sorted((end, best)))
 
-    return Estimate("employment.part_time_share", float(best) if part_time.any() else 0.0,
-                    float(edge(smallest)) if part_time.any() else 0.0, float(edge(largest)),
-                    len(placed), 0)
+    low, high = (float(edge(smallest)) if part_time.any() else 0.0), float(edge(largest))
+    # Its uncertainty: a beta with the interval's middle and the spread a normal of that interval has.
+    middle, spread = (low + high) / 2, (high - low) / (2 * stats.norm.ppf((1 + LEVEL) / 2))
+    spread = min(spread, 0.99 * math.sqrt(middle * (1 - middle)))
+    return Estimate("employment.part_time_share", float(best) if part_time.any() else 0.0, low, high,
+                    len(placed), 0, {"dist": "beta", "mean": _rounded(middle), "sd": _rounded(spread)})
+
+
+def _as_entry(kind: str, posterior) -> dict:
+    return {"dist": kind, "mean": _rounded(float(posterior.mean())), "sd": _rounded(float(posterior.std()))}
+
+
+def _rounded(value: float) -> float:
+    """Four significant figures: as many as records of a few hundred people can tell."""
+    return float(f"{value:.4g}")
+
+
+def fitted_scenario(scenario: Scenario, estimates: list[Estimate], file: str, as_of: float) -> Scenario:
+    """``scenario`` with each estimated field set to the mean of what the
+    records say of it and its uncertainty under ``uncertain:``; each changed
+    field's comment gives the fit, its interval and the records it rests on,
+    and what the file had said of the value it replaces."""
+    fitted = scenario
+    for estimate in estimates:
+        if estimate.uncertainty is None or not estimate.uncertainty["mean"] > 0:
+            continue  # nothing to go on (no referrals, no months in work)
+        how = (f"the fit to {file} as of month {as_of:g} (90 % interval {estimate.low:.3g} to {estimate.high:.3g}; "
+               f"{estimate.records} records, {estimate.under_way} still under way)")
+        fitted = with_changes(fitted, {estimate.field: estimate.uncertainty["mean"]}, how)
+    known = [estimate for estimate in estimates
+             if estimate.uncertainty is not None and estimate.uncertainty["mean"] > 0]
+    uncertain = {**{field: distribution.model_dump(mode="json", exclude_none=True)
+                    for field, distribution in fitted.uncertain.items()},
+                 **{estimate.field: estimate.uncertainty for estimate in known}}
+    notes = fitted.notes
+    fitted = with_changes(fitted, {"uncertain": uncertain}, f"the fit to {file}")
+    # Each entry says where it comes from, in place of one comment listing the whole section.
+    return fitted.with_notes({path: note for path, note in notes.items() if path != "uncertain"} | {
+        f"uncertain.{estimate.field}": f"Fitted to {file} as of month {as_of:g}: what {estimate.records} records "
+                                       f"say of it ({estimate.under_way} still under way)" for estimate in known})

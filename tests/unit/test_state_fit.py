@@ -59,3 +59,30 @@ def test_those_still_in_work_count_for_the_months_they_kept_their_job(fitted):
         if len(lost):
             ignoring.append(len(lost) / float((lost["ended_month"] - lost["placed_month"]).sum()))
     assert np.mean(ignoring) > 5 * hazard
+
+
+def test_pilotsim_fit_writes_a_valid_scenario_with_each_fit_commented(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT
+
+    def pilotsim(*arguments):
+        return subprocess.run([sys.executable, "-m", "sim", *arguments], cwd=tmp_path, capture_output=True,
+                              text=True, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT),
+                                              "PILOTSIM_LANG": "en", "COLUMNS": "200"})
+
+    assert pilotsim("state", "--as-of", "24", "--out", "state.csv").returncode == 0
+    fitted = pilotsim("fit", "--state", "state.csv", "--as-of", "24", "--out", "fitted.yaml")
+    assert fitted.returncode == 0, fitted.stderr
+    assert "Accepted at intake" in fitted.stdout and "Written fitted.yaml" in fitted.stdout
+    scenario = api.load(tmp_path / "fitted.yaml")
+    state = api.read_state(tmp_path / "state.csv", api.load(api.REFERENCE), 24)
+    for estimate in api.fit_records(state, api.load(api.REFERENCE)):
+        field = estimate.field.split(".")
+        assert getattr(getattr(scenario, field[0]), field[1]) == estimate.uncertainty["mean"]
+        assert scenario.uncertain[estimate.field].mean == estimate.uncertainty["mean"]
+        assert scenario.notes[estimate.field].startswith(
+            f"Set by the fit to state.csv as of month 24 (90 % interval {estimate.low:.3g} to {estimate.high:.3g}; "
+            f"{estimate.records} records, {estimate.under_way} still under way): ")
+    assert pilotsim("fit", "--state", "state.csv", "--as-of", "24", "--out", "fitted.yaml").returncode == 2
