@@ -738,7 +738,9 @@ AsOfOption = Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
 def state_command(
     scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
                                                  f"{api.REFERENCE}.")] = api.REFERENCE,
-    as_of: AsOfOption = 12,
+    as_of: Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
+                                         help="The month the state is of, counted from the programme's month 0.")
+                     ] = 12,
     replication: Annotated[int, typer.Option("--replication", min=0, metavar="N",
                                              help="Which replication of the run to take it from.")] = 0,
     seed: SeedOption = None,
@@ -768,8 +770,7 @@ def state_command(
 @command("validate-state", short_help="Check a state file against a scenario.")
 def validate_state(
     file: Annotated[Path, typer.Argument(help="The state file: CSV, or Parquet by its suffix.")],
-    as_of: Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
-                                         help="The month the state is of, counted from the programme's month 0.")],
+    as_of: AsOfOption,
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario file, or the name of a shipped one.")
                         ] = api.REFERENCE,
     overrides: SetOption = None,
@@ -786,8 +787,7 @@ def validate_state(
 def fit_command(
     state_file: Annotated[Path, typer.Option("--state", metavar="FILE",
                                              help="The state file: CSV, or Parquet by its suffix.")],
-    as_of: Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
-                                         help="The month the state is of, counted from the programme's month 0.")],
+    as_of: AsOfOption,
     scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
                                                  f"{api.REFERENCE}.")] = api.REFERENCE,
     out_file: Annotated[Optional[Path], typer.Option(
