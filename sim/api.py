@@ -143,10 +143,11 @@ from sim.scenario.edit import with_changes
 from sim.scenario.files import dump_scenario, load_scenario, parse_overrides
 from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
-from sim.state.fit import Estimate, fit_state, fitted_scenario
-from sim.state.generate import state_of_run, with_mistakes
+from sim.state.fit import Estimate, fit_state, fit_stays, fitted_scenario
+from sim.state.generate import state_of_run, stays_of_run, with_mistakes
 from sim.state.records import State
 from sim.state.records import read_state as read_state_file
+from sim.state.stays import read_stays as read_stays_file
 
 __all__ = [
     "LANGUAGES", "speaking", "_", "calendar_month", "moment", "number", "entered", "read_number", "read_otherwise",
@@ -170,7 +171,7 @@ __all__ = [
     "quoted_field", "DISTRIBUTION_PARTS", "load_upload", "scenario_text", "paired_comparison", "sizing_in_words",
     "stacked_states", "stacked_state_colours", "timeseries_summary", "state_label", "web_page", "kept_workers",
     "current_language", "can_print_pdf", "write_state_file", "read_state", "State",
-    "fit_records", "write_fitted_scenario", "Estimate",
+    "fit_records", "write_fitted_scenario", "Estimate", "read_stays", "stays_path_beside",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -383,30 +384,42 @@ def new_scenario(name: str, path: str | Path | None = None) -> NewScenario:
 # --- a programme under way ---------------------------------------------------------
 
 
-def write_state_file(scenario: Scenario, as_of: float, path: str | Path, replication: int = 0,
-                     seed: int | None = None, mistakes: bool = False) -> Path:
-    """Write a state file (docs/running-pilot.md): where each person referred
-    by month ``as_of`` stood then in replication ``replication`` of a run of
-    ``scenario``, CSV or Parquet by the suffix of ``path``. ``mistakes``: with
-    a few of the mistakes real records have, for ``read_state`` to find. A
-    new file only: an existing one is never replaced."""
+def stays_path_beside(path: str | Path) -> Path:
+    """Where the stays file of the state file at ``path`` goes: state.csv, state_stays.csv."""
     path = Path(path)
+    return path.with_name(f"{path.stem}_stays{path.suffix}")
+
+
+def write_state_file(scenario: Scenario, as_of: float, path: str | Path, replication: int = 0,
+                     seed: int | None = None, mistakes: bool = False) -> tuple[Path, Path]:
+    """Write a state file and its stays file (docs/running-pilot.md): where
+    each person referred by month ``as_of`` stood then in replication
+    ``replication`` of a run of ``scenario``, and each stay in a stage begun
+    by then; CSV or Parquet by the suffix of ``path``, the stays beside it
+    (``stays_path_beside``). ``mistakes``: the state with a few of the
+    mistakes real records have, for ``read_state`` to find. New files only:
+    an existing one is never replaced."""
+    path = Path(path)
+    stays_path = stays_path_beside(path)
     if not 0 <= as_of <= scenario.horizon_months:
         raise ScenarioError([Problem("--as-of", None, None, "", _("a month from 0 to {horizon} (the months "
                                                                   "simulated), got {as_of}").format(
             horizon=f"{scenario.horizon_months:g}", as_of=f"{as_of:g}"))])
-    if path.exists() or path.is_symlink():
-        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
-                                                                  "FILE"))])
+    for target in (path, stays_path):
+        if target.exists() or target.is_symlink():
+            raise ScenarioError([Problem(str(target), None, None, "", _("already exists; give another name or "
+                                                                        "--out FILE"))])
     result = run(scenario, replication + 1, seed=seed, keep_clients=True, workers=1)
-    rows = state_of_run(result.clients.table(), result.visits.table(), as_of, list(scenario.stages), replication)
+    visits = result.visits.table()
+    rows = state_of_run(result.clients.table(), visits, as_of, list(scenario.stages), replication)
     if mistakes:
         rows, _where = with_mistakes(rows, seed=replication)
-    if path.suffix.lower() == ".parquet":
-        folders.write_file_atomically(path, lambda staging: rows.to_parquet(staging, index=False))
-    else:
-        folders.write_file_atomically(path, lambda staging: rows.to_csv(staging, index=False))
-    return path
+    for target, table in ((path, rows), (stays_path, stays_of_run(visits, as_of, replication))):
+        if target.suffix.lower() == ".parquet":
+            folders.write_file_atomically(target, lambda staging, table=table: table.to_parquet(staging, index=False))
+        else:
+            folders.write_file_atomically(target, lambda staging, table=table: table.to_csv(staging, index=False))
+    return path, stays_path
 
 
 def read_state(path: str | Path, scenario: Scenario, as_of: float) -> State:
@@ -416,13 +429,21 @@ def read_state(path: str | Path, scenario: Scenario, as_of: float) -> State:
     return read_state_file(path, scenario, as_of)
 
 
-def fit_records(state: State, scenario: Scenario) -> list[Estimate]:
-    """What a state file's records say of the scenario's parameters, each with
-    its 90 % interval, the records it rests on and those still under way."""
-    return fit_state(state, scenario)
+def read_stays(path: str | Path, scenario: Scenario, state: State) -> pd.DataFrame:
+    """A stays file (CSV or Parquet) checked against ``scenario`` and the
+    persons of ``state``; raises ScenarioError with every problem."""
+    return read_stays_file(path, scenario, state.as_of, set(state.people["person"]))
 
 
-def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path) -> tuple[Scenario, list[Estimate]]:
+def fit_records(state: State, scenario: Scenario, stays: pd.DataFrame | None = None) -> list[Estimate]:
+    """What a state file's records (and its stays, if given) say of the
+    scenario's parameters, each with its 90 % interval, the records it rests
+    on and those still under way."""
+    return fit_state(state, scenario) + (fit_stays(stays, state, scenario) if stays is not None else [])
+
+
+def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path,
+                          stays: pd.DataFrame | None = None) -> tuple[Scenario, list[Estimate]]:
     """Write ``scenario`` with the parameters its records tell set to what they
     say, their uncertainty under ``uncertain:``, each changed field commented
     with the fit; a new file only."""
@@ -430,7 +451,7 @@ def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path) ->
     if path.exists() or path.is_symlink():
         raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
                                                                   "FILE"))])
-    estimates = fit_state(state, scenario)
+    estimates = fit_records(state, scenario, stays)
     fitted = fitted_scenario(scenario, estimates, state.file, state.as_of)
     text = dump_scenario(fitted)
     folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))

@@ -734,6 +734,18 @@ AsOfOption = Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
                                            help="The month the state is of, counted from the programme's month 0.")]
 
 
+StaysOption = Annotated[Optional[Path], typer.Option(
+    "--stays", metavar="FILE", help="The stays file beside the state (one row per stay in a stage: "
+                                    "docs/running-pilot.md). Default: <state file>_stays beside it, if there is one.")]
+
+
+def _stays_for(state_file: Path, stays_file: Path | None, scenario: api.Scenario, state):
+    """The stays file given, else the one beside the state file if there is one, read and checked."""
+    beside = api.stays_path_beside(state_file)
+    chosen = stays_file or (beside if beside.exists() else None)
+    return (chosen, api.read_stays(chosen, scenario, state)) if chosen is not None else (None, None)
+
+
 @command("state", short_help="Write a state file (clients as of a month) from a simulated run.")
 def state_command(
     scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
@@ -750,7 +762,8 @@ def state_command(
     ] = False,
     out_file: Annotated[Optional[Path], typer.Option(
         "--out", metavar="FILE", help="Where to write it: .csv or .parquet (default: state_<scenario name>_month"
-                                      "<MONTH>.csv here). A new file only: an existing one is never replaced.")
+                                      "<MONTH>.csv here); the stays go beside it, in <name>_stays.csv. New files "
+                                      "only: an existing one is never replaced.")
     ] = None,
     overrides: SetOption = None,
 ) -> None:
@@ -760,11 +773,12 @@ def state_command(
     loaded = api.load(scenario, api.parse_changes(overrides))
     path = out_file or Path(f"state_{loaded.name}_month{as_of:g}.csv")
     with _interrupts(_("Interrupted: nothing was written.")):
-        api.write_state_file(loaded, as_of, path, replication, seed, mistakes)
+        _path, stays_path = api.write_state_file(loaded, as_of, path, replication, seed, mistakes)
     state_counts = api.read_state(path, loaded, as_of).counts() if not mistakes else None
-    out.print(_("Written {path}: the clients of {name} as of month {as_of}{counts}.").format(
-        path=path, name=loaded.name, as_of=f"{as_of:g}",
-        counts=f" ({_counted(state_counts)})" if state_counts else ""), soft_wrap=True)
+    out.print(_("Written {path}: the clients of {name} as of month {as_of}{counts}; and {stays}: their stays in "
+                "its stages.").format(path=path, name=loaded.name, as_of=f"{as_of:g}", stays=stays_path,
+                                      counts=f" ({_counted(state_counts)})" if state_counts else ""),
+              soft_wrap=True)
 
 
 @command("validate-state", short_help="Check a state file against a scenario.")
@@ -773,14 +787,20 @@ def validate_state(
     as_of: AsOfOption,
     scenario: Annotated[str, typer.Option("--scenario", help="Scenario file, or the name of a shipped one.")
                         ] = api.REFERENCE,
+    stays_file: StaysOption = None,
     overrides: SetOption = None,
 ) -> None:
-    """Check a state file (a programme's clients as of a month) against the
-    scenario: every problem one line with the row and column, exit status 2."""
+    """Check a state file (a programme's clients as of a month), and its stays
+    file if there is one, against the scenario: every problem one line with
+    the row and column, exit status 2."""
     loaded = api.load(scenario, api.parse_changes(overrides))
     state = api.read_state(file, loaded, as_of)
+    stays_path, stays = _stays_for(file, stays_file, loaded, state)
     out.print(_("{file}: valid: {people} people as of month {as_of} ({counts}).").format(
         file=file, people=len(state.people), as_of=f"{as_of:g}", counts=_counted(state.counts())), soft_wrap=True)
+    if stays is not None:
+        out.print(_("{file}: valid: {stays} stays, {going} still going.").format(
+            file=stays_path, stays=len(stays), going=int(stays["ended"].isna().sum())), soft_wrap=True)
 
 
 @command("fit", short_help="Fit a scenario's parameters to a programme's own records.")
@@ -794,19 +814,23 @@ def fit_command(
         "--out", metavar="FILE", help="Where to write the fitted scenario (default: <scenario name>_fitted_month"
                                       "<MONTH>.yaml here). A new file only: an existing one is never replaced.")
     ] = None,
+    stays_file: StaysOption = None,
     overrides: SetOption = None,
 ) -> None:
     """Estimate from a programme's records (a state file) what they can tell
     of its parameters: referrals a month, acceptance at intake, the job loss
     hazard (those still in work counted for the months they kept their job)
-    and the part-time share, each with a 90 % interval; and write the
-    scenario with those values, their uncertainty under uncertain:, and each
-    changed field commented with its fit."""
+    and the part-time share; with its stays file, each stage's duration and
+    chance of dropping out (stays still going counted as far as they went);
+    each with a 90 % interval. Write the scenario with those values, their
+    uncertainty under uncertain:, and each changed field commented with its
+    fit."""
     loaded = api.load(scenario, api.parse_changes(overrides))
     state = api.read_state(state_file, loaded, as_of)
+    _stays_path, stays = _stays_for(state_file, stays_file, loaded, state)
     path = out_file or Path(f"{loaded.name}_fitted_month{as_of:g}.yaml")
     with _interrupts(_("Interrupted: nothing was written.")):
-        _fitted, estimates = api.write_fitted_scenario(loaded, state, path)
+        _fitted, estimates = api.write_fitted_scenario(loaded, state, path, stays)
     table = Table(title=_("What the records of {people} people as of month {as_of} say").format(
         people=len(state.people), as_of=f"{as_of:g}"))
     for heading in (_("field"), _("scenario had"), _("the records say"), _("90 % interval"), _("records"),
@@ -817,7 +841,7 @@ def fit_command(
         def shown(value: float, field: str = estimate.field) -> str:
             return api.field_value(field, value, loaded.calendar_start)
 
-        written = estimate.uncertainty["mean"] if estimate.uncertainty else estimate.value
+        written = estimate.written if estimate.written is not None else estimate.value
         table.add_row(api.field_label(estimate.field), had, shown(written),
                       _("{low} to {high}").format(low=shown(estimate.low), high=shown(estimate.high)),
                       api.number(estimate.records), api.number(estimate.under_way))
@@ -827,7 +851,7 @@ def fit_command(
 
 
 def _field_in(scenario: api.Scenario, path: str):
-    value = scenario.model_dump(mode="json")
+    value = scenario.model_dump(mode="json", by_alias=True)
     for key in path.split("."):
         value = value[key]
     return value

@@ -14,7 +14,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+import pandas as pd
+from scipy import optimize, special, stats
 
 from sim.scenario.edit import with_changes
 from sim.scenario.schema import Scenario
@@ -33,8 +34,10 @@ class Estimate:
     records: int     # people it rests on
     under_way: int   # of them, still under way at the month of the state (censored)
     # What is known of it, as an uncertain: entry of a scenario takes it ({"dist": "beta", "mean": ..., "sd": ...}):
-    # the Jeffreys posterior of a share or a rate; its mean is the value a fitted scenario gets.
+    # for a share or a rate, its Jeffreys posterior.
     uncertainty: dict | None = None
+    # The value a fitted scenario gets: the posterior's mean for a share or a rate, else the estimate.
+    written: float | None = None
 
 
 def fit_state(state: State, scenario: Scenario) -> list[Estimate]:
@@ -61,7 +64,7 @@ def _acceptance(people) -> Estimate:
     posterior = stats.beta(accepted + 0.5, referred - accepted + 0.5)
     low, high = posterior.ppf([(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     return Estimate("referrals.acceptance", accepted / referred, float(low), float(high), referred, 0,
-                    _as_entry("beta", posterior))
+                    *_entry_and_mean("beta", posterior))
 
 
 def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
@@ -81,7 +84,7 @@ def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
     low = stats.chi2.ppf((1 - LEVEL) / 2, 2 * count) / 2 / months if count else 0.0
     high = stats.chi2.ppf((1 + LEVEL) / 2, 2 * count + 2) / 2 / months
     return Estimate("referrals.rate_per_month", count / months, float(low), float(high), count, 0,
-                    _as_entry("gamma", stats.gamma(count + 0.5, scale=1 / months)))
+                    *_entry_and_mean("gamma", stats.gamma(count + 0.5, scale=1 / months)))
 
 
 def _job_loss_hazard(placed, as_of: float) -> Estimate:
@@ -97,7 +100,8 @@ def _job_loss_hazard(placed, as_of: float) -> Estimate:
     low = stats.chi2.ppf((1 - LEVEL) / 2, 2 * events) / 2 / exposure if events else 0.0
     high = stats.chi2.ppf((1 + LEVEL) / 2, 2 * events + 2) / 2 / exposure
     return Estimate("employment.job_loss_hazard_per_month", events / exposure, float(low), float(high),
-                    len(placed), int((~lost).sum()), _as_entry("gamma", stats.gamma(events + 0.5, scale=1 / exposure)))
+                    len(placed), int((~lost).sum()),
+                    *_entry_and_mean("gamma", stats.gamma(events + 0.5, scale=1 / exposure)))
 
 
 def _part_time_share(placed, scenario: Scenario) -> Estimate:
@@ -133,11 +137,13 @@ def _part_time_share(placed, scenario: Scenario) -> Estimate:
     middle, spread = (low + high) / 2, (high - low) / (2 * stats.norm.ppf((1 + LEVEL) / 2))
     spread = min(spread, 0.99 * math.sqrt(middle * (1 - middle)))
     return Estimate("employment.part_time_share", float(best) if part_time.any() else 0.0, low, high,
-                    len(placed), 0, {"dist": "beta", "mean": _rounded(middle), "sd": _rounded(spread)})
+                    len(placed), 0, {"dist": "beta", "mean": _rounded(middle), "sd": _rounded(spread)},
+                    _rounded(middle))
 
 
-def _as_entry(kind: str, posterior) -> dict:
-    return {"dist": kind, "mean": _rounded(float(posterior.mean())), "sd": _rounded(float(posterior.std()))}
+def _entry_and_mean(kind: str, posterior) -> tuple[dict, float]:
+    mean = _rounded(float(posterior.mean()))
+    return {"dist": kind, "mean": mean, "sd": _rounded(float(posterior.std()))}, mean
 
 
 def _rounded(value: float) -> float:
@@ -152,13 +158,13 @@ def fitted_scenario(scenario: Scenario, estimates: list[Estimate], file: str, as
     and what the file had said of the value it replaces."""
     fitted = scenario
     for estimate in estimates:
-        if estimate.uncertainty is None or not estimate.uncertainty["mean"] > 0:
+        if estimate.written is None or not estimate.written > 0:
             continue  # nothing to go on (no referrals, no months in work)
         how = (f"the fit to {file} as of month {as_of:g} (90 % interval {estimate.low:.3g} to {estimate.high:.3g}; "
                f"{estimate.records} records, {estimate.under_way} still under way)")
-        fitted = with_changes(fitted, {estimate.field: estimate.uncertainty["mean"]}, how)
+        fitted = with_changes(fitted, {estimate.field: estimate.written}, how)
     known = [estimate for estimate in estimates
-             if estimate.uncertainty is not None and estimate.uncertainty["mean"] > 0]
+             if estimate.uncertainty is not None and estimate.written is not None and estimate.written > 0]
     uncertain = {**{field: distribution.model_dump(mode="json", exclude_none=True)
                     for field, distribution in fitted.uncertain.items()},
                  **{estimate.field: estimate.uncertainty for estimate in known}}
@@ -168,3 +174,204 @@ def fitted_scenario(scenario: Scenario, estimates: list[Estimate], file: str, as
     return fitted.with_notes({path: note for path, note in notes.items() if path != "uncertain"} | {
         f"uncertain.{estimate.field}": f"Fitted to {file} as of month {as_of:g}: what {estimate.records} records "
                                        f"say of it ({estimate.under_way} still under way)" for estimate in known})
+
+
+# --- stages: how long a stay lasts and who drops out (from a stays file) ----------------
+
+#: Of each family of durations, the one parameter the records fit (the others kept as the scenario
+#: has them): where most stays end for a triangle between its shortest and longest, else the mean.
+FITTED_PART = {"triangular": "mode", "exponential": "mean", "gamma": "mean", "lognormal": "mean"}
+
+
+def fit_stays(stays: pd.DataFrame, state: State, scenario: Scenario) -> list[Estimate]:
+    """For each stage with stays in the records: its duration (the part
+    ``FITTED_PART`` names) and, where it is a chance, its chance of dropping
+    out, jointly by maximum likelihood with profile-likelihood intervals.
+    Stays still going count as what they are: at least as long as so far
+    (right-censored), and not yet dropped out."""
+    segment_of = dict(zip(state.people["person"], state.people["segment"]))
+    estimates = []
+    for name, stage in scenario.stages.items():
+        own = stays[stays["stage"] == name]
+        if len(own) and stage.duration.dist in FITTED_PART:
+            factors = np.array([scenario.segments[segment_of.get(person, next(iter(scenario.segments)))]
+                                .dropout_factor for person in own["person"]])
+            estimates += _stage_fit(name, stage, own, factors, state.as_of)
+    return estimates
+
+
+@dataclass(frozen=True)
+class _Duration:
+    """A stay's full length in the scenario's family with its fitted part at
+    ``value``: density, survival and quantiles in plain numpy (scipy's
+    distribution objects cost more to make than the likelihood to work out,
+    and the fit makes thousands)."""
+
+    family: str
+    low: float
+    middle: float   # the mode of a triangle, else the mean
+    high: float
+    sd: float
+
+    def pdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if self.family == "triangular":
+            a, c, b = self.low, self.middle, self.high
+            rising = 2 * (x - a) / ((b - a) * (c - a))
+            falling = 2 * (b - x) / ((b - a) * (b - c))
+            return np.where((x >= a) & (x < c), rising, np.where((x >= c) & (x <= b), falling, 0.0))
+        positive = np.maximum(x, 1e-300)
+        if self.family == "exponential":
+            return np.where(x >= 0, np.exp(-x / self.middle) / self.middle, 0.0)
+        if self.family == "gamma":
+            shape, scale = (self.middle / self.sd) ** 2, self.sd**2 / self.middle
+            return np.where(x > 0, np.exp((shape - 1) * np.log(positive) - positive / scale - special.gammaln(shape)
+                                          - shape * math.log(scale)), 0.0)
+        mu, sigma = self._lognormal()
+        return np.where(x > 0, np.exp(-((np.log(positive) - mu) ** 2) / (2 * sigma**2))
+                        / (positive * sigma * math.sqrt(2 * math.pi)), 0.0)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if self.family == "triangular":
+            a, c, b = self.low, self.middle, self.high
+            rising = (x - a) ** 2 / ((b - a) * (c - a))
+            falling = 1 - (b - x) ** 2 / ((b - a) * (b - c))
+            return np.where(x < a, 0.0, np.where(x < c, rising, np.where(x <= b, falling, 1.0)))
+        if self.family == "exponential":
+            return np.where(x > 0, -np.expm1(-x / self.middle), 0.0)
+        if self.family == "gamma":
+            shape, scale = (self.middle / self.sd) ** 2, self.sd**2 / self.middle
+            return special.gammainc(shape, np.maximum(x, 0) / scale)
+        mu, sigma = self._lognormal()
+        return np.where(x > 0, special.ndtr((np.log(np.maximum(x, 1e-300)) - mu) / sigma), 0.0)
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        return 1 - self.cdf(x)
+
+    def ppf(self, u: float) -> float:
+        if self.family == "triangular":
+            a, c, b = self.low, self.middle, self.high
+            split = (c - a) / (b - a)
+            return a + math.sqrt(u * (b - a) * (c - a)) if u < split else b - math.sqrt((1 - u) * (b - a) * (b - c))
+        if self.family == "exponential":
+            return -self.middle * math.log1p(-u)
+        if self.family == "gamma":
+            shape, scale = (self.middle / self.sd) ** 2, self.sd**2 / self.middle
+            return scale * float(special.gammaincinv(shape, u))
+        mu, sigma = self._lognormal()
+        return math.exp(mu + sigma * float(special.ndtri(u)))
+
+    def _lognormal(self) -> tuple[float, float]:
+        sigma2 = math.log1p((self.sd / self.middle) ** 2)
+        return math.log(self.middle) - sigma2 / 2, math.sqrt(sigma2)
+
+
+def _duration_at(duration, value: float) -> _Duration:
+    """The scenario's duration distribution with its fitted part at ``value``."""
+    return _Duration(duration.dist, getattr(duration, "low", 0.0), value, getattr(duration, "high", math.inf),
+                     getattr(duration, "sd", 0.0))
+
+
+def _stay_log_likelihood(duration, dropout: float, months: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
+    """The chance of the stays, given the full length's distribution and the
+    chance of dropping out. A stay that ends by dropping out lasts a uniform
+    share of its full length D, so one dropped after t months had D > t, with
+    density G(t) = ∫ f(D)/D over D > t; one still going after e months (or
+    ended then by finding work) either will not drop out and has D > e, or
+    will and has not yet: ∫ f(D)(1 - e/D) over D > e = S(e) - e G(e)."""
+    grid = np.linspace(duration.ppf(1e-10), duration.ppf(1 - 1e-10), 801)
+    density = duration.pdf(grid) / np.maximum(grid, 1e-9)
+    pieces = (density[1:] + density[:-1]) / 2 * np.diff(grid)
+    tail = np.concatenate([np.cumsum(pieces[::-1])[::-1], [0.0]])  # G on the grid
+
+    def g(values):
+        return np.interp(values, grid, tail, left=tail[0], right=0.0)
+
+    def chance(factors):
+        return np.minimum(dropout * factors, 1.0)
+
+    total = 0.0
+    for kind in ("going", "found"):
+        values, factors = months[kind]
+        survived = duration.sf(values)
+        total += np.sum(np.log(np.maximum((1 - chance(factors)) * survived
+                                          + chance(factors) * (survived - values * g(values)), 1e-300)))
+    values, factors = months["dropped"]
+    total += np.sum(np.log(np.maximum(chance(factors) * g(values), 1e-300)))
+    values, factors = months["completed"]
+    total += np.sum(np.log(np.maximum((1 - chance(factors)) * duration.pdf(values), 1e-300)))
+    return float(total)
+
+
+def _stage_fit(name: str, stage, stays: pd.DataFrame, factors: np.ndarray, as_of: float) -> list[Estimate]:
+    duration, part = stage.duration, FITTED_PART[stage.duration.dist]
+    dropout = stage.dropout
+    by_chance = dropout is not None and dropout.probability is not None and dropout.probability > 0
+    ended = stays["ended"].to_numpy()
+    lasted = np.where(pd.isna(stays["end_month"]), as_of, stays["end_month"]) - stays["start_month"].to_numpy()
+    kinds = {"going": pd.isna(ended) | (ended == None),  # noqa: E711 (None as read from a table)
+             "found": ended == "found_work_on_own", "dropped": ended == "dropped_out",
+             "completed": ended == "completed"}
+    if not by_chance:  # dropping out by a hazard, or not at all: it ends a stay independently of its length
+        kinds["found"] = kinds["found"] | kinds["dropped"]
+        kinds["dropped"] = np.zeros(len(ended), dtype=bool)
+    months = {kind: (lasted[chosen], factors[chosen]) for kind, chosen in kinds.items()}
+    if duration.dist == "triangular":
+        margin = 1e-6 * (duration.high - duration.low)
+        bounds = (duration.low + margin, duration.high - margin)
+        start = duration.mode
+    else:
+        bounds, start = (duration.mean / 20, duration.mean * 20), duration.mean
+    chance_bounds = (1e-6, 1 - 1e-6)
+
+    def log_likelihood(value: float, chance: float) -> float:
+        return _stay_log_likelihood(_duration_at(duration, value), chance if by_chance else 0.0, months)
+
+    if by_chance:
+        best = optimize.minimize(lambda point: -log_likelihood(*point),
+                                 x0=[float(np.clip(start, *bounds)), float(np.clip(dropout.probability, 0.01, 0.99))],
+                                 bounds=[bounds, chance_bounds], method="L-BFGS-B")
+        value, chance, top = best.x[0], best.x[1], -best.fun
+    else:
+        best = optimize.minimize_scalar(lambda candidate: -log_likelihood(candidate, 0.0), bounds=bounds,
+                                        method="bounded")
+        value, chance, top = best.x, 0.0, -best.fun
+    top -= stats.chi2.ppf(LEVEL, 1) / 2
+
+    def profile_value(candidate: float) -> float:
+        if not by_chance:
+            return log_likelihood(candidate, 0.0)
+        return -optimize.minimize_scalar(lambda other: -log_likelihood(candidate, other), bounds=chance_bounds,
+                                         method="bounded", options={"xatol": 1e-4}).fun
+
+    def profile_chance(candidate: float) -> float:
+        return -optimize.minimize_scalar(lambda other: -log_likelihood(other, candidate), bounds=bounds,
+                                         method="bounded", options={"xatol": 1e-3}).fun
+
+    def interval(profile, best_value: float, lowest: float, highest: float) -> tuple[float, float]:
+        edges = []
+        for end in (lowest, highest):
+            if abs(end - best_value) < 1e-9 or profile(end) >= top:
+                edges.append(end)
+            else:
+                edges.append(optimize.brentq(lambda candidate: profile(candidate) - top, *sorted((end, best_value)),
+                                             xtol=1e-3 * abs(best_value) + 1e-6))
+        return edges[0], edges[1]
+
+    going = int(kinds["going"].sum())
+    low, high = interval(profile_value, value, *bounds)
+    entry = ({"dist": "uniform", "low": _rounded(low), "high": _rounded(high)} if part == "mode"
+             else {"dist": "gamma", "mean": _rounded(value),
+                   "sd": _rounded((high - low) / (2 * stats.norm.ppf((1 + LEVEL) / 2)))})
+    estimates = [Estimate(f"stages.{name}.duration.{part}", float(value), float(low), float(high), len(stays),
+                          going, entry, _rounded(value))]
+    if by_chance:
+        chance_low, chance_high = interval(profile_chance, chance, *chance_bounds)
+        spread = min((chance_high - chance_low) / (2 * stats.norm.ppf((1 + LEVEL) / 2)),
+                     0.99 * math.sqrt(chance * (1 - chance)))
+        estimates.append(Estimate(f"stages.{name}.dropout.probability", float(chance), float(chance_low),
+                                  float(chance_high), len(stays), going,
+                                  {"dist": "beta", "mean": _rounded(chance), "sd": _rounded(spread)},
+                                  _rounded(chance)))
+    return estimates

@@ -62,6 +62,23 @@ def _row(person, stays: pd.DataFrame | None, as_of: float, stages: list[str]) ->
     return row | {"status": "between_stages", "stage": waited_for, "since_month": current["end"]}
 
 
+def stays_of_run(visits: pd.DataFrame, as_of: float, replication: int = 0) -> pd.DataFrame:
+    """The stays file's rows for ``replication`` of a run kept with its
+    clients: each stay begun by month ``as_of``, its end and how it ended
+    only if that was by then."""
+    stays = visits[(visits["replication"] == replication) & (visits["start"] <= as_of)].sort_values(
+        ["client", "start"])
+    over = (stays["end"] <= as_of).to_numpy()  # (a stay going on at the run's end has no end: NaN)
+    return pd.DataFrame({
+        "person": [f"P{client + 1:05d}" for client in stays["client"]],
+        "stage": stays["stage"].astype(str).to_numpy(),
+        "visit": stays["visit"].to_numpy(),
+        "start_month": stays["start"].to_numpy(),
+        "end_month": np.where(over, stays["end"].to_numpy(), np.nan),
+        "ended": np.where(over, stays["ended"].astype(str).to_numpy(), None),
+    })
+
+
 #: The mistakes ``with_mistakes`` makes, one row each, in this order.
 MISTAKES = ("missing end month", "stage spelled otherwise", "month typed ten times too large")
 

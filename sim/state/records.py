@@ -98,21 +98,24 @@ def read_state(path: str | Path, scenario: Scenario, as_of: float) -> State:
     """The state file at ``path`` (CSV, or Parquet by its suffix), checked
     against ``scenario`` as of month ``as_of``; raises ScenarioError with
     every problem found."""
+    raw, name, line_of = read_table(path)
+    return check_state(raw, scenario, as_of, name, line_of)
+
+
+def read_table(path: str | Path):
+    """A CSV or Parquet table as read (CSV cells as text), its file's name,
+    and how a row's index gives its line (a CSV's header is line 1)."""
     path = Path(path)
     name = path.name
     try:
         if path.suffix.lower() == ".parquet":
-            raw = pd.read_parquet(path)
-            line_of = _parquet_row
-        else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-            line_of = _csv_line
+            return pd.read_parquet(path), name, _parquet_row
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True), name, _csv_line
     except FileNotFoundError:
         raise ScenarioError([Problem(name, None, None, "", _("no such file"))]) from None
     except (OSError, ValueError, pd.errors.ParserError) as error:
         raise ScenarioError([Problem(name, None, None, "", _("not a CSV or Parquet table: {error}").format(
             error=str(error).splitlines()[0] if str(error) else type(error).__name__))]) from None
-    return check_state(raw, scenario, as_of, name, line_of)
 
 
 def _csv_line(index: int) -> int:

@@ -155,3 +155,31 @@ def test_the_commands_write_a_state_check_it_and_refuse_a_messy_one(tmp_path):
     refused = pilotsim("validate-state", "messy.csv", "--as-of", "12", cwd=tmp_path)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 3 and refused.stdout == ""
+
+
+STAYS = """person,stage,visit,start_month,end_month,ended
+P1,training,1,1,5,completed
+P1,training,1,2,,
+P2,Job search,1,3,4,completed
+P3,training,x,3,2,dropped
+P4,training,1,3,4,
+P9,training,1,3,,
+"""
+
+
+def test_every_problem_of_a_stays_file_is_one_line(scenario):
+    from sim.state.stays import check_stays
+
+    with pytest.raises(api.ScenarioError) as refused:
+        check_stays(pd.read_csv(io.StringIO(STAYS), dtype=str, keep_default_na=False), scenario, 12, "stays.csv",
+                    people={"P1", "P2", "P3", "P4"})
+    assert str(refused.value).splitlines() == [
+        "stays.csv:3:3: visit: the same stay as on line 2",
+        "stays.csv:4:2: stage: expected one of training, job_search (did you mean job_search?), got “Job search”",
+        "stays.csv:5:3: visit: expected a whole number from 1, got “x”",
+        "stays.csv:5:6: ended: expected one of completed, dropped_out, found_work_on_own (did you mean "
+        "dropped_out?), got “dropped”",
+        "stays.csv:5:5: end_month: 2 is before start_month (3)",
+        "stays.csv:6:6: ended: an ended stay has both its end month and how it ended; one still going has neither",
+        "stays.csv:7:1: person: not a person of the state file",
+    ]

@@ -77,12 +77,100 @@ def test_pilotsim_fit_writes_a_valid_scenario_with_each_fit_commented(tmp_path):
     assert fitted.returncode == 0, fitted.stderr
     assert "Accepted at intake" in fitted.stdout and "Written fitted.yaml" in fitted.stdout
     scenario = api.load(tmp_path / "fitted.yaml")
-    state = api.read_state(tmp_path / "state.csv", api.load(api.REFERENCE), 24)
-    for estimate in api.fit_records(state, api.load(api.REFERENCE)):
-        field = estimate.field.split(".")
-        assert getattr(getattr(scenario, field[0]), field[1]) == estimate.uncertainty["mean"]
-        assert scenario.uncertain[estimate.field].mean == estimate.uncertainty["mean"]
+    reference = api.load(api.REFERENCE)
+    state = api.read_state(tmp_path / "state.csv", reference, 24)
+    estimates = api.fit_records(state, reference, api.read_stays(tmp_path / "state_stays.csv", reference, state))
+    assert "stages.training.duration.mode" in {estimate.field for estimate in estimates}  # the stays beside, read
+    for estimate in estimates:
+        value = scenario.model_dump(mode="json", by_alias=True)
+        for key in estimate.field.split("."):
+            value = value[key]
+        assert value == estimate.written
+        assert scenario.uncertain[estimate.field].model_dump(mode="json", by_alias=True, exclude_none=True) == \
+            estimate.uncertainty
         assert scenario.notes[estimate.field].startswith(
             f"Set by the fit to state.csv as of month 24 (90 % interval {estimate.low:.3g} to {estimate.high:.3g}; "
             f"{estimate.records} records, {estimate.under_way} still under way): ")
     assert pilotsim("fit", "--state", "state.csv", "--as-of", "24", "--out", "fitted.yaml").returncode == 2
+
+
+# --- stages, from the stays file ------------------------------------------------------
+
+STAGE_TRUTH = {"stages.training.duration.mode": 9.0, "stages.training.dropout.probability": 0.15,
+               "stages.job_search.duration.mean": 3.0}
+
+
+def stage_fits(runs: int, as_of: float, still_going: bool = True):
+    """The stage fits of ``runs`` runs of the reference, each from its records at ``as_of``; without
+    ``still_going``, as if the stays not yet over were not in the records."""
+    from sim.state.fit import fit_stays
+    from sim.state.generate import stays_of_run
+
+    scenario = api.load(api.REFERENCE)
+    assert {field: value for field, value in STAGE_TRUTH.items()} == {
+        "stages.training.duration.mode": scenario.stages["training"].duration.mode,
+        "stages.training.dropout.probability": scenario.stages["training"].dropout.probability,
+        "stages.job_search.duration.mean": scenario.stages["job_search"].duration.mean}
+    result = api.run(scenario, runs, seed=scenario.seed, keep_clients=True)
+    clients, visits = result.clients.table(), result.visits.table()
+    fits = []
+    for replication in range(runs):
+        state = check_state(state_of_run(clients, visits, as_of, list(scenario.stages), replication), scenario,
+                            as_of)
+        stays = stays_of_run(visits, as_of, replication)
+        if not still_going:
+            stays = stays[stays["ended"].notna()]
+        fits.append({estimate.field: estimate for estimate in fit_stays(stays, state, scenario)})
+    return fits
+
+
+def assert_covered(fits, runs: int) -> None:
+    # Covered in K of runs: binomial(runs, 0.9), so at least three standard errors below 0.9; profile-likelihood
+    # intervals are approximate, so not above 0.99 either.
+    lowest = 0.9 - 3 * math.sqrt(0.9 * 0.1 / runs)
+    for field, value in STAGE_TRUTH.items():
+        covered = np.mean([fit[field].low <= value <= fit[field].high for fit in fits])
+        assert lowest <= covered <= 0.99, (field, covered)
+        estimates = np.array([fit[field].value for fit in fits])
+        # The mean of the estimates within three of its standard errors of the truth.
+        assert abs(estimates.mean() - value) < 3 * estimates.std() / math.sqrt(runs), (field, estimates.mean())
+
+
+def test_stage_durations_and_dropout_are_fitted_with_the_stays_still_going():
+    assert_covered(stage_fits(40, 24), 40)
+
+
+@pytest.mark.slow
+def test_stage_durations_and_dropout_cover_the_truth_in_300_runs():
+    assert_covered(stage_fits(300, 24), 300)
+
+
+def test_leaving_out_the_stays_still_going_makes_training_look_shorter_and_dropout_likelier():
+    runs = 40
+    with_them, without = stage_fits(runs, 12), stage_fits(runs, 12, still_going=False)
+    for fits, mode_within in ((with_them, True), (without, False)):
+        modes = np.array([fit["stages.training.duration.mode"].value for fit in fits])
+        assert (abs(modes.mean() - 9.0) < 3 * modes.std() / math.sqrt(runs)) == mode_within
+    mode_without = np.mean([fit["stages.training.duration.mode"].value for fit in without])
+    dropout_without = np.mean([fit["stages.training.dropout.probability"].value for fit in without])
+    assert mode_without < 8.5 and dropout_without > 0.25  # (measured: 7.9 and 0.30 against 9 and 0.15)
+
+
+@pytest.mark.parametrize("family", ["triangular", "exponential", "gamma", "lognormal"])
+def test_the_durations_density_and_chances_are_scipys(family):
+    from scipy import stats
+
+    from sim.state.fit import _Duration
+
+    mine, theirs = {
+        "triangular": (_Duration("triangular", 6, 8, 12, 0), stats.triang(c=2 / 6, loc=6, scale=6)),
+        "exponential": (_Duration("exponential", 0, 3, math.inf, 0), stats.expon(scale=3)),
+        "gamma": (_Duration("gamma", 0, 4, math.inf, 2), stats.gamma(4.0, scale=1.0)),
+        "lognormal": (_Duration("lognormal", 0, 4, math.inf, 2),
+                      stats.lognorm(math.sqrt(math.log1p(0.25)), scale=math.exp(math.log(4) - math.log1p(0.25) / 2))),
+    }[family]
+    months = np.linspace(0, 30, 301)
+    np.testing.assert_allclose(mine.pdf(months), theirs.pdf(months), atol=1e-12)
+    np.testing.assert_allclose(mine.cdf(months), theirs.cdf(months), atol=1e-12)
+    for chance in (0.01, 0.3, 0.7, 0.99):
+        assert mine.ppf(chance) == pytest.approx(theirs.ppf(chance), rel=1e-9)
