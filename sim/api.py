@@ -401,6 +401,8 @@ def write_state_file(scenario: Scenario, as_of: float, path: str | Path, replica
     an existing one is never replaced."""
     path = Path(path)
     stays_path = stays_path_beside(path)
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise ScenarioError([Problem(str(path), None, None, "", _("a state file is .csv or .parquet"))])
     if not 0 <= as_of <= scenario.horizon_months:
         raise ScenarioError([Problem("--as-of", None, None, "", _("a month from 0 to {horizon} (the months "
                                                                   "simulated), got {as_of}").format(
@@ -448,6 +450,8 @@ def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path,
     say, their uncertainty under ``uncertain:``, each changed field commented
     with the fit; a new file only."""
     path = Path(path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise ScenarioError([Problem(str(path), None, None, "", _("a scenario file is .yaml or .yml"))])
     if path.exists() or path.is_symlink():
         raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
                                                                   "FILE"))])

@@ -841,13 +841,15 @@ def fit_command(
         def shown(value: float, field: str = estimate.field) -> str:
             return api.field_value(field, value, loaded.calendar_start)
 
-        written = estimate.written if estimate.written is not None else estimate.value
-        table.add_row(api.field_label(estimate.field), had, shown(written),
+        table.add_row(api.field_label(estimate.field), had, shown(estimate.value),
                       _("{low} to {high}").format(low=shown(estimate.low), high=shown(estimate.high)),
                       api.number(estimate.records), api.number(estimate.under_way))
     out.print(table)
-    out.print(_("Written {path}: {name} with these fitted (the mean of what the records say), their uncertainty "
-                "under uncertain:.").format(path=path, name=loaded.name), soft_wrap=True)
+    kept = [api.field_label(estimate.field) for estimate in estimates if not (estimate.written or 0) > 0]
+    out.print(_("Written {path}: {name} with these fitted and their uncertainty under uncertain:{kept}.").format(
+        path=path, name=loaded.name, kept=_("; kept as the scenario had them, for the records hold too little of "
+                                            "them: {fields}").format(fields=api.listed(kept)) if kept else ""),
+              soft_wrap=True)
 
 
 def _field_in(scenario: api.Scenario, path: str):

@@ -19,7 +19,7 @@ from scipy import optimize, special, stats
 
 from sim.scenario.edit import with_changes
 from sim.scenario.schema import Scenario
-from sim.state.records import PLACED, State
+from sim.state.records import PLACED, STARTED, State
 
 #: The interval each estimate gives.
 LEVEL = 0.90
@@ -36,7 +36,8 @@ class Estimate:
     # What is known of it, as an uncertain: entry of a scenario takes it ({"dist": "beta", "mean": ..., "sd": ...}):
     # for a share or a rate, its Jeffreys posterior.
     uncertainty: dict | None = None
-    # The value a fitted scenario gets: the posterior's mean for a share or a rate, else the estimate.
+    # The value a fitted scenario gets: the estimate, where the records hold any of what it counts
+    # (no job lost yet says little of how often jobs are lost); None: the scenario's stays.
     written: float | None = None
 
 
@@ -46,25 +47,33 @@ def fit_state(state: State, scenario: Scenario) -> list[Estimate]:
     hazard and the part-time share. Each only where the records hold any of
     what it counts."""
     people = state.people
+    if people.empty:
+        return []
     estimates = [_acceptance(people)]
     referrals = scenario.referrals
     if referrals.process == "poisson":
         estimates.append(_referral_rate(people, scenario, state.as_of))
     placed = people[people["status"].isin(PLACED)]
-    if len(placed):
+    if len(placed) and scenario.employment.support is None:  # (coaching lowers the hazard for a while)
         estimates.append(_job_loss_hazard(placed, state.as_of))
         estimates.append(_part_time_share(placed, scenario))
     return [estimate for estimate in estimates if estimate is not None]
 
 
-def _acceptance(people) -> Estimate:
-    """Accepted of referred: a binomial share, Jeffreys interval."""
+def _acceptance(people) -> Estimate | None:
+    """Accepted of referred: a binomial share, Jeffreys interval (reaching 0
+    or 1 where all were refused or all accepted, as Brown, Cai and DasGupta
+    advise: it would leave out the very value the records point to)."""
     referred = len(people)
+    if referred == 0:
+        return None
     accepted = int((people["status"] != "not_accepted").sum())
     posterior = stats.beta(accepted + 0.5, referred - accepted + 0.5)
     low, high = posterior.ppf([(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-    return Estimate("referrals.acceptance", accepted / referred, float(low), float(high), referred, 0,
-                    *_entry_and_mean("beta", posterior))
+    low, high = (0.0 if accepted == 0 else float(low)), (1.0 if accepted == referred else float(high))
+    entry, _mean = _entry_and_mean("beta", posterior)
+    return Estimate("referrals.acceptance", accepted / referred, low, high, referred, 0, entry,
+                    _rounded(accepted / referred))
 
 
 def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
@@ -75,7 +84,8 @@ def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
     start = scenario.referrals.from_month
     months = min(as_of, scenario.intake_until_month) - start
     cap = scenario.referrals.max_participants
-    taken = int(people["started_month"].notna().sum() + (people["status"] == "waiting").sum())
+    taken = int((people["started_month"].notna() | people["status"].isin(STARTED)).sum()
+                + (people["status"] == "waiting").sum())
     if cap is not None and taken >= cap:
         months = float(people["referred_month"].max()) - start
     if months <= 0:
@@ -83,25 +93,25 @@ def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
     count = int(((people["referred_month"] >= start) & (people["referred_month"] <= start + months)).sum())
     low = stats.chi2.ppf((1 - LEVEL) / 2, 2 * count) / 2 / months if count else 0.0
     high = stats.chi2.ppf((1 + LEVEL) / 2, 2 * count + 2) / 2 / months
-    return Estimate("referrals.rate_per_month", count / months, float(low), float(high), count, 0,
-                    *_entry_and_mean("gamma", stats.gamma(count + 0.5, scale=1 / months)))
+    entry, _mean = _entry_and_mean("gamma", stats.gamma(count + 0.5, scale=1 / months))
+    return Estimate("referrals.rate_per_month", count / months, float(low), float(high), count, 0, entry,
+                    _rounded(count / months) if count else None)
 
 
-def _job_loss_hazard(placed, as_of: float) -> Estimate:
+def _job_loss_hazard(placed, as_of: float) -> Estimate | None:
     """Jobs lost per month in work: events over exposure, with those still in
     work counted for the months they have kept it (right-censored)."""
     lost = placed["status"] == "job_lost"
     ends = np.where(lost, placed["ended_month"], as_of)
     exposure = float(np.sum(ends - placed["placed_month"].to_numpy(dtype=float)))
     events = int(lost.sum())
-    if exposure <= 0:
-        return Estimate("employment.job_loss_hazard_per_month", math.nan, 0.0, math.inf, len(placed),
-                        int((~lost).sum()))
+    if exposure <= 0:  # placed at the very month of the state: nothing known yet
+        return None
     low = stats.chi2.ppf((1 - LEVEL) / 2, 2 * events) / 2 / exposure if events else 0.0
     high = stats.chi2.ppf((1 + LEVEL) / 2, 2 * events + 2) / 2 / exposure
+    entry, _mean = _entry_and_mean("gamma", stats.gamma(events + 0.5, scale=1 / exposure))
     return Estimate("employment.job_loss_hazard_per_month", events / exposure, float(low), float(high),
-                    len(placed), int((~lost).sum()),
-                    *_entry_and_mean("gamma", stats.gamma(events + 0.5, scale=1 / exposure)))
+                    len(placed), int((~lost).sum()), entry, _rounded(events / exposure) if events else None)
 
 
 def _part_time_share(placed, scenario: Scenario) -> Estimate:
@@ -138,7 +148,7 @@ def _part_time_share(placed, scenario: Scenario) -> Estimate:
     spread = min(spread, 0.99 * math.sqrt(middle * (1 - middle)))
     return Estimate("employment.part_time_share", float(best) if part_time.any() else 0.0, low, high,
                     len(placed), 0, {"dist": "beta", "mean": _rounded(middle), "sd": _rounded(spread)},
-                    _rounded(middle))
+                    _rounded(float(best) if part_time.any() else 0.0))
 
 
 def _entry_and_mean(kind: str, posterior) -> tuple[dict, float]:
@@ -152,10 +162,11 @@ def _rounded(value: float) -> float:
 
 
 def fitted_scenario(scenario: Scenario, estimates: list[Estimate], file: str, as_of: float) -> Scenario:
-    """``scenario`` with each estimated field set to the mean of what the
-    records say of it and its uncertainty under ``uncertain:``; each changed
-    field's comment gives the fit, its interval and the records it rests on,
-    and what the file had said of the value it replaces."""
+    """``scenario`` with each estimated field set to what the records say of
+    it (where they hold any of what it counts) and its uncertainty under
+    ``uncertain:``; each changed field's comment gives the fit, its interval
+    and the records it rests on, and what the file had said of the value it
+    replaces."""
     fitted = scenario
     for estimate in estimates:
         if estimate.written is None or not estimate.written > 0:

@@ -73,7 +73,8 @@ COLUMNS = (
     Column("ended_month", "month", ENDED, ENDED, "when the path ended (for job_lost: when the job was lost)"),
 )
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
-_YES, _NO = ("yes", "true", "1", "ja", "y", "j"), ("no", "false", "0", "nee", "n")
+_YES = ("yes", "true", "1", "1.0", "ja", "y", "j", "waar")
+_NO = ("no", "false", "0", "0.0", "nee", "n", "onwaar")
 #: A state file is a programme's own records; this is far beyond any programme.
 MAX_ROWS = 100_000
 
@@ -110,9 +111,18 @@ def read_table(path: str | Path):
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path), name, _parquet_row
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True), name, _csv_line
+        # Blank lines kept (as empty rows, skipped later), so that a row's index gives its line; the
+        # separator found from the header (a Dutch spreadsheet writes ";").
+        with open(path, encoding="utf-8-sig", newline="") as opened:
+            header = opened.readline()
+        separator = ";" if header.count(";") > header.count(",") else ","
+        return (pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False,
+                            index_col=False, sep=separator, encoding="utf-8-sig"), name, _csv_line)
     except FileNotFoundError:
         raise ScenarioError([Problem(name, None, None, "", _("no such file"))]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(name, None, None, "", _("not UTF-8 text: save it from the spreadsheet as "
+                                                             "“CSV UTF-8”"))]) from None
     except (OSError, ValueError, pd.errors.ParserError) as error:
         raise ScenarioError([Problem(name, None, None, "", _("not a CSV or Parquet table: {error}").format(
             error=str(error).splitlines()[0] if str(error) else type(error).__name__))]) from None
@@ -149,7 +159,9 @@ def check_state(raw: pd.DataFrame, scenario: Scenario, as_of: float, file: str =
         raise ScenarioError(problems)
 
     checker = _RowChecker(scenario, as_of, file, columns, line_of)
-    rows = [checker.row(index, record) for index, record in enumerate(raw.to_dict("records"))]
+    # A row with nothing in it (a blank line, a spreadsheet's empty row) is no person.
+    rows = [checker.row(index, record) for index, record in enumerate(raw.to_dict("records"))
+            if any(_empty_or(cell) is not None for cell in record.values())]
     problems = checker.problems
     people = pd.DataFrame(rows, columns=list(COLUMN_NAMES))
     problems += _whole_programme_problems(people, scenario, as_of, file)
@@ -174,6 +186,9 @@ class _RowChecker:
         values: dict = {}
         for column in COLUMNS:
             values[column.name] = self._value(line, column, _empty_or(record.get(column.name)))
+        for needed in ("person", "referred_month", "status"):
+            if _empty_or(record.get(needed)) is None:
+                self._problem(line, needed, _("needed"))
         status = values["status"]
         if status is not None:
             for column in COLUMNS:
@@ -223,7 +238,8 @@ class _RowChecker:
             self._problem(line, column.name, _("expected yes or no, got “{text}”").format(text=text))
             return None
         try:
-            number = float(text)
+            # A decimal comma (Dutch spreadsheets) where no point is written: 8,5 is eight and a half.
+            number = float(text.replace(",", ".") if "." not in text and text.count(",") == 1 else text)
         except ValueError:
             number = math.nan
         if column.kind == "count":
@@ -243,6 +259,10 @@ class _RowChecker:
         referred, started = values["referred_month"], values["started_month"]
         for column, after, before_name in (("since_month", referred, "referred_month"),
                                            ("started_month", referred, "referred_month"),
+                                           ("since_month", started if values["status"] != "waiting" else None,
+                                            "started_month"),
+                                           ("ended_month", started if values["status"] != "job_lost" else None,
+                                            "started_month"),
                                            ("placed_month", started if started is not None else referred,
                                             "started_month" if started is not None else "referred_month"),
                                            ("ended_month", values["placed_month"] if values["status"] == "job_lost"
@@ -276,7 +296,7 @@ def _whole_programme_problems(people: pd.DataFrame, scenario: Scenario, as_of: f
             "{count} people waiting at month {as_of}, more than the waiting list's {limit}").format(
             count=waiting, as_of=f"{as_of:g}", limit=limit)))
     cap = scenario.referrals.max_participants
-    started = int(people["started_month"].notna().sum())
+    started = int((people["started_month"].notna() | people["status"].isin(STARTED)).sum())
     if cap is not None and started + waiting > cap:
         problems.append(Problem(file, None, None, "status", _(
             "{started} started and {waiting} waiting at month {as_of}, more than the {cap} participants at most")

@@ -183,3 +183,37 @@ def test_every_problem_of_a_stays_file_is_one_line(scenario):
         "stays.csv:6:6: ended: an ended stay has both its end month and how it ended; one still going has neither",
         "stays.csv:7:1: person: not a person of the state file",
     ]
+
+
+SPREADSHEET = ("person;segment;referred_month;status;stage;since_month;visit;started_month;placed_month;part_time;"
+               "ended_month\n") + """
+P1;general;1,5;employed;;;;2;3,25;WAAR;
+;;;;;;;;;;
+P2;general;2;;;;;;;;
+P3;general;2;dropped_out;;;;5;;;3
+P4;general;1;in_stage;training;2;1;5;;;
+"""
+
+
+def test_a_dutch_spreadsheets_export_is_read_and_its_lines_counted_as_the_file_has_them(scenario, tmp_path):
+    exported = tmp_path / "export.csv"
+    exported.write_text(SPREADSHEET, encoding="utf-8-sig")  # as Excel writes "CSV UTF-8": with a byte order mark
+    with pytest.raises(api.ScenarioError) as refused:
+        api.read_state(exported, scenario, 12)
+    # Semicolons and decimal commas read; the blank line and the empty row no person, but counted as lines.
+    assert str(refused.value).splitlines() == [
+        "export.csv:5:4: status: needed",
+        "export.csv:6:11: ended_month: 3 is before started_month (5)",
+        "export.csv:7:6: since_month: 2 is before started_month (5)",
+    ]
+    exported.write_text(SPREADSHEET.split("P2;")[0], encoding="utf-8-sig")
+    employed = api.read_state(exported, scenario, 12).people.iloc[0]
+    assert (employed["referred_month"], employed["placed_month"], employed["part_time"]) == (1.5, 3.25, True)
+
+
+def test_a_file_that_is_not_utf8_says_how_to_save_it(scenario, tmp_path):
+    exported = tmp_path / "export.csv"
+    exported.write_bytes("person,referred_month,status\nRené,1,waiting\n".encode("cp1252"))
+    with pytest.raises(api.ScenarioError) as refused:
+        api.read_state(exported, scenario, 12)
+    assert str(refused.value) == "export.csv: not UTF-8 text: save it from the spreadsheet as “CSV UTF-8”"
