@@ -55,6 +55,7 @@ def _worker_id() -> int:
 def test_kept_workers_serve_later_blocks_and_a_broken_pool_is_replaced(reference, baseline):
     import os
     import signal
+    import time
 
     with executors.kept(workers=2) as opened:
         first = run(reference, REPLICATIONS, keep_clients=True, chunk_size=7)
@@ -68,9 +69,12 @@ def test_kept_workers_serve_later_blocks_and_a_broken_pool_is_replaced(reference
     assert_identical(second, baseline)
     assert executors.current() is None  # outside the blocks, runs open their own pool as before
     os.kill(next(iter(workers)), signal.SIGKILL)  # a worker dies (out of memory, killed)
+    # The pool notices from its own thread; meanwhile the other worker may still answer.
+    deadline = time.monotonic() + 60
     with pytest.raises(executors.BrokenProcessPool):
-        for _ in range(50):
+        while time.monotonic() < deadline:
             opened.executor.submit(_worker_id).result(timeout=10)
+            time.sleep(0.05)
     with executors.kept() as replaced:
         assert replaced.executor is not opened.executor
         assert_identical(run(reference, REPLICATIONS, keep_clients=True, chunk_size=7), baseline)
