@@ -23,8 +23,11 @@ format with an example.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import difflib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +78,8 @@ COLUMNS = (
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 _YES = ("yes", "true", "1", "1.0", "ja", "y", "j", "waar")
 _NO = ("no", "false", "0", "0.0", "nee", "n", "onwaar")
+#: A date as records write it: 2022-03-15, 2022/03/15, 15-03-2022 or 15/03/2022.
+_DATE = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{4}")
 #: A state file is a programme's own records; this is far beyond any programme.
 MAX_ROWS = 100_000
 
@@ -142,7 +147,8 @@ def check_state(raw: pd.DataFrame, scenario: Scenario, as_of: float, file: str =
     ``scenario`` as of month ``as_of``; raises ScenarioError with every
     problem, one for each row and column at fault."""
     problems: list[Problem] = []
-    columns = [str(column).strip() for column in raw.columns]
+    # Column names as spreadsheets write them: "Person", "Referred month".
+    columns = [str(column).strip().lower().replace(" ", "_") for column in raw.columns]
     raw = raw.set_axis(columns, axis=1)
     for position, column in enumerate(columns, start=1):
         if column not in COLUMN_NAMES:
@@ -227,6 +233,8 @@ class _RowChecker:
                        "segment": tuple(self.scenario.segments)}[column.kind]
             if text in allowed:
                 return text
+            if column.kind == "status" and text.lower().replace(" ", "_") in allowed:  # "Waiting", "In stage"
+                return text.lower().replace(" ", "_")
             self._problem(line, column.name, _("expected one of {allowed}{hint}, got “{text}”").format(
                 allowed=", ".join(allowed), hint=_suggestion(text, allowed), text=text))
             return None
@@ -242,16 +250,42 @@ class _RowChecker:
             number = float(text.replace(",", ".") if "." not in text and text.count(",") == 1 else text)
         except ValueError:
             number = math.nan
+        if column.kind == "month" and math.isnan(number) and _DATE.fullmatch(text):
+            number = self._month_of(line, column, text)
+            if number is None:
+                return None
         if column.kind == "count":
             if not (number >= 1 and number.is_integer()):
                 self._problem(line, column.name, _("expected a whole number from 1, got “{text}”").format(text=text))
                 return None
             return int(number)
         if not 0 <= number <= self.as_of:  # also catches nan
+            got = (_("“{text}” (month {month})").format(text=text, month=f"{number:.3g}") if _DATE.fullmatch(text)
+                   else f"“{text}”")
             self._problem(line, column.name, _("expected a month from 0 to {as_of} (the month of the state), got "
-                                               "“{text}”").format(as_of=f"{self.as_of:g}", text=text))
+                                               "{got}").format(as_of=f"{self.as_of:g}", got=got))
             return None
         return number
+
+    def _month_of(self, line: int, column: Column, text: str) -> float | None:
+        """A date (2022-03-15, or 15-03-2022 as Dutch records write it) as the
+        months since month 0, which begins with the first day of the
+        scenario's ``start`` month: 2022-03-16 in a programme starting in
+        November 2021 is month 4.5."""
+        start = self.scenario.calendar_start
+        if start is None:
+            self._problem(line, column.name, _("a date, but the scenario gives no start to count months from: "
+                                               "give months, or a start: in the scenario"))
+            return None
+        parts = [int(part) for part in re.split(r"[-/]", text)]
+        year, month, day = parts if parts[0] > 31 else parts[::-1]
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:
+            self._problem(line, column.name, _("not a date: “{text}”").format(text=text))
+            return None
+        days = calendar.monthrange(year, month)[1]
+        return (year - int(start[:4])) * 12 + (month - int(start[5:7])) + (date.day - 1) / days
 
     def _in_order(self, line: int, values: dict) -> None:
         """Each month after the one it follows: referred, then started, then

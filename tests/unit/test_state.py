@@ -217,3 +217,19 @@ def test_a_file_that_is_not_utf8_says_how_to_save_it(scenario, tmp_path):
     with pytest.raises(api.ScenarioError) as refused:
         api.read_state(exported, scenario, 12)
     assert str(refused.value) == "export.csv: not UTF-8 text: save it from the spreadsheet as “CSV UTF-8”"
+
+
+def test_dates_and_spreadsheet_headings_are_read_as_months_and_columns(scenario):
+    rows = pd.read_csv(io.StringIO("Person,Segment,Referred month,Status,Since month\n"
+                                   "P1,general,2022-03-16,Waiting,16-03-2022\n"
+                                   "P2,general,2021-11-01,waiting,2021-11-01\n"), dtype=str, keep_default_na=False)
+    people = check_state(rows, scenario, 12).people  # the programme starts in Nov 2021: month 0 is 1 Nov 2021
+    assert people["referred_month"].tolist() == [4 + 15 / 31, 0.0]
+    assert people["status"].tolist() == ["waiting", "waiting"]
+    late = rows.assign(**{"Referred month": ["2023-01-01", "2022-02-30"]})
+    with pytest.raises(api.ScenarioError) as refused:
+        check_state(late, scenario, 12, "records.csv")
+    assert str(refused.value).splitlines() == [
+        "records.csv:2:3: referred_month: expected a month from 0 to 12 (the month of the state), got “2023-01-01” "
+        "(month 14)",
+        "records.csv:3:3: referred_month: not a date: “2022-02-30”"]
