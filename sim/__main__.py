@@ -12,9 +12,24 @@ import sys
 
 
 def main() -> None:
-    try:
-        from sim.cli import main as run_command
+    # A Ctrl-C is noted as well as raised while the libraries load: raised in
+    # a callback of Python's import machinery, it is printed as "ignored" and
+    # lost, and the command would go on. Noted, it stops the command once
+    # the loading is over.
+    pressed = []
 
+    def interrupted(signum, frame):
+        pressed.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        try:
+            from sim.cli import main as run_command
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if pressed:
+            raise KeyboardInterrupt
         code = run_command()
     except (KeyboardInterrupt, Exception) as error:
         # A Ctrl-C while a library loads can come wrapped, the Ctrl-C kept as

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REFERENCE
+from tests.conftest import PROJECT, REFERENCE
 
 #: How long after the signal a command may take to be gone, workers and all.
 STOP_SECONDS = 2.0
@@ -207,3 +207,31 @@ def test_two_runs_to_one_folder_the_second_refuses(tmp_path):
         os.killpg(first.pid, signal.SIGINT)
         first.communicate(timeout=30)
     assert first.returncode == 130 and not out.exists()
+
+
+SWALLOWED_WHILE_LOADING = """
+import importlib.abc, os, signal, sys, time
+
+class Swallowing(importlib.abc.MetaPathFinder):
+    # Python's import machinery prints a KeyboardInterrupt raised in one of its callbacks as
+    # "ignored" and goes on: here the Ctrl-C comes, and is swallowed, as sim.cli is loaded.
+    def find_spec(self, name, path, target=None):
+        if name == "sim.cli":
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.5)
+            except KeyboardInterrupt:
+                pass
+        return None
+
+sys.meta_path.insert(0, Swallowing())
+sys.argv = ["pilotsim", "list"]
+from sim.__main__ import main
+main()
+"""
+
+
+def test_a_ctrl_c_lost_while_the_libraries_load_still_stops_the_command():
+    done = subprocess.run([sys.executable, "-c", SWALLOWED_WHILE_LOADING], capture_output=True, text=True,
+                          timeout=60, cwd=PROJECT)
+    assert (done.returncode, done.stderr, done.stdout) == (130, "Interrupted: no results were written.\n", "")
