@@ -363,6 +363,13 @@ class NewScenario:
     name: str
 
 
+def _refuse_existing(path: Path) -> None:
+    """A file a command makes is a new one: one that exists (or a link) is the user's."""
+    if path.exists() or path.is_symlink():
+        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
+                                                                  "FILE"))])
+
+
 def new_scenario(name: str, path: str | Path | None = None) -> NewScenario:
     """Write a scenario file to start a programme of one's own: the reference
     with all its comments, under ``name``, at ``path`` (default NAME.yaml).
@@ -373,9 +380,7 @@ def new_scenario(name: str, path: str | Path | None = None) -> NewScenario:
                                                              "or '.', starting with a letter or digit, at most {most} "
                                                              "long").format(most=MAX_NAME_LENGTH))])
     path = Path(path) if path is not None else Path(f"{name}.yaml")
-    if path.exists() or path.is_symlink():
-        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
-                                                                  "FILE"))])
+    _refuse_existing(path)
     text = shipped.starting_scenario(name)
     folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
     return NewScenario(path, name)
@@ -408,9 +413,7 @@ def write_state_file(scenario: Scenario, as_of: float, path: str | Path, replica
                                                                   "simulated), got {as_of}").format(
             horizon=f"{scenario.horizon_months:g}", as_of=f"{as_of:g}"))])
     for target in (path, stays_path):
-        if target.exists() or target.is_symlink():
-            raise ScenarioError([Problem(str(target), None, None, "", _("already exists; give another name or "
-                                                                        "--out FILE"))])
+        _refuse_existing(target)
     result = run(scenario, replication + 1, seed=seed, keep_clients=True, workers=1)
     visits = result.visits.table()
     rows = state_of_run(result.clients.table(), visits, as_of, list(scenario.stages), replication)
@@ -452,9 +455,7 @@ def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path,
     path = Path(path)
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise ScenarioError([Problem(str(path), None, None, "", _("a scenario file is .yaml or .yml"))])
-    if path.exists() or path.is_symlink():
-        raise ScenarioError([Problem(str(path), None, None, "", _("already exists; give another name or --out "
-                                                                  "FILE"))])
+    _refuse_existing(path)
     estimates = fit_records(state, scenario, stays)
     fitted = fitted_scenario(scenario, estimates, state.file, state.as_of)
     text = dump_scenario(fitted)

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.errors import Problem, ScenarioError
 from sim.language import _
 from sim.scenario.schema import Scenario
-from sim.state.records import MAX_ROWS, _suggestion, read_table
+from sim.state.records import MAX_ROWS, _csv_line, _empty_or, _suggestion, read_table
 
 STAY_COLUMNS = ("person", "stage", "visit", "start_month", "end_month", "ended")
 ENDINGS = ("completed", "dropped_out", "found_work_on_own")
@@ -34,7 +34,7 @@ def read_stays(path: str | Path, scenario: Scenario, as_of: float, people: set[s
 
 def check_stays(raw: pd.DataFrame, scenario: Scenario, as_of: float, file: str = "stays", line_of=None,
                 people: set[str] | None = None) -> pd.DataFrame:
-    line_of = line_of or (lambda index: index + 2)
+    line_of = line_of or _csv_line
     columns = [str(column).strip() for column in raw.columns]
     raw = raw.set_axis(columns, axis=1)
     problems = [Problem(file, 1, position, column, _("not a column of a stays file{hint}; the columns are: "
@@ -107,10 +107,8 @@ def check_stays(raw: pd.DataFrame, scenario: Scenario, as_of: float, file: str =
 
 
 def _text(cell) -> str | None:
-    if cell is None or (isinstance(cell, float) and cell != cell):
-        return None
-    text = str(cell).strip()
-    return text or None
+    cell = _empty_or(cell)
+    return None if cell is None else str(cell).strip()
 
 
 def _number(text: str | None) -> float | None:
