@@ -26,6 +26,7 @@ raises ``ScenarioError`` (one problem per line) when a value does not fit.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -78,6 +79,7 @@ from sim.language import (
     significant,
     speaking,
     thousand_euros,
+    thousands,
 )
 from sim.language import (
     current as current_language,
@@ -93,7 +95,7 @@ from sim.measure.money import (
     pilot_end_month,
     prices_in_words,
 )
-from sim.measure.statistics import pays_for_itself, percent
+from sim.measure.statistics import TargetChance, pays_for_itself, percent
 from sim.model import engines
 from sim.model.engines import ENGINES, not_in_fast_engine
 from sim.model.engines import fallback_notice as engine_notice
@@ -113,6 +115,7 @@ from sim.output.fields import DISTRIBUTION_PARTS
 from sim.output.fields import label as field_label
 from sim.output.fields import quoted as quoted_field
 from sim.output.fields import value_in_words as field_value
+from sim.output.forecast import forecast_document, forecast_figure, forecast_table
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots, stacked_state_colours, stacked_states
 from sim.output.run_folder import (
@@ -131,7 +134,7 @@ from sim.output.sensitivity import (
     write_sensitivity,
 )
 from sim.output.sizing import sizing_in_words, write_sizing
-from sim.output.statements import headline_sentences
+from sim.output.statements import TARGET_WORDS, headline_sentences
 from sim.output.sweep import PointStore, write_sweep
 from sim.output.validation import validation_markdown, write_validation
 from sim.run import executors
@@ -144,6 +147,7 @@ from sim.scenario.files import dump_scenario, load_scenario, parse_overrides
 from sim.scenario.schema import MAX_NAME_LENGTH, NAME_PATTERN, Scenario
 from sim.scenario.uncertain import problems_at_the_edges
 from sim.state.fit import Estimate, fit_state, fit_stays, fitted_scenario
+from sim.state.forecast import Forecast, continuation_of
 from sim.state.generate import state_of_run, stays_of_run, with_mistakes
 from sim.state.records import State
 from sim.state.records import read_state as read_state_file
@@ -172,6 +176,8 @@ __all__ = [
     "stacked_states", "stacked_state_colours", "timeseries_summary", "state_label", "web_page", "kept_workers",
     "current_language", "can_print_pdf", "write_state_file", "read_state", "State",
     "fit_records", "write_fitted_scenario", "Estimate", "read_stays", "stays_path_beside",
+    "plan_forecast", "forecast_and_save", "Forecast", "stays_for", "forecast_document", "chance_in_words",
+    "target_words", "thousands",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -440,6 +446,15 @@ def read_stays(path: str | Path, scenario: Scenario, state: State) -> pd.DataFra
     return read_stays_file(path, scenario, state.as_of, set(state.people["person"]))
 
 
+def stays_for(state_path: str | Path, stays_path: str | Path | None, scenario: Scenario, state: State,
+              ) -> tuple[Path | None, pd.DataFrame | None]:
+    """The stays file given, else the one beside the state file if there is
+    one (``stays_path_beside``), read and checked; (None, None) if neither."""
+    beside = stays_path_beside(state_path)
+    chosen = Path(stays_path) if stays_path is not None else beside if beside.exists() else None
+    return (chosen, read_stays(chosen, scenario, state)) if chosen is not None else (None, None)
+
+
 def fit_records(state: State, scenario: Scenario, stays: pd.DataFrame | None = None) -> list[Estimate]:
     """What a state file's records (and its stays, if given) say of the
     scenario's parameters, each with its 90 % interval, the records it rests
@@ -461,6 +476,83 @@ def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path,
     text = dump_scenario(fitted)
     folders.write_file_atomically(path, lambda staging: staging.write_text(text, encoding="utf-8"))
     return fitted, estimates
+
+
+def chance_in_words(chance: dict) -> str:
+    """A chance as summary.json and forecast.json keep it, as a sentence
+    says it: "312 of 1,000 runs (31 %; 95 % interval …)"."""
+    return TargetChance("", 0, chance["hits"], chance["runs"], chance["ci95_low"], chance["ci95_high"]).in_words()
+
+
+def target_words(outcome: str) -> str:
+    """What a target counts, in words: "placed", "off assistance"."""
+    return _(TARGET_WORDS[outcome])
+
+
+@dataclass(frozen=True)
+class ForecastPlan:
+    scenario: Scenario
+    state: State
+    stays: pd.DataFrame | None
+    stays_file: Path | None
+    replications: int
+    seed: int | None
+    workers: int | None
+    keep_clients: bool
+    with_uncertainty: bool
+    folder: Path
+
+    @property
+    def total(self) -> int:
+        """Replications run in all: the forecast, and the same from the start."""
+        return 2 * self.replications
+
+
+def plan_forecast(scenario: Scenario, state_path: str | Path, as_of: float, stays_path: str | Path | None = None,
+                  replications: int | None = None, seed: int | None = None, workers: int | None = None,
+                  with_uncertainty: bool = False, folder: str | Path | None = None) -> ForecastPlan:
+    """Check a forecast before it runs: the state file (and its stays file:
+    the one given, else the one beside it if there is one) against the
+    scenario, the size of the run, the folder (default
+    results/<scenario name>_forecast). Raises ScenarioError with every problem."""
+    if with_uncertainty and not scenario.uncertain:
+        raise ScenarioError([Problem("--with-uncertainty", None, None, "",
+                                     f"scenario {scenario.name} names no uncertain parameters (an uncertain: "
+                                     "section; see docs/sensitivity.md)")])
+    if with_uncertainty:
+        _refuse(problems_at_the_edges(scenario))
+    state = read_state(state_path, scenario, as_of)
+    stays_path, stays = stays_for(state_path, stays_path, scenario, state)
+    count = replications or scenario.replications
+    check_run_size(scenario, count, workers, True, f"-n {count}")
+    return ForecastPlan(scenario, state, stays, stays_path, count, seed, workers, scenario.budget is not None,
+                        with_uncertainty, _folder_or(folder, f"{scenario.name}_forecast"))
+
+
+def forecast_and_save(plan: ForecastPlan, command: list[str] | None = None,
+                      on_progress: Callable[[int], None] | None = None) -> Forecast:
+    """Run the forecast and the same scenario from the start, and write the
+    forecast's results folder (as a run's, with forecast.json, forecast.csv
+    and plots/forecast.png)."""
+    continuation = continuation_of(plan.state, plan.scenario, plan.stays)
+    with folders.claimed(plan.folder):
+        at_start = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers,
+                       on_progress=on_progress, with_uncertainty=plan.with_uncertainty)
+        result = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers,
+                     keep_clients=plan.keep_clients, on_progress=on_progress, with_uncertainty=plan.with_uncertainty,
+                     continuation=continuation)
+        forecast = Forecast(result, at_start, plan.state, plan.stays_file.name if plan.stays_file else None)
+        document = forecast_document(forecast)
+        write_results(result, plan.folder, command=command,
+                      extra_plots={"forecast.png": forecast_figure(forecast)},
+                      provenance={"forecast": {"as_of_month": plan.state.as_of, "state_file": plan.state.file,
+                                               "stays_file": document["stays_file"]}},
+                      extra_files={
+                          "forecast.json": lambda path: path.write_text(json.dumps(document, indent=2) + "\n"),
+                          "forecast.csv": lambda path: forecast_table(forecast).to_csv(path, index=False,
+                                                                                     float_format="%.2f"),
+                      })
+    return forecast
 
 
 # --- what every command checks ----------------------------------------------------

@@ -739,13 +739,6 @@ StaysOption = Annotated[Optional[Path], typer.Option(
                                     "docs/running-pilot.md). Default: <state file>_stays beside it, if there is one.")]
 
 
-def _stays_for(state_file: Path, stays_file: Path | None, scenario: api.Scenario, state):
-    """The stays file given, else the one beside the state file if there is one, read and checked."""
-    beside = api.stays_path_beside(state_file)
-    chosen = stays_file or (beside if beside.exists() else None)
-    return (chosen, api.read_stays(chosen, scenario, state)) if chosen is not None else (None, None)
-
-
 @command("state", short_help="Write a state file (clients as of a month) from a simulated run.")
 def state_command(
     scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
@@ -795,7 +788,7 @@ def validate_state(
     the row and column, exit status 2."""
     loaded = api.load(scenario, api.parse_changes(overrides))
     state = api.read_state(file, loaded, as_of)
-    stays_path, stays = _stays_for(file, stays_file, loaded, state)
+    stays_path, stays = api.stays_for(file, stays_file, loaded, state)
     out.print(_("{file}: valid: {people} people as of month {as_of} ({counts}).").format(
         file=file, people=len(state.people), as_of=f"{as_of:g}", counts=_counted(state.counts())), soft_wrap=True)
     if stays is not None:
@@ -827,7 +820,7 @@ def fit_command(
     fit."""
     loaded = api.load(scenario, api.parse_changes(overrides))
     state = api.read_state(state_file, loaded, as_of)
-    _stays_path, stays = _stays_for(state_file, stays_file, loaded, state)
+    _stays_path, stays = api.stays_for(state_file, stays_file, loaded, state)
     path = out_file or Path(f"{loaded.name}_fitted_month{as_of:g}.yaml")
     with _interrupts(_("Interrupted: nothing was written.")):
         _fitted, estimates = api.write_fitted_scenario(loaded, state, path, stays)
@@ -850,6 +843,95 @@ def fit_command(
         path=path, name=loaded.name, kept=_("; kept as the scenario had them, for the records hold too little of "
                                             "them: {fields}").format(fields=api.listed(kept)) if kept else ""),
               soft_wrap=True)
+
+
+@command("forecast", short_help="Continue a programme under way from its records: will it reach its target?")
+def forecast_command(
+    state_file: Annotated[Path, typer.Option("--state", metavar="FILE",
+                                             help="The state file: CSV, or Parquet by its suffix.")],
+    as_of: AsOfOption,
+    scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
+                                                 f"{api.REFERENCE}.")] = api.REFERENCE,
+    stays_file: StaysOption = None,
+    replications: Annotated[
+        Optional[int], typer.Option("-n", "--replications", min=1, metavar="N",
+                                    help="Replications (default: the scenario's).")
+    ] = None,
+    seed: SeedOption = None,
+    out_dir: out_option("results/<scenario name>_forecast") = None,
+    with_uncertainty: Annotated[
+        bool, typer.Option("--with-uncertainty",
+                           help="Draw the scenario's uncertain parameters anew for each replication (needs an "
+                                "uncertain: section; a scenario written by pilotsim fit has one).")
+    ] = False,
+    workers: WorkersOption = None,
+    overrides: SetOption = None,
+) -> None:
+    """Continue a programme from its records as of a month (a state file and
+    its stays file), many times over: people in a stage keep the time they
+    have spent there, people waiting keep their place in the list, and the
+    scenario's referrals, jobs and money go on from the month. Writes what
+    pilotsim run writes, plus the chance of the target now against the
+    chance at the start, and what has already happened against what is
+    still to come (forecast.json, forecast.csv, plots/forecast.png)."""
+    loaded = api.load(scenario, api.parse_changes(overrides))
+    plan = api.plan_forecast(loaded, state_file, as_of, stays_file, replications, seed, workers, with_uncertainty,
+                             out_dir)
+    with _interrupts(), api.claim(plan.folder), _executor("processes", workers, None):
+        with _progress() as progress:
+            task = progress.add_task(f"{loaded.name}", total=plan.total)
+            forecast = api.forecast_and_save(plan, _command(), on_progress=lambda done: progress.advance(task, done))
+    _say_forecast(forecast, loaded)
+    out.print(_("Results written to {folder}/ in {seconds} s on {workers} worker(s).").format(
+        folder=plan.folder, seconds=api.number(forecast.result.seconds + forecast.at_start.seconds, 1),
+        workers=forecast.result.workers), soft_wrap=True)
+
+
+def _say_forecast(forecast: api.Forecast, scenario: api.Scenario) -> None:
+    """The people and money already counted and still to come, and the chance of the target now and then."""
+    document = api.forecast_document(forecast)
+    when = api.moment(scenario.calendar_start, forecast.as_of)
+    end = api.moment(scenario.calendar_start, scenario.horizon_months)
+    title = _("{title}: from the records of {people} people as of {when}; {runs} runs, seed {seed}").format(
+        title=scenario.title or scenario.name, people=api.number(len(forecast.state.people)), when=when,
+        runs=api.number(forecast.result.replications), seed=forecast.result.seed)
+    if forecast.result.with_uncertainty:
+        title += _(", uncertain assumptions drawn for each run")
+    table = Table(title=title)
+    for heading in ("", _("by {when} (the records)").format(when=when), _("still to come: mean (90 % of runs)"),
+                    _("in all by {end}: mean (90 % of runs)").format(end=end)):
+        table.add_column(heading, justify="left" if not heading else "right")
+    for name, words in (("referred", _("referred")), ("started", _("started")), ("placed", _("placed in work"))):
+        people = document["people"][name]
+        table.add_row(words, api.number(people["already"]), _spread_in_words(people["to_come"], api.number),
+                      _spread_in_words(people["total"], api.number))
+    out.print(table)
+    if document["target"] is not None:
+        target = document["target"]
+        now, then = (api.chance_in_words(target[key]) for key in ("now", "at_start"))
+        out.print(_("{target} or more {outcome} by {end}: now {now}; at the start {then}.").format(
+            target=api.number(target["at_least"]), outcome=api.target_words(target["outcome"]), end=end, now=now,
+            then=then), soft_wrap=True)
+    if document["money"] is not None:
+        money = Table(title=_("Money, undiscounted, € thousand: by {when} and from then on").format(when=when))
+        for heading in ("", _("by {when}").format(when=when), _("still to come"), _("in all")):
+            money.add_column(heading, justify="left" if not heading else "right")
+        for name, words in (("net_savings", _("net savings on benefits")), ("total_costs", _("costs")),
+                            ("net_result", _("savings less costs"))):
+            parts = document["money"][name]
+            if isinstance(parts, str):
+                money.add_row(words, *[_("not estimated")] * 3)
+                continue
+            money.add_row(words, *(_spread_in_words(parts[part], api.thousands)
+                                   for part in ("already", "to_come", "total")))
+        out.print(money)
+
+
+def _spread_in_words(spread: dict, shown) -> str:
+    if shown(spread["p5"]) == shown(spread["p95"]):
+        return shown(spread["mean"])
+    return _("{mean} ({low} to {high})").format(mean=shown(spread["mean"]), low=shown(spread["p5"]),
+                                                high=shown(spread["p95"]))
 
 
 def _field_in(scenario: api.Scenario, path: str):

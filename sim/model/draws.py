@@ -107,7 +107,8 @@ class ChunkDraws:
 
         # The own chance of finding work: found once the hazard a person has
         # been exposed to reaches this unit exponential draw (see sim.model.engine).
-        if scenario.without_programme.own_job_hazard_per_month > 0:
+        own_hazard = scenario.without_programme.own_job_hazard_per_month
+        if own_hazard > 0:
             uniforms = np.concatenate([
                 streams.uniforms("own_job", self.people(position)) for position, streams in enumerate(self.streams)
             ])
@@ -115,6 +116,9 @@ class ChunkDraws:
         else:
             self.own_chance = np.full(len(self.referral_time), np.inf)
         self.own_chances = self.own_chance.tolist()
+        #: Without the programme: the same draw at the full rate from referral (common random numbers).
+        self.own_job_without_programme = (self.referral_time + self.own_chance / own_hazard if own_hazard > 0
+                                          else self.own_chance.copy())
 
         # Leaving assistance for other reasons (moving, retirement, a
         # partner's income): one moment per person, the same in both worlds.

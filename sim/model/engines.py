@@ -63,9 +63,15 @@ def simulate(scenario: Scenario, seed: int, replication: int, engine: str | None
 
 
 def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int, engine: str | None = None,
-                   ) -> ChunkRecords:
+                   continuation=None) -> ChunkRecords:
     """Replications ``first`` to ``stop - 1`` on ``engine`` (default: as
-    ``using`` says; see ``engine_for``)."""
+    ``using`` says; see ``engine_for``); with ``continuation``, the
+    programme continued from its records (sim.model.continued), which only
+    the process model does."""
+    if continuation is not None:
+        from sim.model import continued
+
+        return continued.simulate_chunk(scenario, continuation, seed, first, stop)
     if engine_for(scenario, engine or current()) == "processes":
         from sim.model import processes
 

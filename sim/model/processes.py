@@ -42,8 +42,10 @@ from sim.scenario.schema import Scenario, Stage
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 #: Priorities of a request for a place: lower is served first. A place
-#: closed by a schedule of places is taken from the next one to leave.
-CLOSING, MOVING_ON, FROM_THE_LIST = -1, 0, 1
+#: closed by a schedule of places is taken from the next one to leave; in a
+#: programme continued from its records (sim.model.continued), those already
+#: in a stage hold their places before anything else.
+ALREADY_IN, CLOSING, MOVING_ON, FROM_THE_LIST = -2, -1, 0, 1
 
 
 def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationRecords:
@@ -54,6 +56,7 @@ def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> Chun
     draws = ChunkDraws(scenario, seed, first, stop)
     programmes = [Programme(scenario, draws, position) for position in range(stop - first)]
     for programme in programmes:
+        programme.begin()
         programme.env.run(until=scenario.horizon_months)
     return records_of_runs(scenario, draws, programmes)
 
@@ -61,8 +64,8 @@ def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> Chun
 class Programme:
     """One replication of the programme."""
 
-    def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int):
-        self.env = WaitingEnvironment()
+    def __init__(self, scenario: Scenario, draws: ChunkDraws, position: int, starts_at: float = 0.0):
+        self.env = WaitingEnvironment(initial_time=starts_at)
         self.horizon = scenario.horizon_months
         self.stages = tuple(scenario.stages.values())
         self.entry_stage = tuple(scenario.stages).index(scenario.first_stage)
@@ -83,6 +86,7 @@ class Programme:
         first, stop = draws.offsets[position], draws.offsets[position + 1]
         n = stop - first
         self.referral_months = draws.referral_times[first:stop]
+        self.first_to_refer = 0  # (a continued programme's people referred already come first)
         self.accepted = draws.accepted[first:stop]
         self.patience = draws.patience[first:stop] if draws.patience is not None else None
         self.dropout_factor = draws.dropout_factor[first:stop].tolist()
@@ -113,6 +117,8 @@ class Programme:
             self.job_loss_draws = draws.job_loss_exponential[first:stop].tolist()
             self.coached_until = [math.nan] * n
 
+    def begin(self) -> None:
+        """Start the processes that run from the first month."""
         for stage, schedule in enumerate(stage.place_schedule for stage in self.stages):
             for month, places in schedule or ():
                 self.env.process(self.change_places(stage, month, places))
@@ -122,7 +128,7 @@ class Programme:
         """From ``month`` on, ``stage`` has ``places`` places (before anything
         else happens that month). Places beyond them are closed: nobody is
         sent away, a closed place is taken from the next person to leave."""
-        if month > 0:
+        if month > self.env.now:
             yield self.env.at(month, URGENT)
         resource, closed = self.places[stage], self.closed[stage]
         while len(closed) > resource.capacity - places:  # reopen, those not yet taken first
@@ -138,7 +144,8 @@ class Programme:
         """People are referred at their drawn months. With a lifetime cap,
         referring pauses while those started and waiting fill it, and stops
         for good once as many have started."""
-        for person, month in enumerate(self.referral_months):
+        for person in range(self.first_to_refer, len(self.referral_months)):
+            month = self.referral_months[person]
             if month >= self.horizon:
                 return
             yield self.env.at(month, AFTER_THE_REST)
@@ -155,21 +162,34 @@ class Programme:
         same month (``Places``, sim/model/places.py; docs/model.md)."""
         if not self.accepted[person]:
             return self.leave(person, "not_accepted")
-        stage, moving_on = self.entry_stage, False
+        yield from self.stage_after_stage(person, self.entry_stage)
+
+    def stage_after_stage(self, person: int, stage: int, moving_on: bool = False, waiting_since: float | None = None,
+                          in_stage_since: float | None = None):
+        """From asking for a place in ``stage`` until the person leaves.
+        A programme continued from its records starts some people midway:
+        waiting since a month, or in the stage since one (what is left of
+        that stay: ``rest_of_stay``, sim.model.continued)."""
         while True:
             places = self.places[stage]
             no_free_place = bool(places.queue) or places.count >= places.capacity
-            if not moving_on and no_free_place and self.list_limit is not None \
+            if not moving_on and waiting_since is None and in_stage_since is None and no_free_place \
+                    and self.list_limit is not None \
                     and len(self.waiting_list) >= self.list_limit:
                 return self.leave(person, "turned_away")
-            with places.request(priority=MOVING_ON if moving_on else FROM_THE_LIST) as place:
+            priority = ALREADY_IN if in_stage_since is not None else MOVING_ON if moving_on else FROM_THE_LIST
+            with places.request(priority=priority) as place:
                 if not place.triggered:
-                    got_it = yield from self.wait(person, stage, place, moving_on)
+                    got_it = yield from self.wait(person, stage, place, moving_on, waiting_since)
                     if not got_it:
                         return
-                start = self.env.now
-                end, ended_by, visit = self.stay(person, stage)
-                if end > start:  # (a stay of no time frees the place at once)
+                if in_stage_since is None:
+                    start = self.env.now
+                    end, ended_by, visit = self.stay(person, stage)
+                else:
+                    start = in_stage_since
+                    end, ended_by, visit = self.rest_of_stay(person, stage, in_stage_since)
+                if end > self.env.now:  # (a stay of no time frees the place at once)
                     yield self.env.at(end, stay_end(start, person))
             if ended_by == DROPPED:
                 return self.leave(person, "dropped_out")
@@ -185,22 +205,25 @@ class Programme:
                 return self.leave(person, "completed_no_job")
             if destination == EXIT:
                 return self.leave(person, "exited")
-            stage, moving_on = destination, True
+            stage, moving_on, waiting_since, in_stage_since = destination, True, None, None
             yield self.env.at(self.env.now, moving_on_from(start, person))
 
-    def wait(self, person: int, stage: int, place: simpy.Event, moving_on: bool):
+    def wait(self, person: int, stage: int, place: simpy.Event, moving_on: bool, since: float | None = None):
         """Wait for ``place``, on the waiting list or, moving on, between
-        stages. True once it is theirs; False if they left first."""
+        stages (``since``: a wait that began before a continued programme's
+        first month; patience then is what is left of it). True once the
+        place is theirs; False if they left first."""
         now = self.env.now
+        since = now if since is None else since
         gives_up = self.env.event()  # never, unless patience runs out
         if moving_on:
             wait = len(self.between_client)
             self.between_client.append(person)
             self.between_stage.append(stage)
-            self.between_start.append(now)
+            self.between_start.append(since)
             self.between_end.append(math.inf)
         else:
-            self.waiting_list[person] = now
+            self.waiting_list[person] = since
             if self.patience is not None:
                 gives_up = self.env.at(now + self.patience[person])
         finds_work = self.env.event()
@@ -242,6 +265,14 @@ class Programme:
                 hazard = dropout.hazard_per_month * self.dropout_factor[person]
                 if hazard > 0 and numbers["dropout_exponential"][person] / hazard < stay:
                     stay, ended_by = numbers["dropout_exponential"][person] / hazard, DROPPED
+        return self.stay_from_now(person, stage, visit, now, stay, ended_by)
+
+    def stay_from_now(self, person: int, stage: int, visit: int, start: float, stay: float,
+                      ended_by: int) -> tuple[float, int, int]:
+        """A stay that began at ``start`` would end ``stay`` months from now,
+        as ``ended_by`` says, unless the person finds work of their own first:
+        when it ends and how, noted with the stays."""
+        now = self.env.now
         if self.own_hazard > 0:
             # Finding work on one's own competes with finishing and dropping
             # out: at the lock-in rate during the stay, the full rate after.
@@ -258,7 +289,7 @@ class Programme:
         self.visit_client.append(person)
         self.visit_stage.append(stage)
         self.visit_number.append(visit)
-        self.visit_start.append(now)
+        self.visit_start.append(start)
         self.visit_end.append(end)
         self.visit_ended_by.append(ended_by)
         return end, ended_by, visit

@@ -251,8 +251,7 @@ def _own_jobs(scenario: Scenario, draws: ChunkDraws, runs: list, outcome: np.nda
     own_hazard = scenario.without_programme.own_job_hazard_per_month
     if own_hazard == 0:
         return np.full(len(outcome), np.inf), np.full(len(outcome), np.inf)
-    # Without the programme: the full own chance from referral on.
-    without = draws.referral_time + draws.own_chance / own_hazard
+    without = draws.own_job_without_programme
     # With it: those who left while waiting or in a stage found work then;
     # those back on assistance go on from what they had left when they
     # left the programme (the chance they used up so far is subtracted).

@@ -54,17 +54,20 @@ from sim.scenario.files import dump_scenario, load_scenario
 
 
 def write_results(result: RunResult, folder: Path, command: list[str] | None = None,
-                  extra_plots: dict | None = None, provenance: dict | None = None) -> Path:
+                  extra_plots: dict | None = None, provenance: dict | None = None,
+                  extra_files: dict | None = None) -> Path:
     """Write every output of ``result`` to ``folder`` and return it;
     ``extra_plots`` (file name: figure) go to plots/ beside the usual ones,
-    ``provenance`` (e.g. the run a budget was recomputed from) to the manifest.
-    ``folder`` must be new or a results folder (``sim.output.folders``)."""
+    ``provenance`` (e.g. the run a budget was recomputed from) to the manifest,
+    ``extra_files`` (file name: a function that writes it to the path it is
+    given) beside the tables. ``folder`` must be new or a results folder
+    (``sim.output.folders``)."""
     return write_atomically(folder, lambda staging: _write_all(result, staging, command, extra_plots or {},
-                                                               provenance or {}))
+                                                               provenance or {}, extra_files or {}))
 
 
 def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra_plots: dict,
-               provenance: dict) -> None:
+               provenance: dict, extra_files: dict) -> None:
     if result.per_replication:
         result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
         timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
@@ -90,6 +93,8 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
     plots.save_all(result, folder / "plots")
     for name, figure in extra_plots.items():
         save_figure(figure, folder / "plots" / name)
+    for name, write in extra_files.items():
+        write(folder / name)
     write_manifest(folder, {
         "scenario": result.scenario.name,
         "seed": result.seed,

@@ -60,6 +60,7 @@ def run(
     keep_replications: bool = True,
     with_uncertainty: bool = False,
     engine: str | None = None,
+    continuation=None,
 ) -> RunResult:
     """Run ``replications`` (default: the scenario's) replications of ``scenario``,
     numbered from ``first_replication`` (to add replications to earlier ones).
@@ -82,6 +83,9 @@ def run(
 
     ``engine`` (default: as set by ``sim.model.engines.using``, else fast)
     does not change the results, only how quickly they come.
+
+    ``continuation``: the programme continued from its records as of a
+    month (``sim.model.continued.Continuation``), on the process engine.
     """
     replications = scenario.replications if replications is None else replications
     if replications < 1:
@@ -117,9 +121,9 @@ def run(
     started = time.perf_counter()
     if engine is not None and engine not in engines.ENGINES:
         raise ValueError(f"engine must be one of {', '.join(engines.ENGINES)}, got {engine!r}")
-    engine = engines.engine_for(scenario, engine or engines.current())
+    engine = "processes" if continuation is not None else engines.engine_for(scenario, engine or engines.current())
     chunks = _Chunks(scenario, seed, first_replication, end, slots, keep_clients, chunk_size, with_uncertainty,
-                     engine)
+                     engine, continuation)
     for result in chunks:
         if keep_replications:
             start = result.first - first_replication
@@ -173,8 +177,9 @@ class _Chunks:
     """
 
     def __init__(self, scenario: Scenario, seed: int, first: int, end: int, slots: int, keep_clients: bool,
-                 chunk_size: int | None, with_uncertainty: bool = False, engine: str = "fast"):
+                 chunk_size: int | None, with_uncertainty: bool = False, engine: str = "fast", continuation=None):
         self.scenario, self.seed, self.first, self.end = scenario, seed, first, end
+        self.continuation = continuation
         self.slots, self.keep_clients, self.fixed_size = slots, keep_clients, chunk_size
         self.with_uncertainty = with_uncertainty
         self.engine = engine
@@ -224,7 +229,7 @@ class _Chunks:
     def _here(self, start: int, stop: int) -> Chunk:
         self._next = stop
         return run_chunk(self.scenario, self.seed, start, stop, self.keep_clients, self.with_uncertainty,
-                         self.engine)
+                         self.engine, self.continuation)
 
     def _timed_here(self, stop: int) -> Iterator[Chunk]:
         stop = min(stop, self.end)
@@ -244,7 +249,7 @@ def _gather(pool: Executor, workers: int, chunks: _Chunks) -> Iterator[Chunk]:
         bounds = chunks.next_bounds()
         if bounds is not None:
             running.add(pool.submit(run_chunk, chunks.scenario, chunks.seed, *bounds, chunks.keep_clients,
-                                    chunks.with_uncertainty, chunks.engine))
+                                    chunks.with_uncertainty, chunks.engine, chunks.continuation))
 
     try:
         for _ in range(2 * workers):

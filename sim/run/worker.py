@@ -38,24 +38,25 @@ class Chunk:
 
 
 def run_chunk(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool,
-              with_uncertainty: bool = False, engine: str = "fast") -> Chunk:
+              with_uncertainty: bool = False, engine: str = "fast", continuation=None) -> Chunk:
     """Replications ``first`` to ``stop - 1`` on ``engine``; ``with_uncertainty``:
-    each with its own draw of the scenario's uncertain parameters."""
+    each with its own draw of the scenario's uncertain parameters;
+    ``continuation``: continued from a programme's records (sim.model.continued)."""
     if with_uncertainty:
         from sim.model.draws import drawn_for
 
         months = cashflow_months(scenario) if scenario.budget is not None else 0
         return _joined([_run(drawn_for(scenario, seed, replication), seed, replication, replication + 1,
-                             keep_clients, months, engine) for replication in range(first, stop)])
+                             keep_clients, months, engine, continuation) for replication in range(first, stop)])
     return _run(scenario, seed, first, stop, keep_clients, cashflow_months(scenario) if scenario.budget else 0,
-                engine)
+                engine, continuation)
 
 
 def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: bool, months: int,
-         engine: str) -> Chunk:
+         engine: str, continuation=None) -> Chunk:
     """As run_chunk, for one scenario; ``months``: the cashflow's length."""
     started = time.perf_counter()
-    chunk = simulate_chunk(scenario, seed, first, stop, engine)
+    chunk = simulate_chunk(scenario, seed, first, stop, engine, continuation)
     counted = outcome_rows(scenario, chunk)
     # Money, the caseload and client columns are worked out per replication.
     money_and_caseload = outcome_names(scenario)[counted.shape[1]:]

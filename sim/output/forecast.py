@@ -1,0 +1,207 @@
+"""What a forecast adds to a run's results: how the chance of the target
+stands now against how it stood at the start, what has already happened by
+the month of the records and what is still to come, in people and in money
+(``forecast.json``, ``forecast.csv``, ``plots/forecast.png``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim import language
+from sim.language import _
+from sim.measure.money import CASHFLOW, not_estimated
+from sim.measure.statistics import target_chance
+from sim.output.statements import TARGET_WORDS
+from sim.output.style import (
+    BAND_COLOUR,
+    MUTED_COLOUR,
+    NOTE_SIZE,
+    TARGET_COLOUR,
+    TITLE_SIZE,
+    Chart,
+    calendar_axis,
+    count_axis,
+    finish,
+    legend_outside,
+    percent_axis,
+    thousands_axis,
+)
+from sim.state.forecast import Forecast
+from sim.state.records import PLACED, STARTED
+
+#: People counted already by the records and in all by the runs.
+PEOPLE = ("referred", "started", "placed")
+#: Money split at the month of the records: net savings on benefits, costs, and the two together.
+MONEY = ("net_savings", "total_costs", "net_result")
+_AT_START_COLOUR = MUTED_COLOUR
+
+
+def so_far(forecast: Forecast) -> dict[str, int]:
+    """People referred, started and placed by the month, as the records say."""
+    status = forecast.state.people["status"]
+    return {"referred": int(len(status)), "started": int(status.isin(STARTED).sum()),
+            "placed": int(status.isin(PLACED).sum())}
+
+
+def money_parts(forecast: Forecast) -> pd.DataFrame | None:
+    """Per run, money by the month of the records (``_already``), after it
+    (``_to_come``) and in all (``_total``), undiscounted euros: net savings
+    on benefits, costs, and savings less costs. None without a budget."""
+    cashflow = forecast.result.cashflow
+    if cashflow is None:
+        return None
+    month = math.floor(forecast.as_of)  # (month m of the cashflow covers m to m + 1)
+    net, costs = cashflow[:, :, CASHFLOW.index("net_savings")], cashflow[:, :, CASHFLOW.index("costs")]
+    columns = {}
+    for name, flow in (("net_savings", net), ("total_costs", costs), ("net_result", net - costs)):
+        columns[f"{name}_already"] = flow[:, :month].sum(axis=1)
+        columns[f"{name}_to_come"] = flow[:, month:].sum(axis=1)
+        columns[f"{name}_total"] = flow.sum(axis=1)
+    return pd.DataFrame(columns)
+
+
+def forecast_table(forecast: Forecast) -> pd.DataFrame:
+    """forecast.csv: per run, the people and money counted in all, and what of them came after the month."""
+    outcomes = forecast.result.outcomes
+    table = pd.DataFrame({"replication": outcomes["replication"]})
+    counted = so_far(forecast)
+    for name in PEOPLE:
+        table[f"{name}_total"] = outcomes[name].to_numpy()
+        table[f"{name}_to_come"] = outcomes[name].to_numpy() - counted[name]
+    money = money_parts(forecast)
+    if money is not None:
+        table = pd.concat([table, money], axis=1)
+    return table
+
+
+def _spread(values: np.ndarray) -> dict[str, float]:
+    low, high = np.quantile(values, [0.05, 0.95])
+    return {"mean": float(np.mean(values)), "p5": float(low), "p95": float(high)}
+
+
+def forecast_document(forecast: Forecast) -> dict:
+    """forecast.json: the records it started from, the chance of the target
+    now and at the start, and what is already done and still to come."""
+    scenario, result = forecast.result.scenario, forecast.result
+    counted = so_far(forecast)
+    document = {
+        "as_of_month": forecast.as_of,
+        "state_file": forecast.state.file,
+        "stays_file": forecast.stays_file,
+        "people_by_status": forecast.state.counts(),
+        "people": {name: {"already": counted[name],
+                          "to_come": _spread(result.outcomes[name].to_numpy() - counted[name]),
+                          "total": _spread(result.outcomes[name].to_numpy())} for name in PEOPLE},
+        "target": None,
+        "money": None,
+    }
+    target = scenario.target.at_least
+    if target is not None:
+        outcome = scenario.target.outcome
+        now = target_chance(result.outcomes[outcome].to_numpy(), outcome, target)
+        then = target_chance(forecast.at_start.outcomes[outcome].to_numpy(), outcome, target)
+        document["target"] = {"outcome": outcome, "at_least": target, "now": _chance(now), "at_start": _chance(then)}
+    money = money_parts(forecast)
+    if money is not None:
+        missing = not_estimated(scenario)
+        document["money"] = {
+            name: ({part: _spread(money[f"{name}_{part}"].to_numpy()) for part in ("already", "to_come", "total")}
+                   if not _missing_for(name, missing) else _missing_for(name, missing))
+            for name in MONEY}
+    return document
+
+
+def _missing_for(name: str, missing: dict[str, str]) -> str | None:
+    """Why a part of the money is not estimated (a sentence kept in English, as in summary.json), if it is not."""
+    needs = {"net_savings": ("net_savings",), "total_costs": ("total_costs",),
+             "net_result": ("net_savings", "total_costs")}[name]
+    return next((missing[field] for field in needs if field in missing), None)
+
+
+def _chance(chance) -> dict:
+    return {"hits": chance.hits, "runs": chance.replications, "probability": chance.probability,
+            "ci95_low": chance.low, "ci95_high": chance.high}
+
+
+def forecast_figure(forecast: Forecast) -> Figure:
+    """The target outcome as it looks now beside how it looked at the start;
+    with a budget, savings less costs month by month, the months before the
+    records' month already spent."""
+    result, at_start, scenario = forecast.result, forecast.at_start, forecast.result.scenario
+    outcome = scenario.target.outcome or "placed"
+    target = scenario.target.at_least
+    with_money = result.cashflow is not None and not {"net_savings", "total_costs"} & not_estimated(scenario).keys()
+    figure = Chart(figsize=(10, 4.6) if with_money else (6, 4.6))
+    axes = figure.subplots(1, 2 if with_money else 1, squeeze=False)[0]
+    spread = axes[0]
+    now, then = result.outcomes[outcome].to_numpy(), at_start.outcomes[outcome].to_numpy()
+    edges = np.arange(min(now.min(), then.min()), max(now.max(), then.max()) + 2) - 0.5
+    when = language.moment(scenario.calendar_start, forecast.as_of)
+    spread.hist(then, bins=edges, weights=np.full(len(then), 100 / len(then)), histtype="step", linewidth=1.5,
+                color=_AT_START_COLOUR, label=_("as it looked at the start"))
+    spread.hist(now, bins=edges, weights=np.full(len(now), 100 / len(now)), color=BAND_COLOUR, alpha=0.85,
+                label=_("from the records as of {when}").format(when=when))
+    spread.set_ylabel(_("share of runs"))
+    percent_axis(spread.yaxis, share=False)
+    count_axis(spread.xaxis)
+    spread.set_xlabel(_("people {outcome} by {when}").format(
+        outcome=_(TARGET_WORDS.get(outcome, outcome)),
+        when=language.moment(scenario.calendar_start, scenario.horizon_months)))
+    spread.grid(alpha=0.3)
+    if target is not None:
+        spread.axvline(target - 0.5, color=TARGET_COLOUR, linewidth=2)
+        spread.annotate(_("target: {target}").format(target=language.number(target)), (target - 0.5, 1),
+                        xycoords=("data", "axes fraction"), xytext=(4, -4), textcoords="offset points",
+                        color=TARGET_COLOUR, va="top", fontsize=NOTE_SIZE)
+        title = _("{target} or more {outcome}: now {now}; at the start {then}").format(
+            target=language.number(target), outcome=_(TARGET_WORDS.get(outcome, outcome)),
+            now=_runs(now, target), then=_runs(then, target))
+    else:
+        title = _("{outcome}: from the records as of {when}").format(
+            outcome=_(TARGET_WORDS.get(outcome, outcome)).capitalize(), when=when)
+    legend_outside(spread, ncol=1)
+    if with_money:
+        _money_over_time(axes[1], forecast)
+    figure.suptitle(title, fontsize=TITLE_SIZE)
+    finish(figure, result.replications, result.seed, result.with_uncertainty,
+           _("Both from the same scenario, seed and number of runs; the forecast continues the records of {file}.")
+           .format(file=forecast.state.file))
+    return figure
+
+
+def _runs(values: np.ndarray, target: float) -> str:
+    hits = int(np.count_nonzero(values >= target))
+    return _("{hits} of {runs} runs").format(hits=language.number(hits), runs=language.number(len(values)))
+
+
+def _money_over_time(axes, forecast: Forecast) -> None:
+    """Savings on benefits less costs, added up month by month (undiscounted,
+    € thousand): the median and the middle 90 % of runs, now and at the start."""
+    scenario = forecast.result.scenario
+    for run, colour, words, filled in (
+            (forecast.at_start, _AT_START_COLOUR, _("at the start: median, dotted 90 % of runs"), False),
+            (forecast.result, BAND_COLOUR, _("from the records: median, shaded 90 % of runs"), True)):
+        flow = run.cashflow[:, :, CASHFLOW.index("net_savings")] - run.cashflow[:, :, CASHFLOW.index("costs")]
+        cumulative = np.cumsum(flow, axis=1) / 1000
+        months = np.arange(1, cumulative.shape[1] + 1)
+        low, middle, high = np.quantile(cumulative, [0.05, 0.5, 0.95], axis=0)
+        if filled:
+            axes.fill_between(months, low, high, color=colour, alpha=0.25, linewidth=0)
+        else:
+            axes.plot(months, low, color=colour, linestyle=":", linewidth=1)
+            axes.plot(months, high, color=colour, linestyle=":", linewidth=1)
+        axes.plot(months, middle, color=colour, linewidth=2, label=words)
+    axes.axhline(0, color="dimgrey", linewidth=0.8)
+    axes.axvline(forecast.as_of, color="black", linewidth=1, linestyle="--")
+    axes.annotate(_("records"), (forecast.as_of, 1), xycoords=("data", "axes fraction"), xytext=(-4, -4),
+                  textcoords="offset points", ha="right", va="top", fontsize=NOTE_SIZE)
+    axes.set_ylabel(_("savings less costs so far, € thousand"))
+    thousands_axis(axes.yaxis)
+    calendar_axis(axes, scenario.calendar_start, forecast.result.cashflow.shape[1])
+    axes.grid(alpha=0.3)
+    legend_outside(axes, ncol=1)
