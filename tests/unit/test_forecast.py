@@ -10,7 +10,10 @@ given the wait so far, and the waiting list keeps its order.
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -25,7 +28,7 @@ from sim.state.forecast import continuation_of
 from sim.state.generate import state_of_run, stays_of_run
 from sim.state.records import check_state
 from sim.state.stays import check_stays
-from tests.conftest import make_scenario
+from tests.conftest import PROJECT, make_scenario
 
 
 def records_of(scenario, clients, visits, as_of, replication):
@@ -194,3 +197,36 @@ def test_patience_left_is_drawn_given_the_wait_so_far():
     assert gave_up.min() >= 0 and gave_up.max() <= 4
     # Uniform on 0 to 4: mean 2, standard deviation 4 / sqrt(12); 1,000 of them, within four standard errors.
     assert abs(gave_up.mean() - 2) < 4 * (4 / math.sqrt(12)) / math.sqrt(len(gave_up))
+
+
+def pilotsim(*arguments, cwd):
+    return subprocess.run([sys.executable, "-m", "sim", *arguments], cwd=cwd, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT), "PILOTSIM_LANG": "en"})
+
+
+def test_the_forecast_command_writes_a_runs_results_with_the_forecast_and_refuses_messy_records(tmp_path):
+    assert pilotsim("state", "--as-of", "12", "--out", "state.csv", cwd=tmp_path).returncode == 0
+    done = pilotsim("forecast", "--state", "state.csv", "--as-of", "12", "-n", "40", "--out", "forecast",
+                    cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "from the records of 89 people as of the end of Oct 2022 (month 12); 40 runs" in " ".join(
+        done.stdout.split())
+    assert "78 or more off assistance by the end of Oct 2025 (month 48): now 0 of 40 runs" in " ".join(
+        done.stdout.split())
+    folder = tmp_path / "forecast"
+    document = json.loads((folder / "forecast.json").read_text())
+    assert document["stays_file"] == "state_stays.csv"  # found beside the state file
+    assert document["people"]["placed"]["already"] == 4
+    table = pd.read_csv(folder / "forecast.csv")
+    replications = pd.read_csv(folder / "replications.csv")
+    assert (table["placed_total"] == replications["placed"]).all()
+    assert (table["placed_to_come"] == replications["placed"] - 4).all()
+    # Money already spent by month 12 and still to come add up to the run's costs.
+    assert np.allclose(table["total_costs_already"] + table["total_costs_to_come"], replications["total_costs"])
+    assert (folder / "plots" / "forecast.png").stat().st_size > 10_000
+    # Messy records: one line per problem, exit 2, nothing written.
+    assert pilotsim("state", "--as-of", "12", "--with-mistakes", "--out", "messy.csv", cwd=tmp_path).returncode == 0
+    refused = pilotsim("forecast", "--state", "messy.csv", "--as-of", "12", "--out", "messy_forecast", cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 3
+    assert not (tmp_path / "messy_forecast").exists()
