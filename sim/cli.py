@@ -917,7 +917,7 @@ def _say_forecast(forecast: api.Forecast, scenario: api.Scenario) -> None:
         for heading in ("", _("by {when}").format(when=when), _("still to come"), _("in all")):
             money.add_column(heading, justify="left" if not heading else "right")
         for name, words in (("net_savings", _("net savings on benefits")), ("total_costs", _("costs")),
-                            ("net_result", _("savings less costs"))):
+                            ("net_result", _("savings minus costs"))):
             parts = document["money"][name]
             if isinstance(parts, str):
                 money.add_row(words, *[_("not estimated")] * 3)

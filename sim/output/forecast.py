@@ -200,7 +200,7 @@ def _money_over_time(axes, forecast: Forecast) -> None:
     axes.axvline(forecast.as_of, color="black", linewidth=1, linestyle="--")
     axes.annotate(_("records"), (forecast.as_of, 1), xycoords=("data", "axes fraction"), xytext=(-4, -4),
                   textcoords="offset points", ha="right", va="top", fontsize=NOTE_SIZE)
-    axes.set_ylabel(_("savings less costs so far, € thousand"))
+    axes.set_ylabel(_("savings minus costs so far, € thousand"))
     thousands_axis(axes.yaxis)
     calendar_axis(axes, scenario.calendar_start, forecast.result.cashflow.shape[1])
     axes.grid(alpha=0.3)

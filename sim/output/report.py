@@ -12,6 +12,7 @@ constants (the 90 % range, the 95 % interval) are facts too, with the source
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from sim.output.folders import write_file_atomically
 from sim.output.run_folder import RunFolder
 from sim.output.statements import TARGET_WORDS, counted_until
 from sim.output.what_if import CHANGES_NAMED, WhatIf, is_what_if, open_what_if, written_by
+from sim.state.records import STATUS_WORDS
 
 #: Fixed parts of the method, shown as facts with the source "method".
 METHOD = {"range": 90, "confidence": 95, "promise_high": 80, "promise_low": 90}
@@ -42,6 +44,8 @@ LANGUAGE_NAMES = {"en": N_("English"), "nl": N_("Dutch")}
 
 #: What each plot shows, in the order the report shows them.
 PLOT_CAPTIONS = {
+    "forecast.png": N_("From the records: the target as it looks now beside how it looked at the start, and savings "
+                       "minus costs month by month, the months before the records already spent."),
     "placements.png": N_("What the programme promises: the spread over all runs, and the chance of at least each "
                          "number."),
     "uncertainty_placed.png": N_("The same with chance alone, and with the uncertain assumptions drawn as well."),
@@ -194,9 +198,96 @@ def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
         if scenario.budget is not None else None,
         "plots": [(_(PLOT_CAPTIONS[name]), base64.b64encode((folder / "plots" / name).read_bytes()).decode())
                   for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()],
+        "forecast": _forecast_facts(folder, scenario) if (folder / "forecast.json").is_file() else None,
     }
+    if facts["forecast"] is not None:
+        facts["meta"] += Markup(" ") + Markup(_("A forecast from the records as of {when}.")).format(
+            when=facts["forecast"]["as_of"])
     return facts | _scenario_and_method(scenario, "scenario.yaml", manifest,
                                         Fact(str(summary["seed"]), "summary.json#seed"))
+
+
+def _forecast_facts(folder: Path, scenario) -> dict[str, Any]:
+    """What a forecast adds (forecast.json): the records it continues, the
+    chance of the target now and at the start, and what had happened by
+    the month of the records against what is still to come."""
+    document = json.loads((folder / "forecast.json").read_text())
+    when = _moment(scenario.calendar_start, document["as_of_month"], "forecast.json#as_of_month")
+    end = _moment(scenario.calendar_start, scenario.horizon_months, "scenario.yaml#horizon_months")
+    counts = Markup(", ").join(
+        Markup("{status} {count}").format(status=_(STATUS_WORDS.get(status, status)), count=Fact(
+            language.number(count), f"forecast.json#people_by_status.{status}"))
+        for status, count in document["people_by_status"].items())
+    people = sum(document["people_by_status"].values())
+    opening = Markup(_("This forecast continues the records of {people} people in {file} as of {when} ({counts})"
+                       "{stays}. What they do not say is drawn from the scenario given what they do say: the rest "
+                       "of a stay given the months spent, patience given the wait so far; referrals, jobs and money "
+                       "go on as the scenario has them.")).format(
+        people=Fact(language.number(people), "forecast.json#people_by_status@sum"),
+        file=Fact(document["state_file"], "forecast.json#state_file"), when=when, counts=counts,
+        stays=Markup(_(", with their stays in {file}")).format(file=Fact(document["stays_file"],
+                                                                         "forecast.json#stays_file"))
+        if document["stays_file"] else Markup(_("; without a stays file, the stays that had ended before then are "
+                                                "not in the months before it")))
+    chance = None
+    if document["target"] is not None:
+        target = document["target"]
+
+        def runs(key: str) -> Markup:
+            shown = target[key]
+            return Markup(_("{hits} of {runs} runs ({share}; {confidence} % interval {low} to {high})")).format(
+                confidence=Fact(str(METHOD["confidence"]), "method#confidence"),
+                hits=Fact(language.number(shown["hits"]), f"forecast.json#target.{key}.hits"),
+                runs=Fact(language.number(shown["runs"]), f"forecast.json#target.{key}.runs"),
+                share=Fact(percent(shown["probability"]), f"forecast.json#target.{key}.probability*100"),
+                low=Fact(percent(shown["ci95_low"]), f"forecast.json#target.{key}.ci95_low*100"),
+                high=Fact(percent(shown["ci95_high"]), f"forecast.json#target.{key}.ci95_high*100"))
+
+        chance = Markup(_("{target} or more {outcome} by {end}: from the records, in {now}; as it looked at the "
+                          "start, in {then}.")).format(
+            target=Fact(language.number(target["at_least"]), "forecast.json#target.at_least"),
+            outcome=_(TARGET_WORDS[target["outcome"]]), end=end, now=runs("now"), then=runs("at_start"))
+
+    def spread(values: dict, source: str, in_thousands: bool = False) -> Markup:
+        shown, scale = (language.thousands, "/1000") if in_thousands else (language.number, "")
+        mean = Fact(shown(values["mean"]), f"forecast.json#{source}.mean{scale}")
+        if shown(values["p5"]) == shown(values["p95"]):
+            return Markup("{mean}").format(mean=mean)
+        return Markup(_("{mean} ({low} to {high})")).format(
+            mean=mean, low=Fact(shown(values["p5"]), f"forecast.json#{source}.p5{scale}"),
+            high=Fact(shown(values["p95"]), f"forecast.json#{source}.p95{scale}"))
+
+    rows = [{"name": _(words), "already": Fact(language.number(document["people"][name]["already"]),
+                                               f"forecast.json#people.{name}.already"),
+             "to_come": spread(document["people"][name]["to_come"], f"people.{name}.to_come"),
+             "total": spread(document["people"][name]["total"], f"people.{name}.total")}
+            for name, words in (("referred", N_("referred")), ("started", N_("started")),
+                                ("placed", N_("placed in work")))]
+    money = None
+    if document["money"] is not None:
+        money = []
+        for name, words in (("net_savings", N_("net savings on benefits")), ("total_costs", N_("costs")),
+                            ("net_result", N_("savings minus costs"))):
+            parts = document["money"][name]
+            if isinstance(parts, str):
+                money.append({"name": _(words), **dict.fromkeys(("already", "to_come", "total"), _("not estimated"))})
+                continue
+            money.append({"name": _(words), **{part: spread(parts[part], f"money.{name}.{part}", in_thousands=True)
+                                               for part in ("already", "to_come", "total")}})
+    note = Markup(_("Means over runs, with the middle {range} % of runs in brackets. What had happened by the month "
+                    "of the records is the same in every run, but for what the programme is set against: without "
+                    "it, the people who had a place would have found work of their own when chance had it.")).format(
+        range=Fact(str(METHOD["range"]), "method#range"))
+    return {"opening": opening, "chance": chance, "people": rows, "money": money, "as_of": when, "note": note,
+            "already": Markup(_("by {when}")).format(when=when), "total": Markup(_("in all by {end}")).format(end=end)}
+
+
+def _moment(start: str | None, months: float, source: str) -> Fact:
+    """A moment of the programme as the report dates it: by the calendar
+    when the scenario has a start, else by the field ``source`` names."""
+    if start is not None:
+        return Fact(language.moment(start, months), f"calendar#{start}+{months:g}")
+    return Fact(_("month {number}").format(number=language.number(months)), source)
 
 
 def _scenario_and_method(scenario, scenario_file: str, manifest: dict, seed: Fact) -> dict[str, Any]:
@@ -391,9 +482,7 @@ def _target_paragraph(what_if: WhatIf, option_names: list[Markup], chance) -> Ma
     table, baseline = what_if.table, what_if.baseline
     base_file = f"scenarios/{baseline.name}.yaml" if what_if.kind == "compare" else "scenario.yaml"
     start = baseline.calendar_start
-    when = (Fact(language.moment(start, baseline.horizon_months), f"calendar#{start}+{baseline.horizon_months:g}")
-            if start else Fact(_("month {number}").format(number=language.number(baseline.horizon_months)),
-                               f"{base_file}#horizon_months"))
+    when = _moment(start, baseline.horizon_months, f"{base_file}#horizon_months")
     target = Markup(_("The target, {level} {outcome} by {when}")).format(
         level=Fact(language.number(level), "what_if.csv#0.target_at_least"), outcome=_(TARGET_WORDS[outcome]),
         when=when)
@@ -499,9 +588,7 @@ def _summary(summary: dict, scenario, replications, outcome, range_: Fact) -> li
     spread includes what is not known of the assumptions."""
     paragraphs = []
     start = scenario.calendar_start
-    horizon = Fact(language.moment(start, scenario.horizon_months), "calendar#" + (start or "") + "+"
-                   + f"{scenario.horizon_months:g}") if start else Fact(
-        _("month {number}").format(number=language.number(scenario.horizon_months)), "scenario.yaml#horizon_months")
+    horizon = _moment(start, scenario.horizon_months, "scenario.yaml#horizon_months")
     target = summary.get("target")
     promised = target["outcome"] if target else "placed"
     words = _(TARGET_WORDS[promised])

@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import Problem, ScenarioError
-from sim.language import _
+from sim.language import N_, _
 from sim.scenario.schema import Scenario
 
 #: Statuses of people the programme still has to do with.
@@ -46,6 +46,12 @@ STATUSES = ACTIVE + ENDED
 #: Statuses of people who have had a place in a stage.
 STARTED = ("in_stage", "between_stages", "employed", "dropped_out", "completed_no_job", "exited", "job_lost")
 PLACED = ("employed", "job_lost")
+#: Each status as a report says it.
+STATUS_WORDS = {"waiting": N_("waiting"), "in_stage": N_("in a stage"), "between_stages": N_("between stages"),
+                "employed": N_("in work"), "not_accepted": N_("not accepted"), "turned_away": N_("turned away"),
+                "reneged": N_("gave up waiting"), "dropped_out": N_("dropped out"),
+                "completed_no_job": N_("completed without a job"), "exited": N_("left the scope"),
+                "job_lost": N_("lost their job"), "found_work_on_own": N_("found work on their own")}
 
 
 @dataclass(frozen=True)

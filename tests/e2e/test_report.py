@@ -161,14 +161,17 @@ def check_scenario_figure(scenario: dict, path: str, shown: str) -> None:
             value, (dict, bool)), path
 
 
-def test_every_number_in_the_report_comes_from_the_results_folder(reference_report):
-    folder, html = reference_report
+def check_run_report(folder, html):
+    """Every number of a run's report is a figure traced to a file of its
+    folder, and agrees with it. Returns the page's figures, the files they
+    come from, and the folder's summary and scenario."""
     page = _Figures()
     page.feed(html)
     outside = "".join(page.outside)
     assert not re.search(r"\d", outside), re.findall(r".{30}\d.{30}", outside)[:5]
     summary = json.loads((folder / "summary.json").read_text())
     manifest = json.loads((folder / "manifest.json").read_text())
+    forecast = json.loads((folder / "forecast.json").read_text()) if (folder / "forecast.json").is_file() else None
     text = (folder / "scenario.yaml").read_text()
     scenario = YAML(typ="safe", pure=True).load(text)
     notes = notes_in(text)
@@ -178,10 +181,12 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
     for source, shown in page.figures:
         file, _, path = source.partition("#")
         kinds.add(file)
-        if file == "summary.json":
+        if file in ("summary.json", "forecast.json"):
             path, _, scale = path.partition("/")
             path, _, times = path.partition("*")
-            value = _node(summary, path)
+            document = summary if file == "summary.json" else forecast
+            value = (sum(_node(document, path.removesuffix("@sum")).values()) if path.endswith("@sum")
+                     else _node(document, path))
             if isinstance(value, str):  # a reason or a warning, in words
                 assert shown == value, (source, shown)
             elif isinstance(value, list):  # a range: each number shown is one of its ends
@@ -210,6 +215,12 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
         else:
             check_figure_of_any_report(source, shown, notes, manifest)
         checked += 1
+    return page, kinds, checked, summary, scenario
+
+
+def test_every_number_in_the_report_comes_from_the_results_folder(reference_report):
+    folder, html = reference_report
+    page, kinds, checked, summary, scenario = check_run_report(folder, html)
     assert checked > 80
     assert {"summary.json", "replications", "money_per_year.csv", "calendar", "comment", "scenario.yaml"} <= kinds
     # The key sentences a council member reads first, in words: chances as counts of runs.
@@ -229,6 +240,29 @@ def test_every_number_in_the_report_comes_from_the_results_folder(reference_repo
     ranges = {source for source, _ in page.figures if source.endswith("@q05") or "@q05*" in source}
     assert len(ranges) == len(scenario["uncertain"]), sorted(ranges)
     assert "most often: 7.2 months to 10.8 months" in text
+
+
+def test_a_forecasts_report_shows_what_happened_and_what_is_to_come_each_figure_from_its_folder(tmp_path):
+    made = cli.invoke(app, ["state", "--as-of", "12", "--out", str(tmp_path / "state.csv")])
+    assert made.exit_code == 0, made.output
+    folder = tmp_path / "forecast"
+    forecast = cli.invoke(app, ["forecast", "--state", str(tmp_path / "state.csv"), "--as-of", "12", "-n", "60",
+                                "--workers", "1", "--out", str(folder)])
+    assert forecast.exit_code == 0, forecast.output
+    assert cli.invoke(app, ["report", str(folder)]).exit_code == 0
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    page, kinds, _checked, _summary, _scenario = check_run_report(folder, html)
+    assert "forecast.json" in kinds
+    sources = {source for source, _shown in page.figures}
+    assert {"forecast.json#target.now.hits", "forecast.json#target.at_start.hits",
+            "forecast.json#people.placed.already", "forecast.json#money.total_costs.to_come.mean/1000"} <= sources
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+    assert "A forecast from the records as of the end of Oct 2022 (month 12)." in text
+    assert ("This forecast continues the records of 89 people in state.csv as of the end of Oct 2022 (month 12) ("
+            in text)
+    assert ", with their stays in state_stays.csv." in text
+    assert "78 or more off assistance by the end of Oct 2025 (month 48): from the records, in 0 of 60 runs (" in text
+    assert "From the records: the target as it looks now beside how it looked at the start" in text
 
 
 def test_the_report_embeds_its_plots_and_needs_no_other_file(reference_report):
