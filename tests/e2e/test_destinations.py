@@ -52,7 +52,10 @@ def files(tmp_path_factory):
     run_folder = folder / "small_run"
     made = cli.invoke(app, ["run", str(small), "-n", "5", "--workers", "1", "--out", str(run_folder)])
     assert made.exit_code == 0, made.output
-    return {"small": str(small), "wider": str(wider), "run": str(run_folder)}
+    state = folder / "state.csv"
+    made = cli.invoke(app, ["state", str(small), "--as-of", "4", "--out", str(state)])
+    assert made.exit_code == 0, made.output
+    return {"small": str(small), "wider": str(wider), "run": str(run_folder), "state": str(state)}
 
 
 def command(name: str, files: dict) -> list[str]:
@@ -68,11 +71,13 @@ def command(name: str, files: dict) -> list[str]:
         "replications": ["replications", files["small"], "--max", "60", "--workers", "1"],
         "budget": ["budget", files["run"]],
         "validate": ["validate", "--report", "-n", "20"],
+        "forecast": ["forecast", files["small"], "--state", files["state"], "--as-of", "4", "-n", "5",
+                     "--workers", "1"],
     }[name]
 
 
 WRITING_COMMANDS = ["run", "compare", "sweep", "size", "calibrate", "sensitivity", "replications", "budget",
-                    "validate"]
+                    "validate", "forecast"]
 
 
 def snapshot(folder: Path) -> dict[str, str]:

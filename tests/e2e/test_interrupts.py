@@ -75,7 +75,11 @@ def earlier(tmp_path_factory):
     completed = subprocess.run([sys.executable, "-m", "sim", "run", "-n", "3000", "--workers", "2",
                                 "--keep-clients", "--out", str(previous)], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
-    return {"root": root, "alternative": str(alternative), "previous": previous}
+    state = root / "state.csv"
+    completed = subprocess.run([sys.executable, "-m", "sim", "state", "--as-of", "12", "--out", str(state)],
+                               capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    return {"root": root, "alternative": str(alternative), "previous": previous, "state": str(state)}
 
 
 def long_command(name: str, files: dict) -> list[str]:
@@ -94,11 +98,12 @@ def long_command(name: str, files: dict) -> list[str]:
         "budget": ["budget", str(files["previous"])],
         "report": ["report", str(files["previous"]), "--format", "html"],
         "validate": ["validate", "--report", "-n", "20000"],
+        "forecast": ["forecast", "--state", files["state"], "--as-of", "12", "-n", "200000", "--workers", "2"],
     }[name]
 
 
 COMMANDS = ["run", "compare", "sweep", "size", "calibrate", "sensitivity", "replications", "budget", "report",
-            "validate"]
+            "validate", "forecast"]
 
 
 def interrupt(arguments: list[str], cwd: Path, after: float | None, out: Path | None) -> tuple[int, str]:

@@ -230,3 +230,15 @@ def test_the_forecast_command_writes_a_runs_results_with_the_forecast_and_refuse
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 3
     assert not (tmp_path / "messy_forecast").exists()
+
+
+def test_the_shipped_example_is_the_reference_runs_records_at_month_12(tmp_path):
+    # docs/running-pilot.md works through these records; they are what pilotsim state writes today.
+    scenario = api.load(api.REFERENCE)
+    written, stays = api.write_state_file(scenario, 12, tmp_path / "brunssum_month12.csv")
+    examples = PROJECT / "scenarios" / "examples"
+    assert written.read_text() == (examples / "brunssum_month12.csv").read_text()
+    assert stays.read_text() == (examples / "brunssum_month12_stays.csv").read_text()
+    state = api.read_state(examples / "brunssum_month12.csv", scenario, 12)
+    assert state.counts() == {"in_stage": 61, "dropped_out": 13, "not_accepted": 6, "employed": 4,
+                              "completed_no_job": 2, "reneged": 2, "found_work_on_own": 1}
