@@ -79,7 +79,6 @@ from sim.language import (
     significant,
     speaking,
     thousand_euros,
-    thousands,
 )
 from sim.language import (
     current as current_language,
@@ -95,7 +94,7 @@ from sim.measure.money import (
     pilot_end_month,
     prices_in_words,
 )
-from sim.measure.statistics import TargetChance, pays_for_itself, percent
+from sim.measure.statistics import pays_for_itself, percent
 from sim.model import engines
 from sim.model.engines import ENGINES, not_in_fast_engine
 from sim.model.engines import fallback_notice as engine_notice
@@ -115,7 +114,7 @@ from sim.output.fields import DISTRIBUTION_PARTS
 from sim.output.fields import label as field_label
 from sim.output.fields import quoted as quoted_field
 from sim.output.fields import value_in_words as field_value
-from sim.output.forecast import forecast_document, forecast_figure, forecast_table
+from sim.output.forecast import forecast_document, forecast_figure, forecast_table, forecast_words
 from sim.output.precision import write_precision
 from sim.output.run_figures import all_figures, chance_and_ignorance_plots, stacked_state_colours, stacked_states
 from sim.output.run_folder import (
@@ -134,7 +133,7 @@ from sim.output.sensitivity import (
     write_sensitivity,
 )
 from sim.output.sizing import sizing_in_words, write_sizing
-from sim.output.statements import TARGET_WORDS, headline_sentences
+from sim.output.statements import headline_sentences
 from sim.output.sweep import PointStore, write_sweep
 from sim.output.validation import validation_markdown, write_validation
 from sim.run import executors
@@ -176,8 +175,7 @@ __all__ = [
     "stacked_states", "stacked_state_colours", "timeseries_summary", "state_label", "web_page", "kept_workers",
     "current_language", "can_print_pdf", "write_state_file", "read_state", "State",
     "fit_records", "write_fitted_scenario", "Estimate", "read_stays", "stays_path_beside",
-    "plan_forecast", "forecast_and_save", "Forecast", "stays_for", "forecast_document", "chance_in_words",
-    "target_words", "thousands",
+    "plan_forecast", "forecast_and_save", "run_forecast", "Forecast", "stays_for", "forecast_words",
 ]
 
 #: Runs larger than this keep distributions rather than every replication
@@ -478,17 +476,6 @@ def write_fitted_scenario(scenario: Scenario, state: State, path: str | Path,
     return fitted, estimates
 
 
-def chance_in_words(chance: dict) -> str:
-    """A chance as summary.json and forecast.json keep it, as a sentence
-    says it: "312 of 1,000 runs (31 %; 95 % interval …)"."""
-    return TargetChance("", 0, chance["hits"], chance["runs"], chance["ci95_low"], chance["ci95_high"]).in_words()
-
-
-def target_words(outcome: str) -> str:
-    """What a target counts, in words: "placed", "off assistance"."""
-    return _(TARGET_WORDS[outcome])
-
-
 @dataclass(frozen=True)
 class ForecastPlan:
     scenario: Scenario
@@ -529,21 +516,27 @@ def plan_forecast(scenario: Scenario, state_path: str | Path, as_of: float, stay
                         with_uncertainty, _folder_or(folder, f"{scenario.name}_forecast"))
 
 
+def run_forecast(plan: ForecastPlan, on_progress: Callable[[int], None] | None = None,
+                 keep_clients: bool = False) -> Forecast:
+    """The programme continued from its records, and the same scenario from
+    the start (the same seed and number of runs), nothing written."""
+    continuation = continuation_of(plan.state, plan.scenario, plan.stays)
+    at_start = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers,
+                   on_progress=on_progress, with_uncertainty=plan.with_uncertainty)
+    result = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers, keep_clients=keep_clients,
+                 on_progress=on_progress, with_uncertainty=plan.with_uncertainty, continuation=continuation)
+    return Forecast(result, at_start, plan.state, plan.stays_file.name if plan.stays_file else None)
+
+
 def forecast_and_save(plan: ForecastPlan, command: list[str] | None = None,
                       on_progress: Callable[[int], None] | None = None) -> Forecast:
     """Run the forecast and the same scenario from the start, and write the
     forecast's results folder (as a run's, with forecast.json, forecast.csv
     and plots/forecast.png)."""
-    continuation = continuation_of(plan.state, plan.scenario, plan.stays)
     with folders.claimed(plan.folder):
-        at_start = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers,
-                       on_progress=on_progress, with_uncertainty=plan.with_uncertainty)
-        result = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers,
-                     keep_clients=plan.keep_clients, on_progress=on_progress, with_uncertainty=plan.with_uncertainty,
-                     continuation=continuation)
-        forecast = Forecast(result, at_start, plan.state, plan.stays_file.name if plan.stays_file else None)
+        forecast = run_forecast(plan, on_progress, keep_clients=plan.keep_clients)
         document = forecast_document(forecast)
-        write_results(result, plan.folder, command=command,
+        write_results(forecast.result, plan.folder, command=command,
                       extra_plots={"forecast.png": forecast_figure(forecast)},
                       provenance={"forecast": {"as_of_month": plan.state.as_of, "state_file": plan.state.file,
                                                "stays_file": document["stays_file"]}},

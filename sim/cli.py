@@ -881,57 +881,26 @@ def forecast_command(
         with _progress() as progress:
             task = progress.add_task(f"{loaded.name}", total=plan.total)
             forecast = api.forecast_and_save(plan, _command(), on_progress=lambda done: progress.advance(task, done))
-    _say_forecast(forecast, loaded)
+    _say_forecast(forecast)
     out.print(_("Results written to {folder}/ in {seconds} s on {workers} worker(s).").format(
         folder=plan.folder, seconds=api.number(forecast.result.seconds + forecast.at_start.seconds, 1),
         workers=forecast.result.workers), soft_wrap=True)
 
 
-def _say_forecast(forecast: api.Forecast, scenario: api.Scenario) -> None:
+def _say_forecast(forecast: api.Forecast) -> None:
     """The people and money already counted and still to come, and the chance of the target now and then."""
-    document = api.forecast_document(forecast)
-    when = api.moment(scenario.calendar_start, forecast.as_of)
-    end = api.moment(scenario.calendar_start, scenario.horizon_months)
-    title = _("{title}: from the records of {people} people as of {when}; {runs} runs, seed {seed}").format(
-        title=scenario.title or scenario.name, people=api.number(len(forecast.state.people)), when=when,
-        runs=api.number(forecast.result.replications), seed=forecast.result.seed)
-    if forecast.result.with_uncertainty:
-        title += _(", uncertain assumptions drawn for each run")
-    table = Table(title=title)
-    for heading in ("", _("by {when} (the records)").format(when=when), _("still to come: mean (90 % of runs)"),
-                    _("in all by {end}: mean (90 % of runs)").format(end=end)):
-        table.add_column(heading, justify="left" if not heading else "right")
-    for name, words in (("referred", _("referred")), ("started", _("started")), ("placed", _("placed in work"))):
-        people = document["people"][name]
-        table.add_row(words, api.number(people["already"]), _spread_in_words(people["to_come"], api.number),
-                      _spread_in_words(people["total"], api.number))
-    out.print(table)
-    if document["target"] is not None:
-        target = document["target"]
-        now, then = (api.chance_in_words(target[key]) for key in ("now", "at_start"))
-        out.print(_("{target} or more {outcome} by {end}: now {now}; at the start {then}.").format(
-            target=api.number(target["at_least"]), outcome=api.target_words(target["outcome"]), end=end, now=now,
-            then=then), soft_wrap=True)
-    if document["money"] is not None:
-        money = Table(title=_("Money, undiscounted, € thousand: by {when} and from then on").format(when=when))
-        for heading in ("", _("by {when}").format(when=when), _("still to come"), _("in all")):
-            money.add_column(heading, justify="left" if not heading else "right")
-        for name, words in (("net_savings", _("net savings on benefits")), ("total_costs", _("costs")),
-                            ("net_result", _("savings minus costs"))):
-            parts = document["money"][name]
-            if isinstance(parts, str):
-                money.add_row(words, *[_("not estimated")] * 3)
-                continue
-            money.add_row(words, *(_spread_in_words(parts[part], api.thousands)
-                                   for part in ("already", "to_come", "total")))
-        out.print(money)
-
-
-def _spread_in_words(spread: dict, shown) -> str:
-    if shown(spread["p5"]) == shown(spread["p95"]):
-        return shown(spread["mean"])
-    return _("{mean} ({low} to {high})").format(mean=shown(spread["mean"]), low=shown(spread["p5"]),
-                                                high=shown(spread["p95"]))
+    words = api.forecast_words(forecast)
+    for part, title in (("people", words["title"]), ("money", words["money"] and words["money"]["title"])):
+        if words[part] is None:
+            continue
+        table = Table(title=title)
+        for heading in words[part]["headings"]:
+            table.add_column(heading, justify="right" if heading else "left")
+        for row in words[part]["rows"]:
+            table.add_row(*row)
+        out.print(table)
+        if part == "people" and words["chance"]:
+            out.print(words["chance"], soft_wrap=True)
 
 
 def _field_in(scenario: api.Scenario, path: str):

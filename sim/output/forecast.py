@@ -13,9 +13,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import language
-from sim.language import _
+from sim.language import N_, _
 from sim.measure.money import CASHFLOW, not_estimated
-from sim.measure.statistics import target_chance
+from sim.measure.statistics import TargetChance, target_chance
 from sim.output.statements import TARGET_WORDS
 from sim.output.style import (
     BAND_COLOUR,
@@ -205,3 +205,57 @@ def _money_over_time(axes, forecast: Forecast) -> None:
     calendar_axis(axes, scenario.calendar_start, forecast.result.cashflow.shape[1])
     axes.grid(alpha=0.3)
     legend_outside(axes, ncol=1)
+
+
+def forecast_words(forecast: Forecast) -> dict:
+    """The forecast as the command line and the web page say it: a title,
+    the chance of the target now and at the start in a sentence, and two
+    tables (people; money, with a budget), each a heading and rows of cells."""
+    scenario, result = forecast.result.scenario, forecast.result
+    document = forecast_document(forecast)
+    when = language.moment(scenario.calendar_start, forecast.as_of)
+    end = language.moment(scenario.calendar_start, scenario.horizon_months)
+    title = _("{title}: from the records of {people} people as of {when}; {runs} runs, seed {seed}").format(
+        title=scenario.title or scenario.name, people=language.number(len(forecast.state.people)), when=when,
+        runs=language.number(result.replications), seed=result.seed)
+    if result.with_uncertainty:
+        title += _(", uncertain assumptions drawn for each run")
+    people = {
+        "headings": ["", _("by {when} (the records)").format(when=when), _("still to come: mean (90 % of runs)"),
+                     _("in all by {end}: mean (90 % of runs)").format(end=end)],
+        "rows": [[_(words), language.number(document["people"][name]["already"]),
+                  _spread_in_words(document["people"][name]["to_come"], language.number),
+                  _spread_in_words(document["people"][name]["total"], language.number)]
+                 for name, words in (("referred", N_("referred")), ("started", N_("started")),
+                                     ("placed", N_("placed in work")))],
+    }
+    chance = None
+    if document["target"] is not None:
+        target = document["target"]
+        now, then = (_chance_of(target[key]).in_words() for key in ("now", "at_start"))
+        chance = _("{target} or more {outcome} by {end}: now {now}; at the start {then}.").format(
+            target=language.number(target["at_least"]), outcome=_(TARGET_WORDS[target["outcome"]]), end=end,
+            now=now, then=then)
+    money = None
+    if document["money"] is not None:
+        money = {"title": _("Money, undiscounted, € thousand: by {when} and from then on").format(when=when),
+                 "headings": ["", _("by {when}").format(when=when), _("still to come"), _("in all")], "rows": []}
+        for name, words in (("net_savings", N_("net savings on benefits")), ("total_costs", N_("costs")),
+                            ("net_result", N_("savings minus costs"))):
+            parts = document["money"][name]
+            money["rows"].append([_(words), *([_("not estimated")] * 3 if isinstance(parts, str) else
+                                              (_spread_in_words(parts[part], language.thousands)
+                                               for part in ("already", "to_come", "total")))])
+    return {"title": title, "people": people, "chance": chance, "money": money}
+
+
+def _chance_of(chance: dict) -> TargetChance:
+    return TargetChance("", 0, chance["hits"], chance["runs"], chance["ci95_low"], chance["ci95_high"])
+
+
+def _spread_in_words(spread: dict, shown) -> str:
+    """"59 (53 to 66)": the mean and the middle 90 % of runs; the mean alone where they are all one."""
+    if shown(spread["p5"]) == shown(spread["p95"]):
+        return shown(spread["mean"])
+    return _("{mean} ({low} to {high})").format(mean=shown(spread["mean"]), low=shown(spread["p5"]),
+                                                high=shown(spread["p95"]))

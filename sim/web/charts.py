@@ -145,3 +145,33 @@ def pays_for_itself(result: api.RunResult) -> alt.Chart | None:
                  alt.Tooltip("chance:Q", title=_("share of runs"), format=".1%")])
     zero = alt.Chart(pd.DataFrame({"amount": [0]})).mark_rule(color=ORANGE, strokeDash=[6, 4]).encode(x="amount:Q")
     return (line + zero).properties(width=640, height=240)
+
+
+def forecast_outcome(forecast: api.Forecast) -> alt.LayerChart:
+    """The promised outcome over runs from the records (bars) and as it
+    looked at the start (a line), the target marked."""
+    outcome = promised_outcome(forecast.result)
+    words = api.column(outcome).words
+    now, then = _("from the records"), _("at the start")
+    rows = []
+    for label, result in ((now, forecast.result), (then, forecast.at_start)):
+        counts = result.outcomes[outcome].value_counts().sort_index()
+        rows.append(pd.DataFrame({"people": counts.index.astype(int), "runs": counts.to_numpy(),
+                                  "share": counts.to_numpy() / result.replications, "as": label}))
+    table = pd.concat(rows)
+    colours = alt.Scale(domain=[now, then], range=[BLUE, GREY])
+    tooltip = [alt.Tooltip("as:N", title=""), alt.Tooltip("people:Q", title=words),
+               alt.Tooltip("runs:Q", title=_("runs")), alt.Tooltip("share:Q", title=_("share of runs"), format=".1%")]
+    x = alt.X("people:Q", title=words)
+    y = alt.Y("share:Q", title=_("share of runs"), axis=alt.Axis(format="%"))
+    colour = alt.Color("as:N", scale=colours, title="", legend=alt.Legend(orient="bottom"))
+    bars = alt.Chart(table[table["as"] == now]).mark_bar(opacity=0.8).encode(x=x, y=y, color=colour,
+                                                                             tooltip=tooltip)
+    line = alt.Chart(table[table["as"] == then]).mark_line(interpolate="step", strokeWidth=2).encode(
+        x=x, y=y, color=colour, tooltip=tooltip)
+    chart = bars + line
+    level = forecast.result.scenario.target.at_least
+    if level is not None:
+        chart += alt.Chart(pd.DataFrame({"people": [level]})).mark_rule(color=ORANGE, strokeDash=[6, 4]).encode(
+            x="people:Q", tooltip=[alt.Tooltip("people:Q", title=_("target"))])
+    return chart.properties(height=260)

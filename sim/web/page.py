@@ -18,6 +18,7 @@ import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from sim import api
@@ -27,6 +28,8 @@ from sim.web.controls import Control, changes_from, control_key, controls_for
 
 #: The largest scenario file a person may upload (a shipped one is under 20 kB).
 MAX_UPLOAD_BYTES = 200_000
+#: The largest state or stays file a person may upload (the Brunssum pilot's records at month 12 take 8 kB).
+MAX_RECORDS_BYTES = 20_000_000
 #: Variants a person may keep side by side.
 MAX_VARIANTS = 3
 #: The choice of programme that asks for a file of one's own.
@@ -105,6 +108,7 @@ def main() -> None:
         _variants(result, shown)
     if settings is not None:
         _sizing(scenario, *settings[1:])
+        _under_way(scenario, *settings[1:])
     if shown is not None:
         _downloads(result, shown, (settings[0], scenario.name) if settings is not None
                    else (shown[0], result.scenario.name))
@@ -370,6 +374,90 @@ def _sizing(scenario: api.Scenario, replications: int, seed: int) -> None:
         return
     for sentence in said:
         (st.success if found else st.warning)(sentence)
+
+
+def _under_way(scenario: api.Scenario, replications: int, seed: int) -> None:
+    """The programme continued from its records as of a month (a state file,
+    and its stays file): the chance of the target now against at the start,
+    and what has happened against what is still to come."""
+    st.subheader(_("A pilot under way: will it reach the target?"))
+    with st.form("forecast"):
+        st.caption(_("The programme's records as of a month: a state file (a row per person referred) and, if "
+                     "there is one, its stays file (a row per stay in a stage); docs/running-pilot.md describes "
+                     "both."))
+        state_file = st.file_uploader(_("state file (CSV or Parquet)"), type=["csv", "parquet"], key="state_upload")
+        stays_file = st.file_uploader(_("stays file (CSV or Parquet, if there is one)"), type=["csv", "parquet"],
+                                      key="stays_upload")
+        as_of = st.number_input(_("the month the records are of (0: the start, {horizon})").format(
+            horizon=api.moment(scenario.calendar_start, scenario.horizon_months)), min_value=0,
+            max_value=int(scenario.horizon_months), value=min(12, int(scenario.horizon_months)), key="as_of")
+        asked = st.form_submit_button(_("Forecast from these records"))
+    uploads = [(upload.name, upload.getvalue()) for upload in (state_file, stays_file) if upload is not None]
+    question = (api.scenario_text(scenario), replications, seed, st.session_state["language"], int(as_of),
+                tuple(uploads))
+    if asked:
+        if state_file is None:
+            st.session_state["forecast_answer"] = (question, None, [_("Upload a state file first.")])
+        else:
+            answer = _forecast(scenario, replications, seed, int(as_of), uploads, stays_file is not None)
+            st.session_state["forecast_answer"] = (question, *answer)
+    asked_for, forecast, problems = st.session_state.get("forecast_answer", (None, None, []))
+    if asked_for != question:
+        if asked_for is not None:
+            st.caption(_("The settings, the records or the month changed since the last forecast: press “Forecast "
+                         "from these records” for theirs."))
+        return
+    if problems:
+        st.error("\n\n".join(problems))
+        return
+    words = api.forecast_words(forecast)
+    st.markdown(f"**{words['title']}**")
+    if words["chance"]:
+        st.markdown(words["chance"])
+    for part in ("people", "money"):
+        if words[part] is not None:
+            if part == "money":
+                st.markdown(words["money"]["title"])
+            st.dataframe(_table(words[part]), hide_index=True)
+    st.altair_chart(charts.for_the_page(charts.forecast_outcome(forecast)))
+
+
+def _forecast(scenario: api.Scenario, replications: int, seed: int, as_of: int, uploads: list[tuple[str, bytes]],
+              with_stays: bool) -> tuple[api.Forecast | None, list[str]]:
+    """The forecast from uploaded records, or the problems with them, one line each."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for name, content in uploads:
+            if len(content) > MAX_RECORDS_BYTES:
+                return None, [_("{name}: {size} bytes; records may have at most {limit}").format(
+                    name=name, size=api.number(len(content)), limit=api.number(MAX_RECORDS_BYTES))]
+            # Each in a folder of its own, under its own name: problems name the file as the person knows it.
+            path = Path(folder) / str(len(paths)) / Path(name).name
+            path.parent.mkdir()
+            path.write_bytes(content)
+            paths.append(path)
+        try:
+            plan = api.plan_forecast(scenario, paths[0], as_of, paths[1] if with_stays else None, replications, seed)
+        except api.ScenarioError as error:
+            return None, [str(problem) for problem in error.problems]
+        progress = st.progress(0.0, _("Simulating {runs} runs...").format(runs=api.number(plan.total)))
+        done = [0]
+
+        def advance(count: int) -> None:
+            done[0] += count
+            progress.progress(min(done[0] / plan.total, 1.0), _("{done} of {runs} runs").format(
+                done=api.number(done[0]), runs=api.number(plan.total)))
+
+        with api.kept_workers():
+            forecast = api.run_forecast(plan, advance)
+        progress.empty()
+        return forecast, []
+
+
+def _table(part: dict) -> pd.DataFrame:
+    """A table of words as the page shows it: the first column its row names."""
+    headings = [heading or " " for heading in part["headings"]]
+    return pd.DataFrame(part["rows"], columns=headings)
 
 
 def _what_limits_it(sized: api.SizingResult, field: Control, counts: list[Control], outcome: str,

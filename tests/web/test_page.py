@@ -280,3 +280,46 @@ def test_places_that_follow_a_schedule_are_labelled_by_stage_and_month():
         assert controls_for(scheduled)[3].label == "Plaatsen in training vanaf nov 2021"
     assert api.quoted_field("stages.training.slots.1.places") == \
         "“Places in training, period 2 of the schedule”"
+
+
+EXAMPLES = PROJECT / "scenarios" / "examples"
+
+
+def ask_for_a_forecast(app: AppTest, files: list[tuple[str, bytes]], as_of: int = 12) -> None:
+    for uploader, (name, content) in zip(("state_upload", "stays_upload"), files, strict=False):
+        app.file_uploader(key=uploader).set_value((name, content, "text/csv"))
+    app.number_input(key="as_of").set_value(as_of)
+    next(button for button in app.button if button.key.startswith("FormSubmitter:forecast")).click().run()
+
+
+def test_a_forecast_from_uploaded_records_says_what_the_command_says(page):
+    files = [(name, (EXAMPLES / name).read_bytes()) for name in ("brunssum_month12.csv", "brunssum_month12_stays.csv")]
+    ask_for_a_forecast(page, files)
+    assert not page.exception and not page.error
+    scenario = api.load(REFERENCE)
+    plan = api.plan_forecast(scenario, EXAMPLES / "brunssum_month12.csv", 12, replications=RUNS, seed=scenario.seed)
+    words = api.forecast_words(api.run_forecast(plan))
+    shown = [block.value for block in page.markdown]
+    assert words["chance"] in shown and f"**{words['title']}**" in shown
+    assert words["chance"].startswith("78 or more off assistance by the end of Oct 2025 (month 48): now ")
+    tables = [table.value for table in page.dataframe]
+    people = next(table for table in tables if "referred" in table.iloc[:, 0].tolist())
+    assert people.values.tolist() == words["people"]["rows"]
+    assert len(page.get("vega_lite_chart")) == 1  # (no run asked for: the forecast's chart alone)
+    # A change of the settings asks for the forecast again rather than showing one made with others.
+    page.text_input(key="replications").set_value("100").run()
+    assert words["chance"] not in [block.value for block in page.markdown]
+    assert any("press “Forecast from these records”" in caption.value for caption in page.caption)
+
+
+def test_messy_records_are_refused_one_line_each_by_the_uploaded_files_name(page, tmp_path):
+    state, _stays = api.write_state_file(api.load(REFERENCE), 12, tmp_path / "ours.csv", mistakes=True)
+    ask_for_a_forecast(page, [("ours.csv", state.read_bytes())])
+    assert not page.exception
+    problems = page.error[0].value.split("\n\n")
+    assert len(problems) == 3 and all(problem.startswith("ours.csv:") for problem in problems), problems
+
+
+def test_a_forecast_without_records_asks_for_them(page):
+    next(button for button in page.button if button.key.startswith("FormSubmitter:forecast")).click().run()
+    assert [error.value for error in page.error] == ["Upload a state file first."]
