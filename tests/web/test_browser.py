@@ -200,3 +200,31 @@ def test_a_bad_upload_is_answered_with_its_problems_and_the_page_stays_up(served
                         "the problems of the file")
     assert "my_pilot.yaml:2:" in problem and "horizon_months" in problem
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+
+def test_a_planner_uploads_the_records_at_month_12_and_reads_the_forecast(served, browser):
+    from selenium.webdriver.common.by import By
+
+    examples = PROJECT / "scenarios" / "examples"
+    browser.get(served)
+    _button(browser, "Run")
+    _set_number(browser, "simulated runs", 200)
+    uploads = _wait_for(browser, lambda: (lambda found: found if len(found) == 2 else None)(
+        browser.find_elements(By.CSS_SELECTOR, '[data-testid="stForm"] input[type="file"]')), "the two record fields")
+    uploads[0].send_keys(str(examples / "brunssum_month12.csv"))
+    uploads[1].send_keys(str(examples / "brunssum_month12_stays.csv"))
+    _wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, '[data-testid="stFileChip"]')) == 2,
+              "both files uploaded")
+    _button(browser, "Forecast from these records").click()
+    answer = _wait_for(browser, lambda: next((block for block in browser.find_elements(
+        By.CSS_SELECTOR, '[data-testid="stMarkdownContainer"]') if "or more off assistance" in block.text
+        and "at the start" in block.text), None), "the chance now and at the start")
+    assert "now 0 of 200 runs" in answer.text
+    _wait_for(browser, lambda: len(browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')) == 2,
+              "the tables of people and money")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", answer)
+    time.sleep(1.5)  # the chart draws
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "web_forecast.png"))
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContentError"]')
