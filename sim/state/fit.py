@@ -117,19 +117,25 @@ def _job_loss_hazard(placed, as_of: float) -> Estimate | None:
 def _part_time_share(placed, scenario: Scenario) -> Estimate:
     """The share of jobs that are part-time, as the scenario has it: before
     each client group's factor (a single parent's chance is the share times
-    theirs). Maximum likelihood, with the likelihood-ratio interval."""
+    theirs)."""
     factors = np.array([scenario.segments[segment].part_time_factor for segment in placed["segment"]])
-    part_time = placed["part_time"].astype(bool).to_numpy()
+    return _share_with_factors("employment.part_time_share", placed["part_time"].astype(bool).to_numpy(), factors)
+
+
+def _share_with_factors(field: str, happened: np.ndarray, factors: np.ndarray) -> Estimate:
+    """A share whose chance for each person is the share times their client
+    group's factor (at most 1), from whether it ``happened`` to each:
+    maximum likelihood, with the likelihood-ratio interval."""
     ceiling = 1 / factors.max()
 
     def log_likelihood(share: float) -> float:
         chances = np.clip(share * factors, 1e-12, 1 - 1e-12)
-        return float(np.sum(np.where(part_time, np.log(chances), np.log1p(-chances))))
+        return float(np.sum(np.where(happened, np.log(chances), np.log1p(-chances))))
 
     smallest, largest = 1e-12, ceiling * (1 - 1e-12)
-    if not part_time.any():
+    if not happened.any():
         best = smallest
-    elif part_time.all():
+    elif happened.all():
         best = largest
     else:
         best = optimize.minimize_scalar(lambda share: -log_likelihood(share), bounds=(smallest, largest),
@@ -142,13 +148,13 @@ def _part_time_share(placed, scenario: Scenario) -> Estimate:
             return end
         return optimize.brentq(lambda share: log_likelihood(share) - top, *sorted((end, best)))
 
-    low, high = (float(edge(smallest)) if part_time.any() else 0.0), float(edge(largest))
+    low, high = (float(edge(smallest)) if happened.any() else 0.0), float(edge(largest))
     # Its uncertainty: a beta with the interval's middle and the spread a normal of that interval has.
     middle, spread = (low + high) / 2, (high - low) / (2 * stats.norm.ppf((1 + LEVEL) / 2))
     spread = min(spread, 0.99 * math.sqrt(middle * (1 - middle)))
-    return Estimate("employment.part_time_share", float(best) if part_time.any() else 0.0, low, high,
-                    len(placed), 0, {"dist": "beta", "mean": _rounded(middle), "sd": _rounded(spread)},
-                    _rounded(float(best) if part_time.any() else 0.0))
+    value = float(best) if happened.any() else 0.0
+    return Estimate(field, value, low, high, len(happened), 0, {"dist": "beta", "mean": _rounded(middle),
+                                                                 "sd": _rounded(spread)}, _rounded(value))
 
 
 def _entry_and_mean(kind: str, posterior) -> tuple[dict, float]:
@@ -173,7 +179,7 @@ def fitted_scenario(scenario: Scenario, estimates: list[Estimate], file: str, as
             continue  # nothing to go on (no referrals, no months in work)
         how = (f"the fit to {file} as of month {as_of:g} (90 % interval {estimate.low:.3g} to {estimate.high:.3g}; "
                f"{estimate.records} records, {estimate.under_way} still under way)")
-        fitted = with_changes(fitted, {estimate.field: estimate.written}, how)
+        fitted = with_changes(fitted, _with_the_other_routes(fitted, estimate.field, estimate.written), how)
     known = [estimate for estimate in estimates
              if estimate.uncertainty is not None and estimate.written is not None and estimate.written > 0]
     uncertain = {**{field: distribution.model_dump(mode="json", exclude_none=True)
@@ -185,6 +191,20 @@ def fitted_scenario(scenario: Scenario, estimates: list[Estimate], file: str, as
     return fitted.with_notes({path: note for path, note in notes.items() if path != "uncertain"} | {
         f"uncertain.{estimate.field}": f"Fitted to {file} as of month {as_of:g}: what {estimate.records} records "
                                        f"say of it ({estimate.under_way} still under way)" for estimate in known})
+
+
+def _with_the_other_routes(scenario: Scenario, field: str, value: float) -> dict[str, float]:
+    """The change of ``field`` to ``value``; for a route's chance, the
+    stage's other routes keep their proportions of what is left, so that
+    they still add up to one (as an uncertain route's draw does)."""
+    keys = field.split(".")
+    if not (len(keys) == 4 and keys[0] == "stages" and keys[2] == "outcomes"):
+        return {field: value}
+    others = {route: share for route, share in scenario.stages[keys[1]].outcomes.items() if route != keys[3]}
+    total = sum(others.values())
+    return {field: value, **{f"stages.{keys[1]}.outcomes.{route}": (1 - value) * (share / total if total > 0
+                                                                                 else 1 / len(others))
+                             for route, share in others.items()}}
 
 
 # --- stages: how long a stay lasts and who drops out (from a stays file) ----------------
@@ -208,7 +228,72 @@ def fit_stays(stays: pd.DataFrame, state: State, scenario: Scenario) -> list[Est
             factors = np.array([scenario.segments[segment_of.get(person, next(iter(scenario.segments)))]
                                 .dropout_factor for person in own["person"]])
             estimates += _stage_fit(name, stage, own, factors, state.as_of)
+    return estimates + _job_routes(stays, state, scenario)
+
+
+def _job_routes(stays: pd.DataFrame, state: State, scenario: Scenario) -> list[Estimate]:
+    """For each stage whose completed stays lead to a job or elsewhere: the
+    chance of the job, before each client group's placement factor, from
+    where the completed stays led (``_led_to``). The other routes keep their
+    proportions of the rest."""
+    led_to = _led_to(stays, state)
+    segment_of = dict(zip(state.people["person"], state.people["segment"]))
+    estimates = []
+    for name, stage in scenario.stages.items():
+        if "job" not in stage.routes or len(stage.routes) < 2:
+            continue
+        done = stays[(stays["stage"] == name) & (stays["ended"] == "completed")]
+        where = [led_to.get(index) for index in done.index]
+        known = [index for index, destination in enumerate(where) if destination is not None]
+        if not known:
+            continue
+        people = done["person"].to_numpy()[known]
+        factors = np.array([scenario.segments[segment_of.get(person, next(iter(scenario.segments)))].placement_factor
+                            for person in people])
+        estimates.append(_share_with_factors(f"stages.{name}.outcomes.job",
+                                             np.array([where[index] == "job" for index in known]), factors))
     return estimates
+
+
+#: How far apart two months of the records may be and still be one moment (they are written from one number).
+_SAME_MONTH = 1e-6
+
+
+def _led_to(stays: pd.DataFrame, state: State) -> dict:
+    """Where each completed stay led, by its row: the stage of the person's
+    next stay, or one waited for between stages, from its end; a job placed
+    then; back to assistance (benefit) or out of scope (exit) then. Not in
+    it where the records do not say (a stay completed just before the
+    month of the records, the next step not yet written)."""
+    people = state.people.set_index("person")
+    led = {}
+    for person, own in stays.sort_values("start_month").groupby("person", sort=False):
+        rows = list(own.itertuples())
+        record = people.loc[person] if person in people.index else None
+        for position, stay in enumerate(rows):
+            if stay.ended != "completed":
+                continue
+            if position + 1 < len(rows):  # (stays do not overlap: the next begins once this one is over)
+                led[stay.Index] = rows[position + 1].stage
+            elif record is not None:
+                led[stay.Index] = _ended_then(record, stay.end_month)
+    return led
+
+
+def _ended_then(record, month: float) -> str | None:
+    """Where a person's path went at ``month``, by their status, if it says."""
+    def at(value) -> bool:
+        return value == value and value is not None and abs(float(value) - month) < _SAME_MONTH
+
+    if record["status"] in ("employed", "job_lost") and at(record["placed_month"]):
+        return "job"
+    if record["status"] == "completed_no_job" and at(record["ended_month"]):
+        return "benefit"
+    if record["status"] == "exited" and at(record["ended_month"]):
+        return "exit"
+    if record["status"] == "between_stages" and at(record["since_month"]):
+        return record["stage"]
+    return None
 
 
 @dataclass(frozen=True)

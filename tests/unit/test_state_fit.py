@@ -134,7 +134,7 @@ def test_pilotsim_fit_writes_a_valid_scenario_with_each_fit_commented(tmp_path):
 # --- stages, from the stays file ------------------------------------------------------
 
 STAGE_TRUTH = {"stages.training.duration.mode": 9.0, "stages.training.dropout.probability": 0.15,
-               "stages.job_search.duration.mean": 3.0}
+               "stages.job_search.duration.mean": 3.0, "stages.job_search.outcomes.job": 0.78}
 
 
 def stage_fits(runs: int, as_of: float, still_going: bool = True):
@@ -147,7 +147,8 @@ def stage_fits(runs: int, as_of: float, still_going: bool = True):
     assert {field: value for field, value in STAGE_TRUTH.items()} == {
         "stages.training.duration.mode": scenario.stages["training"].duration.mode,
         "stages.training.dropout.probability": scenario.stages["training"].dropout.probability,
-        "stages.job_search.duration.mean": scenario.stages["job_search"].duration.mean}
+        "stages.job_search.duration.mean": scenario.stages["job_search"].duration.mean,
+        "stages.job_search.outcomes.job": scenario.stages["job_search"].outcomes["job"]}
     result = api.run(scenario, runs, seed=scenario.seed, keep_clients=True)
     clients, visits = result.clients.table(), result.visits.table()
     fits = []
