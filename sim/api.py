@@ -508,6 +508,10 @@ def plan_forecast(scenario: Scenario, state_path: str | Path, as_of: float, stay
                                      "section; see docs/sensitivity.md)")])
     if with_uncertainty:
         _refuse(problems_at_the_edges(scenario))
+    if as_of >= scenario.horizon_months:
+        raise ScenarioError([Problem("--as-of", None, None, "", _(
+            "a month before the end of the months simulated ({horizon}), got {as_of}: after it there is nothing to "
+            "forecast").format(horizon=f"{scenario.horizon_months:g}", as_of=f"{as_of:g}"))])
     state = read_state(state_path, scenario, as_of)
     stays_path, stays = stays_for(state_path, stays_path, scenario, state)
     count = replications or scenario.replications
@@ -525,7 +529,7 @@ def run_forecast(plan: ForecastPlan, on_progress: Callable[[int], None] | None =
                    on_progress=on_progress, with_uncertainty=plan.with_uncertainty)
     result = run(plan.scenario, plan.replications, seed=plan.seed, workers=plan.workers, keep_clients=keep_clients,
                  on_progress=on_progress, with_uncertainty=plan.with_uncertainty, continuation=continuation)
-    return Forecast(result, at_start, plan.state, plan.stays_file.name if plan.stays_file else None)
+    return Forecast(result, at_start, plan.state, plan.stays_file.name if plan.stays_file else None, continuation)
 
 
 def forecast_and_save(plan: ForecastPlan, command: list[str] | None = None,

@@ -901,6 +901,8 @@ def _say_forecast(forecast: api.Forecast) -> None:
         out.print(table)
         if part == "people" and words["chance"]:
             out.print(words["chance"], soft_wrap=True)
+        if part == "money":
+            out.print(words["money"]["note"], style="dim", soft_wrap=True)
 
 
 def _field_in(scenario: api.Scenario, path: str):

@@ -297,6 +297,18 @@ def calendar_month(start: str | None, month_number: int) -> str:
     return month_and_year(dt.date(year + index // 12, index % 12 + 1, 1))
 
 
+def during(start: str | None, months: float) -> str:
+    """A moment that may fall inside a month, as records are dated: at a
+    whole month as ``moment`` says it, else the month it falls in: "Nov
+    2022 (month 12.5)"."""
+    if float(months).is_integer():
+        return moment(start, months)
+    shown = number(months, 1)
+    if start is None:
+        return _("month {number}").format(number=shown)
+    return _("{month} (month {number})").format(month=calendar_month(start, math.ceil(months)), number=shown)
+
+
 def moment(start: str | None, months: float) -> str:
     """The moment ``months`` after month 0, as a reader dates it: "the end of
     Oct 2024 (month 36)", or "month 36" without a calendar (a moment inside

@@ -16,12 +16,15 @@ What the records do not say is drawn, given what they do say:
   keeps its order (who waited longest gets the next place), and those
   waiting between stages keep theirs;
 - finding work on one's own, losing a job and leaving assistance for other
-  reasons have no memory: drawn afresh from the month on;
-- a job under coaching after placement is coached for what is left of its
-  months;
-- without the programme, people who never had a place would have fared as
-  they did with it; for the others the job found on their own is drawn from
-  their referral, no later than the one they found in the programme.
+  reasons have no memory: drawn afresh from the month on (for those back
+  on assistance, finding work of their own from when they left);
+- who got a coach after placement is worked out from the records as a run
+  decides it (in order of placement, while a coach is free); a job still
+  coached at the month is, for what is left of its coaching months;
+- without the programme, each person's own job comes from the same draw as
+  with it, as in a run: the chance they had been exposed to in the
+  programme without finding work (or until they found it), and what is
+  left, at the full rate from referral.
 
 The people of the records come first, in order of referral, then those the
 scenario refers after the month. Their luck comes from the replication's own
@@ -46,8 +49,6 @@ from sim.scenario.schema import Scenario, Stage
 
 _CODE = {name: code for code, name in enumerate(FINAL_STATES)}
 _ENDED_BY = {"completed": COMPLETED, "dropped_out": DROPPED, "found_work_on_own": FOUND_WORK}
-#: Statuses of people who never had a place, whose life without the programme is as it was with it.
-_NEVER_STARTED = ("waiting", "not_accepted", "turned_away", "reneged")
 #: Rounds of drawing a stay again before taking the records' stay as ended at the month.
 _MOST_ROUNDS = 200
 
@@ -75,6 +76,10 @@ class Continuation:
     ended: np.ndarray
     visits_made: np.ndarray    # [stage, person]
     past_stays: dict[str, np.ndarray]
+    #: Until they left or the month, whichever came first: months in the programme at the full
+    #: chance of finding work of one's own (waiting, between stages), and in each stage [stage, person].
+    months_at_full_rate: np.ndarray
+    months_in_stages: np.ndarray
 
     @property
     def people(self) -> int:
@@ -182,14 +187,16 @@ class ContinuedDraws:
             drawn["patience"] = _beyond(patience, waited, uniforms["patience"]) - waited
         own_hazard = scenario.without_programme.own_job_hazard_per_month
         if own_hazard > 0:
+            # As in a run, one draw for both worlds: work is found once the chance a person has been
+            # exposed to reaches it. With the programme they had been exposed to ``exposed`` without
+            # finding work (or found it then), so the draw is that and what is left, drawn afresh;
+            # without it, the same draw at the full rate from referral.
             own_chance = -np.log1p(-streams.uniforms("known:own_job", known))
-            # Without the programme: those never given a place as with it;
-            # the others from their referral, by the time they found work of their own in it at the latest.
-            elsewhere = -np.log1p(-streams.uniforms("known:own_job_without", known))
-            without = np.where(np.isin(status, _NEVER_STARTED), as_of + own_chance / own_hazard,
-                               records.referred + elsewhere / own_hazard)
-            drawn["own_job_without_programme"] = np.where(status == "found_work_on_own",
-                                                          np.minimum(without, records.ended), without)
+            lock_in = np.array([stage.lock_in for stage in self.stages])
+            exposed = own_hazard * (records.months_at_full_rate + ((1 - lock_in)[:, None]
+                                                                  * records.months_in_stages).sum(axis=0))
+            drawn["own_job_without_programme"] = records.referred + (
+                exposed + np.where(status == "found_work_on_own", 0.0, own_chance)) / own_hazard
         else:
             own_chance = np.full(known, np.inf)
             drawn["own_job_without_programme"] = own_chance.copy()
@@ -217,9 +224,10 @@ def rest_of_stay(stage: Stage, spent: np.ndarray, dropout_factor: np.ndarray, st
                  ) -> tuple[np.ndarray, np.ndarray]:
     """For people ``spent`` months into a stay in ``stage``, still in it: the
     months left and how the stay ends (COMPLETED or DROPPED), drawn from the
-    stage's rules given that the stay has not ended yet. A stay the
-    duration cannot make that long (the records say longer than the
-    scenario allows) ends at once, completed."""
+    stage's rules given that the stay has not ended yet: drawn again until
+    it outlasts the months spent. A stay the duration cannot make that long
+    (the records say longer than the scenario allows) ends at once,
+    completed."""
     count = len(spent)
     stay, ended_by = spent.astype(float), np.full(count, COMPLETED)
     dropout = stage.dropout
@@ -244,6 +252,18 @@ def rest_of_stay(stage: Stage, spent: np.ndarray, dropout_factor: np.ndarray, st
         going = time > spent[todo]
         stay[todo[going]], ended_by[todo[going]] = time[going], np.where(dropped[going], DROPPED, COMPLETED)
         todo = todo[~going]
+    if len(todo):
+        # Rarely drawn again so often (dropout all but sure, the months spent near the longest stay): the
+        # full length given that it is longer, then dropping out in the rest of it with the chance that it
+        # comes after the months spent (a uniform share of the way through).
+        u = streams.uniforms(f"{name}:last", 3 * count).reshape(count, 3)[todo]
+        full = _beyond(stage.duration, spent[todo], u[:, 0])
+        by_chance = dropout is not None and dropout.possible and dropout.probability is not None
+        chance = np.minimum(dropout.probability * dropout_factor[todo], 1.0) if by_chance else np.zeros(len(todo))
+        later = chance * (1 - spent[todo] / full)
+        dropped = u[:, 1] * (1 - chance * spent[todo] / full) < later
+        stay[todo] = np.where(dropped, spent[todo] + u[:, 2] * (full - spent[todo]), full)
+        ended_by[todo] = np.where(dropped, DROPPED, COMPLETED)
     return stay - spent, ended_by
 
 
@@ -275,17 +295,23 @@ class ContinuedProgramme(Programme):
         self.first_to_refer = known
         self.rest_of_stays = draws.rest_of_stays[position]
         job_stage = next((number for number, stage in enumerate(self.stages) if "job" in stage.routes), 0)
+        coached = self._coached_so_far() if self.support is not None else {}
         for person in range(known):
             self.referred[person] = True
-            self.exposed_since[person] = as_of  # the own chance drawn afresh from the month
             status = records.status[person]
             self.start_time[person] = records.started[person]
+            # The own chance of work goes on from the month, or for those back on assistance from when they left.
+            self.exposed_since[person] = as_of if np.isnan(records.ended[person]) else float(records.ended[person])
             if status in ("employed", "job_lost"):
                 placed = float(records.placed[person])
                 self.outcome[person], self.exit_time[person] = PLACED, placed
                 self.placed_from[person] = int(records.stage[person]) if records.stage[person] >= 0 else job_stage
-                self.job_length[person] = (records.ended[person] - placed if status == "job_lost"
-                                           else self._job_left(person, placed))
+                if status == "job_lost":
+                    self.job_length[person] = records.ended[person] - placed
+                    if person in coached:
+                        self.coached_until[person] = min(coached[person], records.ended[person])
+                else:
+                    self.job_length[person] = self._job_left(person, placed, coached.get(person))
             elif status not in ("waiting", "in_stage", "between_stages"):
                 self.outcome[person], self.exit_time[person] = _CODE[status], float(records.ended[person])
         self.started = int(np.isfinite(records.started).sum())
@@ -299,23 +325,43 @@ class ContinuedProgramme(Programme):
         self.visit_end += stays["end"].tolist()
         self.visit_ended_by += stays["ended_by"].tolist()
 
-    def _job_left(self, person: int, placed: float) -> float:
+    def _coached_so_far(self) -> dict[int, float]:
+        """Who among those placed by the month got a coach, and until when
+        the coaching would run: as a run decides it, in order of placement,
+        while a coach is free (one is busy until the coaching ends or the
+        job is lost)."""
+        records, support = self.records, self.support
+        slots = support.slots or math.inf
+        busy: list[float] = []
+        coached = {}
+        placed = [person for person in range(records.people) if records.status[person] in ("employed", "job_lost")]
+        for person in sorted(placed, key=lambda person: records.placed[person]):
+            month = float(records.placed[person])
+            busy = [until for until in busy if until > month]  # (free at the very month it ends)
+            if len(busy) < slots:
+                coached[person] = month + support.months
+                busy.append(min(coached[person], records.ended[person]) if records.status[person] == "job_lost"
+                            else coached[person])
+        return coached
+
+    def _job_left(self, person: int, placed: float, coached_until: float | None) -> float:
         """The length of a job still held at the month: what is left of it
-        drawn afresh (coached at the lower chance of losing it for what is
-        left of the coaching months)."""
+        drawn afresh, at the lower chance of losing it while coached (until
+        ``coached_until``, None if not coached; coaching ends early if the
+        job is lost)."""
         as_of, hazard = self.records.as_of, self.job_loss_hazard
         draw = float(self.draws.job_loss_exponential[self.draws.offsets[self.position] + person])
-        support = self.support
-        coached_left = placed + support.months - as_of if support is not None else 0.0
+        if coached_until is None:
+            return as_of - placed + (draw / hazard if hazard > 0 else math.inf)
+        self.coached_until[person] = coached_until
+        coached_left = coached_until - as_of
         if coached_left > 0:
-            self.coached_until[person] = placed + support.months
-            coached_hazard = hazard * support.job_loss_factor
+            coached_hazard = hazard * self.support.job_loss_factor
             if draw < coached_hazard * coached_left:
-                return as_of - placed + draw / coached_hazard
+                self.coached_until[person] = as_of + draw / coached_hazard  # lost while coached
+                return self.coached_until[person] - placed
             draw -= coached_hazard * coached_left
-            return as_of - placed + coached_left + (draw / hazard if hazard > 0 else math.inf)
-        if support is not None:
-            self.coached_until[person] = placed + support.months
+            return coached_until - placed + (draw / hazard if hazard > 0 else math.inf)
         return as_of - placed + (draw / hazard if hazard > 0 else math.inf)
 
     def begin(self) -> None:
@@ -329,7 +375,7 @@ class ContinuedProgramme(Programme):
         for since, person in waiting["in_stage"]:
             self.env.process(self.stage_after_stage(person, int(records.stage[person]), in_stage_since=float(since)))
         super().begin()
-        if self.support is not None and self.coaches is not None:
+        if self.support is not None:
             for person in range(records.people):
                 if records.status[person] == "employed" and self.coached_until[person] > records.as_of:
                     self.env.process(self.coaching(self.coached_until[person]))
@@ -340,11 +386,11 @@ class ContinuedProgramme(Programme):
             self.env.process(self.stage_after_stage(person, self.entry_stage, waiting_since=float(since)))
 
     def coaching(self, until: float):
-        """A coach busy until ``until`` with someone placed before the month."""
-        if self.coaches.count < self.coaches.capacity:
-            with self.coaches.request() as coach:
-                yield coach
-                yield self.env.at(until, URGENT)
+        """A coach busy until ``until`` with someone placed before the month
+        (``_coached_so_far`` gave them one while one was free)."""
+        with self.coaches.request() as coach:
+            yield coach
+            yield self.env.at(until, URGENT)
 
     def rest_of_stay(self, person: int, stage: int, since: float) -> tuple[float, int, int]:
         """The stay under way at the month, in ``stage`` since ``since``."""

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from sim import language
 from sim.language import N_, _
-from sim.measure.money import CASHFLOW, not_estimated
+from sim.measure.money import CASHFLOW, count_until_month, not_estimated
 from sim.measure.statistics import TargetChance, target_chance
 from sim.output.statements import TARGET_WORDS
 from sim.output.style import (
@@ -32,7 +32,6 @@ from sim.output.style import (
     thousands_axis,
 )
 from sim.state.forecast import Forecast
-from sim.state.records import PLACED, STARTED
 
 #: People counted already by the records and in all by the runs.
 PEOPLE = ("referred", "started", "placed")
@@ -42,10 +41,12 @@ _AT_START_COLOUR = MUTED_COLOUR
 
 
 def so_far(forecast: Forecast) -> dict[str, int]:
-    """People referred, started and placed by the month, as the records say."""
-    status = forecast.state.people["status"]
-    return {"referred": int(len(status)), "started": int(status.isin(STARTED).sum()),
-            "placed": int(status.isin(PLACED).sum())}
+    """People referred, started and placed by the month, as the records say
+    (and the model counts them: started, whoever had a place, also someone
+    who found work of their own in it)."""
+    records = forecast.continuation
+    return {"referred": records.people, "started": int(np.isfinite(records.started).sum()),
+            "placed": int(np.isfinite(records.placed).sum())}
 
 
 def money_parts(forecast: Forecast) -> pd.DataFrame | None:
@@ -141,7 +142,7 @@ def forecast_figure(forecast: Forecast) -> Figure:
     spread = axes[0]
     now, then = result.outcomes[outcome].to_numpy(), at_start.outcomes[outcome].to_numpy()
     edges = np.arange(min(now.min(), then.min()), max(now.max(), then.max()) + 2) - 0.5
-    when = language.moment(scenario.calendar_start, forecast.as_of)
+    when = language.during(scenario.calendar_start, forecast.as_of)
     spread.hist(then, bins=edges, weights=np.full(len(then), 100 / len(then)), histtype="step", linewidth=1.5,
                 color=_AT_START_COLOUR, label=_("as it looked at the start"))
     spread.hist(now, bins=edges, weights=np.full(len(now), 100 / len(now)), color=BAND_COLOUR, alpha=0.85,
@@ -213,7 +214,7 @@ def forecast_words(forecast: Forecast) -> dict:
     tables (people; money, with a budget), each a heading and rows of cells."""
     scenario, result = forecast.result.scenario, forecast.result
     document = forecast_document(forecast)
-    when = language.moment(scenario.calendar_start, forecast.as_of)
+    when = language.during(scenario.calendar_start, forecast.as_of)
     end = language.moment(scenario.calendar_start, scenario.horizon_months)
     title = _("{title}: from the records of {people} people as of {when}; {runs} runs, seed {seed}").format(
         title=scenario.title or scenario.name, people=language.number(len(forecast.state.people)), when=when,
@@ -238,8 +239,11 @@ def forecast_words(forecast: Forecast) -> dict:
             now=now, then=then)
     money = None
     if document["money"] is not None:
-        money = {"title": _("Money, undiscounted, € thousand: by {when} and from then on").format(when=when),
-                 "headings": ["", _("by {when}").format(when=when), _("still to come"), _("in all")], "rows": []}
+        spent_by, counted_until = money_moments(forecast)
+        money = {"title": _("Money, undiscounted, € thousand: by {when} and from then on").format(when=spent_by),
+                 "headings": ["", _("by {when}").format(when=spent_by), _("still to come"),
+                              _("in all by {end}").format(end=counted_until)],
+                 "rows": [], "note": _(ALREADY_VARIES_WITH_COSTS if result.with_uncertainty else ALREADY_VARIES)}
         for name, words in (("net_savings", N_("net savings on benefits")), ("total_costs", N_("costs")),
                             ("net_result", N_("savings minus costs"))):
             parts = document["money"][name]
@@ -247,6 +251,22 @@ def forecast_words(forecast: Forecast) -> dict:
                                               (_spread_in_words(parts[part], language.thousands)
                                                for part in ("already", "to_come", "total")))])
     return {"title": title, "people": people, "chance": chance, "money": money}
+
+
+#: What of the money by the month of the records varies from run to run, and why.
+ALREADY_VARIES = N_("What was spent and saved by then is the same in every run but for what the programme is set "
+                    "against: without it, those who had a place would have found work of their own when chance "
+                    "had it.")
+ALREADY_VARIES_WITH_COSTS = N_("What was spent and saved by then varies from run to run with the costs drawn for "
+                               "each run (the uncertain assumptions), and with what the programme is set against.")
+
+
+def money_moments(forecast: Forecast) -> tuple[str, str]:
+    """The end of the last whole month before the records' month (the money
+    by then), and the end of the months the money is counted in."""
+    scenario = forecast.result.scenario
+    return (language.moment(scenario.calendar_start, math.floor(forecast.as_of)),
+            language.moment(scenario.calendar_start, count_until_month(scenario)))
 
 
 def _chance_of(chance: dict) -> TargetChance:

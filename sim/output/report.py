@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -27,10 +28,11 @@ from sim import language
 from sim.errors import Problem, ScenarioError
 from sim.language import N_, _, ngettext
 from sim.measure.columns import column
-from sim.measure.money import STILL_THERE, money_warnings, prices_in_words
+from sim.measure.money import STILL_THERE, count_until_month, money_warnings, prices_in_words
 from sim.measure.statistics import percent, promise
 from sim.output.fields import BASES, SECTIONS, assumptions, describe, field_label, label, unit, value_in_words
 from sim.output.folders import write_file_atomically
+from sim.output.forecast import ALREADY_VARIES, ALREADY_VARIES_WITH_COSTS
 from sim.output.run_folder import RunFolder
 from sim.output.statements import TARGET_WORDS, counted_until
 from sim.output.what_if import CHANGES_NAMED, WhatIf, is_what_if, open_what_if, written_by
@@ -198,7 +200,7 @@ def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
         if scenario.budget is not None else None,
         "plots": [(_(PLOT_CAPTIONS[name]), base64.b64encode((folder / "plots" / name).read_bytes()).decode())
                   for name in PLOT_CAPTIONS if (folder / "plots" / name).is_file()],
-        "forecast": _forecast_facts(folder, scenario) if (folder / "forecast.json").is_file() else None,
+        "forecast": _forecast_facts(folder, scenario, manifest) if (folder / "forecast.json").is_file() else None,
     }
     if facts["forecast"] is not None:
         facts["meta"] += Markup(" ") + Markup(_("A forecast from the records as of {when}.")).format(
@@ -207,13 +209,18 @@ def _facts(folder: Path, run: RunFolder) -> dict[str, Any]:
                                         Fact(str(summary["seed"]), "summary.json#seed"))
 
 
-def _forecast_facts(folder: Path, scenario) -> dict[str, Any]:
+def _forecast_facts(folder: Path, scenario, run_manifest: dict) -> dict[str, Any]:
     """What a forecast adds (forecast.json): the records it continues, the
     chance of the target now and at the start, and what had happened by
     the month of the records against what is still to come."""
     document = json.loads((folder / "forecast.json").read_text())
-    when = _moment(scenario.calendar_start, document["as_of_month"], "forecast.json#as_of_month")
-    end = _moment(scenario.calendar_start, scenario.horizon_months, "scenario.yaml#horizon_months")
+    start, as_of = scenario.calendar_start, document["as_of_month"]
+    when = (Fact(language.during(start, as_of), f"calendar#{start}+{as_of:g}") if start
+            else _moment(start, as_of, "forecast.json#as_of_month"))
+    end = _moment(start, scenario.horizon_months, "scenario.yaml#horizon_months")
+    # The money: by the end of the last whole month before the records, and in all until it is no longer counted.
+    spent_by = _moment(start, math.floor(as_of), "forecast.json#as_of_month")
+    counted_until = _moment(start, count_until_month(scenario), "scenario.yaml#budget.count_until_month")
     counts = Markup(", ").join(
         Markup("{status} {count}").format(status=_(STATUS_WORDS.get(status, status)), count=Fact(
             language.number(count), f"forecast.json#people_by_status.{status}"))
@@ -274,12 +281,15 @@ def _forecast_facts(folder: Path, scenario) -> dict[str, Any]:
                 continue
             money.append({"name": _(words), **{part: spread(parts[part], f"money.{name}.{part}", in_thousands=True)
                                                for part in ("already", "to_come", "total")}})
-    note = Markup(_("Means over runs, with the middle {range} % of runs in brackets. What had happened by the month "
-                    "of the records is the same in every run, but for what the programme is set against: without "
-                    "it, the people who had a place would have found work of their own when chance had it.")).format(
+    note = Markup(_("Means over runs, with the middle {range} % of runs in brackets.")).format(
         range=Fact(str(METHOD["range"]), "method#range"))
+    if money is not None:
+        varies = ALREADY_VARIES_WITH_COSTS if run_manifest.get("with_uncertainty") else ALREADY_VARIES
+        note += Markup(" ") + _(varies)
     return {"opening": opening, "chance": chance, "people": rows, "money": money, "as_of": when, "note": note,
-            "already": Markup(_("by {when}")).format(when=when), "total": Markup(_("in all by {end}")).format(end=end)}
+            "already": Markup(_("by {when}")).format(when=when), "total": Markup(_("in all by {end}")).format(end=end),
+            "money_already": Markup(_("by {when}")).format(when=spent_by),
+            "money_total": Markup(_("in all by {end}")).format(end=counted_until)}
 
 
 def _moment(start: str | None, months: float, source: str) -> Fact:

@@ -255,16 +255,21 @@ def _job_routes(stays: pd.DataFrame, state: State, scenario: Scenario) -> list[E
     return estimates
 
 
-#: How far apart two months of the records may be and still be one moment (they are written from one number).
+#: Another stage, where the records do not say which (someone who found work of their own while
+#: waiting for it): for the chance of a job it is what it is not.
+_A_STAGE = "(a stage)"
+#: Two months of the records this close are one moment (both written from one number).
 _SAME_MONTH = 1e-6
 
 
 def _led_to(stays: pd.DataFrame, state: State) -> dict:
     """Where each completed stay led, by its row: the stage of the person's
-    next stay, or one waited for between stages, from its end; a job placed
-    then; back to assistance (benefit) or out of scope (exit) then. Not in
-    it where the records do not say (a stay completed just before the
-    month of the records, the next step not yet written)."""
+    next stay; after their last stay, a job placed since, back to
+    assistance or out of scope since, a stage waited for since, or another
+    stage (found work of their own while waiting for it). Real records date
+    a contract days after the search ends: what came next is what followed,
+    not only what began the same day. Not in it where the records do not
+    say (the next step not yet written)."""
     people = state.people.set_index("person")
     led = {}
     for person, own in stays.sort_values("start_month").groupby("person", sort=False):
@@ -276,23 +281,24 @@ def _led_to(stays: pd.DataFrame, state: State) -> dict:
             if position + 1 < len(rows):  # (stays do not overlap: the next begins once this one is over)
                 led[stay.Index] = rows[position + 1].stage
             elif record is not None:
-                led[stay.Index] = _ended_then(record, stay.end_month)
+                led[stay.Index] = _next_step(record, stay.end_month)
     return led
 
 
-def _ended_then(record, month: float) -> str | None:
-    """Where a person's path went at ``month``, by their status, if it says."""
-    def at(value) -> bool:
-        return value == value and value is not None and abs(float(value) - month) < _SAME_MONTH
+def _next_step(record, end: float) -> str | None:
+    """Where a person's path went after a last stay that ended at ``end``, by their status."""
+    def since(value) -> bool:
+        return value is not None and value == value and float(value) >= end - _SAME_MONTH
 
-    if record["status"] in ("employed", "job_lost") and at(record["placed_month"]):
+    status = record["status"]
+    if status in ("employed", "job_lost") and since(record["placed_month"]):
         return "job"
-    if record["status"] == "completed_no_job" and at(record["ended_month"]):
-        return "benefit"
-    if record["status"] == "exited" and at(record["ended_month"]):
-        return "exit"
-    if record["status"] == "between_stages" and at(record["since_month"]):
+    if status in ("completed_no_job", "exited") and since(record["ended_month"]):
+        return "benefit" if status == "completed_no_job" else "exit"
+    if status == "between_stages" and since(record["since_month"]):
         return record["stage"]
+    if status == "found_work_on_own" and since(record["ended_month"]):
+        return _A_STAGE
     return None
 
 

@@ -48,6 +48,12 @@ def continuation_of(state: State, scenario: Scenario, stays: pd.DataFrame | None
                 "end": stays["end_month"].to_numpy(dtype=float)[ended],
                 "ended_by": stays["ended"][ended].map(_ENDED_BY).to_numpy(dtype=int)}
     part_time = people["part_time"].map(lambda value: bool(value) if isinstance(value, (bool, np.bool_)) else False)
+    started = months("started_month")
+    if stays is not None and len(stays):  # (someone who found work of their own in a stage has a stay, maybe no start)
+        first_stay = stays.groupby("person")["start_month"].min()
+        started = np.where(np.isnan(started), people["person"].map(first_stay).to_numpy(dtype=float), started)
+    full_rate, in_stages = _exposure(people, started, stays, stage_number,
+                                     stage_number[scenario.first_stage], float(state.as_of))
     return Continuation(
         as_of=float(state.as_of),
         person=tuple(people["person"]),
@@ -58,13 +64,43 @@ def continuation_of(state: State, scenario: Scenario, stays: pd.DataFrame | None
         stage=stage,
         since=months("since_month"),
         visit=visit,
-        started=months("started_month"),
+        started=started,
         placed=months("placed_month"),
         part_time=part_time.to_numpy(dtype=bool),
         ended=months("ended_month"),
         visits_made=visits_made,
         past_stays=past,
+        months_at_full_rate=full_rate,
+        months_in_stages=in_stages,
     )
+
+
+def _exposure(people: pd.DataFrame, started: np.ndarray, stays: pd.DataFrame | None, stage_number: dict,
+              entry_stage: int, as_of: float) -> tuple[np.ndarray, np.ndarray]:
+    """The months each person could find work of their own in the programme
+    until they left it or the month of the records, whichever came first:
+    at the full rate (waiting, between stages) and in each stage (at its
+    lock-in rate). Without the stays, the months since the start count as
+    months in the stage the records name (else the first)."""
+    referred = people["referred_month"].to_numpy(dtype=float)
+    left = np.fmin(people["placed_month"].to_numpy(dtype=float), people["ended_month"].to_numpy(dtype=float))
+    until = np.fmin(left, as_of)  # (NaN for those still in: the month of the records)
+    until = np.where(np.isnan(until), as_of, until)
+    in_stages = np.zeros((len(stage_number), len(people)))
+    began = np.where(np.isnan(started), until, started)
+    if stays is not None and len(stays):
+        number_of = {person: index for index, person in enumerate(people["person"])}
+        person = stays["person"].map(number_of).to_numpy(dtype=int)
+        start = stays["start_month"].to_numpy(dtype=float)
+        end = np.fmin(stays["end_month"].to_numpy(dtype=float), until[person])
+        end = np.where(np.isnan(end), until[person], end)
+        np.add.at(in_stages, (stays["stage"].map(stage_number).to_numpy(dtype=int), person),
+                  np.maximum(end - start, 0.0))
+    else:
+        named = np.array([stage_number.get(name, entry_stage) if isinstance(name, str) else entry_stage
+                          for name in people["stage"]], dtype=int)
+        in_stages[named, np.arange(len(people))] = until - began
+    return (began - referred) + np.maximum(until - began - in_stages.sum(axis=0), 0.0), in_stages
 
 
 @dataclass(frozen=True)
@@ -77,6 +113,7 @@ class Forecast:
     at_start: RunResult
     state: State
     stays_file: str | None
+    continuation: Continuation  # the records as the model took them
 
     @property
     def as_of(self) -> float:

@@ -75,8 +75,8 @@ COLUMNS = (
                                                                               "between_stages"),
            "since when the person waits or is in the stage"),
     Column("visit", "count", (), ("in_stage",), "which stay in this stage it is: 1 the first (default), 2 ..."),
-    Column("started_month", "month", ("in_stage", "between_stages"), STARTED + ("found_work_on_own",),
-           "when the person first had a place"),
+    Column("started_month", "month", STARTED, STARTED + ("found_work_on_own",),
+           "when the person first had a place (for found_work_on_own: if they had one)"),
     Column("placed_month", "month", PLACED, PLACED, "when the person was placed in a job"),
     Column("part_time", "yes_no", PLACED, PLACED, "whether the job is part-time"),
     Column("ended_month", "month", ENDED, ENDED, "when the path ended (for job_lost: when the job was lost)"),
@@ -167,6 +167,10 @@ def check_state(raw: pd.DataFrame, scenario: Scenario, as_of: float, file: str =
     if len(raw) > MAX_ROWS:
         problems.append(Problem(file, None, None, "", _("{rows} rows; a state file may have at most {limit}").format(
             rows=len(raw), limit=MAX_ROWS)))
+    if not 0 <= as_of <= scenario.horizon_months:
+        problems.append(Problem("--as-of", None, None, "", _("a month from 0 to {horizon} (the months simulated), "
+                                                             "got {as_of}").format(
+            horizon=f"{scenario.horizon_months:g}", as_of=f"{as_of:g}")))
     if problems:
         raise ScenarioError(problems)
 

@@ -12,6 +12,7 @@ runs, so that an unchanged setting answers at once.
 from __future__ import annotations
 
 import io
+import math
 import tempfile
 import threading
 import zipfile
@@ -388,9 +389,11 @@ def _under_way(scenario: api.Scenario, replications: int, seed: int) -> None:
         state_file = st.file_uploader(_("state file (CSV or Parquet)"), type=["csv", "parquet"], key="state_upload")
         stays_file = st.file_uploader(_("stays file (CSV or Parquet, if there is one)"), type=["csv", "parquet"],
                                       key="stays_upload")
-        as_of = st.number_input(_("the month the records are of (0: the start, {horizon})").format(
-            horizon=api.moment(scenario.calendar_start, scenario.horizon_months)), min_value=0,
-            max_value=int(scenario.horizon_months), value=min(12, int(scenario.horizon_months)), key="as_of")
+        last = math.ceil(scenario.horizon_months) - 1  # (at the end of the months simulated, nothing is left)
+        as_of = st.number_input(_("the month the records are of (0: the start; at most {last}, the months simulated "
+                                  "end at {horizon})").format(last=last, horizon=api.moment(
+                                      scenario.calendar_start, scenario.horizon_months)),
+                                min_value=0, max_value=last, value=min(12, last), key="as_of")
         asked = st.form_submit_button(_("Forecast from these records"))
     uploads = [(upload.name, upload.getvalue()) for upload in (state_file, stays_file) if upload is not None]
     question = (api.scenario_text(scenario), replications, seed, st.session_state["language"], int(as_of),

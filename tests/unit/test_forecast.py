@@ -242,3 +242,90 @@ def test_the_shipped_example_is_the_reference_runs_records_at_month_12(tmp_path)
     state = api.read_state(examples / "brunssum_month12.csv", scenario, 12)
     assert state.counts() == {"in_stage": 61, "dropped_out": 13, "not_accepted": 6, "employed": 4,
                               "completed_no_job": 2, "reneged": 2, "found_work_on_own": 1}
+
+
+def test_records_at_the_end_of_the_months_simulated_leave_nothing_to_forecast():
+    scenario = api.load(api.REFERENCE)
+    with pytest.raises(api.ScenarioError) as refused:
+        api.plan_forecast(scenario, PROJECT / "scenarios" / "examples" / "brunssum_month12.csv", 48)
+    assert str(refused.value) == ("--as-of: a month before the end of the months simulated (48), got 48: after it "
+                                  "there is nothing to forecast")
+
+
+def paired_differences(scenario, runs: int, as_of: float) -> dict[str, tuple[float, float]]:
+    """For each of ``runs`` runs: its records at ``as_of`` forecast once, on
+    the run's own seed and number (those referred later take the same draws,
+    which leaves less noise in the difference and no bias: the people of the
+    records draw anew). Per outcome, the mean of forecast minus run, and its
+    standard error."""
+    from sim.measure.columns import outcome_names
+    from sim.run.worker import run_chunk
+
+    truth = run(scenario, runs, seed=1, workers=1, keep_clients=True)
+    clients, visits = truth.clients.table(), truth.visits.table()
+    columns = list(outcome_names(scenario))
+    forecasts = np.array([run_chunk(scenario, 1, replication, replication + 1, False,
+                                    continuation=records_of(scenario, clients, visits, as_of, replication)).outcomes[0]
+                          for replication in range(runs)])
+    differences = forecasts - truth.outcomes[columns].to_numpy()
+    return {column: (float(values.mean()), float(values.std() / math.sqrt(len(values))))
+            for column, values in zip(columns, differences.T) if np.isfinite(values).all()}
+
+
+def assert_unbiased(differences: dict, outcomes: tuple[str, ...]) -> None:
+    # A forecast from a run's records is that run's future on average: the mean difference within four of
+    # its standard errors of nothing.
+    for outcome in outcomes:
+        mean, error = differences[outcome]
+        assert abs(mean) <= 4 * error + 1e-9, (outcome, mean, error)
+
+
+def test_forecasts_from_runs_records_are_their_futures_on_average_money_included():
+    differences = paired_differences(api.load(api.REFERENCE), 300, 12)
+    assert_unbiased(differences, ("placed", "off_assistance", "employed_at_horizon", "started", "dropped_out",
+                                  "found_work_without_programme", "net_savings", "total_costs", "npv"))
+
+
+def test_forecasts_with_few_coaches_after_placement_are_their_futures_on_average():
+    # Two coaches for six months, jobs lost at 10 % a month (a tenth of that while coached): who got a coach
+    # before the month of the records decides who keeps a job after it.
+    scenario = make_scenario({
+        "start": "2024-01", "horizon_months": 24, "referrals": {"every_months": 2, "cohort_size": 3, "until_month": 12},
+        "stages": {"training": {"duration": {"dist": "uniform", "low": 1, "high": 3}}},
+        "employment": {"job_loss_hazard_per_month": 0.1,
+                       "support": {"months": 6, "job_loss_factor": 0.1, "slots": 2, "cost_per_month": 100}},
+        "counterfactual": {"own_job_chance_per_year": 0.1},
+        "budget": {"costs": {"per_participant": 1000}}})
+    differences = paired_differences(scenario, 400, 10)
+    assert_unbiased(differences, ("employed_at_horizon", "sustained", "back_on_benefit", "total_costs",
+                                  "net_savings"))
+
+
+def test_who_got_a_coach_before_the_records_is_worked_out_as_a_run_decides_it():
+    from sim.model.continued import simulate_chunk
+
+    scenario = make_scenario({"=referrals": NOBODY_MORE, "stages": {"training": {"slots": 1}},
+                              "employment": {"job_loss_hazard_per_month": 0.1,
+                                             "support": {"months": 6, "job_loss_factor": 0.0, "slots": 1}}})
+    columns = ["person", "referred_month", "status", "started_month", "placed_month", "part_time", "ended_month"]
+    rows = [["A", 0, "employed", 0, 1, False, None],   # the coach, until month 7
+            ["B", 0, "employed", 0, 2, False, None],   # none free
+            ["C", 0, "job_lost", 0, 3, False, 4],      # none free
+            ["D", 0, "employed", 0, 7.5, False, None]]  # A's coach is free again
+    state = check_state(pd.DataFrame(rows, columns=columns).astype(object), scenario, 8)
+    clients = simulate_chunk(scenario, continuation_of(state, scenario), 1, 0, 1).replication(0).clients
+    coached = clients["coached_until"]
+    assert coached[0] == 7 and np.isnan(coached[1]) and np.isnan(coached[2]) and coached[3] == 13.5
+    # Coached with no risk, A and D keep their jobs until then; B is at the plain risk from the month on.
+    assert clients["job_end"][0] >= 7 and clients["job_end"][3] >= 13.5
+
+
+def test_someone_who_had_a_place_needs_the_month_they_started(tmp_path):
+    scenario = api.load(api.REFERENCE)
+    path = tmp_path / "records.csv"
+    path.write_text("person,segment,referred_month,status,ended_month\nP1,general,1,dropped_out,5\n"
+                    "P2,general,1,reneged,3\n")
+    with pytest.raises(api.ScenarioError) as refused:
+        api.read_state(path, scenario, 12)
+    assert [str(problem) for problem in refused.value.problems] == [
+        "records.csv:2:1: started_month: needed for a person who is dropped_out"]

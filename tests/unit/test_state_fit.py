@@ -15,6 +15,7 @@ from sim import api
 from sim.state.fit import fit_state
 from sim.state.generate import state_of_run
 from sim.state.records import check_state
+from tests.conftest import PROJECT
 
 #: Runs, each a programme's records at one month: independent draws of the estimates.
 RUNS = 300
@@ -212,3 +213,25 @@ def test_the_durations_density_and_chances_are_scipys(family):
     np.testing.assert_allclose(mine.cdf(months), theirs.cdf(months), atol=1e-12)
     for chance in (0.01, 0.3, 0.7, 0.99):
         assert mine.ppf(chance) == pytest.approx(theirs.ppf(chance), rel=1e-9)
+
+
+def test_a_job_dated_days_after_the_search_ended_still_counts_as_where_it_led():
+    from sim.state.fit import fit_stays
+    from sim.state.stays import read_stays
+
+    scenario = api.load(api.REFERENCE)
+    examples = PROJECT / "scenarios" / "examples"
+    state = api.read_state(examples / "brunssum_month12.csv", scenario, 12)
+    stays = read_stays(examples / "brunssum_month12_stays.csv", scenario, 12)
+
+    def job_share(records):
+        return next(estimate for estimate in fit_stays(stays, records, scenario)
+                    if estimate.field == "stages.job_search.outcomes.job")
+
+    on_the_day = job_share(state)
+    assert (on_the_day.records, round(on_the_day.value, 3)) == (6, 0.667)
+    # A contract a day later (0.03 months), as real records date it.
+    later = state.people.copy()
+    later["placed_month"] = later["placed_month"] + 0.03
+    a_day_later = job_share(type(state)(state.as_of, later, state.file))
+    assert (a_day_later.records, a_day_later.value) == (on_the_day.records, on_the_day.value)

@@ -193,7 +193,8 @@ def test_a_bad_upload_is_answered_with_its_problems_and_the_page_stays_up(served
     choice.click()
     _wait_for(browser, lambda: next((option for option in browser.find_elements(By.CSS_SELECTOR, '[role="option"]')
                                      if "upload a scenario file" in option.text), None), "the upload choice").click()
-    upload = _wait_for(browser, lambda: browser.find_element(By.CSS_SELECTOR, 'input[type="file"]'), "the upload field")
+    upload = _wait_for(browser, lambda: browser.find_element(
+        By.CSS_SELECTOR, '[data-testid="stSidebar"] input[type="file"]'), "the upload field")
     upload.send_keys(str(bad))
     problem = _wait_for(browser, lambda: next((alert.text for alert in browser.find_elements(
         By.CSS_SELECTOR, '[data-testid="stAlertContentError"]') if "my_pilot.yaml:" in alert.text), None),
