@@ -1,6 +1,8 @@
 """Tables a run writes to disk as chunks arrive: the client records, and the
-outcome rows of a run that does not keep them in memory. Each chunk goes to
-a part file at once; the parts are joined in replication order at the end."""
+outcome rows of a run that does not keep them in memory. Chunks are kept in
+memory up to MEMORY_ROWS rows (a run of a thousand replications writes its
+file once, at the end); beyond that each goes to a part file as it comes,
+and the parts are joined in replication order at the end."""
 
 from __future__ import annotations
 
@@ -21,15 +23,20 @@ from sim.scenario.schema import Scenario
 #: Rows per row group of a joined Parquet file (whole chunks, so a
 #: replication never spans two row groups).
 ROW_GROUP_ROWS = 65_536
+#: Rows a table keeps in memory before its chunks go to part files (about
+#: 150 MB of client records): writing a small Parquet file per chunk and
+#: reading them back cost a run of a thousand replications a second.
+MEMORY_ROWS = 1_000_000
 
 
 class _ChunkedParquet:
     """A table written chunk by chunk to a Parquet file, in replication order,
     a replication never split between row groups.
 
-    While a run is going, chunks arrive in any order and each is written to
-    a part file at once; ``finish`` joins the parts in order, one at a time,
-    so the rows never need to fit in memory together.
+    While a run is going, chunks arrive in any order; they are kept in memory
+    until they hold MEMORY_ROWS rows, and from then on each is written to a
+    part file at once; ``finish`` joins them in order, one at a time, so the
+    rows of a large run never need to fit in memory together.
     """
 
     #: Name of the joined file in its temporary folder.
@@ -40,6 +47,8 @@ class _ChunkedParquet:
         self._scenario = scenario
         self._folder = folder  # the temporary folder, removed with this object
         self._parts: dict[int, Path] = {}
+        self._kept: dict[int, pa.Table] = {}
+        self._kept_rows = 0
 
     @classmethod
     def being_written(cls, scenario: Scenario):
@@ -49,19 +58,41 @@ class _ChunkedParquet:
         folder = tempfile.TemporaryDirectory(prefix=f"pilotsim-{Path(cls.file_name).stem}-", dir=scratch_folder())
         return cls(Path(folder.name) / cls.file_name, scenario, folder)
 
-    def add_table(self, first: int, table: pd.DataFrame) -> None:
-        part = self.path.with_name(f"part-{first:012d}.parquet")
-        table.to_parquet(part, index=False)
-        self._parts[first] = part
+    def add_table(self, first: int, table: pd.DataFrame | pa.Table) -> None:
+        self._kept[first] = table if isinstance(table, pa.Table) else pa.Table.from_pandas(table, preserve_index=False)
+        self._kept_rows += len(table)
+        if self._kept_rows > MEMORY_ROWS:
+            for kept_first, kept in self._kept.items():
+                part = self.path.with_name(f"part-{kept_first:012d}.parquet")
+                pq.write_table(kept, part)
+                self._parts[kept_first] = part
+            self._kept.clear()
+            self._kept_rows = 0
+
+    @staticmethod
+    def _arrow(columns: dict[str, np.ndarray], named: dict[str, list[str]]) -> pa.Table:
+        """Columns as an Arrow table, codes in ``named`` as the names they stand for
+        (a dictionary column, read back as a pandas Categorical; a negative code is none)."""
+        arrays = {}
+        for name, values in columns.items():
+            if name in named:
+                codes = pa.array(values, type=pa.int8(), mask=np.asarray(values) < 0)
+                arrays[name] = pa.DictionaryArray.from_arrays(codes, pa.array(named[name], type=pa.string()))
+            else:
+                arrays[name] = pa.array(values)
+        return pa.table(arrays)
 
     def finish(self) -> None:
         # Parts are joined into row groups of about ROW_GROUP_ROWS: the file
         # keeps metadata per row group, which for a row group per chunk of a
         # million-replication run came to hundreds of MB.
         writer, pending = None, None
-        for first in sorted(self._parts):
-            table = pq.read_table(self._parts[first])
-            self._parts[first].unlink()
+        for first in sorted({*self._parts, *self._kept}):
+            if first in self._kept:
+                table = self._kept.pop(first)
+            else:
+                table = pq.read_table(self._parts[first])
+                self._parts[first].unlink()
             pending = table if pending is None else pa.concat_tables([pending, table])
             # A row group ends with the replication that reaches ROW_GROUP_ROWS:
             # the same rows make the same file, however the run was chunked
@@ -81,6 +112,7 @@ class _ChunkedParquet:
         if writer is not None:
             writer.close()
         self._parts.clear()
+        self._kept_rows = 0
 
     def _write(self, writer: pq.ParquetWriter | None, rows: pa.Table) -> pq.ParquetWriter:
         rows = rows.combine_chunks()
@@ -116,23 +148,17 @@ class ClientRecords(_ChunkedParquet):
     file_name = "clients.parquet"
 
     def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
-        self.add_table(first, self._named(columns))
+        scenario = self._scenario
+        stages = list(scenario.stages)
+        self.add_table(first, self._arrow(columns, {"segment": list(scenario.segments),
+                                                    "final_state": list(FINAL_STATES),
+                                                    "dropped_out_of": stages, "placed_from": stages}))
 
     def by_replication(self) -> Iterator[pd.DataFrame]:
         """Records one replication at a time, reading one row group at a time."""
         for rows in self.row_groups():
             for _, one in rows.groupby("replication", sort=True):
                 yield one
-
-    def _named(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-        """Codes replaced by names."""
-        scenario = self._scenario
-        table = pd.DataFrame(columns)
-        table["segment"] = pd.Categorical.from_codes(table["segment"], categories=list(scenario.segments))
-        table["final_state"] = pd.Categorical.from_codes(table["final_state"], categories=list(FINAL_STATES))
-        table["dropped_out_of"] = pd.Categorical.from_codes(table["dropped_out_of"], categories=list(scenario.stages))
-        table["placed_from"] = pd.Categorical.from_codes(table["placed_from"], categories=list(scenario.stages))
-        return table
 
 
 class VisitRecords(_ChunkedParquet):
@@ -142,8 +168,6 @@ class VisitRecords(_ChunkedParquet):
     file_name = "visits.parquet"
 
     def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
-        table = pd.DataFrame(columns)
-        table["stage"] = pd.Categorical.from_codes(table["stage"], categories=list(self._scenario.stages))
-        table["ended"] = pd.Categorical.from_codes(table["ended"], categories=list(VISIT_ENDINGS))
-        self.add_table(first, table)
+        self.add_table(first, self._arrow(columns, {"stage": list(self._scenario.stages),
+                                                    "ended": list(VISIT_ENDINGS)}))
 
