@@ -97,3 +97,19 @@ def test_a_dask_cluster_gives_the_same_results(reference, baseline):
     assert_identical(result, baseline)
 
 
+
+
+def test_records_spilled_to_part_files_are_the_records_kept_in_memory(monkeypatch):
+    from sim.run import storage
+
+    scenario = load_scenario(REFERENCE)
+    kept = run(scenario, 12, seed=3, workers=1, keep_clients=True, chunk_size=4)
+    monkeypatch.setattr(storage, "MEMORY_ROWS", 100)  # every chunk goes to a part file
+    parts = []
+    write_table = storage.pq.write_table
+    monkeypatch.setattr(storage.pq, "write_table", lambda table, path: parts.append(path) or write_table(table, path))
+    spilled = run(scenario, 12, seed=3, workers=1, keep_clients=True, chunk_size=4)
+    assert len(parts) == 2 * 3  # clients and stays, each of the three chunks of four
+    assert list(spilled.clients.path.parent.glob("part-*")) == []  # joined and removed
+    pd.testing.assert_frame_equal(kept.clients.table(), spilled.clients.table())
+    pd.testing.assert_frame_equal(kept.visits.table(), spilled.visits.table())
