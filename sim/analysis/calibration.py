@@ -37,11 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import RBFInterpolator
-from scipy.stats import qmc
 
 from sim.analysis.backtests import Observation, Observed, figures_against, label, outcome_values
 from sim.errors import Problem, ScenarioError
@@ -50,6 +49,9 @@ from sim.run import executors
 from sim.run.runner import run
 from sim.scenario.edit import with_changes, with_free_values
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:  # (scipy's statistics load only when a calibration runs: they take half a second)
+    from scipy.interpolate import RBFInterpolator
 
 #: The most rounds of candidates, zooming in and widening together.
 MOST_ROUNDS = 8
@@ -166,6 +168,7 @@ def calibrate(scenario: Scenario, observed: Observed, samples: int = 30, replica
     """Fit the scenario's free parameters to the figures of ``observed`` that
     are not held out. ``samples`` candidates a round, each run
     ``replications`` times; ``on_candidate(done, planned)`` after each."""
+    from scipy.stats import qmc
     if not scenario.free:
         raise ScenarioError([Problem(scenario.name, None, None, "free",
                                      "the scenario declares no free parameters to calibrate")])
@@ -313,6 +316,7 @@ class Emulator:
         return Emulator(region, mean, log_spread, scale, misfit, correlation, replications)
 
     def posterior(self, published: np.ndarray, rounding: np.ndarray, region: np.ndarray, seed: int) -> Posterior:
+        from scipy.stats import qmc
         unit = qmc.Sobol(d=len(region), scramble=True, seed=np.random.default_rng(seed)).random_base2(
             POSTERIOR_POINTS_LOG2)
         points = qmc.scale(unit, region[:, 0], region[:, 1])
@@ -337,6 +341,7 @@ def _smoothest_fit(unit: np.ndarray, values: np.ndarray) -> tuple[RBFInterpolato
     each candidate best from the others, and those leave-one-out errors.
     The spline is linear in the values, values_fitted = H values, so the
     leave-one-out error is (value - fitted) / (1 - H_ii), without refitting."""
+    from scipy.interpolate import RBFInterpolator
     best = None
     for smoothing in SMOOTHINGS:
         hat = RBFInterpolator(unit, np.eye(len(unit)), smoothing=smoothing, degree=1)(unit)

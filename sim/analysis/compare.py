@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.measure.columns import column
 from sim.measure.money import later_than
@@ -67,6 +66,7 @@ class Comparison:
 
 
 def _paired(a: np.ndarray, b: np.ndarray, better: int | None) -> dict:
+    from scipy import stats
     n = len(a)
     difference = b - a
     t = stats.t.ppf(0.975, n - 1) if n > 1 else math.nan

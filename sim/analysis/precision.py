@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.errors import Problem, ScenarioError
 from sim.language import _
@@ -41,6 +40,7 @@ def look_ahead(replications: int) -> int:
 def precision_table(values: np.ndarray) -> pd.DataFrame:
     """For n = FIRST, ..., len(values): the mean of the first n values, the
     half-width of its 95 % confidence interval, and that over the mean."""
+    from scipy import stats
     n = np.arange(1, len(values) + 1)
     mean = np.cumsum(values) / n
     squares = np.cumsum((values - values[0]) ** 2)  # shifted, for accuracy

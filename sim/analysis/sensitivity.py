@@ -31,10 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analysis
-from SALib.analyze import sobol as sobol_analysis
-from SALib.sample import morris as morris_design
-from SALib.sample import sobol as sobol_design
 
 from sim.errors import Problem, ScenarioError
 from sim.interrupts import held_back
@@ -82,6 +78,8 @@ def check_request(scenario: Scenario, method: str, outcomes: list[str], samples:
 
 def design(method: str, parameter_count: int, samples: int, seed: int) -> np.ndarray:
     """[point, parameter]: quantiles at which to run the scenario."""
+    from SALib.sample import morris as morris_design
+    from SALib.sample import sobol as sobol_design
     problem = _unit_problem([f"x{i}" for i in range(parameter_count)])
     if method == "sobol":
         return sobol_design.sample(problem, samples, calc_second_order=False, seed=seed)
@@ -91,6 +89,8 @@ def design(method: str, parameter_count: int, samples: int, seed: int) -> np.nda
 def analyse(method: str, names: list[str], quantiles: np.ndarray, outcome: np.ndarray, seed: int) -> pd.DataFrame:
     """Per parameter: the indices of ``outcome`` (one value per design point),
     with the half-widths of their 95 % bootstrap intervals."""
+    from SALib.analyze import morris as morris_analysis
+    from SALib.analyze import sobol as sobol_analysis
     problem = _unit_problem(names)
     if method == "sobol":
         found = sobol_analysis.analyze(problem, outcome, calc_second_order=False, conf_level=0.95,

@@ -23,7 +23,6 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from sim import limits
 from sim.errors import Problem, ScenarioError
@@ -115,6 +114,7 @@ def grid(varied: list[Varied]) -> list[dict[str, float]]:
 
 
 def latin_hypercube(varied: list[Varied], points: int, seed: int) -> list[dict[str, float]]:
+    from scipy.stats import qmc
     sample = qmc.LatinHypercube(d=len(varied), seed=seed).random(points)
     scaled = qmc.scale(sample, [v.low for v in varied], [v.high for v in varied]) if varied else sample
     return [{v.path: (round(value) if v.whole_numbers else float(value)) for v, value in zip(varied, row)}

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from sim.language import N_
 from sim.measure.outcomes import monthly_counts, state_names
@@ -53,6 +52,7 @@ def binomial_checks(replications: int = 2000, seed: int = 2024) -> tuple[list[Ch
     """An uncapacitated cohort of 50, each placed with chance 0.6: placements
     are Binomial(50, 0.6). Returns the mean and variance checks and the
     chi-square goodness-of-fit p-value over 20..40 (tails pooled)."""
+    from scipy import stats
     n, p = 50, 0.6
     scenario = _programme(24, {"process": "cohorts", "every_months": 100, "cohort_size": n},
                           {"duration": {"dist": "uniform", "low": 1, "high": 5},
@@ -103,6 +103,7 @@ def littles_law_checks(replications: int = 10, seed: int = 5) -> list[Check]:
     stays cut short by a dropout hazard of 0.03 a month: people in the stage
     (from the monthly counts) against arrival rate x mean stay (from the
     records), and against the closed form 3 x E[min(T, D)]."""
+    from scipy import stats
     hazard = 0.03
     scenario = _programme(600, {"process": "poisson", "rate_per_month": 3.0},
                           {"duration": {"dist": "triangular", "low": 6, "mode": 9, "high": 12},

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from scipy import stats
 
 from sim import language
 from sim.analysis.sweep import SweepResult, Varied
 from sim.language import _, ngettext
 from sim.measure import columns
+from sim.measure.statistics import wilson_interval
 from sim.model import engines
 from sim.output.fields import label, value_in_words
 from sim.output.folders import write_atomically
@@ -181,8 +181,7 @@ def _target_heat_map(result: SweepResult, target: tuple[str, float]) -> Figure:
 def neighbours_alike(hits: np.ndarray, runs: np.ndarray) -> int:
     """How many pairs of neighbouring cells (one step apart in one field) have
     different chances whose 95 % Wilson intervals overlap."""
-    low, high = np.vectorize(lambda k, n: tuple(stats.binomtest(int(k), int(n)).proportion_ci(
-        confidence_level=0.95, method="wilson")))(hits, runs)
+    low, high = np.vectorize(lambda k, n: wilson_interval(int(k), int(n)))(hits, runs)
     share = hits / runs
     alike = 0
     for axis in (0, 1):

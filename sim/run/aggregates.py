@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sim.measure.statistics import t_quantile
 
 #: Bins per series: 4,096 keeps counts up to 4,095 people exact.
 BINS = 4096
@@ -165,7 +166,7 @@ class Binned:
         sd = self.sd()
         q05, q50, q95 = self.quantiles((0.05, 0.5, 0.95))
         with np.errstate(invalid="ignore"):
-            half_width = np.where(self.n > 1, stats.t.ppf(0.975, np.maximum(self.n - 1, 1)) * sd
+            half_width = np.where(self.n > 1, t_quantile(0.975, np.maximum(self.n - 1, 1)) * sd
                                   / np.sqrt(np.maximum(self.n, 1)), np.nan)
         mean = np.where(self.n > 0, self.mean, np.nan)
         table = pd.DataFrame({"mean": mean, "sd": sd, "q05": q05, "q50": q50, "q95": q95,

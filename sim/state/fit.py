@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import special
 
 from sim.scenario.edit import with_changes
 from sim.scenario.schema import Scenario
@@ -64,6 +64,7 @@ def _acceptance(people) -> Estimate | None:
     """Accepted of referred: a binomial share, Jeffreys interval (reaching 0
     or 1 where all were refused or all accepted, as Brown, Cai and DasGupta
     advise: it would leave out the very value the records point to)."""
+    from scipy import stats
     referred = len(people)
     if referred == 0:
         return None
@@ -81,6 +82,7 @@ def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
     the months it had, exact (Garwood) interval. Where the participants at
     most were reached, referring paused: only the months until the last
     referral count."""
+    from scipy import stats
     start = scenario.referrals.from_month
     months = min(as_of, scenario.intake_until_month) - start
     cap = scenario.referrals.max_participants
@@ -101,6 +103,7 @@ def _referral_rate(people, scenario: Scenario, as_of: float) -> Estimate | None:
 def _job_loss_hazard(placed, as_of: float) -> Estimate | None:
     """Jobs lost per month in work: events over exposure, with those still in
     work counted for the months they have kept it (right-censored)."""
+    from scipy import stats
     lost = placed["status"] == "job_lost"
     ends = np.where(lost, placed["ended_month"], as_of)
     exposure = float(np.sum(ends - placed["placed_month"].to_numpy(dtype=float)))
@@ -126,6 +129,7 @@ def _share_with_factors(field: str, happened: np.ndarray, factors: np.ndarray) -
     """A share whose chance for each person is the share times their client
     group's factor (at most 1), from whether it ``happened`` to each:
     maximum likelihood, with the likelihood-ratio interval."""
+    from scipy import optimize, stats
     ceiling = 1 / factors.max()
 
     def log_likelihood(share: float) -> float:
@@ -407,6 +411,7 @@ def _stay_log_likelihood(duration, dropout: float, months: dict[str, tuple[np.nd
 
 
 def _stage_fit(name: str, stage, stays: pd.DataFrame, factors: np.ndarray, as_of: float) -> list[Estimate]:
+    from scipy import optimize, stats
     duration, part = stage.duration, FITTED_PART[stage.duration.dist]
     dropout = stage.dropout
     by_chance = dropout is not None and dropout.probability is not None and dropout.probability > 0

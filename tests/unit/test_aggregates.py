@@ -123,3 +123,27 @@ def test_a_summary_only_run_is_the_same_bit_for_bit_however_it_is_cut_into_chunk
                                       check_exact=True)
         np.testing.assert_array_equal(other.aggregates.cumulative_net_fan(QUANTILES),
                                       first.aggregates.cumulative_net_fan(QUANTILES))
+
+
+def test_the_intervals_worked_out_without_scipy_stats_are_scipy_stats_own():
+    from scipy import stats
+
+    from sim.measure.statistics import t_quantile, wilson_interval
+
+    for trials in (1, 2, 7, 200, 1000):
+        for hits in range(trials + 1):
+            expected = stats.binomtest(hits, trials).proportion_ci(confidence_level=0.95, method="wilson")
+            assert np.allclose(wilson_interval(hits, trials), (expected.low, expected.high), rtol=0, atol=1e-12)
+    for freedom in (1, 2, 9, 999, 10**6):
+        assert abs(t_quantile(0.975, freedom) - stats.t.ppf(0.975, freedom)) < 1e-12
+
+
+def test_a_command_does_not_wait_for_the_statistics_libraries_it_does_not_use():
+    # scipy.stats, scipy.optimize and SALib take about half a second to load; a run needs none of them.
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, sim.cli; print(sorted(name for name in "
+                             "('scipy.stats', 'scipy.optimize', 'SALib') if name in sys.modules))"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
