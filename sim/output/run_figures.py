@@ -1,6 +1,7 @@
 """The charts of a run: each function draws one figure from a RunResult (or,
 for the uncertainty charts, from the outcome tables of the two runs) and
-returns it; ``save_all`` writes them as PNG files.
+returns it; ``save_all`` writes them as PNG files (drawn in the command's
+worker processes while it writes the tables, where it has them).
 
 Each is drawn for a council member rather than a statistician: its title
 says the answer, months are calendar months where the scenario gives its
@@ -10,6 +11,9 @@ are counts of runs, and the words are in the reader's language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,32 +41,78 @@ from sim.output.style import (
     finish,
     legend_outside,
     percent_axis,
+    png_bytes,
     save_figure,
     thousands_axis,
 )
+from sim.run import executors
 from sim.run.results import RunResult
 from sim.scenario.schema import Scenario
 
 
 def save_all(result: RunResult, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    return [save_figure(figure, folder / name) for name, figure in all_figures(result).items()]
+    return finish_drawing(start_drawing(result), result, folder)
 
 
 def all_figures(result: RunResult) -> dict[str, Figure]:
     """The plots of a run, by file name, as ``pilotsim run`` writes them."""
-    figures = {
-        "placements.png": placements(result),
-        "states_over_time.png": states_over_time(result),
-        "waiting_list.png": waiting_list(result),
-        "place_utilisation.png": place_utilisation(result),
-    }
+    drawn = {name: make(result) for name, make in figure_makers(result).items()}
+    return {name: figure for name, figure in drawn.items() if figure is not None}
+
+
+def figure_makers(result: RunResult) -> dict[str, Callable[[RunResult], Figure | None]]:
+    """What draws each plot of a run, by file name (a plot that has nothing
+    to show draws None)."""
+    makers = {"placements.png": placements, "states_over_time.png": states_over_time,
+              "waiting_list.png": waiting_list, "place_utilisation.png": place_utilisation}
     if result.scenario.budget is not None and "npv" not in not_estimated(result.scenario):
         # Without costs or a counterfactual these would show figures that are
         # not estimated as if they were; the tables and report say why instead.
-        figures |= {"npv.png": npv(result), "cumulative_net_saving.png": cumulative_net_saving(result),
-                    "waterfall.png": waterfall(result)}
-    return {name: figure for name, figure in figures.items() if figure is not None}
+        makers |= {"npv.png": npv, "cumulative_net_saving.png": cumulative_net_saving, "waterfall.png": waterfall}
+    return makers
+
+
+# --- drawing beside the writing of the tables ---------------------------------------
+#
+# Drawing the plots takes about a second, as long as the rest of the results
+# folder; a command's worker processes are idle once the run is over, so the
+# plots are drawn there, split between them, while this process writes the
+# tables. The workers were forked after the plotting library was loaded.
+
+
+def start_drawing(result: RunResult) -> list[Future] | None:
+    """Set the plots drawing in the command's local worker processes, if it
+    has two or more; None: they are drawn here, by ``finish_drawing``."""
+    open_executor = executors.current()
+    if open_executor is None or not isinstance(open_executor.executor, ProcessPoolExecutor) \
+            or open_executor.slots < 2:
+        return None
+    names = list(figure_makers(result))
+    # What the plots need, without the records on disk (a worker must not own their temporary files).
+    sent = replace(result, clients=None, visits=None, replication_rows=None)
+    return [open_executor.executor.submit(drawn_as_png, sent, names[first::open_executor.slots], language.current())
+            for first in range(min(open_executor.slots, len(names)))]
+
+
+def finish_drawing(drawing: list[Future] | None, result: RunResult, folder: Path) -> list[Path]:
+    """Write the plots to ``folder``: those drawn by the workers, or draw them here."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if drawing is None:
+        return [save_figure(figure, folder / name) for name, figure in all_figures(result).items()]
+    written = []
+    for future in drawing:
+        for name, png in future.result().items():
+            (folder / name).write_bytes(png)
+            written.append(folder / name)
+    return written
+
+
+def drawn_as_png(result: RunResult, names: list[str], language_code: str) -> dict[str, bytes]:
+    """The plots ``names`` of a run as PNG files' bytes, in ``language_code`` (in a worker process)."""
+    makers = figure_makers(result)
+    with language.speaking(language_code):
+        drawn = {name: makers[name](result) for name in names}
+    return {name: png_bytes(figure) for name, figure in drawn.items() if figure is not None}
 
 
 #: The outcome the placements figure shows: what it counts, as a noun phrase.

@@ -68,6 +68,7 @@ def write_results(result: RunResult, folder: Path, command: list[str] | None = N
 
 def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra_plots: dict,
                provenance: dict, extra_files: dict) -> None:
+    drawing = plots.start_drawing(result)  # (in the workers, while the tables are written here)
     if result.per_replication:
         result.outcomes.to_csv(folder / "replications.csv", index=False, float_format="%.10g")
         timeseries_table(result).to_parquet(folder / "timeseries.parquet", index=False)
@@ -90,7 +91,7 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
     (folder / "summary.json").write_text(json.dumps(document, indent=2) + "\n")
     write_workbook(folder / "results.xlsx", result.scenario, summary, document, money)
     (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
-    plots.save_all(result, folder / "plots")
+    plots.finish_drawing(drawing, result, folder / "plots")
     for name, figure in extra_plots.items():
         save_figure(figure, folder / "plots" / name)
     for name, write in extra_files.items():

@@ -69,18 +69,22 @@ class Chart(Figure):
             super().savefig(*args, **kwargs)
 
     def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        FigureCanvasAgg(self)
-        self.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-        return buffer.getvalue()
+        return png_bytes(self)
 
 
 def save_figure(figure: Figure, path: Path) -> Path:
     """Write a figure as PNG."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    path.write_bytes(png_bytes(figure))
     return path
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """A figure as a PNG file's bytes."""
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure)
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    return buffer.getvalue()
 
 
 # --- axes a person reads ------------------------------------------------------------

@@ -113,3 +113,21 @@ def test_records_spilled_to_part_files_are_the_records_kept_in_memory(monkeypatc
     assert list(spilled.clients.path.parent.glob("part-*")) == []  # joined and removed
     pd.testing.assert_frame_equal(kept.clients.table(), spilled.clients.table())
     pd.testing.assert_frame_equal(kept.visits.table(), spilled.visits.table())
+
+
+@pytest.mark.parametrize("code", ["en", "nl"])
+def test_plots_drawn_in_the_workers_are_those_drawn_here(tmp_path, code):
+    from sim import language
+    from sim.output import run_figures
+
+    result = run(load_scenario(REFERENCE), 40, seed=2, workers=1)
+    with language.speaking(code):
+        here = run_figures.finish_drawing(None, result, tmp_path / "here")
+        with executors.using("processes", 2):
+            drawing = run_figures.start_drawing(result)
+            assert drawing is not None and len(drawing) == 2  # split between the two workers
+            there = run_figures.finish_drawing(drawing, result, tmp_path / "there")
+    assert sorted(path.name for path in there) == sorted(path.name for path in here)
+    assert len(here) == 7  # with the money's three
+    for path in here:
+        assert (tmp_path / "there" / path.name).read_bytes() == path.read_bytes(), path.name
