@@ -99,7 +99,6 @@ from sim.model import engines
 from sim.model.engines import ENGINES, not_in_fast_engine
 from sim.model.engines import fallback_notice as engine_notice
 from sim.output import folders
-from sim.output import report as council_report
 from sim.output.calibration import (
     candidates_in_rounds,
     figure_in_words,
@@ -349,6 +348,8 @@ def headline(result: RunResult) -> tuple[list[str], list[str]]:
 
 def can_print_pdf() -> bool:
     """Whether a report can be printed as PDF here (Chromium is installed)."""
+    from sim.output import report as council_report  # (jinja2: only for a report)
+
     return council_report.find_browser() is not None
 
 
@@ -358,6 +359,8 @@ def write_report(folder: str | Path, output: str | Path | None = None, output_fo
     if output_format not in REPORT_FORMATS:
         raise ScenarioError([Problem(f"--format {output_format}", None, None, "",
                                      f"expected {' or '.join(REPORT_FORMATS)}")])
+    from sim.output import report as council_report  # (jinja2: only for a report)
+
     return council_report.write_report(Path(folder), Path(output) if output is not None else None, output_format)
 
 

@@ -46,7 +46,6 @@ from sim.output import run_figures as plots
 from sim.output.folders import MANIFEST, write_atomically
 from sim.output.manifest import write_manifest
 from sim.output.style import save_figure
-from sim.output.workbook import write_workbook
 from sim.run.results import RunResult
 from sim.run.storage import ClientRecords
 from sim.scenario.edit import with_changes
@@ -89,6 +88,9 @@ def _write_all(result: RunResult, folder: Path, command: list[str] | None, extra
     summary.to_csv(folder / "summary.csv", float_format="%.6g")
     document = summary_document(result, summary)
     (folder / "summary.json").write_text(json.dumps(document, indent=2) + "\n")
+    # Loaded here, not with the module: openpyxl takes 0.15 s, which the plots being drawn meanwhile hide.
+    from sim.output.workbook import write_workbook
+
     write_workbook(folder / "results.xlsx", result.scenario, summary, document, money)
     (folder / "scenario.yaml").write_text(dump_scenario(result.scenario))
     plots.finish_drawing(drawing, result, folder / "plots")
