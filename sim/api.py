@@ -505,12 +505,7 @@ def plan_forecast(scenario: Scenario, state_path: str | Path, as_of: float, stay
     the one given, else the one beside it if there is one) against the
     scenario, the size of the run, the folder (default
     results/<scenario name>_forecast). Raises ScenarioError with every problem."""
-    if with_uncertainty and not scenario.uncertain:
-        raise ScenarioError([Problem("--with-uncertainty", None, None, "",
-                                     f"scenario {scenario.name} names no uncertain parameters (an uncertain: "
-                                     "section; see docs/sensitivity.md)")])
-    if with_uncertainty:
-        _refuse(problems_at_the_edges(scenario))
+    _check_uncertainty(scenario, with_uncertainty)
     if as_of >= scenario.horizon_months:
         raise ScenarioError([Problem("--as-of", None, None, "", _(
             "a month before the end of the months simulated ({horizon}), got {as_of}: after it there is nothing to "
@@ -606,6 +601,17 @@ def using_engine(engine: str = "fast") -> Iterator[None]:
         yield
 
 
+def _check_uncertainty(scenario: Scenario, with_uncertainty: bool) -> None:
+    """With --with-uncertainty: the scenario names uncertain parameters, none at an impossible edge."""
+    if not with_uncertainty:
+        return
+    if not scenario.uncertain:
+        raise ScenarioError([Problem("--with-uncertainty", None, None, "",
+                                     f"scenario {scenario.name} names no uncertain parameters (an uncertain: "
+                                     "section; see docs/sensitivity.md)")])
+    _refuse(problems_at_the_edges(scenario))
+
+
 def _refuse(problems: list[Problem]) -> None:
     if problems:
         raise ScenarioError(problems)
@@ -658,12 +664,7 @@ def plan_run(scenario: Scenario, replications: int | None = None, seed: int | No
     every replication kept up to SUMMARY_ONLY_ABOVE; client records kept
     when there is a budget (so the money can be recomputed); the folder
     results/<scenario name>."""
-    if with_uncertainty and not scenario.uncertain:
-        raise ScenarioError([Problem("--with-uncertainty", None, None, "",
-                                     f"scenario {scenario.name} names no uncertain parameters (an uncertain: "
-                                     "section; see docs/sensitivity.md)")])
-    if with_uncertainty:
-        _refuse(problems_at_the_edges(scenario))
+    _check_uncertainty(scenario, with_uncertainty)
     count = replications or scenario.replications
     if per_replication is None:
         per_replication = count <= SUMMARY_ONLY_ABOVE

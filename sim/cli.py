@@ -104,6 +104,12 @@ EngineOption = Annotated[
                       help="fast, or processes: the model as SimPy processes, for reading and extending it. "
                            "Same results; fast is several times quicker."),
 ]
+ScenarioArgument = Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
+                                                      f"{api.REFERENCE}.")]
+StateOption = Annotated[Path, typer.Option("--state", metavar="FILE",
+                                           help="The state file: CSV, or Parquet by its suffix.")]
+ReplicationsOption = Annotated[Optional[int], typer.Option("-n", "--replications", min=1, metavar="N",
+                                                           help="Replications (default: the scenario's).")]
 SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, metavar="N",
                                                    help="Root seed (default: the scenario's).")]
 
@@ -124,10 +130,7 @@ def run(
         Optional[str],
         typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: {api.REFERENCE}."),
     ] = None,
-    replications: Annotated[
-        Optional[int], typer.Option("-n", "--replications", min=1, metavar="N",
-                                    help="Replications (default: the scenario's).")
-    ] = None,
+    replications: ReplicationsOption = None,
     seed: SeedOption = None,
     out_dir: out_option("results/<scenario name>") = None,
     keep_clients: Annotated[
@@ -741,8 +744,7 @@ StaysOption = Annotated[Optional[Path], typer.Option(
 
 @command("state", short_help="Write a state file (clients as of a month) from a simulated run.")
 def state_command(
-    scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
-                                                 f"{api.REFERENCE}.")] = api.REFERENCE,
+    scenario: ScenarioArgument = api.REFERENCE,
     as_of: Annotated[float, typer.Option("--as-of", min=0, metavar="MONTH",
                                          help="The month the state is of, counted from the programme's month 0.")
                      ] = 12,
@@ -798,11 +800,9 @@ def validate_state(
 
 @command("fit", short_help="Fit a scenario's parameters to a programme's own records.")
 def fit_command(
-    state_file: Annotated[Path, typer.Option("--state", metavar="FILE",
-                                             help="The state file: CSV, or Parquet by its suffix.")],
+    state_file: StateOption,
     as_of: AsOfOption,
-    scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
-                                                 f"{api.REFERENCE}.")] = api.REFERENCE,
+    scenario: ScenarioArgument = api.REFERENCE,
     out_file: Annotated[Optional[Path], typer.Option(
         "--out", metavar="FILE", help="Where to write the fitted scenario (default: <scenario name>_fitted_month"
                                       "<MONTH>.yaml here). A new file only: an existing one is never replaced.")
@@ -847,16 +847,11 @@ def fit_command(
 
 @command("forecast", short_help="Continue a programme under way from its records: will it reach its target?")
 def forecast_command(
-    state_file: Annotated[Path, typer.Option("--state", metavar="FILE",
-                                             help="The state file: CSV, or Parquet by its suffix.")],
+    state_file: StateOption,
     as_of: AsOfOption,
-    scenario: Annotated[str, typer.Argument(help=f"Scenario file, or the name of a shipped one. Default: "
-                                                 f"{api.REFERENCE}.")] = api.REFERENCE,
+    scenario: ScenarioArgument = api.REFERENCE,
     stays_file: StaysOption = None,
-    replications: Annotated[
-        Optional[int], typer.Option("-n", "--replications", min=1, metavar="N",
-                                    help="Replications (default: the scenario's).")
-    ] = None,
+    replications: ReplicationsOption = None,
     seed: SeedOption = None,
     out_dir: out_option("results/<scenario name>_forecast") = None,
     with_uncertainty: Annotated[

@@ -96,6 +96,15 @@ class TargetChance:
     def probability(self) -> float:
         return self.hits / self.replications
 
+    def fields(self) -> dict:
+        """As summary.json and forecast.json keep it."""
+        return {"hits": self.hits, "runs": self.replications, "probability": self.probability,
+                "ci95_low": self.low, "ci95_high": self.high}
+
+    @classmethod
+    def from_fields(cls, fields: dict, outcome: str = "", target: float = 0) -> TargetChance:
+        return cls(outcome, target, fields["hits"], fields["runs"], fields["ci95_low"], fields["ci95_high"])
+
     def in_words(self) -> str:
         """"499 of 500 runs (over 99 %; 95 % interval 98.9 % to 99.9 %)": a
         count first, so that a share of runs is never read as a certainty."""

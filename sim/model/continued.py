@@ -42,8 +42,8 @@ import numpy as np
 
 from sim.model.clock import URGENT
 from sim.model.draws import CLIENT_DRAWS, STAGE_DRAWS, ChunkDraws, VisitNumbers
-from sim.model.processes import Programme
-from sim.model.records import COMPLETED, DROPPED, FOUND_WORK, PLACED, ChunkRecords, records_of_runs
+from sim.model.processes import Programme, run_to_the_horizon
+from sim.model.records import COMPLETED, DROPPED, FOUND_WORK, PLACED, ChunkRecords
 from sim.model.states import FINAL_STATES
 from sim.scenario.schema import Scenario, Stage
 
@@ -88,12 +88,7 @@ class Continuation:
 
 def simulate_chunk(scenario: Scenario, continuation: Continuation, seed: int, first: int, stop: int) -> ChunkRecords:
     """Replications ``first`` to ``stop - 1`` of the programme continued from ``continuation``."""
-    draws = ContinuedDraws(scenario, continuation, seed, first, stop)
-    programmes = [ContinuedProgramme(scenario, draws, position) for position in range(stop - first)]
-    for programme in programmes:
-        programme.begin()
-        programme.env.run(until=scenario.horizon_months)
-    return records_of_runs(scenario, draws, programmes)
+    return run_to_the_horizon(scenario, ContinuedDraws(scenario, continuation, seed, first, stop), ContinuedProgramme)
 
 
 class ContinuedDraws:
@@ -113,6 +108,18 @@ class ContinuedDraws:
         later = [np.arange(start, fresh.offsets[p + 1]) for p, start in enumerate(self._later)]
         self.offsets = np.cumsum([0] + [known + len(rows) for rows in later])
 
+        # What the records say of each person's wait and stay so far, the same in every replication:
+        # the shares of patience and of stays no longer than that (worked out once for the chunk).
+        status = np.array(continuation.status, dtype=object)
+        waited = np.where(status == "waiting", as_of - continuation.since, 0.0)
+        patience = scenario.referrals.patience
+        self._waited = (waited, _share_below(patience, waited)) if patience is not None else None
+        self._in_stage = {}
+        for number, stage in enumerate(self.stages):
+            people = np.flatnonzero((status == "in_stage") & (continuation.stage == number))
+            if len(people):
+                spent = as_of - continuation.since[people]
+                self._in_stage[number] = (people, spent, _share_below(stage.duration, spent))
         of_records = [self._of_records(scenario, streams) for streams in fresh.streams]
 
         def joined(name: str, records_value=None) -> np.ndarray:
@@ -154,7 +161,6 @@ class ContinuedDraws:
     def _of_records(self, scenario: Scenario, streams) -> dict[str, np.ndarray]:
         """The draws of the people the records name, for one replication."""
         records, known = self.continuation, self.continuation.people
-        as_of = records.as_of
         status = np.array(records.status, dtype=object)
         uniforms = streams.per_client("known:client", CLIENT_DRAWS, known)
         segments = list(scenario.segments.values())
@@ -183,8 +189,8 @@ class ContinuedDraws:
         }
         patience = scenario.referrals.patience
         if patience is not None:
-            waited = np.where(status == "waiting", as_of - records.since, 0.0)
-            drawn["patience"] = _beyond(patience, waited, uniforms["patience"]) - waited
+            waited, below = self._waited
+            drawn["patience"] = _beyond(patience, waited, below, uniforms["patience"]) - waited
         own_hazard = scenario.without_programme.own_job_hazard_per_month
         if own_hazard > 0:
             # As in a run, one draw for both worlds: work is found once the chance a person has been
@@ -208,35 +214,33 @@ class ContinuedDraws:
         return drawn
 
     def _rest_of_stays(self, streams, dropout_factor: np.ndarray) -> dict[int, tuple[float, int]]:
-        records = self.continuation
         rest = {}
-        in_stage = np.array(records.status, dtype=object) == "in_stage"
-        for number, (name, stage) in enumerate(zip(self.stage_names, self.stages)):
-            people = np.flatnonzero(in_stage & (records.stage == number))
-            if len(people):
-                spent = records.as_of - records.since[people]
-                left, ended_by = rest_of_stay(stage, spent, dropout_factor[people], streams, f"known:rest:{name}")
-                rest |= dict(zip(people.tolist(), zip(left.tolist(), ended_by.tolist())))
+        for number, (people, spent, below) in self._in_stage.items():
+            left, ended_by = rest_of_stay(self.stages[number], spent, dropout_factor[people], streams,
+                                          f"known:rest:{self.stage_names[number]}", below)
+            rest |= dict(zip(people.tolist(), zip(left.tolist(), ended_by.tolist())))
         return rest
 
 
 def rest_of_stay(stage: Stage, spent: np.ndarray, dropout_factor: np.ndarray, streams, name: str,
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 below: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For people ``spent`` months into a stay in ``stage``, still in it: the
     months left and how the stay ends (COMPLETED or DROPPED), drawn from the
     stage's rules given that the stay has not ended yet: drawn again until
     it outlasts the months spent. A stay the duration cannot make that long
     (the records say longer than the scenario allows) ends at once,
-    completed."""
+    completed. ``below``: the share of stays no longer than ``spent``
+    (``_share_below``), if worked out already."""
     count = len(spent)
     stay, ended_by = spent.astype(float), np.full(count, COMPLETED)
     dropout = stage.dropout
-    todo = np.flatnonzero(_share_below(stage.duration, spent) < 1.0)
+    below = _share_below(stage.duration, spent) if below is None else below
+    todo = np.flatnonzero(below < 1.0)
     for round_number in range(_MOST_ROUNDS):
         if not len(todo):
             break
         u = streams.uniforms(f"{name}:{round_number}", 3 * count).reshape(count, 3)[todo]
-        full = _beyond(stage.duration, spent[todo], u[:, 0])
+        full = _beyond(stage.duration, spent[todo], below[todo], u[:, 0])
         time, dropped = full, np.zeros(len(todo), dtype=bool)
         if dropout is not None and dropout.possible:
             if dropout.probability is not None:
@@ -257,7 +261,7 @@ def rest_of_stay(stage: Stage, spent: np.ndarray, dropout_factor: np.ndarray, st
         # full length given that it is longer, then dropping out in the rest of it with the chance that it
         # comes after the months spent (a uniform share of the way through).
         u = streams.uniforms(f"{name}:last", 3 * count).reshape(count, 3)[todo]
-        full = _beyond(stage.duration, spent[todo], u[:, 0])
+        full = _beyond(stage.duration, spent[todo], below[todo], u[:, 0])
         by_chance = dropout is not None and dropout.possible and dropout.probability is not None
         chance = np.minimum(dropout.probability * dropout_factor[todo], 1.0) if by_chance else np.zeros(len(todo))
         later = chance * (1 - spent[todo] / full)
@@ -278,9 +282,9 @@ def _share_below(distribution, x: np.ndarray) -> np.ndarray:
     return low
 
 
-def _beyond(distribution, x: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """A value drawn from ``distribution`` given that it exceeds ``x`` (inverse transform)."""
-    below = _share_below(distribution, x)
+def _beyond(distribution, x: np.ndarray, below: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A value drawn from ``distribution`` given that it exceeds ``x`` (inverse
+    transform; ``below``: the share of values no longer than ``x``)."""
     return np.maximum(distribution.ppf(below + u * (1 - below)), x)
 
 

@@ -53,11 +53,16 @@ def simulate(scenario: Scenario, seed: int, replication: int) -> ReplicationReco
 
 
 def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> ChunkRecords:
-    draws = ChunkDraws(scenario, seed, first, stop)
-    programmes = [Programme(scenario, draws, position) for position in range(stop - first)]
-    for programme in programmes:
-        programme.begin()
-        programme.env.run(until=scenario.horizon_months)
+    return run_to_the_horizon(scenario, ChunkDraws(scenario, seed, first, stop), Programme)
+
+
+def run_to_the_horizon(scenario: Scenario, draws, programme: type[Programme]) -> ChunkRecords:
+    """Each replication of ``draws`` run as a ``programme`` (this module's, or
+    one continued from records) to the horizon, and their records."""
+    programmes = [programme(scenario, draws, position) for position in range(len(draws.streams))]
+    for one in programmes:
+        one.begin()
+        one.env.run(until=scenario.horizon_months)
     return records_of_runs(scenario, draws, programmes)
 
 

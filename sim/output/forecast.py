@@ -106,7 +106,7 @@ def forecast_document(forecast: Forecast) -> dict:
         outcome = scenario.target.outcome
         now = target_chance(result.outcomes[outcome].to_numpy(), outcome, target)
         then = target_chance(forecast.at_start.outcomes[outcome].to_numpy(), outcome, target)
-        document["target"] = {"outcome": outcome, "at_least": target, "now": _chance(now), "at_start": _chance(then)}
+        document["target"] = {"outcome": outcome, "at_least": target, "now": now.fields(), "at_start": then.fields()}
     money = money_parts(forecast)
     if money is not None:
         missing = not_estimated(scenario)
@@ -122,11 +122,6 @@ def _missing_for(name: str, missing: dict[str, str]) -> str | None:
     needs = {"net_savings": ("net_savings",), "total_costs": ("total_costs",),
              "net_result": ("net_savings", "total_costs")}[name]
     return next((missing[field] for field in needs if field in missing), None)
-
-
-def _chance(chance) -> dict:
-    return {"hits": chance.hits, "runs": chance.replications, "probability": chance.probability,
-            "ci95_low": chance.low, "ci95_high": chance.high}
 
 
 def forecast_figure(forecast: Forecast) -> Figure:
@@ -233,7 +228,7 @@ def forecast_words(forecast: Forecast) -> dict:
     chance = None
     if document["target"] is not None:
         target = document["target"]
-        now, then = (_chance_of(target[key]).in_words() for key in ("now", "at_start"))
+        now, then = (TargetChance.from_fields(target[key]).in_words() for key in ("now", "at_start"))
         chance = _("{target} or more {outcome} by {end}: now {now}; at the start {then}.").format(
             target=language.number(target["at_least"]), outcome=_(TARGET_WORDS[target["outcome"]]), end=end,
             now=now, then=then)
@@ -267,10 +262,6 @@ def money_moments(forecast: Forecast) -> tuple[str, str]:
     scenario = forecast.result.scenario
     return (language.moment(scenario.calendar_start, math.floor(forecast.as_of)),
             language.moment(scenario.calendar_start, count_until_month(scenario)))
-
-
-def _chance_of(chance: dict) -> TargetChance:
-    return TargetChance("", 0, chance["hits"], chance["runs"], chance["ci95_low"], chance["ci95_high"])
 
 
 def _spread_in_words(spread: dict, shown) -> str:

@@ -40,7 +40,7 @@ from sim.measure.money import (
     prices_in_words,
 )
 from sim.measure.places import kept_open_in_run
-from sim.measure.statistics import FAN_QUANTILES, TargetChance, chance_from_count
+from sim.measure.statistics import FAN_QUANTILES, chance_from_count
 from sim.model.draws import drawn_for
 from sim.output import run_figures as plots
 from sim.output.folders import MANIFEST, write_atomically
@@ -468,7 +468,7 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
     document["uncertain"] = list(scenario.uncertain)
     if scenario.target.outcome is not None:
         document["target"] = {"outcome": scenario.target.outcome, "at_least": scenario.target.at_least,
-                              **_chance_fields(result.chance(scenario.target.outcome, scenario.target.at_least))}
+                              **result.chance(scenario.target.outcome, scenario.target.at_least).fields()}
     reasons = not_estimated(scenario)
     document["not_estimated"] = reasons
     if scenario.budget is not None:
@@ -488,19 +488,14 @@ def summary_document(result: RunResult, summary: pd.DataFrame) -> dict:
             document["pays_for_itself"] = {"outcome": "npv", "above": 0,
                                            "counted_until_month": count_until_month(scenario),
                                            "counted_until": document["money_counted_until"],
-                                           **_chance_fields(result.chance("npv", 1e-9))}
+                                           **result.chance("npv", 1e-9).fields()}
         if "break_even_month" not in reasons:
             row = summary.loc["break_even_month"]
             document["breaks_even"] = {
                 "by_month": count_until_month(scenario),
                 "by": document["money_counted_until"],
-                **_chance_fields(chance_from_count(int(row["n"]), int(row["runs"]), "break_even_month", 0))}
+                **chance_from_count(int(row["n"]), int(row["runs"]), "break_even_month", 0).fields()}
     return document
-
-
-def _chance_fields(chance: TargetChance) -> dict:
-    return {"hits": chance.hits, "runs": chance.replications, "probability": chance.probability,
-            "ci95_low": chance.low, "ci95_high": chance.high}
 
 
 def _json_number(value) -> float | int | None:

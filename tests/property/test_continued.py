@@ -7,7 +7,6 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.measure.outcomes import replication_outcomes
 from sim.model.continued import simulate_chunk
 from sim.model.states import FINAL_STATES
 from sim.run.runner import run
@@ -16,6 +15,7 @@ from sim.state.generate import state_of_run, stays_of_run
 from sim.state.records import ENDED, check_state
 from sim.state.stays import check_stays
 from tests.property.strategies import scenarios
+from tests.property.test_invariants import assert_everyone_ends_once
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -35,14 +35,8 @@ def continued(scenario, share: float, replication: int):
 @given(scenario=scenarios(), share=st.floats(0, 0.99), replication=st.integers(0, 1000))
 def test_everyone_ends_in_one_final_state_and_the_past_stays_as_the_records_say(scenario, share, replication):
     records, forecast = continued(scenario, share, replication)
+    assert_everyone_ends_once(scenario, forecast)
     final = forecast.clients["final_state"]
-    assert np.all((final >= 0) & (final < len(FINAL_STATES)))
-    result = replication_outcomes(scenario, forecast)
-    counted = (result["not_accepted"] + result["turned_away"] + result["reneged"] + result["waiting_at_horizon"]
-               + result["in_programme_at_horizon"] + result["dropped_out"] + result["completed"]
-               + result["left_for_own_job"])
-    assert counted == result["referred"] == len(final)
-    assert result["started"] <= (scenario.referrals.max_participants or np.inf)
     known = records.people
     assert np.array_equal(forecast.clients["referral_time"][:known], records.referred)
     assert np.all(forecast.clients["referral_time"][known:] > records.as_of)

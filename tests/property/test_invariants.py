@@ -13,10 +13,9 @@ from tests.property.strategies import probability, scenarios
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@SETTINGS
-@given(scenario=scenarios(), replication=st.integers(0, 1000))
-def test_every_referred_person_ends_in_exactly_one_final_state(scenario, replication):
-    records = simulate(scenario, 11, replication)
+def assert_everyone_ends_once(scenario, records) -> dict:
+    """Every referred person in exactly one final state, counted once among
+    the outcomes; the participants within the cap. Returns the outcomes."""
     final = records.clients["final_state"]
     assert np.all((final >= 0) & (final < len(FINAL_STATES)))
     result = replication_outcomes(scenario, records)
@@ -25,6 +24,14 @@ def test_every_referred_person_ends_in_exactly_one_final_state(scenario, replica
                + result["left_for_own_job"])
     assert counted == result["referred"] == len(final)
     assert result["started"] <= (scenario.referrals.max_participants or np.inf)
+    return result
+
+
+@SETTINGS
+@given(scenario=scenarios(), replication=st.integers(0, 1000))
+def test_every_referred_person_ends_in_exactly_one_final_state(scenario, replication):
+    records = simulate(scenario, 11, replication)
+    result = assert_everyone_ends_once(scenario, records)
     # Per stage: every placement came from exactly one stage's route, and
     # everyone who started entered the first stage.
     assert sum(result[f"placed_from_{stage}"] for stage in scenario.stages) == result["placed"]
