@@ -50,11 +50,13 @@ def main() -> None:
             started = time.perf_counter()
             draws = ChunkDraws(scenario, seed, 0, replications)
             drawn = time.perf_counter()
-            runs = [model._ProgrammeRun(scenario, draws, position) for position in range(replications)]
+            first_visits = [model._StagePlan.of(stage, numbers, draws, scenario)
+                            for stage, numbers in zip(scenario.stages.values(), draws.first_visits)]
+            runs = [model._ProgrammeRun(scenario, draws, position, first_visits) for position in range(replications)]
             for run in runs:
                 run.run()
             ran = time.perf_counter()
-            chunk = model._chunk_records(scenario, draws, runs)
+            chunk = model.records_of_runs(scenario, draws, runs)
             recorded = time.perf_counter()
             del runs, run
         outcome_rows(scenario, chunk)
