@@ -189,13 +189,32 @@ def account(scenario: Scenario, clients: Mapping[str, np.ndarray], months: int |
     of the cashflow when the scenario is one draw of an uncertain one;
     ``kept_open``: places a schedule closed that stayed open for the people
     in them (``sim.measure.places.kept_open_in_run``), paid for as places."""
+    in_replication = np.zeros(len(clients["referral_time"]), dtype=np.int64)
+    if kept_open is not None:
+        kept_open = (*kept_open, np.zeros(len(kept_open[0]), dtype=np.int64))
+    money, cashflow = account_chunk(scenario, clients, in_replication, 1, months, kept_open)
+    return {name: float(values[0]) for name, values in money.items()}, cashflow[0]
+
+
+def account_chunk(scenario: Scenario, clients: Mapping[str, np.ndarray], replication_of: np.ndarray,
+                  replications: int, months: int | None = None,
+                  kept_open: tuple[np.ndarray, ...] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``account`` for consecutive replications at once: ``replication_of``
+    gives each client's replication (0 to ``replications`` - 1); money
+    outcomes one value per replication, cashflow [replication, month,
+    CASHFLOW]; ``kept_open``: (since, until, places, replication).
+
+    Each replication's sums are its own people's, added in the same order
+    whatever else is in the chunk, so a replication accounted alone (as
+    ``pilotsim budget`` does under uncertainty) gets the same figures to the
+    last bit."""
     budget = scenario.budget
     if budget is None:
         raise ValueError(f"scenario {scenario.name} has no budget section")
     month_count = cashflow_months(scenario) if months is None else months
-    until = count_until_month(scenario)
+    grid = _MonthGrid(month_count, count_until_month(scenario), replications)
     window = _Window(scenario, {name: _as_times(values) for name, values in clients.items()},
-                     np.minimum(np.arange(month_count + 1, dtype=float), until), kept_open)
+                     np.asarray(replication_of, dtype=np.int64), grid, kept_open)
     c = window.clients
 
     benefit, administration = _per_month(scenario, month_count)
@@ -210,38 +229,39 @@ def account(scenario: Scenario, clients: Mapping[str, np.ndarray], months: int |
     costs = _cents(window.costs())
     net = _cents(benefit_without - benefit_with)
     discount = (1 + budget.discount_rate) ** (-np.arange(month_count) / 12)
-    cumulative = np.cumsum((net - costs) * discount)
+    cumulative = np.cumsum((net - costs) * discount, axis=1)
 
     horizon = scenario.horizon_months
-    placed = int(np.isfinite(c["job_start"]).sum())
-    net_into_work = (placed + int((c["own_job_start"] <= horizon).sum())
-                     - int((c["counterfactual_job_start"] <= horizon).sum()))
-    total_costs = float(costs.sum())
-    discounted_net, discounted_costs = float((net * discount).sum()), float((costs * discount).sum())
-    paying = np.flatnonzero(cumulative > 0)
+    placed = window.people(np.isfinite(c["job_start"]))
+    net_into_work = placed + window.people(c["own_job_start"] <= horizon) - window.people(
+        c["counterfactual_job_start"] <= horizon)
+    total_costs = costs.sum(axis=1)
+    discounted_net, discounted_costs = (net * discount).sum(axis=1), (costs * discount).sum(axis=1)
+    paying = cumulative > 0
     pilot_months = min(int(math.ceil(pilot_end_month(scenario))), month_count)
-    money = {
-        "benefit_months_with": float(with_months.sum()),
-        "benefit_months_without": float(without_months.sum()),
-        "benefit_paid_with": float(benefit_with.sum()),
-        "benefit_paid_without": float(benefit_without.sum()),
-        "gross_savings": float(_cents(gross_months * benefit + gross_cases * administration).sum()),
-        "net_savings": float(net.sum()),
-        "total_costs": total_costs,
-        "discounted_net_savings": discounted_net,
-        "discounted_costs": discounted_costs,
-        "npv": discounted_net - discounted_costs,
-        "npv_at_pilot_end": float(cumulative[pilot_months - 1]) if pilot_months > 0 else 0.0,
-        "benefit_cost_ratio": discounted_net / discounted_costs if discounted_costs > 0 else math.nan,
-        "cost_per_placement": total_costs / placed if placed > 0 else math.nan,
-        "cost_per_net_placement": total_costs / net_into_work if net_into_work > 0 else math.nan,
-        # Counted at the end of the month, as the cumulative plot shows it:
-        # 1 is the end of the first month. Empty: not by the last month counted.
-        "break_even_month": float(paying[0] + 1) if len(paying) else math.nan,
-    }
+    with np.errstate(invalid="ignore", divide="ignore"):
+        money = {
+            "benefit_months_with": with_months.sum(axis=1),
+            "benefit_months_without": without_months.sum(axis=1),
+            "benefit_paid_with": benefit_with.sum(axis=1),
+            "benefit_paid_without": benefit_without.sum(axis=1),
+            "gross_savings": _cents(gross_months * benefit + gross_cases * administration).sum(axis=1),
+            "net_savings": net.sum(axis=1),
+            "total_costs": total_costs,
+            "discounted_net_savings": discounted_net,
+            "discounted_costs": discounted_costs,
+            "npv": discounted_net - discounted_costs,
+            "npv_at_pilot_end": cumulative[:, pilot_months - 1] if pilot_months > 0 else np.zeros(replications),
+            "benefit_cost_ratio": np.where(discounted_costs > 0, discounted_net / discounted_costs, math.nan),
+            "cost_per_placement": np.where(placed > 0, total_costs / placed, math.nan),
+            "cost_per_net_placement": np.where(net_into_work > 0, total_costs / net_into_work, math.nan),
+            # Counted at the end of the month, as the cumulative plot shows it:
+            # 1 is the end of the first month. Empty: not by the last month counted.
+            "break_even_month": np.where(paying.any(axis=1), paying.argmax(axis=1) + 1.0, math.nan),
+        }
     for name in not_estimated(scenario).keys() & money.keys():
-        money[name] = math.nan
-    cashflow = np.column_stack([benefit_with, benefit_without, net, costs, (net - costs) * discount])
+        money[name] = np.full(replications, math.nan)
+    cashflow = np.stack([benefit_with, benefit_without, net, costs, (net - costs) * discount], axis=2)
     return money, cashflow
 
 
@@ -255,20 +275,77 @@ def _per_month(scenario: Scenario, month_count: int) -> tuple[np.ndarray, np.nda
     return indexed, np.full(month_count, benefit.administration_saved_per_month)
 
 
-class _Window:
-    """Months on assistance within the months counted, per calendar month,
-    summed over people: benefit months (a part-time worker counts for the
-    share they keep) and case months (a part-time worker is a whole case).
-    Every interval stops at the person's other outflow."""
+class _MonthGrid:
+    """Calendar months 0 to ``count`` - 1, counted until ``until`` (a month
+    cut short there, none after it), for ``replications`` replications: the
+    sums below are [replication, month]."""
 
-    def __init__(self, scenario: Scenario, clients: dict[str, np.ndarray], edges: np.ndarray,
-                 kept_open: tuple[np.ndarray, ...] | None = None):
-        self.scenario, self.clients, self.edges, self.kept_open = scenario, clients, edges, kept_open
+    def __init__(self, count: int, until: float, replications: int):
+        self.count, self.replications = count, replications
+        self.top = min(float(until), float(count))  # where counting stops
+
+    def months_in(self, starts: np.ndarray, ends: np.ndarray, replication_of: np.ndarray,
+                  weights: np.ndarray | float | None = None) -> np.ndarray:
+        """Summed length of the intervals [start, end) falling in each month,
+        each interval counted ``weights`` times (default once), per replication.
+
+        Each interval adds its part of the first and last month it touches
+        and a whole month to each month between (as steps summed along the
+        months), so the cost grows with the people, not people times months."""
+        starts = np.asarray(starts, dtype=float)
+        known = np.isfinite(starts)  # an interval that never starts counts for nothing
+        starts = np.maximum(starts, 0.0)
+        ends = np.minimum(np.broadcast_to(np.asarray(ends, dtype=float), starts.shape), self.top)
+        valid = known & (ends > starts)
+        starts, ends, replication_of = starts[valid], ends[valid], replication_of[valid]
+        weights = (np.ones(len(starts)) if weights is None
+                   else np.broadcast_to(np.asarray(weights, dtype=float), valid.shape)[valid])
+        first, last = np.floor(starts).astype(np.int64), np.floor(ends).astype(np.int64)
+        same = first == last
+        row = replication_of * (self.count + 1)
+        parts = self._per_month(np.concatenate([row + first, row + last]), np.concatenate([
+            weights * np.where(same, ends - starts, first + 1 - starts),
+            weights * np.where(same, 0.0, ends - last)]))
+        between = last > first + 1  # whole months from first + 1 to last - 1
+        steps = self._per_month(np.concatenate([row[between] + first[between] + 1, row[between] + last[between]]),
+                                np.concatenate([weights[between], -weights[between]]))
+        return (parts + np.cumsum(steps, axis=1))[:, : self.count]
+
+    def events_in(self, times: np.ndarray, replication_of: np.ndarray) -> np.ndarray:
+        """Events at ``times`` per month, within the months counted, per replication."""
+        counted = np.isfinite(times) & (times < self.top)
+        keys = replication_of[counted] * (self.count + 1) + np.floor(times[counted]).astype(np.int64)
+        return self._per_month(keys, None)[:, : self.count]
+
+    def _per_month(self, keys: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """[replication, month 0 to count] sums of ``weights`` by key replication * (count + 1) + month."""
+        size = self.replications * (self.count + 1)
+        return np.bincount(keys, weights, minlength=size).astype(float).reshape(self.replications, self.count + 1)
+
+
+class _Window:
+    """Months on assistance within the months counted, per replication and
+    calendar month, summed over people: benefit months (a part-time worker
+    counts for the share they keep) and case months (a part-time worker is a
+    whole case). Every interval stops at the person's other outflow."""
+
+    def __init__(self, scenario: Scenario, clients: dict[str, np.ndarray], replication_of: np.ndarray,
+                 grid: _MonthGrid, kept_open: tuple[np.ndarray, ...] | None = None):
+        self.scenario, self.clients, self.grid, self.kept_open = scenario, clients, grid, kept_open
+        self.replication_of = replication_of
         self.gone = clients["other_outflow_time"]
         self.insurance = scenario.employment.unemployment_insurance_months
 
-    def months(self, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        return _months_in(self.edges, starts, np.minimum(ends, self.gone), weights)
+    def months(self, starts: np.ndarray, ends: np.ndarray, weights: np.ndarray | float | None = None) -> np.ndarray:
+        """Months of each person's interval, stopped at their other outflow."""
+        return self.grid.months_in(starts, np.minimum(ends, self.gone), self.replication_of, weights)
+
+    def people(self, which: np.ndarray) -> np.ndarray:
+        """How many people ``which`` marks, per replication."""
+        return np.bincount(self.replication_of, which.astype(float), minlength=self.grid.replications)
+
+    def _none(self) -> np.ndarray:
+        return np.zeros((self.grid.replications, self.grid.count))
 
     # --- the two worlds ------------------------------------------------------
 
@@ -346,111 +423,94 @@ class _Window:
         # Benefit less earnings; for the first months part of the earnings is exempt.
         benefit = self.scenario.budget.benefit.mean_per_month
         if benefit == 0:  # no benefit: none to keep
-            return np.zeros(len(self.edges) - 1)
+            return self._none()
         exemption = min(rule.exemption_share * rule.earnings_per_month, rule.exemption_cap_per_month)
         kept_exempt = max(0.0, 1 - (rule.earnings_per_month - exemption) / benefit)
         kept_after = max(0.0, 1 - rule.earnings_per_month / benefit)
         exemption_ends = np.minimum(start + rule.exemption_months, end)
         return kept_exempt * self.months(start, exemption_ends) + kept_after * self.months(exemption_ends, end)
 
-    def _stage_months(self, name: str) -> np.ndarray:
+    def _stage_months(self, name: str, stop: bool = True) -> np.ndarray:
         """Months spent in stage ``name``, up to the horizon (nobody is in a
-        stage after it), spread evenly between first start and last end."""
-        c, horizon = self.clients, self.scenario.horizon_months
-        return _months_spread(self.edges, c[f"{name}_start"], np.minimum(c[f"{name}_end"], horizon),
-                              c[f"{name}_months"], self.gone)
+        stage after it), spread evenly between first start and last end
+        (exact for a single stay, an approximation for repeated stays);
+        ``stop``: counted only until the person's other outflow."""
+        c = self.clients
+        first, last = c[f"{name}_start"], np.minimum(c[f"{name}_end"], self.scenario.horizon_months)
+        span = last - first
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(span > 0, c[f"{name}_months"] / span, 0.0)
+        if stop:
+            return self.months(first, last, share)
+        return self.grid.months_in(first, last, self.replication_of, share)
 
     # --- costs ---------------------------------------------------------------
 
     def costs(self) -> np.ndarray:
         """Costs per month; the programme's own costs stop with the horizon
         (nobody is in a stage after it), a wage subsidy with the job."""
-        costs_spec, c, edges = self.scenario.budget.costs, self.clients, self.edges
-        costs = np.zeros(len(edges) - 1)
+        costs_spec, c, grid = self.scenario.budget.costs, self.clients, self.grid
+        costs = self._none()
         if costs_spec is None:
             return costs
-        costs += costs_spec.per_participant * _counts_in(edges, c["start_time"])
-        costs += costs_spec.per_placement * _counts_in(edges, c["job_start"])
+        costs += costs_spec.per_participant * grid.events_in(c["start_time"], self.replication_of)
+        costs += costs_spec.per_placement * grid.events_in(c["job_start"], self.replication_of)
         subsidy_ends = np.minimum(c["job_start"] + costs_spec.wage_subsidy_months, c["job_end"])
         costs += costs_spec.wage_subsidy_per_month * self.months(c["job_start"], subsidy_ends)
         support = self.scenario.employment.support
         if support is not None:  # coaching after placement, for the months coached (never: none)
             coached_until = np.where(np.isfinite(c["coached_until"]), c["coached_until"], c["job_start"])
             costs += support.cost_per_month * self.months(c["job_start"], coached_until)
-        horizon = self.scenario.horizon_months
         for name, cost in costs_spec.per_stage_month.items():
-            costs += cost * _months_spread(edges, c[f"{name}_start"], np.minimum(c[f"{name}_end"], horizon),
-                                           c[f"{name}_months"])
+            costs += cost * self._stage_months(name, stop=False)
+        # The programme runs from the first referral month to its end, per replication.
+        replications = np.arange(grid.replications)
         start, end = self.scenario.referrals.from_month, self._programme_end()
-        running = _months_in(edges, np.array([start]), np.array([end]))
+        running = grid.months_in(np.full(grid.replications, float(start)), end, replications)
         places = sum(stage.slots for stage in self.scenario.stages.values() if isinstance(stage.slots, int))
         costs += (costs_spec.fixed_per_month + places * costs_spec.per_place_per_month) * running
         costs += costs_spec.per_place_per_month * self._scheduled_place_months(start, end)
         if self.kept_open is not None:
-            since, until, places = self.kept_open
-            costs += costs_spec.per_place_per_month * _months_in(edges, since, np.minimum(until, end), places)
+            since, until, places, replication_of = self.kept_open
+            costs += costs_spec.per_place_per_month * grid.months_in(since, np.minimum(until, end[replication_of]),
+                                                                     replication_of, places)
         return costs
 
-    def _scheduled_place_months(self, start: float, end: float) -> np.ndarray:
-        """Place-months per month between ``start`` and ``end`` in stages
-        whose places follow a schedule (each period at its own number)."""
+    def _scheduled_place_months(self, start: float, end: np.ndarray) -> np.ndarray:
+        """Place-months per month between ``start`` and each replication's
+        ``end`` in stages whose places follow a schedule (each period at its
+        own number)."""
         periods = []
         for stage in self.scenario.stages.values():
             if isinstance(stage.slots, list):
                 schedule = stage.place_schedule
                 untils = [month for month, _ in schedule[1:]] + [math.inf]
-                periods += [(max(start, since), min(end, until), places)
-                            for (since, places), until in zip(schedule, untils)]
+                periods += [(max(start, since), until, places) for (since, places), until in zip(schedule, untils)]
         if not periods:
-            return np.zeros(len(self.edges) - 1)
-        starts, ends, places = np.array(periods).T
-        return _months_in(self.edges, starts, ends, places)
+            return self._none()
+        since, until, places = (np.array(values, dtype=float) for values in zip(*periods))
+        replications = self.grid.replications
+        return self.grid.months_in(np.tile(since, replications), np.minimum(np.tile(until, replications),
+                                                                            np.repeat(end, len(periods))),
+                                   np.repeat(np.arange(replications), len(periods)), np.tile(places, replications))
 
-    def _programme_end(self) -> float:
-        """When the programme stops paying for places and running costs: as the
-        budget says, or when the last participant leaves a stage."""
-        scenario, c = self.scenario, self.clients
+    def _programme_end(self) -> np.ndarray:
+        """When the programme stops paying for places and running costs, per
+        replication: as the budget says, or when the last participant leaves
+        a stage."""
+        scenario, c, replications = self.scenario, self.clients, self.grid.replications
         if scenario.budget.programme_until_month is not None:
-            return min(scenario.budget.programme_until_month, scenario.horizon_months)
+            return np.full(replications, min(scenario.budget.programme_until_month, scenario.horizon_months))
         # Only people who were in a stage; an end of inf means still there at the horizon.
-        ends = [c[f"{name}_end"][np.isfinite(c[f"{name}_start"])] for name in scenario.stages]
-        last = max((float(np.max(end)) for end in ends if len(end)), default=scenario.referrals.from_month)
-        return min(last, scenario.horizon_months)
+        last = np.full(replications, -np.inf)
+        for name in scenario.stages:
+            was_in = np.isfinite(c[f"{name}_start"])
+            np.maximum.at(last, self.replication_of[was_in], c[f"{name}_end"][was_in])
+        last[last == -np.inf] = scenario.referrals.from_month
+        return np.minimum(last, scenario.horizon_months)
 
 
 # --- time helpers ------------------------------------------------------------
-
-
-def _months_in(edges: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-               weights: np.ndarray | None = None) -> np.ndarray:
-    """Summed length of the intervals [start, end) falling in each month,
-    each interval counted ``weights`` times (default once)."""
-    starts = np.asarray(starts, dtype=float)
-    ends = np.broadcast_to(np.asarray(ends, dtype=float), starts.shape)
-    valid = np.isfinite(starts) & (ends > starts)
-    starts, ends = starts[valid], ends[valid]
-    # Time covered up to each edge, summed over intervals; its differences are the months.
-    covered = np.minimum(edges, ends[:, None]) - starts[:, None]
-    np.maximum(covered, 0, out=covered)
-    totals = covered.sum(axis=0) if weights is None else np.asarray(weights)[valid] @ covered
-    return totals[1:] - totals[:-1]
-
-
-def _months_spread(edges: np.ndarray, first: np.ndarray, last: np.ndarray, total: np.ndarray,
-                   stop: np.ndarray | float = np.inf) -> np.ndarray:
-    """``total`` months spent somewhere between ``first`` and ``last``, spread
-    evenly (exact for a single stay, an approximation for repeated stays),
-    counted until ``stop``."""
-    span = last - first
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(span > 0, total / span, 0.0)
-    return _months_in(edges, first, np.minimum(last, stop), share)
-
-
-def _counts_in(edges: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Events per month, within the months counted."""
-    times = times[np.isfinite(times) & (times < edges[-1])]
-    return np.bincount(np.floor(times).astype(int), minlength=len(edges) - 1)[: len(edges) - 1].astype(float)
 
 
 def _to_the_second(*month_counts: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -278,16 +278,17 @@ def _reached_by_month(times: np.ndarray, replication: np.ndarray, state: np.ndar
 VISIT_ENDINGS = ("completed", "dropped_out", "found_work_on_own", "still_in")
 
 
-def visit_columns(records: ReplicationRecords, replication: int) -> dict[str, np.ndarray]:
+def visit_columns(records: ReplicationRecords | ChunkRecords, first_replication: int) -> dict[str, np.ndarray]:
     """One entry per stay in a stage, in order per person: the stage (a
     code), which visit to it (1 for the first), the months waited for the
     place, start, end (NaN: still in it at the horizon) and how it ended
-    (an index of VISIT_ENDINGS)."""
+    (an index of VISIT_ENDINGS). The records may be a chunk's, whose first
+    replication is number ``first_replication``."""
     visits = records.visits
     still_in = np.isinf(visits["end"])
     ended = np.select([still_in, visits["dropped"], visits["found_work"]], [3, 1, 2], default=0)
     return {
-        "replication": np.full(len(visits["client"]), replication),
+        "replication": first_replication + records.replication_of("visits"),
         "client": visits["client"],
         "stage": visits["stage"],
         "visit": visits["number"] + 1,
@@ -298,9 +299,10 @@ def visit_columns(records: ReplicationRecords, replication: int) -> dict[str, np
     }
 
 
-def client_columns(records: ReplicationRecords, replication: int) -> dict[str, np.ndarray]:
+def client_columns(records: ReplicationRecords | ChunkRecords, first_replication: int) -> dict[str, np.ndarray]:
     """One entry per referred client: their path through the programme, as
-    numpy columns (the parent process turns them into a table).
+    numpy columns (the parent process turns them into a table). The records
+    may be a chunk's, whose first replication is number ``first_replication``.
 
     Codes stay codes here: ``segment`` indexes the scenario's segments,
     ``final_state`` indexes FINAL_STATES and ``dropped_out_of`` the stages
@@ -311,9 +313,13 @@ def client_columns(records: ReplicationRecords, replication: int) -> dict[str, n
     """
     clients, visits = records.clients, records.visits
     count = len(clients["client"])
-    columns = {"replication": np.full(count, replication), **clients}
-    # Client numbers are increasing, so a visit's row is found by bisection.
-    rows = np.searchsorted(clients["client"], visits["client"])
+    in_chunk = records.replication_of("clients")
+    columns = {"replication": first_replication + in_chunk, **clients}
+    # Client numbers are increasing within a replication, so a visit's row is
+    # found by bisection on (replication, client).
+    numbered = int(clients["client"].max()) + 1 if count else 1
+    rows = np.searchsorted(in_chunk * numbered + clients["client"],
+                           records.replication_of("visits") * numbered + visits["client"])
     dropped_out_of = np.full(count, -1)
     for stage, name in enumerate(records.stage_names):
         in_stage = visits["stage"] == stage

@@ -8,7 +8,7 @@ in use, and paid for, so both the use of places and their cost count it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -53,3 +53,20 @@ def kept_open_in_run(scenario: Scenario, visits: Mapping[str, np.ndarray]) -> tu
     if not periods:
         return None
     return tuple(np.concatenate(parts) for parts in zip(*periods))
+
+
+#: The stays of a replication in which nobody was in a stage.
+NO_STAYS = {"stage": np.zeros(0, dtype=np.int64), "start": np.zeros(0), "end": np.zeros(0)}
+
+
+def kept_open_in_replications(scenario: Scenario, visits: Iterable[Mapping[str, np.ndarray]]
+                              ) -> tuple[np.ndarray, ...] | None:
+    """``kept_open_in_run`` for consecutive replications (each's ``visits``),
+    as (since, until, places, which of them); None if no stage's schedule
+    lowers its places."""
+    if not any(shrinks(stage) for stage in scenario.stages.values()):
+        return None
+    periods = [(*kept_open_in_run(scenario, one), position) for position, one in enumerate(visits)]
+    return tuple(np.concatenate(parts) for parts in zip(*[
+        (since, until, places, np.full(len(since), position, dtype=np.int64))
+        for since, until, places, position in periods]))

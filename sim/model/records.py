@@ -45,6 +45,12 @@ class ReplicationRecords(_Records):
     draws past the horizon).
     """
 
+    replications = 1
+
+    def replication_of(self, part: str) -> np.ndarray:
+        """For each row of ``part``: the replication, 0 (as in a chunk of one)."""
+        return np.zeros(len(getattr(self, part)["client"]), dtype=np.int64)
+
 
 _PARTS = ("clients", "visits", "between_stages")
 

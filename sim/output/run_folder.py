@@ -29,6 +29,7 @@ from sim.measure.money import (
     MONEY_OUTCOMES,
     STILL_THERE,
     account,
+    account_chunk,
     calendar_years,
     cashflow_months,
     count_until_month,
@@ -39,7 +40,7 @@ from sim.measure.money import (
     pilot_end_month,
     prices_in_words,
 )
-from sim.measure.places import kept_open_in_run
+from sim.measure.places import NO_STAYS, kept_open_in_replications, kept_open_in_run
 from sim.measure.statistics import FAN_QUANTILES, chance_from_count
 from sim.model.draws import drawn_for
 from sim.output import run_figures as plots
@@ -143,25 +144,35 @@ def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
     outcomes = run_folder.replications(exclude=MONEY_OUTCOMES + CASELOAD_MONEY_OUTCOMES)
     timeseries = run_folder.timeseries(len(outcomes))
     clients = run_folder.clients()
-    money_rows, cashflow = [], []
+    money_rows, cashflow, accounted = [], [], 0
     with_uncertainty = run_folder.manifest.get("with_uncertainty") is True
     months = cashflow_months(scenario)
     stays = run_folder.stays_in_scheduled_places()
     with run_folder.reading("clients.parquet"):
-        for one in clients.by_replication():
-            # As in the run: each replication with its own draw of the
-            # assumptions, except what --set changes now.
-            replication = int(one["replication"].iloc[0])
-            drawn = scenario
+        for rows in clients.row_groups():
+            replications, in_group = np.unique(rows["replication"].to_numpy(), return_inverse=True)
+            columns = client_columns_of(rows)
             if with_uncertainty:
-                drawn = drawn_for(scenario, run_folder.manifest["seed"], replication)
-                drawn = with_changes(drawn, overrides, "--set") if overrides else drawn
-            kept_open = kept_open_in_run(drawn, stays[replication]) if replication in stays else None
-            money, flow = account(drawn, client_columns_of(one), months, kept_open)
-            money_rows.append(money)
-            cashflow.append(flow)
-    if len(money_rows) != len(outcomes):
-        raise run_folder.problem("clients.parquet", f"holds {len(money_rows)} replications; replications.csv has "
+                # As in the run: each replication with its own draw of the
+                # assumptions, except what --set changes now.
+                for position, replication in enumerate(replications.tolist()):
+                    drawn = drawn_for(scenario, run_folder.manifest["seed"], replication)
+                    drawn = with_changes(drawn, overrides, "--set") if overrides else drawn
+                    one = in_group == position
+                    kept_open = kept_open_in_run(drawn, stays[replication]) if replication in stays else None
+                    money, flow = account(drawn, {name: values[one] for name, values in columns.items()}, months,
+                                          kept_open)
+                    money_rows.append(money)
+                    cashflow.append(flow)
+            else:
+                kept_open = kept_open_in_replications(scenario, [stays.get(replication, NO_STAYS)
+                                                                 for replication in replications.tolist()])
+                money, flows = account_chunk(scenario, columns, in_group, len(replications), months, kept_open)
+                money_rows += [dict(zip(money, values)) for values in zip(*money.values())]
+                cashflow += list(flows)
+            accounted += len(replications)
+    if accounted != len(outcomes):
+        raise run_folder.problem("clients.parquet", f"holds {accounted} replications; replications.csv has "
                                                     f"{len(outcomes)}")
     outcomes[list(MONEY_OUTCOMES)] = pd.DataFrame(money_rows, columns=list(MONEY_OUTCOMES))
     if scenario.caseload is not None:

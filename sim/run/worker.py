@@ -19,9 +19,9 @@ import numpy as np
 
 from sim.measure.caseload import caseload_outcomes
 from sim.measure.columns import outcome_names
-from sim.measure.money import account, cashflow_months
+from sim.measure.money import account_chunk, cashflow_months
 from sim.measure.outcomes import client_columns, monthly_count_rows, outcome_rows, visit_columns
-from sim.measure.places import kept_open_in_run
+from sim.measure.places import kept_open_in_replications
 from sim.model.engines import simulate_chunk
 from sim.scenario.schema import Scenario
 
@@ -58,33 +58,27 @@ def _run(scenario: Scenario, seed: int, first: int, stop: int, keep_clients: boo
     started = time.perf_counter()
     chunk = simulate_chunk(scenario, seed, first, stop, engine, continuation)
     counted = outcome_rows(scenario, chunk)
-    # Money, the caseload and client columns are worked out per replication.
+    clients = client_columns(chunk, first) if keep_clients or scenario.budget is not None else None
+    cashflow, per_replication = None, {}
+    if scenario.budget is not None:
+        kept_open = kept_open_in_replications(scenario, (chunk.replication(position).visits
+                                                         for position in range(stop - first)))
+        per_replication, cashflow = account_chunk(scenario, clients, clients["replication"] - first, stop - first,
+                                                  months, kept_open)
+    if scenario.caseload is not None:  # one replication at a time
+        rows = [caseload_outcomes(scenario, chunk.replication(position), seed, replication)
+                for position, replication in enumerate(range(first, stop))]
+        per_replication |= {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}
     money_and_caseload = outcome_names(scenario)[counted.shape[1]:]
-    extra = np.zeros((stop - first, len(money_and_caseload)))
-    cashflow, clients, visits = [], [], []
-    per_replication = keep_clients or scenario.budget is not None or scenario.caseload is not None
-    for position, replication in enumerate(range(first, stop) if per_replication else ()):
-        records = chunk.replication(position)
-        row = {}
-        columns = client_columns(records, replication) if keep_clients or scenario.budget else None
-        if scenario.budget is not None:
-            money, flow = account(scenario, columns, months, kept_open_in_run(scenario, records.visits))
-            row |= money
-            cashflow.append(flow)
-        if scenario.caseload is not None:
-            row |= caseload_outcomes(scenario, records, seed, replication)
-        extra[position] = [row[name] for name in money_and_caseload]
-        if keep_clients:
-            clients.append(columns)
-            visits.append(visit_columns(records, replication))
+    extra = np.column_stack([per_replication[name] for name in money_and_caseload]) if money_and_caseload else None
     return Chunk(
         first=first,
-        outcomes=np.hstack([counted, extra]),
+        outcomes=counted if extra is None else np.hstack([counted, extra]),
         monthly=monthly_count_rows(scenario, chunk),
-        cashflow=np.stack(cashflow) if cashflow else None,
-        clients=_concatenated(clients) if keep_clients else None,
+        cashflow=cashflow,
+        clients=clients if keep_clients else None,
         seconds=time.perf_counter() - started,
-        visits=_concatenated(visits) if keep_clients else None,
+        visits=visit_columns(chunk, first) if keep_clients else None,
     )
 
 
