@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.streams import RandomStreams
+from sim.model.streams import RandomStreams, chunk_of_streams
 from sim.scenario.edit import with_uncertain_values
 from sim.scenario.schema import Scenario, Stage
 from sim.scenario.uncertain import values_at
@@ -73,7 +73,8 @@ class ChunkDraws:
     chunk, lists (quicker to read one by one) the runs."""
 
     def __init__(self, scenario: Scenario, seed: int, first: int, stop: int):
-        self.streams = [RandomStreams(seed, replication) for replication in range(first, stop)]
+        self.streams = chunk_of_streams(seed, first, stop, (
+            "referral_gaps", "client", "own_job", "other_outflow", *(f"stage:{name}:0" for name in scenario.stages)))
         referral_times = [draw_referral_times(scenario, streams) for streams in self.streams]
         self.offsets = np.cumsum([0] + [len(times) for times in referral_times])
         self.referral_time = np.concatenate(referral_times)
