@@ -4,9 +4,9 @@
 
 Times the steps of ``sim.model.engine.simulate_chunk`` and the worker's counting
 separately (the scenario without its budget, as in bench_reference.py):
-drawing (streams and inverse transforms for the chunk), the runs (SimPy's
+drawing (streams and inverse transforms for the chunk), the runs (the
 event loop and the model's own bookkeeping), records, and counting outcomes
-and monthly states. Also counts the SimPy events the runs schedule.
+and monthly states. Also counts the events the runs schedule.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def main() -> None:
     stays = len(chunk.visits["client"]) / replications
     print(f"scenario: {scenario.name}, {args.replications} replications x {args.rounds} rounds, one core")
     print(f"per replication: {people:.0f} people referred, {stays:.0f} stays, "
-          f"{events / (args.replications * args.rounds):.1f} SimPy events")
+          f"{events / (args.replications * args.rounds):.1f} events")
     total = sum(statistics.median(values) for values in measured.values())
     for phase, values in measured.items():
         median = statistics.median(values)

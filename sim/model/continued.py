@@ -322,12 +322,7 @@ class ContinuedProgramme(Programme):
         for stage in range(len(self.stages)):
             self.visits_made[stage][:known] = records.visits_made[stage].tolist()
         stays = records.past_stays
-        self.visit_client += stays["person"].tolist()
-        self.visit_stage += stays["stage"].tolist()
-        self.visit_number += stays["number"].tolist()
-        self.visit_start += stays["start"].tolist()
-        self.visit_end += stays["end"].tolist()
-        self.visit_ended_by += stays["ended_by"].tolist()
+        self.stays += zip(*(stays[name].tolist() for name in ("person", "stage", "start", "end", "ended_by", "number")))
 
     def _coached_so_far(self) -> dict[int, float]:
         """Who among those placed by the month got a coach, and until when

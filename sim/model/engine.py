@@ -11,10 +11,12 @@ section), which takes them off the list or out of their place.
 Everything random is drawn up front, for a chunk of replications at once
 (``sim.model.draws``); each replication then runs on its own, and what
 happened is turned into records for the whole chunk
-(``sim.model.records``, shared with the process model). The event loop is
-SimPy's, but only moments when people compete for something are events: a
-place coming free while someone waits for it, someone reaching a stage with
-limited places, and a month at which places grow. Between them, referrals
+(``sim.model.records``, shared with the process model). Only moments when
+people compete for something are events: a place coming free while someone
+waits for it, someone reaching a stage with limited places, and a month at
+which places grow. They wait in a heap of their own, in SimPy's order (by
+month, then priority, then as made): a run pays for nothing else of an
+event loop. Between them, referrals
 and the paths of people who compete for nothing are worked out directly, in
 time order (see "events" below); that keeps the cost per person low. Both
 engines write the same records (``tests/property/test_engines.py``); what
@@ -29,11 +31,11 @@ import math
 from bisect import bisect_right
 from collections import deque
 from contextlib import contextmanager
+from itertools import count
 
 import numpy as np
-import simpy
 
-from sim.model.clock import NORMAL, ProgrammeEnvironment, moving_on_from
+from sim.model.clock import NORMAL, moving_on_from
 from sim.model.draws import ChunkDraws, VisitNumbers
 from sim.model.records import (
     COMPLETED,
@@ -80,8 +82,7 @@ def simulate_chunk(scenario: Scenario, seed: int, first: int, stop: int) -> Chun
 def _cycle_collector_paused():
     """The runs make many small objects that live until the chunk is done;
     Python's cycle collector would walk them again and again (a fifth of the
-    time). They hold no cycles, so they are freed as soon as they are let go
-    (SimPy's environments do hold a few, collected once it is back on)."""
+    time). They hold no cycles, so they are freed as soon as they are let go."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -98,7 +99,10 @@ class _ProgrammeRun:
         self.draws = draws
         self.scenario = scenario
         self.position = position
-        self.env = ProgrammeEnvironment()
+        # The events: (month, priority, number, what happens, with what), in
+        # SimPy's order (sim.model.clock): by month, then priority, then as made.
+        self.events: list[tuple] = []
+        self.numbered = count()
         self.horizon = scenario.horizon_months
         self.stages = tuple(scenario.stages.values())
         self.limited = [stage.slots is not None for stage in self.stages]  # read on every start
@@ -135,7 +139,7 @@ class _ProgrammeRun:
         # rate from referral; in it, less in stages with lock-in, and not at
         # all once placed. Same draw in both worlds: common random numbers.
         self.own_hazard = scenario.without_programme.own_job_hazard_per_month
-        self.lock_in = [stage.lock_in for stage in self.stages]
+        self.own_rates = [self.own_hazard * (1 - stage.lock_in) for stage in self.stages]  # in each stage
         self.own_chance_left = draws.own_chances[first:stop]
         self.exposed_since = list(self.referrals_due)
         self.exposure_rate = [self.own_hazard] * n
@@ -151,12 +155,9 @@ class _ProgrammeRun:
         self.list_limit = scenario.referrals.waiting_list_limit
         self.referred = [False] * n
 
-        self.visit_client: list[int] = []
-        self.visit_stage: list[int] = []
-        self.visit_start: list[float] = []
-        self.visit_end: list[float] = []
-        self.visit_ended_by: list[int] = []
-        self.visit_number: list[int] = []     # 0 for a person's first visit to the stage
+        # (client, stage, start, end, how it ended, visit number: 0 for a person's first to the stage)
+        self.stays: list[tuple] = []
+        self.stay_noted = self.stays.append
         self.between_client: list[int] = []
         self.between_stage: list[int] = []
         self.between_start: list[float] = []
@@ -164,7 +165,7 @@ class _ProgrammeRun:
 
     # --- events --------------------------------------------------------------
     #
-    # Only two things happen at a moment of their own, as SimPy events: a place
+    # Only two things happen at a moment of their own, as events: a place
     # comes free while someone waits for it, and someone who finished a stage
     # reaches a later stage with limited places. Everything else is worked out
     # at the moment it is decided: a referral is taken as soon as no event lies
@@ -182,18 +183,21 @@ class _ProgrammeRun:
                     if after > before:
                         self._at(month, self._on_place_free, (stage, month))
         self._take_referrals_before_next_event()
-        self.env.run(until=self.horizon)
+        events, next_event = self.events, heapq.heappop
+        while events:  # (all before the horizon: see _at)
+            _, _, _, happen, value = next_event(events)
+            happen(value)
         # Events at the horizon itself do not happen; leaving a wait likewise.
         self._settle_waits(up_to=self.horizon, inclusive=False)
 
     def _take_referrals_before_next_event(self) -> None:
         """Take the referrals due before the next event, in order. Nothing but
-        referrals changes the programme until then, so taking one before SimPy's
+        referrals changes the programme until then, so taking one before the
         clock reaches it decides the same as an event of its own would."""
-        due, peek = self.referrals_due, self.env.peek
+        due, events = self.referrals_due, self.events
         while self.next_referral < len(due):
             time = due[self.next_referral]
-            if time >= self.horizon or time >= peek():
+            if time >= self.horizon or (events and time >= events[0][0]):
                 return
             self.next_referral += 1
             self._refer(self.next_referral - 1, time)
@@ -221,8 +225,8 @@ class _ProgrammeRun:
             self._watch_for_own_job(client, -1, time)
             self._look_again_when_a_place_frees(stage)
 
-    def _on_place_free(self, event: simpy.Event) -> None:
-        stage, time = event.value
+    def _on_place_free(self, value: tuple[int, float]) -> None:
+        stage, time = value
         if time == self.look_again_at[stage]:
             self.look_again_at[stage] = math.inf
         self._settle_waits(up_to=time)
@@ -231,16 +235,16 @@ class _ProgrammeRun:
             self._look_again_when_a_place_frees(stage)
         self._take_referrals_before_next_event()
 
-    def _on_reaching_stage(self, event: simpy.Event) -> None:
-        client, stage, time = event.value
+    def _on_reaching_stage(self, value: tuple[int, int, float]) -> None:
+        client, stage, time = value
         self._settle_waits(up_to=time)
         self._enter_later_stage(client, stage, time)
         self._take_referrals_before_next_event()
 
     def _at(self, time: float, callback, value: tuple, priority: tuple = (NORMAL,)) -> None:
         if time >= self.horizon:
-            return  # would not happen; left pending, it would keep this run alive in a cycle
-        self.env.at(time, priority, value).callbacks.append(callback)
+            return  # would not happen
+        heapq.heappush(self.events, (time, priority, next(self.numbered), callback, value))
 
     def _look_again_when_a_place_frees(self, stage: int) -> None:
         """Someone waits for ``stage``: see that an event looks at it when the
@@ -354,7 +358,9 @@ class _ProgrammeRun:
         them competes for nothing until they leave the programme or reach a
         stage with limited places, so it is followed now, stay by stay; ends
         past the horizon are undone in _records."""
-        own_hazard = self.own_hazard
+        # The busiest lines of the model: what they use is looked up once.
+        own_hazard, own_rates, limited, horizon = self.own_hazard, self.own_rates, self.limited, self.horizon
+        stay_noted = self.stay_noted
         while True:
             visits_made = self.visits_made[stage]
             visit_number = visits_made[client]
@@ -374,27 +380,20 @@ class _ProgrammeRun:
                 # Finding work on one's own competes with finishing and
                 # dropout; in the stage it runs at the lock-in rate, after it
                 # at the full rate again.
-                chance_left = (self.own_chance_left[client]
-                               - self.exposure_rate[client] * (time - self.exposed_since[client]))
-                rate = own_hazard * (1 - self.lock_in[stage])
+                own_chance_left = self.own_chance_left
+                chance_left = own_chance_left[client] - self.exposure_rate[client] * (time - self.exposed_since[client])
+                rate = own_rates[stage]
                 if rate > 0 and chance_left / rate < stay:
                     stay, ended_by = chance_left / rate, FOUND_WORK
                 end = time + stay
-                self.own_chance_left[client] = chance_left - rate * (end - time)
+                own_chance_left[client] = chance_left - rate * (end - time)
                 self.exposed_since[client] = end
                 self.exposure_rate[client] = own_hazard
             else:
                 end = time + stay
-            self.visit_client.append(client)
-            self.visit_stage.append(stage)
-            self.visit_start.append(time)
-            self.visit_end.append(end)
-            self.visit_ended_by.append(ended_by)
-            self.visit_number.append(visit_number)
-            if self.limited[stage]:
+            stay_noted((client, stage, time, end, ended_by, visit_number))
+            if limited[stage]:
                 heapq.heappush(self.stay_ends[stage], end)
-            # Leaving is written out here rather than through _leave: this is
-            # the busiest line of the model, and the call costs 4 % of a run.
             if ended_by != COMPLETED:
                 self.outcome[client] = _CODE["dropped_out"] if ended_by == DROPPED else _CODE["found_work_on_own"]
                 self.exit_time[client] = end
@@ -406,9 +405,9 @@ class _ProgrammeRun:
                 if destination == JOB:
                     self.placed_from[client] = stage
                 return
-            if end >= self.horizon:
+            if end >= horizon:
                 return  # still in the programme at the horizon
-            if self.limited[destination]:
+            if limited[destination]:
                 self._at(end, self._on_reaching_stage, (client, destination, end), moving_on_from(time, client))
                 return
             stage, time = destination, end

@@ -114,8 +114,7 @@ class Programme:
         self.started = 0
         self.waiting_list: dict[int, float] = {}  # person -> month they joined it
         self.visits_made = [[0] * n for _ in self.stages]
-        self.visit_client, self.visit_stage, self.visit_number = [], [], []
-        self.visit_start, self.visit_end, self.visit_ended_by = [], [], []
+        self.stays: list[tuple] = []  # (person, stage, start, end, how it ended, visit number)
         self.between_client, self.between_stage, self.between_start, self.between_end = [], [], [], []
         self.job_length = draws.job_length[first:stop].tolist()  # (a job's, if they get one)
         if self.support is not None:  # coaching changes it
@@ -291,12 +290,7 @@ class Programme:
             self.exposed_since[person] = now + stay
             self.exposure_rate[person] = self.own_hazard
         end = now + stay
-        self.visit_client.append(person)
-        self.visit_stage.append(stage)
-        self.visit_number.append(visit)
-        self.visit_start.append(start)
-        self.visit_end.append(end)
-        self.visit_ended_by.append(ended_by)
+        self.stays.append((person, stage, start, end, ended_by, visit))
         return end, ended_by, visit
 
     def work(self, person: int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -100,8 +101,10 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
     ``exit_time``: set when an end is known, possibly past the horizon),
     ``start_time``, ``placed_from``, ``referred``, ``waiting_list`` (those
     still on it), their own chance of work as it stood (``own_chance_left``,
-    ``exposed_since``, ``exposure_rate``), and, per stay and per wait between
-    stages, lists named ``visit_*`` and ``between_*``. Ends that fall at or
+    ``exposed_since``, ``exposure_rate``), its ``stays`` as tuples (person,
+    stage, start, end, how it ended, visit number: one append per stay, the
+    busiest line of a run), and per wait between stages lists named
+    ``between_*``. Ends that fall at or
     past the horizon are undone here (nothing happens at the horizon itself).
     A run that followed its jobs keeps their lengths (``job_length``); else
     they follow from each person's own draws, as nothing in a job competes."""
@@ -119,13 +122,12 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
     outcome[outcome == STILL_IN] = _CODE["in_programme"]
     still_waiting = [first + client for first, run in zip(draws.offsets.tolist(), runs) for client in run.waiting_list]
     outcome[still_waiting] = _CODE["waiting"]
-    visit_rows = sum(len(run.visit_client) for run in runs)
-    client, stage, ended_by, number = np.array(
-        [_joined(runs, "visit_client"), _joined(runs, "visit_stage"), _joined(runs, "visit_ended_by"),
-         _joined(runs, "visit_number")], dtype=np.int64,
-    ).reshape(4, visit_rows)
-    start, end = np.array([_joined(runs, "visit_start"), _joined(runs, "visit_end")]).reshape(2, visit_rows)
-    visitor = draws.offsets[np.repeat(np.arange(len(runs)), [len(run.visit_client) for run in runs])] + client
+    stays_per_run = [len(run.stays) for run in runs]
+    stays = np.fromiter(chain.from_iterable(chain.from_iterable(run.stays for run in runs)), dtype=float,
+                        count=6 * sum(stays_per_run)).reshape(-1, 6)
+    start, end = stays[:, 2].copy(), stays[:, 3].copy()
+    client, stage, ended_by, number = stays[:, [0, 1, 4, 5]].astype(np.int64).T
+    visitor = draws.offsets[np.repeat(np.arange(len(runs)), stays_per_run)] + client
     # Person by person, each one's stays in the order made: the engines
     # note them in different orders (the fast one a whole path at once).
     order = np.lexsort((start, visitor))
@@ -209,7 +211,7 @@ def records_of_runs(scenario: Scenario, draws: ChunkDraws, runs: list) -> ChunkR
         between_stages=between,
         row_offsets={
             "clients": np.cumsum([0] + np.bincount(codes[4], minlength=len(runs)).tolist()),
-            "visits": np.cumsum([0] + [len(run.visit_client) for run in runs]),
+            "visits": np.cumsum([0] + stays_per_run),
             "between_stages": np.cumsum([0] + [len(run.between_client) for run in runs]),
         },
     )
