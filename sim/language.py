@@ -112,7 +112,20 @@ def N_(message: str) -> str:  # noqa: N802 (the name extraction tools look for)
 
 
 def locale() -> Locale:
-    return Locale.parse(LOCALES[current()])
+    return _parsed(LOCALES[current()])
+
+
+@functools.cache
+def _parsed(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@functools.lru_cache(maxsize=8192)
+def _decimal(value: float, pattern: str, language: str) -> str:
+    """A number in ``pattern`` as ``language`` writes it. Remembered: a plot
+    formats each tick's number several times while laying itself out, and
+    Babel takes about 15 us a number."""
+    return numbers.format_decimal(value, format=pattern, locale=_parsed(LOCALES[language]))
 
 
 # --- numbers -----------------------------------------------------------------------
@@ -125,7 +138,7 @@ def number(value: float, decimals: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     if round(value, decimals) == 0:
         value = 0  # no "-0": a loss too small to show is no loss
-    return numbers.format_decimal(value, format=pattern, locale=locale())
+    return _decimal(value, pattern, current())
 
 
 def separators() -> tuple[str, str]:
@@ -137,7 +150,7 @@ def separators() -> tuple[str, str]:
 def entered(value: float) -> str:
     """A figure as a person would type it in a field: 6,000 and 7.5 in
     English, 6.000 and 7,5 in Dutch (``read_number`` reads it back)."""
-    return numbers.format_decimal(value, format="#,##0.##########", locale=locale())
+    return _decimal(value, "#,##0.##########", current())
 
 
 def read_otherwise(text: str) -> float | None:
@@ -176,7 +189,7 @@ def significant(value: float, digits: int = 3) -> str:
         return number(value)
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
     value = round(value, decimals)
-    return numbers.format_decimal(value, format="#,##0." + "#" * decimals, locale=locale())
+    return _decimal(value, "#,##0." + "#" * decimals, current())
 
 
 def percent(share: float, decimals: int = 0) -> str:
@@ -186,7 +199,7 @@ def percent(share: float, decimals: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     if round(100 * share, decimals) == 0:
         share = 0  # no "-0 %", as number() shows no "-0"
-    return numbers.format_decimal(100 * share, format=pattern, locale=locale()) + " %"
+    return _decimal(100 * share, pattern, current()) + " %"
 
 
 # --- money -------------------------------------------------------------------------
