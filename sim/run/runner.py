@@ -140,12 +140,8 @@ def run(
             visits.add_chunk(result.first, result.visits)
         if on_progress is not None:
             on_progress(len(result.outcomes))
-    if clients is not None:
-        clients.finish()
-        visits.finish()
     if rows is not None:
         in_order.finish()
-        rows.finish()
     return RunResult(
         scenario=scenario,
         seed=seed,

@@ -1,13 +1,13 @@
 """Tables a run writes to disk as chunks arrive: the client records, and the
 outcome rows of a run that does not keep them in memory. Chunks are kept in
 memory up to MEMORY_ROWS rows (a run of a thousand replications writes its
-file once, at the end); beyond that each goes to a part file as it comes,
-and the parts are joined in replication order at the end."""
+file once, when the file is first needed); beyond that each goes to a part
+file as it comes, and the parts are joined in replication order then."""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,21 +34,32 @@ class _ChunkedParquet:
     a replication never split between row groups.
 
     While a run is going, chunks arrive in any order; they are kept in memory
-    until they hold MEMORY_ROWS rows, and from then on each is written to a
-    part file at once; ``finish`` joins them in order, one at a time, so the
-    rows of a large run never need to fit in memory together.
+    as they came (made into a table only when written) until they hold
+    MEMORY_ROWS rows, and from then on each is written to a part file at
+    once. The file itself is written when it is first asked for (``path``):
+    the chunks are joined in order, one at a time, so the rows of a large
+    run never need to fit in memory together. A results folder asks for it
+    after setting its plots drawing, so the two go on side by side.
     """
 
     #: Name of the joined file in its temporary folder.
     file_name = "table.parquet"
 
     def __init__(self, path: Path, scenario: Scenario, folder: tempfile.TemporaryDirectory | None = None):
-        self.path = Path(path)
+        self._file = Path(path)
         self._scenario = scenario
         self._folder = folder  # the temporary folder, removed with this object
         self._parts: dict[int, Path] = {}
-        self._kept: dict[int, pa.Table] = {}
+        self._kept: dict[int, Callable[[], pa.Table]] = {}  # what makes each chunk's table
         self._kept_rows = 0
+        self._written = False
+
+    @property
+    def path(self) -> Path:
+        """The file, with every chunk added so far in it."""
+        if self._kept or self._parts:
+            self._join()
+        return self._file
 
     @classmethod
     def being_written(cls, scenario: Scenario):
@@ -58,13 +69,17 @@ class _ChunkedParquet:
         folder = tempfile.TemporaryDirectory(prefix=f"pilotsim-{Path(cls.file_name).stem}-", dir=scratch_folder())
         return cls(Path(folder.name) / cls.file_name, scenario, folder)
 
-    def add_table(self, first: int, table: pd.DataFrame | pa.Table) -> None:
-        self._kept[first] = table if isinstance(table, pa.Table) else pa.Table.from_pandas(table, preserve_index=False)
-        self._kept_rows += len(table)
+    def add_table(self, first: int, rows: int, table: Callable[[], pa.Table]) -> None:
+        """Chunk ``first``, of ``rows`` rows, as ``table()`` makes it."""
+        if self._written:
+            raise RuntimeError(f"{self._file.name} is written already: a chunk added now would be lost")
+        self._kept[first] = table
+        self._kept_rows += rows
         if self._kept_rows > MEMORY_ROWS:
             for kept_first, kept in self._kept.items():
-                part = self.path.with_name(f"part-{kept_first:012d}.parquet")
-                pq.write_table(kept, part)
+                part = self._file.with_name(f"part-{kept_first:012d}.parquet")
+                table = kept()
+                pq.write_table(table, part, use_dictionary=_coded(table.schema))
                 self._parts[kept_first] = part
             self._kept.clear()
             self._kept_rows = 0
@@ -82,14 +97,15 @@ class _ChunkedParquet:
                 arrays[name] = pa.array(values)
         return pa.table(arrays)
 
-    def finish(self) -> None:
+    def _join(self) -> None:
+        self._written = True
         # Parts are joined into row groups of about ROW_GROUP_ROWS: the file
         # keeps metadata per row group, which for a row group per chunk of a
         # million-replication run came to hundreds of MB.
         writer, pending = None, None
         for first in sorted({*self._parts, *self._kept}):
             if first in self._kept:
-                table = self._kept.pop(first)
+                table = self._kept.pop(first)()
             else:
                 table = pq.read_table(self._parts[first])
                 self._parts[first].unlink()
@@ -116,7 +132,7 @@ class _ChunkedParquet:
 
     def _write(self, writer: pq.ParquetWriter | None, rows: pa.Table) -> pq.ParquetWriter:
         rows = rows.combine_chunks()
-        writer = writer or pq.ParquetWriter(self.path, rows.schema)
+        writer = writer or pq.ParquetWriter(self._file, rows.schema, use_dictionary=_coded(rows.schema))
         # A run where nobody was referred has tables without rows: one empty row group.
         writer.write_table(rows, row_group_size=max(rows.num_rows, 1))
         return writer
@@ -132,13 +148,23 @@ class _ChunkedParquet:
             yield file.read_row_group(group).to_pandas()
 
 
+def _coded(schema: pa.Schema) -> list[str]:
+    """The columns to write with a dictionary: those of names given as codes.
+    Times and counts are nearly all different, and a dictionary for them
+    made the client records a fifth larger and three times slower to write."""
+    return [field.name for field in schema if pa.types.is_dictionary(field.type)]
+
+
 class ReplicationRows(_ChunkedParquet):
     """Outcome rows of a run that does not keep them in memory."""
 
     file_name = "replications.parquet"
 
     def add_chunk(self, first: int, outcomes: np.ndarray) -> None:
-        self.add_table(first, outcome_table(self._scenario, outcomes, first))
+        def table() -> pa.Table:
+            return pa.Table.from_pandas(outcome_table(self._scenario, outcomes, first), preserve_index=False)
+
+        self.add_table(first, len(outcomes), table)
 
 
 class ClientRecords(_ChunkedParquet):
@@ -148,17 +174,10 @@ class ClientRecords(_ChunkedParquet):
     file_name = "clients.parquet"
 
     def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
-        scenario = self._scenario
-        stages = list(scenario.stages)
-        self.add_table(first, self._arrow(columns, {"segment": list(scenario.segments),
-                                                    "final_state": list(FINAL_STATES),
-                                                    "dropped_out_of": stages, "placed_from": stages}))
-
-    def by_replication(self) -> Iterator[pd.DataFrame]:
-        """Records one replication at a time, reading one row group at a time."""
-        for rows in self.row_groups():
-            for _, one in rows.groupby("replication", sort=True):
-                yield one
+        stages = list(self._scenario.stages)
+        named = {"segment": list(self._scenario.segments), "final_state": list(FINAL_STATES),
+                 "dropped_out_of": stages, "placed_from": stages}
+        self.add_table(first, len(columns["client"]), lambda: self._arrow(columns, named))
 
 
 class VisitRecords(_ChunkedParquet):
@@ -168,6 +187,6 @@ class VisitRecords(_ChunkedParquet):
     file_name = "visits.parquet"
 
     def add_chunk(self, first: int, columns: dict[str, np.ndarray]) -> None:
-        self.add_table(first, self._arrow(columns, {"stage": list(self._scenario.stages),
-                                                    "ended": list(VISIT_ENDINGS)}))
+        named = {"stage": list(self._scenario.stages), "ended": list(VISIT_ENDINGS)}
+        self.add_table(first, len(columns["client"]), lambda: self._arrow(columns, named))
 

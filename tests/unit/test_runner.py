@@ -107,12 +107,23 @@ def test_records_spilled_to_part_files_are_the_records_kept_in_memory(monkeypatc
     monkeypatch.setattr(storage, "MEMORY_ROWS", 100)  # every chunk goes to a part file
     parts = []
     write_table = storage.pq.write_table
-    monkeypatch.setattr(storage.pq, "write_table", lambda table, path: parts.append(path) or write_table(table, path))
+    monkeypatch.setattr(storage.pq, "write_table",
+                        lambda table, path, **options: parts.append(path) or write_table(table, path, **options))
     spilled = run(scenario, 12, seed=3, workers=1, keep_clients=True, chunk_size=4)
     assert len(parts) == 2 * 3  # clients and stays, each of the three chunks of four
     assert list(spilled.clients.path.parent.glob("part-*")) == []  # joined and removed
     pd.testing.assert_frame_equal(kept.clients.table(), spilled.clients.table())
     pd.testing.assert_frame_equal(kept.visits.table(), spilled.visits.table())
+
+
+def test_records_are_written_when_first_needed_and_nothing_is_added_after():
+    kept = run(load_scenario(REFERENCE), 6, seed=3, workers=1, keep_clients=True, chunk_size=3)
+    folder = kept.clients._file.parent
+    assert not kept.clients._file.exists()  # kept in memory until a results folder asks for the file
+    assert kept.clients.table()["replication"].unique().tolist() == list(range(6))
+    with pytest.raises(RuntimeError, match="written already"):
+        kept.clients.add_chunk(6, {"client": np.zeros(0)})
+    assert sorted(path.name for path in folder.iterdir()) == ["clients.parquet"]
 
 
 @pytest.mark.parametrize("code", ["en", "nl"])
