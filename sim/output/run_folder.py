@@ -144,36 +144,51 @@ def recompute_budget(folder: Path, overrides: dict[str, Any]) -> RunResult:
     outcomes = run_folder.replications(exclude=MONEY_OUTCOMES + CASELOAD_MONEY_OUTCOMES)
     timeseries = run_folder.timeseries(len(outcomes))
     clients = run_folder.clients()
-    money_rows, cashflow, accounted = [], [], 0
     with_uncertainty = run_folder.manifest.get("with_uncertainty") is True
     months = cashflow_months(scenario)
     stays = run_folder.stays_in_scheduled_places()
+    money_of: dict[int, tuple[dict[str, float], np.ndarray]] = {}
+
+    def account_for(replications: list[int], columns: dict[str, np.ndarray], in_group: np.ndarray) -> None:
+        if with_uncertainty:
+            # As in the run: each replication with its own draw of the
+            # assumptions, except what --set changes now.
+            for position, replication in enumerate(replications):
+                drawn = drawn_for(scenario, run_folder.manifest["seed"], replication)
+                drawn = with_changes(drawn, overrides, "--set") if overrides else drawn
+                one = in_group == position
+                kept_open = kept_open_in_run(drawn, stays[replication]) if replication in stays else None
+                money_of[replication] = account(drawn, {name: values[one] for name, values in columns.items()},
+                                                months, kept_open)
+            return
+        kept_open = kept_open_in_replications(scenario, [stays.get(replication, NO_STAYS)
+                                                         for replication in replications])
+        money, flows = account_chunk(scenario, columns, in_group, len(replications), months, kept_open)
+        for position, replication in enumerate(replications):
+            money_of[replication] = ({name: float(values[position]) for name, values in money.items()},
+                                     flows[position])
+
     with run_folder.reading("clients.parquet"):
+        nobody = None  # the client columns, without rows
         for rows in clients.row_groups():
-            replications, in_group = np.unique(rows["replication"].to_numpy(), return_inverse=True)
             columns = client_columns_of(rows)
-            if with_uncertainty:
-                # As in the run: each replication with its own draw of the
-                # assumptions, except what --set changes now.
-                for position, replication in enumerate(replications.tolist()):
-                    drawn = drawn_for(scenario, run_folder.manifest["seed"], replication)
-                    drawn = with_changes(drawn, overrides, "--set") if overrides else drawn
-                    one = in_group == position
-                    kept_open = kept_open_in_run(drawn, stays[replication]) if replication in stays else None
-                    money, flow = account(drawn, {name: values[one] for name, values in columns.items()}, months,
-                                          kept_open)
-                    money_rows.append(money)
-                    cashflow.append(flow)
-            else:
-                kept_open = kept_open_in_replications(scenario, [stays.get(replication, NO_STAYS)
-                                                                 for replication in replications.tolist()])
-                money, flows = account_chunk(scenario, columns, in_group, len(replications), months, kept_open)
-                money_rows += [dict(zip(money, values)) for values in zip(*money.values())]
-                cashflow += list(flows)
-            accounted += len(replications)
-    if accounted != len(outcomes):
-        raise run_folder.problem("clients.parquet", f"holds {accounted} replications; replications.csv has "
-                                                    f"{len(outcomes)}")
+            nobody = {name: values[:0] for name, values in columns.items()}
+            replications, in_group = np.unique(rows["replication"].to_numpy(), return_inverse=True)
+            if len(replications):
+                account_for(replications.tolist(), columns, in_group)
+    numbers = outcomes["replication"].tolist()
+    unknown = sorted(money_of.keys() - set(numbers))
+    if unknown:
+        shown = language.listed([str(number) for number in unknown[:5]])
+        raise run_folder.problem("clients.parquet", f"holds replications that replications.csv does not have: {shown}")
+    if nobody is None:
+        raise run_folder.problem("clients.parquet", "holds no row groups: not as pilotsim run writes it")
+    # A run where nobody was referred has no client records: its money is that of nobody.
+    referred_nobody = [number for number in numbers if number not in money_of]
+    if referred_nobody:
+        account_for(referred_nobody, nobody, np.zeros(0, dtype=np.int64))
+    money_rows = [money_of[number][0] for number in numbers]
+    cashflow = [money_of[number][1] for number in numbers]
     outcomes[list(MONEY_OUTCOMES)] = pd.DataFrame(money_rows, columns=list(MONEY_OUTCOMES))
     if scenario.caseload is not None:
         outcomes[list(CASELOAD_MONEY_OUTCOMES)] = [[caseload_savings_per_year(scenario, fewer)]

@@ -45,8 +45,9 @@ def test_months_in_each_month_are_the_overlap_of_each_interval_with_it(rows, mon
 
 def test_events_are_counted_in_their_month_until_the_last_counted():
     grid = _MonthGrid(4, 2.5, replications=2)
-    times = np.array([0.0, 0.99, 1.0, 2.4, 2.5, 3.0, np.inf, np.nan])
-    counted = grid.events_in(times, np.array([0, 0, 1, 1, 1, 0, 0, 1]))
+    # (A time before month 0 counts nowhere, and not in the replication before.)
+    times = np.array([0.0, 0.99, 1.0, 2.4, 2.5, 3.0, np.inf, np.nan, -1.5])
+    counted = grid.events_in(times, np.array([0, 0, 1, 1, 1, 0, 0, 1, 1]))
     assert counted.tolist() == [[2, 0, 0, 0], [0, 1, 1, 0]]
 
 
@@ -89,3 +90,52 @@ def test_a_chunk_is_accounted_as_its_replications_one_by_one(case):
         assert {name: values[position] for name, values in money.items()} == pytest.approx(one_money, nan_ok=True,
                                                                                               rel=0, abs=0)
         assert np.array_equal(cashflow[position], one_cashflow)
+
+
+@pytest.mark.parametrize("case", ["reference", "places a schedule closed kept open", "runs where nobody is referred"])
+def test_the_budget_worked_out_again_is_the_runs_money_to_the_last_bit(tmp_path, case):
+    # Chunks of 7 replications in the run, one row group in the records: each
+    # replication's money must not depend on what it was accounted with.
+    from sim.measure.money import MONEY_OUTCOMES
+    from sim.output.run_folder import recompute_budget, write_results
+    from sim.run.runner import run
+
+    budget = {"start": "2021-01", "benefit": {"norm_year": 2021},
+              "costs": {"per_place_per_month": 100, "per_participant": 50, "fixed_per_month": 1000}}
+    scenario = {
+        "reference": lambda: load_scenario(REFERENCE),
+        "places a schedule closed kept open": lambda: make_scenario({
+            "referrals": {"process": "poisson", "rate_per_month": 1.5, "until_month": 12},
+            "stages": {"training": {"slots": SHRINKING, "duration": 9}}, "budget": budget}),
+        # 0.15 a month for three months: most runs refer nobody and have no client records at all.
+        "runs where nobody is referred": lambda: make_scenario({
+            "referrals": {"process": "poisson", "rate_per_month": 0.15, "until_month": 3}, "budget": budget}),
+    }[case]()
+    result = run(scenario, 30, seed=5, workers=1, keep_clients=True, chunk_size=7)
+    if case == "runs where nobody is referred":
+        referred = result.outcomes["referred"]
+        assert (referred == 0).any() and (referred > 0).any()
+    write_results(result, tmp_path / "run")
+    again = recompute_budget(tmp_path / "run", {})
+    money = list(MONEY_OUTCOMES)
+    np.testing.assert_array_equal(again.outcomes[money].to_numpy(), result.outcomes[money].to_numpy())
+    np.testing.assert_array_equal(again.cashflow, result.cashflow)
+
+
+def test_client_records_of_replications_the_run_did_not_have_are_refused(tmp_path):
+    import pandas as pd
+
+    from sim.errors import ScenarioError
+    from sim.output.run_folder import recompute_budget, write_results
+    from sim.run.runner import run
+
+    write_results(run(load_scenario(REFERENCE), 3, seed=5, workers=1, keep_clients=True), tmp_path / "run")
+    records = tmp_path / "run" / "clients.parquet"
+    table = pd.read_parquet(records)
+    table.loc[table["replication"] == 2, "replication"] = 7
+    table.to_parquet(records, index=False)
+    with pytest.raises(ScenarioError) as caught:
+        recompute_budget(tmp_path / "run", {})
+    [problem] = caught.value.problems
+    assert problem.file.endswith("clients.parquet")
+    assert problem.message.endswith("replications.csv does not have: 7")
