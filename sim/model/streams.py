@@ -117,6 +117,8 @@ _XSHIFT = np.uint32(16)
 def seed_states(seed: int, spawn_keys: np.ndarray) -> np.ndarray:
     """``SeedSequence(seed, spawn_key=row).generate_state(4, np.uint64)`` for
     each row of ``spawn_keys`` (every entry below 2**32), [row, word]."""
+    if seed < 0:
+        raise ValueError(f"expected a seed of 0 or more, got {seed}")  # as numpy says it
     run_words = []
     while True:  # the seed as 32-bit words, lowest first (at least one)
         run_words.append(seed % _WORD)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -48,3 +49,10 @@ def test_a_chunks_streams_draw_what_each_replications_own_draws():
         alone = RandomStreams(11, replication)
         for name in ("intake", "route", "not seeded with the chunk"):
             np.testing.assert_array_equal(streams.uniforms(name, 300), alone.uniforms(name, 300))
+
+
+def test_a_negative_seed_is_refused_as_numpy_refuses_it():
+    with pytest.raises(ValueError, match="non-negative"):
+        np.random.SeedSequence(-1)
+    with pytest.raises(ValueError, match="seed of 0 or more, got -1"):
+        chunk_of_streams(-1, 0, 3, ("intake",))
