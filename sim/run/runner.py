@@ -6,7 +6,8 @@ a free core, and put back in place by number: the result is bit for bit the
 same whatever the number of workers or the order chunks finish in. Each
 chunk reduces its replications to outcome rows and monthly counts before
 sending them back, so memory grows with replications, not with clients;
-client records, when kept, go to disk as they arrive.
+client records, when kept, stay in memory up to a million rows and beyond
+that go to disk as they arrive (``sim.run.storage``).
 """
 
 from __future__ import annotations
@@ -291,7 +292,7 @@ class _InReplicationOrder:
         while self.next in self._early:
             ready = self._early.pop(self.next)
             self.next += len(ready.outcomes)
-            # Without the client records, which are written out already.
+            # Without the client records, which their own table holds already.
             self._held.append(Chunk(ready.first, ready.outcomes, ready.monthly, ready.cashflow, None, 0.0))
             self._held_count += len(ready.outcomes)
             if self._held_count >= self.slice_size:

@@ -24,8 +24,9 @@ from sim.scenario.schema import Scenario
 #: replication never spans two row groups).
 ROW_GROUP_ROWS = 65_536
 #: Rows a table keeps in memory before its chunks go to part files (about
-#: 150 MB of client records): writing a small Parquet file per chunk and
-#: reading them back cost a run of a thousand replications a second.
+#: 200 MB of the reference's client records): writing a small Parquet file
+#: per chunk and reading them back cost a run of a thousand replications a
+#: second.
 MEMORY_ROWS = 1_000_000
 
 
@@ -53,10 +54,15 @@ class _ChunkedParquet:
         self._kept: dict[int, Callable[[], pa.Table]] = {}  # what makes each chunk's table
         self._kept_rows = 0
         self._written = False
+        self._lost = False  # the joining failed part way: the chunks it had taken are gone
 
     @property
     def path(self) -> Path:
-        """The file, with every chunk added so far in it."""
+        """The file, with every chunk added so far in it: written the first
+        time it is asked for, which takes a moment and may fail as any
+        writing may (the file is then removed, and asking again fails too)."""
+        if self._lost:
+            raise RuntimeError(f"{self._file.name} could not be written: its records are lost")
         if self._kept or self._parts:
             self._join()
         return self._file
@@ -78,8 +84,8 @@ class _ChunkedParquet:
         if self._kept_rows > MEMORY_ROWS:
             for kept_first, kept in self._kept.items():
                 part = self._file.with_name(f"part-{kept_first:012d}.parquet")
-                table = kept()
-                pq.write_table(table, part, use_dictionary=_coded(table.schema))
+                made = kept()
+                pq.write_table(made, part, use_dictionary=_coded(made.schema))
                 self._parts[kept_first] = part
             self._kept.clear()
             self._kept_rows = 0
@@ -99,6 +105,14 @@ class _ChunkedParquet:
 
     def _join(self) -> None:
         self._written = True
+        try:
+            self._join_in_order()
+        except BaseException:  # (a Ctrl-C too) no half-written file is ever handed out
+            self._lost = True
+            self._file.unlink(missing_ok=True)
+            raise
+
+    def _join_in_order(self) -> None:
         # Parts are joined into row groups of about ROW_GROUP_ROWS: the file
         # keeps metadata per row group, which for a row group per chunk of a
         # million-replication run came to hundreds of MB.

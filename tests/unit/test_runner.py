@@ -126,6 +126,21 @@ def test_records_are_written_when_first_needed_and_nothing_is_added_after():
     assert sorted(path.name for path in folder.iterdir()) == ["clients.parquet"]
 
 
+def test_a_large_runs_plots_are_drawn_here_not_copied_to_every_worker(monkeypatch):
+    from sim.output import run_figures
+
+    result = run(load_scenario(REFERENCE), 40, seed=2, workers=1)
+    with executors.using("processes", 2):
+        assert run_figures._figures_bytes(result) > 40 * 1000  # an outcome row and months of counts and money
+        monkeypatch.setattr(run_figures, "DRAWN_ELSEWHERE_BYTES", run_figures._figures_bytes(result) - 1)
+        assert run_figures.start_drawing(result) is None
+        monkeypatch.setattr(run_figures, "DRAWN_ELSEWHERE_BYTES", run_figures._figures_bytes(result))
+        drawing = run_figures.start_drawing(result)
+        assert drawing is not None
+        for future in drawing:
+            future.result()
+
+
 @pytest.mark.parametrize("code", ["en", "nl"])
 def test_plots_drawn_in_the_workers_are_those_drawn_here(tmp_path, code):
     from sim import language
@@ -142,3 +157,25 @@ def test_plots_drawn_in_the_workers_are_those_drawn_here(tmp_path, code):
     assert len(here) == 7  # with the money's three
     for path in here:
         assert (tmp_path / "there" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_records_that_fail_to_be_written_are_not_handed_out_half_written(monkeypatch):
+    from sim.run import storage
+
+    kept = run(load_scenario(REFERENCE), 6, seed=3, workers=1, keep_clients=True, chunk_size=2)
+    monkeypatch.setattr(storage, "ROW_GROUP_ROWS", 200)  # a row group every replication or two
+    written = []
+    write = storage._ChunkedParquet._write
+
+    def fail_on_the_second_row_group(self, writer, rows):
+        if written:
+            raise OSError("No space left on device")
+        written.append(rows.num_rows)
+        return write(self, writer, rows)
+
+    monkeypatch.setattr(storage._ChunkedParquet, "_write", fail_on_the_second_row_group)
+    with pytest.raises(OSError, match="No space"):
+        kept.clients.table()
+    assert written and not kept.clients._file.exists()  # the first row group was written, then removed
+    with pytest.raises(RuntimeError, match="could not be written"):
+        kept.clients.table()
