@@ -121,11 +121,16 @@ def _parsed(code: str) -> Locale:
 
 
 @functools.lru_cache(maxsize=8192)
+def _remembered_decimal(value: float, pattern: str, language: str) -> str:
+    return numbers.format_decimal(value, format=pattern, locale=_parsed(LOCALES[language]))
+
+
 def _decimal(value: float, pattern: str, language: str) -> str:
     """A number in ``pattern`` as ``language`` writes it. Remembered: a plot
     formats each tick's number several times while laying itself out, and
-    Babel takes about 15 us a number."""
-    return numbers.format_decimal(value, format=pattern, locale=_parsed(LOCALES[language]))
+    Babel takes about 15 us a number. (To the memory -0.0 is 0.0, so it is
+    written as 0 whichever comes first.)"""
+    return _remembered_decimal(value + 0.0 if isinstance(value, float) else value, pattern, language)
 
 
 # --- numbers -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Money: what the programme costs, what it saves on benefits, and whether it
-pays for itself, from the client records of one replication.
+pays for itself, from the client records of a replication (or of a chunk of
+them at once, each replication's sums its own).
 
 It reads only the client columns (``sim.measure.outcomes.client_columns``, or a
 saved ``clients.parquet``), never the model, so budget figures can change
@@ -313,7 +314,7 @@ class _MonthGrid:
 
     def events_in(self, times: np.ndarray, replication_of: np.ndarray) -> np.ndarray:
         """Events at ``times`` per month, within the months counted, per replication."""
-        counted = np.isfinite(times) & (times < self.top)
+        counted = np.isfinite(times) & (times >= 0) & (times < self.top)
         keys = replication_of[counted] * (self.count + 1) + np.floor(times[counted]).astype(np.int64)
         return self._per_month(keys, None)[:, : self.count]
 

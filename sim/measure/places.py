@@ -67,6 +67,8 @@ def kept_open_in_replications(scenario: Scenario, visits: Iterable[Mapping[str, 
     if not any(shrinks(stage) for stage in scenario.stages.values()):
         return None
     periods = [(*kept_open_in_run(scenario, one), position) for position, one in enumerate(visits)]
+    if not periods:
+        return None
     return tuple(np.concatenate(parts) for parts in zip(*[
         (since, until, places, np.full(len(since), position, dtype=np.int64))
         for since, until, places, position in periods]))

@@ -160,3 +160,15 @@ def test_a_figure_that_is_not_one_says_how_to_write_it(code, typed, example):
 def test_a_figure_shown_in_a_field_reads_back_as_itself(value, code):
     with speaking(code):
         assert language.read_number(language.entered(value)) == value
+
+
+def test_a_number_is_written_the_same_whether_or_not_it_was_written_before():
+    # Formatted numbers are remembered; -0.0 and 0.0 are one key to the memory.
+    from sim.language import _remembered_decimal
+
+    _remembered_decimal.cache_clear()
+    first = [language.entered(-0.0), language.entered(0.0), language.number(1234.5, 1)]
+    again = [language.entered(0.0), language.entered(-0.0), language.number(1234.5, 1)]
+    assert first == ["0", "0", "1,234.5"] and again == ["0", "0", "1,234.5"]
+    with language.speaking("nl"):
+        assert language.number(1234.5, 1) == "1.234,5"  # the same number, remembered per language
