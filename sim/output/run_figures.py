@@ -78,20 +78,36 @@ def figure_makers(result: RunResult) -> dict[str, Callable[[RunResult], Figure |
 # folder; a command's worker processes are idle once the run is over, so the
 # plots are drawn there, split between them, while this process writes the
 # tables. The workers were forked after the plotting library was loaded.
+# Each worker gets its own copy of the run's figures, so a large run, which
+# takes long enough that a second does not matter, draws them here.
+
+#: Bytes of a run's figures per replication and month (outcome row, monthly
+#: counts and cashflow) up to which its plots are drawn in the workers:
+#: about 5,000 replications of the reference, whose copies cost each worker
+#: some 70 MB (10,000 replications cost 150 MB each).
+DRAWN_ELSEWHERE_BYTES = 25_000_000
 
 
 def start_drawing(result: RunResult) -> list[Future] | None:
     """Set the plots drawing in the command's local worker processes, if it
-    has two or more; None: they are drawn here, by ``finish_drawing``."""
+    has two or more and the run is not large; None: they are drawn here, by
+    ``finish_drawing``."""
     open_executor = executors.current()
     if open_executor is None or not isinstance(open_executor.executor, ProcessPoolExecutor) \
-            or open_executor.slots < 2:
+            or open_executor.slots < 2 or _figures_bytes(result) > DRAWN_ELSEWHERE_BYTES:
         return None
     names = list(figure_makers(result))
     # What the plots need, without the records on disk (a worker must not own their temporary files).
     sent = replace(result, clients=None, visits=None, replication_rows=None)
     return [open_executor.executor.submit(drawn_as_png, sent, names[first::open_executor.slots], language.current())
             for first in range(min(open_executor.slots, len(names)))]
+
+
+def _figures_bytes(result: RunResult) -> int:
+    """Bytes of what a worker would be sent to draw the plots."""
+    parts = (result.outcomes, result.monthly, result.cashflow)
+    return sum(part.memory_usage(index=False).sum() if isinstance(part, pd.DataFrame) else part.nbytes
+               for part in parts if part is not None)
 
 
 def finish_drawing(drawing: list[Future] | None, result: RunResult, folder: Path) -> list[Path]:
