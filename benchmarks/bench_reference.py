@@ -7,7 +7,7 @@ Rounds alternate between the models so that all see the same machine load.
 pilotsim's fast engine is timed twice: on the same work as the plain model
 (the scenario without its budget: outcomes, plus monthly state counts the
 plain model does not make), and with the money of the budget section added
-(client records and accounting per replication), which the plain model does
+(client records and accounting, a chunk at a time), which the plain model does
 not do at all. Its process engine (the model as SimPy processes, same
 results) is timed on the same work.
 """
