@@ -203,6 +203,8 @@ def test_the_downloaded_results_say_the_command_that_makes_them_again(page, tmp_
     page.button(key="run").click().run()
     page.button(key="prepare").click().run()
     assert not page.exception
+    report = page.session_state["prepared"][2]["html"].decode("utf-8")
+    assert '<meta name="generator" content="pilotsim report">' in report[:2000]
     zipfile.ZipFile(io.BytesIO(page.session_state["prepared"][2]["zip"])).extractall(tmp_path)
     folder = tmp_path / REFERENCE
     command = json.loads((folder / "manifest.json").read_text())["command"]
