@@ -66,9 +66,9 @@ def kept_open_in_replications(scenario: Scenario, visits: Iterable[Mapping[str, 
     lowers its places."""
     if not any(shrinks(stage) for stage in scenario.stages.values()):
         return None
-    periods = [(*kept_open_in_run(scenario, one), position) for position, one in enumerate(visits)]
+    periods = [kept_open_in_run(scenario, one) for one in visits]
     if not periods:
         return None
-    return tuple(np.concatenate(parts) for parts in zip(*[
-        (since, until, places, np.full(len(since), position, dtype=np.int64))
-        for since, until, places, position in periods]))
+    since, until, places = (np.concatenate(parts) for parts in zip(*periods))
+    which = np.repeat(np.arange(len(periods)), [len(period[0]) for period in periods])
+    return since, until, places, which
