@@ -6,6 +6,7 @@ with the traceback of an interrupted import: so nothing heavy is imported
 before the handler is in place.
 """
 
+import gc
 import os
 import signal
 import sys
@@ -52,6 +53,11 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)
+    # Python's last collections go over every object the libraries made
+    # (some 160,000) several times: 0.45 s of a 2.7 s run, after the command
+    # has said it is done. Frozen, they are left for the operating system to
+    # take back; every file and temporary folder is closed by now.
+    gc.freeze()
     sys.exit(code)
 
 
