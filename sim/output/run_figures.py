@@ -76,8 +76,9 @@ def figure_makers(result: RunResult) -> dict[str, Callable[[RunResult], Figure |
 #
 # Drawing the plots takes about a second, as long as the rest of the results
 # folder; a command's worker processes are idle once the run is over, so the
-# plots are drawn there, split between them, while this process writes the
-# tables. The workers were forked after the plotting library was loaded.
+# plots are drawn there, one a task, while this process writes the tables;
+# then this process draws those no worker has begun. The workers were forked
+# after the plotting library was loaded.
 # Each worker gets its own copy of the run's figures, so a large run, which
 # takes long enough that a second does not matter, draws them here.
 
@@ -88,19 +89,18 @@ def figure_makers(result: RunResult) -> dict[str, Callable[[RunResult], Figure |
 DRAWN_ELSEWHERE_BYTES = 25_000_000
 
 
-def start_drawing(result: RunResult) -> list[Future] | None:
+def start_drawing(result: RunResult) -> list[tuple[str, Future]] | None:
     """Set the plots drawing in the command's local worker processes, if it
-    has two or more and the run is not large; None: they are drawn here, by
-    ``finish_drawing``."""
+    has two or more and the run is not large, one plot a task, by file name;
+    None: they are drawn here, by ``finish_drawing``."""
     open_executor = executors.current()
     if open_executor is None or not isinstance(open_executor.executor, ProcessPoolExecutor) \
             or open_executor.slots < 2 or _figures_bytes(result) > DRAWN_ELSEWHERE_BYTES:
         return None
-    names = list(figure_makers(result))
     # What the plots need, without the records on disk (a worker must not own their temporary files).
     sent = replace(result, clients=None, visits=None, replication_rows=None)
-    return [open_executor.executor.submit(drawn_as_png, sent, names[first::open_executor.slots], language.current())
-            for first in range(min(open_executor.slots, len(names)))]
+    return [(name, open_executor.executor.submit(drawn_as_png, sent, name, language.current()))
+            for name in figure_makers(result)]
 
 
 def _figures_bytes(result: RunResult) -> int:
@@ -110,25 +110,34 @@ def _figures_bytes(result: RunResult) -> int:
                for part in parts if part is not None)
 
 
-def finish_drawing(drawing: list[Future] | None, result: RunResult, folder: Path) -> list[Path]:
+def finish_drawing(drawing: list[tuple[str, Future]] | None, result: RunResult, folder: Path) -> list[Path]:
     """Write the plots to ``folder``: those drawn by the workers, or draw them here."""
     folder.mkdir(parents=True, exist_ok=True)
     if drawing is None:
         return [save_figure(figure, folder / name) for name, figure in all_figures(result).items()]
+    # This process has written the tables by now: rather than wait, it draws
+    # the plots no worker has begun, from the last, while the workers go on
+    # from the first (the workers take a few ahead, which cannot be taken back).
+    drawn_here = {}
+    for name, future in reversed(drawing):
+        if not future.cancel():
+            break  # begun, and so is every plot before it
+        drawn_here[name] = drawn_as_png(result, name, language.current())
     written = []
-    for future in drawing:
-        for name, png in future.result().items():
-            (folder / name).write_bytes(png)
+    for name, future in drawing:
+        png = drawn_here[name] if name in drawn_here else future.result()
+        if png is not None:
             written.append(folder / name)
+            written[-1].write_bytes(png)
     return written
 
 
-def drawn_as_png(result: RunResult, names: list[str], language_code: str) -> dict[str, bytes]:
-    """The plots ``names`` of a run as PNG files' bytes, in ``language_code`` (in a worker process)."""
-    makers = figure_makers(result)
+def drawn_as_png(result: RunResult, name: str, language_code: str) -> bytes | None:
+    """The plot ``name`` of a run as a PNG file's bytes, in ``language_code``
+    (a worker's process speaks its own); None if it has nothing to show."""
     with language.speaking(language_code):
-        drawn = {name: makers[name](result) for name in names}
-    return {name: png_bytes(figure) for name, figure in drawn.items() if figure is not None}
+        figure = figure_makers(result)[name](result)
+    return None if figure is None else png_bytes(figure)
 
 
 #: The outcome the placements figure shows: what it counts, as a noun phrase.

@@ -137,22 +137,33 @@ def test_a_large_runs_plots_are_drawn_here_not_copied_to_every_worker(monkeypatc
         monkeypatch.setattr(run_figures, "DRAWN_ELSEWHERE_BYTES", run_figures._figures_bytes(result))
         drawing = run_figures.start_drawing(result)
         assert drawing is not None
-        for future in drawing:
+        for _name, future in drawing:
             future.result()
 
 
 @pytest.mark.parametrize("code", ["en", "nl"])
 def test_plots_drawn_in_the_workers_are_those_drawn_here(tmp_path, code):
+    import time
+
     from sim import language
     from sim.output import run_figures
 
     result = run(load_scenario(REFERENCE), 40, seed=2, workers=1)
     with language.speaking(code):
         here = run_figures.finish_drawing(None, result, tmp_path / "here")
-        with executors.using("processes", 2):
+        with executors.using("processes", 2) as open_executor:
+            # Both workers busy for long enough that this process takes the
+            # plots they have not begun, as it does when its tables are written
+            # before they are done: some are drawn there, some here.
+            busy = [open_executor.executor.submit(time.sleep, 3) for _worker in range(2)]
             drawing = run_figures.start_drawing(result)
-            assert drawing is not None and len(drawing) == 2  # split between the two workers
+            assert drawing is not None and len(drawing) == 7  # one plot a task
             there = run_figures.finish_drawing(drawing, result, tmp_path / "there")
+            taken_here = [name for name, future in drawing if future.cancelled()]
+            assert 1 <= len(taken_here) < 7, taken_here
+            assert drawing[0][1].done() and not drawing[0][1].cancelled()  # the first, queued for a worker
+            for future in busy:
+                future.result()
     assert sorted(path.name for path in there) == sorted(path.name for path in here)
     assert len(here) == 7  # with the money's three
     for path in here:
