@@ -82,11 +82,12 @@ def figure_makers(result: RunResult) -> dict[str, Callable[[RunResult], Figure |
 # Each worker gets its own copy of the run's figures, so a large run, which
 # takes long enough that a second does not matter, draws them here.
 
-#: Bytes of a run's figures per replication and month (outcome row, monthly
-#: counts and cashflow) up to which its plots are drawn in the workers:
-#: about 5,000 replications of the reference, whose copies cost each worker
-#: some 70 MB (10,000 replications cost 150 MB each).
-DRAWN_ELSEWHERE_BYTES = 25_000_000
+#: Bytes of a run's figures (outcome rows, monthly counts and cashflow) up to
+#: which its plots are drawn in the workers: about 2,500 replications of the
+#: reference. Each plot's task carries its own copy, and up to three wait,
+#: pickled, for a worker: at 5,000 replications those cost 65 MB more at the
+#: peak than the drawing saves time (under a second of a six-second run).
+DRAWN_ELSEWHERE_BYTES = 12_000_000
 
 
 def start_drawing(result: RunResult) -> list[tuple[str, Future]] | None:
