@@ -170,6 +170,30 @@ def test_plots_drawn_in_the_workers_are_those_drawn_here(tmp_path, code):
         assert (tmp_path / "there" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
+def test_a_workers_plots_of_one_run_gather_its_distributions_once(monkeypatch):
+    from dataclasses import replace
+
+    from sim.output import run_figures
+    from sim.run.aggregates import Aggregates
+
+    result = run(load_scenario(REFERENCE), 20, seed=2, workers=1)
+    monkeypatch.setattr(run_figures, "_drawing_in_this_worker", None)
+    gathered = []
+    add = Aggregates.add
+    monkeypatch.setattr(Aggregates, "add", lambda self, *chunk: (gathered.append(self), add(self, *chunk))[1])
+
+    def task(name, token):  # each task unpickles its own copy of the run
+        return run_figures.drawn_as_png(replace(result, clients=None, visits=None, replication_rows=None),
+                                        name, "en", token)
+
+    first = task("states_over_time.png", "run 1")
+    assert len(gathered) == 1  # 20 replications: one slice
+    assert task("waiting_list.png", "run 1") == run_figures.drawn_as_png(result, "waiting_list.png", "en")
+    assert len(set(map(id, gathered))) == 2  # this worker's once, and once for the copy drawn as here
+    assert task("states_over_time.png", "run 2") == first  # another run's tasks gather their own
+    assert len(set(map(id, gathered))) == 3
+
+
 def test_records_that_fail_to_be_written_are_not_handed_out_half_written(monkeypatch):
     from sim.run import storage
 
