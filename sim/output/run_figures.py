@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
@@ -129,7 +130,12 @@ def finish_drawing(drawing: list[tuple[str, Future]] | None, result: RunResult, 
         drawn_here[name] = drawn_as_png(result, name, language.current())
     written = []
     for name, future in drawing:
-        png = drawn_here[name] if name in drawn_here else future.result()
+        if name not in drawn_here:
+            try:
+                drawn_here[name] = future.result()
+            except BrokenProcessPool:  # a worker died (killed, out of memory): the run is done, so draw it here
+                drawn_here[name] = drawn_as_png(result, name, language.current())
+        png = drawn_here[name]
         if png is not None:
             written.append(folder / name)
             written[-1].write_bytes(png)
