@@ -13,7 +13,7 @@ run: $(INSTALLED)
 	$(BIN)/pilotsim run
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_reference.py
