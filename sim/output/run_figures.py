@@ -81,7 +81,7 @@ def figure_makers(result: RunResult) -> dict[str, Callable[[RunResult], Figure |
 # plots are drawn there, one a task, while this process writes the tables;
 # then this process draws those no worker has begun. The workers were forked
 # after the plotting library was loaded.
-# Each worker gets its own copy of the run's figures, so a large run, which
+# Each task carries its own copy of the run's figures, so a large run, which
 # takes long enough that a second does not matter, draws them here.
 
 #: Bytes of a run's figures (outcome rows, monthly counts and cashflow) up to
@@ -123,22 +123,20 @@ def finish_drawing(drawing: list[tuple[str, Future]] | None, result: RunResult, 
     # This process has written the tables by now: rather than wait, it draws
     # the plots no worker has begun, from the last, while the workers go on
     # from the first (the workers take a few ahead, which cannot be taken back).
-    drawn_here = {}
+    pngs = {}
     for name, future in reversed(drawing):
         if not future.cancel():
             break  # begun, and so is every plot before it
-        drawn_here[name] = drawn_as_png(result, name, language.current())
-    written = []
+        pngs[name] = drawn_as_png(result, name, language.current())
     for name, future in drawing:
-        if name not in drawn_here:
+        if name not in pngs:
             try:
-                drawn_here[name] = future.result()
+                pngs[name] = future.result()
             except BrokenProcessPool:  # a worker died (killed, out of memory): the run is done, so draw it here
-                drawn_here[name] = drawn_as_png(result, name, language.current())
-        png = drawn_here[name]
-        if png is not None:
-            written.append(folder / name)
-            written[-1].write_bytes(png)
+                pngs[name] = drawn_as_png(result, name, language.current())
+    written = [folder / name for name, _future in drawing if pngs[name] is not None]
+    for path in written:
+        path.write_bytes(pngs[path.name])
     return written
 
 
