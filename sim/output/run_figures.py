@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
@@ -130,10 +129,7 @@ def finish_drawing(drawing: list[tuple[str, Future]] | None, result: RunResult, 
         pngs[name] = drawn_as_png(result, name, language.current())
     for name, future in drawing:
         if name not in pngs:
-            try:
-                pngs[name] = future.result()
-            except BrokenProcessPool:  # a worker died (killed, out of memory): the run is done, so draw it here
-                pngs[name] = drawn_as_png(result, name, language.current())
+            pngs[name] = future.result()
     written = [folder / name for name, _future in drawing if pngs[name] is not None]
     for path in written:
         path.write_bytes(pngs[path.name])

@@ -1,8 +1,6 @@
 """Same seed, same results: whatever the number of workers, the chunk size or
 the executor."""
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -168,33 +166,6 @@ def test_plots_drawn_in_the_workers_are_those_drawn_here(tmp_path, code):
                 future.result()
     assert sorted(path.name for path in there) == sorted(path.name for path in here)
     assert len(here) == 7  # with the money's three
-    for path in here:
-        assert (tmp_path / "there" / path.name).read_bytes() == path.read_bytes(), path.name
-
-
-_PARENT = os.getpid()
-_drawn_as_png = None  # the real one, while a test puts the one below in its place
-
-
-def _dying_in_a_worker(result, name, language_code, run_token=None):
-    """Draws as ``drawn_as_png`` does, but a worker dies on one plot, as the
-    kernel's out-of-memory killer ends a process."""
-    if os.getpid() != _PARENT and name == "waiting_list.png":
-        os._exit(9)
-    return _drawn_as_png(result, name, language_code, run_token)
-
-
-def test_plots_are_drawn_here_when_a_worker_dies_while_drawing(tmp_path, monkeypatch):
-    from sim.output import run_figures
-
-    result = run(load_scenario(REFERENCE), 20, seed=2, workers=1)
-    here = run_figures.finish_drawing(None, result, tmp_path / "here")
-    monkeypatch.setitem(globals(), "_drawn_as_png", run_figures.drawn_as_png)
-    monkeypatch.setattr(run_figures, "drawn_as_png", _dying_in_a_worker)
-    with executors.using("processes", 2):  # forked after the patch: a worker dies on that plot
-        drawing = run_figures.start_drawing(result)
-        there = run_figures.finish_drawing(drawing, result, tmp_path / "there")
-    assert sorted(path.name for path in there) == sorted(path.name for path in here)
     for path in here:
         assert (tmp_path / "there" / path.name).read_bytes() == path.read_bytes(), path.name
 
